@@ -1,0 +1,46 @@
+"""Portal for district support programmes for family-planning special families."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal.config import load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path, overrides))
+
+    from portal import i18n
+    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    i18n.compile_catalogs()
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(p) for p in i18n.catalog_dirs())
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(i18n.ROOT / "migrations"))
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from portal.audit import trail
+    from portal.db import configure_sqlite
+    from portal.tenancy import scope
+
+    with app.app_context():
+        configure_sqlite(db.engine)
+        session_class = type(db.session())
+    scope.install(session_class)
+    trail.install(session_class)
+
+    from portal import (
+        models,  # noqa: F401  - register every mapped class
+        web,
+    )
+
+    web.init_app(app)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app

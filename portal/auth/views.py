@@ -1,0 +1,222 @@
+"""Sign-in, sign-out, password change, language, and the personal access tokens page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.audit import trail
+from portal.auth import services
+from portal.auth.forms import ChangePasswordForm, LocaleForm, LoginForm, ReauthForm, TokenForm
+from portal.auth.models import ApiToken, User
+from portal.auth.passwords import password_problems, verify_password
+from portal.extensions import db, limiter, login_manager
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+REAUTH_SECONDS = 300
+
+SIGN_IN_ERRORS = {
+    "invalid": _l("Wrong username or password."),
+    "locked": _l("Too many failed sign-ins: this account is locked for %(minutes)d minutes."),
+    "suspended": _l("Your district is suspended; sign-in is not possible at present."),
+    "inactive": _l("This account is deactivated. Please contact your district lead."),
+}
+
+
+def init_login(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_key: str) -> User | None:
+        try:
+            raw_id, version = user_key.split(":")
+            import uuid
+
+            user = db.session.get(User, uuid.UUID(raw_id))
+        except (ValueError, TypeError):
+            return None
+        if user is None or str(user.session_version) != version or not user.active:
+            return None
+        return user
+
+    @app.before_request
+    def idle_timeout() -> Any:
+        """Sessions end after PERMANENT_SESSION_LIFETIME without a request."""
+        if not current_user.is_authenticated:
+            return None
+        session.permanent = True
+        now = int(time.time())
+        last = session.get("seen", now)
+        limit = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+        if now - last > limit:
+            logout_user()
+            session.clear()
+            flash(_("You were signed out after a period of inactivity."), "info")
+            return redirect(url_for("auth.login"))
+        session["seen"] = now
+        if current_user.must_change_password and request.endpoint not in (
+            "auth.change_password",
+            "auth.logout",
+            "static",
+        ):
+            return redirect(url_for("auth.change_password"))
+        return None
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def login() -> Any:
+    from portal.web import home_for
+
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        result = services.sign_in(
+            form.username.data or "", form.password.data or "", request.remote_addr or ""
+        )
+        if result.user is not None:
+            session.clear()  # regenerate: nothing from before sign-in survives
+            login_user(result.user)
+            session["seen"] = int(time.time())
+            session["reauth_at"] = int(time.time())
+            return redirect(_safe_next(request.args.get("next")) or home_for(result.user))
+        error = str(SIGN_IN_ERRORS[result.error or "invalid"]) % {
+            "minutes": current_app.config["LOGIN_LOCKOUT_MINUTES"]
+        }
+    elif request.method == "POST":
+        error = _("Please fill in both fields.")
+    status = 200 if error is None else 401 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Any:
+    services.sign_out(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not verify_password(user.password_hash, form.current_password.data or ""):
+            form.current_password.errors.append(_("The current password is wrong."))
+        else:
+            problems = password_problems(form.new_password.data or "", user.username)
+            if problems:
+                form.new_password.errors.extend(problems)
+            else:
+                services.change_password(user, form.new_password.data or "")
+                login_user(user)  # the session version changed: re-issue the cookie
+                flash(_("Your password has been changed."), "success")
+                from portal.web import home_for
+
+                return redirect(home_for(user))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.post("/account/locale")
+@login_required
+def set_locale() -> Any:
+    form = LocaleForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        with services._chain_scope(user):
+            user.locale = form.locale.data
+            db.session.commit()
+    return redirect(request.referrer if _safe_next(request.referrer) else url_for("index"))
+
+
+def recently_authenticated() -> bool:
+    return int(time.time()) - int(session.get("reauth_at", 0)) < REAUTH_SECONDS
+
+
+@bp.route("/account/reauth", methods=["GET", "POST"])
+@login_required
+def reauth() -> Any:
+    """Sensitive actions (token creation, role changes) ask for the password again."""
+    form = ReauthForm()
+    if form.validate_on_submit():
+        if verify_password(current_user.password_hash, form.password.data or ""):
+            session["reauth_at"] = int(time.time())
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.tokens"))
+        form.password.errors.append(_("The password is wrong."))
+    return render_template("auth/reauth.html", form=form)
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens() -> Any:
+    form = TokenForm()
+    new_secret = None
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        if not recently_authenticated():
+            return redirect(url_for("auth.reauth", next=url_for("auth.tokens")))
+        expires = form.expires_on.data
+        if expires is not None and expires <= dt.date.today():
+            form.expires_on.errors.append(_("The expiry date must be in the future."))
+        else:
+            expires_at = dt.datetime.combine(expires, dt.time()) if expires else None
+            _token, new_secret = services.create_token(user, form.name.data or "", expires_at)
+    rows = (
+        db.session.execute(
+            sa.select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc())
+        )
+        .scalars()
+        .all()
+    )
+    return render_template("auth/tokens.html", form=form, tokens=rows, new_secret=new_secret)
+
+
+@bp.post("/account/tokens/<uuid:token_id>/revoke")
+@login_required
+def revoke_token(token_id: Any) -> Any:
+    user = current_user._get_current_object()
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        abort(404)
+    if token.revoked_at is None:
+        services.revoke_token(user, token)
+        flash(_("The token was revoked."), "success")
+    return redirect(url_for("auth.tokens"))
+
+
+__all__ = ["bp", "init_login", "trail"]

@@ -1,0 +1,83 @@
+"""The `portal` command (also `flask --app portal …`): demo data, tenants, users, audit."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from portal.audit import trail
+
+
+def _app_factory() -> Flask:
+    from portal import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_app_factory, add_default_commands=True)
+def main() -> None:
+    """Portal for district special-family support programmes."""
+
+
+def as_system(command: str):  # type: ignore[no-untyped-def]
+    """Audit actor for a CLI command: 'system' plus the command name."""
+    return trail.acting_as(trail.system_actor(command))
+
+
+@click.command("demo")
+@click.option("--quiet", is_flag=True, help="Do not print the logins.")
+@with_appcontext
+def demo_command(quiet: bool) -> None:
+    """Load the four seed districts with their departments and demo users (idempotent)."""
+    from portal.demo import DEMO_PASSWORD, load_demo
+
+    with as_system("demo"):
+        logins = load_demo()
+    if quiet:
+        return
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for tenant_name, username, role in logins:
+        click.echo(f"  {tenant_name:<12} {role:<18} {username}")
+
+
+def register_cli(app: Flask) -> None:
+    from portal.audit.cli import audit_cli
+    from portal.tenancy.cli import tenants_cli, users_cli
+
+    app.cli.add_command(demo_command)
+    app.cli.add_command(tenants_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(i18n_cli)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+
+@click.group("i18n")
+def i18n_cli() -> None:
+    """Translation catalogs (translations/<domain>/<locale>/LC_MESSAGES/messages.po)."""
+
+
+@i18n_cli.command("update")
+def i18n_update() -> None:
+    """Extract marked strings of every domain and merge them into the catalogs."""
+    from portal.i18n import compile_catalogs, update_catalogs
+
+    for po in update_catalogs():
+        click.echo(f"updated {po}")
+    compile_catalogs(force=True)
+
+
+@i18n_cli.command("missing")
+@click.option("--domain")
+def i18n_missing(domain: str | None) -> None:
+    """List msgids that have no Chinese translation."""
+    from portal.i18n import missing_translations
+
+    for d, msgid in missing_translations(domain):
+        click.echo(f"{d}\t{msgid}")

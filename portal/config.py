@@ -1,0 +1,52 @@
+"""Configuration from environment variables (all prefixed PORTAL_)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"PORTAL_{name}", default)
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    instance = Path(instance_path)
+    database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'portal.sqlite3'}"
+    secret_key = _env("SECRET_KEY")
+    if not secret_key:
+        # A fixed key is needed across gunicorn workers; keep a generated one in instance/.
+        key_file = instance / "secret_key"
+        instance.mkdir(parents=True, exist_ok=True)
+        if not key_file.exists():
+            key_file.write_text(secrets.token_hex(32))
+        secret_key = key_file.read_text().strip()
+    config: dict = {
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "UPLOAD_DIR": _env("UPLOAD_DIR") or str(instance / "uploads"),
+        "MAX_CONTENT_LENGTH": int(_env("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "AUDIT_KEY": _env("AUDIT_KEY"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env("SECURE_COOKIES", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": _env("SECURE_COOKIES", "0") == "1",
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=int(_env("IDLE_TIMEOUT_MIN", "30"))),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LOGIN_MAX_FAILURES": int(_env("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCKOUT_MINUTES": int(_env("LOGIN_LOCKOUT_MINUTES", "15")),
+        "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "30 per minute"),
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        "PAGE_SIZE": 25,
+        "FLASK_ADMIN_SWATCH": "cerulean",
+    }
+    if overrides:
+        config.update(overrides)
+    return config

@@ -1,0 +1,129 @@
+"""Declarative base, id generation and the mixins that mark tenant- and department-owned rows.
+
+Every tenant-owned table carries `tenant_id` first in its primary key and in every
+foreign key to another tenant-owned table, so the schema can later be distributed
+by `tenant_id` (Citus) and so a row can never point across tenants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> uuid.UUID:
+    """A time-ordered UUID (version 7 layout) so b-tree inserts stay local."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= ((rand >> 68) & 0xFFF) << 64
+    value |= 0b10 << 62
+    value |= rand & ((1 << 62) - 1)
+    return uuid.UUID(int=value)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TenantOwned:
+    """Rows that belong to one tenant; the scoping hook filters every query on them."""
+
+    __tenant_owned__ = True
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+        return mapped_column(sa.Uuid(), sa.ForeignKey("tenants.id"), primary_key=True)
+
+    @declared_attr
+    def id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+        return mapped_column(sa.Uuid(), primary_key=True, default=new_id)
+
+
+class DepartmentOwned:
+    """Rows a dept_officer may see only for their own department.
+
+    Subclasses may override `department_criteria` when visibility is wider than one
+    `department_id` column (e.g. a meeting is visible to every invited department).
+    """
+
+    __department_owned__ = True
+
+    @classmethod
+    def department_criteria(cls, department_id: uuid.UUID) -> sa.ColumnElement[bool]:
+        return cls.department_id == department_id  # type: ignore[attr-defined]
+
+
+def tenant_fk(
+    columns: list[str], target: str, target_columns: list[str], **kw: object
+) -> sa.ForeignKeyConstraint:
+    """A composite foreign key led by tenant_id: `tenant_fk(["department_id"], "departments", ["id"])`."""
+    return sa.ForeignKeyConstraint(
+        ["tenant_id", *columns],
+        [f"{target}.tenant_id", *(f"{target}.{c}" for c in target_columns)],
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+class TenantScopedGlobal:
+    """Global tables (users) whose rows may belong to a tenant or to the platform.
+
+    When a tenant is in scope, queries see only that tenant's rows; without one
+    (sign-in, the platform console) they are not filtered, so they are not RLS-keyed.
+    """
+
+    __tenant_scoped_global__ = True
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[uuid.UUID | None]:  # noqa: N805
+        return mapped_column(sa.Uuid(), sa.ForeignKey("tenants.id"), index=True, nullable=True)
+
+
+def configure_sqlite(engine: sa.Engine) -> None:
+    """SQLite: foreign keys on, WAL, and BEGIN IMMEDIATE so writers queue instead of failing.
+
+    The audit chain needs writers of a tenant serialised; on SQLite the database write
+    lock taken at BEGIN does that (PostgreSQL uses a row lock on the chain head).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA busy_timeout = 30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode = WAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def listen_once(target: object, name: str, fn: object) -> None:
+    from sqlalchemy import event
+
+    if not event.contains(target, name, fn):
+        event.listen(target, name, fn)

@@ -1,0 +1,89 @@
+"""`portal demo`: the four seed districts, their departments and demo users. Idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+
+from portal.auth.models import Role, User
+from portal.auth.services import create_user
+from portal.extensions import db
+from portal.tenancy import scope
+from portal.tenancy.models import Tenant
+from portal.tenancy.services import ensure_department_kinds, upsert_department
+
+TENANTS_DIR = Path(__file__).resolve().parent.parent / "tenants"
+DEMO_TENANTS = ("zhangdian", "jiangyan", "jiading", "kaifeng")
+DEMO_PASSWORD = "Demo-2026-pass"  # noqa: S105 - printed on purpose for the demo
+OPERATOR_USERNAME = "operator"
+
+
+def load_policy_file(slug: str) -> dict:
+    return yaml.safe_load((TENANTS_DIR / f"{slug}.yaml").read_text(encoding="utf-8"))
+
+
+def _ensure_user(username: str, **kw: object) -> None:
+    exists = db.session.execute(sa.select(User.id).filter_by(username=username)).scalar()
+    if exists is None:
+        create_user(username=username, password=DEMO_PASSWORD, **kw)  # type: ignore[arg-type]
+
+
+def load_demo() -> list[tuple[str, str, str]]:
+    """Returns (district, username, role) for every demo login."""
+    logins: list[tuple[str, str, str]] = []
+    with scope.cross_tenant("demo: reference data and operator"):
+        ensure_department_kinds()
+        _ensure_user(OPERATOR_USERNAME, display_name="平台运维", role=Role.platform_operator)
+        db.session.commit()
+    logins.append(("platform", OPERATOR_USERNAME, Role.platform_operator.value))
+    for slug in [s for s in DEMO_TENANTS if (TENANTS_DIR / f"{s}.yaml").exists()]:
+        data = load_policy_file(slug)
+        info = data["tenant"]
+        with scope.cross_tenant("demo: tenant row"):
+            tenant = db.session.execute(sa.select(Tenant).filter_by(slug=slug)).scalar_one_or_none()
+            if tenant is None:
+                tenant = Tenant(
+                    slug=slug,
+                    name=info["name"],
+                    name_en=info.get("name_en", ""),
+                    level=info["level"],
+                    province=info["province"],
+                )
+                db.session.add(tenant)
+                db.session.commit()
+        with scope.tenant_scope(tenant.id):
+            departments = [
+                upsert_department(tenant, d["key"], d["kind"], d["name"], i)
+                for i, d in enumerate(data["departments"])
+            ]
+            db.session.flush()
+            _ensure_user(
+                f"{slug}-lead",
+                display_name=f"{info['name']}联席办",
+                role=Role.district_lead,
+                tenant_id=tenant.id,
+            )
+            _ensure_user(
+                f"{slug}-auditor",
+                display_name=f"{info['name']}审计",
+                role=Role.auditor,
+                tenant_id=tenant.id,
+            )
+            logins += [
+                (info["name"], f"{slug}-lead", Role.district_lead.value),
+                (info["name"], f"{slug}-auditor", Role.auditor.value),
+            ]
+            for dept in departments:
+                username = f"{slug}-{dept.key}".replace("_", "-")
+                _ensure_user(
+                    username,
+                    display_name=f"{dept.name}经办人",
+                    role=Role.dept_officer,
+                    tenant_id=tenant.id,
+                    department_id=dept.id,
+                )
+                logins.append((info["name"], username, Role.dept_officer.value))
+            db.session.commit()
+    return logins

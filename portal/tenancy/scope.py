@@ -1,0 +1,186 @@
+"""The one central scoping mechanism.
+
+Every ORM query on a `TenantOwned` model gets `tenant_id = <current tenant>` added
+by a Session-wide `do_orm_execute` hook (`with_loader_criteria`), and for a
+dept_officer every `DepartmentOwned` model gets its department condition. This also
+covers Flask-Admin's `get_one()`, ajax look-ups and relationship drop-downs, which
+all go through the Session. Reading a tenant-owned model with no scope raises.
+
+New rows get `tenant_id` stamped in `before_flush`; a row of another tenant, or of
+another department for an officer, is refused there. On PostgreSQL the same tenant
+is also set per transaction (`set_config('app.tenant_id', …, true)`) for row-level
+security.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from portal.db import DepartmentOwned, TenantOwned, TenantScopedGlobal, listen_once
+
+
+class ScopeError(RuntimeError):
+    """Raised when tenant-owned data is touched without a tenant in context."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    tenant_id: uuid.UUID | None = None
+    department_id: uuid.UUID | None = None  # set only for dept_officer
+    cross_tenant_reason: str | None = None  # explicit operator-wide access
+    read_only: bool = False  # auditors
+
+
+_scope: ContextVar[Scope] = ContextVar("portal_scope", default=Scope())
+
+
+def current() -> Scope:
+    return _scope.get()
+
+
+def set_scope(scope: Scope) -> object:
+    token = _scope.set(scope)
+    _refresh_open_transaction()
+    return token
+
+
+def _refresh_open_transaction() -> None:
+    """Re-apply the PostgreSQL setting when the scope changes inside an open transaction."""
+    from flask import has_app_context
+
+    if not has_app_context():
+        return
+    from portal.extensions import db
+
+    session = db.session()
+    if session.in_transaction():
+        _set_pg_tenant(session, None, session.connection())
+
+
+def reset_scope(token: object) -> None:
+    _scope.reset(token)  # type: ignore[arg-type]
+    _refresh_open_transaction()
+
+
+@contextlib.contextmanager
+def tenant_scope(
+    tenant_id: uuid.UUID, department_id: uuid.UUID | None = None, read_only: bool = False
+) -> Iterator[Scope]:
+    """Work inside one tenant (CLI, services, tests)."""
+    scope = Scope(tenant_id=tenant_id, department_id=department_id, read_only=read_only)
+    token = set_scope(scope)
+    try:
+        yield scope
+    finally:
+        reset_scope(token)
+
+
+@contextlib.contextmanager
+def cross_tenant(reason: str) -> Iterator[Scope]:
+    """Explicit cross-tenant access for platform code (counts, health, onboarding, purge)."""
+    scope = Scope(cross_tenant_reason=reason)
+    token = set_scope(scope)
+    try:
+        yield scope
+    finally:
+        reset_scope(token)
+
+
+def _department_owned_classes() -> list[type]:
+    from portal.extensions import db
+
+    return [
+        m.class_
+        for m in db.Model.registry.mappers
+        if getattr(m.class_, "__department_owned__", False)
+    ]
+
+
+def _add_criteria(state: ORMExecuteState) -> None:
+    if state.is_column_load or state.is_relationship_load:
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    scope = _scope.get()
+    if scope.cross_tenant_reason:
+        return
+    touches_tenant_data = any(
+        getattr(m.class_, "__tenant_owned__", False) for m in state.all_mappers
+    )
+    if scope.tenant_id is None:
+        if touches_tenant_data:
+            names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))
+            raise ScopeError(f"query on tenant-owned model(s) {names} without a tenant in scope")
+        return
+    tenant_id = scope.tenant_id
+    options = [
+        with_loader_criteria(
+            TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        ),
+        with_loader_criteria(
+            TenantScopedGlobal, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        ),
+    ]
+    if scope.department_id is not None:
+        for cls in _department_owned_classes():
+            options.append(
+                with_loader_criteria(
+                    cls, cls.department_criteria(scope.department_id), include_aliases=True
+                )
+            )
+    state.statement = state.statement.options(*options)
+
+
+def _stamp_new_rows(session: Session, flush_context: object, instances: object) -> None:
+    scope = _scope.get()
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantOwned):
+            continue
+        if scope.cross_tenant_reason:
+            if obj.tenant_id is None:
+                raise ScopeError(f"{type(obj).__name__} needs an explicit tenant_id")
+            continue
+        if scope.tenant_id is None:
+            raise ScopeError(f"writing {type(obj).__name__} without a tenant in scope")
+        if scope.read_only:
+            raise ScopeError("read-only scope")
+        if obj.tenant_id is None:
+            obj.tenant_id = scope.tenant_id
+        elif obj.tenant_id != scope.tenant_id:
+            raise ScopeError(f"{type(obj).__name__} belongs to another tenant")
+        if (
+            scope.department_id is not None
+            and isinstance(obj, DepartmentOwned)
+            and getattr(obj, "department_id", scope.department_id) != scope.department_id
+            and obj in session.new
+        ):
+            raise ScopeError(f"{type(obj).__name__} belongs to another department")
+    if scope.read_only and (session.deleted or session.new or session.dirty):
+        raise ScopeError("read-only scope")
+
+
+def _set_pg_tenant(session: Session, transaction: object, connection: sa.Connection) -> None:
+    """Per-transaction settings for PostgreSQL row-level security (safe with pooling)."""
+    if connection.dialect.name != "postgresql":
+        return
+    scope = _scope.get()
+    connection.exec_driver_sql(
+        "SELECT set_config('app.tenant_id', %(t)s, true), set_config('app.cross_tenant', %(c)s, true)",
+        {
+            "t": str(scope.tenant_id) if scope.tenant_id else "",
+            "c": "on" if scope.cross_tenant_reason else "off",
+        },
+    )
+
+
+def install(session_class: type[Session] | Session) -> None:
+    listen_once(session_class, "do_orm_execute", _add_criteria)
+    listen_once(session_class, "before_flush", _stamp_new_rows)
+    listen_once(session_class, "after_begin", _set_pg_tenant)

@@ -1,0 +1,94 @@
+"""Registries that let each domain module add its navigation and home-page panels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.auth.models import Role
+from portal.auth.permissions import can
+from portal.tenancy.models import TenantStatus
+
+ROLE_LABELS = {
+    Role.platform_operator: _l("Platform operator"),
+    Role.district_lead: _l("District lead"),
+    Role.dept_officer: _l("Department officer"),
+    Role.auditor: _l("Auditor"),
+}
+
+TENANT_STATUS_LABELS = {
+    TenantStatus.provisioning: _l("provisioning"),
+    TenantStatus.active: _l("active"),
+    TenantStatus.suspended: _l("suspended"),
+    TenantStatus.pending_deletion: _l("pending deletion"),
+}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    endpoint: str
+    permission: str
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A block on the district home page: `context()` returns the template's variables."""
+
+    template: str
+    permission: str
+    context: Callable[[], dict[str, Any]]
+    order: int = 50
+
+
+_nav: list[NavItem] = []
+_panels: list[HomePanel] = []
+
+
+def register_nav(item: NavItem) -> None:
+    if item not in _nav:
+        _nav.append(item)
+
+
+def register_home_panel(panel: HomePanel) -> None:
+    if all(p.template != panel.template for p in _panels):
+        _panels.append(panel)
+
+
+def home_panels() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (p.template, p.context())
+        for p in sorted(_panels, key=lambda p: p.order)
+        if can(current_user, p.permission)
+    ]
+
+
+def nav_items() -> list[dict[str, Any]]:
+    items = []
+    for item in sorted(_nav, key=lambda i: i.order):
+        if can(current_user, item.permission):
+            try:
+                url = url_for(item.endpoint)
+            except Exception:  # noqa: BLE001 - endpoint needs a tenant we don't have here
+                continue
+            items.append({"label": item.label, "url": url, "active": request.path == url})
+    return items
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        return {
+            "get_locale": get_locale,
+            "nav_items": nav_items,
+            "role_label": lambda r: ROLE_LABELS.get(r, r),
+            "tenant_status_label": lambda s: TENANT_STATUS_LABELS.get(s, s),
+        }

@@ -1,0 +1,48 @@
+"""`portal demo` is idempotent and carries the seed rosters."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+
+def _counts(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    with app.app_context(), scope.cross_tenant("test counts"):
+        return {
+            t.name: db.session.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in db.Model.metadata.sorted_tables
+            if t.name not in ("audit_events", "audit_chain_heads", "login_attempts")
+        }
+
+
+def test_demo_twice_changes_nothing(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    from portal.audit import trail
+    from portal.demo import load_demo
+
+    before = _counts(fresh_app)
+    with fresh_app.app_context(), trail.acting_as(trail.system_actor("demo")):
+        load_demo()
+    assert _counts(fresh_app) == before
+    assert before["tenants"] == 4
+
+
+def test_demo_rosters_are_the_seed_departments(app) -> None:  # type: ignore[no-untyped-def]
+    from portal.extensions import db
+    from portal.tenancy import scope
+    from portal.tenancy.models import Department, Tenant
+
+    with app.app_context(), scope.cross_tenant("test"):
+        rows = db.session.execute(
+            sa.select(Tenant.slug, Department.name).join(
+                Department, Department.tenant_id == Tenant.id
+            )
+        ).all()
+    names = {}
+    for slug, name in rows:
+        names.setdefault(slug, set()).add(name)
+    assert "开封市民政局" in names["kaifeng"]
+    assert "淄博市张店区园林绿化服务中心" in names["zhangdian"]
+    assert "上海市嘉定区地区工作办公室" in names["jiading"]
+    assert len(names["jiangyan"]) >= 5
