@@ -30,7 +30,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         configure_sqlite(db.engine)
         session_class = type(db.session())
+    from portal.db import listen_once, refuse_immutable_changes
+
     scope.install(session_class)
+    listen_once(session_class, "before_flush", refuse_immutable_changes)
     trail.install(session_class)
 
     from portal import (

@@ -127,3 +127,12 @@ def listen_once(target: object, name: str, fn: object) -> None:
 
     if not event.contains(target, name, fn):
         event.listen(target, name, fn)
+
+
+def refuse_immutable_changes(session, flush_context, instances) -> None:  # type: ignore[no-untyped-def]
+    """Models with `__immutable__ = True` only ever get new rows (e.g. dated benefit values)."""
+    for obj in list(session.dirty) + list(session.deleted):
+        if getattr(type(obj), "__immutable__", False) and (
+            obj in session.deleted or session.is_modified(obj)
+        ):
+            raise ValueError(f"{type(obj).__name__} rows are never changed; add a new row instead")

@@ -2,9 +2,30 @@
 
 from portal.audit.models import AuditChainHead, AuditEvent
 from portal.auth.models import ApiToken, LoginAttempt, User
+from portal.duties.models import Duty, DutyReviewRecord, EvidenceFile, ProgressEntry
+from portal.policy.models import (
+    BenefitStandard,
+    BenefitValue,
+    Measure,
+    MeasureResponsibility,
+    MeetingArrangement,
+    PolicyDocument,
+    PolicyVersion,
+)
 from portal.tenancy.models import Department, DepartmentKind, Tenant
 
 __all__ = [
+    "BenefitStandard",
+    "BenefitValue",
+    "Duty",
+    "DutyReviewRecord",
+    "EvidenceFile",
+    "MeetingArrangement",
+    "Measure",
+    "MeasureResponsibility",
+    "PolicyDocument",
+    "PolicyVersion",
+    "ProgressEntry",
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",

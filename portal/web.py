@@ -222,6 +222,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(district_bp)
     app.register_blueprint(platform_bp)
 
+    from portal import api
+
+    api.init_app(app)
+
     @app.get("/")
     def index() -> Any:
         if current_user.is_authenticated:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
-
-import os
 
 # PORTAL_TEST_FAST_HASH=1 (tests only) trades hashing cost for speed.
 _hasher = (

@@ -1,0 +1,141 @@
+"""JSON API under /api/v1/: personal access tokens, the same scoping as the UI.
+
+Domain modules add their endpoints to `bp` (see `portal/api/core.py` for the pattern):
+authentication, tenant scope, audit actor and JSON errors are handled here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, g, jsonify, request
+from flask_login import login_user
+
+from portal.audit import trail
+from portal.auth.models import Role
+from portal.auth.permissions import can
+from portal.auth.services import user_for_token
+from portal.extensions import csrf
+from portal.tenancy import scope
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        self.status, self.code, self.message = status, code, message
+
+
+@bp.errorhandler(ApiError)
+def _api_error(e: ApiError) -> Any:
+    return jsonify({"error": {"code": e.code, "message": e.message}}), e.status
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Bearer token → user → tenant (and department) scope for this request."""
+    from flask_babel import gettext as _
+
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise ApiError(
+            401,
+            "unauthenticated",
+            _("A personal access token is required (Authorization: Bearer …)."),
+        )
+    user = user_for_token(header[7:].strip())
+    if user is None:
+        raise ApiError(401, "invalid_token", _("The token is invalid, expired or revoked."))
+    login_user(user, remember=False, fresh=False)
+    g.api_user = user
+    trail.set_actor(
+        trail.with_actor(
+            trail.current_actor(), id=user.id, name=user.username, role=user.role.value
+        )
+    )
+    if user.tenant_id is not None:
+        g.tenant = user.tenant
+        g.scope_token = scope.set_scope(
+            scope.Scope(
+                tenant_id=user.tenant_id,
+                department_id=user.department_id if user.role == Role.dept_officer else None,
+                read_only=user.role == Role.auditor,
+            )
+        )
+
+
+def api_requires(action: str) -> Callable:
+    """403 unless the token's user holds `action` (records out of scope still answer 404)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from flask_babel import gettext as _
+
+            if not can(g.api_user, action):
+                raise ApiError(403, "forbidden", _("You do not have permission to do this."))
+            return view(*args, **kwargs)
+
+        wrapper.required_permission = action  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def paginate(select: Any, serialize: Callable[[Any], dict]) -> Any:
+    """`?page=&per_page=` (max 100) → {"items", "page", "per_page", "total"}."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+        per_page = min(100, max(1, int(request.args.get("per_page", 50))))
+    except ValueError as e:
+        from flask_babel import gettext as _
+
+        raise ApiError(400, "bad_pagination", _("page and per_page must be whole numbers.")) from e
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(select.order_by(None).subquery())
+    ).scalar_one()
+    rows = (
+        db.session.execute(select.limit(per_page).offset((page - 1) * per_page))
+        .unique()
+        .scalars()
+        .all()
+    )
+    return jsonify(
+        {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total}
+    )
+
+
+def get_or_404(model: Any, ident: Any) -> Any:
+    """Fetch by id through the scoped session; out of scope looks exactly like missing."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+
+    row = (
+        db.session.execute(sa.select(model).where(model.id == ident)).unique().scalar_one_or_none()
+    )
+    if row is None:
+        abort(404)
+    return row
+
+
+def json_body() -> dict:
+    from flask_babel import gettext as _
+
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_json", _("The request body must be a JSON object."))
+    return data
+
+
+def init_app(app: Any) -> None:
+    from portal.api import core  # noqa: F401  - registers endpoints
+
+    app.register_blueprint(bp)
