@@ -10,6 +10,8 @@ import yaml
 from portal.auth.models import Role, User
 from portal.auth.services import create_user
 from portal.extensions import db
+from portal.policy.loader import apply_policy
+from portal.policy.models import PolicyVersion
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant
 from portal.tenancy.services import ensure_department_kinds, upsert_department
@@ -38,7 +40,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         _ensure_user(OPERATOR_USERNAME, display_name="平台运维", role=Role.platform_operator)
         db.session.commit()
     logins.append(("platform", OPERATOR_USERNAME, Role.platform_operator.value))
-    for slug in [s for s in DEMO_TENANTS if (TENANTS_DIR / f"{s}.yaml").exists()]:
+    for slug in DEMO_TENANTS:
         data = load_policy_file(slug)
         info = data["tenant"]
         with scope.cross_tenant("demo: tenant row"):
@@ -54,6 +56,8 @@ def load_demo() -> list[tuple[str, str, str]]:
                 db.session.add(tenant)
                 db.session.commit()
         with scope.tenant_scope(tenant.id):
+            if db.session.execute(sa.select(PolicyVersion.id)).first() is None:
+                apply_policy(tenant, data)
             departments = [
                 upsert_department(tenant, d["key"], d["kind"], d["name"], i)
                 for i, d in enumerate(data["departments"])

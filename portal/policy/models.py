@@ -130,7 +130,9 @@ class MeasureResponsibility(TenantOwned, Base):
     position: Mapped[int] = mapped_column(default=0)
 
     measure: Mapped[Measure] = relationship(back_populates="responsibilities")
-    department: Mapped[Department] = relationship(lazy="joined", overlaps="measure,responsibilities")
+    department: Mapped[Department] = relationship(
+        lazy="joined", overlaps="measure,responsibilities"
+    )
 
 
 class BenefitStandard(TenantOwned, Base):
