@@ -1,0 +1,127 @@
+"""Browser tests: the real app under gunicorn on a free loopback port, driven by Debian's
+Chromium through Playwright (no browser download). Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, Databases
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of gunicorn serving the portal on a fresh demo database."""
+    url = databases.new(demo=True)
+    port = _free_port()
+    uploads = tmp_path_factory.mktemp("uploads")
+    env = dict(
+        os.environ,
+        PORTAL_DATABASE_URL=url,
+        PORTAL_SECRET_KEY="browser-test",
+        PORTAL_UPLOAD_DIR=str(uploads),
+        PORTAL_RATELIMIT_LOGIN="1000 per minute",
+        PORTAL_TEST_FAST_HASH="1",
+        PORTAL_WORKERS="2",
+        PORTAL_ACCESS_LOG="/dev/null",
+        PYTHONPATH=str(ROOT),
+    )
+    log = (tmp_path_factory.mktemp("gunicorn") / "gunicorn.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "deploy/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310 - loopback
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(Path(log.name).read_text()) from None
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is missing; tests/ensure_system.sh installs it")
+        pytest.skip("Chromium is not installed (run tests/ensure_system.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, request: pytest.FixtureRequest) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def sign_in(page, live_server: str, username: str, password: str = "Demo-2026-pass") -> None:  # type: ignore[no-untyped-def]
+    page.goto(live_server + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
