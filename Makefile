@@ -15,7 +15,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/flask db upgrade
+	$(BIN)/flask db upgrade heads
 	$(BIN)/portal demo
 	@echo ""
 	@echo "Portal: http://127.0.0.1:8000/login  (demo logins above)"

@@ -53,6 +53,12 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(i18n_cli)
 
+    from portal import domains
+
+    for module in domains.modules("cli"):
+        if hasattr(module, "register_cli"):
+            module.register_cli(app)
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 
+from portal import domains
 from portal.auth.models import Role, User
 from portal.auth.services import create_user
 from portal.extensions import db
@@ -90,4 +91,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                 )
                 logins.append((info["name"], username, Role.dept_officer.value))
             db.session.commit()
+            for module in domains.modules("demo"):
+                module.load_demo(tenant, data)
+                db.session.commit()
     return logins

@@ -1,5 +1,6 @@
 """Import every domain's models so the mapper registry (and Alembic) sees them all."""
 
+from portal import domains
 from portal.audit.models import AuditChainHead, AuditEvent
 from portal.auth.models import ApiToken, LoginAttempt, User
 from portal.duties.models import Duty, DutyReviewRecord, EvidenceFile, ProgressEntry
@@ -35,3 +36,7 @@ __all__ = [
     "Tenant",
     "User",
 ]
+
+# Domains added later register their tables here without editing this file.
+for _module in domains.modules("models"):
+    pass

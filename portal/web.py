@@ -209,18 +209,16 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     register_errors(app)
 
-    from portal.auth.views import bp as auth_bp
+    from portal import domains, ui
     from portal.auth.views import init_login
-    from portal.platform.views import bp as platform_bp
-    from portal.tenancy.views import bp as district_bp
 
     init_login(app)
-    from portal import ui
-
     ui.init_app(app)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(district_bp)
-    app.register_blueprint(platform_bp)
+    for views in domains.modules("views"):
+        if hasattr(views, "bp"):
+            app.register_blueprint(views.bp)
+        if hasattr(views, "init_app"):
+            views.init_app(app)
 
     from portal import api
 

@@ -57,7 +57,7 @@ class Databases:
             PORTAL_TEST_FAST_HASH="1",
         )
         subprocess.run(
-            [sys.executable, "-m", "flask", "db", "upgrade"],
+            [sys.executable, "-m", "flask", "db", "upgrade", "heads"],
             cwd=ROOT,
             env=env,
             check=True,

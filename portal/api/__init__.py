@@ -136,6 +136,10 @@ def json_body() -> dict:
 
 
 def init_app(app: Any) -> None:
+    from portal import domains
     from portal.api import core  # noqa: F401  - registers endpoints
+
+    for _module in domains.modules("api"):
+        pass  # importing a domain's `api` module registers its endpoints on `bp`
 
     app.register_blueprint(bp)
