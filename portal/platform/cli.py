@@ -147,8 +147,56 @@ def purge_expired() -> None:
     click.echo(f"purged: {', '.join(slugs) if slugs else 'none'}")
 
 
+@click.command("archive")
+@click.argument("slug")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def archive_command(slug: str, file: Path) -> None:
+    """Full data export: every record and evidence file, with a manifest of SHA-256 hashes."""
+    from portal.platform import archive
+
+    with as_system("tenants archive"):
+        tenant = _tenant(slug)
+        with file.open("wb") as out:
+            manifest = archive.write_archive(tenant, out)
+    rows = sum(t["count"] for t in manifest["tables"].values())
+    click.echo(
+        f"wrote {file}: {rows} rows in {len(manifest['tables'])} tables, "
+        f"{len(manifest['files'])} files"
+    )
+
+
+@click.command("import-archive")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_archive_command(file: Path) -> None:
+    """Load a tenant archive into this database (its slug, ids and usernames must be free)."""
+    from portal.platform import archive
+
+    with as_system("tenants import-archive"):
+        try:
+            tenant, manifest = archive.import_archive(file)
+        except archive.ArchiveError as e:
+            raise click.ClickException(f"{file}: {e}; nothing was imported") from e
+    rows = sum(t["count"] for t in manifest["tables"].values())
+    click.echo(
+        f"imported {tenant.slug} ({tenant.name}): {rows} rows, "
+        f"{len(manifest['files'])} files, status {tenant.status.value}"
+    )
+
+
 def register_cli(app: Flask) -> None:
     from portal.tenancy.cli import tenants_cli
 
-    for command in (onboard, export, activate, delete, restore, purge, purge_expired):
+    for command in (
+        onboard,
+        export,
+        activate,
+        delete,
+        restore,
+        purge,
+        purge_expired,
+        archive_command,
+        import_archive_command,
+    ):
         tenants_cli.add_command(command)
