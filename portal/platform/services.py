@@ -396,7 +396,7 @@ def create_account(
             data={"role": role.value},
         )
         _platform_echo("account_created", tenant, user)
-        db.session.commit()
+        _commit_account_change()
     return user, password
 
 
@@ -413,6 +413,13 @@ def _platform_echo(action: str, tenant: Tenant, user: User) -> None:
         )
 
 
+def _commit_account_change() -> None:
+    """Flush in the tenant's scope, then commit where both chains may be written."""
+    db.session.flush()
+    with scope.cross_tenant("account change: tenant and platform chains"):
+        db.session.commit()
+
+
 def set_account_active(tenant: Tenant, user: User, active: bool) -> None:
     with scope.tenant_scope(tenant.id):
         if user.tenant_id != tenant.id:
@@ -426,7 +433,7 @@ def set_account_active(tenant: Tenant, user: User, active: bool) -> None:
             db.session, action, entity_type="User", entity_id=user.id, summary=user.username
         )
         _platform_echo(action, tenant, user)
-        db.session.commit()
+        _commit_account_change()
 
 
 def reset_password(tenant: Tenant, user: User) -> str:
@@ -448,7 +455,7 @@ def reset_password(tenant: Tenant, user: User) -> str:
             summary=user.username,
         )
         _platform_echo("password_reset", tenant, user)
-        db.session.commit()
+        _commit_account_change()
     return password
 
 
