@@ -37,7 +37,8 @@ backlog = 2048
 max_requests = int(os.environ.get("PORTAL_MAX_REQUESTS", 2000))
 max_requests_jitter = max_requests // 10
 # Heartbeat files on tmpfs: a slow disk must not make the arbiter kill healthy workers.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+_shm = "/dev/shm"  # noqa: S108 - gunicorn heartbeat files, not user data
+worker_tmp_dir = _shm if os.path.isdir(_shm) else None
 limit_request_line = 8190
 limit_request_fields = 100
 accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-")

@@ -112,9 +112,7 @@ def problems(md: sa.MetaData | None = None) -> list[str]:
             for ix in table.indexes
             if ix.unique
         ]
-        uniques += [
-            (f"{col.name} unique=True", [col.name]) for col in table.columns if col.unique
-        ]
+        uniques += [(f"{col.name} unique=True", [col.name]) for col in table.columns if col.unique]
         for name, cols in uniques:
             if "tenant_id" not in cols:
                 found.append(
