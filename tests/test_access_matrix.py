@@ -151,6 +151,12 @@ ROUTES: dict[str, Route] = {
     "api.me": Route("api", "account.self"),
     "api.departments": Route("api", "district.home"),
     "api.department": Route("api", "district.home", ids={"department_id": "Department"}),
+    "api.platform_tenants": Route("api", "platform.console"),
+    "api.platform_tenant": Route("api", "platform.console", ids={"tenant_slug": _tenant_slug}),
+    "api.platform_tenant_status": Route(
+        "api", "tenant.manage", ids={"tenant_slug": _tenant_slug}, ok=400
+    ),
+    "api.platform_onboard": Route("api", "tenant.manage", ok=400),
 }
 
 
