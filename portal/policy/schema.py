@@ -218,8 +218,11 @@ class _Checker:
     def add(self, path: str, zh: str, en: str) -> None:
         probe = path
         line = self.lines.get(probe)
-        while line is None and probe:
-            probe = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", probe)
+        while line is None and probe and self.lines:
+            shorter = _PARENT.sub("", probe)
+            if shorter == probe:
+                break
+            probe = shorter
             line = self.lines.get(probe)
         self.problems.append(Problem(path, zh, en, line))
 
@@ -361,6 +364,9 @@ class _Checker:
         if required and not value:
             self.add(p, "不能为空列表", "must not be an empty list")
         return value
+
+
+_PARENT = re.compile(r"(^|\.)[^.\[\]]+$|\[\d+\]$")
 
 
 def _join(path: str, key: str) -> str:
