@@ -81,9 +81,7 @@ def test_lead_edits_measure_audited_with_field_errors_and_conflict(fresh_app, lo
 
     measure_id, _b, _d = _ids(fresh_app, "kaifeng", "11")
     with fresh_app.app_context(), scope.tenant_scope(get_tenant("kaifeng").id):
-        keys = {
-            d.key: str(d.id) for d in db.session.execute(sa.select(Department)).scalars().all()
-        }
+        keys = {d.key: str(d.id) for d in db.session.execute(sa.select(Department)).scalars().all()}
     b = login_as("kaifeng-lead", fresh_app)
     url = f"/t/kaifeng/policy/measures/{measure_id}/edit"
     form = b.get(url).get_data(as_text=True)
@@ -121,16 +119,12 @@ def test_lead_edits_measure_audited_with_field_errors_and_conflict(fresh_app, lo
     )
     assert r.status_code == 409 and 'id="conflict"' in r.get_data(as_text=True)
     with fresh_app.app_context(), scope.tenant_scope(get_tenant("kaifeng").id):
-        m = db.session.get(
-            Measure, (get_tenant("kaifeng").id, __import__("uuid").UUID(measure_id))
-        )
+        m = db.session.get(Measure, (get_tenant("kaifeng").id, __import__("uuid").UUID(measure_id)))
         assert m.title == "解决住房困难（修订）" and m.text == "新的全文"
         roles = [(r.department.key, r.role.value) for r in m.responsibilities]
         assert roles == [("housing", "lead"), ("civil_affairs", "cooperating")]
         events = (
-            db.session.execute(
-                sa.select(AuditEvent).where(AuditEvent.actor_name == "kaifeng-lead")
-            )
+            db.session.execute(sa.select(AuditEvent).where(AuditEvent.actor_name == "kaifeng-lead"))
             .scalars()
             .all()
         )
