@@ -338,10 +338,10 @@ def update_measure(
         )
     if measure.creates_duty and not lead and not cooperating:
         errors["lead"] = _("A measure that creates duties needs at least one department.")
-    if row_version is not None and row_version != measure.row_version:
-        raise EditConflict()
     if errors:
         raise PolicyEditError(errors)
+    if row_version is not None and row_version != measure.row_version:
+        raise EditConflict()
 
     measure.title = title
     measure.text = (text or "").replace("\r\n", "\n")
