@@ -132,9 +132,13 @@ def expiry_warning(day: dt.date | None = None) -> ExpiryWarning | None:
     version = current_version(day)
     if version is None:
         latest = latest_version()
-        if latest is not None and latest.status == VersionStatus.draft:
-            return ExpiryWarning(latest, expired=False, days_left=None)
-        return ExpiryWarning(latest, expired=latest is not None, days_left=None)
+        expired = (
+            latest is not None
+            and latest.status == VersionStatus.in_force
+            and latest.effective_until is not None
+            and latest.effective_until < day
+        )
+        return ExpiryWarning(latest, expired=expired, days_left=None)
     if version.effective_until is None:
         return None
     left = (version.effective_until - day).days

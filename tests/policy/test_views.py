@@ -177,6 +177,11 @@ def test_home_panel_warns_about_expired_or_expiring_policy(fresh_app, login_as) 
     # an officer does not get the lead's panel
     page = login_as("zhangdian-health", fresh_app).get("/t/zhangdian/").get_data(as_text=True)
     assert 'id="policy-expiry-panel"' not in page
+    page = login_as("jiangyan-lead", fresh_app).get("/t/jiangyan/").get_data(as_text=True)
+    assert 'id="policy-expiry-panel"' in page and "征求意见稿" in page
+    fresh_app.config["TODAY"] = "2023-01-01"
+    page = login_as("jiading-lead", fresh_app).get("/t/jiading/").get_data(as_text=True)
+    assert 'id="policy-expiry-panel"' in page and "2023-07-13 起施行" in page
     fresh_app.config["TODAY"] = "2025-11-01"
     page = login_as("zhangdian-lead", fresh_app).get("/t/zhangdian/").get_data(as_text=True)
     assert 'id="policy-expiry-panel"' in page and "67" in page
