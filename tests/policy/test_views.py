@@ -206,3 +206,14 @@ def test_api_policy(app, login_as) -> None:  # type: ignore[no-untyped-def]
     z = login_as("zhangdian-lead")
     zh = api.get("/api/v1/policy", headers={"Authorization": f"Bearer {_token(z)}"}).get_json()
     assert zh["in_force"] is False and zh["effective_until"] == "2026-01-07"
+
+
+def test_policy_page_in_english(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
+    b = login_as("zhangdian-lead", fresh_app)
+    r = b.post("/account/locale", {"locale": "en"}, csrf_from="/t/zhangdian/policy/")
+    assert r.status_code == 302
+    page = b.get("/t/zhangdian/policy/").get_data(as_text=True)
+    assert "yuan per household per time" in page and "Spring Festival" in page
+    assert "member aged 50–69" in page and "This policy expired on 2026-01-07" in page
+    home = b.get("/t/zhangdian/").get_data(as_text=True)
+    assert "expired on 2026-01-07" in home
