@@ -236,8 +236,9 @@ def chinese_number(n: int) -> str:
 # --- arrangement -------------------------------------------------------------------------
 
 
-CADENCES = ("semiannual", "quarterly", "annual", "ad_hoc", "unspecified")
-CADENCE_MONTHS = {"semiannual": 6, "quarterly": 3, "annual": 12}
+# The same cadence codes as the policy-file format (portal.platform.adapters.CADENCES).
+CADENCES = ("semiannual", "quarterly", "yearly", "ad_hoc")
+CADENCE_MONTHS = {"semiannual": 6, "quarterly": 3, "yearly": 12}
 
 
 def arrangement() -> MeetingArrangement | None:

@@ -72,7 +72,7 @@ DECISION_STATE_LABELS = {
 CADENCE_LABELS = {
     "semiannual": _l("every half-year"),
     "quarterly": _l("every quarter"),
-    "annual": _l("every year"),
+    "yearly": _l("every year"),
     "ad_hoc": _l("when needed"),
     "unspecified": _l("not specified"),
 }
