@@ -161,4 +161,17 @@ def test_list_pages_have_bounded_queries(app, login_as) -> None:  # type: ignore
             assert b.get(path).status_code == 200
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
-    assert max(counts) <= 40, counts
+    assert max(counts) <= 20, counts
+
+
+def test_cli_schedule_and_export(fresh_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    runner = fresh_app.test_cli_runner()
+    r = runner.invoke(args=["meetings", "schedule"])
+    assert r.exit_code == 0, r.output
+    assert "kaifeng" in r.output and "next_due=" in r.output
+    out = tmp_path / "minutes.docx"
+    r = runner.invoke(args=["meetings", "export-minutes", "kaifeng", "2026年第1次", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "会 议 纪 要" in _docx_text(out.read_bytes())
+    r = runner.invoke(args=["meetings", "export-minutes", "kaifeng", "bad", str(out)])
+    assert r.exit_code != 0 and "2026-1" in r.output

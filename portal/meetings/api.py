@@ -111,7 +111,11 @@ def meeting(meeting_id: uuid.UUID) -> Any:
         for s in services.decision_states(m)
     ]
     minutes = services.minutes_of(m, create=False)
-    data["minutes"] = {"status": minutes.status.value, "body": minutes.body}
+    draft_hidden = g.api_user.role.value == "dept_officer" and minutes.status.value == "draft"
+    data["minutes"] = {
+        "status": minutes.status.value,
+        "body": "" if draft_hidden else minutes.body,  # officers see circulated/final minutes
+    }
     data["invitations"] = [
         {
             "department": {"id": str(i.department_id), "name": i.department.name},
