@@ -175,3 +175,23 @@ def test_cli_schedule_and_export(fresh_app, tmp_path) -> None:  # type: ignore[n
     assert "会 议 纪 要" in _docx_text(out.read_bytes())
     r = runner.invoke(args=["meetings", "export-minutes", "kaifeng", "bad", str(out)])
     assert r.exit_code != 0 and "2026-1" in r.output
+
+
+def test_lead_edits_arrangement_and_officer_cannot(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    b = Browser(fresh_app)
+    b.login("kaifeng-lead")
+    page = b.get("/t/kaifeng/meetings/arrangement").get_data(as_text=True)
+    assert "开封市失独家庭扶助关怀工作联席会议" in page and "分管副市长" in page
+    version = re.search(r'name="row_version" value="(\d+)"', page).group(1)
+    form = {"name": "开封市联席会议", "cadence": "weekly", "row_version": version}
+    r = b.post("/t/kaifeng/meetings/arrangement", form, follow_redirects=True)
+    assert "请从列表中选择会议频次" in r.get_data(as_text=True)
+    form.update(cadence="semiannual", chief_convener="分管副市长", conveners="市卫健委主任\n")
+    r = b.post("/t/kaifeng/meetings/arrangement", form, follow_redirects=True)
+    assert "联席会议制度已保存" in r.get_data(as_text=True)
+    r = b.post("/t/kaifeng/meetings/arrangement", form, follow_redirects=True)  # stale version
+    assert "其他人已修改" in r.get_data(as_text=True)
+    officer = Browser(fresh_app)
+    officer.login("kaifeng-civil-affairs")
+    assert officer.get("/t/kaifeng/meetings/arrangement").status_code == 200
+    assert officer.post("/t/kaifeng/meetings/arrangement", form).status_code == 403
