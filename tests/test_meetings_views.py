@@ -11,8 +11,8 @@ from docx import Document
 from tests.conftest import Browser
 
 
-def _meeting_ids(b: Browser, slug: str) -> list[str]:
-    page = b.get(f"/t/{slug}/meetings/").get_data(as_text=True)
+def _meeting_ids(b: Browser, slug: str, kind: str = "regular") -> list[str]:
+    page = b.get(f"/t/{slug}/meetings/?kind={kind}").get_data(as_text=True)
     return list(dict.fromkeys(re.findall(rf"/t/{slug}/meetings/([0-9a-f-]{{36}})", page)))
 
 

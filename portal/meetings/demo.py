@@ -144,3 +144,53 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
     services.circulate_minutes(lead, meeting)
     services.finalise_minutes(lead, meeting)
     db.session.flush()
+    _ad_hoc(lead, officers, tenant, day, today)
+
+
+AD_HOC_KINDS = ("health", "finance", "medical_insurance")
+
+
+def _ad_hoc(lead: User, officers: dict, tenant: Tenant, regular_day: dt.date, today: dt.date):
+    """A smaller ad hoc meeting (专题会议) of three departments, so that other departments
+    (e.g. civil affairs) are not invited and must not see it."""
+    depts = services.departments()
+    invited = [d for d in depts if d.kind_code in AD_HOC_KINDS][:3] or depts[:1]
+    day = min(regular_day + dt.timedelta(days=45), today - dt.timedelta(days=1))
+    meeting = services.create_meeting(
+        lead,
+        services.MeetingInput(
+            kind="ad_hoc",
+            title=f"{tenant.name}特殊家庭医疗保障专题会议",
+            meeting_date=day,
+            start_time="15:00",
+            place=f"{tenant.name}卫生健康委员会小会议室",
+            chair="联席会议办公室主任",
+            department_ids=[str(d.id) for d in invited],
+        ),
+    )
+    services.record_attendance(
+        lead, meeting, {str(d.id): ("present", "") for d in services.departments() if d in invited}
+    )
+    services.save_minutes(
+        lead,
+        meeting,
+        "会议专题研究了特殊家庭成员住院护理补贴保险和就医“绿色通道”落实中的问题。",
+    )
+    decision = services.add_decision(
+        lead,
+        meeting,
+        "医保、卫健部门共同梳理特殊家庭成员住院费用报销中的堵点问题，提出解决措施。",
+        [
+            services.ActionInput(
+                "梳理住院报销堵点并提出解决措施", [str(invited[0].id)], day + dt.timedelta(days=30)
+            )
+        ],
+    )
+    for item in services.decision_states(meeting)[decision.number - 1].items:
+        officer = officers.get(item.department_id)
+        if officer is not None:
+            services.update_action_item(
+                officer, item, "已梳理堵点问题3个，解决措施已报联席办。", close=True
+            )
+    services.finalise_minutes(lead, meeting)
+    db.session.flush()

@@ -1341,6 +1341,10 @@ def update_decision(user: Any, decision: Decision, text: str, expected_version: 
 def add_action_items(user: Any, decision: Decision, data: ActionInput) -> list[ActionItem]:
     """One action item per assigned department, all with the same text and due date."""
     _require(user, Role.district_lead)
+    if minutes_of(decision.meeting, create=False).locked:
+        raise MeetingError(
+            _l("The minutes are finalised and locked; reopen them (with a reason) to edit."),
+        )
     text = _text(data.text, "action_text", required=True, limit=MAX_TEXT)
     due = _date(data.due_date, "due_date")
     known = {str(d.id): d for d in departments()}
