@@ -289,8 +289,8 @@ def update_arrangement(user: Any, data: ArrangementInput, expected_version: Any 
     else:
         check_version(arr, expected_version)
     name = _text(data.name, "name", required=True, limit=200)
-    cadence = (data.cadence or "").strip()
-    if cadence not in CADENCES:
+    cadence = (data.cadence or "").strip()  # "" = the policy document names none
+    if cadence and cadence not in CADENCES:
         raise MeetingError(_l("Choose a cadence from the list."), field="cadence")
     known = {str(d.id): d for d in departments()}
     office = (data.office_department_id or "").strip() or None
