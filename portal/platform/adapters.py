@@ -68,39 +68,124 @@ def validate_policy(data: dict) -> list[Any]:
     return _fallback_validate(data)
 
 
+CATEGORIES = {
+    "economic_aid", "medical", "elderly_care", "rebirth", "housing", "legal_aid",
+    "emotional_support", "funeral", "education", "employment", "contact_person", "publicity",
+    "insurance", "social_care", "rehabilitation", "organisation", "other",
+}  # fmt: skip
+UNITS = {
+    "yuan_per_person_month", "yuan_per_person_year", "yuan_per_person_day",
+    "yuan_per_person_time", "yuan_per_person", "yuan_per_household_month",
+    "yuan_per_household_year", "yuan_per_household_time", "yuan_per_household",
+    "yuan_per_couple", "yuan_per_hour", "yuan_per_time", "yuan_per_month", "yuan_per_year",
+}  # fmt: skip
+FREQUENCIES = {"one_off", "monthly", "quarterly", "yearly", "daily", "per_event", "festival"}
+CADENCES = {"semiannual", "quarterly", "yearly", "ad_hoc"}
+LEVELS = {"区", "县", "市"}
+
+
+def _is_date(value: Any) -> bool:
+    if isinstance(value, dt.date):
+        return True
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def _fallback_validate(data: dict) -> list[Problem]:
+    """Structure, references and allowed values of docs/policy-format.md (interim)."""
     problems: list[Problem] = []
+
+    def bad(path: str, zh: str, en: str) -> None:
+        problems.append(Problem(path, zh, en))
 
     def need(obj: Any, key: str, path: str) -> Any:
         if not isinstance(obj, dict) or obj.get(key) in (None, ""):
-            problems.append(Problem(f"{path}{key}", "必填", "is required"))
+            bad(f"{path}{key}", "必填", "is required")
             return None
         return obj[key]
 
+    if data.get("format_version") != 1:
+        bad("format_version", "必须为 1", "must be 1")
     tenant = need(data, "tenant", "")
     for key in ("slug", "name", "level", "province"):
         need(tenant, key, "tenant.")
+    if isinstance(tenant, dict) and tenant.get("level") and tenant["level"] not in LEVELS:
+        bad("tenant.level", "必须是 区、县 或 市", "must be 区, 县 or 市")
     kinds = {code for code, _zh, _en in DEPARTMENT_KINDS}
     keys: set[str] = set()
     for i, d in enumerate(need(data, "departments", "") or []):
+        path = f"departments[{i}]"
         if not isinstance(d, dict):
-            problems.append(Problem(f"departments[{i}]", "必须是映射", "must be a mapping"))
+            bad(path, "必须是映射", "must be a mapping")
             continue
+        key = need(d, "key", f"{path}.")
+        need(d, "name", f"{path}.")
+        if key in keys:
+            bad(f"{path}.key", f"引用名 {key} 重复", f"the key {key} is used twice")
+        keys.add(str(key))
         if d.get("kind") not in kinds:
-            problems.append(
-                Problem(f"departments[{i}].kind", "不是已知的部门类别", "is not a known kind")
-            )
-        keys.add(str(d.get("key")))
+            bad(f"{path}.kind", "不是已知的部门类别", "is not a known department kind")
     policy = need(data, "policy", "")
     need(policy, "title", "policy.")
-    need(policy, "effective_from", "policy.")
+    if need(policy, "effective_from", "policy.") is not None and not _is_date(
+        policy["effective_from"]
+    ):
+        bad("policy.effective_from", "必须是 YYYY-MM-DD 日期", "must be a YYYY-MM-DD date")
+    for key in ("issued_on", "effective_until"):
+        if isinstance(policy, dict) and policy.get(key) is not None and not _is_date(policy[key]):
+            bad(f"policy.{key}", "必须是 YYYY-MM-DD 日期", "must be a YYYY-MM-DD date")
+    if isinstance(policy, dict) and policy.get("status", "in_force") not in ("in_force", "draft"):
+        bad("policy.status", "必须是 in_force 或 draft", "must be in_force or draft")
+    numbers: set[str] = set()
     for i, m in enumerate(need(data, "measures", "") or []):
+        path = f"measures[{i}]"
+        if not isinstance(m, dict):
+            bad(path, "必须是映射", "must be a mapping")
+            continue
+        number = need(m, "number", f"{path}.")
+        need(m, "title", f"{path}.")
+        if number is not None and str(number) in numbers:
+            bad(f"{path}.number", f"编号 {number} 重复", f"the number {number} is used twice")
+        numbers.add(str(number))
+        if m.get("category") not in CATEGORIES:
+            bad(f"{path}.category", "不是已知的措施类别", "is not a known category")
         for role in ("lead", "cooperating"):
-            for k in (m or {}).get(role) or []:
+            for j, k in enumerate(m.get(role) or []):
                 if k not in keys:
-                    problems.append(
-                        Problem(f"measures[{i}].{role}", "引用了不存在的部门", "unknown department")
-                    )
+                    bad(f"{path}.{role}[{j}]", f"部门 {k} 未定义", f"department {k} is not defined")
+        for j, b in enumerate(m.get("benefits") or []):
+            bpath = f"{path}.benefits[{j}]"
+            if not isinstance(b, dict):
+                bad(bpath, "必须是映射", "must be a mapping")
+                continue
+            need(b, "name", f"{bpath}.")
+            if b.get("unit") not in UNITS:
+                bad(f"{bpath}.unit", "不是已知的单位", "is not a known unit")
+            if b.get("frequency") not in FREQUENCIES:
+                bad(f"{bpath}.frequency", "不是已知的频次", "is not a known frequency")
+            values = b.get("values") or []
+            if not values:
+                bad(f"{bpath}.values", "至少需要一个金额", "needs at least one amount")
+            for k, v in enumerate(values):
+                vpath = f"{bpath}.values[{k}]"
+                amount = v.get("amount") if isinstance(v, dict) else None
+                if not isinstance(amount, int | float) or isinstance(amount, bool) or amount <= 0:
+                    bad(f"{vpath}.amount", "必须为正数", "must be a positive number")
+                if not isinstance(v, dict) or not _is_date(v.get("effective_from")):
+                    bad(f"{vpath}.effective_from", "必须是 YYYY-MM-DD 日期", "must be a date")
+    meeting = data.get("meeting")
+    if isinstance(meeting, dict):
+        if meeting.get("cadence") is not None and meeting["cadence"] not in CADENCES:
+            bad("meeting.cadence", "不是已知的会议周期", "is not a known cadence")
+        office = meeting.get("office_department")
+        if office is not None and office not in keys:
+            bad("meeting.office_department", f"部门 {office} 未定义", f"{office} is not defined")
+        for j, k in enumerate(meeting.get("member_departments") or []):
+            if k not in keys:
+                bad(f"meeting.member_departments[{j}]", f"部门 {k} 未定义", f"{k} is not defined")
     return problems
 
 
