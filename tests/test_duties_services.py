@@ -271,3 +271,16 @@ def test_status_matrix_is_one_query(app) -> None:  # type: ignore[no-untyped-def
             sa.event.remove(db.engine, "before_cursor_execute", count)
         assert len([s for s in statements if "duties" in s]) == 1
         assert len(matrix) >= 10 and sum(r.total for r in matrix) == 51
+
+
+def test_cli_generate(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    runner = fresh_app.test_cli_runner()
+    period = services.next_period(services.current_period())
+    result = runner.invoke(args=["duties", "generate", "--tenant", "zhangdian", "--period", period])
+    assert result.exit_code == 0, result.output
+    assert f"zhangdian {period}: 25 created" in result.output
+    assert "2026-01-07" in result.output  # the expired-policy warning
+    again = runner.invoke(args=["duties", "generate", "--tenant", "zhangdian", "--period", period])
+    assert "0 created" in again.output and "25 unchanged" in again.output
+    assert runner.invoke(args=["duties", "generate", "--tenant", "nope"]).exit_code != 0
+    assert runner.invoke(args=["duties", "generate", "--period", "2026H7"]).exit_code != 0
