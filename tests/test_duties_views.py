@@ -213,7 +213,19 @@ def test_second_save_gets_a_conflict_and_keeps_input(fresh_app, login_as) -> Non
         csrf_from=url,
     )
     assert r.status_code == 302
-    assert lead.get(url).status_code == 200
+    # the lead accepts straight from the review queue
+    queue = lead.get(f"{BASE}/review").get_data(as_text=True)
+    assert str(duty.id) in _ids(queue)
+    version = re.search(
+        rf'duties/{duty.id}/review".*?name="row_version" value="(\d+)"', queue, re.S
+    ).group(1)
+    r = lead.post(
+        url + "/review",
+        {"decision": "accept", "row_version": version, "next": "queue"},
+        csrf_from=f"{BASE}/review",
+    )
+    assert r.status_code == 302 and r.headers["Location"].endswith("/duties/review")
+    assert 'data-status="accepted"' in lead.get(url).get_data(as_text=True)
 
 
 def test_duty_list_query_count_does_not_grow(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
