@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit import trail
@@ -786,18 +787,22 @@ class DutyRow:
         return is_overdue(self.duty)
 
 
-def _progress_subquery() -> Any:
-    return (
-        sa.select(
-            ProgressEntry.duty_id.label("duty_id"),
-            sa.func.count(ProgressEntry.id).label("entries"),
-            sa.func.coalesce(sa.func.sum(ProgressEntry.families_reached), 0).label("families"),
-            sa.func.coalesce(sa.func.sum(ProgressEntry.amount_paid), 0).label("amount"),
-            sa.func.max(ProgressEntry.work_date).label("last_work"),
-        )
-        .group_by(ProgressEntry.duty_id)
-        .subquery()
+def _progress_subquery(period: str | None = None) -> Any:
+    """Entries aggregated per duty; limited to the period's duties when one is given."""
+    stmt = sa.select(
+        ProgressEntry.duty_id.label("duty_id"),
+        sa.func.count(ProgressEntry.id).label("entries"),
+        sa.func.coalesce(sa.func.sum(ProgressEntry.families_reached), 0).label("families"),
+        sa.func.coalesce(sa.func.sum(ProgressEntry.amount_paid), 0).label("amount"),
+        sa.func.max(ProgressEntry.work_date).label("last_work"),
     )
+    if period:
+        # Not an alias: the scoping hook's department condition names the plain table.
+        stmt = stmt.join(
+            Duty,
+            sa.and_(Duty.tenant_id == ProgressEntry.tenant_id, Duty.id == ProgressEntry.duty_id),
+        ).where(Duty.period == period)
+    return stmt.group_by(ProgressEntry.duty_id).subquery()
 
 
 def duty_query(
@@ -808,7 +813,7 @@ def duty_query(
     overdue: bool = False,
 ) -> sa.Select:
     """Duties with their progress summary; filters are optional."""
-    progress = _progress_subquery()
+    progress = _progress_subquery(period)
     stmt = (
         sa.select(
             Duty,
@@ -820,9 +825,14 @@ def duty_query(
         .outerjoin(progress, progress.c.duty_id == Duty.id)
         .order_by(Duty.due_date, Department.sort_order, Duty.measure_number)
     )
-    # The joined-eager Department/Measure load aliases its tables; join plainly to sort/search.
-    stmt = stmt.join(Department, Department.id == Duty.department_id).join(
-        Measure, Measure.id == Duty.measure_id
+    # Join department and measure once, for sorting and searching, and load them from it.
+    stmt = (
+        stmt.join(
+            Department,
+            sa.and_(Department.tenant_id == Duty.tenant_id, Department.id == Duty.department_id),
+        )
+        .join(Measure, sa.and_(Measure.tenant_id == Duty.tenant_id, Measure.id == Duty.measure_id))
+        .options(contains_eager(Duty.department), contains_eager(Duty.measure))
     )
     if period:
         stmt = stmt.where(Duty.period == period)
@@ -879,7 +889,7 @@ def entries_with_evidence(duty: Duty) -> list[ProgressEntry]:
             sa.select(ProgressEntry)
             .where(ProgressEntry.duty_id == duty.id)
             .order_by(ProgressEntry.work_date, ProgressEntry.created_at)
-            .options(sa.orm.selectinload(ProgressEntry.evidence))
+            .options(selectinload(ProgressEntry.evidence))
         )
         .scalars()
         .all()
