@@ -152,6 +152,22 @@ ROUTES: dict[str, Route] = {
     ),
     "duties.export": Route("district", "duty.export", deny=404),
     "duties.generate": Route("district", "duty.review", ok=302),
+    # -- policy
+    "policy.index": Route("district", "policy.read", deny=404),
+    "policy.edit_measure": Route(
+        "district",
+        "district.configure",
+        ids={"measure_id": "Measure"},
+        deny=404,
+        ok={"GET": 200, "POST": 422},  # empty form: field errors, nothing saved
+    ),
+    "policy.add_value": Route(
+        "district",
+        "district.configure",
+        ids={"benefit_id": "BenefitStandard"},
+        deny=404,
+        ok={"GET": 200, "POST": 422},
+    ),
     # -- platform
     "platform.console": Route("platform", "platform.console"),
     "platform.onboard": Route("platform", "tenant.manage"),
@@ -192,6 +208,7 @@ ROUTES: dict[str, Route] = {
     "api.entry_create": Route("api", "duty.log", ids={"duty_id": "Duty"}, ok=400),
     "api.duty_sign_off": Route("api", "duty.sign_off", ids={"duty_id": "Duty"}, ok=400),
     "api.duty_review": Route("api", "duty.review", ids={"duty_id": "Duty"}, ok=400),
+    "api.policy": Route("api", "policy.read"),
     "api.platform_tenants": Route("api", "platform.console"),
     "api.platform_tenant": Route("api", "platform.console", ids={"tenant_slug": _tenant_slug}),
     "api.platform_tenant_status": Route(
