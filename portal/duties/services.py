@@ -823,7 +823,7 @@ def duty_query(
             progress.c.last_work,
         )
         .outerjoin(progress, progress.c.duty_id == Duty.id)
-        .order_by(Duty.due_date, Department.sort_order, Duty.measure_number)
+        .order_by(Duty.due_date, Department.sort_order, Measure.position, Duty.measure_number)
     )
     # Join department and measure once, for sorting and searching, and load them from it.
     stmt = (

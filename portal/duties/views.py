@@ -534,8 +534,9 @@ def _lead_panel() -> dict[str, Any]:
 
 
 def _officer_panel() -> dict[str, Any]:
-    open_rows = services.rows(services.duty_query(status="open"), limit=10)
-    return {"period": services.current_period(), "rows": open_rows}
+    period = services.current_period()
+    stmt = services.duty_query(status="open").where(Duty.period <= period)  # not future ones
+    return {"period": period, "rows": services.rows(stmt, limit=10)}
 
 
 register_home_panel(
