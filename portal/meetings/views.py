@@ -97,7 +97,19 @@ def _labels() -> dict[str, Any]:
             "status": MEETING_STATUS_LABELS,
         },
         "render_md": services.render_markdown,
+        "meeting_open_action_items": _open_action_items_for_lists,
+        "meeting_today": services.today,
     }
+
+
+def _open_action_items_for_lists() -> list[Any] | None:
+    """Open action items for the duty list (the officer's department's, or all for leads
+    and auditors); None when the user may not read meetings."""
+    if not can(current_user, "meeting.read"):
+        return None
+    return list(
+        db.session.execute(services.action_items_query(status="open").limit(50)).unique().scalars()
+    )
 
 
 def _page() -> int:
