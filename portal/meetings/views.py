@@ -103,9 +103,9 @@ def _labels() -> dict[str, Any]:
 
 
 def _open_action_items_for_lists() -> list[Any] | None:
-    """Open action items for the duty list (the officer's department's, or all for leads
-    and auditors); None when the user may not read meetings."""
-    if not can(current_user, "meeting.read"):
+    """The officer's department's open action items for their duty list (None for other
+    roles: the lead follows them up on the action-item page)."""
+    if not can(current_user, "action_item.update"):
         return None
     return list(
         db.session.execute(services.action_items_query(status="open").limit(50)).unique().scalars()
