@@ -469,29 +469,41 @@ def measure_page(page: Page, setups: list[Setup], args: Any, log: Callable[[str]
         }
         live.append((st, client, path, floor_path))
     samples: dict[int, tuple[list[float], list[float]]] = {id(st): ([], []) for st, *_ in live}
+    cpu: dict[int, tuple[list[float], list[float]]] = {id(st): ([], []) for st, *_ in live}
     for _ in range(args.requests):
         for st, client, path, floor_path in live:
             mine, floor = samples[id(st)]
+            c0 = time.thread_time()
             t0 = time.perf_counter()
             r = client.get(path)
             mine.append(time.perf_counter() - t0)
+            cpu[id(st)][0].append(time.thread_time() - c0)
             if r.status_code != 200:
                 raise RuntimeError(f"{path} answered {r.status_code} during the run")
             if st.out["pages"][page.name]["_floor_ok"]:
+                c0 = time.thread_time()
                 t0 = time.perf_counter()
                 st.floor.get(floor_path)
                 floor.append(time.perf_counter() - t0)
+                cpu[id(st)][1].append(time.thread_time() - c0)
     for st, *_ in live:
         res = st.out["pages"][page.name]
         mine, floor = samples[id(st)]
         res["latency"] = summarize(mine)
+        # CPU time of the app process per request: independent of what else the machine
+        # runs (excludes the database server's own time).
+        res["app_cpu_ms_p50"] = round(pct(cpu[id(st)][0], 50) * 1000, 2)
+        res["floor_cpu_ms_p50"] = (
+            round(pct(cpu[id(st)][1], 50) * 1000, 2) if cpu[id(st)][1] else None
+        )
         res["floor"] = summarize(floor) if res.pop("_floor_ok") else {"status": "error"}
         if res["floor"].get("p95"):
             res["ratio_p95_vs_floor"] = round(res["latency"]["p95"] / res["floor"]["p95"], 2)
         lat = res["latency"]
         log(
             f"  {page.name} @{st.bdb.scale}: p50 {lat['p50']} p95 {lat['p95']} p99 {lat['p99']} ms, "
-            f"{res['queries']} queries; floor p95 {res['floor'].get('p95')} ms"
+            f"{res['queries']} queries, app CPU p50 {res['app_cpu_ms_p50']} ms; floor p95 "
+            f"{res['floor'].get('p95')} ms (CPU {res['floor_cpu_ms_p50']} ms)"
         )
 
 
@@ -542,9 +554,12 @@ def summary_md(report: dict) -> str:
         lines.append(f"### {backend} ({', '.join(str(s) for s in present)} districts)")
         lines.append("")
         head = "| page | " + " | ".join(f"p50 / p95 / p99 ms @{s}" for s in present)
-        head += f" | floor p95 @{big} | ×floor @{big} | p95 {big}/{small} | queries |"
+        head += (
+            f" | floor p95 @{big} | ×floor @{big} | p95 {big}/{small} | queries |"
+            f" app CPU ms p50 @{big} (floor) |"
+        )
         lines.append(head)
-        lines.append("|" + "---|" * (len(present) + 5))
+        lines.append("|" + "---|" * (len(present) + 6))
         for page in PAGES:
             cells = []
             for s in present:
@@ -565,12 +580,13 @@ def summary_md(report: dict) -> str:
                     else "–"
                 )
                 queries = pb["queries"]
+                cpu = f"{pb.get('app_cpu_ms_p50')} ({pb.get('floor_cpu_ms_p50')})"
             else:
-                floor = ratio = growth = queries = "–"
+                floor = ratio = growth = queries = cpu = "–"
             lines.append(
                 f"| {page.name} | "
                 + " | ".join(cells)
-                + f" | {floor} | {ratio} | {growth} | {queries} |"
+                + f" | {floor} | {ratio} | {growth} | {queries} | {cpu} |"
             )
         lines.append("")
         for s in present:
