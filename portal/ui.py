@@ -26,6 +26,7 @@ TENANT_STATUS_LABELS = {
     TenantStatus.active: _l("active"),
     TenantStatus.suspended: _l("suspended"),
     TenantStatus.pending_deletion: _l("pending deletion"),
+    TenantStatus.purged: _l("purged"),
 }
 
 

@@ -30,7 +30,7 @@ def load_tenant_from_url(endpoint: str | None, values: dict[str, Any] | None) ->
         return
     slug = values.pop("slug")
     tenant = db.session.execute(db.select(Tenant).filter_by(slug=slug)).scalar_one_or_none()
-    if tenant is None or tenant.status == TenantStatus.pending_deletion:
+    if tenant is None or tenant.status in (TenantStatus.pending_deletion, TenantStatus.purged):
         abort(404)
     g.tenant = tenant
     if not current_user.is_authenticated:

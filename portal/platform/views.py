@@ -1,22 +1,372 @@
-"""The platform console for operators: tenants with counts and health, never business records."""
+"""The platform console for operators: tenants with counts and health, never business records.
+
+Onboarding (template or upload → preview → confirm), each tenant's lifecycle,
+its district-lead accounts, and its configuration / full data downloads.
+Routes take `tenant_slug`, not `slug`: `slug` is reserved for `/t/<slug>/` URLs.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.auth.models import Role
 from portal.auth.permissions import requires
-from portal.platform import services
+from portal.platform import adapters, onboarding, services
+from portal.tenancy.models import Tenant, TenantStatus
 from portal.ui import NavItem, register_nav
 
 bp = Blueprint("platform", __name__, url_prefix="/platform", template_folder="templates")
 
 register_nav(NavItem(_l("Platform console"), "platform.console", "platform.console", order=0))
+register_nav(NavItem(_l("Onboard a district"), "platform.onboard", "tenant.manage", order=1))
+
+PER_PAGE = 50
+
+ACCOUNT_ERRORS = {
+    "username": _l("The username may only hold letters, digits and . _ -, 3–80 characters."),
+    "username_taken": _l("This username already exists."),
+    "role": _l("This role cannot be given here."),
+    "department": _l("Choose an active department for a department officer."),
+    "not_found": _l("The account was not found."),
+    "key": _l("The key must start with a letter and hold only a–z, 0–9 and _ (2–60)."),
+    "key_taken": _l("A department with this key already exists."),
+    "name": _l("Please enter the department's official name (at most 120 characters)."),
+    "kind": _l("Choose a department kind from the list."),
+    "self": _l("You cannot deactivate your own account."),
+}
+
+
+def _tenant_or_404(tenant_slug: str) -> Tenant:
+    tenant = services.get_tenant(tenant_slug)
+    if tenant is None:
+        abort(404)
+    return tenant
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh")
 
 
 @bp.get("/")
 @requires("platform.console")
 def console() -> Any:
-    return render_template("platform/console.html", rows=services.tenant_overview())
+    search = request.args.get("q", "").strip()[:100]
+    status_arg = request.args.get("status", "")
+    status = TenantStatus(status_arg) if status_arg in TenantStatus.__members__ else None
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, total = services.tenant_page(search=search, status=status, page=page, per_page=PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    return render_template(
+        "platform/console.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        search=search,
+        status=status_arg,
+        statuses=list(TenantStatus),
+        period=adapters.current_period(),
+        today=dt.date.today(),
+    )
+
+
+# ---------------------------------------------------------------- onboarding
+
+
+@bp.get("/onboard")
+@requires("tenant.manage")
+def onboard() -> Any:
+    return render_template("platform/onboard.html", templates=onboarding.templates(), form={})
+
+
+def _read_source() -> tuple[str | None, str | None]:
+    """The policy text from the chosen template or the uploaded file, or an error."""
+    source = request.form.get("source", "template")
+    if source == "upload":
+        upload = request.files.get("policy_file")
+        if upload is None or not upload.filename:
+            return None, _("Please choose a policy file to upload.")
+        if not upload.filename.lower().endswith((".yaml", ".yml")):
+            return None, _("The policy file must be a .yaml or .yml file.")
+        raw = upload.read(onboarding.MAX_POLICY_BYTES + 1)
+        if len(raw) > onboarding.MAX_POLICY_BYTES:
+            return None, _("The policy file is too large (at most 2 MB).")
+        try:
+            return raw.decode("utf-8-sig"), None
+        except UnicodeDecodeError:
+            return None, _("The policy file must be UTF-8 text.")
+    if source == "text":
+        text = request.form.get("policy_text", "")
+        return (text, None) if text.strip() else (None, _("The policy text is empty."))
+    try:
+        return onboarding.template_text(request.form.get("template", "")), None
+    except KeyError:
+        return None, _("Please choose one of the templates.")
+
+
+@bp.post("/onboard")
+@requires("tenant.manage")
+def onboard_preview() -> Any:
+    form = {k: request.form.get(k, "").strip() for k in ("slug", "lead_username", "lead_name")}
+    text, error = _read_source()
+    if text is None:
+        flash(error or "", "error")
+        return render_template(
+            "platform/onboard.html", templates=onboarding.templates(), form=form
+        ), 400
+    preview = onboarding.preview(text, form["slug"] or None, form["lead_username"] or None)
+    return render_template(
+        "platform/preview.html",
+        preview=preview,
+        text=text,
+        form=form,
+        problems=[adapters.problem_text(p, _locale()) for p in preview.problems],
+    ), (200 if preview.ok else 422)
+
+
+@bp.post("/onboard/confirm")
+@requires("tenant.manage")
+def onboard_confirm() -> Any:
+    form = {k: request.form.get(k, "").strip() for k in ("slug", "lead_username", "lead_name")}
+    text = request.form.get("policy_text", "")
+    try:
+        result = onboarding.onboard(
+            text, form["slug"] or None, form["lead_username"] or None, form["lead_name"] or None
+        )
+    except onboarding.OnboardingRefused as e:
+        preview = onboarding.preview(text, form["slug"] or None, form["lead_username"] or None)
+        return render_template(
+            "platform/preview.html",
+            preview=preview,
+            text=text,
+            form=form,
+            problems=[adapters.problem_text(p, _locale()) for p in e.problems],
+        ), 422
+    return render_template("platform/onboarded.html", result=result)
+
+
+# ---------------------------------------------------------------- one tenant
+
+
+@bp.get("/tenants/<tenant_slug>")
+@requires("tenant.manage")
+def tenant(tenant_slug: str) -> Any:
+    t = _tenant_or_404(tenant_slug)
+    row = services.tenant_overview(search=t.slug)
+    row = next((r for r in row if r.tenant.id == t.id), None)
+    leads = services.tenant_users(t, Role.district_lead) if t.status != TenantStatus.purged else []
+    return render_template(
+        "platform/tenant.html",
+        t=t,
+        row=row,
+        leads=leads,
+        actions=_actions(t.status),
+        purge_after=t.status_changed_at + dt.timedelta(days=services.RETENTION_DAYS),
+        period=adapters.current_period(),
+    )
+
+
+def _actions(status: TenantStatus) -> list[tuple[str, str, str]]:
+    """(action, button label, confirmation question or '') allowed in this state."""
+    S = TenantStatus  # noqa: N806
+    out = []
+    if status == S.provisioning:
+        out.append(("activate", _("Activate"), ""))
+    if status == S.suspended:
+        out.append(("resume", _("Resume"), ""))
+    if status == S.active:
+        out.append(
+            (
+                "suspend",
+                _("Suspend"),
+                _("Suspend this district? Nobody of it can sign in until it is resumed."),
+            )
+        )
+    if status in (S.active, S.suspended):
+        out.append(
+            (
+                "delete",
+                _("Mark for deletion"),
+                _(
+                    "Mark this district for deletion? It is hidden at once and purged after "
+                    "30 days unless restored."
+                ),
+            )
+        )
+    if status == S.pending_deletion:
+        out.append(("restore", _("Restore"), ""))
+    return out
+
+
+LIFECYCLE_ACTIONS = {
+    "activate": TenantStatus.active,
+    "resume": TenantStatus.active,
+    "suspend": TenantStatus.suspended,
+    "delete": TenantStatus.pending_deletion,
+}
+
+
+@bp.post("/tenants/<tenant_slug>/status")
+@requires("tenant.manage")
+def change_status(tenant_slug: str) -> Any:
+    t = _tenant_or_404(tenant_slug)
+    action = request.form.get("action", "")
+    reason = request.form.get("reason", "").strip()[:200]
+    try:
+        if action == "restore":
+            services.restore(t)
+        elif action in LIFECYCLE_ACTIONS:
+            services.transition(t, LIFECYCLE_ACTIONS[action], reason)
+        else:
+            abort(400)
+    except services.LifecycleError:
+        flash(_("This change is not possible in the district's current state."), "error")
+        return redirect(url_for("platform.tenant", tenant_slug=t.slug))
+    flash(_("%(name)s is now: %(status)s", name=t.name, status=_status_label(t.status)), "success")
+    return redirect(url_for("platform.tenant", tenant_slug=t.slug))
+
+
+def _status_label(status: TenantStatus) -> str:
+    from portal.ui import TENANT_STATUS_LABELS
+
+    return str(TENANT_STATUS_LABELS.get(status, status.value))
+
+
+@bp.post("/tenants/<tenant_slug>/purge")
+@requires("tenant.manage")
+def purge(tenant_slug: str) -> Any:
+    t = _tenant_or_404(tenant_slug)
+    try:
+        services.purge_tenant(t, request.form.get("confirm_slug", ""))
+    except services.LifecycleError:
+        if t.status != TenantStatus.pending_deletion:
+            flash(_("Only a district pending deletion can be purged."), "error")
+        else:
+            flash(_("The typed slug does not match; nothing was purged."), "error")
+        return redirect(url_for("platform.tenant", tenant_slug=t.slug))
+    flash(_("%(name)s was purged. Its audit trail is kept.", name=t.name), "success")
+    return redirect(url_for("platform.console"))
+
+
+@bp.get("/tenants/<tenant_slug>/policy.yaml")
+@requires("tenant.manage")
+def export_policy(tenant_slug: str) -> Any:
+    from portal.platform.cli import dump_policy
+
+    t = _tenant_or_404(tenant_slug)
+    if t.status == TenantStatus.purged:
+        abort(404)
+    text = dump_policy(services.export_configuration(t))
+    return Response(
+        text,
+        mimetype="application/x-yaml",
+        headers={"Content-Disposition": f'attachment; filename="{t.slug}.yaml"'},
+    )
+
+
+@bp.post("/tenants/<tenant_slug>/archive")
+@requires("tenant.manage")
+def download_archive(tenant_slug: str) -> Any:
+    """The full data export (audited as tenant_archive_exported in the platform chain)."""
+    from portal.platform import archive
+
+    t = _tenant_or_404(tenant_slug)
+    if t.status == TenantStatus.purged:
+        abort(404)
+    data, _manifest = archive.archive_bytes(t)
+    stamp = dt.date.today().isoformat()
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{t.slug}-archive-{stamp}.zip"'},
+    )
+
+
+# ---------------------------------------------------------------- lead accounts
+
+
+@bp.post("/tenants/<tenant_slug>/leads")
+@requires("tenant.manage")
+def create_lead(tenant_slug: str) -> Any:
+    t = _tenant_or_404(tenant_slug)
+    if t.status == TenantStatus.purged:
+        abort(404)
+    try:
+        user, password = services.create_account(
+            t,
+            username=request.form.get("username", ""),
+            display_name=request.form.get("display_name", ""),
+            role=Role.district_lead,
+        )
+    except services.AccountError as e:
+        flash(str(ACCOUNT_ERRORS.get(str(e), e)), "error")
+        return redirect(url_for("platform.tenant", tenant_slug=t.slug))
+    return render_template(
+        "platform/password.html",
+        user=user,
+        password=password,
+        back=url_for("platform.tenant", tenant_slug=t.slug),
+    )
+
+
+def _lead_or_404(t: Tenant, user_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    user = services.get_user(t, user_id)
+    if user is None or user.role != Role.district_lead:
+        abort(404)
+    return user
+
+
+@bp.post("/tenants/<tenant_slug>/leads/<uuid:user_id>/active")
+@requires("tenant.manage")
+def set_lead_active(tenant_slug: str, user_id: uuid.UUID) -> Any:
+    t = _tenant_or_404(tenant_slug)
+    user = _lead_or_404(t, user_id)
+    active = request.form.get("active") == "1"
+    services.set_account_active(t, user, active)
+    flash(
+        _("%(user)s was reactivated.", user=user.username)
+        if active
+        else _("%(user)s was deactivated.", user=user.username),
+        "success",
+    )
+    return redirect(url_for("platform.tenant", tenant_slug=t.slug))
+
+
+@bp.post("/tenants/<tenant_slug>/leads/<uuid:user_id>/reset")
+@requires("tenant.manage")
+def reset_lead_password(tenant_slug: str, user_id: uuid.UUID) -> Any:
+    t = _tenant_or_404(tenant_slug)
+    user = _lead_or_404(t, user_id)
+    password = services.reset_password(t, user)
+    return render_template(
+        "platform/password.html",
+        user=user,
+        password=password,
+        back=url_for("platform.tenant", tenant_slug=t.slug),
+    )
+
+
+def init_app(app: Flask) -> None:
+    from portal.platform.district_views import bp as district_bp
+
+    app.register_blueprint(district_bp)

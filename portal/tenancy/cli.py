@@ -35,7 +35,12 @@ def _lifecycle(slug: str, status: TenantStatus, command: str) -> None:
             tenant = services.get_tenant(slug)
         except services.TenantError as e:
             raise click.ClickException(str(e)) from e
-        services.set_status(tenant, status)
+        from portal.platform.services import LifecycleError, transition
+
+        try:
+            transition(tenant, status)
+        except LifecycleError as e:
+            raise click.ClickException(str(e)) from e
     click.echo(f"{slug}: {status.value}")
 
 

@@ -17,6 +17,7 @@ class TenantStatus(enum.StrEnum):
     active = "active"
     suspended = "suspended"
     pending_deletion = "pending_deletion"
+    purged = "purged"  # business data deleted; the row and its audit chain remain
 
 
 class Tenant(Base):

@@ -1,0 +1,287 @@
+"""Onboarding a district from a policy file: validate, preview, then create it all at once.
+
+`preview()` never writes. `onboard()` creates the tenant, its departments, policy,
+meeting arrangement, current-period duties and the district lead's account in ONE
+transaction: any failure rolls everything back, so nothing is half-created.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import secrets
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+
+from portal.audit import trail
+from portal.auth.models import Role, User
+from portal.auth.services import create_user
+from portal.extensions import db
+from portal.platform import adapters
+from portal.platform.adapters import Problem
+from portal.tenancy import scope
+from portal.tenancy.models import Tenant, TenantStatus
+from portal.tenancy.services import ensure_department_kinds
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "tenants"
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,79}$")
+MAX_POLICY_BYTES = 2 * 1024 * 1024
+
+
+class OnboardingRefused(ValueError):
+    """The file has problems (or the slug/username is taken); nothing was created."""
+
+    def __init__(self, problems: list[Any]) -> None:
+        super().__init__("; ".join(adapters.problem_text(p, "en") for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class Preview:
+    data: dict | None
+    problems: list[Any]
+    slug: str = ""
+    lead_username: str = ""
+    departments: list[dict] = field(default_factory=list)
+    measures: list[dict] = field(default_factory=list)
+    benefits: list[dict] = field(default_factory=list)
+    meeting: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None and not self.problems
+
+
+@dataclass
+class OnboardResult:
+    tenant: Tenant
+    lead_username: str
+    temporary_password: str
+    duties: int
+
+
+def templates() -> list[tuple[str, str]]:
+    """(file stem, district name) of every template in tenants/."""
+    out = []
+    for path in sorted(TEMPLATES_DIR.glob("*.yaml")):
+        try:
+            name = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("tenant", {})
+            out.append((path.stem, str(name.get("name", path.stem))))
+        except (yaml.YAMLError, AttributeError):
+            continue
+    return out
+
+
+def template_text(stem: str) -> str:
+    if stem not in {s for s, _ in templates()}:
+        raise KeyError(stem)
+    return (TEMPLATES_DIR / f"{stem}.yaml").read_text(encoding="utf-8")
+
+
+def temporary_password() -> str:
+    """Random, meets the password policy, shown once; must be changed at first sign-in."""
+    alphabet = string.ascii_letters + string.digits
+    core = "".join(secrets.choice(alphabet) for _ in range(12))
+    return f"{core[:6]}-{core[6:]}-{secrets.randbelow(90) + 10}"
+
+
+def _first_value(b: dict) -> Any:
+    values = b.get("values") or []
+    return values[-1].get("amount") if values and isinstance(values[-1], dict) else None
+
+
+def preview(text: str, slug: str | None = None, lead_username: str | None = None) -> Preview:
+    """Parse and validate a policy file and summarise what onboarding would create."""
+    if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
+        return Preview(None, [Problem("", "文件过大（上限 2 MB）", "the file is too large (2 MB)")])
+    data, problems = adapters.parse_policy_text(text)
+    problems = list(problems)
+    if data is None:
+        return Preview(None, problems)
+    data = copy.deepcopy(data)
+    tenant_info = data.get("tenant") if isinstance(data.get("tenant"), dict) else None
+    if slug:
+        slug = slug.strip()
+        if tenant_info is not None:
+            tenant_info["slug"] = slug
+    else:
+        slug = str(tenant_info.get("slug") or "") if tenant_info else ""
+    if slug and not SLUG_RE.match(slug):
+        problems.append(
+            Problem(
+                "tenant.slug",
+                "标识只能由小写字母、数字和 - 组成，2–40 个字符",
+                "the slug may only hold lower-case letters, digits and -, 2–40 characters",
+            )
+        )
+    lead_username = (lead_username or "").strip() or (f"{slug}-lead" if slug else "")
+    if lead_username and not USERNAME_RE.match(lead_username):
+        problems.append(
+            Problem(
+                "lead_username",
+                "用户名只能由字母、数字和 . _ - 组成，3–80 个字符",
+                "the username may only hold letters, digits and . _ -, 3–80 characters",
+            )
+        )
+    with scope.cross_tenant("onboarding: is the slug free"):
+        if slug and db.session.execute(sa.select(Tenant.id).filter_by(slug=slug)).first():
+            problems.append(
+                Problem(
+                    "tenant.slug",
+                    f"标识 {slug} 已被使用，请换一个",
+                    f"the slug {slug} is already taken; choose another",
+                )
+            )
+        if (
+            lead_username
+            and db.session.execute(sa.select(User.id).filter_by(username=lead_username)).first()
+        ):
+            problems.append(
+                Problem(
+                    "lead_username",
+                    f"用户名 {lead_username} 已存在",
+                    f"the username {lead_username} already exists",
+                )
+            )
+    result = Preview(data, problems, slug=slug, lead_username=lead_username)
+    _summarise(result, data)
+    return result
+
+
+def _summarise(result: Preview, data: dict) -> None:
+    depts = data.get("departments")
+    if isinstance(depts, list):
+        result.departments = [d for d in depts if isinstance(d, dict)]
+    names = {d.get("key"): d.get("name") for d in result.departments}
+    for m in data.get("measures") or []:
+        if not isinstance(m, dict):
+            continue
+        benefits = [b for b in (m.get("benefits") or []) if isinstance(b, dict)]
+        result.measures.append(
+            {
+                "number": m.get("number"),
+                "title": m.get("title"),
+                "category": m.get("category"),
+                "lead": [names.get(k, k) for k in m.get("lead") or []],
+                "cooperating": [names.get(k, k) for k in m.get("cooperating") or []],
+                "benefits": len(benefits),
+                "duty": m.get("duty", True),
+            }
+        )
+        for b in benefits:
+            result.benefits.append(
+                {
+                    "measure": m.get("number"),
+                    "name": b.get("name"),
+                    "unit": b.get("unit"),
+                    "frequency": b.get("frequency"),
+                    "amount": _first_value(b),
+                    "floor": bool(b.get("amount_is_floor")),
+                }
+            )
+    meeting = data.get("meeting")
+    if isinstance(meeting, dict):
+        result.meeting = {
+            **meeting,
+            "office_department": names.get(
+                meeting.get("office_department"), meeting.get("office_department")
+            ),
+            "member_departments": [
+                names.get(k, k) for k in meeting.get("member_departments") or []
+            ],
+        }
+
+
+def onboard(
+    text: str,
+    slug: str | None = None,
+    lead_username: str | None = None,
+    lead_name: str | None = None,
+) -> OnboardResult:
+    """Validate again, then create everything in one transaction (raises OnboardingRefused)."""
+    checked = preview(text, slug, lead_username)
+    if not checked.ok:
+        raise OnboardingRefused(checked.problems or [Problem("", "无法读取", "cannot be read")])
+    data = checked.data
+    assert data is not None
+    info = data["tenant"]
+    password = temporary_password()
+    try:
+        with scope.cross_tenant("onboarding: create tenant"):
+            ensure_department_kinds()
+            tenant = Tenant(
+                slug=checked.slug,
+                name=info["name"],
+                name_en=info.get("name_en") or "",
+                level=info["level"],
+                province=info["province"],
+                status=TenantStatus.provisioning,
+            )
+            db.session.add(tenant)
+            db.session.flush()
+            trail.record(
+                db.session,
+                "tenant_onboarding",
+                tenant_id=trail.PLATFORM_CHAIN,
+                entity_type="Tenant",
+                entity_id=tenant.id,
+                summary=tenant.slug,
+                data={"departments": len(checked.departments), "measures": len(checked.measures)},
+            )
+        with scope.tenant_scope(tenant.id):
+            adapters.load_policy(tenant, data)
+            period = adapters.current_period()
+            made = adapters.generate_duties(period)
+            lead = create_user(
+                username=checked.lead_username,
+                display_name=lead_name or f"{info['name']}联席办",
+                password=password,
+                role=Role.district_lead,
+                tenant_id=tenant.id,
+                must_change_password=True,
+            )
+            db.session.flush()
+            trail.record(
+                db.session,
+                "lead_account_created",
+                entity_type="User",
+                entity_id=lead.id,
+                summary=lead.username,
+                data={"temporary_password": True},
+            )
+            from portal.duties.models import Duty
+
+            duties = db.session.execute(
+                sa.select(sa.func.count(Duty.id)).where(Duty.period == period)
+            ).scalar_one()
+        with scope.cross_tenant("onboarding: activate tenant"):
+            tenant.status = TenantStatus.active
+            tenant.status_changed_at = tenant.created_at
+            trail.record(
+                db.session,
+                "tenant_active",
+                tenant_id=trail.PLATFORM_CHAIN,
+                entity_type="Tenant",
+                entity_id=tenant.id,
+                summary=tenant.slug,
+                data={
+                    "status": {"before": "provisioning", "after": "active"},
+                    "lead": checked.lead_username,
+                    "duties": duties,
+                    "period": period,
+                    "made": made if isinstance(made, int) else None,
+                },
+            )
+            db.session.commit()
+    except Exception as e:
+        db.session.rollback()
+        if getattr(e, "problems", None):  # the policy loader's own PolicyInvalid
+            raise OnboardingRefused(list(e.problems)) from e  # type: ignore[attr-defined]
+        raise
+    return OnboardResult(tenant, checked.lead_username, password, duties)

@@ -1,0 +1,38 @@
+"""An operator onboards a district from a template in the real browser; its lead then signs in."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import sign_in
+
+
+def test_operator_onboards_kaifeng_template_and_lead_signs_in(live_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, live_server, "operator")
+    page.goto(live_server + "/platform/onboard")
+    page.select_option("select[name=template]", "kaifeng")
+    page.fill("input[name=slug]", "kaifeng-b")
+    page.click("#onboard-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#preview-departments tbody tr").count() == 16
+    assert "开封市民政局" in page.inner_text("#preview-departments")
+    assert "特别扶助金" in page.inner_text("#preview-benefits")
+    assert "联席会议" in page.inner_text("#preview-meeting")
+    page.click("#confirm-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "已接入" in page.inner_text("h1")
+    username = page.inner_text("#lead-username")
+    password = page.inner_text("#temporary-password")
+    assert username == "kaifeng-b-lead"
+    page.goto(live_server + "/platform/")
+    assert "kaifeng-b" in page.inner_text("#tenant-list")
+    page.click("button.link")  # sign out
+    page.wait_for_load_state("networkidle")
+
+    sign_in(page, live_server, username, password)
+    assert page.url.endswith("/account/password")
+    page.fill("input[name=current_password]", password)
+    page.fill("input[name=new_password]", "Kaifeng-B-2026")
+    page.fill("input[name=confirm]", "Kaifeng-B-2026")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith("/t/kaifeng-b/")
+    assert "开封市" in page.inner_text("body")
