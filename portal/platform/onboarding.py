@@ -155,9 +155,16 @@ def preview(text: str, slug: str | None = None, lead_username: str | None = None
 
 
 def _summarise(result: Preview, data: dict) -> None:
+    from portal.tenancy.models import DEPARTMENT_KINDS
+
+    kinds = {code: (zh, en) for code, zh, en in DEPARTMENT_KINDS}
     depts = data.get("departments")
     if isinstance(depts, list):
-        result.departments = [d for d in depts if isinstance(d, dict)]
+        result.departments = [
+            {**d, "kind_label": kinds.get(str(d.get("kind")), ("", ""))}
+            for d in depts
+            if isinstance(d, dict)
+        ]
     names = {d.get("key"): d.get("name") for d in result.departments}
     for m in data.get("measures") or []:
         if not isinstance(m, dict):

@@ -68,14 +68,22 @@ class TenantRow:
         return self.tenant.status_changed_at + dt.timedelta(days=RETENTION_DAYS)
 
 
-def _meeting_model() -> tuple[Any, Any] | None:
-    """The joint-meeting model and its date column, once the meetings domain exists."""
+def _meeting_model() -> tuple[Any, Any, Any] | None:
+    """The joint-meeting model, its date column and a "held" condition, once meetings exist."""
     for mapper in db.Model.registry.mappers:
-        if mapper.class_.__name__ == "JointMeeting":
-            for name in ("held_on", "held_at", "meeting_date", "date", "starts_at", "scheduled_at"):
-                col = getattr(mapper.class_, name, None)
-                if col is not None:
-                    return mapper.class_, col
+        cls = mapper.class_
+        if cls.__name__ not in ("JointMeeting", "Meeting") or not getattr(
+            cls, "__tenant_owned__", False
+        ):
+            continue
+        for name in ("meeting_date", "held_on", "held_at", "date", "starts_at", "scheduled_at"):
+            col = getattr(cls, name, None)
+            if col is not None:
+                held = sa.true()
+                status = getattr(cls, "status", None)
+                if status is not None and "held" in getattr(status.type, "enums", ()):
+                    held = status == "held"
+                return cls, col, held
     return None
 
 
@@ -155,11 +163,11 @@ def tenant_page(
         meetings: dict[uuid.UUID, Any] = {}
         found = _meeting_model()
         if found is not None:
-            model, col = found
+            model, col, held = found
             meetings = dict(
                 db.session.execute(
                     sa.select(model.tenant_id, sa.func.max(col))
-                    .where(model.tenant_id.in_(ids))
+                    .where(model.tenant_id.in_(ids), held)
                     .group_by(model.tenant_id)
                 ).all()
             )

@@ -102,6 +102,9 @@ def onboard() -> Any:
 def _read_source() -> tuple[str | None, str | None]:
     """The policy text from the chosen template or the uploaded file, or an error."""
     source = request.form.get("source", "template")
+    chosen = request.files.get("policy_file")
+    if chosen is not None and chosen.filename:
+        source = "upload"  # a chosen file wins over the default radio button
     if source == "upload":
         upload = request.files.get("policy_file")
         if upload is None or not upload.filename:

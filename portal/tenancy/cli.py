@@ -22,10 +22,22 @@ def tenants_cli() -> None:
 def list_tenants() -> None:
     from portal.platform.services import tenant_overview
 
+    click.echo(
+        f"{'slug':<16} {'status':<17} {'depts':>5} {'users':>5} {'done':>5} "
+        f"{'last sign-in':<16} {'policy until':<12} name"
+    )
     for row in tenant_overview():
         t = row.tenant
+        done = f"{row.completion}%" if row.completion is not None else "-"
+        signed = row.last_sign_in.strftime("%Y-%m-%d %H:%M") if row.last_sign_in else "-"
+        until = (
+            row.policy_until.isoformat()
+            if row.policy_until
+            else ("open-ended" if row.has_policy else "no policy")
+        )
         click.echo(
-            f"{t.slug:<16} {t.status.value:<17} {row.departments:>3} depts {row.users:>4} users  {t.name}"
+            f"{t.slug:<16} {t.status.value:<17} {row.departments:>5} {row.users:>5} {done:>5} "
+            f"{signed:<16} {until:<12} {t.name}"
         )
 
 

@@ -24,7 +24,14 @@ def _platform_actions(app, slug: str) -> list[str]:  # type: ignore[no-untyped-d
         )
 
 
-def test_lifecycle_through_the_cli_is_enforced_and_audited(fresh_app) -> None:  # type: ignore[no-untyped-def]
+def test_lifecycle_through_the_cli_is_enforced_and_audited(fresh_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from tests.platform.test_archive import _add_work_with_evidence
+
+    fresh_app.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+    evidence = Path(fresh_app.config["UPLOAD_DIR"]) / _add_work_with_evidence(fresh_app, "jiading")
+    assert evidence.is_file()
     run = fresh_app.test_cli_runner().invoke
     assert run(args=["tenants", "restore", "jiading"]).exit_code != 0  # not pending deletion
     assert run(args=["tenants", "purge", "jiading", "--confirm", "jiading"]).exit_code != 0
@@ -45,8 +52,10 @@ def test_lifecycle_through_the_cli_is_enforced_and_audited(fresh_app) -> None:  
     assert r.exit_code != 0 and "does not match" in r.output
     assert run(args=["tenants", "restore", "jiading"]).exit_code == 0
     assert run(args=["tenants", "delete", "jiading"]).exit_code == 0
+    assert evidence.is_file()  # kept while restorable
     r = run(args=["tenants", "purge", "jiading", "--confirm", "jiading"])
     assert r.exit_code == 0 and "purged" in r.output
+    assert not evidence.exists()
     assert _platform_actions(fresh_app, "jiading") == [
         "tenant_suspended",
         "tenant_active",
