@@ -107,7 +107,7 @@ def _lifecycle(slug: str, command: str, fn) -> None:  # type: ignore[no-untyped-
 @with_appcontext
 def activate(slug: str) -> None:
     """Open a district that is still provisioning."""
-    _lifecycle(slug, "activate", lambda t: services.transition(t, TenantStatus.active))
+    _lifecycle(slug, "activate", lambda t: services.apply_action(t, "activate"))
 
 
 @click.command("delete")
@@ -116,9 +116,7 @@ def activate(slug: str) -> None:
 @with_appcontext
 def delete(slug: str, reason: str) -> None:
     """Mark a district pending deletion: hidden, restorable for 30 days, then purged."""
-    _lifecycle(
-        slug, "delete", lambda t: services.transition(t, TenantStatus.pending_deletion, reason)
-    )
+    _lifecycle(slug, "delete", lambda t: services.apply_action(t, "delete", reason))
 
 
 @click.command("restore")
@@ -126,7 +124,7 @@ def delete(slug: str, reason: str) -> None:
 @with_appcontext
 def restore(slug: str) -> None:
     """Undo a deletion request (the district comes back suspended)."""
-    _lifecycle(slug, "restore", services.restore)
+    _lifecycle(slug, "restore", lambda t: services.apply_action(t, "restore"))
 
 
 @click.command("purge")

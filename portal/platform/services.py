@@ -237,6 +237,26 @@ def transition(tenant: Tenant, target: TenantStatus, reason: str = "") -> None:
         db.session.commit()
 
 
+# Operator actions: (the state they start from, the state they lead to).
+ACTIONS: dict[str, tuple[frozenset[TenantStatus], TenantStatus]] = {
+    "activate": (frozenset({S.provisioning}), S.active),
+    "resume": (frozenset({S.suspended}), S.active),
+    "suspend": (frozenset({S.active}), S.suspended),
+    "delete": (frozenset({S.active, S.suspended}), S.pending_deletion),
+    "restore": (frozenset({S.pending_deletion}), S.suspended),
+}
+
+
+def apply_action(tenant: Tenant, action: str, reason: str = "") -> None:
+    """A named operator action (console, API, CLI); refused unless it fits the current state."""
+    if action not in ACTIONS:
+        raise LifecycleError(f"unknown action {action!r}")
+    sources, target = ACTIONS[action]
+    if tenant.status not in sources:
+        raise LifecycleError(f"{tenant.slug}: cannot {action} when {tenant.status.value}")
+    transition(tenant, target, reason or ("restored" if action == "restore" else ""))
+
+
 def restore(tenant: Tenant) -> None:
     """Undo a deletion request within the retention window; the tenant comes back suspended."""
     if tenant.status != TenantStatus.pending_deletion:

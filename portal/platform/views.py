@@ -221,27 +221,16 @@ def _actions(status: TenantStatus) -> list[tuple[str, str, str]]:
     return out
 
 
-LIFECYCLE_ACTIONS = {
-    "activate": TenantStatus.active,
-    "resume": TenantStatus.active,
-    "suspend": TenantStatus.suspended,
-    "delete": TenantStatus.pending_deletion,
-}
-
-
 @bp.post("/tenants/<tenant_slug>/status")
 @requires("tenant.manage")
 def change_status(tenant_slug: str) -> Any:
     t = _tenant_or_404(tenant_slug)
     action = request.form.get("action", "")
     reason = request.form.get("reason", "").strip()[:200]
+    if action not in services.ACTIONS:
+        abort(400)
     try:
-        if action == "restore":
-            services.restore(t)
-        elif action in LIFECYCLE_ACTIONS:
-            services.transition(t, LIFECYCLE_ACTIONS[action], reason)
-        else:
-            abort(400)
+        services.apply_action(t, action, reason)
     except services.LifecycleError:
         flash(_("This change is not possible in the district's current state."), "error")
         return redirect(url_for("platform.tenant", tenant_slug=t.slug))

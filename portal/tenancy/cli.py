@@ -47,10 +47,10 @@ def _lifecycle(slug: str, status: TenantStatus, command: str) -> None:
             tenant = services.get_tenant(slug)
         except services.TenantError as e:
             raise click.ClickException(str(e)) from e
-        from portal.platform.services import LifecycleError, transition
+        from portal.platform.services import LifecycleError, apply_action
 
         try:
-            transition(tenant, status)
+            apply_action(tenant, command)
         except LifecycleError as e:
             raise click.ClickException(str(e)) from e
     click.echo(f"{slug}: {status.value}")
