@@ -354,8 +354,42 @@ def _change_status(app: Any) -> list[Expect]:
     ]
 
 
+def _bearer(app: Any, username: str) -> dict[str, str]:
+    from portal.auth.models import User
+    from portal.auth.services import create_token
+    from portal.extensions import db
+
+    with app.app_context():
+        user = db.session.execute(sa.select(User).filter_by(username=username)).scalar_one()
+        _row, secret = create_token(user, "coverage", None)
+        db.session.remove()
+    _SECRETS.append(secret)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def _api_tenant_status(app: Any) -> list[Expect]:
+    headers = _bearer(app, "operator")
+    _mark(app)
+    r = app.test_client().post(
+        "/api/v1/platform/tenants/kaifeng/status",
+        json={"action": "suspend", "reason": "coverage"},
+        headers=headers,
+    )
+    assert r.status_code == 200, r.get_json()
+    return [
+        Expect("update", "Tenant", "platform", changed={"status", "status_changed_at"}),
+        Expect("tenant_suspended", "Tenant", "platform"),
+    ]
+
+
 #: Every state-changing route and API endpoint, by endpoint name.
 ROUTES: dict[str, Exercise | Listed] = {
+    "api.platform_tenant_status": Exercise(_api_tenant_status),
+    "api.platform_onboard": Listed(
+        "as platform.onboard_confirm: the new district's rows in its own chain + "
+        "tenant_onboarding + tenant_active Tenant (platform chain), actor the operator's token user",
+        test="tests/platform/test_api.py::test_operator_api_lists_onboards_and_suspends",
+    ),
     "auth.login": Exercise(_login),
     "auth.logout": Exercise(_logout),
     "auth.change_password": Exercise(_change_password),
