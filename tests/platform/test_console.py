@@ -278,3 +278,21 @@ def test_district_lead_manages_users_and_departments(fresh_app) -> None:  # type
     assert lead.post(f"{users}/{other.id}/reset", {}, users).status_code == 404
     assert lead.post(f"{users}/{other.id}/active", {"active": "0"}, users).status_code == 404
     assert Browser(fresh_app).login(other.username, DEMO_PASSWORD).status_code == 302
+
+
+def test_problems_can_be_fixed_in_the_browser_and_checked_again(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    b = _operator(fresh_app)
+    text = FIXTURE.read_text(encoding="utf-8").replace("kind: justice", "kind: judiciary")
+    r = b.post("/platform/onboard", {"source": "text", "policy_text": text}, "/platform/onboard")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="fix-form"' in page and "departments[6].kind" in page
+    fixed = _hidden(
+        page.replace(
+            '<textarea id="policy_text" name="policy_text" rows="24" spellcheck="false">',
+            '<textarea name="policy_text" hidden>',
+        ),
+        "policy_text",
+    )
+    fixed = fixed.replace("kind: judiciary", "kind: justice")
+    r = b.post("/platform/onboard", {"source": "text", "policy_text": fixed}, "/platform/onboard")
+    assert r.status_code == 200 and 'id="confirm-form"' in r.get_data(as_text=True)

@@ -1,0 +1,428 @@
+"""The access matrix: every URL rule of the app × every role × every scope context.
+
+HOW TO CLASSIFY A NEW ROUTE (the test fails until you do):
+
+Add one entry to `ROUTES` below, keyed by the Flask endpoint name, e.g.
+
+    "duties.detail": Route("district", "duty.read", ids={"duty_id": "Duty"}),
+    "api.duty": Route("api", "duty.read", ids={"duty_id": "Duty"}),
+    "platform.thing": Route("platform", "tenant.manage"),
+    "auth.something": Route("account"),
+
+- kind: "public" (anyone), "account" (any signed-in user, no tenant in the URL),
+  "district" (under /t/<slug>/, needs `perm`), "platform" (operators, needs `perm`),
+  "api" (/api/v1, bearer token, needs `perm`).
+- perm: the permission from portal/auth/permissions.py GRANTS; must equal the view's
+  `@requires`/`@api_requires` permission when it has one.
+- ids: URL parameter → mapped class name (a real record is taken from the demo DB for
+  each context: own tenant/own department, other department, other tenant) or a
+  callable `(samples, ctx) -> value`.
+- ok: status for an allowed role (int, or {"GET": 200, "POST": 302}); POSTs send `data`
+  plus a valid CSRF token, so choose `data` that does not break later cells.
+- deny: status for a role without `perm` (403, or 404 for `@requires(..., status=404)`).
+- expect: a callable `(role, ctx, method) -> status | None` overriding everything.
+
+The matrix runs on its own demo database (POSTs of allowed roles may change it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import Browser, make_app
+
+A, B = "kaifeng", "jiading"
+ROLES = ("anon", "operator", "lead", "officer", "auditor")
+USERS = {
+    "operator": "operator",
+    "lead": f"{A}-lead",
+    "officer": f"{A}-civil-affairs",
+    "auditor": f"{A}-auditor",
+}
+ROLE_VALUES = {
+    "operator": "platform_operator",
+    "lead": "district_lead",
+    "officer": "dept_officer",
+    "auditor": "auditor",
+}
+# Contexts: own tenant (own department for officers), another department of the own
+# tenant, a record of tenant B in tenant A's URL, and tenant B's URL.
+OWN, OTHER_DEPT, OTHER_RECORD, OTHER_TENANT = "own", "other_dept", "other_record", "other_tenant"
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str
+    perm: str | None = None
+    ids: Mapping[str, str | Callable[[Any, str], Any]] = field(default_factory=dict)
+    ok: int | Mapping[str, int] = 200
+    deny: int = 403
+    data: Mapping[str, str] = field(default_factory=dict)
+    fresh_client: bool = False  # the request ends the session (sign-out)
+    expect: Callable[[str, str, str], int | None] | None = None
+
+
+def _tenant_lead(samples: Samples, ctx: str) -> uuid.UUID:
+    return samples.user_id(B, "district_lead")
+
+
+def _tenant_slug(samples: Samples, ctx: str) -> str:
+    return B
+
+
+def _random_id(samples: Samples, ctx: str) -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def _login_expect(role: str, ctx: str, method: str) -> int:
+    if role == "anon":
+        return 200 if method == "GET" else 401  # POST without credentials: form error
+    return 302  # already signed in: sent home
+
+
+ROUTES: dict[str, Route] = {
+    # -- public and account
+    "index": Route("public", expect=lambda role, ctx, m: 302),
+    "healthz": Route("public"),
+    "static": Route("public", ids={"filename": lambda s, c: "portal.css"}),
+    "auth.login": Route("public", expect=_login_expect),
+    "auth.logout": Route("account", ok=302, fresh_client=True),
+    "auth.set_locale": Route("account", ok=302, data={"locale": "zh_Hans_CN"}),
+    "auth.change_password": Route("account", ok=200),
+    "auth.reauth": Route("account", ok=200),
+    "auth.tokens": Route("account", ok=200),
+    "auth.revoke_token": Route("account", ids={"token_id": _random_id}, ok=404),
+    # -- district (tenancy, platform's district pages)
+    "district.home": Route("district", "district.home", deny=404),
+    "district_admin.departments": Route("district", "district.configure"),
+    "district_admin.create_department": Route("district", "district.configure", ok=400),
+    "district_admin.set_department_active": Route(
+        "district",
+        "district.configure",
+        ids={"department_id": "Department"},
+        ok=302,
+        data={"active": "1"},
+    ),
+    "district_admin.users": Route("district", "district.configure"),
+    "district_admin.create_user": Route("district", "district.configure", ok=302),
+    "district_admin.set_user_active": Route(
+        "district", "district.configure", ids={"user_id": "User"}, ok=302, data={"active": "1"}
+    ),
+    "district_admin.reset_user_password": Route(
+        "district", "district.configure", ids={"user_id": "User"}, ok=200
+    ),
+    # -- platform
+    "platform.console": Route("platform", "platform.console"),
+    "platform.onboard": Route("platform", "tenant.manage"),
+    "platform.onboard_preview": Route("platform", "tenant.manage", ok=400),
+    "platform.onboard_confirm": Route("platform", "tenant.manage", ok=422),
+    "platform.tenant": Route("platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}),
+    "platform.change_status": Route(
+        "platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}, ok=400
+    ),
+    "platform.purge": Route("platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}, ok=302),
+    "platform.export_policy": Route("platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}),
+    "platform.download_archive": Route(
+        "platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}
+    ),
+    "platform.create_lead": Route(
+        "platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}, ok=302
+    ),
+    "platform.set_lead_active": Route(
+        "platform",
+        "tenant.manage",
+        ids={"tenant_slug": _tenant_slug, "user_id": _tenant_lead},
+        ok=302,
+        data={"active": "1"},
+    ),
+    "platform.reset_lead_password": Route(
+        "platform",
+        "tenant.manage",
+        ids={"tenant_slug": _tenant_slug, "user_id": _tenant_lead},
+        ok=200,
+    ),
+    # -- JSON API
+    "api.me": Route("api", "account.self"),
+    "api.departments": Route("api", "district.home"),
+    "api.department": Route("api", "district.home", ids={"department_id": "Department"}),
+    "api.platform_tenants": Route("api", "platform.console"),
+    "api.platform_tenant": Route("api", "platform.console", ids={"tenant_slug": _tenant_slug}),
+    "api.platform_tenant_status": Route(
+        "api", "tenant.manage", ids={"tenant_slug": _tenant_slug}, ok=400
+    ),
+    "api.platform_onboard": Route("api", "tenant.manage", ok=400),
+}
+
+
+class Samples:
+    """Real record ids from the matrix database, per context."""
+
+    def __init__(self, app: Any) -> None:
+        from portal.auth.models import User
+        from portal.extensions import db
+        from portal.tenancy import scope
+        from portal.tenancy.models import Tenant
+
+        self.app = app
+        with app.app_context(), scope.cross_tenant("access matrix samples"):
+            self.tenants = dict(db.session.execute(sa.select(Tenant.slug, Tenant.id)).all())
+            users = db.session.execute(
+                sa.select(User).where(User.username.in_(USERS.values()))
+            ).scalars()
+            by_name = {u.username: u for u in users}
+            self.protected_user_ids = {u.id for u in by_name.values()}
+            self.officer_department_id = by_name[USERS["officer"]].department_id
+            db.session.remove()
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def user_id(self, slug: str, role: str) -> uuid.UUID:
+        from portal.auth.models import User
+        from portal.extensions import db
+        from portal.tenancy import scope
+
+        with self.app.app_context(), scope.tenant_scope(self.tenants[slug]):
+            found = db.session.execute(
+                sa.select(User.id).where(User.role == role).order_by(User.username)
+            ).scalar()
+            db.session.remove()
+        assert found, f"no {role} in {slug}"
+        return found
+
+    def record(self, model_name: str, ctx: str) -> Any:
+        key = (model_name, ctx)
+        if key not in self._cache:
+            self._cache[key] = self._find(model_name, ctx)
+        return self._cache[key]
+
+    def _find(self, model_name: str, ctx: str) -> Any:
+        from portal.extensions import db
+        from portal.tenancy import scope
+
+        cls = db.Model.registry._class_registry.get(model_name)
+        assert cls is not None, f"no mapped class {model_name!r} (used in ROUTES ids)"
+        dept_owned = getattr(cls, "__department_owned__", False)
+        slug = B if ctx in (OTHER_RECORD, OTHER_TENANT) else A
+        department = self.officer_department_id if ctx == OWN and dept_owned else None
+        query = sa.select(cls).order_by(cls.id)
+        if ctx == OTHER_DEPT:
+            query = query.where(sa.not_(cls.department_criteria(self.officer_department_id)))
+        if hasattr(cls, "username"):
+            query = query.where(cls.id.not_in(self.protected_user_ids))
+        if model_name == "Department":
+            query = query.where(cls.id != self.officer_department_id)
+        with self.app.app_context(), scope.tenant_scope(self.tenants[slug], department):
+            row = db.session.execute(query.limit(1)).unique().scalar()
+            found = row.id if row is not None else None
+            db.session.remove()
+        assert found is not None, (
+            f"the demo has no {model_name} row for context {ctx!r}: add demo data or give "
+            "the route's ids a callable in tests/test_access_matrix.py"
+        )
+        return found
+
+
+@pytest.fixture(scope="module")
+def matrix_app(databases):  # type: ignore[no-untyped-def]
+    application = make_app(databases.new(demo=True))
+    yield application
+    from portal.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _contexts(route: Route, samples: Samples) -> list[str]:
+    if route.kind == "district":
+        contexts = [OWN, OTHER_TENANT]
+    elif route.kind == "api":
+        contexts = [OWN]
+    else:
+        return [OWN]
+    models = [m for m in route.ids.values() if isinstance(m, str)]
+    if models:
+        contexts.append(OTHER_RECORD)
+    if any(_dept_owned(m) for m in models):
+        contexts.append(OTHER_DEPT)
+    return contexts
+
+
+def _dept_owned(model_name: str) -> bool:
+    from portal.extensions import db
+
+    cls = db.Model.registry._class_registry.get(model_name)
+    return bool(getattr(cls, "__department_owned__", False))
+
+
+def _allowed(route: Route, role: str) -> bool:
+    from portal.auth.models import Role
+    from portal.auth.permissions import GRANTS
+
+    return Role(ROLE_VALUES[role]) in GRANTS[route.perm]  # type: ignore[index]
+
+
+def expected(route: Route, role: str, ctx: str, method: str) -> int:
+    if route.expect is not None:
+        status = route.expect(role, ctx, method)
+        if status is not None:
+            return status
+    ok = route.ok[method] if isinstance(route.ok, Mapping) else route.ok
+    if route.kind == "public":
+        return ok
+    if role == "anon":
+        return 401 if route.kind == "api" else 302
+    if route.kind == "account":
+        return ok
+    if route.kind == "platform":
+        return ok if _allowed(route, role) else route.deny
+    if route.kind == "district" and (role == "operator" or ctx == OTHER_TENANT):
+        return 404
+    if not _allowed(route, role):
+        return route.deny
+    if ctx == OTHER_RECORD:
+        return 404
+    if ctx == OTHER_DEPT and role == "officer":
+        return 404
+    return ok
+
+
+def _url(app: Any, endpoint: str, route: Route, ctx: str, samples: Samples) -> str:
+    values: dict[str, Any] = {}
+    for name, source in route.ids.items():
+        values[name] = source(samples, ctx) if callable(source) else samples.record(source, ctx)
+    if route.kind == "district":
+        values["slug"] = B if ctx == OTHER_TENANT else A
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **values)
+
+
+class Clients:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._clients: dict[str, Browser] = {}
+        self._csrf: dict[str, str] = {}
+
+    def login(self, role: str) -> Browser:
+        b = Browser(self.app)
+        if role != "anon":
+            r = b.login(USERS[role])
+            assert r.status_code == 302, f"{USERS[role]} cannot sign in: {r.status_code}"
+        return b
+
+    def get(self, role: str) -> Browser:
+        if role not in self._clients:
+            self._clients[role] = self.login(role)
+        return self._clients[role]
+
+    def forget(self, role: str) -> None:
+        self._clients.pop(role, None)
+        self._csrf.pop(role, None)
+
+    def csrf(self, role: str, client: Browser) -> str:
+        if role not in self._csrf:
+            self._csrf[role] = client.csrf("/login" if role == "anon" else "/account/password")
+        return self._csrf[role]
+
+    def bearer(self, role: str) -> dict[str, str]:
+        if role == "anon":
+            return {}
+        key = f"token:{role}"
+        if key not in self._csrf:
+            from portal.auth import services
+            from portal.auth.models import User
+            from portal.extensions import db
+
+            with self.app.app_context():
+                user = db.session.execute(
+                    sa.select(User).filter_by(username=USERS[role])
+                ).scalar_one()
+                _token, secret = services.create_token(user, "access matrix", None)
+                db.session.remove()
+            self._csrf[key] = secret
+        return {"Authorization": f"Bearer {self._csrf[key]}"}
+
+
+def _methods(rule: Any) -> list[str]:
+    return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def test_every_url_rule_is_classified(matrix_app) -> None:  # type: ignore[no-untyped-def]
+    endpoints = {rule.endpoint: rule.rule for rule in matrix_app.url_map.iter_rules()}
+    missing = sorted(set(endpoints) - set(ROUTES))
+    assert not missing, (
+        "URL rules not classified in the access matrix: "
+        + ", ".join(f"{e} ({endpoints[e]})" for e in missing)
+        + ". Add each endpoint to ROUTES in tests/test_access_matrix.py, e.g. "
+        f'"{missing[0]}": Route("district", "<permission>", ids={{"<param>": "<Model>"}}) '
+        "— the module docstring says how."
+    )
+    stale = sorted(set(ROUTES) - set(endpoints))
+    assert not stale, f"ROUTES classifies endpoints the app no longer has: {stale}"
+
+
+def test_classified_permissions_match_the_views(matrix_app) -> None:  # type: ignore[no-untyped-def]
+    from portal.auth.permissions import GRANTS
+
+    wrong = []
+    for endpoint, route in ROUTES.items():
+        view = matrix_app.view_functions.get(endpoint)
+        declared = getattr(view, "required_permission", None)
+        if route.kind in ("district", "platform", "api"):
+            if route.perm not in GRANTS:
+                wrong.append(f"{endpoint}: unknown permission {route.perm!r}")
+            elif declared is not None and declared != route.perm:
+                wrong.append(f"{endpoint}: classified {route.perm!r}, view requires {declared!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_access_matrix(matrix_app) -> None:  # type: ignore[no-untyped-def]
+    samples = Samples(matrix_app)
+    clients = Clients(matrix_app)
+    rules = sorted(matrix_app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
+    failures: list[str] = []
+    cells = 0
+    for rule in rules:
+        route = ROUTES.get(rule.endpoint)
+        if route is None:
+            continue  # reported by test_every_url_rule_is_classified
+        for ctx in _contexts(route, samples):
+            url = _url(matrix_app, rule.endpoint, route, ctx, samples)
+            for role in ROLES:
+                for method in _methods(rule):
+                    want = expected(route, role, ctx, method)
+                    client = clients.login(role) if route.fresh_client else clients.get(role)
+                    kw: dict[str, Any] = {}
+                    if route.kind == "api":
+                        kw["headers"] = clients.bearer(role)
+                    elif method == "POST":
+                        token = (
+                            client.csrf("/login" if role == "anon" else "/account/password")
+                            if route.fresh_client
+                            else clients.csrf(role, client)
+                        )
+                        kw["data"] = {**route.data, "csrf_token": token}
+                    response = client.client.open(url, method=method, **kw)
+                    cells += 1
+                    if route.fresh_client:  # sign-out ends every session of the user
+                        clients.forget(role)
+                    if response.status_code != want:
+                        failures.append(
+                            f"{method} {url} [{rule.endpoint}] as {role} ({ctx}): "
+                            f"got {response.status_code}, expected {want}"
+                        )
+        # a method the rule does not take
+        if "DELETE" not in rule.methods:
+            url = _url(matrix_app, rule.endpoint, route, OWN, samples)
+            response = clients.get("anon").client.open(url, method="DELETE")
+            cells += 1
+            if response.status_code != 405:
+                failures.append(f"DELETE {url}: got {response.status_code}, expected 405")
+    assert not failures, f"{len(failures)} of {cells} cells wrong:\n" + "\n".join(failures)
