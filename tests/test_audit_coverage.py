@@ -440,6 +440,40 @@ ROUTES: dict[str, Exercise | Listed] = {
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
+
+def _audit_export(app: Any) -> list[Expect]:
+    b = _signed_in(app, "jiangyan-auditor")
+    _mark(app)
+    r = b.get("/t/jiangyan/audit/export.csv?action=login")
+    assert r.status_code == 200
+    return [Expect("export", "AuditEvent", "jiangyan")]
+
+
+def _platform_audit_export(app: Any) -> list[Expect]:
+    b = _signed_in(app, "operator")
+    _mark(app)
+    assert b.get("/platform/audit/export.jsonl").status_code == 200
+    return [Expect("export", "AuditEvent", "platform")]
+
+
+def _export_policy(app: Any) -> list[Expect]:
+    b = _signed_in(app, "operator")
+    _mark(app)
+    assert b.get("/platform/tenants/zhangdian/policy.yaml").status_code == 200
+    return [Expect("tenant_config_exported", "Tenant", "platform")]
+
+
+#: GET routes that hand out data as a file (exports, downloads): each must leave its event.
+#: A GET endpoint counts as a download when its name says export/download or its URL ends
+#: in a file extension.
+DOWNLOADS: dict[str, Exercise | Listed] = {
+    "audit.export": Exercise(_audit_export),
+    "audit.platform_export": Exercise(_platform_audit_export),
+    "platform.export_policy": Exercise(_export_policy),
+}
+DOWNLOAD_RULE = re.compile(r"export|download")
+FILE_URL = re.compile(r"\.(?:[a-z]{2,5}|<[^>]+>)$")
+
 # --- harness -----------------------------------------------------------------------------
 
 _SECRETS: list[str] = []
@@ -523,6 +557,31 @@ def _state_changing_endpoints(app: Any) -> list[str]:
     )
 
 
+def _download_endpoints(app: Any) -> list[str]:
+    return sorted(
+        {
+            r.endpoint
+            for r in app.url_map.iter_rules()
+            if "GET" in (r.methods or ())
+            and r.endpoint != "static"
+            and (DOWNLOAD_RULE.search(r.endpoint) or FILE_URL.search(r.rule))
+        }
+    )
+
+
+def test_every_download_is_in_the_table(cov_app) -> None:  # type: ignore[no-untyped-def]
+    endpoints = _download_endpoints(cov_app)
+    missing = [e for e in endpoints if e not in DOWNLOADS]
+    assert not missing, (
+        "exports/downloads without audit coverage — add each to DOWNLOADS in "
+        "tests/test_audit_coverage.py as Exercise(fn) or Listed('<expected event>', test=…) "
+        "(record them with trail.record(db.session, 'export' or 'download', entity_type=…, "
+        "summary=…, data={'rows': n, …})):\n  " + "\n  ".join(missing)
+    )
+    stale = [e for e in DOWNLOADS if e not in endpoints]
+    assert not stale, f"DOWNLOADS lists endpoints that no longer exist: {stale}"
+
+
 def test_every_state_changing_route_is_in_the_table(cov_app) -> None:  # type: ignore[no-untyped-def]
     endpoints = _state_changing_endpoints(cov_app)
     missing = [e for e in endpoints if e not in ROUTES]
@@ -537,10 +596,11 @@ def test_every_state_changing_route_is_in_the_table(cov_app) -> None:  # type: i
 
 
 @pytest.mark.parametrize(
-    "endpoint", sorted(e for e, c in ROUTES.items() if isinstance(c, Exercise))
+    "endpoint",
+    sorted(e for e, c in {**ROUTES, **DOWNLOADS}.items() if isinstance(c, Exercise)),
 )
 def test_route_leaves_exactly_the_expected_events(cov_app, endpoint) -> None:  # type: ignore[no-untyped-def]
-    case = ROUTES[endpoint]
+    case = {**ROUTES, **DOWNLOADS}[endpoint]
     assert isinstance(case, Exercise)
     _mark(cov_app)
     expected = case.run(cov_app)
@@ -674,18 +734,18 @@ def _clone(src: Any) -> Any:
 
 
 def _plain_field(mapper: Any) -> Any:
-    """A column the update step may change: plain text (or a number), not a key."""
+    """A column the update step may change: plain text first, then a number, a flag, a date."""
     table = mapper.local_table
     in_unique = set().union(*_unique_sets(table))
     version = mapper.version_id_col.key if mapper.version_id_col is not None else None
     from portal.audit import trail
 
-    for want in (sa.String, sa.Integer):
+    for want in (sa.String, sa.Integer, sa.Boolean, sa.Date, sa.DateTime):
         for attr in mapper.column_attrs:
             col = attr.columns[0]
             if (
                 isinstance(col.type, want)
-                and not isinstance(col.type, sa.Enum)
+                and not isinstance(col.type, sa.Enum | sa.JSON)
                 and not col.primary_key
                 and not col.foreign_keys
                 and col.name not in in_unique
@@ -695,6 +755,20 @@ def _plain_field(mapper: Any) -> Any:
             ):
                 return attr
     return None
+
+
+def _changed_value(old: Any) -> Any:
+    if isinstance(old, bool):
+        return not old
+    if isinstance(old, int):
+        return old + 1
+    if isinstance(old, dt.datetime):
+        return old + dt.timedelta(seconds=1)
+    if isinstance(old, dt.date):
+        return old + dt.timedelta(days=1)
+    if old is None:
+        return None
+    return f"{old}~upd"[:60]
 
 
 def _model_names() -> list[str]:
@@ -807,29 +881,26 @@ def test_model_changes_leave_exactly_the_expected_events(cov_app, name) -> None:
                 db.session.rollback()
                 return
 
-            # 2. update one plain field
+            # 2. update one plain field (models with none skip this step)
             attr = _plain_field(mapper)
-            assert attr is not None, (
-                f"{name}: no plain text or number field for the update step — add a factory "
-                "to MODEL_FACTORIES and a test of your own updates"
-            )
-            old = getattr(obj, attr.key)
-            new = old + 1 if isinstance(old, int) else f"{old or ''}~upd"[:60]
-            setattr(obj, attr.key, new)
-            head = _chain_head(chain)
-            db.session.commit()
-            events = _chain_events(chain, head)
-            assert [(e.action, e.entity_type, e.entity_id) for e in events] == [
-                ("update", name, entity_id)
-            ], name
-            changes = json.loads(events[0].changes)
-            assert set(changes) - {version} == {attr.key}, (name, changes)
-            assert changes[attr.key] == _as_json(
-                {
-                    "before": _field_value(cls, attr.key, old),
-                    "after": _field_value(cls, attr.key, new),
-                }
-            ), name
+            old = getattr(obj, attr.key) if attr is not None else None
+            new = _changed_value(old)
+            if attr is not None and new is not None:
+                setattr(obj, attr.key, new)
+                head = _chain_head(chain)
+                db.session.commit()
+                events = _chain_events(chain, head)
+                assert [(e.action, e.entity_type, e.entity_id) for e in events] == [
+                    ("update", name, entity_id)
+                ], name
+                changes = json.loads(events[0].changes)
+                assert set(changes) - {version} == {attr.key}, (name, changes)
+                assert changes[attr.key] == _as_json(
+                    {
+                        "before": _field_value(cls, attr.key, old),
+                        "after": _field_value(cls, attr.key, new),
+                    }
+                ), name
 
             # 3. delete
             loaded = {k: getattr(obj, k) for k in columns}

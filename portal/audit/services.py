@@ -284,13 +284,29 @@ def _export_value(event: AuditEvent, column: str) -> Any:
     return value
 
 
-def export_rows(query: sa.Select) -> Iterator[AuditEvent]:
-    """Oldest first, streamed in batches, capped at EXPORT_LIMIT rows."""
-    result = db.session.execute(
-        query.order_by(AuditEvent.seq.asc()).limit(EXPORT_LIMIT),
-        execution_options={"yield_per": 2000},
-    )
-    yield from result.scalars()
+def export_rows(engine: sa.Engine, chain: uuid.UUID, query: sa.Select) -> Iterator[Any]:
+    """Oldest first, streamed in batches, capped at EXPORT_LIMIT rows.
+
+    Runs on its own connection, outside Flask's contexts and the request's Session: the
+    body is sent after the view returned, and an abandoned download must leave nothing
+    behind. Read-only: a deferred transaction on SQLite (never the write lock); on
+    PostgreSQL the chain is set for row-level security as the request would.
+    """
+    table = AuditEvent.__table__
+    statement = sa.select(*table.c).order_by(table.c.seq.asc()).limit(EXPORT_LIMIT)
+    if query.whereclause is not None:
+        statement = statement.where(query.whereclause)
+    with engine.connect() as conn:
+        conn.execution_options(sqlite_read_only=True)
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(
+                    "SELECT set_config('app.tenant_id', %(t)s, true), "
+                    "set_config('app.cross_tenant', 'off', true)",
+                    {"t": "" if chain == PLATFORM_CHAIN else str(chain)},
+                )
+            result = conn.execution_options(yield_per=2000).execute(statement)
+            yield from result
 
 
 def export_csv(events: Iterator[AuditEvent]) -> Iterator[str]:

@@ -22,7 +22,6 @@ from flask import (
     g,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
@@ -32,6 +31,7 @@ from portal.audit import services
 from portal.audit.models import PLATFORM_CHAIN
 from portal.auth.permissions import can, requires
 from portal.db import utcnow
+from portal.extensions import db
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
 bp = Blueprint("audit", __name__, template_folder="templates")
@@ -149,26 +149,12 @@ def _export(chain: uuid.UUID, fmt: str, label: str) -> Any:
     if f.errors:
         abort(400)
     query = services.filtered(chain, f)
-    rows = services.count_for_export(query)
-    services.record_export(chain, fmt, rows, f, f"audit trail of {label}")
+    count = services.count_for_export(query)
+    services.record_export(chain, fmt, count, f, f"audit trail of {label}")
     mimetype, render = EXPORT_TYPES[fmt]
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
-
-    def stream() -> Any:
-        # The body is produced after the view returned and the request's scope was reset:
-        # say the scope again (PostgreSQL sets row-level security from it when the
-        # export's transaction begins).
-        from contextlib import nullcontext
-
-        from portal.tenancy import scope
-
-        zone = (
-            nullcontext() if chain == PLATFORM_CHAIN else scope.tenant_scope(chain, read_only=True)
-        )
-        with zone:
-            yield from render(services.export_rows(query))
-
-    response = Response(stream_with_context(stream()), mimetype=mimetype)
+    # The body streams from its own connection, after the view has returned.
+    response = Response(render(services.export_rows(db.engine, chain, query)), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="audit-{label}-{stamp}.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response
