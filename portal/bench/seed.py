@@ -235,16 +235,52 @@ def build_template(template: str, period_count: int, entries_per_duty: int) -> u
 def _build_meetings(
     tenant_id: uuid.UUID, all_periods: list[str], lead: Any, rng: random.Random
 ) -> None:
-    """Ten joint meetings with decisions and action items, once the meetings domain exists."""
+    """One joint meeting per period through the meetings services (once that domain is
+    on main): invitations and a draft agenda from live data; past meetings held, with
+    three decisions, each with action items for two departments."""
     from importlib.util import find_spec
 
-    if find_spec("portal.meetings") is None or find_spec("portal.meetings.seed") is None:
+    if find_spec("portal.meetings") is None or find_spec("portal.meetings.services") is None:
         return
-    from portal.meetings import seed as meetings_seed  # type: ignore[attr-defined]
+    from portal.meetings import services as ms
+    from portal.tenancy.models import Department
 
+    departments = [
+        str(d)
+        for d in db.session.execute(
+            sa.select(Department.id).order_by(Department.sort_order)
+        ).scalars()
+    ]
     with trail.acting_as(_actor_for(lead)):
-        meetings_seed.build(tenant_id, all_periods, lead, rng)
-        db.session.commit()
+        for p_index, period in enumerate(all_periods):
+            end = _period_end(period)
+            current = p_index == len(all_periods) - 1
+            meeting = ms.create_meeting(
+                lead,
+                ms.MeetingInput(
+                    kind="regular",
+                    period=period,
+                    meeting_date=end - dt.timedelta(days=10),
+                    start_time="09:30",
+                    place="区政府第一会议室",
+                ),
+            )
+            if not current:
+                for n in range(1, 4):
+                    ms.add_decision(
+                        lead,
+                        meeting,
+                        f"议定事项{n}：{period}各责任单位按期完成扶助金发放和走访慰问。",
+                        [
+                            ms.ActionInput(
+                                text=f"督办事项{n}：落实{period}会议议定事项并报送进展。",
+                                department_ids=rng.sample(departments, 2),
+                                due_date=end + dt.timedelta(days=60),
+                            )
+                        ],
+                    )
+                ms.set_status(lead, meeting, "held")
+            db.session.commit()
 
 
 def _one_hash() -> str:
@@ -587,6 +623,12 @@ def seed_scale(
             done = start + len(chunk)
             elapsed = time.perf_counter() - started
             say(f"{done}/{len(missing)} tenants cloned, {rows} rows, {elapsed:.0f}s")
+    if bulk_engine.dialect.name == "postgresql":
+        # Fresh statistics, as a running database would have: plans at 2,800 districts
+        # depend on them (autovacuum would get there, later).
+        with bulk_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+        say("VACUUM ANALYZE done")
     return SeedReport(
         tenants, built + len(missing), time.perf_counter() - started, rows, template_seconds
     )

@@ -17,7 +17,7 @@ from flask_login import current_user
 from portal.auth.models import Role
 from portal.auth.permissions import requires
 from portal.platform import services
-from portal.platform.views import ACCOUNT_ERRORS
+from portal.platform.views import ACCOUNT_ERRORS, secret_page
 from portal.ui import NavItem, register_nav
 
 bp = Blueprint("district_admin", __name__, url_prefix="/t/<slug>", template_folder="templates")
@@ -81,7 +81,7 @@ def create_user() -> Any:
     except services.AccountError as e:
         flash(str(ACCOUNT_ERRORS.get(str(e), e)), "error")
         return redirect(url_for("district_admin.users"))
-    return render_template(
+    return secret_page(
         "platform/password.html",
         user=user,
         password=password,
@@ -122,7 +122,7 @@ def reset_user_password(user_id: uuid.UUID) -> Any:
         flash(_("Use “Change password” for your own account."), "error")
         return redirect(url_for("district_admin.users"))
     password = services.reset_password(g.tenant, user)
-    return render_template(
+    return secret_page(
         "platform/password.html",
         user=user,
         password=password,

@@ -53,6 +53,13 @@ ACCOUNT_ERRORS = {
 }
 
 
+def secret_page(template: str, **context: Any) -> Response:
+    """A page showing a temporary password: never cached by the browser or a proxy."""
+    response = Response(render_template(template, **context))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _tenant_or_404(tenant_slug: str) -> Tenant:
     tenant = services.get_tenant(tenant_slug)
     if tenant is None:
@@ -165,7 +172,7 @@ def onboard_confirm() -> Any:
             form=form,
             problems=[adapters.problem_text(p, _locale()) for p in e.problems],
         ), 422
-    return render_template("platform/onboarded.html", result=result)
+    return secret_page("platform/onboarded.html", result=result)
 
 
 # ---------------------------------------------------------------- one tenant
@@ -313,7 +320,7 @@ def create_lead(tenant_slug: str) -> Any:
     except services.AccountError as e:
         flash(str(ACCOUNT_ERRORS.get(str(e), e)), "error")
         return redirect(url_for("platform.tenant", tenant_slug=t.slug))
-    return render_template(
+    return secret_page(
         "platform/password.html",
         user=user,
         password=password,
@@ -350,7 +357,7 @@ def reset_lead_password(tenant_slug: str, user_id: uuid.UUID) -> Any:
     t = _tenant_or_404(tenant_slug)
     user = _lead_or_404(t, user_id)
     password = services.reset_password(t, user)
-    return render_template(
+    return secret_page(
         "platform/password.html",
         user=user,
         password=password,

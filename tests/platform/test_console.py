@@ -222,6 +222,7 @@ def test_operator_manages_lead_accounts(fresh_app) -> None:  # type: ignore[no-u
         tenant = services.get_tenant("kaifeng")
         user = next(u for u in services.tenant_users(tenant) if u.username == "kf-li")
     r = b.post(f"{path}/leads/{user.id}/reset", {}, path)
+    assert r.headers["Cache-Control"] == "no-store"
     _, new_password = _temporary(r.get_data(as_text=True))
     assert Browser(fresh_app).login("kf-li", password).status_code == 401
     lead_signs_in(fresh_app, "kaifeng", "kf-li", new_password)  # forced to change again

@@ -1,0 +1,168 @@
+"""Load test on loopback: gunicorn with deploy/gunicorn.conf.py + locust headless.
+
+    PYTHONPATH=$PWD .venv/bin/python bench/loadtest.py [--users 60] [--seconds 60] [--db bench_2800]
+
+Serves the PostgreSQL benchmark database made by bench/run.py (`bench_<N>`, N districts),
+drives it with bench/locustfile.py and writes bench/results/loadtest-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PG = os.environ.get("PORTAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def route_groups(app_url: str) -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from portal import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": app_url, "SECRET_KEY": "x"})
+    rules = {r.rule for r in app.url_map.iter_rules()}
+    groups = ["home"]
+    if "/t/<slug>/duties/" in rules:
+        groups.append("duties")
+    if "/t/<slug>/audit/" in rules:
+        groups.append("audit")
+    if "/t/<slug>/meetings/" in rules:
+        groups.append("meetings")
+    return groups
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", default="bench_2800")
+    ap.add_argument("--tenants", type=int, default=2800)
+    ap.add_argument("--users", type=int, default=60)
+    ap.add_argument("--spawn-rate", type=float, default=10)
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument(
+        "--workers", type=int, default=None, help="default: deploy config (2 × cores + 1)"
+    )
+    args = ap.parse_args()
+    import sqlalchemy as sa
+
+    base = sa.engine.make_url(PG)
+    app_url = base.set(database=args.db, username="portal_app", password=None).render_as_string(
+        hide_password=False
+    )
+    groups = route_groups(app_url)
+    port = free_port()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        PORTAL_DATABASE_URL=app_url,
+        PORTAL_SECRET_KEY="loadtest",
+        PORTAL_RATELIMIT_LOGIN="100000 per minute",
+        PORTAL_ACCESS_LOG="/dev/null",
+    )
+    if args.workers:
+        env["PORTAL_WORKERS"] = str(args.workers)
+    bin_dir = Path(sys.executable).parent
+    glog = (RESULTS / "loadtest-gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [
+            str(bin_dir / "gunicorn"),
+            "-c",
+            "deploy/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=glog,
+        stderr=subprocess.STDOUT,
+    )
+    host = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(host + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        prefix = RESULTS / f"locust-{stamp}"
+        load_before = os.getloadavg()
+        cmd = [
+            str(bin_dir / "locust"),
+            "-f",
+            "bench/locustfile.py",
+            "--headless",
+            "-u",
+            str(args.users),
+            "-r",
+            str(args.spawn_rate),
+            "-t",
+            f"{args.seconds}s",
+            "--host",
+            host,
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--stop-timeout",
+            "5",
+        ]
+        lenv = dict(env, BENCH_TENANTS=str(args.tenants), BENCH_ROUTES=",".join(groups))
+        proc = subprocess.run(cmd, cwd=ROOT, env=lenv, capture_output=True, text=True)
+        load_after = os.getloadavg()
+        with open(f"{prefix}_stats.csv") as fh:
+            rows = list(csv.DictReader(fh))
+        result = {
+            "when": stamp,
+            "db": args.db,
+            "tenants": args.tenants,
+            "users": args.users,
+            "seconds": args.seconds,
+            "workers": args.workers or "deploy default (2 x cores + 1), 2 threads",
+            "routes": groups,
+            "loadavg_before": load_before,
+            "loadavg_after": load_after,
+            "endpoints": [
+                {
+                    "name": r["Name"],
+                    "method": r["Type"],
+                    "requests": int(r["Request Count"]),
+                    "failures": int(r["Failure Count"]),
+                    "rps": round(float(r["Requests/s"]), 1),
+                    "p50": r["50%"],
+                    "p95": r["95%"],
+                    "p99": r["99%"],
+                }
+                for r in rows
+            ],
+        }
+        agg = next(e for e in result["endpoints"] if e["name"] == "Aggregated")
+        result["aggregated"] = agg
+        (RESULTS / f"loadtest-{stamp}.json").write_text(json.dumps(result, indent=1))
+        (RESULTS / "loadtest-latest.json").write_text(json.dumps(result, indent=1))
+        print(proc.stdout[-4000:])
+        print(proc.stderr[-3000:])
+        print(json.dumps(agg))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

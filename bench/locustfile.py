@@ -1,0 +1,160 @@
+"""Officers and leads of many districts signing in and working (run by bench/loadtest.py).
+
+Environment: BENCH_TENANTS (districts seeded by `portal seed-scale`), BENCH_ROUTES
+(comma list of route groups on this build: home, duties, audit, meetings), BENCH_PASSWORD.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+
+import yaml
+from locust import between, task
+from locust.contrib.fasthttp import FastHttpUser
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANTS = int(os.environ.get("BENCH_TENANTS", "2800"))
+ROUTES = set(os.environ.get("BENCH_ROUTES", "home").split(","))
+PASSWORD = os.environ.get("BENCH_PASSWORD", "Bench-2026-pass")
+TEMPLATE = os.environ.get("BENCH_TEMPLATE", "jiangyan")
+DEPARTMENTS = [
+    d["key"]
+    for d in yaml.safe_load((ROOT / "tenants" / f"{TEMPLATE}.yaml").read_text(encoding="utf-8"))[
+        "departments"
+    ]
+]
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+DUTY_LINK = re.compile(r'/t/[a-z0-9-]+/duties/([0-9a-f-]{36})"')
+MEETING_LINK = re.compile(r'/t/[a-z0-9-]+/meetings/([0-9a-f-]{36})"')
+
+
+class Worker(FastHttpUser):
+    abstract = True
+    wait_time = between(0.2, 1.0)
+    role = ""
+
+    def username(self) -> str:
+        raise NotImplementedError
+
+    def on_start(self) -> None:
+        self.slug = f"scale-{random.randint(1, TENANTS):05d}"
+        page = self.client.get("/login", name="/login").text
+        token = CSRF.search(page or "")
+        with self.client.post(
+            "/login",
+            data={
+                "username": self.username(),
+                "password": PASSWORD,
+                "csrf_token": token.group(1) if token else "",
+            },
+            name="/login [POST]",
+            allow_redirects=False,
+            catch_response=True,
+        ) as r:
+            if r.status_code != 302:
+                r.failure(f"sign-in {self.username()} -> {r.status_code}")
+            else:
+                r.success()
+        self.duties: list[str] = []
+        self.meetings: list[str] = []
+
+    def get(self, path: str, name: str) -> str:
+        r = self.client.get(path, name=name)
+        return r.text or ""
+
+
+class Officer(Worker):
+    weight = 3
+
+    def username(self) -> str:
+        key = random.choice(DEPARTMENTS).replace("_", "-")
+        return f"{self.slug}-{key}-{random.randint(1, 3)}"
+
+    @task(3)
+    def duty_list(self) -> None:
+        if "duties" not in ROUTES:
+            return self.home()
+        text = self.get(f"/t/{self.slug}/duties/", "/t/[slug]/duties/")
+        self.duties = DUTY_LINK.findall(text) or self.duties
+        return None
+
+    @task(4)
+    def duty_detail(self) -> None:
+        if "duties" not in ROUTES or not self.duties:
+            return self.duty_list()
+        self.get(f"/t/{self.slug}/duties/{random.choice(self.duties)}", "/t/[slug]/duties/[id]")
+        return None
+
+    @task(1)
+    def log_progress(self) -> None:
+        if "duties" not in ROUTES or not self.duties:
+            return self.home()
+        duty = random.choice(self.duties)
+        page = self.get(f"/t/{self.slug}/duties/{duty}", "/t/[slug]/duties/[id]")
+        token = CSRF.search(page)
+        if not token or "/entries" not in page:
+            return None
+        with self.client.post(
+            f"/t/{self.slug}/duties/{duty}/entries",
+            data={
+                "csrf_token": token.group(1),
+                "work_date": "2026-11-20",
+                "narrative": "负载测试：电话回访特殊家庭一户。",
+                "families_reached": "1",
+                "amount_paid": "0",
+            },
+            name="/t/[slug]/duties/[id]/entries [POST]",
+            allow_redirects=False,
+            catch_response=True,
+        ) as r:
+            if r.status_code in (302, 303):
+                r.success()
+            else:
+                r.failure(f"entry -> {r.status_code}")
+        return None
+
+    @task(1)
+    def home(self) -> None:
+        self.get(f"/t/{self.slug}/", "/t/[slug]/")
+
+
+class Lead(Worker):
+    weight = 1
+
+    def username(self) -> str:
+        return f"{self.slug}-lead"
+
+    @task(3)
+    def home(self) -> None:
+        self.get(f"/t/{self.slug}/", "/t/[slug]/")
+
+    @task(2)
+    def audit(self) -> None:
+        if "audit" not in ROUTES:
+            return self.home()
+        self.get(f"/t/{self.slug}/audit/?action=update", "/t/[slug]/audit/?action=update")
+        return None
+
+    @task(2)
+    def review(self) -> None:
+        if "duties" not in ROUTES:
+            return self.home()
+        self.get(f"/t/{self.slug}/duties/review", "/t/[slug]/duties/review")
+        return None
+
+    @task(1)
+    def meeting(self) -> None:
+        if "meetings" not in ROUTES:
+            return self.home()
+        if not self.meetings:
+            self.meetings = MEETING_LINK.findall(
+                self.get(f"/t/{self.slug}/meetings/", "/t/[slug]/meetings/")
+            )
+            return None
+        self.get(
+            f"/t/{self.slug}/meetings/{random.choice(self.meetings)}", "/t/[slug]/meetings/[id]"
+        )
+        return None
