@@ -139,6 +139,22 @@ ROUTES: dict[str, Route] = {
     "district_admin.reset_user_password": Route(
         "district", "district.configure", ids={"user_id": "User"}, ok=200
     ),
+    # -- policy
+    "policy.index": Route("district", "policy.read", deny=404),
+    "policy.edit_measure": Route(
+        "district",
+        "district.configure",
+        ids={"measure_id": "Measure"},
+        deny=404,
+        ok={"GET": 200, "POST": 422},  # empty form: field errors, nothing saved
+    ),
+    "policy.add_value": Route(
+        "district",
+        "district.configure",
+        ids={"benefit_id": "BenefitStandard"},
+        deny=404,
+        ok={"GET": 200, "POST": 422},
+    ),
     # -- platform
     "platform.console": Route("platform", "platform.console"),
     "platform.onboard": Route("platform", "tenant.manage"),
@@ -188,6 +204,7 @@ ROUTES: dict[str, Route] = {
     "api.me": Route("api", "account.self"),
     "api.departments": Route("api", "district.home"),
     "api.department": Route("api", "district.home", ids={"department_id": "Department"}),
+    "api.policy": Route("api", "policy.read"),
     "api.platform_tenants": Route("api", "platform.console"),
     "api.platform_tenant": Route("api", "platform.console", ids={"tenant_slug": _tenant_slug}),
     "api.platform_tenant_status": Route(

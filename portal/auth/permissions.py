@@ -32,6 +32,7 @@ GRANTS: dict[str, frozenset[Role]] = {
     "district.home": frozenset({LEAD, OFFICER, AUDITOR}),
     "district.read_all": frozenset({LEAD, AUDITOR}),
     "district.configure": frozenset({LEAD}),  # policy, departments, users
+    "policy.read": frozenset({LEAD, OFFICER, AUDITOR}),
     "duty.read": frozenset({LEAD, OFFICER, AUDITOR}),
     "duty.log": frozenset({OFFICER}),
     "duty.sign_off": frozenset({OFFICER}),

@@ -1,7 +1,7 @@
 """Write a district's policy file (docs/policy-format.md) into the database.
 
 `apply_policy` expects data that has already been validated (see
-`portal.policy.schema`, to come); it writes the departments, a new policy version with
+`portal.policy.schema`); it writes the departments, a new policy version with
 its measures, responsibilities and benefits, and the meeting arrangement, without
 committing: the caller commits once, so nothing is half-written.
 """
@@ -124,7 +124,7 @@ def apply_policy(tenant: Tenant, data: dict) -> PolicyVersion:
             arrangement = MeetingArrangement(name=meeting.get("name") or "")
             db.session.add(arrangement)
         arrangement.name = meeting.get("name") or ""
-        arrangement.cadence = meeting.get("cadence") or "semiannual"
+        arrangement.cadence = meeting.get("cadence") or ""  # "" = the document names none
         arrangement.chief_convener = meeting.get("chief_convener") or ""
         arrangement.conveners = list(meeting.get("conveners") or [])
         office = meeting.get("office_department")

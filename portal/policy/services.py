@@ -1,0 +1,409 @@
+"""Policy rules shared by the UI, the JSON API, the CLI and onboarding.
+
+- `parse_policy_text` / `validate_policy`: every problem of a policy file (see schema.py);
+- `load_policy`: validate completely, then write (the caller commits: one transaction);
+- `export_policy`: the tenant's configuration in the same file format; export → load →
+  export gives the identical document;
+- `current_version` / `latest_version`: which policy version applies;
+- `update_measure` / `add_benefit_value`: the district lead's edits (audited by the ORM
+  capture; a benefit value is never overwritten, a change is a new dated value).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.policy.loader import apply_policy
+from portal.policy.models import (
+    BenefitStandard,
+    BenefitValue,
+    Measure,
+    MeasureResponsibility,
+    MeetingArrangement,
+    PolicyVersion,
+    ResponsibilityRole,
+    VersionStatus,
+)
+from portal.policy.schema import (  # re-exported: the public API lives here
+    CATEGORIES,
+    MAX_AMOUNT,
+    PolicyInvalid,
+    Problem,
+    parse_policy_text,
+    to_date,
+    to_decimal,
+    validate_policy,
+)
+from portal.tenancy import scope
+from portal.tenancy.models import Department, Tenant
+
+__all__ = [
+    "PolicyInvalid",
+    "Problem",
+    "add_benefit_value",
+    "current_version",
+    "export_policy",
+    "latest_version",
+    "load_policy",
+    "parse_policy_text",
+    "update_measure",
+    "validate_policy",
+]
+
+EXPIRY_WARNING_DAYS = 90
+
+
+def today() -> dt.date:
+    """The app's idea of today: `TODAY` config (tests, demo) overrides the calendar."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        value = current_app.config.get("TODAY")
+        if value:
+            day = value if isinstance(value, dt.date) else to_date(str(value))
+            if day is not None:
+                return day
+    return dt.date.today()
+
+
+def load_policy(tenant: Tenant, data: dict) -> PolicyVersion:
+    """Validate the whole file, then write departments, a new version and the meeting.
+
+    Raises `PolicyInvalid(problems)` before anything is written. Does not commit: the
+    caller commits once (onboarding creates the tenant, policy and duties together).
+    """
+    problems = validate_policy(data)
+    if problems:
+        raise PolicyInvalid(problems)
+    if scope.current().tenant_id == tenant.id:
+        return apply_policy(tenant, data)
+    with scope.tenant_scope(tenant.id):
+        return apply_policy(tenant, data)
+
+
+def _versions() -> list[PolicyVersion]:
+    return list(
+        db.session.execute(
+            sa.select(PolicyVersion).order_by(
+                PolicyVersion.effective_from, PolicyVersion.created_at, PolicyVersion.id
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+def current_version(day: dt.date | None = None) -> PolicyVersion | None:
+    """The in-force version covering `day` (the latest issued one if several); None if none.
+
+    Inside a tenant's scope. A draft (征求意见稿) or an expired version is not current.
+    """
+    day = day or today()
+    candidates = [
+        v for v in _versions() if v.status == VersionStatus.in_force and v.in_force_on(day)
+    ]
+    return candidates[-1] if candidates else None
+
+
+def latest_version() -> PolicyVersion | None:
+    """The most recent version whatever its status or dates (what the policy page shows)."""
+    versions = _versions()
+    return versions[-1] if versions else None
+
+
+@dataclass(frozen=True)
+class ExpiryWarning:
+    version: PolicyVersion | None
+    expired: bool
+    days_left: int | None  # None when there is no version at all
+
+
+def expiry_warning(day: dt.date | None = None) -> ExpiryWarning | None:
+    """A warning when the policy has expired, expires within 90 days, or is missing."""
+    day = day or today()
+    version = current_version(day)
+    if version is None:
+        latest = latest_version()
+        expired = (
+            latest is not None
+            and latest.status == VersionStatus.in_force
+            and latest.effective_until is not None
+            and latest.effective_until < day
+        )
+        return ExpiryWarning(latest, expired=expired, days_left=None)
+    if version.effective_until is None:
+        return None
+    left = (version.effective_until - day).days
+    if left <= EXPIRY_WARNING_DAYS:
+        return ExpiryWarning(version, expired=False, days_left=left)
+    return None
+
+
+# -- export ---------------------------------------------------------------------------
+
+
+def _num(value: decimal.Decimal | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def load_version(version_id: uuid.UUID) -> PolicyVersion | None:
+    """A version with its measures, responsibilities, benefits and values in 5 queries."""
+    return (
+        db.session.execute(
+            sa.select(PolicyVersion)
+            .where(PolicyVersion.id == version_id)
+            .options(
+                selectinload(PolicyVersion.measures).selectinload(Measure.responsibilities),
+                selectinload(PolicyVersion.measures)
+                .selectinload(Measure.benefits)
+                .selectinload(BenefitStandard.values),
+            )
+        )
+        .scalars()
+        .first()
+    )
+
+
+def export_benefit(b: BenefitStandard) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": b.name, "unit": b.unit, "frequency": b.frequency}
+    if b.festivals:
+        out["festivals"] = list(b.festivals)
+    if b.amount_is_floor:
+        out["amount_is_floor"] = True
+    if b.amount_note:
+        out["amount_note"] = b.amount_note
+    if b.max_quantity is not None:
+        out["max_quantity"] = b.max_quantity
+    if b.max_quantity_unit:
+        out["max_quantity_unit"] = b.max_quantity_unit
+    if b.hours_per_month is not None:
+        out["hours_per_month"] = _num(b.hours_per_month)
+    if b.eligibility:
+        out["eligibility"] = dict(b.eligibility)
+    if b.funding_split:
+        out["funding_split"] = [dict(s) for s in b.funding_split]
+    if b.funding_note:
+        out["funding_note"] = b.funding_note
+    out["values"] = [
+        {
+            "amount": _num(v.amount),
+            "effective_from": v.effective_from,
+            **({"source": v.source} if v.source else {}),
+        }
+        for v in sorted(b.values, key=lambda v: v.effective_from)
+    ]
+    if b.note:
+        out["note"] = b.note
+    return out
+
+
+def export_measure(m: Measure, keys: dict[uuid.UUID, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "number": m.number,
+        "category": m.category,
+        "title": m.title,
+        "text": m.text,
+        "lead": [
+            keys[r.department_id] for r in m.responsibilities if r.role == ResponsibilityRole.lead
+        ],
+        "cooperating": [
+            keys[r.department_id]
+            for r in m.responsibilities
+            if r.role == ResponsibilityRole.cooperating
+        ],
+    }
+    if not m.creates_duty:
+        out["duty"] = False
+    out["benefits"] = [export_benefit(b) for b in m.benefits]
+    return out
+
+
+def export_policy(tenant: Tenant) -> dict[str, Any]:
+    """The tenant's configuration in the policy-file format (docs/policy-format.md).
+
+    Exports the latest version; departments in their order. Runs in the tenant's scope.
+    """
+    if scope.current().tenant_id != tenant.id:
+        with scope.tenant_scope(tenant.id):
+            return export_policy(tenant)
+    departments = (
+        db.session.execute(
+            sa.select(Department)
+            .where(Department.active.is_(True))
+            .order_by(Department.sort_order, Department.key)
+        )
+        .scalars()
+        .all()
+    )
+    all_keys = {d.id: d.key for d in db.session.execute(sa.select(Department)).scalars().all()}
+    out: dict[str, Any] = {
+        "format_version": 1,
+        "tenant": {
+            "slug": tenant.slug,
+            "name": tenant.name,
+            **({"name_en": tenant.name_en} if tenant.name_en else {}),
+            "level": tenant.level,
+            "province": tenant.province,
+        },
+        "departments": [{"key": d.key, "kind": d.kind_code, "name": d.name} for d in departments],
+    }
+    latest = latest_version()
+    if latest is not None:
+        version = load_version(latest.id)
+        assert version is not None
+        policy: dict[str, Any] = {"title": version.title, "doc_number": version.doc_number}
+        policy["issuers"] = list(version.issuers or [])
+        if version.issued_on:
+            policy["issued_on"] = version.issued_on
+        policy["effective_from"] = version.effective_from
+        if version.effective_until:
+            policy["effective_until"] = version.effective_until
+        policy["supersedes"] = list(version.supersedes or [])
+        policy["status"] = version.status.value
+        policy["source"] = version.source
+        out["policy"] = policy
+        out["measures"] = [export_measure(m, all_keys) for m in version.measures]
+    arrangement = db.session.execute(sa.select(MeetingArrangement)).scalars().first()
+    if arrangement is not None:
+        members = []
+        for raw in arrangement.member_department_ids or []:
+            key = all_keys.get(uuid.UUID(str(raw)))
+            if key:
+                members.append(key)
+        meeting: dict[str, Any] = {"name": arrangement.name}
+        if arrangement.cadence:
+            meeting["cadence"] = arrangement.cadence
+        if arrangement.chief_convener:
+            meeting["chief_convener"] = arrangement.chief_convener
+        meeting["conveners"] = list(arrangement.conveners or [])
+        office = all_keys.get(arrangement.office_department_id)  # type: ignore[arg-type]
+        if office:
+            meeting["office_department"] = office
+        meeting["member_departments"] = members
+        if arrangement.note:
+            meeting["note"] = arrangement.note
+        out["meeting"] = meeting
+    return out
+
+
+# -- the district lead's edits ----------------------------------------------------------
+
+
+class PolicyEditError(Exception):
+    """Field-level problems with an edit: {field: message (translated)}."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+class EditConflict(Exception):
+    """Someone else saved the measure since this form was loaded."""
+
+
+def update_measure(
+    measure: Measure,
+    *,
+    title: str,
+    text: str,
+    category: str,
+    lead: list[str],
+    cooperating: list[str],
+    row_version: int | None = None,
+) -> Measure:
+    """Change a measure's wording, category and responsible departments (flushes, no commit)."""
+    from flask_babel import gettext as _
+
+    errors: dict[str, str] = {}
+    title = (title or "").strip()
+    if not title:
+        errors["title"] = _("Title is required.")
+    elif len(title) > 200:
+        errors["title"] = _("Title must be at most 200 characters.")
+    if category not in CATEGORIES:
+        errors["category"] = _("Choose a category from the list.")
+    departments = {str(d.id): d for d in db.session.execute(sa.select(Department)).scalars().all()}
+    lead = [x for x in dict.fromkeys(lead) if x]
+    cooperating = [x for x in dict.fromkeys(cooperating) if x and x not in lead]
+    unknown = [x for x in lead + cooperating if x not in departments]
+    if unknown:
+        errors["lead" if set(unknown) & set(lead) else "cooperating"] = _(
+            "Choose departments of this district."
+        )
+    if measure.creates_duty and not lead and not cooperating:
+        errors["lead"] = _("A measure that creates duties needs at least one department.")
+    if errors:
+        raise PolicyEditError(errors)
+    if row_version is not None and row_version != measure.row_version:
+        raise EditConflict()
+
+    measure.title = title
+    measure.text = (text or "").replace("\r\n", "\n")
+    measure.category = category
+    wanted = [(k, ResponsibilityRole.lead) for k in lead]
+    wanted += [(k, ResponsibilityRole.cooperating) for k in cooperating]
+    current = {str(r.department_id): r for r in measure.responsibilities}
+    keep_ids = {k for k, _role in wanted}
+    for key, r in list(current.items()):
+        if key not in keep_ids:
+            measure.responsibilities.remove(r)
+    for position, (key, role) in enumerate(wanted):
+        r = current.get(key)
+        if r is None:
+            measure.responsibilities.append(
+                MeasureResponsibility(
+                    department_id=departments[key].id, role=role, position=position
+                )
+            )
+        else:
+            if r.role != role:
+                r.role = role
+            if r.position != position:
+                r.position = position
+    db.session.flush()
+    return measure
+
+
+def add_benefit_value(
+    benefit: BenefitStandard, *, amount: Any, effective_from: Any, source: str
+) -> BenefitValue:
+    """A new dated amount; an existing value is never changed (flushes, no commit)."""
+    from flask_babel import gettext as _
+
+    errors: dict[str, str] = {}
+    value = to_decimal(amount)
+    if value is None:
+        errors["amount"] = _("Enter the amount as a number in yuan.")
+    elif value <= 0:
+        errors["amount"] = _("The amount must be a positive number.")
+    elif value > MAX_AMOUNT or value != value.quantize(decimal.Decimal("0.01")):
+        errors["amount"] = _("The amount may have at most two decimal places and 10 digits.")
+    day = effective_from if isinstance(effective_from, dt.date) else to_date(effective_from or "")
+    if day is None:
+        errors["effective_from"] = _("Enter the date as YYYY-MM-DD.")
+    elif any(v.effective_from == day for v in benefit.values):
+        errors["effective_from"] = _(
+            "A value from this date already exists; values are never overwritten — choose another date."
+        )
+    source = (source or "").strip()
+    if not source:
+        errors["source"] = _("Name the document that sets this amount.")
+    elif len(source) > 200:
+        errors["source"] = _("The source must be at most 200 characters.")
+    if errors:
+        raise PolicyEditError(errors)
+    row = BenefitValue(benefit_id=benefit.id, amount=value, effective_from=day, source=source)
+    db.session.add(row)
+    db.session.flush()
+    db.session.refresh(benefit, ["values"])
+    return row

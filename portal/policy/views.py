@@ -1,0 +1,206 @@
+"""District policy pages under /t/<slug>/policy: read (leads, officers, auditors), edit (leads).
+
+Thin: the rules are in `portal.policy.services`; every change is audited by the ORM
+capture in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.auth.permissions import can, requires
+from portal.extensions import db
+from portal.policy import labels, services
+from portal.policy.models import BenefitStandard, Measure
+from portal.tenancy.models import Department
+from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
+
+bp = Blueprint("policy", __name__, url_prefix="/t/<slug>/policy", template_folder="templates")
+
+register_nav(NavItem(_l("Policy"), "policy.index", "policy.read", order=20))
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        abort(404)
+
+
+def _departments() -> list[Department]:
+    return list(
+        db.session.execute(
+            sa.select(Department)
+            .where(Department.active.is_(True))
+            .order_by(Department.sort_order, Department.name)
+        )
+        .scalars()
+        .all()
+    )
+
+
+@bp.get("/")
+@requires("policy.read", status=404)
+def index() -> Any:
+    latest = services.latest_version()
+    version = services.load_version(latest.id) if latest else None
+    today = services.today()
+    current = services.current_version(today)
+    return render_template(
+        "policy/index.html",
+        version=version,
+        is_current=current is not None and version is not None and current.id == version.id,
+        warning=services.expiry_warning(today),
+        today=today,
+        can_edit=can(current_user, "district.configure"),
+        labels=labels,
+    )
+
+
+def _measure_or_404(measure_id: str) -> Measure:
+    ident = _uuid_or_404(measure_id)
+    measure = db.session.execute(sa.select(Measure).where(Measure.id == ident)).scalar_one_or_none()
+    if measure is None:
+        abort(404)
+    return measure
+
+
+@bp.route("/measures/<measure_id>/edit", methods=["GET", "POST"])
+@requires("district.configure", status=404)
+def edit_measure(measure_id: str) -> Any:
+    measure = _measure_or_404(measure_id)
+    errors: dict[str, str] = {}
+    form: dict[str, Any] = {
+        "title": measure.title,
+        "text": measure.text,
+        "category": measure.category,
+        "lead": [str(r.department_id) for r in measure.responsibilities if r.role == "lead"],
+        "cooperating": [
+            str(r.department_id) for r in measure.responsibilities if r.role == "cooperating"
+        ],
+        "row_version": measure.row_version,
+    }
+    status = 200
+    if request.method == "POST":
+        form = {
+            "title": request.form.get("title", ""),
+            "text": request.form.get("text", ""),
+            "category": request.form.get("category", ""),
+            "lead": request.form.getlist("lead"),
+            "cooperating": request.form.getlist("cooperating"),
+            "row_version": request.form.get("row_version", ""),
+        }
+        try:
+            row_version = int(form["row_version"])
+        except ValueError:
+            row_version = -1
+        try:
+            services.update_measure(
+                measure,
+                title=form["title"],
+                text=form["text"],
+                category=form["category"],
+                lead=form["lead"],
+                cooperating=form["cooperating"],
+                row_version=row_version,
+            )
+            db.session.commit()
+        except services.PolicyEditError as e:
+            db.session.rollback()
+            errors, status = e.errors, 422
+        except (services.EditConflict, StaleDataError):
+            db.session.rollback()
+            errors = {
+                "form": _(
+                    "Someone else changed this measure while you were editing. Your changes "
+                    "were not saved; the form below shows the current version."
+                )
+            }
+            status = 409
+            measure = _measure_or_404(measure_id)
+            form["row_version"] = measure.row_version
+        else:
+            flash(_("Measure %(number)s saved.", number=measure.number), "success")
+            return redirect(url_for("policy.index", _anchor=f"m-{measure.id}"))
+    return (
+        render_template(
+            "policy/edit_measure.html",
+            measure=measure,
+            form=form,
+            errors=errors,
+            departments=_departments(),
+            categories=labels.category_choices(),
+        ),
+        status,
+    )
+
+
+def _benefit_or_404(benefit_id: str) -> BenefitStandard:
+    ident = _uuid_or_404(benefit_id)
+    benefit = db.session.execute(
+        sa.select(BenefitStandard).where(BenefitStandard.id == ident)
+    ).scalar_one_or_none()
+    if benefit is None:
+        abort(404)
+    return benefit
+
+
+@bp.route("/benefits/<benefit_id>/values/new", methods=["GET", "POST"])
+@requires("district.configure", status=404)
+def add_value(benefit_id: str) -> Any:
+    benefit = _benefit_or_404(benefit_id)
+    errors: dict[str, str] = {}
+    form = {"amount": "", "effective_from": "", "source": ""}
+    status = 200
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in form}
+        try:
+            services.add_benefit_value(
+                benefit,
+                amount=form["amount"],
+                effective_from=form["effective_from"],
+                source=form["source"],
+            )
+            db.session.commit()
+        except services.PolicyEditError as e:
+            db.session.rollback()
+            errors, status = e.errors, 422
+            benefit = _benefit_or_404(benefit_id)
+        else:
+            flash(
+                _(
+                    "New amount for %(name)s from %(date)s recorded; earlier amounts are kept.",
+                    name=benefit.name,
+                    date=form["effective_from"],
+                ),
+                "success",
+            )
+            return redirect(url_for("policy.index", _anchor=f"b-{benefit.id}"))
+    return (
+        render_template(
+            "policy/add_value.html",
+            benefit=benefit,
+            form=form,
+            errors=errors,
+            labels=labels,
+        ),
+        status,
+    )
+
+
+def _expiry_context() -> dict[str, Any]:
+    today = services.today()
+    return {"warning": services.expiry_warning(today), "today": today}
+
+
+register_home_panel(
+    HomePanel("policy/_expiry_panel.html", "district.configure", _expiry_context, order=5)
+)

@@ -1,0 +1,245 @@
+"""The policy files say what the seed documents say (issue 4: a sample of facts).
+
+Each fact is checked three ways: the structured value in tenants/<slug>.yaml, the
+quoted sentence in that measure's verbatim text, and — when ../shared/seeds is present
+— the same sentence in the published seed text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+SEED_FILES = {
+    "zhangdian": "000_cb0e1058ba2fc226.txt",
+    "jiangyan": "001_58b0f00c85f4dd19.txt",
+    "jiading": "002_4cedc7b2ea324869.txt",
+    "kaifeng": "003_90f91cefd5b32884.txt",
+}
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _policy(stem: str) -> dict:
+    return yaml.safe_load((ROOT / "tenants" / f"{stem}.yaml").read_text(encoding="utf-8"))
+
+
+def _measure(stem: str, number: str) -> dict:
+    return next(m for m in _policy(stem)["measures"] if m["number"] == number)
+
+
+def _benefit(stem: str, number: str, name: str) -> dict:
+    return next(b for b in _measure(stem, number)["benefits"] if b["name"] == name)
+
+
+def _amounts(b: dict) -> list[tuple[float, dt.date]]:
+    return [(v["amount"], v["effective_from"]) for v in b["values"]]
+
+
+# (stem, measure number, quote from the document, check on the parsed file)
+FACTS = [
+    (
+        "zhangdian",
+        "三.(一)",
+        "每户发放慰问金 300 元",
+        lambda: (
+            all(
+                _amounts(b)[-1][0] == 300 and b["unit"] == "yuan_per_household_time"
+                for b in _measure("zhangdian", "三.(一)")["benefits"]
+            )
+            and _benefit("zhangdian", "三.(一)", "失独特殊家庭节日慰问金（春节、中秋节）")[
+                "festivals"
+            ]
+            == ["spring_festival", "mid_autumn"]
+        ),
+    ),
+    (
+        "zhangdian",
+        "三.(二)",
+        "对当年独生子女死亡的失独特殊家庭一次性发放 10000 元特别救助金",
+        lambda: _amounts(_benefit("zhangdian", "三.(二)", "失独特殊家庭特别救助金"))[0][0] == 10000,
+    ),
+    (
+        "zhangdian",
+        "三.(四)",
+        "对女方年满 41周岁再生育治疗达一年以上未孕",
+        lambda: (
+            _benefit("zhangdian", "三.(四)", "失独特殊家庭再生育医治补助")["eligibility"][
+                "mother_min_age"
+            ]
+            == 41
+        ),
+    ),
+    (
+        "zhangdian",
+        "三.(五)",
+        "年龄为 50-69 岁的残疾特殊家庭人员办理“幸福安康保险”，每人每年投保标准 300 元",
+        lambda: (
+            lambda b: (
+                (b["eligibility"]["member_min_age"], b["eligibility"]["member_max_age"]) == (50, 69)
+                and b["unit"] == "yuan_per_person_year"
+                and _amounts(b)[0][0] == 300
+            )
+        )(_benefit("zhangdian", "三.(五)", "幸福安康保险（残疾特殊家庭人员）")),
+    ),
+    (
+        "zhangdian",
+        "三.(六)",
+        "按每人每月 200 元标准给予养老补贴",
+        lambda: (
+            _benefit("zhangdian", "三.(六)", "入住老年公寓养老补贴")["unit"]
+            == "yuan_per_person_month"
+        ),
+    ),
+    (
+        "zhangdian",
+        None,
+        "本《意见》自2021年1月8日起实行，有效期至2026年1月7日",
+        lambda: (
+            _policy("zhangdian")["policy"]["effective_until"] == dt.date(2026, 1, 7)
+            and _policy("zhangdian")["policy"]["effective_from"] == dt.date(2021, 1, 8)
+        ),
+    ),
+    (
+        "kaifeng",
+        "6",
+        "住院期间享受每日300元的住院护理补贴，每年最长不超过90天",
+        lambda: (
+            lambda b: (
+                _amounts(b)[0][0] == 300
+                and b["unit"] == "yuan_per_person_day"
+                and (b["max_quantity"], b["max_quantity_unit"]) == (90, "days_per_year")
+                and b["funding_split"] == [{"level": "市", "share": 4}, {"level": "区", "share": 6}]
+            )
+        )(_benefit("kaifeng", "6", "住院护理补贴")),
+    ),
+    (
+        "kaifeng",
+        "6",
+        "统一缴纳每人每年900元的住院护理补贴保险",
+        lambda: _amounts(_benefit("kaifeng", "6", "住院护理补贴保险（保费）"))[0][0] == 900,
+    ),
+    (
+        "kaifeng",
+        "1",
+        "由每人每月1180元提高到每人每月1430元",
+        lambda: (
+            lambda b: (
+                [a for a, _d in _amounts(b)] == [1180, 1430]
+                and _amounts(b)[1][1] == dt.date(2023, 8, 1)
+                and all(v["source"] for v in b["values"])
+                and b["eligibility"]["mother_min_age"] == 49
+                and b["unit"] == "yuan_per_person_month"
+            )
+        )(_benefit("kaifeng", "1", "计划生育家庭特别扶助金（独生子女死亡）")),
+    ),
+    (
+        "kaifeng",
+        "2",
+        "夫妻双方为我市户籍的，一次性救助1万元，夫妻一方为我市户籍的，一次性救助0.5万元",
+        lambda: (
+            sorted(_amounts(b)[0][0] for b in _measure("kaifeng", "2")["benefits"]) == [5000, 10000]
+        ),
+    ),
+    (
+        "kaifeng",
+        "11",
+        "（责任单位：市住建局）",
+        lambda: _measure("kaifeng", "11")["lead"] == ["housing"],
+    ),
+    (
+        "kaifeng",
+        "18",
+        "由分管副市长任总召集人，分管副秘书长、市卫生健康委主任任召集人",
+        lambda: (
+            _policy("kaifeng")["meeting"]["chief_convener"] == "分管副市长"
+            and _policy("kaifeng")["meeting"]["conveners"] == ["分管副秘书长", "市卫生健康委主任"]
+            and _policy("kaifeng")["meeting"]["cadence"] == "semiannual"
+        ),
+    ),
+    (
+        "kaifeng",
+        None,
+        "本实施意见自2023年8月1日起实施",
+        lambda: (
+            _policy("kaifeng")["policy"]["effective_from"] == dt.date(2023, 8, 1)
+            and _policy("kaifeng")["policy"]["supersedes"]
+            == ["汴政办〔2015〕159号", "汴政办〔2017〕80号"]
+        ),
+    ),
+    (
+        "jiading",
+        "二",
+        "分别发放3000元/人、5000元/人的一次性补助",
+        lambda: (
+            [(_amounts(b)[0][0], b["unit"]) for b in _measure("jiading", "二")["benefits"]]
+            == [(3000, "yuan_per_person"), (5000, "yuan_per_person")]
+        ),
+    ),
+    (
+        "jiading",
+        "五.(三).4",
+        "区司法局为有需要的计划生育特殊家庭提供办理公证绿色通道",
+        lambda: _measure("jiading", "五.(三).4")["lead"] == ["justice"],
+    ),
+    (
+        "jiangyan",
+        None,
+        "征求意见稿",
+        lambda: (
+            _policy("jiangyan")["policy"]["status"] == "draft"
+            and _policy("jiangyan")["policy"]["doc_number"] == ""
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("stem", "number", "quote", "check"), FACTS)
+def test_fact(stem: str, number: str | None, quote: str, check) -> None:  # type: ignore[no-untyped-def]
+    assert check(), f"{stem} {number}: the file does not say {quote!r}"
+    if number is not None:
+        assert _squash(quote) in _squash(_measure(stem, number)["text"])
+    seed = SEEDS / SEED_FILES[stem]
+    if seed.exists():
+        assert _squash(quote) in _squash(seed.read_text(encoding="utf-8"))
+
+
+def test_every_numbered_kaifeng_measure_is_transcribed() -> None:
+    """开封 numbers its measures 1–21; each appears once, with the document's heading."""
+    numbers = [m["number"] for m in _policy("kaifeng")["measures"]]
+    assert [n for n in numbers if n.isdigit()] == [str(i) for i in range(1, 22)]
+    seed = SEEDS / SEED_FILES["kaifeng"]
+    if seed.exists():
+        text = _squash(seed.read_text(encoding="utf-8"))
+        for m in _policy("kaifeng")["measures"]:
+            if m["number"].isdigit():
+                assert _squash(f"{m['number']}. {m['title']}") in text, m["number"]
+
+
+def test_measure_texts_are_verbatim_from_the_seeds() -> None:
+    """Every measure's text appears in its seed document (PDF line breaks aside)."""
+    for stem, name in SEED_FILES.items():
+        seed = SEEDS / name
+        if not seed.exists():
+            pytest.skip("../shared/seeds not present")
+        text = _squash(seed.read_text(encoding="utf-8"))
+        for m in _policy(stem)["measures"]:
+            for paragraph in m["text"].split("\n"):
+                assert _squash(paragraph) in text, (stem, m["number"], paragraph[:40])
+
+
+def test_departments_named_responsible_exist_in_the_seed() -> None:
+    """Every department a measure names is in its file's roster (validated) and used."""
+    for stem in SEED_FILES:
+        data = _policy(stem)
+        used = {k for m in data["measures"] for r in ("lead", "cooperating") for k in m[r]}
+        roster = {d["key"] for d in data["departments"]}
+        assert used <= roster
