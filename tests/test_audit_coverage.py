@@ -382,8 +382,77 @@ def _api_tenant_status(app: Any) -> list[Expect]:
     ]
 
 
+def _first_id(app: Any, model: str, slug: str, where: Any = None) -> Any:
+    from portal.extensions import db
+    from portal.tenancy import scope
+    from portal.tenancy.models import Tenant
+
+    with app.app_context():
+        tid = db.session.execute(sa.select(Tenant.id).filter_by(slug=slug)).scalar_one()
+        with scope.tenant_scope(tid):
+            cls = Ctx(db.session).model(model)
+            q = sa.select(cls).order_by(cls.id).limit(1)
+            if where is not None:
+                q = q.where(where(cls))
+            row = db.session.execute(q).unique().scalar_one()
+            out = (row.id, row)
+            db.session.expunge_all()
+        db.session.remove()
+    return out
+
+
+def _policy_add_value(app: Any) -> list[Expect]:
+    benefit_id, _row = _first_id(app, "BenefitStandard", "zhangdian")
+    b = _signed_in(app, "zhangdian-lead")
+    _mark(app)
+    r = b.post(
+        f"/t/zhangdian/policy/benefits/{benefit_id}/values/new",
+        {"amount": "1234.50", "effective_from": "2031-01-01", "source": "覆盖测试文件"},
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    return [Expect("create", "BenefitValue", "zhangdian")]
+
+
+def _policy_edit_measure(app: Any) -> list[Expect]:
+    from portal.extensions import db
+    from portal.tenancy import scope
+    from portal.tenancy.models import Tenant
+
+    measure_id, _row = _first_id(app, "Measure", "jiangyan")
+    with app.app_context():
+        tid = db.session.execute(sa.select(Tenant.id).filter_by(slug="jiangyan")).scalar_one()
+        with scope.tenant_scope(tid):
+            measure = db.session.get(Ctx(db.session).model("Measure"), (tid, measure_id))
+            lead = [str(r.department_id) for r in measure.responsibilities if r.role == "lead"]
+            coop = [str(r.department_id) for r in measure.responsibilities if r.role != "lead"]
+            form = {
+                "title": measure.title + "（覆盖）",
+                "text": measure.text,
+                "category": measure.category,
+                "row_version": str(measure.row_version),
+            }
+        db.session.remove()
+    b = _signed_in(app, "jiangyan-lead")
+    path = f"/t/jiangyan/policy/measures/{measure_id}/edit"
+    token = b.csrf(path)
+    _mark(app)
+    r = b.client.post(path, data={**form, "lead": lead, "cooperating": coop, "csrf_token": token})
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    return [
+        Expect(
+            "update",
+            "Measure",
+            "jiangyan",
+            entity_id=str(measure_id),
+            changed={"title"},  # the version counter is set by the UPDATE itself
+        )
+    ]
+
+
 #: Every state-changing route and API endpoint, by endpoint name.
 ROUTES: dict[str, Exercise | Listed] = {
+    "policy.add_value": Exercise(_policy_add_value),
+    "policy.edit_measure": Exercise(_policy_edit_measure),
     "api.platform_tenant_status": Exercise(_api_tenant_status),
     "api.platform_onboard": Listed(
         "as platform.onboard_confirm: the new district's rows in its own chain + "

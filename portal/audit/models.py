@@ -24,6 +24,7 @@ class AuditEvent(Base):
             "ix_audit_events_tenant_entity_seq", "tenant_id", "entity_type", "entity_id", "seq"
         ),
         sa.Index("ix_audit_events_tenant_actor_seq", "tenant_id", "actor_id", "seq"),
+        sa.Index("ix_audit_events_tenant_actor_name_seq", "tenant_id", "actor_name", "seq"),
         sa.Index("ix_audit_events_tenant_action_seq", "tenant_id", "action", "seq"),
         sa.Index("ix_audit_events_tenant_department_seq", "tenant_id", "department_id", "seq"),
     )
