@@ -468,6 +468,39 @@ def _policy_edit_measure(app: Any) -> list[Expect]:
 
 #: Every state-changing route and API endpoint, by endpoint name.
 ROUTES: dict[str, Exercise | Listed] = {
+    # duties (issue: duties and sign-off) — checked by the duties tests named here
+    "duties.generate": Listed(
+        "create Duty rows for the period + duties.generate (entity 'period'), actor the lead",
+        test="tests/test_duties_services.py::test_generate_is_idempotent_and_warns_on_expired_policy",
+    ),
+    "duties.add_entry": Listed(
+        "create ProgressEntry (department_id: the officer's) (+ EvidenceFile on upload), actor the officer",
+        test="tests/test_duties_views.py::test_officer_logs_signs_off_and_lead_reviews",
+    ),
+    "duties.edit_entry": Listed(
+        "update ProgressEntry (changed fields), actor the officer",
+        test="tests/test_duties_views.py::test_second_save_gets_a_conflict_and_keeps_input",
+    ),
+    "duties.sign_off": Listed(
+        "update Duty status→submitted + create DutyReviewRecord + duty.sign_off Duty, actor the officer",
+        test="tests/test_duties_views.py::test_officer_logs_signs_off_and_lead_reviews",
+    ),
+    "duties.review": Listed(
+        "update Duty status→accepted/returned + create DutyReviewRecord + duty.accepted / duty.returned Duty, actor the lead",
+        test="tests/test_duties_views.py::test_officer_logs_signs_off_and_lead_reviews",
+    ),
+    "api.entry_create": Listed(
+        "as duties.add_entry, actor the token's user",
+        test="tests/test_duties_api.py::test_api_duty_cycle",
+    ),
+    "api.duty_sign_off": Listed(
+        "as duties.sign_off, actor the token's user",
+        test="tests/test_duties_api.py::test_api_duty_cycle",
+    ),
+    "api.duty_review": Listed(
+        "as duties.review, actor the token's user",
+        test="tests/test_duties_api.py::test_api_duty_cycle",
+    ),
     # meetings (issue: joint meetings) — checked by the meetings tests named here
     "meetings.new": Listed(
         "create Meeting + create MeetingInvitation per invited department + create AgendaItem rows (district chain), actor the lead",
@@ -617,6 +650,10 @@ DOWNLOADS: dict[str, Exercise | Listed] = {
     "audit.export": Exercise(_audit_export),
     "audit.platform_export": Exercise(_platform_audit_export),
     "platform.export_policy": Exercise(_export_policy),
+    "duties.export": Listed(
+        "duties.export (district chain): the status workbook with its row count, actor the reader",
+        test="tests/test_duties_views.py",
+    ),
     "meetings.export_minutes": Listed(
         "export Meeting (district chain): minutes .docx, actor the reader",
         test="tests/test_meetings_views.py::test_minutes_export_is_valid_docx_with_decisions_and_audited",
