@@ -119,7 +119,12 @@ def configure_sqlite(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Long read-only work (audit exports) asks for a deferred transaction: a WAL read
+        # snapshot that never holds the write lock (`execution_options(sqlite_read_only=True)`).
+        if conn.get_execution_options().get("sqlite_read_only"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def listen_once(target: object, name: str, fn: object) -> None:

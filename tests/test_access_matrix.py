@@ -86,6 +86,28 @@ def _random_id(samples: Samples, ctx: str) -> uuid.UUID:
     return uuid.uuid4()
 
 
+def _audit_seq(samples: Samples, ctx: str) -> int:
+    """An event of tenant A's chain that belongs to no department (officers: 404)."""
+    from portal.audit.models import AuditEvent
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    tenant = samples.tenants[A]
+    with samples.app.app_context(), scope.tenant_scope(tenant):
+        seq = db.session.execute(
+            sa.select(sa.func.min(AuditEvent.seq)).where(
+                AuditEvent.tenant_id == tenant, AuditEvent.department_id.is_(None)
+            )
+        ).scalar()
+        db.session.remove()
+    return seq
+
+
+def _audit_department(samples: Samples, ctx: str) -> Any:
+    """Another department of tenant A than the officer's (its history: officers 404)."""
+    return samples.record("Department", OWN)
+
+
 def _entry_of_duty(samples: Samples, ctx: str) -> uuid.UUID:
     """A progress entry of the sampled duty (the edit URL needs both to match)."""
     from portal.duties.models import ProgressEntry
@@ -315,6 +337,21 @@ ROUTES: dict[str, Route] = {
         "tenant.manage",
         ids={"tenant_slug": _tenant_slug, "user_id": _tenant_lead},
         ok=200,
+    ),
+    # -- audit trail viewer (officers read only their own department's records: 404 here)
+    "audit.events": Route("district", "audit.read"),
+    "audit.export": Route("district", "audit.read", ids={"fmt": lambda s, c: "csv"}),
+    "audit.event": Route("district", "audit.read", ids={"seq": _audit_seq}, deny=404),
+    "audit.history": Route(
+        "district",
+        "audit.read",
+        ids={"entity_type": lambda s, c: "Department", "entity_id": _audit_department},
+        deny=404,
+    ),
+    "audit.platform_events": Route("platform", "platform.audit.read"),
+    "audit.platform_event": Route("platform", "platform.audit.read", ids={"seq": lambda s, c: 1}),
+    "audit.platform_export": Route(
+        "platform", "platform.audit.read", ids={"fmt": lambda s, c: "jsonl"}
     ),
     # -- JSON API
     "api.me": Route("api", "account.self"),

@@ -19,10 +19,14 @@ class AuditEvent(Base):
     __audit__ = False
     __table_args__ = (
         sa.Index("ix_audit_events_tenant_at", "tenant_id", "occurred_at"),
-        sa.Index("ix_audit_events_tenant_entity", "tenant_id", "entity_type", "entity_id"),
-        sa.Index("ix_audit_events_tenant_actor", "tenant_id", "actor_id"),
-        sa.Index("ix_audit_events_tenant_action", "tenant_id", "action"),
-        sa.Index("ix_audit_events_tenant_department", "tenant_id", "department_id"),
+        # Viewer filters, newest first: each ends in seq (migration 0401).
+        sa.Index(
+            "ix_audit_events_tenant_entity_seq", "tenant_id", "entity_type", "entity_id", "seq"
+        ),
+        sa.Index("ix_audit_events_tenant_actor_seq", "tenant_id", "actor_id", "seq"),
+        sa.Index("ix_audit_events_tenant_actor_name_seq", "tenant_id", "actor_name", "seq"),
+        sa.Index("ix_audit_events_tenant_action_seq", "tenant_id", "action", "seq"),
+        sa.Index("ix_audit_events_tenant_department_seq", "tenant_id", "department_id", "seq"),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

@@ -94,7 +94,10 @@ def sign_in(username: str, password: str, ip: str) -> SignInResult:
         return fail("inactive")
     if user.tenant is not None and user.tenant.status != TenantStatus.active:
         return fail("suspended")
-    with _chain_scope(user):
+    signed_in = trail.with_actor(
+        trail.current_actor(), id=user.id, name=user.username, role=user.role.value
+    )
+    with _chain_scope(user), trail.acting_as(signed_in):  # the login event's actor is the user
         db.session.add(LoginAttempt(username=username, ip=ip, success=True))
         user.last_login_at = utcnow()
         trail.record(

@@ -1,0 +1,353 @@
+"""Reading the audit trail: filters, newest-first keyset pages, record history, exports.
+
+The audit table is not `TenantOwned` (its key is the chain, and the platform has a
+chain of its own), so the chain is chosen here explicitly, from the request's scope:
+a district's users read their district's chain, operators only the platform chain.
+On PostgreSQL row-level security enforces the same (see `rls.CHAIN_PREDICATE`).
+
+Pages are keyset pages on `seq` ("older than seq N"), never OFFSET and never a
+COUNT over the chain: with tens of millions of events both would scan.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal.audit import trail
+from portal.audit.models import PLATFORM_CHAIN, AuditEvent
+from portal.extensions import db
+
+PAGE_SIZE = 50
+EXPORT_LIMIT = 100_000
+_SPACE = sa.literal_column("' '")  # inline, so PostgreSQL matches the trigram index (0401)
+SEARCH_EXPR = (
+    AuditEvent.entity_type.op("||")(_SPACE)
+    .op("||")(AuditEvent.entity_id)
+    .op("||")(_SPACE)
+    .op("||")(AuditEvent.summary)
+)
+
+#: Actions the viewer offers in its filter (any other value can still be typed).
+KNOWN_ACTIONS = (
+    "create",
+    "update",
+    "delete",
+    "login",
+    "login_failed",
+    "login_refused_locked",
+    "lockout",
+    "logout",
+    "password_changed",
+    "token_created",
+    "token_revoked",
+    "access_denied",
+    "export",
+    "download",
+    "sign_off",
+    "review",
+    "onboarding",
+    "suspension",
+)
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be used; `field` names the form field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class EventFilter:
+    actor: str = ""
+    department_id: uuid.UUID | None = None
+    action: str = ""
+    entity_type: str = ""
+    entity_id: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    q: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args: Any) -> EventFilter:
+        """Parse query-string arguments; bad values are reported per field, never raised."""
+        from flask_babel import gettext as _
+
+        f = cls(
+            actor=(args.get("actor") or "").strip()[:120],
+            action=(args.get("action") or "").strip()[:40],
+            entity_type=(args.get("entity_type") or "").strip()[:60],
+            entity_id=(args.get("entity_id") or "").strip()[:80],
+            q=(args.get("q") or "").strip()[:100],
+        )
+        dept = (args.get("department") or "").strip()
+        if dept:
+            try:
+                f.department_id = uuid.UUID(dept)
+            except ValueError:
+                f.errors["department"] = _("Choose a department from the list.")
+        for name in ("date_from", "date_to"):
+            raw = (args.get(name) or "").strip()
+            if raw:
+                try:
+                    setattr(f, name, dt.date.fromisoformat(raw))
+                except ValueError:
+                    f.errors[name] = _("Enter a date as YYYY-MM-DD.")
+        if f.date_from and f.date_to and f.date_from > f.date_to:
+            f.errors["date_to"] = _("The end date is before the start date.")
+        return f
+
+    def args(self) -> dict[str, str]:
+        """The filter as query-string arguments (for links and the export)."""
+        out = {
+            "actor": self.actor,
+            "department": str(self.department_id) if self.department_id else "",
+            "action": self.action,
+            "entity_type": self.entity_type,
+            "entity_id": self.entity_id,
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+            "q": self.q,
+        }
+        return {k: v for k, v in out.items() if v}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.args())
+
+
+def _local_midnight_utc(day: dt.date) -> dt.datetime:
+    """Dates in the filter are local (the district's time zone); stored times are UTC."""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+    local = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered(
+    chain: uuid.UUID, f: EventFilter, officer_department: uuid.UUID | None = None
+) -> sa.Select:
+    """Events of one chain matching the filter (an officer: only their department's)."""
+    e = AuditEvent
+    query = sa.select(e).where(e.tenant_id == chain)
+    if officer_department is not None:
+        query = query.where(e.department_id == officer_department)
+    if f.actor:
+        query = query.where(e.actor_name == f.actor)
+    if f.department_id:
+        query = query.where(e.department_id == f.department_id)
+    if f.action:
+        query = query.where(e.action == f.action)
+    if f.entity_type:
+        query = query.where(e.entity_type == f.entity_type)
+    if f.entity_id:
+        query = query.where(e.entity_id == f.entity_id)
+    if f.date_from:
+        query = query.where(e.occurred_at >= _local_midnight_utc(f.date_from))
+    if f.date_to:
+        query = query.where(e.occurred_at < _local_midnight_utc(f.date_to + dt.timedelta(days=1)))
+    if f.q:
+        query = query.where(SEARCH_EXPR.ilike(_like(f.q), escape="\\"))
+    return query
+
+
+@dataclass
+class Page:
+    events: list[AuditEvent]
+    older: int | None  # pass as ?before= for the next (older) page
+    newer: int | None  # pass as ?after= for the previous (newer) page
+
+
+def page(base: sa.Select, before: int | None, after: int | None, size: int = PAGE_SIZE) -> Page:
+    """One newest-first page by seq, plus the cursors of the neighbouring pages."""
+    e = AuditEvent
+    if after is not None:
+        rows = list(
+            db.session.execute(base.where(e.seq > after).order_by(e.seq.asc()).limit(size + 1))
+            .scalars()
+            .all()
+        )
+        more_newer = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        if not rows:
+            return Page([], None, None)
+        older = rows[-1].seq if _exists(base.where(e.seq < rows[-1].seq)) else None
+        return Page(rows, older, rows[0].seq if more_newer else None)
+    query = base if before is None else base.where(e.seq < before)
+    rows = list(db.session.execute(query.order_by(e.seq.desc()).limit(size + 1)).scalars().all())
+    more_older = len(rows) > size
+    rows = rows[:size]
+    if not rows:
+        return Page([], None, None)
+    newer = None
+    if before is not None and _exists(base.where(e.seq > rows[0].seq)):
+        newer = rows[0].seq
+    return Page(rows, rows[-1].seq if more_older else None, newer)
+
+
+def _exists(query: sa.Select) -> bool:
+    return db.session.execute(sa.select(query.limit(1).exists())).scalar() or False
+
+
+def chain_for_request() -> uuid.UUID:
+    from portal.tenancy import scope
+
+    return scope.current().tenant_id or PLATFORM_CHAIN
+
+
+def get_event(chain: uuid.UUID, seq: int) -> AuditEvent | None:
+    return db.session.get(AuditEvent, (chain, seq))
+
+
+def changes_of(event: AuditEvent) -> list[dict[str, Any]]:
+    """Rows for the detail page: field, before, after (row changes) or key, value (data)."""
+    try:
+        data = json.loads(event.changes or "{}")
+    except ValueError:
+        return [{"field": "changes", "before": None, "after": event.changes, "row": False}]
+    out = []
+    for key, value in sorted(data.items()):
+        if isinstance(value, dict) and set(value) <= {"before", "after"} and value:
+            out.append(
+                {
+                    "field": key,
+                    "before": value.get("before"),
+                    "after": value.get("after"),
+                    "has_before": "before" in value,
+                    "has_after": "after" in value,
+                    "row": True,
+                }
+            )
+        else:
+            out.append({"field": key, "value": value, "row": False})
+    return out
+
+
+def department_names(tenant_id: uuid.UUID | None) -> dict[uuid.UUID, str]:
+    if tenant_id is None:
+        return {}
+    from portal.tenancy.models import Department
+
+    return dict(db.session.execute(sa.select(Department.id, Department.name)).all())
+
+
+# --- exports ----------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "actor_name",
+    "actor_role",
+    "ip",
+    "request_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "department_id",
+    "summary",
+    "changes",
+    "hash",
+)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """A spreadsheet must never run a cell as a formula: prefix an apostrophe."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _export_value(event: AuditEvent, column: str) -> Any:
+    value = getattr(event, column)
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat() + "Z"
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def export_rows(engine: sa.Engine, chain: uuid.UUID, query: sa.Select) -> Iterator[Any]:
+    """Oldest first, streamed in batches, capped at EXPORT_LIMIT rows.
+
+    Runs on its own connection, outside Flask's contexts and the request's Session: the
+    body is sent after the view returned, and an abandoned download must leave nothing
+    behind. Read-only: a deferred transaction on SQLite (never the write lock); on
+    PostgreSQL the chain is set for row-level security as the request would.
+    """
+    table = AuditEvent.__table__
+    statement = sa.select(*table.c).order_by(table.c.seq.asc()).limit(EXPORT_LIMIT)
+    if query.whereclause is not None:
+        statement = statement.where(query.whereclause)
+    with engine.connect() as conn:
+        conn.execution_options(sqlite_read_only=True)
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(
+                    "SELECT set_config('app.tenant_id', %(t)s, true), "
+                    "set_config('app.cross_tenant', 'off', true)",
+                    {"t": "" if chain == PLATFORM_CHAIN else str(chain)},
+                )
+            result = conn.execution_options(yield_per=2000).execute(statement)
+            yield from result
+
+
+def export_csv(events: Iterator[AuditEvent]) -> Iterator[str]:
+    """UTF-8 with BOM (Excel opens it as UTF-8), formulas neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    yield "\ufeff" + buffer.getvalue()
+    for event in events:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(
+            [
+                neutralise(v) if isinstance(v, str) else v
+                for v in (_export_value(event, c) for c in EXPORT_COLUMNS)
+            ]
+        )
+        yield buffer.getvalue()
+
+
+def export_jsonl(events: Iterator[AuditEvent]) -> Iterator[str]:
+    for event in events:
+        row = {c: _export_value(event, c) for c in EXPORT_COLUMNS}
+        row["changes"] = json.loads(event.changes or "{}")
+        yield json.dumps(row, ensure_ascii=False) + "\n"
+
+
+def count_for_export(query: sa.Select) -> int:
+    """The exact number of rows an export will hold (capped), for its audit event."""
+    capped = query.with_only_columns(AuditEvent.seq).order_by(None).limit(EXPORT_LIMIT).subquery()
+    return db.session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one()
+
+
+def record_export(chain: uuid.UUID, fmt: str, rows: int, f: EventFilter, what: str) -> None:
+    """The export is itself an audit event, committed before the first byte is sent."""
+    trail.record(
+        db.session,
+        "export",
+        tenant_id=chain,
+        entity_type="AuditEvent",
+        summary=f"{what} ({fmt}, {rows} rows)",
+        data={"format": fmt, "rows": rows, "filter": f.args()},
+    )
+    db.session.commit()

@@ -1,0 +1,244 @@
+"""The audit trail viewer: a district's events for leads and auditors, the history of one
+record (officers: only their own department's records), the platform chain for operators,
+and exports of a filtered view (themselves audited).
+
+Other domains link a record to its history with the template global
+`audit_history_url(obj)` or the macro `{% from "audit/_macros.html" import history_link %}
+{{ history_link(obj) }}` (renders nothing for users who may not read it), or with
+`url_for('audit.history', entity_type=…, entity_id=…)`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from portal.audit import services
+from portal.audit.models import PLATFORM_CHAIN
+from portal.auth.permissions import can, requires
+from portal.db import utcnow
+from portal.extensions import db
+from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
+
+bp = Blueprint("audit", __name__, template_folder="templates")
+
+register_nav(NavItem(_l("Audit trail"), "audit.events", "audit.read", order=80))
+register_nav(NavItem(_l("Audit trail"), "audit.platform_events", "platform.audit.read", order=80))
+
+EXPORT_TYPES = {
+    "csv": ("text/csv; charset=utf-8", services.export_csv),
+    "jsonl": ("application/x-ndjson; charset=utf-8", services.export_jsonl),
+}
+
+
+def _cursor(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _list(chain: uuid.UUID, template: str, **extra: Any) -> Any:
+    f = services.EventFilter.from_args(request.args)
+    departments = services.department_names(chain if chain != PLATFORM_CHAIN else None)
+    if f.errors:
+        result = services.Page([], None, None)
+    else:
+        query = services.filtered(chain, f)
+        result = services.page(query, _cursor("before"), _cursor("after"))
+    return render_template(
+        template,
+        page=result,
+        f=f,
+        departments=departments,
+        known_actions=services.KNOWN_ACTIONS,
+        **extra,
+    )
+
+
+@bp.get("/t/<slug>/audit/")
+@requires("audit.read")
+def events() -> Any:
+    """The district's chain, newest first, with filters."""
+    return _list(g.tenant.id, "audit/events.html", platform=False)
+
+
+@bp.get("/platform/audit/")
+@requires("platform.audit.read")
+def platform_events() -> Any:
+    """Operators: the platform chain only (onboarding, suspension, operator sign-ins …)."""
+    return _list(PLATFORM_CHAIN, "audit/events.html", platform=True)
+
+
+def _detail(chain: uuid.UUID, seq: int, platform: bool) -> Any:
+    event = services.get_event(chain, seq)
+    if event is None:
+        abort(404)
+    return render_template(
+        "audit/event.html",
+        event=event,
+        rows=services.changes_of(event),
+        departments=services.department_names(None if platform else chain),
+        platform=platform,
+    )
+
+
+@bp.get("/t/<slug>/audit/<int:seq>")
+@login_required
+def event(seq: int) -> Any:
+    """One event with its before/after; officers only for their own department's events."""
+    if can(current_user, "audit.read"):
+        return _detail(g.tenant.id, seq, platform=False)
+    if can(current_user, "audit.read_department"):
+        found = services.get_event(g.tenant.id, seq)
+        if found is None or found.department_id != current_user.department_id:
+            abort(404)
+        return _detail(g.tenant.id, seq, platform=False)
+    abort(403)
+
+
+@bp.get("/platform/audit/<int:seq>")
+@requires("platform.audit.read")
+def platform_event(seq: int) -> Any:
+    return _detail(PLATFORM_CHAIN, seq, platform=True)
+
+
+@bp.get("/t/<slug>/audit/history/<entity_type>/<path:entity_id>")
+@login_required
+def history(entity_type: str, entity_id: str) -> Any:
+    """Every event of one record, newest first ("history of this record")."""
+    officer_department = None
+    if not can(current_user, "audit.read"):
+        if not can(current_user, "audit.read_department"):
+            abort(403)
+        officer_department = current_user.department_id
+    f = services.EventFilter(entity_type=entity_type[:60], entity_id=entity_id[:80])
+    query = services.filtered(g.tenant.id, f, officer_department)
+    result = services.page(query, _cursor("before"), _cursor("after"))
+    if officer_department is not None and not result.events:
+        abort(404)  # not their department's record: it does not exist for them
+    return render_template(
+        "audit/history.html",
+        page=result,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        departments=services.department_names(g.tenant.id),
+        platform=False,
+    )
+
+
+def _export(chain: uuid.UUID, fmt: str, label: str) -> Any:
+    if fmt not in EXPORT_TYPES:
+        abort(404)
+    f = services.EventFilter.from_args(request.args)
+    if f.errors:
+        abort(400)
+    query = services.filtered(chain, f)
+    count = services.count_for_export(query)
+    services.record_export(chain, fmt, count, f, f"audit trail of {label}")
+    mimetype, render = EXPORT_TYPES[fmt]
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    # The body streams from its own connection, after the view has returned.
+    response = Response(render(services.export_rows(db.engine, chain, query)), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="audit-{label}-{stamp}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/t/<slug>/audit/export.<fmt>")
+@requires("audit.read")
+def export(fmt: str) -> Any:
+    return _export(g.tenant.id, fmt, g.tenant.slug)
+
+
+@bp.get("/platform/audit/export.<fmt>")
+@requires("platform.audit.read")
+def platform_export(fmt: str) -> Any:
+    return _export(PLATFORM_CHAIN, fmt, "platform")
+
+
+# --- links other domains use ----------------------------------------------------------------
+
+
+def history_url(obj_or_type: Any, entity_id: Any = None) -> str | None:
+    """URL of the history page of an ORM object (or of `entity_type`, `entity_id`), or None
+    when the signed-in user may not read it (no district, or a role without audit access)."""
+    from portal.audit.trail import _entity_id
+
+    if not getattr(current_user, "is_authenticated", False) or current_user.tenant_id is None:
+        return None
+    if not (can(current_user, "audit.read") or can(current_user, "audit.read_department")):
+        return None
+    if entity_id is None:
+        entity_type, entity_id = type(obj_or_type).__name__, _entity_id(obj_or_type)
+    else:
+        entity_type = str(obj_or_type)
+    return url_for(
+        "audit.history",
+        slug=current_user.tenant.slug,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+    )
+
+
+def _recent_context() -> dict[str, Any]:
+    query = services.filtered(g.tenant.id, services.EventFilter())
+    return {"recent": services.page(query, None, None, size=5).events}
+
+
+register_home_panel(HomePanel("audit/_recent_panel.html", "audit.read", _recent_context, order=95))
+
+
+def record_denial(response: Response) -> Response:
+    """A signed-in user refused (403) or shown "not found" (404) on a real route of their own
+    district — a record outside their scope looks exactly like a missing one — is recorded.
+    Probes of another district's URL are recorded by `portal.web` in the prober's chain."""
+    if response.status_code not in (403, 404) or request.url_rule is None:
+        return response
+    tenant = g.get("tenant")
+    if not getattr(current_user, "is_authenticated", False) or tenant is None:
+        return response
+    if current_user.tenant_id != tenant.id:
+        return response  # already recorded as a cross-tenant probe
+    from portal.audit import trail
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    try:
+        db.session.rollback()  # nothing of a refused request is kept
+        with scope.tenant_scope(tenant.id):
+            trail.record(
+                db.session,
+                "access_denied",
+                tenant_id=tenant.id,
+                entity_type="url",
+                entity_id=request.path[:80],
+                department_id=current_user.department_id,
+                summary=f"{response.status_code} {request.method} {request.path}"[:400],
+                data={"status": response.status_code, "endpoint": request.endpoint},
+            )
+            db.session.commit()
+    except Exception:  # noqa: BLE001 - never turn a refusal into a server error
+        db.session.rollback()
+        current_app.logger.exception("could not record an access denial")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(history_url, "audit_history_url")
+    app.after_request(record_denial)

@@ -1,0 +1,1109 @@
+"""Audit coverage: every mapped model and every state-changing route leaves exactly the
+expected audit event (actor, action, record, before/after).
+
+HOW TO COVER YOUR MODEL OR ROUTE (the failure messages say the same):
+
+* A new model needs nothing if the demo data has a row of it: the generic case clones a
+  demo row (insert), changes one plain field (update) and deletes the clone (delete), and
+  checks each event. If the demo has no row of it, or cloning cannot satisfy its
+  constraints, add a factory to MODEL_FACTORIES (returns a new, unsaved instance).
+  A model that must not be audited goes into NOT_AUDITED with the reason.
+* A new POST/PUT/PATCH/DELETE route or API endpoint goes into ROUTES, keyed by endpoint:
+  `Exercise(fn)` — `fn(app)` makes the request(s) as a real user and returns the list
+  of `Expect(...)` events it must leave (nothing more, nothing less) — or, when that
+  needs too much set-up, `Listed("action EntityType (chain) …", test="tests/…::test_x")`:
+  the event shape and the test of yours that checks it.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import DEMO_PASSWORD, Browser, make_app
+
+ACTOR = "system:audit-coverage"
+
+# --- the tables other engineers extend ---------------------------------------------------
+
+#: Models deliberately not audited, with the reason.
+NOT_AUDITED: dict[str, str] = {
+    "AuditEvent": "the trail itself (append-only)",
+    "AuditChainHead": "the chain heads, part of the trail's own machinery",
+    "LoginAttempt": "the sign-in throttle; every attempt is an explicit login/login_failed event",
+}
+
+
+def _api_token(ctx: Ctx) -> Any:
+    from portal.auth.models import ApiToken
+
+    user = ctx.first("User")
+    return ApiToken(
+        user_id=user.id,
+        tenant_id=user.tenant_id,
+        name="coverage",
+        prefix="pat_cover",
+        token_hash=uuid.uuid4().hex + uuid.uuid4().hex,
+    )
+
+
+def _duty(ctx: Ctx) -> Any:
+    from portal.duties.models import Duty
+    from portal.policy.models import ResponsibilityRole
+
+    measure = ctx.first("Measure")
+    return Duty(
+        period="2030H1",
+        department_id=ctx.first("Department").id,
+        measure_id=measure.id,
+        measure_number=f"{measure.number}~cv{uuid.uuid4().hex[:4]}",
+        role=ResponsibilityRole.lead,
+        due_date=dt.date(2030, 6, 30),
+    )
+
+
+def _measure_responsibility(ctx: Ctx) -> Any:
+    from portal.policy.models import MeasureResponsibility, ResponsibilityRole
+
+    return MeasureResponsibility(
+        measure_id=ctx.first("Measure").id,
+        department_id=ctx.make("Department").id,
+        role=ResponsibilityRole.cooperating,
+    )
+
+
+def _progress_entry(ctx: Ctx) -> Any:
+    from portal.duties.models import ProgressEntry
+
+    duty = ctx.make("Duty")
+    return ProgressEntry(
+        duty_id=duty.id,
+        department_id=duty.department_id,
+        work_date=dt.date(2026, 11, 1),
+        narrative="coverage entry",
+        families_reached=3,
+    )
+
+
+def _evidence_file(ctx: Ctx) -> Any:
+    from portal.duties.models import EvidenceFile
+
+    entry = ctx.make("ProgressEntry")
+    return EvidenceFile(
+        entry_id=entry.id,
+        department_id=entry.department_id,
+        filename="coverage.pdf",
+        content_type="application/pdf",
+        size=10,
+        sha256="0" * 64,
+        storage_key=f"coverage/{uuid.uuid4().hex}",
+    )
+
+
+def _duty_review_record(ctx: Ctx) -> Any:
+    from portal.duties.models import DutyReviewRecord
+
+    duty = ctx.make("Duty")
+    return DutyReviewRecord(
+        duty_id=duty.id, department_id=duty.department_id, action="submitted", note="coverage"
+    )
+
+
+def _meeting_child(model: str, **extra: Any) -> Callable[[Ctx], Any]:
+    """A row hanging off a brand-new meeting (one per meeting and department)."""
+
+    def make(ctx: Ctx) -> Any:
+        meeting = ctx.make("Meeting")
+        values = {"meeting_id": meeting.id, **extra}
+        if model != "Minutes":
+            values["department_id"] = ctx.first("Department").id
+        return ctx.model(model)(**values)
+
+    return make
+
+
+#: Factories for models the generic clone cannot make: `fn(ctx) -> new unsaved instance`.
+MODEL_FACTORIES: dict[str, Callable[[Ctx], Any]] = {
+    "Duty": _duty,
+    "MeasureResponsibility": _measure_responsibility,
+    "ApiToken": _api_token,
+    "ProgressEntry": _progress_entry,
+    "EvidenceFile": _evidence_file,
+    "DutyReviewRecord": _duty_review_record,
+    "MeetingInvitation": _meeting_child("MeetingInvitation"),
+    "DepartmentReport": _meeting_child("DepartmentReport", body="coverage"),
+    "Minutes": _meeting_child("Minutes", body="coverage"),
+    "MinutesComment": _meeting_child("MinutesComment", body="coverage"),
+}
+
+
+@dataclass
+class Expect:
+    """One event a route must leave. `chain` is a district slug or "platform"."""
+
+    action: str
+    entity_type: str
+    chain: str
+    actor: str | None = None  # username; None: the user who made the request
+    entity_id: str | None = None
+    changed: set[str] | None = None  # for row events: exactly these fields changed
+
+
+@dataclass
+class Exercise:
+    run: Callable[[Any], list[Expect]]
+
+
+@dataclass
+class Listed:
+    """Not exercised here: the expected event shape, and the test that checks it."""
+
+    expected: str
+    test: str = ""
+
+
+# --- route exercises -----------------------------------------------------------------------
+
+
+def _signed_in(app: Any, username: str, password: str = DEMO_PASSWORD) -> Browser:
+    b = Browser(app)
+    assert b.login(username, password).status_code == 302
+    return b
+
+
+def _login(app: Any) -> list[Expect]:
+    Browser(app).login("zhangdian-lead", "wrong-password-1")
+    Browser(app).login("zhangdian-lead")
+    return [
+        Expect("login_failed", "User", "zhangdian", actor="anonymous"),
+        Expect("login", "User", "zhangdian", actor="zhangdian-lead"),
+        Expect("update", "User", "zhangdian", actor="zhangdian-lead", changed={"last_login_at"}),
+    ]
+
+
+def _logout(app: Any) -> list[Expect]:
+    b = _signed_in(app, "zhangdian-finance")
+    _mark(app)
+    assert b.post("/logout", csrf_from="/t/zhangdian/").status_code == 302
+    return [
+        Expect("logout", "User", "zhangdian"),
+        Expect("update", "User", "zhangdian", changed={"session_version"}),
+    ]
+
+
+def _change_password(app: Any) -> list[Expect]:
+    b = _signed_in(app, "zhangdian-auditor")
+    _mark(app)
+    new = "Coverage-pass-2026!"
+    r = b.post(
+        "/account/password",
+        {"current_password": DEMO_PASSWORD, "new_password": new, "confirm": new},
+    )
+    assert r.status_code == 302
+    return [
+        Expect("password_changed", "User", "zhangdian"),
+        Expect(
+            "update",
+            "User",
+            "zhangdian",
+            changed={"password_hash", "session_version"},
+        ),
+    ]
+
+
+def _set_locale(app: Any) -> list[Expect]:
+    b = _signed_in(app, "zhangdian-lead")
+    _mark(app)
+    b.post("/account/locale", {"locale": "en"}, csrf_from="/t/zhangdian/")
+    return [Expect("update", "User", "zhangdian", changed={"locale"})]
+
+
+def _create_token(app: Any) -> list[Expect]:
+    b = _signed_in(app, "zhangdian-lead")
+    _mark(app)
+    r = b.post("/account/tokens", {"name": "coverage"})
+    secret = re.search(r"pat_[A-Za-z0-9_\-]{20,}", r.get_data(as_text=True)).group(0)
+    _SECRETS.append(secret)
+    return [
+        Expect("create", "ApiToken", "zhangdian"),
+        Expect("token_created", "ApiToken", "zhangdian"),
+    ]
+
+
+def _revoke_token(app: Any) -> list[Expect]:
+    from portal.auth.models import ApiToken
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    b = _signed_in(app, "zhangdian-lead")
+    b.post("/account/tokens", {"name": "to revoke"})
+    with app.app_context(), scope.cross_tenant("test"):
+        token = db.session.execute(
+            sa.select(ApiToken).filter_by(name="to revoke", revoked_at=None)
+        ).scalar_one()
+        token_id = token.id
+    _mark(app)
+    b.post(f"/account/tokens/{token_id}/revoke", csrf_from="/account/tokens")
+    return [
+        Expect("update", "ApiToken", "zhangdian", entity_id=str(token_id), changed={"revoked_at"}),
+        Expect("token_revoked", "ApiToken", "zhangdian", entity_id=str(token_id)),
+    ]
+
+
+def _create_department(app: Any) -> list[Expect]:
+    b = _signed_in(app, "jiangyan-lead")
+    _mark(app)
+    r = b.post(
+        "/t/jiangyan/departments",
+        {"key": "coverage_dept", "kind": "statistics", "name": "覆盖测试科"},
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+    return [Expect("create", "Department", "jiangyan")]
+
+
+def _dept_id(app: Any, slug: str, key: str) -> uuid.UUID:
+    from portal.extensions import db
+    from portal.tenancy import scope
+    from portal.tenancy.models import Department, Tenant
+
+    with app.app_context(), scope.cross_tenant("test"):
+        return db.session.execute(
+            sa.select(Department.id)
+            .join(Tenant, Tenant.id == Department.tenant_id)
+            .where(Tenant.slug == slug, Department.key == key)
+        ).scalar_one()
+
+
+def _set_department_active(app: Any) -> list[Expect]:
+    b = _signed_in(app, "jiangyan-lead")
+    _signed_in(app, "jiangyan-lead").post(
+        "/t/jiangyan/departments",
+        {"key": "coverage_dept2", "kind": "statistics", "name": "覆盖二科"},
+    )
+    dept = _dept_id(app, "jiangyan", "coverage_dept2")
+    _mark(app)
+    r = b.post(
+        f"/t/jiangyan/departments/{dept}/active",
+        {"active": "0"},
+        csrf_from="/t/jiangyan/departments",
+    )
+    assert r.status_code == 302
+    return [Expect("update", "Department", "jiangyan", entity_id=str(dept), changed={"active"})]
+
+
+def _user_id(app: Any, username: str) -> uuid.UUID:
+    from portal.auth.models import User
+    from portal.extensions import db
+
+    with app.app_context():
+        return db.session.execute(sa.select(User.id).filter_by(username=username)).scalar_one()
+
+
+def _create_user(app: Any) -> list[Expect]:
+    b = _signed_in(app, "jiangyan-lead")
+    _mark(app)
+    r = b.post(
+        "/t/jiangyan/users",
+        {"username": "cov-officer", "display_name": "覆盖", "role": "auditor"},
+        csrf_from="/t/jiangyan/users",
+    )
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    _SECRETS.extend(re.findall(r'class="secret"[^>]*>\s*([^<\s]+)', r.get_data(as_text=True)))
+    return [
+        Expect("create", "User", "jiangyan"),
+        Expect("account_created", "User", "jiangyan"),
+    ]
+
+
+def _set_user_active(app: Any) -> list[Expect]:
+    b = _signed_in(app, "jiangyan-lead")
+    uid = _user_id(app, "jiangyan-auditor")
+    _mark(app)
+    b.post(f"/t/jiangyan/users/{uid}/active", {"active": "0"}, csrf_from="/t/jiangyan/users")
+    return [
+        Expect(
+            "update", "User", "jiangyan", entity_id=str(uid), changed={"active", "session_version"}
+        ),
+        Expect("account_deactivated", "User", "jiangyan", entity_id=str(uid)),
+    ]
+
+
+def _reset_user_password(app: Any) -> list[Expect]:
+    b = _signed_in(app, "jiangyan-lead")
+    uid = _user_id(app, "jiangyan-civil-affairs")
+    _mark(app)
+    r = b.post(f"/t/jiangyan/users/{uid}/reset", {}, csrf_from="/t/jiangyan/users")
+    assert r.status_code == 200
+    _SECRETS.extend(re.findall(r'class="secret"[^>]*>\s*([^<\s]+)', r.get_data(as_text=True)))
+    return [
+        Expect(
+            "update",
+            "User",
+            "jiangyan",
+            entity_id=str(uid),
+            changed={"password_hash", "must_change_password", "session_version"},
+        ),
+        Expect("password_reset", "User", "jiangyan", entity_id=str(uid)),
+    ]
+
+
+def _change_status(app: Any) -> list[Expect]:
+    b = _signed_in(app, "operator")
+    _mark(app)
+    r = b.post(
+        "/platform/tenants/jiading/status",
+        {"action": "suspend", "reason": "coverage"},
+        csrf_from="/platform/tenants/jiading",
+    )
+    assert r.status_code == 302
+    return [
+        Expect("update", "Tenant", "platform", changed={"status", "status_changed_at"}),
+        Expect("tenant_suspended", "Tenant", "platform"),
+    ]
+
+
+def _bearer(app: Any, username: str) -> dict[str, str]:
+    from portal.auth.models import User
+    from portal.auth.services import create_token
+    from portal.extensions import db
+
+    with app.app_context():
+        user = db.session.execute(sa.select(User).filter_by(username=username)).scalar_one()
+        _row, secret = create_token(user, "coverage", None)
+        db.session.remove()
+    _SECRETS.append(secret)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def _api_tenant_status(app: Any) -> list[Expect]:
+    headers = _bearer(app, "operator")
+    _mark(app)
+    r = app.test_client().post(
+        "/api/v1/platform/tenants/kaifeng/status",
+        json={"action": "suspend", "reason": "coverage"},
+        headers=headers,
+    )
+    assert r.status_code == 200, r.get_json()
+    return [
+        Expect("update", "Tenant", "platform", changed={"status", "status_changed_at"}),
+        Expect("tenant_suspended", "Tenant", "platform"),
+    ]
+
+
+def _first_id(app: Any, model: str, slug: str, where: Any = None) -> Any:
+    from portal.extensions import db
+    from portal.tenancy import scope
+    from portal.tenancy.models import Tenant
+
+    with app.app_context():
+        tid = db.session.execute(sa.select(Tenant.id).filter_by(slug=slug)).scalar_one()
+        with scope.tenant_scope(tid):
+            cls = Ctx(db.session).model(model)
+            q = sa.select(cls).order_by(cls.id).limit(1)
+            if where is not None:
+                q = q.where(where(cls))
+            row = db.session.execute(q).unique().scalar_one()
+            out = (row.id, row)
+            db.session.expunge_all()
+        db.session.remove()
+    return out
+
+
+def _policy_add_value(app: Any) -> list[Expect]:
+    benefit_id, _row = _first_id(app, "BenefitStandard", "zhangdian")
+    b = _signed_in(app, "zhangdian-lead")
+    _mark(app)
+    r = b.post(
+        f"/t/zhangdian/policy/benefits/{benefit_id}/values/new",
+        {"amount": "1234.50", "effective_from": "2031-01-01", "source": "覆盖测试文件"},
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    return [Expect("create", "BenefitValue", "zhangdian")]
+
+
+def _policy_edit_measure(app: Any) -> list[Expect]:
+    from portal.extensions import db
+    from portal.tenancy import scope
+    from portal.tenancy.models import Tenant
+
+    measure_id, _row = _first_id(app, "Measure", "jiangyan")
+    with app.app_context():
+        tid = db.session.execute(sa.select(Tenant.id).filter_by(slug="jiangyan")).scalar_one()
+        with scope.tenant_scope(tid):
+            measure = db.session.get(Ctx(db.session).model("Measure"), (tid, measure_id))
+            lead = [str(r.department_id) for r in measure.responsibilities if r.role == "lead"]
+            coop = [str(r.department_id) for r in measure.responsibilities if r.role != "lead"]
+            form = {
+                "title": measure.title + "（覆盖）",
+                "text": measure.text,
+                "category": measure.category,
+                "row_version": str(measure.row_version),
+            }
+        db.session.remove()
+    b = _signed_in(app, "jiangyan-lead")
+    path = f"/t/jiangyan/policy/measures/{measure_id}/edit"
+    token = b.csrf(path)
+    _mark(app)
+    r = b.client.post(path, data={**form, "lead": lead, "cooperating": coop, "csrf_token": token})
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    return [
+        Expect(
+            "update",
+            "Measure",
+            "jiangyan",
+            entity_id=str(measure_id),
+            changed={"title"},  # the version counter is set by the UPDATE itself
+        )
+    ]
+
+
+#: Every state-changing route and API endpoint, by endpoint name.
+ROUTES: dict[str, Exercise | Listed] = {
+    # duties (issue: duties and sign-off) — checked by the duties tests named here
+    "duties.generate": Listed(
+        "create Duty rows for the period + duties.generate (entity 'period'), actor the lead",
+        test="tests/test_duties_services.py::test_generate_is_idempotent_and_warns_on_expired_policy",
+    ),
+    "duties.add_entry": Listed(
+        "create ProgressEntry (department_id: the officer's) (+ EvidenceFile on upload), actor the officer",
+        test="tests/test_duties_views.py::test_officer_logs_signs_off_and_lead_reviews",
+    ),
+    "duties.edit_entry": Listed(
+        "update ProgressEntry (changed fields), actor the officer",
+        test="tests/test_duties_views.py::test_second_save_gets_a_conflict_and_keeps_input",
+    ),
+    "duties.sign_off": Listed(
+        "update Duty status→submitted + create DutyReviewRecord + duty.sign_off Duty, actor the officer",
+        test="tests/test_duties_views.py::test_officer_logs_signs_off_and_lead_reviews",
+    ),
+    "duties.review": Listed(
+        "update Duty status→accepted/returned + create DutyReviewRecord + duty.accepted / duty.returned Duty, actor the lead",
+        test="tests/test_duties_views.py::test_officer_logs_signs_off_and_lead_reviews",
+    ),
+    "api.entry_create": Listed(
+        "as duties.add_entry, actor the token's user",
+        test="tests/test_duties_api.py::test_api_duty_cycle",
+    ),
+    "api.duty_sign_off": Listed(
+        "as duties.sign_off, actor the token's user",
+        test="tests/test_duties_api.py::test_api_duty_cycle",
+    ),
+    "api.duty_review": Listed(
+        "as duties.review, actor the token's user",
+        test="tests/test_duties_api.py::test_api_duty_cycle",
+    ),
+    # meetings (issue: joint meetings) — checked by the meetings tests named here
+    "meetings.new": Listed(
+        "create Meeting + create MeetingInvitation per invited department + create AgendaItem rows (district chain), actor the lead",
+        test="tests/test_meetings_views.py::test_lead_creates_meeting_and_bad_input_is_named",
+    ),
+    "meetings.arrangement": Listed(
+        "update MeetingArrangement (changed fields, district chain), actor the lead",
+        test="tests/test_meetings_views.py::test_lead_edits_arrangement_and_officer_cannot",
+    ),
+    "meetings.edit": Listed(
+        "update Meeting (changed fields), actor the lead",
+        test="tests/test_meetings_views.py",
+    ),
+    "meetings.agenda_action": Listed(
+        "create/update/delete AgendaItem, actor the lead",
+        test="tests/test_meetings_services.py::test_next_meeting_agenda_from_live_data",
+    ),
+    "meetings.attendance": Listed(
+        "update MeetingInvitation attendance/delegate_name, actor the lead",
+        test="tests/test_meetings_views.py",
+    ),
+    "meetings.invite": Listed(
+        "create MeetingInvitation (department_id set: visible in that department's history)",
+        test="tests/test_meetings_services.py::test_meetings_of_uninvited_department_are_invisible",
+    ),
+    "meetings.minutes": Listed(
+        "update Minutes body/status + minutes_circulated / minutes_finalised / minutes_reopened (with reason)",
+        test="tests/test_meetings_services.py::test_minutes_lifecycle_and_audited_reopen",
+    ),
+    "meetings.add_decision": Listed(
+        "create Decision, actor the lead",
+        test="tests/test_meetings_views.py::test_minutes_export_is_valid_docx_with_decisions_and_audited",
+    ),
+    "meetings.add_action": Listed(
+        "create ActionItem (department_id of the assignee), actor the lead",
+        test="tests/test_meetings_services.py",
+    ),
+    "meetings.my_report": Listed(
+        "create/update DepartmentReport (+ report_submitted on submit), actor the officer",
+        test="tests/test_meetings_services.py::test_officer_report_drafted_submitted_and_action_item_closed",
+    ),
+    "meetings.return_report": Listed(
+        "update DepartmentReport status submitted→returned, actor the lead",
+        test="tests/test_meetings_services.py",
+    ),
+    "meetings.update_action_item": Listed(
+        "update ActionItem status/progress (+ action_item_closed), actor the officer",
+        test="tests/test_meetings_services.py::test_officer_report_drafted_submitted_and_action_item_closed",
+    ),
+    "api.create_meeting": Listed(
+        "as meetings.new, actor the token's user",
+        test="tests/test_meetings_api.py",
+    ),
+    "api.update_report": Listed(
+        "as meetings.my_report, actor the token's user",
+        test="tests/test_meetings_api.py",
+    ),
+    "api.update_action_item": Listed(
+        "as meetings.update_action_item, actor the token's user",
+        test="tests/test_meetings_api.py::test_api_officer_closes_action_item",
+    ),
+    "policy.add_value": Exercise(_policy_add_value),
+    "policy.edit_measure": Exercise(_policy_edit_measure),
+    "api.platform_tenant_status": Exercise(_api_tenant_status),
+    "api.platform_onboard": Listed(
+        "as platform.onboard_confirm: the new district's rows in its own chain + "
+        "tenant_onboarding + tenant_active Tenant (platform chain), actor the operator's token user",
+        test="tests/platform/test_api.py::test_operator_api_lists_onboards_and_suspends",
+    ),
+    "auth.login": Exercise(_login),
+    "auth.logout": Exercise(_logout),
+    "auth.change_password": Exercise(_change_password),
+    "auth.set_locale": Exercise(_set_locale),
+    "auth.tokens": Exercise(_create_token),
+    "auth.revoke_token": Exercise(_revoke_token),
+    "auth.reauth": Listed(
+        "no event: re-entering the password only refreshes the session's re-auth time "
+        "(a wrong password changes nothing)"
+    ),
+    "district_admin.create_department": Exercise(_create_department),
+    "district_admin.set_department_active": Exercise(_set_department_active),
+    "district_admin.create_user": Exercise(_create_user),
+    "district_admin.set_user_active": Exercise(_set_user_active),
+    "district_admin.reset_user_password": Exercise(_reset_user_password),
+    "platform.change_status": Exercise(_change_status),
+    "platform.onboard_preview": Listed(
+        "no event: the preview validates the policy file and writes nothing",
+        test="tests/platform/test_console.py",
+    ),
+    "platform.onboard_confirm": Listed(
+        "create Tenant/Department/User/policy rows (new district's chain) + tenant_onboarded "
+        "Tenant (platform chain), actor the operator",
+        test="tests/platform/test_console.py",
+    ),
+    "platform.purge": Listed(
+        "tenant_purged Tenant (platform chain) with row counts; business rows deleted by "
+        "Core statements on purpose (their chain is kept)",
+        test="tests/platform/test_lifecycle.py",
+    ),
+    "platform.download_archive": Listed(
+        "tenant_archive_exported Tenant (platform chain), actor the operator",
+        test="tests/platform/test_archive.py",
+    ),
+    "platform.create_lead": Listed(
+        "create User + account_created User (district chain) + account_created (platform chain)",
+        test="tests/platform/test_console.py",
+    ),
+    "platform.set_lead_active": Listed(
+        "update User active + account_deactivated/reactivated (district and platform chains)",
+        test="tests/platform/test_console.py",
+    ),
+    "platform.reset_lead_password": Listed(
+        "update User password_hash=*** + password_reset (district and platform chains)",
+        test="tests/platform/test_console.py",
+    ),
+}
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _audit_export(app: Any) -> list[Expect]:
+    b = _signed_in(app, "jiangyan-auditor")
+    _mark(app)
+    r = b.get("/t/jiangyan/audit/export.csv?action=login")
+    assert r.status_code == 200
+    return [Expect("export", "AuditEvent", "jiangyan")]
+
+
+def _platform_audit_export(app: Any) -> list[Expect]:
+    b = _signed_in(app, "operator")
+    _mark(app)
+    assert b.get("/platform/audit/export.jsonl").status_code == 200
+    return [Expect("export", "AuditEvent", "platform")]
+
+
+def _export_policy(app: Any) -> list[Expect]:
+    b = _signed_in(app, "operator")
+    _mark(app)
+    assert b.get("/platform/tenants/zhangdian/policy.yaml").status_code == 200
+    return [Expect("tenant_config_exported", "Tenant", "platform")]
+
+
+#: GET routes that hand out data as a file (exports, downloads): each must leave its event.
+#: A GET endpoint counts as a download when its name says export/download or its URL ends
+#: in a file extension.
+DOWNLOADS: dict[str, Exercise | Listed] = {
+    "audit.export": Exercise(_audit_export),
+    "audit.platform_export": Exercise(_platform_audit_export),
+    "platform.export_policy": Exercise(_export_policy),
+    "duties.export": Listed(
+        "duties.export (district chain): the status workbook with its row count, actor the reader",
+        test="tests/test_duties_views.py",
+    ),
+    "meetings.export_minutes": Listed(
+        "export Meeting (district chain): minutes .docx, actor the reader",
+        test="tests/test_meetings_views.py::test_minutes_export_is_valid_docx_with_decisions_and_audited",
+    ),
+    "meetings.export_prep_pack": Listed(
+        "export Meeting (district chain): preparation pack .docx with the reports",
+        test="tests/test_meetings_views.py",
+    ),
+}
+DOWNLOAD_RULE = re.compile(r"export|download")
+FILE_URL = re.compile(r"\.(?:[a-z]{2,5}|<[^>]+>)$")
+
+# --- harness -----------------------------------------------------------------------------
+
+_SECRETS: list[str] = []
+_MARKS: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module")
+def cov_app(databases):  # type: ignore[no-untyped-def]
+    """One demo database for the whole module (each case diffs the chain heads)."""
+    application = make_app(databases.new(demo=True))
+    yield application
+    from portal.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _heads(app: Any) -> dict[uuid.UUID, int]:
+    from portal.audit.models import AuditEvent
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    with app.app_context(), scope.cross_tenant("audit coverage"):
+        rows = db.session.execute(
+            sa.select(AuditEvent.tenant_id, sa.func.max(AuditEvent.seq)).group_by(
+                AuditEvent.tenant_id
+            )
+        ).all()
+        db.session.remove()
+    return dict(rows)
+
+
+def _mark(app: Any) -> None:
+    """Events before this point (set-up requests) are not the route's."""
+    _MARKS["heads"] = _heads(app)
+
+
+def _new_events(app: Any, since: dict[uuid.UUID, int]) -> list[Any]:
+    from portal.audit.models import AuditEvent
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    with app.app_context(), scope.cross_tenant("audit coverage"):
+        rows = []
+        for tid, seq in _heads(app).items():
+            if seq > since.get(tid, 0):
+                rows += (
+                    db.session.execute(
+                        sa.select(AuditEvent)
+                        .where(AuditEvent.tenant_id == tid, AuditEvent.seq > since.get(tid, 0))
+                        .order_by(AuditEvent.seq)
+                    )
+                    .scalars()
+                    .all()
+                )
+        db.session.expunge_all()
+        db.session.remove()
+    return rows
+
+
+def _slugs(app: Any) -> dict[uuid.UUID, str]:
+    from portal.audit.models import PLATFORM_CHAIN
+    from portal.extensions import db
+    from portal.tenancy import scope
+    from portal.tenancy.models import Tenant
+
+    with app.app_context(), scope.cross_tenant("test"):
+        out = dict(db.session.execute(sa.select(Tenant.id, Tenant.slug)).all())
+    out[PLATFORM_CHAIN] = "platform"
+    return out
+
+
+def _state_changing_endpoints(app: Any) -> list[str]:
+    return sorted(
+        {
+            r.endpoint
+            for r in app.url_map.iter_rules()
+            if STATE_CHANGING & set(r.methods or ()) and r.endpoint != "static"
+        }
+    )
+
+
+def _download_endpoints(app: Any) -> list[str]:
+    return sorted(
+        {
+            r.endpoint
+            for r in app.url_map.iter_rules()
+            if "GET" in (r.methods or ())
+            and r.endpoint != "static"
+            and (DOWNLOAD_RULE.search(r.endpoint) or FILE_URL.search(r.rule))
+        }
+    )
+
+
+def test_every_download_is_in_the_table(cov_app) -> None:  # type: ignore[no-untyped-def]
+    endpoints = _download_endpoints(cov_app)
+    missing = [e for e in endpoints if e not in DOWNLOADS]
+    assert not missing, (
+        "exports/downloads without audit coverage — add each to DOWNLOADS in "
+        "tests/test_audit_coverage.py as Exercise(fn) or Listed('<expected event>', test=…) "
+        "(record them with trail.record(db.session, 'export' or 'download', entity_type=…, "
+        "summary=…, data={'rows': n, …})):\n  " + "\n  ".join(missing)
+    )
+    stale = [e for e in DOWNLOADS if e not in endpoints]
+    assert not stale, f"DOWNLOADS lists endpoints that no longer exist: {stale}"
+
+
+def test_every_state_changing_route_is_in_the_table(cov_app) -> None:  # type: ignore[no-untyped-def]
+    endpoints = _state_changing_endpoints(cov_app)
+    missing = [e for e in endpoints if e not in ROUTES]
+    assert not missing, (
+        "state-changing routes without audit coverage — add each to ROUTES in "
+        "tests/test_audit_coverage.py as Exercise(fn) (fn makes the request and returns "
+        "the Expect(...) events it must leave) or Listed('<expected event shape>', "
+        "test='<your test that checks it>'):\n  " + "\n  ".join(missing)
+    )
+    stale = [e for e in ROUTES if e not in endpoints]
+    assert not stale, f"ROUTES lists endpoints that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    sorted(e for e, c in {**ROUTES, **DOWNLOADS}.items() if isinstance(c, Exercise)),
+)
+def test_route_leaves_exactly_the_expected_events(cov_app, endpoint) -> None:  # type: ignore[no-untyped-def]
+    case = {**ROUTES, **DOWNLOADS}[endpoint]
+    assert isinstance(case, Exercise)
+    _mark(cov_app)
+    expected = case.run(cov_app)
+    events = _new_events(cov_app, _MARKS["heads"])
+    slugs = _slugs(cov_app)
+    got = sorted((e.action, e.entity_type, slugs.get(e.tenant_id, "?")) for e in events)
+    want = sorted((x.action, x.entity_type, x.chain) for x in expected)
+    assert got == want, f"{endpoint}: events {got}, expected {want}"
+    for x in expected:
+        ev = next(
+            e
+            for e in events
+            if (e.action, e.entity_type, slugs.get(e.tenant_id))
+            == (x.action, x.entity_type, x.chain)
+        )
+        if x.actor is not None:
+            assert ev.actor_name == x.actor, (endpoint, x, ev.actor_name)
+        else:
+            assert ev.actor_name not in ("anonymous", "system"), (endpoint, x, ev.actor_name)
+            assert ev.ip and ev.request_id, (endpoint, x)
+        if x.entity_id is not None:
+            assert ev.entity_id == x.entity_id, (endpoint, x, ev.entity_id)
+        if x.changed is not None:
+            changes = json.loads(ev.changes)
+            assert set(changes) == x.changed, (endpoint, x.action, set(changes))
+            for name, diff in changes.items():
+                assert "before" in diff and "after" in diff, (endpoint, name, diff)
+                assert diff["before"] != diff["after"] or diff["before"] == "***", (name, diff)
+
+
+def test_no_secret_from_the_exercised_routes_is_in_the_trail(cov_app, databases) -> None:  # type: ignore[no-untyped-def]
+    """Runs after the route cases (module order): tokens and temporary passwords they showed."""
+    if not _SECRETS:
+        pytest.skip("needs the route cases of this module to run first")
+    engine = sa.create_engine(databases.owner_url(cov_app.config["SQLALCHEMY_DATABASE_URI"]))
+    with engine.connect() as conn:
+        text = "\n".join(
+            "|".join(str(v) for v in row)
+            for row in conn.execute(sa.text("SELECT * FROM audit_events"))
+        )
+    engine.dispose()
+    for secret in [*_SECRETS, DEMO_PASSWORD, "Coverage-pass-2026!"]:
+        assert secret not in text, secret[:10]
+
+
+# --- models ------------------------------------------------------------------------------
+
+
+class Ctx:
+    """Helpers for factories: existing demo rows, and other models' new rows."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def model(self, name: str) -> type:
+        from portal.db import Base
+
+        return next(m.class_ for m in Base.registry.mappers if m.class_.__name__ == name)
+
+    def first(self, name: str) -> Any:
+        cls = self.model(name)
+        row = self.session.execute(sa.select(cls).limit(1)).unique().scalars().first()
+        assert row is not None, f"no demo row of {name} to build on"
+        return row
+
+    def make(self, name: str) -> Any:
+        """A new, flushed row of another model (for parents a factory needs)."""
+        obj = MODEL_FACTORIES[name](self) if name in MODEL_FACTORIES else _clone(self.first(name))
+        self.session.add(obj)
+        self.session.flush()
+        return obj
+
+
+def _unique_sets(table: sa.Table) -> list[set[str]]:
+    sets = [
+        {c.name for c in con.columns}
+        for con in table.constraints
+        if isinstance(con, sa.UniqueConstraint | sa.PrimaryKeyConstraint)
+    ]
+    sets += [{c.name for c in ix.columns} for ix in table.indexes if ix.unique]
+    sets += [{c.name} for c in table.columns if c.unique]
+    return sets
+
+
+def _vary(column: sa.Column, value: Any) -> Any:
+    kind = column.type
+    if isinstance(kind, sa.Uuid):
+        return uuid.uuid4()
+    if isinstance(kind, sa.String):
+        room = (kind.length or 200) - 4
+        return f"{str(value)[:room]}~cv{uuid.uuid4().hex[0]}"
+    if isinstance(kind, sa.Integer):
+        return (value or 0) + 10_000 + uuid.uuid4().int % 1_000_000  # never twice the same
+    if isinstance(kind, sa.Date):
+        return value + dt.timedelta(days=3653)
+    return None
+
+
+def _variable(column: sa.Column) -> bool:
+    if column.foreign_keys or column.name == "tenant_id":
+        return False
+    kind = column.type
+    if isinstance(kind, sa.String) and not isinstance(kind, sa.Enum):
+        return (kind.length or 200) >= 8
+    return isinstance(kind, sa.Uuid | sa.Integer | sa.Date)
+
+
+def _clone(src: Any) -> Any:
+    """A copy of a demo row that satisfies its primary key and unique constraints."""
+    from portal.db import new_id
+
+    cls = type(src)
+    mapper = sa.inspect(cls)
+    table = mapper.local_table
+    version = mapper.version_id_col.key if mapper.version_id_col is not None else None
+    values = {}
+    for attr in mapper.column_attrs:
+        if attr.key == version:
+            continue
+        values[attr.key] = copy.deepcopy(getattr(src, attr.key))
+    for unique in _unique_sets(table):
+        candidates = [table.c[n] for n in sorted(unique) if _variable(table.c[n])]
+        assert candidates, (
+            f"{cls.__name__}: cannot clone a demo row (unique {sorted(unique)} has no column "
+            "to vary) — add a factory to MODEL_FACTORIES in tests/test_audit_coverage.py"
+        )
+        col = next((c for c in candidates if c.primary_key), candidates[0])
+        key = mapper.get_property_by_column(col).key
+        values[key] = new_id() if col.name == "id" else _vary(col, values[key])
+    return cls(**values)
+
+
+def _plain_field(mapper: Any) -> Any:
+    """A column the update step may change: plain text first, then a number, a flag, a date."""
+    table = mapper.local_table
+    in_unique = set().union(*_unique_sets(table))
+    version = mapper.version_id_col.key if mapper.version_id_col is not None else None
+    from portal.audit import trail
+
+    for want in (sa.String, sa.Integer, sa.Boolean, sa.Date, sa.DateTime):
+        for attr in mapper.column_attrs:
+            col = attr.columns[0]
+            if (
+                isinstance(col.type, want)
+                and not isinstance(col.type, sa.Enum | sa.JSON)
+                and not col.primary_key
+                and not col.foreign_keys
+                and col.name not in in_unique
+                and attr.key != version
+                and not trail._is_secret(mapper.class_, attr.key)
+                and not attr.key.endswith("_id")
+            ):
+                return attr
+    return None
+
+
+def _changed_value(old: Any) -> Any:
+    if isinstance(old, bool):
+        return not old
+    if isinstance(old, int):
+        return old + 1
+    if isinstance(old, dt.datetime):
+        return old + dt.timedelta(seconds=1)
+    if isinstance(old, dt.date):
+        return old + dt.timedelta(days=1)
+    if old is None:
+        return None
+    return f"{old}~upd"[:60]
+
+
+def _model_names() -> list[str]:
+    from portal import models  # noqa: F401 - every domain's models
+    from portal.db import Base
+
+    return sorted(m.class_.__name__ for m in Base.registry.mappers)
+
+
+def _chain_events(chain: uuid.UUID, after: int) -> list[Any]:
+    from portal.audit.models import AuditEvent
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    with scope.cross_tenant("audit coverage"):
+        return list(
+            db.session.execute(
+                sa.select(AuditEvent)
+                .where(AuditEvent.tenant_id == chain, AuditEvent.seq > after)
+                .order_by(AuditEvent.seq)
+            )
+            .scalars()
+            .all()
+        )
+
+
+def _chain_head(chain: uuid.UUID) -> int:
+    from portal.audit.models import AuditEvent
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    with scope.cross_tenant("audit coverage"):
+        return (
+            db.session.execute(
+                sa.select(sa.func.max(AuditEvent.seq)).where(AuditEvent.tenant_id == chain)
+            ).scalar()
+            or 0
+        )
+
+
+def _as_json(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+@pytest.mark.parametrize("name", _model_names())
+def test_model_changes_leave_exactly_the_expected_events(cov_app, name) -> None:  # type: ignore[no-untyped-def]
+    """Insert, update one plain field, delete: one event each, with the exact values."""
+    from portal.audit import trail
+    from portal.audit.trail import _entity_id, _field_value
+    from portal.extensions import db
+    from portal.tenancy import scope
+    from portal.tenancy.models import Tenant
+
+    with cov_app.app_context():
+        ctx = Ctx(db.session)
+        cls = ctx.model(name)
+        if not trail.is_audited(cls):
+            assert name in NOT_AUDITED, (
+                f"{name} sets __audit__ = False: add it to NOT_AUDITED in "
+                "tests/test_audit_coverage.py with the reason it must not be audited"
+            )
+            return
+        assert name not in NOT_AUDITED, f"{name} is audited: remove it from NOT_AUDITED"
+        mapper = sa.inspect(cls)
+        columns = [a.key for a in mapper.column_attrs]
+        version = mapper.version_id_col.key if mapper.version_id_col is not None else None
+        tenant_owned = "tenant_id" in mapper.columns and name != "Tenant"
+        kaifeng = db.session.execute(sa.select(Tenant.id).filter_by(slug="kaifeng")).scalar_one()
+        zone = scope.tenant_scope(kaifeng) if tenant_owned else scope.cross_tenant("coverage")
+        with zone, trail.acting_as(trail.system_actor("audit-coverage")):
+            # 1. insert
+            if name in MODEL_FACTORIES:
+                obj = MODEL_FACTORIES[name](ctx)
+            else:
+                src = db.session.execute(sa.select(cls).limit(1)).unique().scalars().first()
+                assert src is not None, (
+                    f"{name}: the demo data has no row to clone — add a factory to "
+                    "MODEL_FACTORIES in tests/test_audit_coverage.py (fn(ctx) -> new unsaved "
+                    "instance; ctx.first('Model') gives a demo row, ctx.make('Model') a new one)"
+                )
+                obj = _clone(src)
+            db.session.add(obj)
+            db.session.flush()
+            chain = trail._chain_for(obj)
+            entity_id = _entity_id(obj)
+            inserted = {k: getattr(obj, k) for k in columns}
+            head = _chain_head(chain)
+            db.session.commit()
+            mine = [
+                e
+                for e in _chain_events(chain, head)
+                if (e.entity_type, e.entity_id) == (name, entity_id)
+            ]
+            assert [e.action for e in mine] == ["create"], f"{name}: {[e.action for e in mine]}"
+            ev = mine[0]
+            assert ev.actor_name == ACTOR and ev.actor_role == "system"
+            assert ev.department_id == trail._department_of(obj), name
+            assert json.loads(ev.changes) == _as_json(
+                {
+                    k: {"after": _field_value(cls, k, v)}
+                    for k, v in inserted.items()
+                    if v is not None
+                }
+            ), name
+
+            if getattr(cls, "__immutable__", False):  # rows are only ever added
+                db.session.delete(obj)
+                with pytest.raises(ValueError, match="never changed"):
+                    db.session.flush()
+                db.session.rollback()
+                return
+
+            # 2. update one plain field (models with none skip this step)
+            attr = _plain_field(mapper)
+            old = getattr(obj, attr.key) if attr is not None else None
+            new = _changed_value(old)
+            if attr is not None and new is not None:
+                setattr(obj, attr.key, new)
+                head = _chain_head(chain)
+                db.session.commit()
+                events = _chain_events(chain, head)
+                assert [(e.action, e.entity_type, e.entity_id) for e in events] == [
+                    ("update", name, entity_id)
+                ], name
+                changes = json.loads(events[0].changes)
+                assert set(changes) - {version} == {attr.key}, (name, changes)
+                assert changes[attr.key] == _as_json(
+                    {
+                        "before": _field_value(cls, attr.key, old),
+                        "after": _field_value(cls, attr.key, new),
+                    }
+                ), name
+
+            # 3. delete
+            loaded = {k: getattr(obj, k) for k in columns}
+            head = _chain_head(chain)
+            db.session.delete(obj)
+            db.session.commit()
+            events = _chain_events(chain, head)
+            assert [(e.action, e.entity_type, e.entity_id) for e in events] == [
+                ("delete", name, entity_id)
+            ], name
+            assert json.loads(events[0].changes) == _as_json(
+                {k: {"before": _field_value(cls, k, v)} for k, v in loaded.items() if v is not None}
+            ), name
+        db.session.remove()
