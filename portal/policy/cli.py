@@ -67,6 +67,9 @@ def load(slug: str, file: str, lang: str) -> None:
     if problems:
         _report(problems, lang)
         sys.exit(1)
+    file_slug = (data or {}).get("tenant", {}).get("slug")
+    if file_slug != slug:
+        click.echo(f"note: the file is for {file_slug!r}; loading it into {slug!r}", err=True)
     with as_system(f"policy load {slug}"):
         try:
             tenant = get_tenant(slug)

@@ -701,8 +701,11 @@ def _check_meeting(c: _Checker, mt: Any, keys: set[str]) -> None:
 # -- YAML text with line numbers --------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text, so an impossible date is a Problem, not a crash."""
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when available
+
+
+class _Loader(_SafeBase):  # type: ignore[misc, valid-type]
+    """Safe loading that keeps dates as text, so an impossible date is a Problem, not a crash."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -755,14 +758,17 @@ def parse_policy_text(text: str) -> tuple[dict | None, list[Problem]]:
 
     Returns (data, problems); data is None only when the text is not usable YAML.
     """
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        node = loader.get_single_node()
+        raw = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
         detail = str(getattr(e, "problem", "") or e)
         return None, [Problem("", f"不是有效的 YAML：{detail}", f"not valid YAML: {detail}", line)]
+    finally:
+        loader.dispose()
     if node is None or not isinstance(raw, dict):
         return None, [
             Problem(

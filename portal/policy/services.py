@@ -62,15 +62,17 @@ EXPIRY_WARNING_DAYS = 90
 
 
 def today() -> dt.date:
-    """The app's idea of today: `TODAY` config (tests, demo) overrides the calendar."""
+    """The app's idea of today: the `TODAY` config or `PORTAL_TODAY` (tests, demo) pin it."""
+    import os
+
     from flask import current_app, has_app_context
 
-    if has_app_context():
-        value = current_app.config.get("TODAY")
-        if value:
-            day = value if isinstance(value, dt.date) else to_date(str(value))
-            if day is not None:
-                return day
+    value = current_app.config.get("TODAY") if has_app_context() else None
+    value = value or os.environ.get("PORTAL_TODAY")
+    if value:
+        day = value if isinstance(value, dt.date) else to_date(str(value))
+        if day is not None:
+            return day
     return dt.date.today()
 
 

@@ -176,6 +176,20 @@ FACTS = [
         ),
     ),
     (
+        "zhangdian",
+        "三.(二)",
+        "由区卫生健康局、区计生协会每年开展一次计生特殊家庭困难救助",
+        lambda: (
+            _measure("zhangdian", "三.(二)")["lead"] == ["health", "family_planning_association"]
+        ),
+    ),
+    (
+        "kaifeng",
+        "10",
+        "建立健全由市计生协牵头",
+        lambda: _measure("kaifeng", "10")["lead"] == ["family_planning_association"],
+    ),
+    (
         "jiading",
         "二",
         "分别发放3000元/人、5000元/人的一次性补助",
