@@ -487,7 +487,7 @@ def _clean_entry(data: EntryInput, period: str) -> tuple[dt.date, str, int, deci
         raise DutyError(
             _l("Date of the work: the date cannot be in the future."), field="work_date"
         )
-    if work_date < start - dt.timedelta(days=31) or work_date > end:
+    if work_date < start or work_date > end:
         raise DutyError(
             _l(
                 "Date of the work: must fall within the period %(period)s (%(start)s – %(end)s).",
