@@ -80,6 +80,56 @@ def _random_id(samples: Samples, ctx: str) -> uuid.UUID:
     return uuid.uuid4()
 
 
+def _lead_only_post(role: str, ctx: str, method: str) -> int | None:
+    """Meeting pages readable by all district roles whose POST only the lead may use
+    (the view checks `meeting.manage` after finding the record): officers and auditors
+    get 403 where they can see the record."""
+    if method != "POST" or role not in ("officer", "auditor"):
+        return None
+    if ctx == OWN or (ctx == OTHER_DEPT and role == "auditor"):
+        return 403
+    return None
+
+
+def _report_department(samples: Samples, ctx: str) -> uuid.UUID:
+    """A department with a report in the context's sample meeting (any department when the
+    meeting has no reports, as the demo's ad hoc meeting)."""
+    from portal.extensions import db
+    from portal.meetings.models import DepartmentReport
+    from portal.tenancy import scope
+    from portal.tenancy.models import Department
+
+    meeting_id = samples.record("Meeting", ctx)
+    slug = B if ctx in (OTHER_RECORD, OTHER_TENANT) else A
+    with samples.app.app_context(), scope.tenant_scope(samples.tenants[slug]):
+        found = (
+            db.session.execute(
+                sa.select(DepartmentReport.department_id)
+                .where(DepartmentReport.meeting_id == meeting_id)
+                .order_by(DepartmentReport.id)
+            ).scalar()
+            or db.session.execute(sa.select(Department.id).order_by(Department.id)).scalar()
+        )
+        db.session.remove()
+    return found
+
+
+def _no_report_in_uninvited_meeting(role: str, ctx: str, method: str) -> int | None:
+    """OTHER_DEPT pairs the ad hoc demo meeting (civil affairs not invited) with a
+    department that has no report there: 404 for those allowed to look."""
+    if ctx == OTHER_DEPT and role in ("lead", "auditor"):
+        from portal.auth.models import Role
+        from portal.auth.permissions import GRANTS
+
+        return (
+            404
+            if Role(ROLE_VALUES[role])
+            in GRANTS["meeting.manage" if method == "POST" else "district.read_all"]
+            else None
+        )
+    return None
+
+
 def _login_expect(role: str, ctx: str, method: str) -> int:
     if role == "anon":
         return 200 if method == "GET" else 401  # POST without credentials: form error
@@ -116,6 +166,68 @@ ROUTES: dict[str, Route] = {
     ),
     "district_admin.reset_user_password": Route(
         "district", "district.configure", ids={"user_id": "User"}, ok=200
+    ),
+    # -- joint meetings (portal/meetings)
+    "meetings.index": Route("district", "meeting.read"),
+    "meetings.new": Route("district", "meeting.manage", ok={"GET": 200, "POST": 400}),
+    "meetings.arrangement": Route(
+        "district", "meeting.read", ok={"GET": 200, "POST": 302}, expect=_lead_only_post
+    ),
+    "meetings.detail": Route("district", "meeting.read", ids={"meeting_id": "Meeting"}),
+    "meetings.edit": Route("district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=302),
+    "meetings.agenda_action": Route(
+        "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400
+    ),
+    "meetings.attendance": Route(
+        "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=302
+    ),
+    "meetings.invite": Route("district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=302),
+    "meetings.minutes": Route(
+        "district",
+        "meeting.read",
+        ids={"meeting_id": "Meeting"},
+        ok=302,
+        data={"op": "save"},
+        expect=_lead_only_post,
+    ),
+    "meetings.add_decision": Route(
+        "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=302
+    ),
+    "meetings.add_action": Route(
+        "district",
+        "meeting.manage",
+        ids={"meeting_id": "Meeting", "decision_id": "Decision"},
+        ok=302,
+    ),
+    "meetings.my_report": Route(
+        "district",
+        "meeting.report",
+        ids={"meeting_id": "Meeting"},
+        ok={"GET": 200, "POST": 302},
+        data={"op": "save"},
+    ),
+    "meetings.department_report": Route(
+        "district",
+        "district.read_all",
+        ids={"meeting_id": "Meeting", "department_id": _report_department},
+        expect=_no_report_in_uninvited_meeting,
+    ),
+    "meetings.return_report": Route(
+        "district",
+        "meeting.manage",
+        ids={"meeting_id": "Meeting", "department_id": _report_department},
+        ok=302,
+        expect=_no_report_in_uninvited_meeting,
+    ),
+    "meetings.export_minutes": Route(
+        "district", "district.read_all", ids={"meeting_id": "Meeting"}
+    ),
+    "meetings.export_prep_pack": Route(
+        "district", "district.read_all", ids={"meeting_id": "Meeting"}
+    ),
+    "meetings.action_items": Route("district", "meeting.read"),
+    "meetings.update_action_item": Route(
+        "district", "meeting.read", ids={"item_id": "ActionItem"}, ok=400
     ),
     # -- policy
     "policy.index": Route("district", "policy.read", deny=404),
@@ -174,6 +286,20 @@ ROUTES: dict[str, Route] = {
         "api", "tenant.manage", ids={"tenant_slug": _tenant_slug}, ok=400
     ),
     "api.platform_onboard": Route("api", "tenant.manage", ok=400),
+    "api.meetings": Route("api", "meeting.read"),
+    "api.create_meeting": Route("api", "meeting.manage", ok=400),
+    "api.meeting": Route("api", "meeting.read", ids={"meeting_id": "Meeting"}),
+    "api.agenda": Route("api", "meeting.read", ids={"meeting_id": "Meeting"}),
+    "api.reports": Route("api", "meeting.read", ids={"meeting_id": "Meeting"}),
+    "api.report": Route("api", "meeting.read", ids={"report_id": "DepartmentReport"}),
+    "api.update_report": Route(
+        "api", "meeting.report", ids={"report_id": "DepartmentReport"}, ok=400
+    ),
+    "api.action_items": Route("api", "meeting.read"),
+    "api.action_item": Route("api", "meeting.read", ids={"item_id": "ActionItem"}),
+    "api.update_action_item": Route(
+        "api", "action_item.update", ids={"item_id": "ActionItem"}, ok=400
+    ),
 }
 
 

@@ -1,0 +1,1 @@
+"""Joint meetings (联席会议)."""

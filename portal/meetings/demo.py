@@ -1,0 +1,196 @@
+"""Demo joint meeting for each seed district (idempotent; runs after the duties demo).
+
+One past regular meeting for the previous half-year, held two weeks after the period
+ended: every member department invited, most present (one by delegate, one absent),
+reports submitted, minutes finalised, three decisions whose action items are in mixed
+states (done, open, overdue). The next regular meeting is then due six months later.
+Everything goes through the services, as real users would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from portal.auth.models import Role, User
+from portal.extensions import db
+from portal.meetings import services
+from portal.meetings.models import Meeting
+from portal.tenancy.models import Tenant
+
+MINUTES = """{date}，{chair}在{place}主持召开{title}。会议听取了{period}各成员单位计划生育特殊家庭扶助关怀工作情况汇报，通报了职责落实和签报审核情况，研究了下一阶段重点工作。
+
+会议指出，各成员单位认真履行职责，特别扶助金按时足额发放，就医绿色通道、家庭医生签约、“双岗”联系人等制度得到落实，特殊家庭获得感进一步增强。同时，部分政策宣传还不到位，个别部门签报材料不够完整。
+
+会议要求，各成员单位要进一步提高政治站位，对照实施意见逐项抓好落实，按时报送工作进展，确保各项扶助关怀措施落到实处。
+"""
+
+DECISIONS = [
+    (
+        "各成员单位于下半年结束前完成本部门职责台账的补充完善，做到底数清、情况明。",
+        "补充完善本部门职责台账并报联席会议办公室备案",
+        "done",
+    ),
+    (
+        "民政、医保部门联合开展特殊家庭医疗和养老服务需求摸底，形成专题报告提交下次会议。",
+        "开展医疗和养老服务需求摸底并形成专题报告",
+        "open",
+    ),
+    (
+        "加强扶助关怀政策宣传，在辖区主要媒体和社区宣传栏开设专栏。",
+        "制定政策宣传方案并在主要媒体开设专栏",
+        "overdue",
+    ),
+]
+
+
+def _meeting_day(today: dt.date) -> tuple[str, dt.date]:
+    period = services.shift_period(services.period_for(today), -1)
+    year, half = int(period[:4]), int(period[5])
+    end = dt.date(year, 6, 30) if half == 1 else dt.date(year, 12, 31)
+    return period, min(end + dt.timedelta(days=15), today - dt.timedelta(days=1))
+
+
+def load_demo(tenant: Tenant, policy_data: dict) -> None:
+    if db.session.execute(sa.select(Meeting.id).limit(1)).first() is not None:
+        return  # already seeded
+    users = db.session.execute(sa.select(User).where(User.active.is_(True))).scalars().all()
+    lead = next((u for u in users if u.username == f"{tenant.slug}-lead"), None)
+    officers = {u.department_id: u for u in users if u.role == Role.dept_officer}
+    if lead is None:
+        return
+    today = services.today()
+    period, day = _meeting_day(today)
+    arr = services.arrangement()
+    meeting = services.create_meeting(
+        lead,
+        services.MeetingInput(
+            kind="regular",
+            period=period,
+            meeting_date=day,
+            start_time="09:30",
+            place=f"{tenant.name}卫生健康委员会三楼会议室",
+            chair=(arr.chief_convener if arr and arr.chief_convener else "分管副区长"),
+        ),
+    )
+    invitations = services.invitations(meeting)
+    marks: dict[str, tuple[str, str]] = {}
+    for i, inv in enumerate(invitations):
+        if i % 7 == 3:
+            marks[str(inv.department_id)] = ("delegate", "王建国（副局长）")
+        elif i % 9 == 5:
+            marks[str(inv.department_id)] = ("absent", "")
+        else:
+            marks[str(inv.department_id)] = ("present", "")
+    services.record_attendance(lead, meeting, marks)
+
+    for i, inv in enumerate(invitations):
+        officer = officers.get(inv.department_id)
+        if officer is None:
+            continue
+        report = services.report_for(officer, meeting, inv.department_id)
+        services.save_report(
+            officer,
+            report,
+            services.ReportInput(
+                body=report.body,
+                families_reached=report.families_reached,
+                amount_paid=report.amount_paid,
+                not_delivered=report.not_delivered,
+            ),
+            submit=i % 6 != 4,  # one in six left as a draft
+            expected_version=report.row_version,
+        )
+
+    services.save_minutes(
+        lead,
+        meeting,
+        MINUTES.format(
+            date=f"{day.year}年{day.month}月{day.day}日",
+            chair=meeting.chair,
+            place=meeting.place,
+            title=meeting.title,
+            period=period,
+        ),
+    )
+    dept_ids = [str(inv.department_id) for inv in invitations]
+    by_kind = {inv.department.kind_code: str(inv.department_id) for inv in invitations}
+    for k, (decision_text, action_text, state) in enumerate(DECISIONS):
+        if k == 0:
+            assigned = dept_ids[:3]
+            due = day + dt.timedelta(days=60)
+        elif k == 1:
+            assigned = [
+                by_kind[c] for c in ("civil_affairs", "medical_insurance") if c in by_kind
+            ] or dept_ids[:1]
+            due = max(today + dt.timedelta(days=45), day + dt.timedelta(days=30))
+        else:
+            assigned = [by_kind.get("publicity") or by_kind.get("health") or dept_ids[0]]
+            due = min(day + dt.timedelta(days=75), today - dt.timedelta(days=1))
+        decision = services.add_decision(
+            lead,
+            meeting,
+            decision_text,
+            [services.ActionInput(action_text, assigned, due)],
+        )
+        if state == "done":
+            for item in services.decision_states(meeting)[decision.number - 1].items:
+                officer = officers.get(item.department_id)
+                if officer is not None:
+                    services.update_action_item(
+                        officer, item, "已完成台账补充完善，并报联席会议办公室备案。", close=True
+                    )
+    services.circulate_minutes(lead, meeting)
+    services.finalise_minutes(lead, meeting)
+    db.session.flush()
+    _ad_hoc(lead, officers, tenant, day, today)
+
+
+AD_HOC_KINDS = ("health", "finance", "medical_insurance")
+
+
+def _ad_hoc(lead: User, officers: dict, tenant: Tenant, regular_day: dt.date, today: dt.date):
+    """A smaller ad hoc meeting (专题会议) of three departments, so that other departments
+    (e.g. civil affairs) are not invited and must not see it."""
+    depts = services.departments()
+    invited = [d for d in depts if d.kind_code in AD_HOC_KINDS][:3] or depts[:1]
+    day = min(regular_day + dt.timedelta(days=45), today - dt.timedelta(days=1))
+    meeting = services.create_meeting(
+        lead,
+        services.MeetingInput(
+            kind="ad_hoc",
+            title=f"{tenant.name}特殊家庭医疗保障专题会议",
+            meeting_date=day,
+            start_time="15:00",
+            place=f"{tenant.name}卫生健康委员会小会议室",
+            chair="联席会议办公室主任",
+            department_ids=[str(d.id) for d in invited],
+        ),
+    )
+    services.record_attendance(
+        lead, meeting, {str(d.id): ("present", "") for d in services.departments() if d in invited}
+    )
+    services.save_minutes(
+        lead,
+        meeting,
+        "会议专题研究了特殊家庭成员住院护理补贴保险和就医“绿色通道”落实中的问题。",
+    )
+    decision = services.add_decision(
+        lead,
+        meeting,
+        "医保、卫健部门共同梳理特殊家庭成员住院费用报销中的堵点问题，提出解决措施。",
+        [
+            services.ActionInput(
+                "梳理住院报销堵点并提出解决措施", [str(invited[0].id)], day + dt.timedelta(days=30)
+            )
+        ],
+    )
+    for item in services.decision_states(meeting)[decision.number - 1].items:
+        officer = officers.get(item.department_id)
+        if officer is not None:
+            services.update_action_item(
+                officer, item, "已梳理堵点问题3个，解决措施已报联席办。", close=True
+            )
+    services.finalise_minutes(lead, meeting)
+    db.session.flush()

@@ -1,0 +1,97 @@
+"""Browser journey (issue 6): the lead prepares the next joint meeting, an officer reports,
+the lead holds it (attendance, minutes, decision with an action item), the officer closes
+the action item, and the minutes export is a valid .docx with the decision in it."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from docx import Document
+
+from tests.browser.conftest import sign_in
+
+DECISION = "民政局牵头建立特殊家庭走访台账月报制度"
+ACTION = "每月5日前报送上月走访台账"
+
+
+def test_joint_meeting_journey(live_server: str, page, chromium) -> None:  # type: ignore[no-untyped-def]
+    # the lead prepares the next regular meeting
+    sign_in(page, live_server, "kaifeng-lead")
+    assert page.locator("#meetings-schedule-panel").is_visible()
+    page.goto(live_server + "/t/kaifeng/meetings/new")
+    page.fill("#period", "2026H2")
+    page.fill("#meeting_date", "2027-01-15")
+    page.fill("#place", "开封市卫生健康委员会三楼会议室")
+    page.click("#new-meeting button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert re.search(r"/meetings/[0-9a-f-]{36}", page.url), page.url
+    meeting_url = page.url.split("#")[0]
+    agenda = page.locator("#agenda-list > li")
+    assert "审议确认上次会议" in agenda.first.inner_text()
+    agenda_text = page.inner_text("#agenda-list")
+    if "尚未生成职责" not in agenda_text:  # the district has duties: unsigned ones are overdue
+        overdue = page.locator('#agenda-list > li[data-source="overdue_duties"]')
+        assert overdue.count() == 1 and "逾期" in overdue.inner_text()
+    assert page.locator('#agenda-list > li[data-source="action_items"]').count() == 1
+
+    # the officer sees the invitation and submits the department report
+    officer_ctx = chromium.new_context(locale="zh-CN")
+    officer = officer_ctx.new_page()
+    officer.set_default_timeout(15000)
+    sign_in(officer, live_server, "kaifeng-civil-affairs")
+    notice = officer.locator("#meeting-invitations li").filter(has_text="2027-01-15")
+    notice.get_by_role("link", name="撰写本单位汇报").click()
+    officer.wait_for_load_state("networkidle")
+    assert officer.input_value("#body").startswith("## 2026H2")
+    officer.fill("#families_reached", "36")
+    officer.click("#report-form button[value=submit]")
+    officer.wait_for_load_state("networkidle")
+    assert officer.inner_text("#report-status") == "已报送"
+
+    # the lead sees who submitted, records attendance, minutes and a decision
+    page.goto(meeting_url)
+    row = page.locator('#report-tracking tr[data-department="civil_affairs"]')
+    assert "已报送" in row.inner_text()
+    finance = page.locator('#report-tracking tr[data-department="finance"]')
+    finance.locator("select").select_option("delegate")
+    finance.locator("input").fill("李明（副局长）")
+    row.locator("select").select_option("present")
+    page.click("#attendance-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "出席情况已登记" in page.inner_text("body")
+    page.fill("#minutes-body", "会议听取了各成员单位2026年下半年工作汇报。")
+    page.click("#minutes-form button[value=save]")
+    page.wait_for_load_state("networkidle")
+    page.fill("#decision-text", DECISION)
+    page.fill("#action-text", ACTION)
+    page.fill("#action-due", "2027-03-31")
+    page.check('#decision-form input[data-key="civil_affairs"]')
+    page.click("#decision-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    decision = page.locator("#decision-list > li").filter(has_text=DECISION)
+    assert decision.count() == 1 and ACTION in decision.inner_text()
+
+    # the officer sees the action item on their home and closes it with a note
+    officer.goto(live_server + "/t/kaifeng/")
+    assert ACTION in officer.inner_text("#meetings-officer-panel")
+    officer.goto(live_server + "/t/kaifeng/meetings/action-items")
+    item = officer.locator("#action-item-list tr").filter(has_text=ACTION)
+    item.locator("input[name=note]").fill("已建立月报制度，1月份台账已报送")
+    item.locator("button[value=close]").click()
+    officer.wait_for_load_state("networkidle")
+    assert "督办事项已办结" in officer.inner_text("body")
+    officer.goto(live_server + "/t/kaifeng/meetings/action-items?status=done")
+    assert ACTION in officer.inner_text("#action-item-list")
+    officer_ctx.close()
+
+    # the meeting page shows the decision done; the minutes export is a valid .docx
+    page.goto(meeting_url)
+    decision = page.locator("#decision-list > li").filter(has_text=DECISION)
+    assert decision.get_attribute("data-state") == "done"
+    with page.expect_download() as info:
+        page.click("#export-minutes")
+    data = open(info.value.path(), "rb").read()  # noqa: PTH123, SIM115
+    doc = Document(io.BytesIO(data))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert f"一、{DECISION}" in text and ACTION in text and "李明（副局长）代" in text
