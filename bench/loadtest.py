@@ -123,7 +123,13 @@ def main() -> None:
             "--stop-timeout",
             "5",
         ]
-        lenv = dict(env, BENCH_TENANTS=str(args.tenants), BENCH_ROUTES=",".join(groups))
+        sign_in_file = Path(f"{prefix}_sign_ins.json")
+        lenv = dict(
+            env,
+            BENCH_TENANTS=str(args.tenants),
+            BENCH_ROUTES=",".join(groups),
+            BENCH_SIGN_IN_STATS=str(sign_in_file),
+        )
         proc = subprocess.run(cmd, cwd=ROOT, env=lenv, capture_output=True, text=True)
         load_after = os.getloadavg()
         with open(f"{prefix}_stats.csv") as fh:
@@ -154,11 +160,15 @@ def main() -> None:
         }
         agg = next(e for e in result["endpoints"] if e["name"] == "Aggregated")
         result["aggregated"] = agg
+        result["steady_state"] = "stats reset once every user had signed in (--reset-stats)"
+        if sign_in_file.exists():
+            result["sign_ins"] = json.loads(sign_in_file.read_text())
         (RESULTS / f"loadtest-{stamp}.json").write_text(json.dumps(result, indent=1))
         (RESULTS / "loadtest-latest.json").write_text(json.dumps(result, indent=1))
         print(proc.stdout[-4000:])
         print(proc.stderr[-3000:])
         print(json.dumps(agg))
+        print(json.dumps(result.get("sign_ins")))
     finally:
         server.terminate()
         server.wait(timeout=30)

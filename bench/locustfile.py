@@ -6,13 +6,15 @@ Environment: BENCH_TENANTS (districts seeded by `portal seed-scale`), BENCH_ROUT
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
+import time
 from pathlib import Path
 
 import yaml
-from locust import between, task
+from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +33,28 @@ DUTY_LINK = re.compile(r'/t/[a-z0-9-]+/duties/([0-9a-f-]{36})"')
 MEETING_LINK = re.compile(r'/t/[a-z0-9-]+/meetings/([0-9a-f-]{36})"')
 
 
+# Sign-ins are counted here too: with --reset-stats the locust table covers the steady
+# state after every user signed in, and this keeps the sign-in storm's record.
+SIGN_INS: dict = {"ok": 0, "failed": 0, "ms": []}
+
+
+@events.test_stop.add_listener
+def _write_sign_ins(environment, **kw) -> None:  # type: ignore[no-untyped-def]
+    path = os.environ.get("BENCH_SIGN_IN_STATS")
+    if path:
+        ms = sorted(SIGN_INS["ms"])
+        Path(path).write_text(
+            json.dumps(
+                {
+                    "ok": SIGN_INS["ok"],
+                    "failed": SIGN_INS["failed"],
+                    "p50_ms": ms[len(ms) // 2] if ms else None,
+                    "p95_ms": ms[int(len(ms) * 0.95)] if ms else None,
+                }
+            )
+        )
+
+
 class Worker(FastHttpUser):
     abstract = True
     wait_time = between(0.2, 1.0)
@@ -41,6 +65,7 @@ class Worker(FastHttpUser):
 
     def on_start(self) -> None:
         self.slug = f"scale-{random.randint(1, TENANTS):05d}"
+        started = time.perf_counter()
         page = self.client.get("/login", name="/login").text
         token = CSRF.search(page or "")
         with self.client.post(
@@ -56,8 +81,11 @@ class Worker(FastHttpUser):
         ) as r:
             if r.status_code != 302:
                 r.failure(f"sign-in {self.username()} -> {r.status_code}")
+                SIGN_INS["failed"] += 1
             else:
                 r.success()
+                SIGN_INS["ok"] += 1
+            SIGN_INS["ms"].append(round((time.perf_counter() - started) * 1000))
         self.duties: list[str] = []
         self.meetings: list[str] = []
 

@@ -371,89 +371,128 @@ def verify_throughput(app: Any, sample: int) -> dict:
     }
 
 
-def measure(bdb: BenchDB, args: argparse.Namespace, log: Callable[[str], None]) -> dict:
-    from bench.floor import floor_app
-    from portal import create_app
-    from portal.extensions import db
+class Setup:
+    """One database, signed in and ready: the portal app, its clients, and the floor."""
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": bdb.app_url,
-            "SECRET_KEY": "bench",
-            "RATELIMIT_ENABLED": False,
-            "AUDIT_KEY": "bench",
-        }
-    )
-    ctx = context(app, bdb.scale)
-    log(
-        f"  context: {ctx['slug']} period {ctx['period']}, officer {ctx['officer']}, rows {ctx['db_rows']}"
-    )
-    clients = {"officer": sign_in(app, ctx["officer"]), "lead": sign_in(app, ctx["lead"])}
-    with app.app_context():
-        counter = QueryCounter(db.engine)
-    floor = floor_app(bdb.owner_url, ctx).test_client()
-    out: dict[str, Any] = {
-        "backend": bdb.backend,
-        "scale": bdb.scale,
-        "context": {k: str(v) for k, v in ctx.items() if k != "db_rows"},
-        "db_rows": ctx["db_rows"],
-        "pages": {},
-    }
-    for page in PAGES:
-        out["pages"][page.name] = measure_page(page, ctx, clients, floor, counter, args, log)
-    if not args.no_verify:
-        log("  audit verify …")
-        out["verify"] = verify_throughput(app, args.verify_sample)
-        log(f"  verify: {out['verify']}")
-    if not args.no_write:
-        out["write"] = write_cost(app, ctx, clients["officer"], args.write_requests)
-        w = out["write"]
-        log(
-            f"  write: with {w['with_capture']['p50']} ms, without {w['without_capture']['p50']} ms, overhead {w['overhead_p50']}"
+    def __init__(self, bdb: BenchDB, log: Callable[[str], None]) -> None:
+        from bench.floor import floor_app
+        from portal import create_app
+        from portal.extensions import db
+
+        self.bdb = bdb
+        self.app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": bdb.app_url,
+                "SECRET_KEY": "bench",
+                "RATELIMIT_ENABLED": False,
+                "AUDIT_KEY": "bench",
+            }
         )
-    with app.app_context():
-        db.engine.dispose()
-    return out
+        self.ctx = context(self.app, bdb.scale)
+        log(
+            f"  {bdb.backend} @{bdb.scale}: {self.ctx['slug']} period {self.ctx['period']}, "
+            f"officer {self.ctx['officer']}, rows {self.ctx['db_rows']}"
+        )
+        self.clients = {
+            "officer": sign_in(self.app, self.ctx["officer"]),
+            "lead": sign_in(self.app, self.ctx["lead"]),
+        }
+        with self.app.app_context():
+            self.counter = QueryCounter(db.engine)
+        self.floor = floor_app(bdb.owner_url, self.ctx).test_client()
+        self.out: dict[str, Any] = {
+            "backend": bdb.backend,
+            "scale": bdb.scale,
+            "context": {k: str(v) for k, v in self.ctx.items() if k != "db_rows"},
+            "db_rows": self.ctx["db_rows"],
+            "pages": {},
+        }
+
+    def close(self) -> None:
+        from portal.extensions import db
+
+        with self.app.app_context():
+            db.engine.dispose()
 
 
-def measure_page(
-    page: Page,
-    ctx: dict,
-    clients: dict,
-    floor: Any,
-    counter: QueryCounter,
-    args: Any,
-    log: Callable[[str], None],
-) -> dict:
-    missing = [k for k in page.needs if k not in ctx]
-    if missing:
-        log(f"  {page.name}: n/a (no {', '.join(missing)} in this database)")
-        return {"status": f"n/a: no {', '.join(missing)}"}
-    path = page.path.format(**ctx)
-    client = clients[page.role]
-    before = counter.n
-    client.get(path)
-    queries = counter.n - before
-    status, samples, size = timed_gets(client, path, args.requests, args.warmup)
-    if status != 200:
-        log(f"  {page.name}: n/a (HTTP {status} on {path})")
-        return {"status": f"n/a: HTTP {status}", "path": path}
-    fstatus, fsamples, _ = timed_gets(floor, f"/floor/{page.floor}/", args.requests, args.warmup)
-    res = {
-        "status": "ok",
-        "path": path,
-        "bytes": size,
-        "queries": queries,
-        "latency": summarize(samples),
-        "floor": summarize(fsamples) if fstatus == 200 else {"status": fstatus},
-    }
-    if fstatus == 200:
-        res["ratio_p95_vs_floor"] = round(res["latency"]["p95"] / res["floor"]["p95"], 2)
-    lat = res["latency"]
-    log(
-        f"  {page.name}: p50 {lat['p50']} p95 {lat['p95']} p99 {lat['p99']} ms, {queries} queries; floor p95 {res['floor'].get('p95')} ms"
-    )
-    return res
+def measure_backend(
+    dbs: list[BenchDB], args: argparse.Namespace, log: Callable[[str], None]
+) -> list[dict]:
+    """All scales of one backend measured together, requests interleaved (10, 2800, 10, …)
+    so that a burst of load from elsewhere on the machine hits every scale alike."""
+    setups = [Setup(bdb, log) for bdb in dbs]
+    for page in PAGES:
+        measure_page(page, setups, args, log)
+    for st in setups:
+        if not args.no_verify:
+            log(f"  @{st.bdb.scale} audit verify …")
+            st.out["verify"] = verify_throughput(st.app, args.verify_sample)
+            log(f"  @{st.bdb.scale} verify: {st.out['verify']}")
+        if not args.no_write:
+            st.out["write"] = w = write_cost(
+                st.app, st.ctx, st.clients["officer"], args.write_requests
+            )
+            log(
+                f"  @{st.bdb.scale} write: with {w['with_capture']['p50']} ms, without "
+                f"{w['without_capture']['p50']} ms, overhead {w['overhead_p50']}"
+            )
+        st.close()
+    return [st.out for st in setups]
+
+
+def measure_page(page: Page, setups: list[Setup], args: Any, log: Callable[[str], None]) -> None:
+    live: list[tuple[Setup, Any, str, Any]] = []
+    for st in setups:
+        missing = [k for k in page.needs if k not in st.ctx]
+        if missing:
+            log(f"  {page.name} @{st.bdb.scale}: n/a (no {', '.join(missing)} in this database)")
+            st.out["pages"][page.name] = {"status": f"n/a: no {', '.join(missing)}"}
+            continue
+        path = page.path.format(**st.ctx)
+        client = st.clients[page.role]
+        before = st.counter.n
+        client.get(path)
+        queries = st.counter.n - before
+        status, _, size = timed_gets(client, path, 0, args.warmup)
+        if status != 200:
+            log(f"  {page.name} @{st.bdb.scale}: n/a (HTTP {status} on {path})")
+            st.out["pages"][page.name] = {"status": f"n/a: HTTP {status}", "path": path}
+            continue
+        floor_path = f"/floor/{page.floor}/"
+        fstatus, _, _ = timed_gets(st.floor, floor_path, 0, args.warmup)
+        st.out["pages"][page.name] = {
+            "status": "ok",
+            "path": path,
+            "bytes": size,
+            "queries": queries,
+            "_floor_ok": fstatus == 200,
+        }
+        live.append((st, client, path, floor_path))
+    samples: dict[int, tuple[list[float], list[float]]] = {id(st): ([], []) for st, *_ in live}
+    for _ in range(args.requests):
+        for st, client, path, floor_path in live:
+            mine, floor = samples[id(st)]
+            t0 = time.perf_counter()
+            r = client.get(path)
+            mine.append(time.perf_counter() - t0)
+            if r.status_code != 200:
+                raise RuntimeError(f"{path} answered {r.status_code} during the run")
+            if st.out["pages"][page.name]["_floor_ok"]:
+                t0 = time.perf_counter()
+                st.floor.get(floor_path)
+                floor.append(time.perf_counter() - t0)
+    for st, *_ in live:
+        res = st.out["pages"][page.name]
+        mine, floor = samples[id(st)]
+        res["latency"] = summarize(mine)
+        res["floor"] = summarize(floor) if res.pop("_floor_ok") else {"status": "error"}
+        if res["floor"].get("p95"):
+            res["ratio_p95_vs_floor"] = round(res["latency"]["p95"] / res["floor"]["p95"], 2)
+        lat = res["latency"]
+        log(
+            f"  {page.name} @{st.bdb.scale}: p50 {lat['p50']} p95 {lat['p95']} p99 {lat['p99']} ms, "
+            f"{res['queries']} queries; floor p95 {res['floor'].get('p95')} ms"
+        )
 
 
 # ----------------------------------------------------------------------------- report
@@ -586,15 +625,14 @@ def main() -> None:
         "runs": [],
     }
     for backend in args.backends.split(","):
-        for scale in (int(s) for s in args.scales.split(",")):
-            bdb = BenchDB(backend, scale)
-            log(f"{backend} @ {scale} districts ({bdb.name})")
+        dbs = [BenchDB(backend, int(x)) for x in args.scales.split(",")]
+        for bdb in dbs:
+            log(f"{backend} @ {bdb.scale} districts ({bdb.name})")
             if not args.no_seed:
                 seconds = bdb.ensure(log)
                 log(f"  database ready ({seconds:.0f}s)")
-            run = measure(bdb, args, log)
-            report["runs"].append(run)
-            (RESULTS / "latest.json").write_text(json.dumps(report, indent=1, default=str))
+        report["runs"] += measure_backend(dbs, args, log)
+        (RESULTS / "latest.json").write_text(json.dumps(report, indent=1, default=str))
     report["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS / f"bench-{stamp}.json").write_text(json.dumps(report, indent=1, default=str))

@@ -195,3 +195,30 @@ def test_lead_edits_arrangement_and_officer_cannot(fresh_app) -> None:  # type: 
     officer.login("kaifeng-civil-affairs")
     assert officer.get("/t/kaifeng/meetings/arrangement").status_code == 200
     assert officer.post("/t/kaifeng/meetings/arrangement", form).status_code == 403
+
+
+def test_officer_sees_minutes_only_once_circulated_and_comments(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    lead = Browser(fresh_app)
+    lead.login("kaifeng-lead")
+    page = lead.get("/t/kaifeng/meetings/new").get_data(as_text=True)
+    civil = re.search(r'value="([0-9a-f-]{36})"[^>]*> 开封市民政局', page).group(1)
+    r = lead.post(
+        "/t/kaifeng/meetings/new",
+        {"kind": "ad_hoc", "meeting_date": "2026-12-05", "departments": civil},
+    )
+    url = r.headers["Location"].split("#")[0]
+    lead.post(f"{url}/minutes", {"op": "save", "body": "纪要草稿：研究养老服务补贴"}, csrf_from=url)
+    officer = Browser(fresh_app)
+    officer.login("kaifeng-civil-affairs")
+    assert "纪要草稿：研究养老服务补贴" not in officer.get(url).get_data(as_text=True)
+    lead.post(f"{url}/minutes", {"op": "circulate"}, csrf_from=url)
+    page = officer.get(url).get_data(as_text=True)
+    assert "纪要草稿：研究养老服务补贴" in page and 'id="comment-form"' in page
+    r = officer.post(
+        f"{url}/minutes", {"op": "comment", "comment": "建议补充责任单位"}, csrf_from=url
+    )
+    assert r.status_code == 302
+    assert "建议补充责任单位" in lead.get(url).get_data(as_text=True)
+    other = Browser(fresh_app)
+    other.login("kaifeng-finance")
+    assert other.get(url).status_code == 404  # not invited

@@ -402,8 +402,12 @@ def load_template(conn: sa.Connection, tenant_id: uuid.UUID) -> Template:
 class Remap:
     """Old ids -> fresh ids for one clone, plus the slug/name replacement."""
 
-    def __init__(self, tpl: Template, slug: str, name: str) -> None:
+    def __init__(
+        self, tpl: Template, slug: str, name: str, known: dict[uuid.UUID, uuid.UUID] | None = None
+    ) -> None:
         self.ids = {old: new_id() for old in tpl.ids}
+        if known:
+            self.ids.update(known)
         self.strs = {str(k): str(v) for k, v in self.ids.items()}
         self.pairs = ((tpl.slug, slug), (tpl.name, name))
 
@@ -584,8 +588,13 @@ def seed_scale(
             _cross_tenant(conn)
             existing = _existing(conn)
     missing = [i for i in range(1, tenants + 1) if slug_for(i) not in existing]
+    added = 0
+    if not built and _template_lacks_meetings(engine, existing[slug_for(1)]):
+        say("the meetings domain is new here: adding meetings to the template district")
+        _add_template_meetings(existing[slug_for(1)])
+    added = augment(bulk_engine, use_copy, existing, batch, say)
     if not missing:
-        return SeedReport(tenants, built, time.perf_counter() - started, 0, template_seconds)
+        return SeedReport(tenants, built, time.perf_counter() - started, added, template_seconds)
     order = [t.name for t in Base.metadata.sorted_tables]
     rows = 0
     say(f"bulk path: {'COPY' if use_copy else 'INSERT'} as {bulk_engine.url.username or 'sqlite'}")
@@ -630,7 +639,7 @@ def seed_scale(
             conn.exec_driver_sql("VACUUM ANALYZE")
         say("VACUUM ANALYZE done")
     return SeedReport(
-        tenants, built + len(missing), time.perf_counter() - started, rows, template_seconds
+        tenants, built + len(missing), time.perf_counter() - started, rows + added, template_seconds
     )
 
 
@@ -672,3 +681,250 @@ def _lock_platform_head(conn: sa.Connection) -> tuple[int, str]:
         .with_for_update()
     ).one()
     return row.seq, row.hash
+
+
+# --------------------------------------------------------------------------- augmenting
+#
+# A database seeded before a domain landed (e.g. meetings) gets that domain's rows without
+# re-seeding: the template district gets them through the app, then every clone gets a
+# copy whose references to departments and users are mapped by natural key (department
+# key, username) and whose audit events are appended to the clone's existing chain.
+
+
+def _template_lacks_meetings(engine: sa.Engine, template_id: uuid.UUID) -> bool:
+    table = Base.metadata.tables.get("meetings")
+    if table is None:
+        return False
+    with engine.connect() as conn, conn.begin():
+        _cross_tenant(conn)
+        return (
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(table)
+                .where(table.c.tenant_id == template_id)
+            ).scalar_one()
+            == 0
+        )
+
+
+def _add_template_meetings(template_id: uuid.UUID) -> None:
+    from portal.auth.models import User
+    from portal.duties.models import Duty
+
+    with scope.tenant_scope(template_id):
+        lead = db.session.execute(
+            sa.select(User).where(User.username == f"{slug_for(1)}-lead")
+        ).scalar_one()
+        all_periods = sorted(db.session.execute(sa.select(Duty.period).distinct()).scalars())
+        _build_meetings(template_id, all_periods, lead, random.Random(2))
+
+
+def augment(
+    engine: sa.Engine, use_copy: bool, existing: dict[str, uuid.UUID], batch: int, say: Callable
+) -> int:
+    """Copy the template's rows of tables some clones lack; returns rows written."""
+    template_id = existing.get(slug_for(1))
+    clones = {slug: tid for slug, tid in existing.items() if slug != slug_for(1)}
+    if template_id is None or not clones:
+        return 0
+    tables = [
+        t
+        for t in Base.metadata.sorted_tables
+        if "tenant_id" in t.c and t.name not in NOT_CLONED and "id" in t.c
+    ]
+    with engine.connect() as conn:
+        with conn.begin():
+            _cross_tenant(conn)
+            lacking: list[sa.Table] = []
+            for t in tables:
+                has_template = conn.execute(
+                    sa.select(t.c.id).where(t.c.tenant_id == template_id).limit(1)
+                ).first()
+                if has_template is None:
+                    continue
+                probe = conn.execute(
+                    sa.select(t.c.id).where(t.c.tenant_id == clones[max(clones)]).limit(1)
+                ).first()
+                if probe is None:
+                    lacking.append(t)
+            if not lacking:
+                return 0
+            first = lacking[0]
+            done = set(conn.execute(sa.select(first.c.tenant_id).distinct()).scalars())
+            todo = sorted((s, tid) for s, tid in clones.items() if tid not in done)
+            if not todo:
+                return 0
+            say(f"adding {', '.join(t.name for t in lacking)} to {len(todo)} districts")
+            tpl = _augment_template(conn, template_id, lacking)
+        return _augment_clones(conn, tpl, lacking, todo, use_copy, batch, say)
+
+
+def _augment_template(
+    conn: sa.Connection, template_id: uuid.UUID, lacking: list[sa.Table]
+) -> Template:
+    tenants = Base.metadata.tables["tenants"]
+    tenant_row = dict(
+        conn.execute(sa.select(tenants).where(tenants.c.id == template_id)).one()._mapping
+    )
+    ids: set[uuid.UUID] = {template_id}
+    raw = []
+    for t in lacking:
+        rows = [
+            list(r) for r in conn.execute(sa.select(*t.columns).where(t.c.tenant_id == template_id))
+        ]
+        idx = [c.name for c in t.columns].index("id")
+        ids.update(r[idx] for r in rows)
+        raw.append((t, [c.name for c in t.columns], rows))
+    departments = Base.metadata.tables["departments"]
+    users = Base.metadata.tables["users"]
+    ids.update(
+        conn.execute(
+            sa.select(departments.c.id).where(departments.c.tenant_id == template_id)
+        ).scalars()
+    )
+    ids.update(
+        conn.execute(sa.select(users.c.id).where(users.c.tenant_id == template_id)).scalars()
+    )
+    markers = (tenant_row["slug"], tenant_row["name"])
+    tts = []
+    for t, cols, rows in raw:
+        plans = [[(i, k) for i, v in enumerate(r) if (k := _kind(v, ids, markers))] for r in rows]
+        tts.append(TableTemplate(t, cols, rows, plans))
+    classes = {m.class_.__name__ for m in Base.registry.mappers if m.local_table in set(lacking)}
+    ev = AuditEvent.__table__
+    first = conn.execute(
+        sa.select(sa.func.min(ev.c.seq)).where(
+            ev.c.tenant_id == template_id, ev.c.entity_type.in_(classes)
+        )
+    ).scalar()
+    other = {m.class_.__name__ for m in Base.registry.mappers} - classes
+    events = (
+        [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(ev)
+                .where(
+                    ev.c.tenant_id == template_id,
+                    ev.c.seq >= (first or 0),
+                    ev.c.entity_type.not_in(other),
+                )
+                .order_by(ev.c.seq)
+            )
+        ]
+        if first
+        else []
+    )
+    plans = [
+        [
+            (k, kind)
+            for k, v in e.items()
+            if k not in ("seq", "prev_hash", "hash") and (kind := _kind(v, ids, markers))
+        ]
+        for e in events
+    ]
+    return Template(
+        template_id, tenant_row["slug"], tenant_row["name"], tenant_row, tts, events, plans, [], ids
+    )
+
+
+def _augment_clones(
+    conn: sa.Connection,
+    tpl: Template,
+    lacking: list[sa.Table],
+    todo: list[tuple[str, uuid.UUID]],
+    use_copy: bool,
+    batch: int,
+    say: Callable,
+) -> int:
+    departments = Base.metadata.tables["departments"]
+    users = Base.metadata.tables["users"]
+    head = AuditChainHead.__table__
+    ev = AuditEvent.__table__
+    ev_cols = [c.name for c in ev.columns]
+    order = [t.name for t in Base.metadata.sorted_tables]
+    rows = 0
+    started = time.perf_counter()
+    with conn.begin():
+        _cross_tenant(conn)
+        tpl_depts = dict(
+            conn.execute(
+                sa.select(departments.c.key, departments.c.id).where(
+                    departments.c.tenant_id == tpl.tenant_id
+                )
+            ).all()
+        )
+        tpl_users = dict(
+            conn.execute(
+                sa.select(users.c.username, users.c.id).where(users.c.tenant_id == tpl.tenant_id)
+            ).all()
+        )
+    for start in range(0, len(todo), batch):
+        chunk = todo[start : start + batch]
+        ids = [tid for _, tid in chunk]
+        with conn.begin():
+            _cross_tenant(conn)
+            depts: dict[uuid.UUID, dict[str, uuid.UUID]] = {}
+            for tid, key, did in conn.execute(
+                sa.select(departments.c.tenant_id, departments.c.key, departments.c.id).where(
+                    departments.c.tenant_id.in_(ids)
+                )
+            ):
+                depts.setdefault(tid, {})[key] = did
+            people: dict[uuid.UUID, dict[str, uuid.UUID]] = {}
+            for tid, username, uid in conn.execute(
+                sa.select(users.c.tenant_id, users.c.username, users.c.id).where(
+                    users.c.tenant_id.in_(ids)
+                )
+            ):
+                people.setdefault(tid, {})[username] = uid
+            heads = {
+                r.tenant_id: (r.seq, r.hash)
+                for r in conn.execute(
+                    sa.select(head).where(head.c.tenant_id.in_(ids)).with_for_update()
+                )
+            }
+            writer = Writer(conn, use_copy)
+            new_heads = []
+            for slug, tid in chunk:
+                i = int(slug.rsplit("-", 1)[1])
+                known = {tpl.tenant_id: tid}
+                known.update(
+                    {old: depts[tid][k] for k, old in tpl_depts.items() if k in depts.get(tid, {})}
+                )
+                mine = people.get(tid, {})
+                for username, old in tpl_users.items():
+                    new = mine.get(username.replace(tpl.slug, slug, 1))
+                    if new is not None:
+                        known[old] = new
+                remap = Remap(tpl, slug, name_for(i), known)
+                for tt in tpl.tables:
+                    for row, plan in zip(tt.rows, tt.plans, strict=True):
+                        if plan:
+                            row = list(row)
+                            for idx, kind in plan:
+                                row[idx] = remap.value(row[idx], kind)
+                        writer.add(tt.table, tt.columns, row)
+                events = []
+                for e, plan in zip(tpl.events, tpl.event_plans, strict=True):
+                    e = dict(e)
+                    for key, kind in plan:
+                        e[key] = remap.value(e[key], kind)
+                    events.append(e)
+                seq, prev = heads.get(tid, (0, trail.GENESIS))
+                chained, seq, prev = _chain(events, tid, seq, prev)
+                for row in chained:
+                    writer.add(ev, ev_cols, [row[c] for c in ev_cols])
+                new_heads.append({"t": tid, "s": seq, "h": prev})
+            writer.flush(order)
+            if new_heads:
+                conn.execute(
+                    sa.update(head)
+                    .where(head.c.tenant_id == sa.bindparam("t"))
+                    .values(seq=sa.bindparam("s"), hash=sa.bindparam("h")),
+                    new_heads,
+                )
+            rows += writer.written
+        say(
+            f"{start + len(chunk)}/{len(todo)} districts augmented, {rows} rows, {time.perf_counter() - started:.0f}s"
+        )
+    return rows

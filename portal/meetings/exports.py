@@ -85,22 +85,38 @@ def _t(text: str) -> str:
     return xml_escape(_CONTROL.sub("", text))
 
 
+_TEMPLATE: tuple[bytes, dict[str, str]] | None = None
+
+
+def _template() -> tuple[bytes, dict[str, str]]:
+    """An empty document with margins and the meeting styles, built once per process
+    (python-docx's style API is slow; reopening the saved template is cheap)."""
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        doc = Document()
+        normal = doc.styles["Normal"]
+        normal.font.name = BODY_FONT
+        normal.font.size = Pt(16)
+        normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
+        for section in doc.sections:  # GB/T 9704 margins
+            section.top_margin = Mm(37)
+            section.bottom_margin = Mm(35)
+            section.left_margin = Mm(28)
+            section.right_margin = Mm(26)
+        style_ids = {k: st.style_id for k, st in _add_styles(doc).items()}
+        buf = io.BytesIO()
+        doc.save(buf)
+        _TEMPLATE = (buf.getvalue(), style_ids)
+    return _TEMPLATE
+
+
 class _Doc:
     """A python-docx document with the meeting styles; the body is written as WordprocessingML
     text and parsed once (python-docx's per-paragraph API took seconds for a 25-report pack)."""
 
     def __init__(self) -> None:
-        self.doc = Document()
-        normal = self.doc.styles["Normal"]
-        normal.font.name = BODY_FONT
-        normal.font.size = Pt(16)
-        normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
-        for section in self.doc.sections:  # GB/T 9704 margins
-            section.top_margin = Mm(37)
-            section.bottom_margin = Mm(35)
-            section.left_margin = Mm(28)
-            section.right_margin = Mm(26)
-        self.style_ids = {k: st.style_id for k, st in _add_styles(self.doc).items()}
+        template, self.style_ids = _template()
+        self.doc = Document(io.BytesIO(template))
         self.parts: list[str] = []
 
     def para(
