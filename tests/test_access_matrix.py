@@ -80,6 +80,23 @@ def _random_id(samples: Samples, ctx: str) -> uuid.UUID:
     return uuid.uuid4()
 
 
+def _entry_of_duty(samples: Samples, ctx: str) -> uuid.UUID:
+    """A progress entry of the sampled duty (the edit URL needs both to match)."""
+    from portal.duties.models import ProgressEntry
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    duty_id = samples.record("Duty", ctx)
+    slug = B if ctx in (OTHER_RECORD, OTHER_TENANT) else A
+    with samples.app.app_context(), scope.tenant_scope(samples.tenants[slug]):
+        found = db.session.execute(
+            sa.select(ProgressEntry.id).where(ProgressEntry.duty_id == duty_id).limit(1)
+        ).scalar()
+        db.session.remove()
+    assert found, "the sampled duty has no progress entry in the demo"
+    return found
+
+
 def _lead_only_post(role: str, ctx: str, method: str) -> int | None:
     """Meeting pages readable by all district roles whose POST only the lead may use
     (the view checks `meeting.manage` after finding the record): officers and auditors
@@ -167,6 +184,24 @@ ROUTES: dict[str, Route] = {
     "district_admin.reset_user_password": Route(
         "district", "district.configure", ids={"user_id": "User"}, ok=200
     ),
+    # -- duties
+    "duties.index": Route("district", "duty.read", deny=404),
+    "duties.review_queue": Route("district", "duty.review", deny=404),
+    "duties.detail": Route("district", "duty.read", ids={"duty_id": "Duty"}, deny=404),
+    "duties.add_entry": Route("district", "duty.log", ids={"duty_id": "Duty"}, ok=400),
+    "duties.edit_entry": Route(
+        "district",
+        "duty.log",
+        ids={"duty_id": "Duty", "entry_id": _entry_of_duty},
+        ok={"GET": 200, "POST": 400},
+    ),
+    "duties.sign_off": Route("district", "duty.sign_off", ids={"duty_id": "Duty"}, ok=400),
+    "duties.review": Route("district", "duty.review", ids={"duty_id": "Duty"}, ok=400),
+    "duties.evidence": Route(
+        "district", "duty.read", ids={"evidence_id": _random_id}, ok=404, deny=404
+    ),
+    "duties.export": Route("district", "duty.export", deny=404),
+    "duties.generate": Route("district", "duty.review", ok=302),
     # -- joint meetings (portal/meetings)
     "meetings.index": Route("district", "meeting.read"),
     "meetings.new": Route("district", "meeting.manage", ok={"GET": 200, "POST": 400}),
@@ -279,6 +314,12 @@ ROUTES: dict[str, Route] = {
     "api.me": Route("api", "account.self"),
     "api.departments": Route("api", "district.home"),
     "api.department": Route("api", "district.home", ids={"department_id": "Department"}),
+    "api.duties_list": Route("api", "duty.read"),
+    "api.duty_detail": Route("api", "duty.read", ids={"duty_id": "Duty"}),
+    "api.entries_list": Route("api", "duty.read", ids={"duty_id": "Duty"}),
+    "api.entry_create": Route("api", "duty.log", ids={"duty_id": "Duty"}, ok=400),
+    "api.duty_sign_off": Route("api", "duty.sign_off", ids={"duty_id": "Duty"}, ok=400),
+    "api.duty_review": Route("api", "duty.review", ids={"duty_id": "Duty"}, ok=400),
     "api.policy": Route("api", "policy.read"),
     "api.platform_tenants": Route("api", "platform.console"),
     "api.platform_tenant": Route("api", "platform.console", ids={"tenant_slug": _tenant_slug}),

@@ -222,3 +222,10 @@ def test_officer_sees_minutes_only_once_circulated_and_comments(fresh_app) -> No
     other = Browser(fresh_app)
     other.login("kaifeng-finance")
     assert other.get(url).status_code == 404  # not invited
+
+
+def test_duty_list_shows_the_officers_open_action_items(login_as) -> None:  # type: ignore[no-untyped-def]
+    page = login_as("kaifeng-civil-affairs").get("/t/kaifeng/duties/").get_data(as_text=True)
+    assert 'id="duty-list-action-items"' in page and "开展医疗和养老服务需求摸底" in page
+    lead_page = login_as("kaifeng-lead").get("/t/kaifeng/duties/").get_data(as_text=True)
+    assert 'id="duty-list-action-items"' not in lead_page

@@ -41,6 +41,13 @@ class Duty(TenantOwned, DepartmentOwned, Base):
         sa.UniqueConstraint("tenant_id", "period", "department_id", "measure_number"),
         sa.Index("ix_duties_tenant_period_department", "tenant_id", "period", "department_id"),
         sa.Index("ix_duties_tenant_period_status", "tenant_id", "period", "status"),
+        sa.Index(
+            "ix_duties_tenant_department_status_due",
+            "tenant_id",
+            "department_id",
+            "status",
+            "due_date",
+        ),
     )
 
     period: Mapped[str] = mapped_column(sa.String(6))  # e.g. 2026H2
@@ -119,6 +126,7 @@ class EvidenceFile(TenantOwned, DepartmentOwned, Base):
     __table_args__ = (
         tenant_fk(["entry_id"], "progress_entries", ["id"]),
         tenant_fk(["department_id"], "departments", ["id"]),
+        sa.Index("ix_evidence_files_tenant_entry", "tenant_id", "entry_id"),
     )
 
     entry_id: Mapped[uuid.UUID]

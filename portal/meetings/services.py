@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import os
 import re
 import uuid
 from collections import defaultdict
@@ -21,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit import trail
 from portal.auth.models import Role
 from portal.db import utcnow
+from portal.duties import services as duty_services
 from portal.duties.models import Assessment, Duty, DutyStatus, ProgressEntry
 from portal.extensions import db
 from portal.meetings.models import (
@@ -173,24 +172,11 @@ def _date(value: Any, name: str) -> dt.date:
         ) from None
 
 
-# --- periods (same semantics as portal.duties.services) ----------------------------------
+# --- periods: the duties domain's (one definition of today and of half-year periods) ----
 
-
-def today() -> dt.date:
-    """Today's date; the `TODAY` setting (config or PORTAL_TODAY) pins it for tests and demos."""
-    value: Any = None
-    if has_app_context():
-        value = current_app.config.get("TODAY")
-    value = value or os.environ.get("PORTAL_TODAY")
-    if isinstance(value, dt.date):
-        return value
-    if value:
-        return dt.date.fromisoformat(str(value))
-    return dt.date.today()
-
-
-def period_for(day: dt.date) -> str:
-    return f"{day.year}H{1 if day.month <= 6 else 2}"
+today = duty_services.today
+period_for = duty_services.period_for
+shift_period = duty_services.shift_period
 
 
 def parse_period(value: Any, name: str = "period") -> str:
@@ -201,11 +187,6 @@ def parse_period(value: Any, name: str = "period") -> str:
             _l("The period must look like 2026H1 or 2026H2 (year, H, half)."), field=name
         )
     return text
-
-
-def shift_period(period: str, halves: int) -> str:
-    index = int(period[:4]) * 2 + int(period[5]) - 1 + halves
-    return f"{index // 2}H{index % 2 + 1}"
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -97,7 +97,19 @@ def _labels() -> dict[str, Any]:
             "status": MEETING_STATUS_LABELS,
         },
         "render_md": services.render_markdown,
+        "meeting_open_action_items": _open_action_items_for_lists,
+        "meeting_today": services.today,
     }
+
+
+def _open_action_items_for_lists() -> list[Any] | None:
+    """The officer's department's open action items for their duty list (None for other
+    roles: the lead follows them up on the action-item page)."""
+    if not can(current_user, "action_item.update"):
+        return None
+    return list(
+        db.session.execute(services.action_items_query(status="open").limit(50)).unique().scalars()
+    )
 
 
 def _page() -> int:

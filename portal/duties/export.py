@@ -1,0 +1,189 @@
+"""XLSX export of a period's duty status and progress: a summary sheet, then one per department.
+
+Every text cell that a spreadsheet could read as a formula (= + - @, tab, CR) is
+prefixed with ' so Excel and WPS show it as text (CSV/formula injection).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlalchemy.orm import selectinload
+
+from portal.audit import trail
+from portal.duties import services
+from portal.duties.models import Duty, ProgressEntry
+from portal.extensions import db
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
+
+
+def neutralise(value: Any) -> Any:
+    """Text that starts like a formula becomes literal text; numbers and dates stay."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    base = SHEET_BAD.sub("_", name).strip("'")[:28] or "sheet"
+    title, n = base, 2
+    while title.lower() in used:
+        title = f"{base[:25]}({n})"
+        n += 1
+    used.add(title.lower())
+    return title
+
+
+def _write(ws: Any, row: list[Any], bold: bool = False) -> None:
+    ws.append([neutralise(v) for v in row])
+    if bold:
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
+            cell.fill = HEADER_FILL
+
+
+def _widths(ws: Any, widths: list[int]) -> None:
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def build_workbook(period: str, status_label: Any, assessment_label: Any, role_label: Any) -> bytes:
+    """The workbook for `period` in the current scope; three queries whatever its size."""
+    period = services.parse_period(period)
+    duty_rows = services.rows(services.duty_query(period=period))
+    entries = (
+        db.session.execute(
+            sa.select(ProgressEntry)
+            .join(Duty, Duty.id == ProgressEntry.duty_id)
+            .where(Duty.period == period)
+            .order_by(ProgressEntry.work_date, ProgressEntry.created_at)
+            .options(selectinload(ProgressEntry.evidence))
+        )
+        .scalars()
+        .all()
+    )
+    by_duty: dict[Any, list[ProgressEntry]] = {}
+    for entry in entries:
+        by_duty.setdefault(entry.duty_id, []).append(entry)
+
+    wb = Workbook()
+    summary = wb.active
+    summary.title = _("Summary")
+    used = {summary.title.lower()}
+    _write(summary, [_("Duty status for %(period)s", period=period)], bold=True)
+    statuses = list(services.DutyStatus)
+    _write(
+        summary,
+        [_("Department"), *[status_label(s) for s in statuses], _("Overdue"), _("Total")],
+        bold=True,
+    )
+    departments: dict[Any, list[services.DutyRow]] = {}
+    for r in duty_rows:
+        departments.setdefault(r.duty.department_id, []).append(r)
+    for rows in departments.values():
+        counts = {s: sum(1 for r in rows if r.duty.status == s) for s in statuses}
+        _write(
+            summary,
+            [
+                rows[0].duty.department.name,
+                *counts.values(),
+                sum(1 for r in rows if r.overdue),
+                len(rows),
+            ],
+        )
+    _widths(summary, [36] + [12] * (len(statuses) + 2))
+
+    duty_header = [
+        _("Measure no."),
+        _("Measure"),
+        _("Responsibility"),
+        _("Status"),
+        _("Overdue"),
+        _("Assessment"),
+        _("Reason"),
+        _("Sign-off statement"),
+        _("Submitted at"),
+        _("Review note"),
+        _("Due date"),
+        _("Entries"),
+        _("Families reached"),
+        _("Amount paid (元)"),
+    ]
+    entry_header = [
+        _("Measure no."),
+        _("Date of the work"),
+        _("What was done"),
+        _("Families reached"),
+        _("Amount paid (元)"),
+        _("Evidence files"),
+    ]
+    for rows in departments.values():
+        ws = wb.create_sheet(_sheet_title(rows[0].duty.department.name, used))
+        _write(ws, [rows[0].duty.department.name, period], bold=True)
+        _write(ws, duty_header, bold=True)
+        for r in rows:
+            d = r.duty
+            _write(
+                ws,
+                [
+                    d.measure_number,
+                    d.measure.title,
+                    role_label(d.role),
+                    status_label(d.status),
+                    _("yes") if r.overdue else "",
+                    assessment_label(d.assessment) if d.assessment else "",
+                    d.assessment_reason,
+                    d.sign_off_statement,
+                    d.submitted_at.strftime("%Y-%m-%d %H:%M") if d.submitted_at else "",
+                    d.review_note,
+                    d.due_date,
+                    r.entries,
+                    r.families,
+                    float(r.amount),
+                ],
+            )
+        ws.append([])
+        _write(ws, [_("Progress entries")], bold=True)
+        _write(ws, entry_header, bold=True)
+        for r in rows:
+            for e in by_duty.get(r.duty.id, []):
+                _write(
+                    ws,
+                    [
+                        r.duty.measure_number,
+                        e.work_date,
+                        e.narrative,
+                        e.families_reached,
+                        float(e.amount_paid),
+                        "; ".join(f"{f.filename} (sha256 {f.sha256[:12]}…)" for f in e.evidence),
+                    ],
+                )
+        for row in ws.iter_rows(min_row=3):
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if hasattr(cell.value, "isoformat"):
+                    cell.number_format = "yyyy-mm-dd"
+        _widths(ws, [12, 40, 12, 12, 8, 14, 30, 40, 18, 30, 12, 8, 12, 14])
+        ws.freeze_panes = "A3"
+    if not departments:
+        _write(summary, [_("No duties for this period.")])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    trail.record(
+        db.session,
+        "duties.export",
+        entity_type="period",
+        entity_id=period,
+        summary=f"XLSX export of {period}: {len(duty_rows)} duties, {len(entries)} entries",
+    )
+    return buffer.getvalue()

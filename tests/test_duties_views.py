@@ -1,0 +1,291 @@
+"""Duty pages: scoping, the officer/lead journey, auditors read-only, conflicts, export, query bounds."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from portal.auth.models import Role
+from portal.duties import services
+from portal.duties.models import Duty, DutyStatus
+from portal.extensions import db
+from portal.tenancy import scope
+from portal.tenancy.models import Department, Tenant
+from tests.conftest import DEMO_PASSWORD
+
+BASE = "/t/kaifeng/duties"
+
+
+def _ids(page: str) -> list[str]:
+    return re.findall(r'data-duty="([^"]+)"', page)
+
+
+def _kaifeng(app):  # type: ignore[no-untyped-def]
+    with scope.cross_tenant("test"):
+        return db.session.execute(sa.select(Tenant).filter_by(slug="kaifeng")).scalar_one()
+
+
+def _duties(
+    app, status: DutyStatus | None = None, dept_key: str | None = "civil_affairs"
+) -> list[Duty]:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        tenant = _kaifeng(app)
+        with scope.tenant_scope(tenant.id):
+            stmt = sa.select(Duty).where(Duty.period == services.current_period())
+            if status is not None:
+                stmt = stmt.where(Duty.status == status)
+            if dept_key:
+                dept = db.session.execute(
+                    sa.select(Department).filter_by(key=dept_key)
+                ).scalar_one()
+                stmt = stmt.where(Duty.department_id == dept.id)
+            duties = db.session.execute(stmt.order_by(Duty.measure_number)).unique().scalars().all()
+            for d in duties:
+                db.session.expunge(d)
+            return list(duties)
+
+
+def test_officer_sees_only_own_department(app, login_as) -> None:  # type: ignore[no-untyped-def]
+    b = login_as("kaifeng-civil-affairs")
+    page = b.get(f"{BASE}/?per_page=100").get_data(as_text=True)
+    own = {str(d.id) for d in _duties(app)}
+    shown = set(_ids(page))
+    assert shown and shown <= own
+    assert "开封市民政局" in page
+    other = _duties(app, dept_key="medical_insurance")[0]
+    assert b.get(f"{BASE}/{other.id}").status_code == 404
+    assert b.get(f"{BASE}/{next(iter(own))}").status_code == 200
+    # the department filter is ignored for officers
+    page = b.get(f"{BASE}/?department={other.department_id}").get_data(as_text=True)
+    assert set(_ids(page)) <= own
+    home = b.get("/t/kaifeng/").get_data(as_text=True)
+    assert 'id="open-duties"' in home and 'id="duty-matrix"' not in home
+
+
+def test_lead_home_matrix_and_lists(login_as) -> None:  # type: ignore[no-untyped-def]
+    b = login_as("kaifeng-lead")
+    home = b.get("/t/kaifeng/").get_data(as_text=True)
+    assert 'id="duty-matrix"' in home and 'id="returned-list"' in home
+    assert "开封市民政局" in home
+    queue = b.get(f"{BASE}/review").get_data(as_text=True)
+    assert _ids(queue)
+
+
+def test_officer_logs_signs_off_and_lead_reviews(fresh_app, login_as, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fresh_app.config["UPLOAD_DIR"] = str(tmp_path)
+    duty = _duties(fresh_app, DutyStatus.not_started)[0]
+    url = f"{BASE}/{duty.id}"
+    officer = login_as("kaifeng-civil-affairs", fresh_app)
+    day = min(services.today(), duty.due_date).isoformat()
+    data = {
+        "work_date": day,
+        "narrative": '=HYPERLINK("http://x") 入户走访特殊家庭',
+        "families_reached": "8",
+        "amount_paid": "2400",
+        "evidence_date": day,
+        "files": (io.BytesIO(b"%PDF-1.4 evidence"), "走访台账.pdf"),
+    }
+    r = officer.post(f"{url}/entries", data, csrf_from=url, content_type="multipart/form-data")
+    assert r.status_code == 302, r.get_data(as_text=True)[:3000]
+    page = officer.get(url).get_data(as_text=True)
+    assert "走访台账.pdf" in page and 'data-status="in_progress"' in page
+    link = re.search(r'href="(/t/kaifeng/duties/evidence/[^"]+)"', page).group(1)
+    download = officer.get(link)
+    assert download.status_code == 200 and download.data == b"%PDF-1.4 evidence"
+    assert login_as("kaifeng-medical-insurance", fresh_app).get(link).status_code == 404
+
+    # bad input: the field is named, nothing written
+    r = officer.post(
+        url + "/sign-off", {"assessment": "partly", "statement": "部分落实"}, csrf_from=url
+    )
+    assert r.status_code == 400 and "原因" in r.get_data(as_text=True)
+    r = officer.post(
+        url + "/sign-off", {"assessment": "fully", "statement": "已全面落实"}, csrf_from=url
+    )
+    assert r.status_code == 302
+    assert 'data-status="submitted"' in officer.get(url).get_data(as_text=True)
+
+    # a second officer of the same department cannot accept it
+    with fresh_app.app_context():
+        from portal.auth.services import create_user
+
+        with scope.tenant_scope(duty.tenant_id):
+            create_user(
+                username="kaifeng-civil-affairs-2",
+                display_name="民政二",
+                password=DEMO_PASSWORD,
+                role=Role.dept_officer,
+                tenant_id=duty.tenant_id,
+                department_id=duty.department_id,
+            )
+            db.session.commit()
+    second = login_as("kaifeng-civil-affairs-2", fresh_app)
+    r = second.post(url + "/review", {"decision": "accept"}, csrf_from=url)
+    assert r.status_code == 403
+
+    lead = login_as("kaifeng-lead", fresh_app)
+    r = lead.post(url + "/review", {"decision": "return", "reason": ""}, csrf_from=url)
+    assert r.status_code == 400
+    r = lead.post(url + "/review", {"decision": "return", "reason": "请补充名单"}, csrf_from=url)
+    assert r.status_code == 302
+    page = officer.get(url).get_data(as_text=True)
+    assert 'data-status="returned"' in page and "请补充名单" in page
+    r = officer.post(
+        url + "/sign-off", {"assessment": "fully", "statement": "已补充名单"}, csrf_from=url
+    )
+    assert r.status_code == 302
+    r = lead.post(url + "/review", {"decision": "accept"}, csrf_from=url)
+    assert r.status_code == 302
+    assert 'data-status="accepted"' in lead.get(url).get_data(as_text=True)
+
+    # export: opens, one sheet per department, formulas neutralised, audited
+    r = lead.get(f"{BASE}/export.xlsx?period={duty.period}")
+    assert r.status_code == 200
+    wb = load_workbook(io.BytesIO(r.data))
+    assert "开封市民政局" in wb.sheetnames and len(wb.sheetnames) > 5
+    values = [c.value for row in wb["开封市民政局"].iter_rows() for c in row if c.value]
+    assert any(str(v).startswith("'=HYPERLINK") for v in values)
+    assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+    with fresh_app.app_context():
+        from portal.audit.models import AuditEvent
+
+        with scope.tenant_scope(duty.tenant_id):
+            actions = set(
+                db.session.execute(
+                    sa.select(AuditEvent.action).where(AuditEvent.entity_id == str(duty.id))
+                ).scalars()
+            )
+            assert {"duty.sign_off", "duty.returned", "duty.accepted"} <= actions
+            exports = db.session.execute(
+                sa.select(sa.func.count()).where(AuditEvent.action == "duties.export")
+            ).scalar()
+            assert exports == 1
+
+
+def test_auditor_reads_everything_and_changes_nothing(app, login_as) -> None:  # type: ignore[no-untyped-def]
+    b = login_as("kaifeng-auditor")
+    duty = _duties(app, DutyStatus.submitted)[0]
+    url = f"{BASE}/{duty.id}"
+    assert b.get(f"{BASE}/").status_code == 200
+    page = b.get(url).get_data(as_text=True)
+    assert 'id="review"' not in page and 'id="add-entry"' not in page
+    assert b.get(f"{BASE}/export.xlsx").status_code == 200
+    token = b.csrf(url) if "csrf_token" in page else b.csrf(f"{BASE}/")
+    for path, data in (
+        (url + "/entries", {"work_date": "2026-07-01", "narrative": "x"}),
+        (url + "/sign-off", {"assessment": "fully", "statement": "x"}),
+        (url + "/review", {"decision": "accept"}),
+        (f"{BASE}/generate", {"period": duty.period}),
+    ):
+        r = b.client.post(path, data={**data, "csrf_token": token})
+        assert r.status_code == 403, path
+    assert _duties(app, DutyStatus.submitted)[0].row_version == duty.row_version
+
+
+def test_second_save_gets_a_conflict_and_keeps_input(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
+    duty = _duties(fresh_app, DutyStatus.in_progress)[0]
+    url = f"{BASE}/{duty.id}"
+    officer = login_as("kaifeng-civil-affairs", fresh_app)
+    lead = login_as("kaifeng-lead", fresh_app)
+    # the officer opened the page at this version; meanwhile the duty changes
+    stale = duty.row_version
+    with fresh_app.app_context(), scope.tenant_scope(duty.tenant_id):
+        d = services.get_duty(duty.id)
+        d.review_note = "changed meanwhile"
+        db.session.commit()
+    r = officer.post(
+        url + "/sign-off",
+        {"assessment": "fully", "statement": "我的签报说明不会丢", "row_version": stale},
+        csrf_from=url,
+    )
+    body = r.get_data(as_text=True)
+    assert r.status_code == 409 and "我的签报说明不会丢" in body
+    assert "他人已修改" in body or "Someone else" in body
+    # the second try, from the refreshed form, goes through
+    version = re.search(r'name="row_version" value="(\d+)"', body)
+    assert version and int(version.group(1)) == stale + 1
+    r = officer.post(
+        url + "/sign-off",
+        {"assessment": "fully", "statement": "我的签报说明不会丢", "row_version": version.group(1)},
+        csrf_from=url,
+    )
+    assert r.status_code == 302
+    # the lead accepts straight from the review queue
+    queue = lead.get(f"{BASE}/review").get_data(as_text=True)
+    assert str(duty.id) in _ids(queue)
+    version = re.search(
+        rf'duties/{duty.id}/review".*?name="row_version" value="(\d+)"', queue, re.S
+    ).group(1)
+    r = lead.post(
+        url + "/review",
+        {"decision": "accept", "row_version": version, "next": "queue"},
+        csrf_from=f"{BASE}/review",
+    )
+    assert r.status_code == 302 and r.headers["Location"].endswith("/duties/review")
+    assert 'data-status="accepted"' in lead.get(url).get_data(as_text=True)
+
+
+def test_duty_list_query_count_does_not_grow(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
+    fresh_app.config["PAGE_SIZE"] = 1000
+    officer = login_as("kaifeng-civil-affairs", fresh_app)
+    lead = login_as("kaifeng-lead", fresh_app)
+
+    def queries(b, path: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+        with fresh_app.app_context():
+            engine = db.engine
+        seen: list[str] = []
+
+        def listener(conn, cursor, statement, *a) -> None:  # type: ignore[no-untyped-def]
+            seen.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            r = b.get(path)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+        assert r.status_code == 200
+        return len(seen), len(_ids(r.get_data(as_text=True)))
+
+    before = {who: queries(b, f"{BASE}/") for who, b in (("officer", officer), ("lead", lead))}
+    n = before["officer"][1]
+    assert n > 0
+    with fresh_app.app_context(), scope.tenant_scope(_kaifeng(fresh_app).id):
+        originals = (
+            db.session.execute(sa.select(Duty).where(Duty.period == services.current_period()))
+            .unique()
+            .scalars()
+            .all()
+        )
+        for copy in (1, 2):
+            for d in originals:
+                db.session.add(
+                    Duty(
+                        period=d.period,
+                        department_id=d.department_id,
+                        measure_id=d.measure_id,
+                        measure_number=f"{d.measure_number}-{copy}",
+                        role=d.role,
+                        due_date=d.due_date,
+                        status=d.status,
+                    )
+                )
+        db.session.commit()
+    after = {who: queries(b, f"{BASE}/") for who, b in (("officer", officer), ("lead", lead))}
+    assert after["officer"][1] == 3 * n
+    assert after["officer"][0] == before["officer"][0] <= 12
+    assert after["lead"][0] == before["lead"][0] <= 12
+    home_before = queries(lead, "/t/kaifeng/")[0]
+    assert home_before <= 15
+
+
+def test_bad_period_and_ids_do_not_500(login_as) -> None:  # type: ignore[no-untyped-def]
+    b = login_as("kaifeng-lead")
+    assert b.get(f"{BASE}/?period=2026H9&page=x&status=bogus&department=nope").status_code == 200
+    assert b.get(f"{BASE}/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert b.get(f"{BASE}/evidence/00000000-0000-0000-0000-000000000000").status_code == 404
+    other = login_as("zhangdian-lead")
+    assert other.get(f"{BASE}/").status_code == 404
+    assert other.get("/t/zhangdian/duties/").status_code == 200
