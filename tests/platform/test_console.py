@@ -139,6 +139,13 @@ def test_console_list_uses_a_bounded_number_of_queries(app) -> None:  # type: ig
     for slug in ("kaifeng", "jiading", "zhangdian", "jiangyan"):
         assert f'data-slug="{slug}"' in page
     assert len(statements) <= 12, statements
+    # the meetings domain's held meetings feed "last joint meeting"
+    from portal.platform import services
+
+    with app.app_context():
+        rows = {r.tenant.slug: r for r in services.tenant_overview()}
+    assert rows["kaifeng"].last_meeting is not None
+    assert rows["kaifeng"].last_meeting.isoformat() in page
     # no business records on the console: no measure titles, no department names
     assert "开封市民政局" not in page and "特别扶助金" not in page
 
