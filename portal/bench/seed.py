@@ -594,6 +594,8 @@ def seed_scale(
         _add_template_meetings(existing[slug_for(1)])
     added = augment(bulk_engine, use_copy, existing, batch, say)
     if not missing:
+        if added:
+            _analyze(bulk_engine, say)
         return SeedReport(tenants, built, time.perf_counter() - started, added, template_seconds)
     order = [t.name for t in Base.metadata.sorted_tables]
     rows = 0
@@ -632,15 +634,23 @@ def seed_scale(
             done = start + len(chunk)
             elapsed = time.perf_counter() - started
             say(f"{done}/{len(missing)} tenants cloned, {rows} rows, {elapsed:.0f}s")
-    if bulk_engine.dialect.name == "postgresql":
-        # Fresh statistics, as a running database would have: plans at 2,800 districts
-        # depend on them (autovacuum would get there, later).
-        with bulk_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-        say("VACUUM ANALYZE done")
+    _analyze(bulk_engine, say)
     return SeedReport(
         tenants, built + len(missing), time.perf_counter() - started, rows + added, template_seconds
     )
+
+
+def _analyze(engine: sa.Engine, say: Callable[[str], None]) -> None:
+    """Fresh statistics, as a running database would have: plans at 2,800 districts
+    depend on them (autovacuum would get there, later)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+        say("VACUUM ANALYZE done")
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+        say("ANALYZE done")
 
 
 def _bulk_engine(engine: sa.Engine) -> tuple[sa.Engine, bool]:

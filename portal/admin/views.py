@@ -1,0 +1,452 @@
+"""Flask-Admin views that follow DESIGN.md §3 for every role.
+
+- `/t/<slug>/admin/`: the district admin. Leads manage departments and users of their
+  district and read every tenant-owned record; auditors read everything and change
+  nothing; officers read the department-owned records of their own department.
+- `/platform/admin/`: operators see the platform-level table of tenants, never
+  business records.
+
+Scoping is NOT done here: every query Flask-Admin makes (list, count, search, detail,
+edit, delete, export, ajax look-ups, relationship drop-downs) goes through
+`db.session`, so the central hook in `portal.tenancy.scope` adds the tenant (and the
+officer's department) condition. `<slug>` in the URL is handled like every other
+district URL by `portal.web.prepare_request` (other tenants' users get 404). What this
+module adds: the role checks, 404 for ids out of scope, forms offering only in-scope
+choices, no tenant/department/owner fields in forms, CSRF (Flask-WTF) on every form,
+re-authentication before account changes, and an audit event for each export.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.menu import MenuLink
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import validators
+from wtforms.fields import SelectField
+
+from portal.audit import trail
+from portal.auth.models import Role, User
+from portal.auth.permissions import can
+from portal.extensions import db, login_manager
+from portal.tenancy.models import Department
+
+DISTRICT_URL = "/t/<slug>/admin"
+PLATFORM_URL = "/platform/admin"
+ENDPOINT_PREFIX = "tadmin_"  # district admin view endpoints: tadmin_<table>
+
+# Columns never offered in a form: scope, ownership and bookkeeping are set by the app.
+PROTECTED_COLUMNS = (
+    "tenant_id",
+    "id",
+    "department_id",
+    "created_by_id",
+    "uploaded_by_id",
+    "submitted_by_id",
+    "reviewed_by_id",
+    "actor_id",
+    "row_version",
+    "password_hash",
+    "session_version",
+    "created_at",
+)
+
+
+class SecureBaseForm(FlaskForm):
+    """Flask-WTF form: the app-wide CSRF token (the same as every other portal form)."""
+
+
+class _Access:
+    """Role checks shared by the district and platform views."""
+
+    read_permission = "district.read_all"
+    write_permission: str | None = None
+
+    def is_accessible(self) -> bool:
+        return bool(current_user.is_authenticated and can(current_user, self.read_permission))
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        abort(403)
+
+    @property
+    def _writer(self) -> bool:
+        return bool(
+            self.write_permission
+            and current_user.is_authenticated
+            and can(current_user, self.write_permission)
+        )
+
+
+class _ById:
+    """Ids in URLs are the record's `id`; a record out of scope answers 404.
+
+    Tenant-owned primary keys are (tenant_id, id); the URL carries only `id` and the
+    scoped session supplies the tenant, so an id of another tenant simply isn't found.
+    """
+
+    model: Any
+
+    def get_pk_value(self, model: Any) -> Any:
+        return str(model.id)
+
+    def get_one(self, id: Any) -> Any:
+        try:
+            ident = uuid.UUID(str(id))
+        except ValueError:
+            abort(404)
+        row = (
+            db.session.execute(sa.select(self.model).where(self.model.id == ident))
+            .unique()
+            .scalar_one_or_none()
+        )
+        if row is None:
+            abort(404)
+        return row
+
+
+class ScopedModelView(_Access, _ById, ModelView):
+    """A model view whose role rules follow DESIGN.md §3."""
+
+    form_base_class = SecureBaseForm
+    page_size = 50
+    can_view_details = True
+    can_set_page_size = False
+    action_disallowed_list = ["delete"]
+    form_excluded_columns = PROTECTED_COLUMNS
+    column_exclude_list = ("tenant_id", "password_hash", "token_hash")
+    column_details_exclude_list = ("tenant_id", "password_hash", "token_hash")
+    column_export_exclude_list = ("tenant_id", "password_hash", "token_hash")
+    column_display_pk = False
+    export_types = ["csv"]
+
+    def __init__(self, model: type, **kw: Any) -> None:
+        super().__init__(model, db, **kw)
+
+    # -- what each role may do
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return self._writer and self.allow_create
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return self._writer and self.allow_edit
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return self._writer and self.allow_delete
+
+    @property
+    def can_export(self) -> bool:  # type: ignore[override]
+        return bool(current_user.is_authenticated and can(current_user, self.export_permission))
+
+    allow_create = allow_edit = allow_delete = False
+    export_permission = "district.read_all"
+
+    # -- exports are recorded in the audit trail
+    @expose("/export/<export_type>/")
+    def export(self, export_type: str) -> Any:
+        response = super().export(export_type)
+        if getattr(response, "status_code", 200) == 200 and self.can_export:
+            trail.record(
+                db.session,
+                "export",
+                entity_type=self.model.__name__,
+                summary=f"admin export ({export_type})",
+            )
+            db.session.commit()
+        return response
+
+
+def _department_choices() -> list[tuple[str, str]]:
+    """Only the current district's active departments (the scoped session filters)."""
+    rows = db.session.execute(
+        sa.select(Department).where(Department.active).order_by(Department.sort_order)
+    ).scalars()
+    return [("", "—")] + [(str(d.id), d.name) for d in rows]
+
+
+ROLE_LABELS = {
+    Role.district_lead: _l("District lead"),
+    Role.dept_officer: _l("Department officer"),
+    Role.auditor: _l("Auditor"),
+}
+
+
+class DepartmentView(ScopedModelView):
+    """Leads manage their district's departments; everyone in the district reads them."""
+
+    read_permission = "district.home"
+    write_permission = "district.configure"
+    allow_create = allow_edit = allow_delete = True
+    column_list = ("key", "name", "kind", "active", "sort_order")
+    column_searchable_list = ("key", "name")
+    column_filters = ("active",)
+    column_default_sort = "sort_order"
+    form_columns = ("key", "name", "kind", "active", "sort_order")
+    column_labels = {
+        "key": _l("Key"),
+        "name": _l("Name"),
+        "kind": _l("Kind"),
+        "active": _l("Active"),
+        "sort_order": _l("Order"),
+    }
+    form_args = {
+        "key": {"validators": [validators.Regexp(r"^[a-z][a-z0-9_]{1,59}$")]},
+        "name": {"validators": [validators.InputRequired(), validators.Length(max=120)]},
+    }
+
+
+class UserView(ScopedModelView):
+    """Leads change their district's accounts (re-authenticated); auditors read them.
+
+    Accounts are created on the district's Users page (it shows the temporary password
+    once); here a lead changes name, role, department and active state.
+    """
+
+    read_permission = "district.read_all"
+    write_permission = "district.configure"
+    allow_edit = True
+    column_list = ("username", "display_name", "role", "department", "active", "last_login_at")
+    column_details_list = column_list + ("created_at", "must_change_password")
+    column_export_list = column_list
+    column_searchable_list = ("username", "display_name")
+    column_filters = ("role", "active")
+    column_default_sort = "username"
+    form_columns = ("display_name", "role", "department_id", "active")
+    column_labels = {
+        "username": _l("Username"),
+        "display_name": _l("Name"),
+        "role": _l("Role"),
+        "department": _l("Department"),
+        "department_id": _l("Department"),
+        "active": _l("Active"),
+        "last_login_at": _l("Last sign-in"),
+    }
+    column_formatters = {
+        "role": lambda v, c, m, n: ROLE_LABELS.get(m.role, m.role.value),
+        "department": lambda v, c, m, n: m.department.name if m.department else "",
+    }
+    form_overrides = {"role": SelectField, "department_id": SelectField}
+    form_args = {
+        "role": {"choices": [(r.value, label) for r, label in ROLE_LABELS.items()]},
+        "department_id": {"choices": [], "validate_choice": True},
+    }
+
+    def get_query(self) -> Any:
+        return db.session.query(self.model).filter(User.role != Role.platform_operator)
+
+    def get_count_query(self) -> Any:
+        return db.session.query(sa.func.count(User.id)).filter(User.role != Role.platform_operator)
+
+    def _fill_choices(self, form: Any, obj: Any = None) -> Any:
+        form.department_id.choices = _department_choices()
+        if obj is not None and request.method == "GET":
+            form.role.data = obj.role.value
+            form.department_id.data = str(obj.department_id) if obj.department_id else ""
+        return form
+
+    def edit_form(self, obj: Any = None) -> Any:
+        return self._fill_choices(super().edit_form(obj), obj)
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self) -> Any:
+        from portal.auth.views import recently_authenticated
+
+        if request.method == "POST" and self.can_edit and not recently_authenticated():
+            flash(_("Please confirm your password before changing accounts."), "info")
+            return redirect(url_for("auth.reauth", next=request.full_path))
+        return super().edit_view()
+
+    def update_model(self, form: Any, model: User) -> bool:
+        """Role and department are validated against the district; sessions end on a role change."""
+        role = Role(form.role.data)
+        department_id = uuid.UUID(form.department_id.data) if form.department_id.data else None
+        if role == Role.dept_officer and department_id is None:
+            flash(_("A department officer needs a department."), "error")
+            return False
+        if role != Role.dept_officer:
+            department_id = None
+        if model.id == current_user.id and (role != model.role or not form.active.data):
+            flash(_("You cannot change your own role or deactivate yourself."), "error")
+            return False
+        changed_role = role != model.role or department_id != model.department_id
+        model.display_name = (form.display_name.data or "").strip()[:80] or model.username
+        model.role = role
+        model.department_id = department_id
+        if changed_role or model.active != bool(form.active.data):
+            model.session_version += 1  # the account's open sessions end
+        model.active = bool(form.active.data)
+        if changed_role:
+            trail.record(
+                db.session,
+                "role_changed",
+                entity_type="User",
+                entity_id=model.id,
+                summary=f"{model.username}: {role.value}",
+            )
+        try:
+            db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - shown to the user, nothing half written
+            db.session.rollback()
+            if not self.handle_view_exception(exc):
+                flash(_("The account could not be saved."), "error")
+            return False
+        return True
+
+
+class ReadOnlyView(ScopedModelView):
+    """Any other tenant-owned model: leads and auditors read it (officers: own department)."""
+
+    column_display_all_relations = False
+    can_view_details = True
+
+
+class TenantView(_Access, _ById, ModelView):
+    """Operators: the platform's tenants (lifecycle actions are on the platform console)."""
+
+    read_permission = "platform.console"
+    form_base_class = SecureBaseForm
+    can_create = can_edit = can_delete = False
+    can_view_details = True
+    can_export = True
+    export_types = ["csv"]
+    column_list = ("slug", "name", "level", "province", "status", "created_at")
+    column_searchable_list = ("slug", "name")
+    column_filters = ("status",)
+    column_labels = {
+        "slug": _l("Slug"),
+        "name": _l("Name"),
+        "level": _l("Level"),
+        "province": _l("Province"),
+        "status": _l("Status"),
+        "created_at": _l("Created"),
+    }
+
+    def __init__(self, model: type, **kw: Any) -> None:
+        super().__init__(model, db, **kw)
+
+
+class DistrictIndex(_Access, AdminIndexView):
+    read_permission = "district.home"
+
+    @expose("/")
+    def index(self) -> Any:
+        return self.render("admin/index.html")
+
+
+class PlatformIndex(_Access, AdminIndexView):
+    read_permission = "platform.console"
+
+    @expose("/")
+    def index(self) -> Any:
+        return self.render("admin/index.html")
+
+
+def _auto_read_only_models() -> list[type]:
+    """Every tenant-owned model without its own view (models added by others included)."""
+    explicit = {Department, User}
+    models = []
+    for mapper in sorted(db.Model.registry.mappers, key=lambda m: m.class_.__name__):
+        cls = mapper.class_
+        if cls in explicit or not getattr(cls, "__tenant_owned__", False):
+            continue
+        if getattr(cls, "__admin__", True) is False or "id" not in mapper.columns:
+            continue
+        models.append(cls)
+    return models
+
+
+def _read_permission(cls: type) -> str:
+    return "duty.read" if getattr(cls, "__department_owned__", False) else "district.read_all"
+
+
+def district_views() -> list[ScopedModelView]:
+    views: list[ScopedModelView] = [
+        DepartmentView(
+            Department,
+            name=_l("Departments"),
+            endpoint=f"{ENDPOINT_PREFIX}departments",
+            url="departments",
+        ),
+        UserView(User, name=_l("Accounts"), endpoint=f"{ENDPOINT_PREFIX}users", url="users"),
+    ]
+    for cls in _auto_read_only_models():
+        view = type(
+            f"{cls.__name__}AdminView",
+            (ReadOnlyView,),
+            {"read_permission": _read_permission(cls), "export_permission": "district.read_all"},
+        )
+        table = cls.__table__.name  # type: ignore[attr-defined]
+        try:
+            views.append(
+                view(
+                    cls,
+                    name=cls.__name__,
+                    endpoint=f"{ENDPOINT_PREFIX}{table}",
+                    url=table,
+                    category=_l("Records"),
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - one odd model must not stop the app
+            import logging
+
+            logging.getLogger(__name__).warning("no admin view for %s: %s", cls.__name__, exc)
+    return views
+
+
+def _home_link() -> str:
+    from portal.web import home_for
+
+    return home_for(current_user) if current_user.is_authenticated else url_for("auth.login")
+
+
+class HomeLink(MenuLink):
+    def get_url(self) -> str:
+        return _home_link()
+
+
+def init_app(app: Flask) -> None:
+    theme = Bootstrap4Theme(base_template="admin/base.html")
+    district = Admin(
+        app,
+        name=_l("District admin"),
+        url=DISTRICT_URL,
+        endpoint="tadmin",
+        index_view=DistrictIndex(name=_l("Admin home"), url=DISTRICT_URL, endpoint="tadmin"),
+        theme=theme,
+        static_url_path="/static/admin-assets",
+    )
+    for view in district_views():
+        district.add_view(view)
+    district.add_link(HomeLink(name=_l("Back to the portal")))
+
+    platform = Admin(
+        app,
+        name=_l("Platform admin"),
+        url=PLATFORM_URL,
+        endpoint="padmin",
+        index_view=PlatformIndex(name=_l("Admin home"), url=PLATFORM_URL, endpoint="padmin"),
+        theme=theme,
+        static_url_path="/static/admin-assets",
+    )
+    from portal.tenancy.models import Tenant
+
+    platform.add_view(
+        TenantView(Tenant, name=_l("Districts"), endpoint="padmin_tenants", url="tenants")
+    )
+    platform.add_link(HomeLink(name=_l("Back to the portal")))
+    _ = g  # noqa: F841 - g is used by url_defaults for the slug
+
+
+__all__ = ["district_views", "init_app"]
