@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -36,11 +35,9 @@ def test_each_template_onboards_from_the_cli_and_works(fresh_app) -> None:  # ty
     runner = fresh_app.test_cli_runner()
     for stem in TEMPLATES:
         slug = f"{stem}-new"
-        start = time.perf_counter()
         r = runner.invoke(
             args=["tenants", "onboard", str(ROOT / "tenants" / f"{stem}.yaml"), "--slug", slug]
         )
-        assert time.perf_counter() - start < 5  # bench/onboarding.py measures it properly
         assert r.exit_code == 0, r.output
         assert f"onboarded {slug}" in r.output
         lead_signs_in(fresh_app, slug, f"{slug}-lead", temporary_password(r.output))
