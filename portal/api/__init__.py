@@ -17,7 +17,8 @@ from portal.audit import trail
 from portal.auth.models import Role
 from portal.auth.permissions import can
 from portal.auth.services import user_for_token
-from portal.extensions import csrf
+from portal.extensions import csrf, db
+from portal.rules import RuleError
 from portal.tenancy import scope
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -27,6 +28,13 @@ csrf.exempt(bp)
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         self.status, self.code, self.message = status, code, message
+
+    @classmethod
+    def from_rule(cls, e: RuleError) -> ApiError:
+        """A service's rule error as a JSON error; the transaction is rolled back first."""
+        db.session.rollback()
+        message = f"{e.field}: {e.message}" if e.field else str(e.message)
+        return cls(e.status, e.code, message)
 
 
 @bp.errorhandler(ApiError)

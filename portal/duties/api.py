@@ -88,19 +88,13 @@ def entry_json(entry: ProgressEntry) -> dict:
     }
 
 
-def _fail(e: services.DutyError) -> ApiError:
-    db.session.rollback()
-    message = str(e.message)
-    return ApiError(e.status if e.status in (403, 409) else 400, e.code, message)
-
-
 @bp.get("/duties")
 @api_requires("duty.read")
 def duties_list() -> Any:
     try:
         period = services.parse_period(request.args.get("period") or services.current_period())
     except services.DutyError as e:
-        raise _fail(e) from None
+        raise ApiError.from_rule(e) from None
     status = request.args.get("status", "")
     if status and status not in (*DutyStatus.__members__, "open", "overdue"):
         raise ApiError(
@@ -215,7 +209,7 @@ def entry_create(duty_id: uuid.UUID) -> Any:
         )
         db.session.commit()
     except services.DutyError as e:
-        raise _fail(e) from None
+        raise ApiError.from_rule(e) from None
     db.session.refresh(entry)
     return jsonify(entry_json(entry)), 201
 
@@ -236,7 +230,7 @@ def duty_sign_off(duty_id: uuid.UUID) -> Any:
         )
         db.session.commit()
     except services.DutyError as e:
-        raise _fail(e) from None
+        raise ApiError.from_rule(e) from None
     return jsonify(duty_json(duty))
 
 
@@ -258,5 +252,5 @@ def duty_review(duty_id: uuid.UUID) -> Any:
         )
         db.session.commit()
     except services.DutyError as e:
-        raise _fail(e) from None
+        raise ApiError.from_rule(e) from None
     return jsonify(duty_json(duty))

@@ -27,8 +27,8 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
+from portal import rules
 from portal.audit import trail
 from portal.auth.permissions import can
 from portal.db import utcnow
@@ -76,16 +76,8 @@ DEFAULT_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 # --- errors -----------------------------------------------------------------------------
 
 
-class DutyError(ValueError):
-    """A rule was broken; `field` names the input at fault (None: the whole action)."""
-
-    code = "invalid"
-    status = 400
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class DutyError(rules.RuleError):
+    """A rule of this domain was broken."""
 
 
 class ConflictError(DutyError):
@@ -110,23 +102,11 @@ def _conflict() -> ConflictError:
 
 
 def check_version(row: Any, expected: int | str | None) -> None:
-    """Optimistic concurrency: the form/API carries the row_version it was shown."""
-    if expected is None or expected == "":
-        return
-    try:
-        expected_int = int(expected)
-    except (TypeError, ValueError):
-        raise _conflict() from None
-    if row.row_version != expected_int:
-        raise _conflict()
+    rules.check_version(row, expected, _conflict)
 
 
 def flush() -> None:
-    """Flush, turning a concurrent update caught by the version column into a conflict."""
-    try:
-        db.session.flush()
-    except StaleDataError as e:
-        raise _conflict() from e
+    rules.flush(_conflict)
 
 
 # --- periods ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -280,8 +281,19 @@ def _entry_input(form: EntryForm) -> services.EntryInput:
     )
 
 
-def _status_of(e: services.DutyError) -> int:
-    return e.status if e.status in (403, 409) else 400
+def _commit_or_redisplay(
+    duty_id: uuid.UUID, form_name: str, form: Any, action: Callable[[], object]
+) -> Any | None:
+    """Run a service action and commit; on a broken rule roll back and show the duty page
+    again with the error on the form that caused it (None when it went through)."""
+    try:
+        action()
+        db.session.commit()
+    except services.DutyError as e:
+        db.session.rollback()
+        _form_error(form, e)
+        return _render_detail(_duty_or_404(duty_id), status=e.status, **{form_name: form})
+    return None
 
 
 @bp.post("/<uuid:duty_id>/entries")
@@ -292,19 +304,20 @@ def add_entry(duty_id: uuid.UUID) -> Any:
     if not form.validate_on_submit():
         return _render_detail(duty, entry_form=form, status=400)
     was = duty.status
-    try:
-        services.add_entry(
+    failed = _commit_or_redisplay(
+        duty_id,
+        "entry_form",
+        form,
+        lambda: services.add_entry(
             duty,
             current_user,
             _entry_input(form),
             _uploads(form),
             expected_version=form.row_version.data,
-        )
-        db.session.commit()
-    except services.DutyError as e:
-        db.session.rollback()
-        _form_error(form, e)
-        return _render_detail(_duty_or_404(duty_id), entry_form=form, status=_status_of(e))
+        ),
+    )
+    if failed is not None:
+        return failed
     if was in services.SIGNED:
         flash(
             _("The entry was saved. The duty's sign-off was withdrawn: please sign it off again."),
@@ -347,7 +360,7 @@ def edit_entry(duty_id: uuid.UUID, entry_id: uuid.UUID) -> Any:
         except services.DutyError as e:
             db.session.rollback()
             _form_error(form, e)
-            status = _status_of(e)
+            status = e.status
             duty = _duty_or_404(duty_id)
             entry = db.session.get(ProgressEntry, (duty.tenant_id, entry_id)) or abort(404)
             if not form.row_version.data:
@@ -380,20 +393,21 @@ def sign_off(duty_id: uuid.UUID) -> Any:
     form = SignOffForm()
     if not form.validate_on_submit():
         return _render_detail(duty, sign_form=form, status=400)
-    try:
-        services.sign_off(
+    failed = _commit_or_redisplay(
+        duty_id,
+        "sign_form",
+        form,
+        lambda: services.sign_off(
             duty,
             current_user,
             assessment=form.assessment.data,
             statement=form.statement.data,
             reason=form.reason.data,
             expected_version=form.row_version.data,
-        )
-        db.session.commit()
-    except services.DutyError as e:
-        db.session.rollback()
-        _form_error(form, e)
-        return _render_detail(_duty_or_404(duty_id), sign_form=form, status=_status_of(e))
+        ),
+    )
+    if failed is not None:
+        return failed
     flash(
         _("The duty was signed off for %(period)s and sent for review.", period=duty.period),
         "success",
@@ -411,19 +425,20 @@ def review(duty_id: uuid.UUID) -> Any:
         if decision not in ("accept", "return"):
             flash(_("Choose accept or return."), "error")
         return _render_detail(duty, review_form=form, status=400)
-    try:
-        services.review(
+    failed = _commit_or_redisplay(
+        duty_id,
+        "review_form",
+        form,
+        lambda: services.review(
             duty,
             current_user,
             accept=decision == "accept",
             reason=form.reason.data,
             expected_version=form.row_version.data,
-        )
-        db.session.commit()
-    except services.DutyError as e:
-        db.session.rollback()
-        _form_error(form, e)
-        return _render_detail(_duty_or_404(duty_id), review_form=form, status=_status_of(e))
+        ),
+    )
+    if failed is not None:
+        return failed
     if decision == "accept":
         flash(_("The sign-off was accepted."), "success")
     else:

@@ -81,14 +81,6 @@ def action_item_json(a: ActionItem) -> dict:
     }
 
 
-def _fail(e: services.MeetingError) -> ApiError:
-    db.session.rollback()
-    message = str(e.message)
-    if e.field:
-        message = f"{e.field}: {message}"
-    return ApiError(e.status, e.code, message)
-
-
 @bp.get("/meetings")
 @api_requires("meeting.read")
 def meetings() -> Any:
@@ -149,7 +141,7 @@ def create_meeting() -> Any:
             ),
         )
     except services.MeetingError as e:
-        raise _fail(e) from e
+        raise ApiError.from_rule(e) from e
     db.session.commit()
     return jsonify(meeting_json(m)), 201
 
@@ -208,7 +200,7 @@ def update_report(report_id: uuid.UUID) -> Any:
             expected_version=body.get("row_version"),
         )
     except services.MeetingError as e:
-        raise _fail(e) from e
+        raise ApiError.from_rule(e) from e
     db.session.commit()
     return jsonify(report_json(r))
 
@@ -246,6 +238,6 @@ def update_action_item(item_id: uuid.UUID) -> Any:
             body.get("row_version"),
         )
     except services.MeetingError as e:
-        raise _fail(e) from e
+        raise ApiError.from_rule(e) from e
     db.session.commit()
     return jsonify(action_item_json(item))

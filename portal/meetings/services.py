@@ -21,8 +21,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
 
+from portal import rules
 from portal.audit import trail
 from portal.auth.models import Role
 from portal.db import utcnow
@@ -58,16 +58,8 @@ CHINESE_NUMERALS = "〇一二三四五六七八九"
 # --- errors -----------------------------------------------------------------------------
 
 
-class MeetingError(ValueError):
-    """A rule was broken; `field` names the input at fault (None: the whole action)."""
-
-    code = "invalid"
-    status = 400
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class MeetingError(rules.RuleError):
+    """A rule of this domain was broken."""
 
 
 class ConflictError(MeetingError):
@@ -90,22 +82,11 @@ def _conflict() -> ConflictError:
 
 
 def check_version(row: Any, expected: int | str | None) -> None:
-    """Optimistic concurrency: the form/API carries the row_version it was shown."""
-    if expected is None or expected == "":
-        return
-    try:
-        expected_int = int(expected)
-    except (TypeError, ValueError):
-        raise _conflict() from None
-    if row.row_version != expected_int:
-        raise _conflict()
+    rules.check_version(row, expected, _conflict)
 
 
 def flush() -> None:
-    try:
-        db.session.flush()
-    except StaleDataError as e:
-        raise _conflict() from e
+    rules.flush(_conflict)
 
 
 def _require(user: Any, *roles: Role) -> None:

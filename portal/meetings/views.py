@@ -9,6 +9,7 @@ Out-of-scope ids answer 404 (the scoped session finds nothing).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -134,6 +135,18 @@ def _fail(e: services.MeetingError) -> None:
 def _done(message: str) -> None:
     db.session.commit()
     flash(message, "success")
+
+
+def _act(meeting: Meeting, action: Callable[[], str], anchor: str = "") -> Any:
+    """Run a service action that returns its success message: commit and flash it, or
+    roll back and flash the broken rule; either way back to the meeting's page."""
+    try:
+        message = action()
+    except services.MeetingError as e:
+        _fail(e)
+    else:
+        _done(message)
+    return _back(meeting, anchor)
 
 
 def _back(meeting: Meeting, anchor: str = "") -> Any:
@@ -296,17 +309,16 @@ def edit(meeting_id: uuid.UUID) -> Any:
         place=f.get("place", ""),
         chair=f.get("chair", ""),
     )
-    try:
+
+    def run() -> str:
         if f.get("status") and f.get("status") != meeting.status.value:
             services.set_status(current_user, meeting, f["status"], f.get("row_version"))
             services.update_meeting(current_user, meeting, data)
         else:
             services.update_meeting(current_user, meeting, data, f.get("row_version"))
-    except services.MeetingError as e:
-        _fail(e)
-    else:
-        _done(_("The meeting was saved."))
-    return _back(meeting)
+        return _("The meeting was saved.")
+
+    return _act(meeting, run)
 
 
 @bp.post("/<uuid:meeting_id>/agenda")
@@ -315,7 +327,8 @@ def agenda_action(meeting_id: uuid.UUID) -> Any:
     meeting = _meeting_or_404(meeting_id)
     f = request.form
     op = f.get("op", "")
-    try:
+
+    def run() -> str:
         if op == "redraft":
             services.redraft_agenda(current_user, meeting)
             message = _("The agenda was drafted again from live data.")
@@ -335,11 +348,9 @@ def agenda_action(meeting_id: uuid.UUID) -> Any:
             message = _("The agenda item was removed.")
         else:
             abort(400)
-    except services.MeetingError as e:
-        _fail(e)
-    else:
-        _done(message)
-    return _back(meeting, "agenda")
+        return message
+
+    return _act(meeting, run, "agenda")
 
 
 @bp.post("/<uuid:meeting_id>/attendance")
@@ -353,26 +364,24 @@ def attendance(meeting_id: uuid.UUID) -> Any:
             request.form.get(f"attendance-{key}", inv.attendance.value),
             request.form.get(f"delegate-{key}", ""),
         )
-    try:
+
+    def run() -> str:
         services.record_attendance(current_user, meeting, marks)
-    except services.MeetingError as e:
-        _fail(e)
-    else:
-        _done(_("Attendance was recorded."))
-    return _back(meeting, "attendance")
+        return _("Attendance was recorded.")
+
+    return _act(meeting, run, "attendance")
 
 
 @bp.post("/<uuid:meeting_id>/invite")
 @requires("meeting.manage")
 def invite(meeting_id: uuid.UUID) -> Any:
     meeting = _meeting_or_404(meeting_id)
-    try:
+
+    def run() -> str:
         services.invite(current_user, meeting, request.form.get("department", ""))
-    except services.MeetingError as e:
-        _fail(e)
-    else:
-        _done(_("The department was invited."))
-    return _back(meeting, "attendance")
+        return _("The department was invited.")
+
+    return _act(meeting, run, "attendance")
 
 
 @bp.post("/<uuid:meeting_id>/minutes")
@@ -381,7 +390,8 @@ def minutes(meeting_id: uuid.UUID) -> Any:
     meeting = _meeting_or_404(meeting_id)
     f = request.form
     op = f.get("op", "save")
-    try:
+
+    def run() -> str:
         if op == "comment":
             if not can(current_user, "meeting.report"):
                 abort(403)
@@ -405,11 +415,9 @@ def minutes(meeting_id: uuid.UUID) -> Any:
                 message = _("The minutes were reopened; the reason is in the audit trail.")
             else:
                 abort(400)
-    except services.MeetingError as e:
-        _fail(e)
-    else:
-        _done(message)
-    return _back(meeting, "minutes")
+        return message
+
+    return _act(meeting, run, "minutes")
 
 
 @bp.post("/<uuid:meeting_id>/decisions")
@@ -424,13 +432,12 @@ def add_decision(meeting_id: uuid.UUID) -> Any:
                 f.get("action_text", ""), request.form.getlist("departments"), f.get("due_date")
             )
         )
-    try:
+
+    def run() -> str:
         decision = services.add_decision(current_user, meeting, f.get("decision", ""), actions)
-    except services.MeetingError as e:
-        _fail(e)
-    else:
-        _done(_("Decision %(n)s was recorded.", n=services.chinese_number(decision.number)))
-    return _back(meeting, "decisions")
+        return _("Decision %(n)s was recorded.", n=services.chinese_number(decision.number))
+
+    return _act(meeting, run, "decisions")
 
 
 @bp.post("/<uuid:meeting_id>/decisions/<uuid:decision_id>/actions")
@@ -441,7 +448,8 @@ def add_action(meeting_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     if decision is None:
         abort(404)
     f = request.form
-    try:
+
+    def run() -> str:
         services.add_action_items(
             current_user,
             decision,
@@ -449,11 +457,9 @@ def add_action(meeting_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
                 f.get("action_text", ""), request.form.getlist("departments"), f.get("due_date")
             ),
         )
-    except services.MeetingError as e:
-        _fail(e)
-    else:
-        _done(_("The action item was assigned."))
-    return _back(meeting, "decisions")
+        return _("The action item was assigned.")
+
+    return _act(meeting, run, "decisions")
 
 
 # --- department reports ----------------------------------------------------------------
@@ -528,13 +534,12 @@ def return_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
     report = services.get_report(meeting, department_id)
     if report is None:
         abort(404)
-    try:
+
+    def run() -> str:
         services.reopen_report(current_user, report)
-    except services.MeetingError as e:
-        _fail(e)
-    else:
-        _done(_("The report was returned to the department as a draft."))
-    return _back(meeting, "reports")
+        return _("The report was returned to the department as a draft.")
+
+    return _act(meeting, run, "reports")
 
 
 # --- exports -------------------------------------------------------------------------
