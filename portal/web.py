@@ -108,7 +108,7 @@ def bind_user_actor() -> None:
 def teardown(exc: BaseException | None) -> None:
     token = g.pop("scope_token", None)
     if token is not None:
-        scope.reset_scope(token)
+        scope.reset_scope(token, refresh=False)
     actor_token = g.pop("actor_token", None)
     if actor_token is not None:
         trail.reset_actor(actor_token)

@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from portal import rules
 from portal.audit import trail
@@ -1340,8 +1341,12 @@ def action_items_query(
     department_id: Any = None,
     on: dt.date | None = None,
 ) -> sa.Select:
-    q = sa.select(ActionItem).order_by(
-        ActionItem.status, ActionItem.due_date, ActionItem.created_at
+    # The meeting is shown beside every item: load it in the same statement (an officer's
+    # lazy load could not use the identity map because of the invitation criteria).
+    q = (
+        sa.select(ActionItem)
+        .options(joinedload(ActionItem.meeting))
+        .order_by(ActionItem.status, ActionItem.due_date, ActionItem.created_at)
     )
     if status in {s.value for s in ActionStatus}:
         q = q.where(ActionItem.status == status)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -655,16 +656,14 @@ def update_action_item(item_id: uuid.UUID) -> Any:
 
 def _lead_panel() -> dict[str, Any]:
     sched = services.schedule()
-    open_items = db.session.execute(
-        db.select(db.func.count()).select_from(
-            services.action_items_query(status="open").order_by(None).subquery()
+    items = services.action_items_query().order_by(None).subquery()
+    open_now = items.c.status == ActionStatus.open
+    open_items, overdue_items = db.session.execute(
+        sa.select(
+            sa.func.count().filter(open_now),
+            sa.func.count().filter(open_now, items.c.due_date < services.today()),
         )
-    ).scalar_one()
-    overdue_items = db.session.execute(
-        db.select(db.func.count()).select_from(
-            services.action_items_query(overdue=True).order_by(None).subquery()
-        )
-    ).scalar_one()
+    ).one()
     return {"schedule": sched, "open_items": open_items, "overdue_items": overdue_items}
 
 

@@ -103,14 +103,18 @@ def _versions() -> list[PolicyVersion]:
     )
 
 
-def current_version(day: dt.date | None = None) -> PolicyVersion | None:
+def current_version(
+    day: dt.date | None = None, versions: list[PolicyVersion] | None = None
+) -> PolicyVersion | None:
     """The in-force version covering `day` (the latest issued one if several); None if none.
 
     Inside a tenant's scope. A draft (征求意见稿) or an expired version is not current.
     """
     day = day or today()
     candidates = [
-        v for v in _versions() if v.status == VersionStatus.in_force and v.in_force_on(day)
+        v
+        for v in (_versions() if versions is None else versions)
+        if v.status == VersionStatus.in_force and v.in_force_on(day)
     ]
     return candidates[-1] if candidates else None
 
@@ -131,9 +135,10 @@ class ExpiryWarning:
 def expiry_warning(day: dt.date | None = None) -> ExpiryWarning | None:
     """A warning when the policy has expired, expires within 90 days, or is missing."""
     day = day or today()
-    version = current_version(day)
+    versions = _versions()
+    version = current_version(day, versions)
     if version is None:
-        latest = latest_version()
+        latest = versions[-1] if versions else None
         expired = (
             latest is not None
             and latest.status == VersionStatus.in_force

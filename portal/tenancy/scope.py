@@ -15,10 +15,12 @@ security.
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
@@ -64,9 +66,12 @@ def _refresh_open_transaction() -> None:
         _set_pg_tenant(session, None, session.connection())
 
 
-def reset_scope(token: object) -> None:
+def reset_scope(token: object, refresh: bool = True) -> None:
+    """Back to the previous scope. `refresh=False` at the end of a request: the session's
+    transaction is rolled back with the app context, so its settings need no round trip."""
     _scope.reset(token)  # type: ignore[arg-type]
-    _refresh_open_transaction()
+    if refresh:
+        _refresh_open_transaction()
 
 
 @contextlib.contextmanager
@@ -103,6 +108,28 @@ def _department_owned_classes() -> list[type]:
     ]
 
 
+@functools.lru_cache(maxsize=4096)
+def _criteria(tenant_id: uuid.UUID, department_id: uuid.UUID | None) -> tuple[Any, ...]:
+    """The loader criteria of one scope, built once: building the department criteria
+    (EXISTS subqueries for meeting records) cost more than running small queries."""
+    options = [
+        with_loader_criteria(
+            TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        ),
+        with_loader_criteria(
+            TenantScopedGlobal, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        ),
+    ]
+    if department_id is not None:
+        for cls in _department_owned_classes():
+            options.append(
+                with_loader_criteria(
+                    cls, cls.department_criteria(department_id), include_aliases=True
+                )
+            )
+    return tuple(options)
+
+
 def _add_criteria(state: ORMExecuteState) -> None:
     if state.is_column_load or state.is_relationship_load:
         return
@@ -119,23 +146,7 @@ def _add_criteria(state: ORMExecuteState) -> None:
             names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))
             raise ScopeError(f"query on tenant-owned model(s) {names} without a tenant in scope")
         return
-    tenant_id = scope.tenant_id
-    options = [
-        with_loader_criteria(
-            TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
-        ),
-        with_loader_criteria(
-            TenantScopedGlobal, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
-        ),
-    ]
-    if scope.department_id is not None:
-        for cls in _department_owned_classes():
-            options.append(
-                with_loader_criteria(
-                    cls, cls.department_criteria(scope.department_id), include_aliases=True
-                )
-            )
-    state.statement = state.statement.options(*options)
+    state.statement = state.statement.options(*_criteria(scope.tenant_id, scope.department_id))
 
 
 def _stamp_new_rows(session: Session, flush_context: object, instances: object) -> None:
@@ -166,18 +177,34 @@ def _stamp_new_rows(session: Session, flush_context: object, instances: object) 
         raise ScopeError("read-only scope")
 
 
+_PG_SCOPE = "portal_pg_scope"  # session.info: the settings the open transaction carries
+_PG_UNSET = ("", "off")  # what a new transaction has before any set_config
+
+
+def _pg_values(scope: Scope) -> tuple[str, str]:
+    return (
+        str(scope.tenant_id) if scope.tenant_id else "",
+        "on" if scope.cross_tenant_reason else "off",
+    )
+
+
 def _set_pg_tenant(session: Session, transaction: object, connection: sa.Connection) -> None:
-    """Per-transaction settings for PostgreSQL row-level security (safe with pooling)."""
+    """Per-transaction settings for PostgreSQL row-level security (safe with pooling).
+
+    A round trip is spent only when the settings change: a new transaction starts with
+    none (they are transaction-local), which the policies read as "no tenant"."""
     if connection.dialect.name != "postgresql":
         return
-    scope = _scope.get()
+    if transaction is not None:  # after_begin: a fresh transaction
+        session.info[_PG_SCOPE] = _PG_UNSET
+    values = _pg_values(_scope.get())
+    if session.info.get(_PG_SCOPE) == values:
+        return
     connection.exec_driver_sql(
         "SELECT set_config('app.tenant_id', %(t)s, true), set_config('app.cross_tenant', %(c)s, true)",
-        {
-            "t": str(scope.tenant_id) if scope.tenant_id else "",
-            "c": "on" if scope.cross_tenant_reason else "off",
-        },
+        {"t": values[0], "c": values[1]},
     )
+    session.info[_PG_SCOPE] = values
 
 
 def install(session_class: type[Session] | Session) -> None:
