@@ -621,3 +621,33 @@ def test_verify_reads_fast(fresh_app) -> None:  # type: ignore[no-untyped-def]
         elapsed = time.perf_counter() - started
     assert results[0].ok and results[0].events == 20000
     assert elapsed < 5, f"{20000 / elapsed:,.0f} events/s"
+
+
+def test_a_transaction_with_more_events_than_one_statement_holds(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """Events go in by statements of at most `_EVENTS_PER_STATEMENT`; a larger batch
+    (an import, a bulk clone) still lands gap-free and verifiable, head on its last event."""
+    from portal.audit import trail
+    from portal.audit.models import AuditChainHead, AuditEvent
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    n = 2 * trail._EVENTS_PER_STATEMENT + 7
+    tid = tenant_id(fresh_app, "jiading")
+    with fresh_app.app_context(), scope.tenant_scope(tid):
+        mine = AuditEvent.tenant_id == tid
+        before = db.session.execute(sa.select(sa.func.max(AuditEvent.seq)).where(mine)).scalar()
+        for i in range(n):
+            trail.record(db.session, "test_batch", summary=f"batch event {i}")
+        db.session.commit()
+        seqs = (
+            db.session.execute(sa.select(AuditEvent.seq).where(mine, AuditEvent.seq > before))
+            .scalars()
+            .all()
+        )
+        head = db.session.get(AuditChainHead, tid)
+        last_hash = db.session.execute(
+            sa.select(AuditEvent.hash).where(mine, AuditEvent.seq == before + n)
+        ).scalar_one()
+    assert sorted(seqs) == list(range(before + 1, before + n + 1))
+    assert head is not None and (head.seq, head.hash) == (before + n, last_hash)
+    assert verify_output(fresh_app, "--tenant", "jiading")[0] == 0

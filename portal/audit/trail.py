@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import functools
 import hashlib
 import json
 import re
@@ -266,22 +267,70 @@ def chain_hash(prev_hash: str, row: dict) -> str:
     return hashlib.sha256((prev_hash + canonical_json(row)).encode()).hexdigest()
 
 
-def _lock_head(session: Session, tenant_id: uuid.UUID) -> tuple[int, str]:
-    conn = session.connection()
-    table = AuditChainHead.__table__
+_PG_LOCK_HEAD = (
+    "INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES (%(tenant_id)s, 0, %(genesis)s) "
+    "ON CONFLICT (tenant_id) DO UPDATE SET seq = audit_chain_heads.seq RETURNING seq, hash"
+)
+
+
+def _lock_head(conn: sa.Connection, tenant_id: uuid.UUID) -> tuple[int, str]:
+    """Lock the chain's head row (creating it for a new chain) and read it: one statement.
+
+    The no-op DO UPDATE takes the row lock that serialises a tenant's writers, and a
+    writer that waited reads the head its predecessor committed."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    conn.execute(
-        dialect_insert(table)
-        .values(tenant_id=tenant_id, seq=0, hash=GENESIS)
-        .on_conflict_do_nothing(index_elements=["tenant_id"])
+        row = conn.exec_driver_sql(_PG_LOCK_HEAD, {"tenant_id": tenant_id, "genesis": GENESIS})
+        return tuple(row.one())  # type: ignore[return-value]
+    from sqlalchemy.dialects.sqlite import insert
+
+    table = AuditChainHead.__table__
+    stmt = insert(table).values(tenant_id=tenant_id, seq=0, hash=GENESIS)
+    return tuple(  # type: ignore[return-value]
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["tenant_id"], set_={"seq": table.c.seq}
+            ).returning(table.c.seq, table.c.hash)
+        ).one()
     )
-    row = conn.execute(
-        sa.select(table.c.seq, table.c.hash).where(table.c.tenant_id == tenant_id).with_for_update()
-    ).one()
-    return row.seq, row.hash
+
+
+# Rows per statement on PostgreSQL: far below its 65,535 bound parameters.
+_EVENTS_PER_STATEMENT = 500
+
+
+@functools.cache
+def _pg_append_sql(n_events: int) -> str:
+    """INSERT of `n_events` events as a CTE of the head's UPDATE: one round trip, and plain
+    SQL text (SQLAlchemy does not cache the compiled form of a multi-row INSERT in a CTE,
+    and compiling it cost more than running it)."""
+    columns = [c.name for c in AuditEvent.__table__.columns]
+    values = ", ".join(
+        "(" + ", ".join(f"%({c}_{i})s" for c in columns) + ")" for i in range(n_events)
+    )
+    return (  # names from the table's metadata, values as bound parameters
+        f"WITH new_events AS (INSERT INTO audit_events ({', '.join(columns)}) VALUES {values}) "  # noqa: S608
+        "UPDATE audit_chain_heads SET seq = %(head_seq)s, hash = %(head_hash)s "
+        "WHERE tenant_id = %(head_tenant)s"
+    )
+
+
+def _append(conn: sa.Connection, tenant_id: uuid.UUID, rows: list[dict]) -> None:
+    """Insert the events and move the chain's head to the last of them."""
+    last = rows[-1]
+    if conn.dialect.name == "postgresql":
+        for start in range(0, len(rows), _EVENTS_PER_STATEMENT):
+            chunk = rows[start : start + _EVENTS_PER_STATEMENT]
+            params = {f"{k}_{i}": v for i, row in enumerate(chunk) for k, v in row.items()}
+            params.update(head_seq=last["seq"], head_hash=last["hash"], head_tenant=tenant_id)
+            conn.exec_driver_sql(_pg_append_sql(len(chunk)), params)
+        return
+    head = AuditChainHead.__table__
+    conn.execute(sa.insert(AuditEvent.__table__), rows)
+    conn.execute(
+        sa.update(head)
+        .where(head.c.tenant_id == tenant_id)
+        .values(seq=last["seq"], hash=last["hash"])
+    )
 
 
 def event_row(ev: dict, seq: int, prev_hash: str) -> dict:
@@ -325,18 +374,14 @@ def _write_chains(session: Session) -> None:
         conn.exec_driver_sql("SELECT set_config('app.cross_tenant', 'on', true)")
     # Lock heads in a stable order so two transactions never deadlock on them.
     for tenant_id in sorted(by_chain, key=str):
-        seq, prev = _lock_head(session, tenant_id)
+        seq, prev = _lock_head(conn, tenant_id)
         rows = []
         for ev in by_chain[tenant_id]:
             seq += 1
             row = event_row(ev, seq, prev)
             prev = row["hash"]
             rows.append(row)
-        conn.execute(sa.insert(AuditEvent.__table__), rows)
-        head = AuditChainHead.__table__
-        conn.execute(
-            sa.update(head).where(head.c.tenant_id == tenant_id).values(seq=seq, hash=prev)
-        )
+        _append(conn, tenant_id, rows)
 
 
 def _discard(session: Session, transaction: Any) -> None:
