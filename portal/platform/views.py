@@ -60,9 +60,10 @@ def secret_page(template: str, **context: Any) -> Response:
     return response
 
 
-def _tenant_or_404(tenant_slug: str) -> Tenant:
+def _tenant_or_404(tenant_slug: str, purged: bool = True) -> Tenant:
+    """The tenant of the URL; `purged=False` where a purged tenant has nothing left to act on."""
     tenant = services.get_tenant(tenant_slug)
-    if tenant is None:
+    if tenant is None or (not purged and tenant.status == TenantStatus.purged):
         abort(404)
     return tenant
 
@@ -272,9 +273,7 @@ def purge(tenant_slug: str) -> Any:
 def export_policy(tenant_slug: str) -> Any:
     from portal.platform.cli import dump_policy
 
-    t = _tenant_or_404(tenant_slug)
-    if t.status == TenantStatus.purged:
-        abort(404)
+    t = _tenant_or_404(tenant_slug, purged=False)
     text = dump_policy(services.export_configuration(t))
     return Response(
         text,
@@ -289,9 +288,7 @@ def download_archive(tenant_slug: str) -> Any:
     """The full data export (audited as tenant_archive_exported in the platform chain)."""
     from portal.platform import archive
 
-    t = _tenant_or_404(tenant_slug)
-    if t.status == TenantStatus.purged:
-        abort(404)
+    t = _tenant_or_404(tenant_slug, purged=False)
     data, _manifest = archive.archive_bytes(t)
     stamp = dt.date.today().isoformat()
     return Response(
@@ -307,9 +304,7 @@ def download_archive(tenant_slug: str) -> Any:
 @bp.post("/tenants/<tenant_slug>/leads")
 @requires("tenant.manage")
 def create_lead(tenant_slug: str) -> Any:
-    t = _tenant_or_404(tenant_slug)
-    if t.status == TenantStatus.purged:
-        abort(404)
+    t = _tenant_or_404(tenant_slug, purged=False)
     try:
         user, password = services.create_account(
             t,
