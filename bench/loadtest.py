@@ -120,6 +120,7 @@ def main() -> None:
             "--csv",
             str(prefix),
             "--only-summary",
+            "--reset-stats",
             "--stop-timeout",
             "5",
         ]

@@ -31,6 +31,7 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=2800)
     ap.add_argument("--requests", type=int, default=50)
     ap.add_argument("--sql", action="store_true", help="print the statements of one request")
+    ap.add_argument("--all", action="store_true", help="show library frames too")
     args = ap.parse_args()
     page = next(p for p in PAGES if p.name.startswith(args.page))
     st = Setup(BenchDB(args.backend, args.scale), print)
@@ -56,7 +57,7 @@ def main() -> None:
     for _ in range(args.requests):
         client.get(path)
     profiler.stop()
-    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    print(profiler.output_text(unicode=True, color=False, show_all=args.all))
     st.close()
 
 

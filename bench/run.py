@@ -436,6 +436,8 @@ def measure_backend(
     so that a burst of load from elsewhere on the machine hits every scale alike."""
     setups = [Setup(bdb, log) for bdb in dbs]
     for page in PAGES:
+        if args.pages and not any(part in page.name for part in args.pages.split(",")):
+            continue
         measure_page(page, setups, args, log)
     for st in setups:
         if not args.no_verify:
@@ -637,6 +639,9 @@ def main() -> None:
     )
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--no-seed", action="store_true", help="use the databases as they are")
+    ap.add_argument(
+        "--pages", default="", help="only pages whose name contains one of these (comma list)"
+    )
     args = ap.parse_args()
     os.environ.setdefault("PORTAL_SECRET_KEY", "bench")
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,11 @@ def load_tenant_from_url(endpoint: str | None, values: dict[str, Any] | None) ->
     if not values or "slug" not in values:
         return
     slug = values.pop("slug")
-    tenant = db.session.execute(db.select(Tenant).filter_by(slug=slug)).scalar_one_or_none()
+    own = current_user.tenant if current_user.is_authenticated else None
+    if own is not None and own.slug == slug:
+        tenant = own  # loaded with the user: no second look-up on every request
+    else:
+        tenant = db.session.execute(db.select(Tenant).filter_by(slug=slug)).scalar_one_or_none()
     if tenant is None or tenant.status in (TenantStatus.pending_deletion, TenantStatus.purged):
         abort(404)
     g.tenant = tenant

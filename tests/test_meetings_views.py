@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 
 import sqlalchemy as sa
 from docx import Document
 
+from portal.meetings.exports import STYLES
 from tests.conftest import Browser
 
 
@@ -17,7 +19,13 @@ def _meeting_ids(b: Browser, slug: str, kind: str = "regular") -> list[str]:
 
 
 def _docx_text(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        assert package.testzip() is None  # every part's CRC is right
     doc = Document(io.BytesIO(data))
+    # the official layout comes from the meeting styles, not from Word's defaults
+    assert {p.style.name for p in doc.paragraphs if p.text} <= {
+        f"Meeting {name}" for name in STYLES
+    }, {p.style.name for p in doc.paragraphs}
     parts = [p.text for p in doc.paragraphs]
     for table in doc.tables:
         for row in table.rows:

@@ -26,10 +26,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal import rules
 from portal.audit import trail
+from portal.auth.models import User
 from portal.auth.permissions import can
 from portal.db import utcnow
 from portal.duties.models import (
@@ -852,8 +853,12 @@ def count(stmt: sa.Select) -> int:
 
 
 def page(stmt: sa.Select, page_no: int, per_page: int) -> tuple[list[DutyRow], int]:
-    total = count(stmt)
-    return rows(stmt, limit=per_page, offset=(max(page_no, 1) - 1) * per_page), total
+    """One page of rows and the total; a short page (the usual case) is its own count."""
+    offset = (max(page_no, 1) - 1) * per_page
+    found = rows(stmt, limit=per_page, offset=offset)
+    if 0 < len(found) < per_page or (offset == 0 and not found):
+        return found, offset + len(found)
+    return found, count(stmt)
 
 
 def get_duty(duty_id: uuid.UUID) -> Duty | None:
@@ -863,14 +868,15 @@ def get_duty(duty_id: uuid.UUID) -> Duty | None:
 
 
 def entries_with_evidence(duty: Duty) -> list[ProgressEntry]:
-    """The duty's entries with their evidence, in two queries."""
+    """The duty's entries with their evidence, in one query."""
     entries = (
         db.session.execute(
             sa.select(ProgressEntry)
             .where(ProgressEntry.duty_id == duty.id)
             .order_by(ProgressEntry.work_date, ProgressEntry.created_at)
-            .options(selectinload(ProgressEntry.evidence))
+            .options(joinedload(ProgressEntry.evidence))
         )
+        .unique()
         .scalars()
         .all()
     )
@@ -887,6 +893,49 @@ def review_history(duty: Duty) -> list[DutyReviewRecord]:
         .scalars()
         .all()
     )
+
+
+@dataclass
+class DutyPage:
+    """What the duty's page shows: entries with evidence, review history, people's names."""
+
+    entries: list[ProgressEntry]
+    history: list[DutyReviewRecord]
+    names: dict[uuid.UUID, str]
+
+
+def duty_page(duty: Duty) -> DutyPage:
+    """Entries and history each with their author's name joined in: two queries."""
+    names: dict[uuid.UUID, str] = {}
+    entries = []
+    for entry, name in db.session.execute(
+        sa.select(ProgressEntry, User.display_name)
+        .outerjoin(User, User.id == ProgressEntry.created_by_id)
+        .where(ProgressEntry.duty_id == duty.id)
+        .order_by(ProgressEntry.work_date, ProgressEntry.created_at)
+        .options(joinedload(ProgressEntry.evidence))
+    ).unique():
+        entries.append(entry)
+        if name is not None:
+            names[entry.created_by_id] = name
+    history = []
+    for record, name in db.session.execute(
+        sa.select(DutyReviewRecord, User.display_name)
+        .outerjoin(User, User.id == DutyReviewRecord.actor_id)
+        .where(DutyReviewRecord.duty_id == duty.id)
+        .order_by(DutyReviewRecord.at)
+    ):
+        history.append(record)
+        if name is not None:
+            names[record.actor_id] = name
+    missing = {duty.submitted_by_id, duty.reviewed_by_id} - set(names) - {None}
+    if missing:  # a sign-off or review without its history record (data from before it)
+        names.update(
+            db.session.execute(
+                sa.select(User.id, User.display_name).where(User.id.in_(missing))
+            ).all()
+        )
+    return DutyPage(entries, history, names)
 
 
 @dataclass

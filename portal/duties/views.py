@@ -30,7 +30,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.audit import trail
-from portal.auth.models import User
 from portal.auth.permissions import can, requires
 from portal.duties import services
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, ReviewForm, SignOffForm
@@ -189,20 +188,7 @@ def _render_detail(
     review_form: ReviewForm | None = None,
     status: int = 200,
 ) -> Any:
-    entries = services.entries_with_evidence(duty)
-    history = services.review_history(duty)
-    user_ids = {r.actor_id for r in history} | {duty.submitted_by_id, duty.reviewed_by_id}
-    user_ids |= {e.created_by_id for e in entries}
-    user_ids.discard(None)
-    names = (
-        dict(
-            db.session.execute(
-                sa.select(User.id, User.display_name).where(User.id.in_(user_ids))
-            ).all()
-        )
-        if user_ids
-        else {}
-    )
+    shown = services.duty_page(duty)
     if entry_form is None:
         entry_form = EntryForm(formdata=None)
         entry_form.work_date.data = min(services.today(), duty.due_date).isoformat()
@@ -217,9 +203,9 @@ def _render_detail(
         render_template(
             "duties/detail.html",
             duty=duty,
-            entries=entries,
-            history=history,
-            names=names,
+            entries=shown.entries,
+            history=shown.history,
+            names=shown.names,
             entry_form=entry_form,
             sign_form=sign_form,
             review_form=review_form,
