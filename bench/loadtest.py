@@ -57,6 +57,11 @@ def main() -> None:
     ap.add_argument(
         "--workers", type=int, default=None, help="default: deploy config (2 × cores + 1)"
     )
+    ap.add_argument(
+        "--floor",
+        action="store_true",
+        help="serve the bare Flask-Admin floor (bench/floor_wsgi.py) instead of the portal",
+    )
     args = ap.parse_args()
     import sqlalchemy as sa
 
@@ -64,7 +69,7 @@ def main() -> None:
     app_url = base.set(database=args.db, username="portal_app", password=None).render_as_string(
         hide_password=False
     )
-    groups = route_groups(app_url)
+    groups = ["floor"] if args.floor else route_groups(app_url)
     port = free_port()
     RESULTS.mkdir(parents=True, exist_ok=True)
     env = dict(
@@ -74,6 +79,8 @@ def main() -> None:
         PORTAL_SECRET_KEY="loadtest",
         PORTAL_RATELIMIT_LOGIN="100000 per minute",
         PORTAL_ACCESS_LOG="/dev/null",
+        BENCH_FLOOR_DB=args.db,
+        BENCH_TENANTS=str(args.tenants),
     )
     if args.workers:
         env["PORTAL_WORKERS"] = str(args.workers)
@@ -86,7 +93,7 @@ def main() -> None:
             "deploy/gunicorn.conf.py",
             "--bind",
             f"127.0.0.1:{port}",
-            "wsgi:app",
+            "bench.floor_wsgi:app" if args.floor else "wsgi:app",
         ],
         cwd=ROOT,
         env=env,
@@ -97,7 +104,7 @@ def main() -> None:
     try:
         for _ in range(150):
             try:
-                urllib.request.urlopen(host + "/healthz", timeout=1)
+                urllib.request.urlopen(host + ("/floor/" if args.floor else "/healthz"), timeout=1)
                 break
             except OSError:
                 time.sleep(0.2)
@@ -107,7 +114,7 @@ def main() -> None:
         cmd = [
             str(bin_dir / "locust"),
             "-f",
-            "bench/locustfile.py",
+            "bench/locustfile_floor.py" if args.floor else "bench/locustfile.py",
             "--headless",
             "-u",
             str(args.users),
@@ -138,6 +145,7 @@ def main() -> None:
         result = {
             "when": stamp,
             "db": args.db,
+            "served": "floor (bench/floor_wsgi.py)" if args.floor else "portal (wsgi.py)",
             "tenants": args.tenants,
             "users": args.users,
             "seconds": args.seconds,
@@ -165,7 +173,8 @@ def main() -> None:
         if sign_in_file.exists():
             result["sign_ins"] = json.loads(sign_in_file.read_text())
         (RESULTS / f"loadtest-{stamp}.json").write_text(json.dumps(result, indent=1))
-        (RESULTS / "loadtest-latest.json").write_text(json.dumps(result, indent=1))
+        latest = "loadtest-floor-latest.json" if args.floor else "loadtest-latest.json"
+        (RESULTS / latest).write_text(json.dumps(result, indent=1))
         print(proc.stdout[-4000:])
         print(proc.stderr[-3000:])
         print(json.dumps(agg))

@@ -33,3 +33,32 @@ def test_api_errors_are_json(app) -> None:  # type: ignore[no-untyped-def]
     assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthenticated"
     r = api.get("/api/v1/me", headers={"Authorization": "Bearer pat_nope"})
     assert r.status_code == 401 and r.get_json()["error"]["code"] == "invalid_token"
+
+
+def test_expired_tokens_are_refused(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from portal.auth.models import ApiToken
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    b = login_as("kaifeng-lead", fresh_app)
+    # a past expiry date is refused in the form, with the field named
+    page = b.post("/account/tokens", {"name": "old", "expires_on": "2020-01-01"})
+    assert "到期日期必须晚于今天" in page.get_data(as_text=True) or "future" in page.get_data(
+        as_text=True
+    )
+    secret = _token(b)
+    api = fresh_app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert api.get("/api/v1/me", headers=headers).status_code == 200
+    with fresh_app.app_context(), scope.cross_tenant("test: the token's day has passed"):
+        token = db.session.execute(
+            sa.select(ApiToken).where(ApiToken.prefix == secret[:12])
+        ).scalar_one()
+        token.expires_at = dt.datetime(2020, 1, 1)
+        db.session.commit()
+    r = api.get("/api/v1/me", headers=headers)
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "invalid_token"

@@ -105,3 +105,30 @@ def test_security_headers(browser: Browser) -> None:
     assert "Strict-Transport-Security" not in r.headers
     r = browser.client.get("/login", base_url="https://localhost")
     assert "max-age" in r.headers["Strict-Transport-Security"]
+
+
+def test_idle_session_is_signed_out(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    b = Browser(fresh_app)
+    assert b.login("kaifeng-lead").status_code == 302
+    assert b.get("/t/kaifeng/").status_code == 200
+    limit = fresh_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    with b.client.session_transaction() as s:
+        s["seen"] = int(time.time() - limit - 60)
+    r = b.get("/t/kaifeng/")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    page = b.get("/login").get_data(as_text=True)
+    assert "由于长时间未操作" in page or "inactivity" in page
+    # and the session really ended: the district page asks for sign-in again
+    assert b.get("/t/kaifeng/").status_code == 302
+
+
+def test_sign_in_starts_a_new_session(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """Session fixation: what a visitor's session held before sign-in does not survive it."""
+    b = Browser(fresh_app)
+    with b.client.session_transaction() as s:
+        s["planted"] = "by an attacker"
+    assert b.login("kaifeng-lead").status_code == 302
+    with b.client.session_transaction() as s:
+        assert "planted" not in s and s.get("_user_id")
