@@ -493,16 +493,9 @@ def _chain(
     return out, seq, prev
 
 
-def clone(tpl: Template, writer: Writer, i: int) -> list[dict]:
-    """Queue tenant i's rows and its own chain; returns its platform-chain events (unchained)."""
-    slug, name = slug_for(i), name_for(i)
-    remap = Remap(tpl, slug, name)
-    tenant_id = remap.ids[tpl.tenant_id]
-    tenants = Base.metadata.tables["tenants"]
-    trow = dict(
-        tpl.tenant_row, id=tenant_id, slug=slug, name=name, name_en=f"Scale district {i:05d}"
-    )
-    writer.add(tenants, list(trow), list(trow.values()))
+def _clone_rows(tpl: Template, remap: Remap, writer: Writer) -> list[dict]:
+    """Queue the template district's rows with fresh ids for the writer; returns its audit
+    events, remapped the same way but not yet chained."""
     for tt in tpl.tables:
         for row, plan in zip(tt.rows, tt.plans, strict=True):
             if plan:
@@ -516,6 +509,20 @@ def clone(tpl: Template, writer: Writer, i: int) -> list[dict]:
         for key, kind in plan:
             e[key] = remap.value(e[key], kind)
         events.append(e)
+    return events
+
+
+def clone(tpl: Template, writer: Writer, i: int) -> list[dict]:
+    """Queue tenant i's rows and its own chain; returns its platform-chain events (unchained)."""
+    slug, name = slug_for(i), name_for(i)
+    remap = Remap(tpl, slug, name)
+    tenant_id = remap.ids[tpl.tenant_id]
+    tenants = Base.metadata.tables["tenants"]
+    trow = dict(
+        tpl.tenant_row, id=tenant_id, slug=slug, name=name, name_en=f"Scale district {i:05d}"
+    )
+    writer.add(tenants, list(trow), list(trow.values()))
+    events = _clone_rows(tpl, remap, writer)
     chained, seq, head = _chain(events, tenant_id, 0, trail.GENESIS)
     ev = AuditEvent.__table__
     cols = [c.name for c in ev.columns]
@@ -907,19 +914,7 @@ def _augment_clones(
                     if new is not None:
                         known[old] = new
                 remap = Remap(tpl, slug, name_for(i), known)
-                for tt in tpl.tables:
-                    for row, plan in zip(tt.rows, tt.plans, strict=True):
-                        if plan:
-                            row = list(row)
-                            for idx, kind in plan:
-                                row[idx] = remap.value(row[idx], kind)
-                        writer.add(tt.table, tt.columns, row)
-                events = []
-                for e, plan in zip(tpl.events, tpl.event_plans, strict=True):
-                    e = dict(e)
-                    for key, kind in plan:
-                        e[key] = remap.value(e[key], kind)
-                    events.append(e)
+                events = _clone_rows(tpl, remap, writer)
                 seq, prev = heads.get(tid, (0, trail.GENESIS))
                 chained, seq, prev = _chain(events, tid, seq, prev)
                 for row in chained:
