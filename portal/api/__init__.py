@@ -122,13 +122,7 @@ def paginate(select: Any, serialize: Callable[[Any], dict]) -> Any:
 
 def get_or_404(model: Any, ident: Any) -> Any:
     """Fetch by id through the scoped session; out of scope looks exactly like missing."""
-    import sqlalchemy as sa
-
-    from portal.extensions import db
-
-    row = (
-        db.session.execute(sa.select(model).where(model.id == ident)).unique().scalar_one_or_none()
-    )
+    row = scope.get_scoped(model, ident)
     if row is None:
         abort(404)
     return row

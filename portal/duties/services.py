@@ -862,9 +862,7 @@ def page(stmt: sa.Select, page_no: int, per_page: int) -> tuple[list[DutyRow], i
 
 
 def get_duty(duty_id: uuid.UUID) -> Duty | None:
-    return (
-        db.session.execute(sa.select(Duty).where(Duty.id == duty_id)).unique().scalar_one_or_none()
-    )
+    return scope.get_scoped(Duty, duty_id)
 
 
 def entries_with_evidence(duty: Duty) -> list[ProgressEntry]:

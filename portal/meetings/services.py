@@ -47,6 +47,7 @@ from portal.meetings.models import (
     ReportStatus,
 )
 from portal.policy.models import Measure, MeetingArrangement
+from portal.tenancy import scope
 from portal.tenancy.models import Department
 
 SIGNED = (DutyStatus.submitted, DutyStatus.accepted)
@@ -450,11 +451,7 @@ def meetings_query(kind: str | None = None, year: int | None = None) -> sa.Selec
 
 
 def get_meeting(meeting_id: Any) -> Meeting | None:
-    try:
-        ident = uuid.UUID(str(meeting_id))
-    except ValueError:
-        return None
-    return db.session.execute(sa.select(Meeting).where(Meeting.id == ident)).scalar_one_or_none()
+    return scope.get_scoped(Meeting, meeting_id)
 
 
 def previous_regular(meeting: Meeting) -> Meeting | None:
@@ -1360,15 +1357,7 @@ def action_items_query(
 
 
 def get_action_item(item_id: Any) -> ActionItem | None:
-    try:
-        ident = uuid.UUID(str(item_id))
-    except ValueError:
-        return None
-    return (
-        db.session.execute(sa.select(ActionItem).where(ActionItem.id == ident))
-        .unique()
-        .scalar_one_or_none()
-    )
+    return scope.get_scoped(ActionItem, item_id)
 
 
 def update_action_item(

@@ -98,6 +98,20 @@ def cross_tenant(reason: str) -> Iterator[Scope]:
         reset_scope(token)
 
 
+def get_scoped(model: Any, raw_id: Any) -> Any | None:
+    """A record by id through the scoped session: None when the id is malformed, missing
+    or out of scope, which callers answer alike (404), so scope never shows through."""
+    from portal.extensions import db
+
+    try:
+        ident = raw_id if isinstance(raw_id, uuid.UUID) else uuid.UUID(str(raw_id))
+    except ValueError:
+        return None
+    return (
+        db.session.execute(sa.select(model).where(model.id == ident)).unique().scalar_one_or_none()
+    )
+
+
 def _department_owned_classes() -> list[type]:
     from portal.extensions import db
 
