@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.auth.permissions import can, requires
+from portal.duties import services as duty_services
 from portal.extensions import db
 from portal.policy import labels, services
 from portal.policy.models import BenefitStandard, Measure
@@ -112,6 +113,9 @@ def edit_measure(measure_id: str) -> Any:
                 cooperating=form["cooperating"],
                 row_version=row_version,
             )
+            # The current half-year's duties follow the responsibilities at once (signed-off
+            # duties are never touched); same transaction, so both land or neither.
+            duties = duty_services.generate_duties()
             db.session.commit()
         except services.PolicyEditError as e:
             db.session.rollback()
@@ -129,6 +133,18 @@ def edit_measure(measure_id: str) -> Any:
             form["row_version"] = measure.row_version
         else:
             flash(_("Measure %(number)s saved.", number=measure.number), "success")
+            if duties.created or duties.updated or duties.removed:
+                flash(
+                    _(
+                        "Duties of %(period)s follow the change: %(created)s created, "
+                        "%(updated)s updated, %(removed)s removed.",
+                        period=duties.period,
+                        created=duties.created,
+                        updated=duties.updated,
+                        removed=duties.removed,
+                    ),
+                    "info",
+                )
             return redirect(url_for("policy.index", _anchor=f"m-{measure.id}"))
     return (
         render_template(
