@@ -46,3 +46,31 @@ def test_demo_rosters_are_the_seed_departments(app) -> None:  # type: ignore[no-
     assert "淄博市张店区园林绿化服务中心" in names["zhangdian"]
     assert "上海市嘉定区地区工作办公室" in names["jiading"]
     assert len(names["jiangyan"]) >= 5
+
+
+def test_demo_has_evidence_files_an_officer_can_download(app, login_as) -> None:  # type: ignore[no-untyped-def]
+    """Each district's demo carries a few payment ledgers (.xlsx) as evidence."""
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    b = login_as("kaifeng-civil-affairs")
+    previous = None
+    with app.app_context():
+        from portal.duties.services import current_period, previous_period
+
+        previous = previous_period(current_period())
+    page = b.get(f"/t/kaifeng/duties/?period={previous}").get_data(as_text=True)
+    found = None
+    for duty_id in dict.fromkeys(re.findall(r"/t/kaifeng/duties/([0-9a-f-]{36})", page)):
+        detail = b.get(f"/t/kaifeng/duties/{duty_id}").get_data(as_text=True)
+        found = re.search(r'href="(/t/kaifeng/duties/evidence/[0-9a-f-]{36})"', detail)
+        if found:
+            break
+    assert found, "no evidence link on the civil affairs officer's previous-period duties"
+    r = b.get(found.group(1))
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "private, no-store"
+    sheet = load_workbook(io.BytesIO(r.data)).active
+    assert "发放明细表" in str(sheet["A1"].value)
+    assert sheet["A2"].value == "序号"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import uuid
 
 import sqlalchemy as sa
 
@@ -100,7 +101,27 @@ def _work_dates(period: str, n: int) -> list[dt.date]:
     return [start + dt.timedelta(days=span * (k + 1) // (n + 1)) for k in range(n)]
 
 
-def _log(duty: Duty, officer: User, n: int) -> None:
+def _ledger(duty: Duty, work_date: dt.date, families: int, per_family: int) -> services.Upload:
+    """A payment ledger (发放明细表) as a real .xlsx, the evidence officers usually attach;
+    family numbers only, no names (the demo holds no personal data)."""
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "发放明细"
+    sheet.append([f"{duty.department.name} {duty.period} {duty.measure.title} 发放明细表"])
+    sheet.append(["序号", "家庭编号", "发放日期", "金额（元）"])
+    for k in range(families):
+        sheet.append([k + 1, f"JT-{duty.measure_number}-{k + 1:03d}", work_date, per_family])
+    sheet.append(["合计", "", "", families * per_family])
+    buf = io.BytesIO()
+    book.save(buf)
+    return services.Upload(f"发放明细表-{duty.period}-{duty.measure_number}.xlsx", buf.getvalue())
+
+
+def _log(duty: Duty, officer: User, n: int, evidence: bool = False) -> None:
     options = NARRATIVES.get(duty.measure.category, DEFAULT)
     for k, work_date in enumerate(_work_dates(duty.period, n)):
         text, families, per_family = options[k % len(options)]
@@ -113,6 +134,7 @@ def _log(duty: Duty, officer: User, n: int) -> None:
                 families_reached=families,
                 amount_paid=decimal.Decimal(families * per_family),
             ),
+            [_ledger(duty, work_date, families, per_family)] if evidence and families else [],
         )
 
 
@@ -148,11 +170,13 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
             .scalars()
         )
 
+    with_ledger: set[uuid.UUID] = set()  # each department's first duty carries its payment ledgers
     for duty in duties(previous):
         officer = officers.get(duty.department_id)
         if officer is None:
             continue
-        _log(duty, officer, 2)
+        _log(duty, officer, 2, evidence=duty.department_id not in with_ledger)
+        with_ledger.add(duty.department_id)
         _sign(duty, officer)
         services.review(duty, lead, accept=True, reason="材料齐全，同意。")
 
