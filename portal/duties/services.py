@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import os
 import re
@@ -902,27 +903,38 @@ class DutyPage:
     names: dict[uuid.UUID, str]
 
 
-def duty_page(duty: Duty) -> DutyPage:
-    """Entries and history each with their author's name joined in: two queries."""
-    names: dict[uuid.UUID, str] = {}
-    entries = []
-    for entry, name in db.session.execute(
+@functools.cache
+def _duty_page_statements() -> tuple[sa.Select, sa.Select]:
+    """Built once: the page runs them with the duty's id as the only parameter."""
+    duty_id = sa.bindparam("duty_id")
+    entries = (
         sa.select(ProgressEntry, User.display_name)
         .outerjoin(User, User.id == ProgressEntry.created_by_id)
-        .where(ProgressEntry.duty_id == duty.id)
+        .where(ProgressEntry.duty_id == duty_id)
         .order_by(ProgressEntry.work_date, ProgressEntry.created_at)
         .options(joinedload(ProgressEntry.evidence))
-    ).unique():
+    )
+    history = (
+        sa.select(DutyReviewRecord, User.display_name)
+        .outerjoin(User, User.id == DutyReviewRecord.actor_id)
+        .where(DutyReviewRecord.duty_id == duty_id)
+        .order_by(DutyReviewRecord.at)
+    )
+    return entries, history
+
+
+def duty_page(duty: Duty) -> DutyPage:
+    """Entries and history each with their author's name joined in: two queries."""
+    entries_stmt, history_stmt = _duty_page_statements()
+    params = {"duty_id": duty.id}
+    names: dict[uuid.UUID, str] = {}
+    entries = []
+    for entry, name in db.session.execute(entries_stmt, params).unique():
         entries.append(entry)
         if name is not None:
             names[entry.created_by_id] = name
     history = []
-    for record, name in db.session.execute(
-        sa.select(DutyReviewRecord, User.display_name)
-        .outerjoin(User, User.id == DutyReviewRecord.actor_id)
-        .where(DutyReviewRecord.duty_id == duty.id)
-        .order_by(DutyReviewRecord.at)
-    ):
+    for record, name in db.session.execute(history_stmt, params):
         history.append(record)
         if name is not None:
             names[record.actor_id] = name

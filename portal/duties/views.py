@@ -189,15 +189,24 @@ def _render_detail(
     status: int = 200,
 ) -> Any:
     shown = services.duty_page(duty)
-    if entry_form is None:
+    user = current_user._get_current_object()
+    can_log = can(user, "duty.log")
+    can_sign = can(user, "duty.sign_off") and duty.status in services.OPEN
+    can_review = (
+        can(user, "duty.review")
+        and duty.status == DutyStatus.submitted
+        and duty.submitted_by_id != user.id
+    )
+    # Only the forms this user is shown are built (WTForms is a good part of the page's cost).
+    if entry_form is None and can_log:
         entry_form = EntryForm(formdata=None)
         entry_form.work_date.data = min(services.today(), duty.due_date).isoformat()
-    if sign_form is None:
+    if sign_form is None and can_sign:
         sign_form = SignOffForm(formdata=None)
-    if review_form is None:
+    if review_form is None and can_review:
         review_form = ReviewForm(formdata=None)
     for form in (entry_form, sign_form, review_form):
-        if not form.row_version.data:
+        if form is not None and not form.row_version.data:
             form.row_version.data = str(duty.row_version)
     return (
         render_template(
@@ -210,11 +219,9 @@ def _render_detail(
             sign_form=sign_form,
             review_form=review_form,
             overdue=services.is_overdue(duty),
-            can_log=can(current_user, "duty.log"),
-            can_sign=can(current_user, "duty.sign_off") and duty.status in services.OPEN,
-            can_review=can(current_user, "duty.review")
-            and duty.status == DutyStatus.submitted
-            and duty.submitted_by_id != current_user.id,
+            can_log=can_log,
+            can_sign=can_sign,
+            can_review=can_review,
             history_labels=HISTORY_LABELS,
             history_label=lambda a: str(HISTORY_LABELS.get(a, a)),
         ),

@@ -107,9 +107,13 @@ def get_scoped(model: Any, raw_id: Any) -> Any | None:
         ident = raw_id if isinstance(raw_id, uuid.UUID) else uuid.UUID(str(raw_id))
     except ValueError:
         return None
-    return (
-        db.session.execute(sa.select(model).where(model.id == ident)).unique().scalar_one_or_none()
-    )
+    stmt = _by_id(model)
+    return db.session.execute(stmt, {"scoped_id": ident}).unique().scalar_one_or_none()
+
+
+@functools.cache
+def _by_id(model: Any) -> sa.Select:
+    return sa.select(model).where(model.id == sa.bindparam("scoped_id"))
 
 
 def _department_owned_classes() -> list[type]:
