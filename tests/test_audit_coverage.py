@@ -399,6 +399,21 @@ def _api_tenant_status(app: Any) -> list[Expect]:
     ]
 
 
+def _scalars(app: Any, slug: str, statement: Callable[[Callable[[str], Any]], Any]) -> list:
+    """Run one statement in a district's scope, outside any request; `statement` gets a
+    model-by-name look-up."""
+    from portal.extensions import db
+    from portal.tenancy import scope
+    from portal.tenancy.models import Tenant
+
+    with app.app_context():
+        tid = db.session.execute(sa.select(Tenant.id).filter_by(slug=slug)).scalar_one()
+        with scope.tenant_scope(tid):
+            out = list(db.session.execute(statement(Ctx(db.session).model)).scalars())
+        db.session.remove()
+    return out
+
+
 def _first_id(app: Any, model: str, slug: str, where: Any = None, skip: int = 0) -> Any:
     from portal.extensions import db
     from portal.tenancy import scope
@@ -588,18 +603,15 @@ def _duty_generate(app: Any) -> list[Expect]:
     _mark(app)
     r = b.post("/t/jiading/duties/generate", {"period": "2027H1"}, csrf_from="/t/jiading/duties/")
     assert r.status_code == 302, r.get_data(as_text=True)[:800]
-    from portal.duties.models import Duty
-    from portal.extensions import db
-    from portal.tenancy import scope
-    from portal.tenancy.models import Tenant
-
-    with app.app_context():
-        tid = db.session.execute(sa.select(Tenant.id).filter_by(slug="jiading")).scalar_one()
-        with scope.tenant_scope(tid):
-            made = db.session.execute(
-                sa.select(sa.func.count()).select_from(Duty).where(Duty.period == "2027H1")
-            ).scalar_one()
-        db.session.remove()
+    (made,) = _scalars(
+        app,
+        "jiading",
+        lambda model: (
+            sa.select(sa.func.count())
+            .select_from(model("Duty"))
+            .where(model("Duty").period == "2027H1")
+        ),
+    )
     assert made > 20
     return [Expect("create", "Duty", "jiading")] * made + [
         Expect("duties.generate", "period", "jiading")
@@ -607,18 +619,15 @@ def _duty_generate(app: Any) -> list[Expect]:
 
 
 def _meeting_rows(app: Any, slug: str, model: str, meeting_id: uuid.UUID) -> int:
-    from portal.extensions import db
-    from portal.tenancy import scope
-    from portal.tenancy.models import Tenant
-
-    with app.app_context():
-        tid = db.session.execute(sa.select(Tenant.id).filter_by(slug=slug)).scalar_one()
-        with scope.tenant_scope(tid):
-            cls = Ctx(db.session).model(model)
-            n = db.session.execute(
-                sa.select(sa.func.count()).select_from(cls).where(cls.meeting_id == meeting_id)
-            ).scalar_one()
-        db.session.remove()
+    (n,) = _scalars(
+        app,
+        slug,
+        lambda m: (
+            sa.select(sa.func.count())
+            .select_from(m(model))
+            .where(m(model).meeting_id == meeting_id)
+        ),
+    )
     return n
 
 
@@ -796,21 +805,16 @@ def _api_duty_review(app: Any) -> list[Expect]:
 
 
 def _invited(app: Any, meeting_id: uuid.UUID) -> set[uuid.UUID]:
-    from portal.extensions import db
-    from portal.tenancy import scope
-    from portal.tenancy.models import Tenant
-
-    with app.app_context():
-        tid = db.session.execute(sa.select(Tenant.id).filter_by(slug="jiangyan")).scalar_one()
-        with scope.tenant_scope(tid):
-            cls = Ctx(db.session).model("MeetingInvitation")
-            out = set(
-                db.session.execute(
-                    sa.select(cls.department_id).where(cls.meeting_id == meeting_id)
-                ).scalars()
-            )
-        db.session.remove()
-    return out
+    invitation = "MeetingInvitation"
+    return set(
+        _scalars(
+            app,
+            "jiangyan",
+            lambda m: sa.select(m(invitation).department_id).where(
+                m(invitation).meeting_id == meeting_id
+            ),
+        )
+    )
 
 
 def _meeting_attendance(app: Any) -> list[Expect]:
