@@ -1,8 +1,8 @@
 """The policy files say what the seed documents say (issue 4: a sample of facts).
 
 Each fact is checked three ways: the structured value in tenants/<slug>.yaml, the
-quoted sentence in that measure's verbatim text, and — when ../shared/seeds is present
-— the same sentence in the published seed text.
+quoted sentence in that measure's verbatim text, and the same sentence in the published
+seed text (tests/fixtures/seeds, a copy of ../shared/seeds).
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import yaml
 
 from tests.conftest import ROOT
 
-SEEDS = ROOT.parent / "shared" / "seeds"
+# A copy of ../shared/seeds (public documents), so the check runs in any clone.
+SEEDS = ROOT / "tests" / "fixtures" / "seeds"
+SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 SEED_FILES = {
     "zhangdian": "000_cb0e1058ba2fc226.txt",
     "jiangyan": "001_58b0f00c85f4dd19.txt",
@@ -222,28 +224,23 @@ def test_fact(stem: str, number: str | None, quote: str, check) -> None:  # type
     if number is not None:
         assert _squash(quote) in _squash(_measure(stem, number)["text"])
     seed = SEEDS / SEED_FILES[stem]
-    if seed.exists():
-        assert _squash(quote) in _squash(seed.read_text(encoding="utf-8"))
+    assert _squash(quote) in _squash(seed.read_text(encoding="utf-8"))
 
 
 def test_every_numbered_kaifeng_measure_is_transcribed() -> None:
     """开封 numbers its measures 1–21; each appears once, with the document's heading."""
     numbers = [m["number"] for m in _policy("kaifeng")["measures"]]
     assert [n for n in numbers if n.isdigit()] == [str(i) for i in range(1, 22)]
-    seed = SEEDS / SEED_FILES["kaifeng"]
-    if seed.exists():
-        text = _squash(seed.read_text(encoding="utf-8"))
-        for m in _policy("kaifeng")["measures"]:
-            if m["number"].isdigit():
-                assert _squash(f"{m['number']}. {m['title']}") in text, m["number"]
+    text = _squash((SEEDS / SEED_FILES["kaifeng"]).read_text(encoding="utf-8"))
+    for m in _policy("kaifeng")["measures"]:
+        if m["number"].isdigit():
+            assert _squash(f"{m['number']}. {m['title']}") in text, m["number"]
 
 
 def test_measure_texts_are_verbatim_from_the_seeds() -> None:
     """Every measure's text appears in its seed document (PDF line breaks aside)."""
     for stem, name in SEED_FILES.items():
         seed = SEEDS / name
-        if not seed.exists():
-            pytest.skip("../shared/seeds not present")
         text = _squash(seed.read_text(encoding="utf-8"))
         for m in _policy(stem)["measures"]:
             for paragraph in m["text"].split("\n"):
@@ -257,3 +254,12 @@ def test_departments_named_responsible_exist_in_the_seed() -> None:
         used = {k for m in data["measures"] for r in ("lead", "cooperating") for k in m[r]}
         roster = {d["key"] for d in data["departments"]}
         assert used <= roster
+
+
+def test_the_seed_copy_is_the_shared_one() -> None:
+    """tests/fixtures/seeds is a verbatim copy of ../shared/seeds where that exists."""
+    assert sorted(p.name for p in SEEDS.glob("*.txt")) == sorted(SEED_FILES.values())
+    if not SHARED_SEEDS.exists():
+        return  # a clone without the shared folder: the copy is all there is
+    for name in SEED_FILES.values():
+        assert (SEEDS / name).read_bytes() == (SHARED_SEEDS / name).read_bytes(), name
