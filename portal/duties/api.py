@@ -136,7 +136,8 @@ def duties_list() -> Any:
 def duty_detail(duty_id: uuid.UUID) -> Any:
     duty = get_or_404(Duty, duty_id)
     data = duty_json(duty)
-    data["entries"] = [entry_json(e) for e in services.entries_with_evidence(duty)]
+    shown = services.duty_page(duty)
+    data["entries"] = [entry_json(e) for e in shown.entries]
     data["history"] = [
         {
             "action": r.action,
@@ -144,7 +145,7 @@ def duty_detail(duty_id: uuid.UUID) -> Any:
             "note": r.note,
             "at": _iso(r.at),
         }
-        for r in services.review_history(duty)
+        for r in shown.history
     ]
     return jsonify(data)
 

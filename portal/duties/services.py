@@ -866,34 +866,6 @@ def get_duty(duty_id: uuid.UUID) -> Duty | None:
     return scope.get_scoped(Duty, duty_id)
 
 
-def entries_with_evidence(duty: Duty) -> list[ProgressEntry]:
-    """The duty's entries with their evidence, in one query."""
-    entries = (
-        db.session.execute(
-            sa.select(ProgressEntry)
-            .where(ProgressEntry.duty_id == duty.id)
-            .order_by(ProgressEntry.work_date, ProgressEntry.created_at)
-            .options(joinedload(ProgressEntry.evidence))
-        )
-        .unique()
-        .scalars()
-        .all()
-    )
-    return list(entries)
-
-
-def review_history(duty: Duty) -> list[DutyReviewRecord]:
-    return list(
-        db.session.execute(
-            sa.select(DutyReviewRecord)
-            .where(DutyReviewRecord.duty_id == duty.id)
-            .order_by(DutyReviewRecord.at)
-        )
-        .scalars()
-        .all()
-    )
-
-
 @dataclass
 class DutyPage:
     """What the duty's page shows: entries with evidence, review history, people's names."""
