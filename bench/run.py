@@ -141,7 +141,7 @@ def timed_gets(client: Any, path: str, n: int, warmup: int) -> tuple[int, list[f
 
 def context(app: Any, scale: int) -> dict:
     """The district, officer, duty and meeting the pages are measured on."""
-    from portal.bench.seed import _cross_tenant, slug_for
+    from portal.bench.seed import _cross_tenant, officer_username, slug_for
     from portal.extensions import db
 
     slug = slug_for(max(1, scale // 2))
@@ -204,9 +204,9 @@ def context(app: Any, scale: int) -> dict:
             "duty_id": row.id,
             "duty_entries": row[2],
             "write_duty_id": write.id,
-            "writer": f"{slug}-{write.key.replace('_', '-')}-1",
+            "writer": officer_username(slug, write.key),
             "department_id": row.department_id,
-            "officer": f"{slug}-{dept_key.replace('_', '-')}-1",
+            "officer": officer_username(slug, dept_key),
             "lead": f"{slug}-lead",
         }
         meetings = md.tables.get("meetings")

@@ -23,6 +23,11 @@ DEMO_PASSWORD = "Demo-2026-pass"  # noqa: S105 - printed on purpose for the demo
 OPERATOR_USERNAME = "operator"
 
 
+def officer_username(slug: str, department_key: str) -> str:
+    """The demo's officer of a department, e.g. `kaifeng-civil-affairs`."""
+    return f"{slug}-{department_key}".replace("_", "-")
+
+
 def load_policy_file(slug: str) -> dict:
     return yaml.safe_load((TENANTS_DIR / f"{slug}.yaml").read_text(encoding="utf-8"))
 
@@ -81,7 +86,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                 (info["name"], f"{slug}-auditor", Role.auditor.value),
             ]
             for dept in departments:
-                username = f"{slug}-{dept.key}".replace("_", "-")
+                username = officer_username(slug, dept.key)
                 _ensure_user(
                     username,
                     display_name=f"{dept.name}经办人",

@@ -482,6 +482,27 @@ def _policy_edit_measure(app: Any) -> list[Expect]:
 
 
 # The duty exercises run in 嘉定 (kaifeng is suspended by an earlier case of this module).
+def _officer_of(app: Any, slug: str, department_id: uuid.UUID) -> str:
+    """The demo officer of a department (by id)."""
+    from portal.demo import officer_username
+
+    _id, dept = _first_id(app, "Department", slug, lambda cls: cls.id == department_id)
+    return officer_username(slug, dept.key)
+
+
+def _open_action_item(app: Any) -> tuple[uuid.UUID, Any, str]:
+    """An open action item in 姜堰 and its department's officer (not civil affairs: that
+    officer's password is reset by an earlier case)."""
+    civil_affairs = _dept_id(app, "jiangyan", "civil_affairs")
+    item_id, item = _first_id(
+        app,
+        "ActionItem",
+        "jiangyan",
+        lambda cls: sa.and_(cls.status == "open", cls.department_id != civil_affairs),
+    )
+    return item_id, item, _officer_of(app, "jiangyan", item.department_id)
+
+
 def _duty_in(app: Any, *statuses: str, skip: int = 0) -> tuple[uuid.UUID, str]:
     """A current-period duty in one of `statuses`, and its department's first officer."""
     from portal.duties.services import current_period
@@ -495,8 +516,7 @@ def _duty_in(app: Any, *statuses: str, skip: int = 0) -> tuple[uuid.UUID, str]:
         lambda cls: sa.and_(cls.period == period, cls.status.in_(statuses)),
         skip=skip,
     )
-    _id, dept = _first_id(app, "Department", "jiading", lambda cls: cls.id == duty.department_id)
-    return duty_id, f"jiading-{dept.key.replace('_', '-')}"
+    return duty_id, _officer_of(app, "jiading", duty.department_id)
 
 
 def _entry_form(duty_page: str) -> dict[str, str]:
@@ -723,16 +743,7 @@ def _meeting_add_decision(app: Any) -> list[Expect]:
 
 
 def _meeting_close_action_item(app: Any) -> list[Expect]:
-    # (not civil affairs: its officer's password is reset by an earlier case)
-    civil_affairs = _dept_id(app, "jiangyan", "civil_affairs")
-    item_id, item = _first_id(
-        app,
-        "ActionItem",
-        "jiangyan",
-        lambda cls: sa.and_(cls.status == "open", cls.department_id != civil_affairs),
-    )
-    _id, dept = _first_id(app, "Department", "jiangyan", lambda cls: cls.id == item.department_id)
-    officer = f"jiangyan-{dept.key.replace('_', '-')}"
+    item_id, item, officer = _open_action_item(app)
     b = _signed_in(app, officer)
     _mark(app)
     r = b.post(
@@ -943,8 +954,7 @@ def _invited_officer(app: Any, meeting_id: uuid.UUID) -> tuple[uuid.UUID, str]:
     """An invited department (not civil affairs, whose officer an earlier case resets)."""
     skip = _dept_id(app, "jiangyan", "civil_affairs")
     dept_id = sorted(_invited(app, meeting_id) - {skip}, key=str)[0]
-    _id, dept = _first_id(app, "Department", "jiangyan", lambda cls: cls.id == dept_id)
-    return dept_id, f"jiangyan-{dept.key.replace('_', '-')}"
+    return dept_id, _officer_of(app, "jiangyan", dept_id)
 
 
 def _submit_report(b: Browser, meeting_id: uuid.UUID) -> None:
@@ -1049,15 +1059,7 @@ def _api_create_meeting(app: Any) -> list[Expect]:
 
 
 def _api_close_action_item(app: Any) -> list[Expect]:
-    civil_affairs = _dept_id(app, "jiangyan", "civil_affairs")
-    item_id, item = _first_id(
-        app,
-        "ActionItem",
-        "jiangyan",
-        lambda cls: sa.and_(cls.status == "open", cls.department_id != civil_affairs),
-    )
-    _id, dept = _first_id(app, "Department", "jiangyan", lambda cls: cls.id == item.department_id)
-    officer = f"jiangyan-{dept.key.replace('_', '-')}"
+    item_id, item, officer = _open_action_item(app)
     headers = _bearer(app, officer)
     _mark(app)
     r = app.test_client().post(

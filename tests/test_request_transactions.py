@@ -15,14 +15,6 @@ from tests.conftest import BACKEND, Browser
 pytestmark = pytest.mark.skipif(BACKEND == "sqlite", reason="prepared statements are psycopg's")
 
 
-def _department(app):  # type: ignore[no-untyped-def]
-    from portal.extensions import db
-    from portal.tenancy.models import Department, Tenant
-
-    tid = db.session.execute(sa.select(Tenant.id).filter_by(slug="jiading")).scalar_one()
-    return tid, db.session.execute(sa.select(Department).order_by(Department.key)).scalars().first()
-
-
 def _name_in_db(app, dept_id) -> str:  # type: ignore[no-untyped-def]
     engine = sa.create_engine(app.config["DATABASE_OWNER_URL"])
     with engine.connect() as conn:
@@ -36,18 +28,18 @@ def _name_in_db(app, dept_id) -> str:  # type: ignore[no-untyped-def]
 def test_only_a_read_only_transaction_is_committed(fresh_app) -> None:  # type: ignore[no-untyped-def]
     from portal.extensions import db
     from portal.tenancy import scope
+    from portal.tenancy.models import Department, Tenant
     from portal.web import end_transaction
 
     with fresh_app.test_request_context():
-        tid = None
         with scope.cross_tenant("test"):
-            from portal.tenancy.models import Tenant
-
             tid = db.session.execute(sa.select(Tenant.id).filter_by(slug="jiading")).scalar_one()
         db.session.commit()
         with scope.tenant_scope(tid):
             # 1. reads only: committed (the session leaves its transaction)
-            _tid, dept = _department(fresh_app)
+            dept = (
+                db.session.execute(sa.select(Department).order_by(Department.key)).scalars().first()
+            )
             original = dept.name
             end_transaction()
             assert not db.session().in_transaction()
@@ -57,7 +49,7 @@ def test_only_a_read_only_transaction_is_committed(fresh_app) -> None:  # type: 
             assert db.session().in_transaction()
             db.session.rollback()
             # 3. a change flushed but not committed by the view: rolled back too
-            dept = db.session.get(type(dept), (tid, dept.id))
+            dept = db.session.get(Department, (tid, dept.id))
             dept.name = original + "（已写未提交）"
             db.session.flush()
             end_transaction()

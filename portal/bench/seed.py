@@ -44,6 +44,11 @@ UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 NOT_CLONED = {"audit_events", "audit_chain_heads", "api_tokens", "tenants", "login_attempts"}
 
 
+def officer_username(slug: str, department_key: str, n: int = 1) -> str:
+    """The n-th seeded officer of a department, e.g. `scale-01400-health-1`."""
+    return f"{slug}-{department_key.replace('_', '-')}-{n}"
+
+
 def slug_for(i: int) -> str:
     return f"{PREFIX}-{i:05d}"
 
@@ -135,7 +140,7 @@ def build_template(template: str, period_count: int, entries_per_duty: int) -> u
             for dept in departments:
                 for n in range(1, OFFICERS_PER_DEPARTMENT + 1):
                     u = User(
-                        username=f"{slug}-{dept.key.replace('_', '-')}-{n}",
+                        username=officer_username(slug, dept.key, n),
                         display_name=f"{dept.name}经办人{n}",
                         role=Role.dept_officer,
                         tenant_id=tenant_id,
