@@ -27,7 +27,6 @@ DOMAINS = (
     "meetings",
     "platform",
     "admin",
-    "bench",
 )
 
 

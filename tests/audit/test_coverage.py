@@ -1089,7 +1089,7 @@ ROUTES: dict[str, Exercise | Listed] = {
     "meetings.new": Exercise(_meeting_new),
     "meetings.arrangement": Listed(
         "update MeetingArrangement (changed fields, district chain), actor the lead",
-        test="tests/test_meetings_views.py::test_lead_edits_arrangement_and_officer_cannot",
+        test="tests/meetings/test_views.py::test_lead_edits_arrangement_and_officer_cannot",
     ),
     "meetings.edit": Exercise(_meeting_edit),
     "meetings.agenda_action": Exercise(_meeting_agenda_add),
@@ -1104,7 +1104,7 @@ ROUTES: dict[str, Exercise | Listed] = {
     "api.create_meeting": Exercise(_api_create_meeting),
     "api.update_report": Listed(
         "as meetings.my_report, actor the token's user",
-        test="tests/test_meetings_api.py",
+        test="tests/meetings/test_api.py",
     ),
     "api.update_action_item": Exercise(_api_close_action_item),
     "policy.add_value": Exercise(_policy_add_value),
@@ -1330,7 +1330,7 @@ def test_every_download_is_in_the_table(cov_app) -> None:  # type: ignore[no-unt
     missing = [e for e in endpoints if not _covered(e, DOWNLOADS)]
     assert not missing, (
         "exports/downloads without audit coverage — add each to DOWNLOADS in "
-        "tests/test_audit_coverage.py as Exercise(fn) or Listed('<expected event>', test=…) "
+        "tests/audit/test_coverage.py as Exercise(fn) or Listed('<expected event>', test=…) "
         "(record them with trail.record(db.session, 'export' or 'download', entity_type=…, "
         "summary=…, data={'rows': n, …})):\n  " + "\n  ".join(missing)
     )
@@ -1343,7 +1343,7 @@ def test_every_state_changing_route_is_in_the_table(cov_app) -> None:  # type: i
     missing = [e for e in endpoints if not _covered(e, ROUTES)]
     assert not missing, (
         "state-changing routes without audit coverage — add each to ROUTES in "
-        "tests/test_audit_coverage.py as Exercise(fn) (fn makes the request and returns "
+        "tests/audit/test_coverage.py as Exercise(fn) (fn makes the request and returns "
         "the Expect(...) events it must leave) or Listed('<expected event shape>', "
         "test='<your test that checks it>'):\n  " + "\n  ".join(missing)
     )
@@ -1483,7 +1483,7 @@ def _clone(src: Any) -> Any:
         candidates = [table.c[n] for n in sorted(unique) if _variable(table.c[n])]
         assert candidates, (
             f"{cls.__name__}: cannot clone a demo row (unique {sorted(unique)} has no column "
-            "to vary) — add a factory to MODEL_FACTORIES in tests/test_audit_coverage.py"
+            "to vary) — add a factory to MODEL_FACTORIES in tests/audit/test_coverage.py"
         )
         col = next((c for c in candidates if c.primary_key), candidates[0])
         key = mapper.get_property_by_column(col).key
@@ -1586,7 +1586,7 @@ def test_model_changes_leave_exactly_the_expected_events(cov_app, name) -> None:
         if not trail.is_audited(cls):
             assert name in NOT_AUDITED, (
                 f"{name} sets __audit__ = False: add it to NOT_AUDITED in "
-                "tests/test_audit_coverage.py with the reason it must not be audited"
+                "tests/audit/test_coverage.py with the reason it must not be audited"
             )
             return
         assert name not in NOT_AUDITED, f"{name} is audited: remove it from NOT_AUDITED"
@@ -1604,7 +1604,7 @@ def test_model_changes_leave_exactly_the_expected_events(cov_app, name) -> None:
                 src = db.session.execute(sa.select(cls).limit(1)).unique().scalars().first()
                 assert src is not None, (
                     f"{name}: the demo data has no row to clone — add a factory to "
-                    "MODEL_FACTORIES in tests/test_audit_coverage.py (fn(ctx) -> new unsaved "
+                    "MODEL_FACTORIES in tests/audit/test_coverage.py (fn(ctx) -> new unsaved "
                     "instance; ctx.first('Model') gives a demo row, ctx.make('Model') a new one)"
                 )
                 obj = _clone(src)
