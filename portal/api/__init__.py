@@ -42,6 +42,14 @@ def _api_error(e: ApiError) -> Any:
     return jsonify({"error": {"code": e.code, "message": e.message}}), e.status
 
 
+@bp.errorhandler(RuleError)
+def _rule_error(e: RuleError) -> Any:
+    """Any service's broken rule, for every endpoint: roll back and answer in JSON."""
+    db.session.rollback()
+    message = f"{e.field}: {e.message}" if e.field else str(e.message)
+    return jsonify({"error": {"code": e.code, "message": message}}), e.status
+
+
 @bp.before_request
 def authenticate() -> None:
     """Bearer token → user → tenant (and department) scope for this request."""
