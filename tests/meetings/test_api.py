@@ -55,8 +55,17 @@ def test_api_officer_closes_action_item(fresh_app) -> None:  # type: ignore[no-u
     api, officer = _client(fresh_app, "kaifeng-civil-affairs")
     items = api.get("/api/v1/action-items?status=open", headers=officer).get_json()["items"]
     item = items[0]
-    r = api.post(f"/api/v1/action-items/{item['id']}", headers=officer, json={"close": True})
+    r = api.post(
+        f"/api/v1/action-items/{item['id']}",
+        headers=officer,
+        json={"close": True, "row_version": item["row_version"]},
+    )
     assert r.status_code == 400 and "note" in r.get_json()["error"]["message"]
+    # the stale-version check is required: an update that does not say its version is refused
+    r = api.post(
+        f"/api/v1/action-items/{item['id']}", headers=officer, json={"close": True, "note": "好"}
+    )
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict"
     r = api.post(
         f"/api/v1/action-items/{item['id']}",
         headers=officer,
