@@ -35,9 +35,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from portal.auth.permissions import can, requires
 from portal.extensions import db
 from portal.kernel import clock
+from portal.kernel.grants import can, requires
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
