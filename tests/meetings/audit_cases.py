@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from tests.audit.coverage import (
     Ctx,
+    clone,
     Exercise,
     Expect,
     Listed,
@@ -34,6 +35,18 @@ def _meeting_child(model: str, **extra: Any) -> Callable[[Ctx], Any]:
         if model != "Minutes":
             values["department_id"] = ctx.first("Department").id
         return ctx.model(model)(**values)
+
+    return make
+
+
+def _without_request_key(model: str) -> Callable[[Ctx], Any]:
+    """A clone of a demo row with no one-time create key (NULLs never clash; a varied key
+    could: the generic clone varies a string by one random hex digit)."""
+
+    def make(ctx: Ctx) -> Any:
+        row = clone(ctx.first(model))
+        row.request_key = None
+        return row
 
     return make
 
@@ -436,6 +449,8 @@ DOWNLOADS: dict[str, Exercise | Listed] = {
 
 #: Factories for models the generic clone cannot make.
 MODEL_FACTORIES: dict[str, Callable[[Ctx], Any]] = {
+    "Meeting": _without_request_key("Meeting"),
+    "Decision": _without_request_key("Decision"),
     "MeetingInvitation": _meeting_child("MeetingInvitation"),
     "DepartmentReport": _meeting_child("DepartmentReport", body="coverage"),
     "Minutes": _meeting_child("Minutes", body="coverage"),
