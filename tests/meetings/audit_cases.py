@@ -11,11 +11,11 @@ import sqlalchemy as sa
 
 from tests.audit.coverage import (
     Ctx,
-    clone,
     Exercise,
     Expect,
     Listed,
     bearer,
+    clone,
     department_id_of,
     first_id,
     mark,
