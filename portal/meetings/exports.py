@@ -302,6 +302,9 @@ def prep_pack_docx(meeting: Meeting) -> bytes:
         header = ["责任单位", "职责数", "已审核", "已签报", "进行中", "未开始", "被退回", "逾期"]
         rows = []
         totals = [0] * 7
+        others = [0] * 7
+        invited = {inv.department_id for inv in queries.invitations(meeting)}
+        outside = 0
         for row in matrix:
             c = row.counts
             values = [
@@ -314,7 +317,13 @@ def prep_pack_docx(meeting: Meeting) -> bytes:
                 row.overdue,
             ]
             totals = [a + b for a, b in zip(totals, values, strict=True)]
-            rows.append([row.department, *map(str, values)])
+            if row.department_id in invited:
+                rows.append([row.department, *map(str, values)])
+            else:  # departments not invited appear only as counts (shared material)
+                others = [a + b for a, b in zip(others, values, strict=True)]
+                outside += 1
+        if outside:
+            rows.append([f"其他单位（{outside}个）", *map(str, others)])
         rows.append(["合计", *map(str, totals)])
         d.table(header, rows, bold_last=True)
     else:

@@ -8,6 +8,7 @@ on every edit; a version conflict keeps the input.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import threading
 import uuid
@@ -204,6 +205,14 @@ def test_ad_hoc_agenda_shared_by_department_scope(fresh_app) -> None:  # type: i
     lead.post(f"{url}/agenda", {"op": "circulate"}, csrf_from=url)
     page = officer.get(url).get_data(as_text=True)
     assert 'id="agenda-list"' in page and "请补充发放台账" not in page
+    # the prep pack (shared material) names only the invited departments too
+    from docx import Document
+
+    pack = Document(io.BytesIO(lead.get(f"{url}/export/prep-pack.docx").data))
+    cells = [c.text for t in pack.tables for row in t.rows for c in row.cells]
+    text = "\n".join([p.text for p in pack.paragraphs] + cells)
+    assert "其他单位（" in text and "请补充发放台账" not in text
+    assert not names & set(cells)
 
 
 def test_meeting_edit_requires_version_and_keeps_input_on_conflict(fresh_app) -> None:  # type: ignore[no-untyped-def]
