@@ -41,11 +41,15 @@ def _meeting_child(model: str, **extra: Any) -> Callable[[Ctx], Any]:
 
 def _without_request_key(model: str) -> Callable[[Ctx], Any]:
     """A clone of a demo row with no one-time create key (NULLs never clash; a varied key
-    could: the generic clone varies a string by one random hex digit)."""
+    could: the generic clone varies a string by one random hex digit). A meeting's
+    period is left empty as on an ad hoc meeting: the generic update would append
+    "~upd" to a six-character period code, which PostgreSQL refuses."""
 
     def make(ctx: Ctx) -> Any:
         row = clone(ctx.first(model))
         row.request_key = None
+        if hasattr(row, "period"):
+            row.period = None
         return row
 
     return make
