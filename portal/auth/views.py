@@ -29,6 +29,7 @@ from portal.auth.forms import ChangePasswordForm, LocaleForm, LoginForm, ReauthF
 from portal.auth.models import ApiToken, User
 from portal.auth.passwords import password_problems, verify_password
 from portal.extensions import db, limiter, login_manager
+from portal.kernel.redirects import safe_target
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -85,9 +86,7 @@ def init_login(app: Flask) -> None:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
+    return safe_target(target, request.host)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -159,7 +158,7 @@ def set_locale() -> Any:
         with services._chain_scope(user):
             user.locale = form.locale.data
             db.session.commit()
-    return redirect(request.referrer if _safe_next(request.referrer) else url_for("index"))
+    return redirect(_safe_next(request.referrer) or url_for("index"))
 
 
 def recently_authenticated() -> bool:
