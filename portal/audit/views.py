@@ -32,6 +32,7 @@ from portal.audit.models import PLATFORM_CHAIN
 from portal.auth.permissions import can, requires
 from portal.db import utcnow
 from portal.extensions import db
+from portal.kernel.inputs import bounded_int
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
 bp = Blueprint("audit", __name__, template_folder="templates")
@@ -46,11 +47,7 @@ EXPORT_TYPES = {
 
 
 def _cursor(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+    return bounded_int(request.args.get(name))
 
 
 def _list(chain: uuid.UUID, template: str, **extra: Any) -> Any:

@@ -35,6 +35,7 @@ from portal.duties import services
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, ReviewForm, SignOffForm
 from portal.duties.models import Duty, DutyStatus, EvidenceFile, ProgressEntry
 from portal.extensions import db
+from portal.kernel.inputs import page_number
 from portal.policy.models import ResponsibilityRole
 from portal.tenancy.models import Department
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
@@ -99,7 +100,7 @@ def _period_arg() -> str:
 
 def _page_arg() -> int:
     try:
-        return max(1, min(10_000, int(request.args.get("page", "1"))))
+        return page_number(request.args.get("page"), maximum=10_000)
     except ValueError:
         return 1
 

@@ -30,6 +30,7 @@ from flask_login import current_user
 from portal.auth.models import Role
 from portal.auth.permissions import can, requires
 from portal.extensions import db
+from portal.kernel.inputs import page_number
 from portal.meetings import exports, services
 from portal.meetings.models import (
     ActionStatus,
@@ -116,7 +117,7 @@ def _open_action_items_for_lists() -> list[Any] | None:
 
 def _page() -> int:
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return page_number(request.args.get("page"))
     except ValueError:
         return 1
 

@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import Role
 from portal.auth.permissions import requires
+from portal.kernel.inputs import page_number
 from portal.platform import adapters, onboarding, services
 from portal.tenancy.models import Tenant, TenantStatus
 from portal.ui import NavItem, register_nav
@@ -79,7 +80,7 @@ def console() -> Any:
     status_arg = request.args.get("status", "")
     status = TenantStatus(status_arg) if status_arg in TenantStatus.__members__ else None
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = page_number(request.args.get("page"))
     except ValueError:
         page = 1
     rows, total = services.tenant_page(search=search, status=status, page=page, per_page=PER_PAGE)
