@@ -32,6 +32,7 @@ from portal.audit.models import PLATFORM_CHAIN
 from portal.auth.permissions import can, requires
 from portal.db import utcnow
 from portal.extensions import db
+from portal.kernel import downloads
 from portal.kernel.inputs import bounded_int
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
@@ -152,7 +153,7 @@ def _export(chain: uuid.UUID, fmt: str, label: str) -> Any:
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     # The body streams from its own connection, after the view has returned.
     response = Response(render(services.export_rows(db.engine, chain, query)), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="audit-{label}-{stamp}.{fmt}"'
+    downloads.attach(response, f"audit-{label}-{stamp}.{fmt}")
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -30,6 +30,7 @@ from flask_login import current_user
 from portal.auth.models import Role
 from portal.auth.permissions import can, requires
 from portal.extensions import db
+from portal.kernel import downloads
 from portal.kernel.inputs import page_number
 from portal.meetings import exports, services
 from portal.meetings.models import (
@@ -550,13 +551,8 @@ def return_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
 def _docx(meeting: Meeting, content: bytes, kind: str, filename: str) -> Response:
     services.record_export(meeting, kind)
     db.session.commit()
-    from urllib.parse import quote
-
     response = Response(content, mimetype=exports.DOCX_MIME)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{kind}.docx\"; filename*=UTF-8''{quote(filename)}"
-    )
-    return response
+    return downloads.attach(response, filename)
 
 
 @bp.get("/<uuid:meeting_id>/export/minutes.docx")

@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import Role
 from portal.auth.permissions import requires
+from portal.kernel import downloads
 from portal.kernel.inputs import page_number
 from portal.platform import adapters, onboarding, services
 from portal.tenancy.models import Tenant, TenantStatus
@@ -279,7 +280,7 @@ def export_policy(tenant_slug: str) -> Any:
     return Response(
         text,
         mimetype="application/x-yaml",
-        headers={"Content-Disposition": f'attachment; filename="{t.slug}.yaml"'},
+        headers={"Content-Disposition": downloads.content_disposition(f"{t.slug}.yaml")},
     )
 
 
@@ -295,7 +296,9 @@ def download_archive(tenant_slug: str) -> Any:
     return Response(
         data,
         mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{t.slug}-archive-{stamp}.zip"'},
+        headers={
+            "Content-Disposition": downloads.content_disposition(f"{t.slug}-archive-{stamp}.zip")
+        },
     )
 
 
