@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
@@ -416,11 +417,14 @@ def init_app(app: Flask) -> None:
 
 def _database_ready() -> bool:
     try:
-        with db.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+        # The request's own session: a second connection would queue behind its
+        # transaction on SQLite (BEGIN IMMEDIATE), while on PostgreSQL either is the same.
+        db.session.execute(sa.text("SELECT 1"))
         return True
     except Exception:  # noqa: BLE001 - any failure means not ready
         current_app.logger.warning("readiness: database check failed", exc_info=True)
+        with contextlib.suppress(Exception):
+            db.session.rollback()
         return False
 
 
