@@ -215,8 +215,12 @@ def record_denial(response: Response) -> Response:
         return response  # already recorded as a cross-tenant probe
     from portal.audit import trail
     from portal.extensions import db
+    from portal.kernel import denials
     from portal.tenancy import scope
 
+    repeats = denials.repeats(current_user.id, response.status_code)
+    if repeats is None:
+        return response  # counted; recorded again at the next order of magnitude
     try:
         db.session.rollback()  # nothing of a refused request is kept
         with scope.tenant_scope(tenant.id):
@@ -228,7 +232,11 @@ def record_denial(response: Response) -> Response:
                 entity_id=request.path[:80],
                 department_id=current_user.department_id,
                 summary=f"{response.status_code} {request.method} {request.path}"[:400],
-                data={"status": response.status_code, "endpoint": request.endpoint},
+                data={
+                    "status": response.status_code,
+                    "endpoint": request.endpoint,
+                    "repeats": repeats,
+                },
             )
             db.session.commit()
     except Exception:  # noqa: BLE001 - never turn a refusal into a server error
