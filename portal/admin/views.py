@@ -169,36 +169,10 @@ def _is_json(column: Any) -> bool:
     return isinstance(getattr(column, "type", None), sa.JSON)
 
 
-class ScopedModelView(_Access, _ById, ModelView):
-    """A model view whose role rules follow DESIGN.md §3."""
+class _Hardened:
+    """Flask-Admin list arguments that cannot reach the database as a server error."""
 
-    form_base_class = SecureBaseForm
-    page_size = 50
-    can_view_details = True
-    can_set_page_size = False
-    action_disallowed_list = ["delete"]
-    form_excluded_columns = PROTECTED_COLUMNS
-    column_exclude_list = ("tenant_id", "password_hash", "token_hash")
-    column_details_exclude_list = ("tenant_id", "password_hash", "token_hash")
-    column_export_exclude_list = ("tenant_id", "password_hash", "token_hash")
-    column_display_pk = False
-    export_types = ["csv"]
-
-    column_labels = COLUMN_LABELS
-
-    def __init__(self, model: type, **kw: Any) -> None:
-        table = model.__table__  # type: ignore[attr-defined]
-        json_columns = tuple(c.name for c in table.columns if _is_json(c))
-        enum_columns = [c.name for c in table.columns if getattr(c.type, "enum_class", None)]
-        self.column_labels = {**COLUMN_LABELS, **(getattr(self, "column_labels", None) or {})}
-        # JSON holds structured policy data (codes): readable in details, not in the table.
-        excluded = tuple(getattr(self, "column_exclude_list", None) or ())
-        self.column_exclude_list = excluded + json_columns
-        self.column_formatters = {
-            **{name: _enum_formatter for name in enum_columns},
-            **(getattr(self, "column_formatters", None) or {}),
-        }
-        super().__init__(model, db, **kw)
+    _list_columns: Any
 
     # -- bad input: pages, sorting, filters
     def _get_list_extra_args(self) -> Any:
@@ -239,7 +213,39 @@ class ScopedModelView(_Access, _ById, ModelView):
             else:
                 flash(_("The change could not be saved. Please try again."), "error")
             return True
-        return super().handle_view_exception(exc)
+        return super().handle_view_exception(exc)  # type: ignore[misc]
+
+
+class ScopedModelView(_Access, _ById, _Hardened, ModelView):
+    """A model view whose role rules follow DESIGN.md §3."""
+
+    form_base_class = SecureBaseForm
+    page_size = 50
+    can_view_details = True
+    can_set_page_size = False
+    action_disallowed_list = ["delete"]
+    form_excluded_columns = PROTECTED_COLUMNS
+    column_exclude_list = ("tenant_id", "password_hash", "token_hash")
+    column_details_exclude_list = ("tenant_id", "password_hash", "token_hash")
+    column_export_exclude_list = ("tenant_id", "password_hash", "token_hash")
+    column_display_pk = False
+    export_types = ["csv"]
+
+    column_labels = COLUMN_LABELS
+
+    def __init__(self, model: type, **kw: Any) -> None:
+        table = model.__table__  # type: ignore[attr-defined]
+        json_columns = tuple(c.name for c in table.columns if _is_json(c))
+        enum_columns = [c.name for c in table.columns if getattr(c.type, "enum_class", None)]
+        self.column_labels = {**COLUMN_LABELS, **(getattr(self, "column_labels", None) or {})}
+        # JSON holds structured policy data (codes): readable in details, not in the table.
+        excluded = tuple(getattr(self, "column_exclude_list", None) or ())
+        self.column_exclude_list = excluded + json_columns
+        self.column_formatters = {
+            **{name: _enum_formatter for name in enum_columns},
+            **(getattr(self, "column_formatters", None) or {}),
+        }
+        super().__init__(model, db, **kw)
 
     # -- what each role may do
     @property
@@ -427,7 +433,7 @@ class ReadOnlyView(ScopedModelView):
     can_view_details = True
 
 
-class TenantView(_Access, _ById, ModelView):
+class TenantView(_Access, _ById, _Hardened, ModelView):
     """Operators: the platform's tenants (lifecycle actions are on the platform console)."""
 
     read_permission = "platform.console"
