@@ -27,7 +27,7 @@ DOMAINS = (
     "meetings",
     "platform",
     "admin",
-    "bench",
+    "workspace",
 )
 
 

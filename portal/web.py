@@ -21,7 +21,7 @@ from werkzeug.routing import IntegerConverter
 from portal.audit import trail
 from portal.auth.models import Role
 from portal.extensions import db, login_manager
-from portal.kernel import denials, inputs
+from portal.kernel import denials, inputs, uow
 from portal.kernel.proxies import TrustedProxyFix
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant, TenantStatus
@@ -194,29 +194,7 @@ def bind_user_actor() -> None:
         trail.set_actor(actor)
 
 
-def end_transaction() -> None:
-    """End a request that only read with COMMIT rather than the session's ROLLBACK.
-
-    For the data both are the same, but psycopg forgets its prepared statements on every
-    ROLLBACK, so PostgreSQL would plan each query of each request afresh (planning cost
-    more than running most of them). Anything written, pending or unflushed still goes
-    the usual way: rolled back when the app context ends.
-    """
-    from portal.db import WROTE
-
-    session = db.session()
-    if not session.in_transaction() or session.new or session.dirty or session.deleted:
-        return
-    if session.info.get(trail.PENDING_KEY):
-        return
-    conn = session.connection()
-    if conn.dialect.name == "postgresql" and not conn.info.get(WROTE):
-        session.commit()
-
-
 def teardown(exc: BaseException | None) -> None:
-    if exc is None:
-        end_transaction()
     token = g.pop("scope_token", None)
     if token is not None:
         scope.reset_scope(token, refresh=False)
@@ -358,12 +336,6 @@ def register_errors(app: Flask) -> None:
         return _bare_error(status, code, _failure_message(status))
 
 
-def home_for(user: Any) -> str:
-    if user.role == Role.platform_operator:
-        return url_for("platform.console")
-    return url_for("district.home", slug=user.tenant.slug)
-
-
 def init_app(app: Flask) -> None:
     app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config.get("TRUSTED_PROXIES", ""))  # type: ignore[method-assign]
     app.json = PortalJSONProvider(app)
@@ -374,10 +346,11 @@ def init_app(app: Flask) -> None:
     app.url_defaults(url_defaults)
     app.teardown_request(teardown)
     app.after_request(security_headers)
+    app.after_request(uow.commit_request)  # runs first: the one commit of a request
     register_errors(app)
 
     from portal import domains, ui
-    from portal.auth.views import init_login
+    from portal.auth.views import home_for, init_login
 
     init_login(app)
     ui.init_app(app)
@@ -389,6 +362,8 @@ def init_app(app: Flask) -> None:
 
     from portal import api
 
+    for _api_module in domains.modules("api"):
+        pass  # importing a domain's `api` module registers its endpoints on `api.bp`
     api.init_app(app)
 
     @app.get("/")

@@ -164,7 +164,7 @@ def _no_report_in_uninvited_meeting(role: str, ctx: str, method: str) -> int | N
     department that has no report there: 404 for those allowed to look."""
     if ctx == OTHER_DEPT and role in ("lead", "auditor"):
         from portal.auth.models import Role
-        from portal.auth.permissions import GRANTS
+        from portal.kernel.grants import GRANTS
 
         return (
             404
@@ -401,7 +401,7 @@ def _admin_allowed(writable: bool, creatable: bool, export_perm: str):  # type: 
 
     def allowed(role: str, ctx: str, method: str, name: str) -> int:
         from portal.auth.models import Role
-        from portal.auth.permissions import GRANTS
+        from portal.kernel.grants import GRANTS
 
         writer = writable and Role(ROLE_VALUES[role]) in GRANTS["district.configure"]
         out_of_scope = ctx == OTHER_RECORD or (ctx == OTHER_DEPT and role == "officer")
@@ -608,7 +608,7 @@ def _dept_owned(model_name: str) -> bool:
 
 def _allowed(route: Route, role: str) -> bool:
     from portal.auth.models import Role
-    from portal.auth.permissions import GRANTS
+    from portal.kernel.grants import GRANTS
 
     return Role(ROLE_VALUES[role]) in GRANTS[route.perm]  # type: ignore[index]
 
@@ -730,7 +730,7 @@ def test_every_url_rule_is_classified(matrix_app) -> None:  # type: ignore[no-un
 
 
 def test_classified_permissions_match_the_views(matrix_app) -> None:  # type: ignore[no-untyped-def]
-    from portal.auth.permissions import GRANTS
+    from portal.kernel.grants import GRANTS
 
     wrong = []
     for endpoint, route in ROUTES.items():

@@ -29,10 +29,10 @@ from flask_login import current_user, login_required
 
 from portal.audit import services
 from portal.audit.models import PLATFORM_CHAIN
-from portal.auth.permissions import can, requires
 from portal.db import utcnow
 from portal.extensions import db
 from portal.kernel import downloads
+from portal.kernel.grants import can, requires
 from portal.kernel.inputs import bounded_int
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import uuid
 
 import sqlalchemy as sa
@@ -11,14 +10,8 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, TenantScopedGlobal, new_id, utcnow
+from portal.kernel.grants import Role  # noqa: F401 - re-exported for the models' users
 from portal.tenancy.models import Department, Tenant
-
-
-class Role(enum.StrEnum):
-    platform_operator = "platform_operator"
-    district_lead = "district_lead"
-    dept_officer = "dept_officer"
-    auditor = "auditor"
 
 
 class User(TenantScopedGlobal, UserMixin, Base):

@@ -6,7 +6,7 @@ import io
 import re
 
 from portal.kernel.downloads import clean_filename, content_disposition, text_mimetype
-from tests.test_duties_views import BASE, DutyStatus, _duties, services
+from tests.duties.test_views import BASE, DutyStatus, _duties, services
 
 
 def test_bidi_and_control_characters_are_stripped() -> None:

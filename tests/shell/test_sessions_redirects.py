@@ -7,13 +7,7 @@ import re
 import pytest
 
 from tests.conftest import Browser
-
-
-def _token(b: Browser) -> str:
-    page = b.post("/account/tokens", {"name": "script"}).get_data(as_text=True)
-    match = re.search(r'id="new-token">([^<]+)<', page)
-    assert match, page[:2000]
-    return match.group(1)
+from tests.conftest import new_api_token as _token
 
 
 def _set_cookies(response) -> list[str]:  # type: ignore[no-untyped-def]
