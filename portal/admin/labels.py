@@ -122,7 +122,40 @@ COLUMN_LABELS: dict[str, Any] = {
     "username": _l("Username"),
     "work_date": _l("Date of the work"),
     "year": _l("Year"),
+    # related records (shown by their name or title)
+    "agenda": _l("Agenda items"),
+    "benefit": _l("Benefit standard"),
+    "benefits": _l("Benefit standards"),
+    "closed_by": _l("Closed by"),
+    "decision": _l("Decision"),
+    "document": _l("Policy document"),
+    "duty": _l("Duty"),
+    "entries": _l("Progress entries"),
+    "entry": _l("Progress entry"),
+    "evidence": _l("Evidence files"),
+    "measure": _l("Measure"),
+    "measures": _l("Measures"),
+    "meeting": _l("Meeting"),
+    "office_department": _l("Office department"),
+    "responsibilities": _l("Responsibilities"),
+    "values": _l("Amounts"),
+    "version": _l("Policy version"),
+    "versions": _l("Policy versions"),
 }
+
+#: Bookkeeping columns no person needs in a table (still in the record's details).
+HIDDEN_IN_LISTS = ("row_version", "tenant_id", "id")
+
+
+def related_label(obj: object) -> str:
+    """A related record as a person reads it: its name, title or number, never a repr."""
+    for attr in ("display_name", "title", "name", "filename", "number", "doc_number", "text"):
+        value = getattr(obj, attr, None)
+        if value:
+            text = str(value)
+            return text if len(text) <= 60 else text[:59] + "…"
+    return ""
+
 
 VERSION_STATUS_LABELS = {"in_force": _l("in force"), "draft": _l("draft")}
 

@@ -44,7 +44,13 @@ from flask_wtf import FlaskForm
 from wtforms import validators
 from wtforms.fields import SelectField
 
-from portal.admin.labels import COLUMN_LABELS, MODEL_LABELS, enum_label
+from portal.admin.labels import (
+    COLUMN_LABELS,
+    HIDDEN_IN_LISTS,
+    MODEL_LABELS,
+    enum_label,
+    related_label,
+)
 from portal.audit import trail
 from portal.auth.models import Role, User
 from portal.extensions import db, login_manager
@@ -241,7 +247,14 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
         # JSON holds structured policy data (codes): readable in details, not in the table.
         excluded = tuple(getattr(self, "column_exclude_list", None) or ())
         self.column_exclude_list = excluded + json_columns
+        relations = [r.key for r in sa.inspect(model).relationships]
+        self.column_exclude_list = (
+            self.column_exclude_list
+            + HIDDEN_IN_LISTS
+            + tuple(c.name for c in table.columns if c.name.endswith("_id"))
+        )
         self.column_formatters = {
+            **{name: _related_formatter for name in relations},
             **{name: _enum_formatter for name in enum_columns},
             **(getattr(self, "column_formatters", None) or {}),
         }
@@ -284,6 +297,13 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
 
 def _enum_formatter(view: Any, context: Any, model: Any, name: str) -> str:
     return enum_label(getattr(model, name, None))
+
+
+def _related_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    value = getattr(model, name, None)
+    if isinstance(value, list | tuple | set):
+        return "、".join(filter(None, (related_label(v) for v in value)))
+    return related_label(value) if value is not None else ""
 
 
 def _department_choices() -> list[tuple[str, str]]:
