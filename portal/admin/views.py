@@ -25,6 +25,7 @@ re-authentication before account changes, and an audit event for each export.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import uuid
@@ -238,6 +239,11 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
     export_types = ["csv"]
 
     column_labels = COLUMN_LABELS
+    column_type_formatters = {
+        **ModelView.column_type_formatters,  # type: ignore[dict-item]
+        dt.datetime: lambda view, value, name: _local_time(value),
+    }
+    column_type_formatters_detail = column_type_formatters
 
     def __init__(self, model: type, **kw: Any) -> None:
         table = model.__table__  # type: ignore[attr-defined]
@@ -256,6 +262,7 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
         self.column_formatters = {
             **{name: _related_formatter for name in relations},
             **{name: _enum_formatter for name in enum_columns},
+            **({"period": _period_formatter} if "period" in table.columns else {}),
             **(getattr(self, "column_formatters", None) or {}),
         }
         super().__init__(model, db, **kw)
@@ -297,6 +304,20 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
 
 def _enum_formatter(view: Any, context: Any, model: Any, name: str) -> str:
     return enum_label(getattr(model, name, None))
+
+
+def _local_time(value: dt.datetime | None) -> str:
+    """Stored UTC, shown in the district's zone to the minute (2026-12-06 09:51)."""
+    from portal.kernel import clock
+
+    shown = clock.local(value, g.get("tenant"))
+    return shown.strftime("%Y-%m-%d %H:%M") if shown else ""
+
+
+def _period_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    from portal.kernel import periods
+
+    return periods.label(getattr(model, name, None))
 
 
 def _related_formatter(view: Any, context: Any, model: Any, name: str) -> str:

@@ -26,8 +26,11 @@ def test_lead_back_office_is_chinese_and_csp_clean(live_server: str, page) -> No
         headers = " ".join(page.locator("table.model-list thead th").all_inner_texts())
         english = set(ASCII_WORD.findall(nav + " " + headers)) - ALLOWED
         assert not english, (table, english)
-        cells = " ".join(page.locator("table.model-list tbody td").all_inner_texts())
+        texts = page.locator("table.model-list tbody td").all_inner_texts()
+        cells = " ".join(texts)
         assert not re.search(r"\b(in_progress|not_started|district_lead|dept_officer)\b", cells)
+        assert not [t for t in texts if re.fullmatch(r"\s*\d{4}H[12]\s*", t)], table
+        assert not re.search(r"\d:\d\d:\d\d\.\d", cells), table  # raw UTC datetimes
     # the records menu opens (Bootstrap handles the click; no inline handler needed)
     page.click("a.dropdown-toggle")
     assert page.locator(".dropdown-menu.show").count() >= 1

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import make_app
-from tests.test_access_matrix import OWN, USERS, Clients, Samples, _all_routes, _url
+from tests.test_access_matrix import OWN, USERS, Clients, Samples, all_routes, route_url
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ("lead", "officer", "auditor", "operator")
@@ -138,7 +138,7 @@ def _write_method(methods: set[str]) -> str | None:
 def test_no_input_gives_a_server_error(fuzz_app) -> None:  # type: ignore[no-untyped-def]
     samples = Samples(fuzz_app)
     clients = Clients(fuzz_app)
-    routes = _all_routes(fuzz_app)
+    routes = all_routes(fuzz_app)
     started = time.monotonic()
     failures: list[str] = []
     errors: list[str] = []
@@ -166,7 +166,7 @@ def test_no_input_gives_a_server_error(fuzz_app) -> None:  # type: ignore[no-unt
         ):
             admin_tables_seen.add(view)
             continue  # the generated read-only views share one class: a sample of them
-        url = _url(fuzz_app, rule.endpoint, route, OWN, samples)
+        url = route_url(fuzz_app, rule.endpoint, route, OWN, samples)
         if url is None:
             continue
         methods = set(rule.methods or ()) - {"HEAD", "OPTIONS"}
