@@ -71,7 +71,7 @@ def reject_bad_input(endpoint: str | None, values: dict[str, Any] | None) -> Non
     """Runs before anything reads the request: a NUL byte anywhere, or JSON the app could not
     store, is refused once here instead of failing deep inside a query."""
     json_value = None
-    if request.is_json and request.content_length != 0:
+    if request.is_json and request.get_data(cache=True):
         try:
             json_value = request.get_json(silent=False)
         except BadRequest as e:
