@@ -36,8 +36,9 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from portal.extensions import db
-from portal.kernel import clock
+from portal.kernel import clock, downloads
 from portal.kernel.grants import can, requires
+from portal.kernel.inputs import page_number
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
@@ -131,12 +132,7 @@ def _labels() -> dict[str, Any]:
         "render_md": queries.render_markdown,
         "meeting_open_action_items": _open_action_items_for_lists,
         "meeting_today": clock.today,
-        "period_label": _period_label,
     }
-
-
-def _period_label(code: str | None) -> str:
-    return Period.parse(code).label if code else ""
 
 
 def meeting_time(value: Any) -> str:
@@ -161,12 +157,9 @@ def _open_action_items_for_lists() -> list[Any] | None:
     )
 
 
-MAX_PAGE = 100_000
-
-
 def _page() -> int:
     try:
-        return min(MAX_PAGE, max(1, int(request.args.get("page", "1"))))
+        return page_number(request.args.get("page"))
     except ValueError:
         return 1
 
@@ -646,16 +639,11 @@ def return_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
 
 def _docx(meeting: Meeting, content: bytes, kind: str, filename: str) -> Any:
     """The document as a download; the export is recorded and committed with the request."""
-    from urllib.parse import quote
-
     from flask import Response
 
     minutes_ops.record_export(meeting, kind)
     response = Response(content, mimetype=exports.DOCX_MIME)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{kind}.docx\"; filename*=UTF-8''{quote(filename)}"
-    )
-    return response
+    return downloads.attach(response, filename)
 
 
 @bp.get("/<uuid:meeting_id>/export/minutes.docx")
