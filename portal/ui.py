@@ -10,16 +10,9 @@ from flask import Flask, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.auth.models import Role
 from portal.auth.permissions import can
+from portal.auth.roles import ROLE_LABELS  # the one list of role names
 from portal.tenancy.models import TenantStatus
-
-ROLE_LABELS = {
-    Role.platform_operator: _l("Platform operator"),
-    Role.district_lead: _l("District lead"),
-    Role.dept_officer: _l("Department officer"),
-    Role.auditor: _l("Auditor"),
-}
 
 TENANT_STATUS_LABELS = {
     TenantStatus.provisioning: _l("provisioning"),

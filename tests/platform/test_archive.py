@@ -16,14 +16,16 @@ from tests.conftest import make_app
 def _add_work_with_evidence(app, slug: str) -> str:  # type: ignore[no-untyped-def]
     """A duty, a progress entry and an evidence file on disk, so the archive has files."""
     from portal.duties.models import Duty, EvidenceFile, ProgressEntry
+    from portal.duties.services import generate_duties
     from portal.extensions import db
-    from portal.platform import adapters, services
+    from portal.kernel.periods import Period
+    from portal.platform import services
     from portal.tenancy import scope
 
     with app.app_context():
         tenant = services.get_tenant(slug)
         with scope.tenant_scope(tenant.id):
-            adapters.generate_duties(adapters.current_period())
+            generate_duties(Period.current().code)
             duty = db.session.execute(sa.select(Duty)).scalars().first()
             if duty is None:
                 return ""

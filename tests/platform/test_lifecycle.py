@@ -49,7 +49,7 @@ def test_lifecycle_through_the_cli_is_enforced_and_audited(fresh_app, tmp_path) 
     assert b.login("jiading-lead", DEMO_PASSWORD).status_code == 401
     assert b.get("/t/jiading/").status_code == 404
     r = run(args=["tenants", "purge", "jiading", "--confirm", "jiading-typo"])
-    assert r.exit_code != 0 and "does not match" in r.output
+    assert r.exit_code != 0 and "不一致" in r.output
     assert run(args=["tenants", "restore", "jiading"]).exit_code == 0
     assert run(args=["tenants", "delete", "jiading"]).exit_code == 0
     assert evidence.is_file()  # kept while restorable

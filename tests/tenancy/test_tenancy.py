@@ -83,6 +83,7 @@ def test_suspended_tenant_cannot_sign_in_and_says_so(fresh_app) -> None:  # type
     assert b.login("jiading-lead").status_code == 302
     with fresh_app.app_context():
         services.set_status(services.get_tenant("jiading"), TenantStatus.suspended)
+        db.session.commit()  # services never commit: the caller is the unit of work
         db.session.remove()
     r = b.get("/t/jiading/")
     assert r.status_code == 403 and "暂停" in r.get_data(as_text=True)
