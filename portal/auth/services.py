@@ -39,9 +39,7 @@ def _record_refusal(user: User | None, username: str, ip: str, reason: str, wait
     chain = tenant_id or trail.PLATFORM_CHAIN
     user_id = user.id if user is not None else ""
     db.session.rollback()  # only reads so far; frees SQLite's write lock for the record
-    with (
-        scope.tenant_scope(tenant_id) if tenant_id else scope.cross_tenant("sign-in refused")
-    ):
+    with scope.tenant_scope(tenant_id) if tenant_id else scope.cross_tenant("sign-in refused"):
         record = db.session.session_factory()
         try:
             record.add(LoginAttempt(username=username[:80], ip=ip[:64], success=False))
