@@ -198,10 +198,14 @@ def archive_command(slug: str, file: Path) -> None:
     """Full data export: every record and evidence file, with a manifest of SHA-256 hashes."""
     from portal.platform import archive
 
-    with as_system("tenants archive"), cli_transaction():
-        tenant = _tenant(slug)
-        with file.open("wb") as out:
-            manifest = archive.write_archive(tenant, out)
+    try:
+        with as_system("tenants archive"), cli_transaction():
+            tenant = _tenant(slug)
+            with file.open("wb") as out:
+                manifest = archive.write_archive(tenant, out)
+    except BaseException:
+        file.unlink(missing_ok=True)  # no half-written archive is left behind
+        raise
     rows = sum(t["count"] for t in manifest["tables"].values())
     click.echo(
         f"wrote {file}: {rows} rows in {len(manifest['tables'])} tables, "

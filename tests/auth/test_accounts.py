@@ -187,3 +187,24 @@ def test_common_and_previously_used_passwords_are_refused(fresh_app) -> None:  #
     assert r.status_code == 400 and "用过" in r.get_data(as_text=True)
     assert change("Second-pass-2026!", "Third-pass-2026!").status_code == 302
     assert Browser(fresh_app).login("kaifeng-auditor", "Third-pass-2026!").status_code == 302
+
+
+def test_accounts_platform_and_tenancy_never_commit() -> None:
+    """Services never commit (issue 12): the request, the CLI's cli_transaction or Flask-Admin
+    do. The one exception is the record of a refused sign-in (its request is rolled back)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "portal"
+    found = []
+    for package in ("auth", "platform", "tenancy"):
+        for path in (root / package).rglob("*.py"):
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                if re.search(r"\.commit\(\)", line):
+                    found.append(f"{path.relative_to(root)}:{n}")
+    assert found == [f"auth/services.py:{_refusal_commit_line(root)}"], found
+
+
+def _refusal_commit_line(root) -> int:  # type: ignore[no-untyped-def]
+    lines = (root / "auth" / "services.py").read_text().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if "record.commit()" in line)

@@ -156,3 +156,34 @@ def test_tampered_archive_is_refused(fresh_app, databases, tmp_path: Path) -> No
     with empty.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_oversize_archive_is_refused_with_a_clear_message(
+    fresh_app, databases, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: MAX_ARCHIVE_BYTES was declared and never enforced."""
+    path = tmp_path / "jiading.zip"
+    r = fresh_app.test_cli_runner().invoke(args=["tenants", "archive", "jiading", str(path)])
+    assert r.exit_code == 0, r.output
+    unpacked = sum(i.file_size for i in zipfile.ZipFile(path).infolist())
+    empty = make_app(
+        databases.new(demo=False),
+        UPLOAD_DIR=str(tmp_path / "u"),
+        ARCHIVE_MAX_BYTES=unpacked - 1,  # a byte short of what it unpacks to
+    )
+    r = empty.test_cli_runner().invoke(args=["tenants", "import-archive", str(path)])
+    assert r.exit_code != 0
+    assert "超过" in r.output and "上限" in r.output and "未导入" in r.output
+    from portal.extensions import db
+    from portal.tenancy.services import tenant_by_slug
+
+    with empty.app_context():
+        assert tenant_by_slug("jiading") is None  # nothing was imported
+        db.session.remove()
+        db.engine.dispose()
+    # writing one larger than the limit is refused too
+    fresh_app.config["ARCHIVE_MAX_BYTES"] = 1000
+    r = fresh_app.test_cli_runner().invoke(
+        args=["tenants", "archive", "jiading", str(tmp_path / "big.zip")]
+    )
+    assert r.exit_code != 0 and "上限" in r.output
