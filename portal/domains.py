@@ -29,6 +29,7 @@ DOMAINS = (
     "meetings",
     "platform",
     "admin",
+    "workspace",
 )
 
 

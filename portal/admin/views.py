@@ -37,8 +37,9 @@ from wtforms.fields import SelectField
 from portal.audit import trail
 from portal.auth import roles
 from portal.auth.models import Role, User
-from portal.auth.permissions import can
 from portal.extensions import db, login_manager
+from portal.kernel.grants import ROLE_LABELS as ROLE_NAMES
+from portal.kernel.grants import can
 from portal.tenancy.models import Department
 
 DISTRICT_URL = "/t/<slug>/admin"
@@ -177,7 +178,7 @@ def _department_choices() -> list[tuple[str, str]]:
     return [("", "—")] + [(str(d.id), d.name) for d in rows]
 
 
-ROLE_LABELS = {role: roles.ROLE_LABELS[role] for role in roles.DISTRICT_ROLES}
+ROLE_LABELS = {role: ROLE_NAMES[role] for role in roles.DISTRICT_ROLES}
 
 
 class DepartmentView(ScopedModelView):
@@ -381,7 +382,7 @@ def district_views() -> list[ScopedModelView]:
 
 
 def _home_link() -> str:
-    from portal.web import home_for
+    from portal.auth.views import home_for
 
     return home_for(current_user) if current_user.is_authenticated else url_for("auth.login")
 

@@ -1,25 +1,16 @@
-"""What each role is, in people's words and in structure: written once.
+"""What the account rules need to know about each role, written once.
 
-The grant table (`portal.kernel.grants`) says what a role may do. This module says
-what the account rules need to know about a role (does it belong to a district, does
-it need a department) and how it is called on screen (`ROLE_LABELS`), so the platform
-console, the district's Users page, the back office and the page header agree.
+The grant table (`portal.kernel.grants`) says what a role may do and what it is called
+(`ROLE_LABELS`). This module says how roles sit in the structure — held in a district or
+on the platform, tied to a department or not, given by whom — so the console, the
+district's Users page, the back office and the CLI apply the same account rules.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
-from portal.kernel.grants import AUDITOR, LEAD, OFFICER, OPERATOR, Role
-
-ROLE_LABELS: dict[Role, Any] = {
-    OPERATOR: _l("Platform operator"),
-    LEAD: _l("District lead"),
-    OFFICER: _l("Department officer"),
-    AUDITOR: _l("Auditor"),
-}
+from portal.kernel.grants import AUDITOR, LEAD, OFFICER, OPERATOR, ROLE_LABELS, Role
 
 # Roles held inside a district, in the order they are offered.
 DISTRICT_ROLES: tuple[Role, ...] = (LEAD, OFFICER, AUDITOR)

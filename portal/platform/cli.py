@@ -14,7 +14,7 @@ import yaml
 from flask import Flask
 from flask.cli import with_appcontext
 
-from portal.cli import as_system
+from portal.audit.trail import as_system
 from portal.kernel.uow import cli_transaction
 from portal.platform import onboarding, services
 from portal.platform.onboarding import problem_text

@@ -18,8 +18,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.auth import operations
-from portal.auth.permissions import requires
 from portal.auth.roles import DISTRICT_ROLES
+from portal.kernel.grants import requires
 from portal.kernel.uow import attempt
 from portal.platform.views import secret_page
 from portal.tenancy import services as tenancy

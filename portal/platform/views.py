@@ -28,9 +28,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.auth import operations
-from portal.auth.permissions import requires
 from portal.kernel import clock
-from portal.kernel.grants import LEAD
+from portal.kernel.grants import LEAD, requires
 from portal.kernel.periods import Period
 from portal.kernel.uow import attempt
 from portal.platform import onboarding, services
@@ -238,7 +237,7 @@ def change_status(tenant_slug: str) -> Any:
 
 
 def _status_label(status: TenantStatus) -> str:
-    from portal.ui import TENANT_STATUS_LABELS
+    from portal.tenancy.models import STATUS_LABELS as TENANT_STATUS_LABELS
 
     return str(TENANT_STATUS_LABELS.get(status, status.value))
 
