@@ -24,12 +24,13 @@ from portal.extensions import db
 from portal.kernel import signals
 from portal.kernel.grants import LEAD, SYSTEM
 from portal.kernel.periods import Period
+from portal.platform.lifecycle import set_status
 from portal.policy import schema
 from portal.policy import services as policy_services
 from portal.policy.schema import Problem
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant, TenantStatus
-from portal.tenancy.services import ensure_department_kinds, set_status, tenant_by_slug
+from portal.tenancy.services import ensure_department_kinds, tenant_by_slug
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "tenants"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")

@@ -1,7 +1,7 @@
 """Operator-side services: the tenant overview, purge and configuration export.
 
-Accounts are changed through `portal.auth.operations`, tenant lifecycle through
-`portal.tenancy.services`; each domain reports its own figures through the
+Accounts are changed through `portal.auth.operations`, the tenant's status through
+`portal.platform.lifecycle`; each domain reports its own figures through the
 `tenant_statistics` signal (this module never reads another domain's tables).
 
 Cross-tenant reads say so explicitly (`cross_tenant`) and only ever aggregate: the
@@ -25,19 +25,19 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
 from portal.kernel import signals
-from portal.tenancy import scope
-from portal.tenancy.models import Department, Tenant, TenantStatus
-from portal.tenancy.services import (
+from portal.platform.lifecycle import (
     ACTIONS,
     RETENTION_DAYS,
     LifecycleError,
     apply_action,
     set_status,
-    tenant_by_slug,
 )
+from portal.tenancy import scope
+from portal.tenancy.models import Department, Tenant, TenantStatus
+from portal.tenancy.services import tenant_by_slug
 
-# The lifecycle rules live with the tenant (portal.tenancy.services); re-exported here for
-# the console, the API and the CLI.
+# The lifecycle (portal.platform.lifecycle) and the look-up by slug (portal.tenancy.services),
+# re-exported for the console, the API and the CLI.
 __all__ = ["ACTIONS", "RETENTION_DAYS", "LifecycleError", "apply_action", "tenant_by_slug"]
 
 
