@@ -51,7 +51,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         or _env("RATELIMIT_STORAGE_URI", "memory://"),
         # Password hashing (portal.auth.passwords): concurrent hashes per worker process.
         "PASSWORD_HASH_CONCURRENCY": int(_env("PASSWORD_HASH_CONCURRENCY", "1")),
-        "PASSWORD_HASH_WAIT_SECONDS": float(_env("PASSWORD_HASH_WAIT_SECONDS", "30")),
+        "PASSWORD_HASH_QUEUE": int(_env("PASSWORD_HASH_QUEUE", "1")),
+        "PASSWORD_HASH_WAIT_SECONDS": float(_env("PASSWORD_HASH_WAIT_SECONDS", "10")),
         "ARCHIVE_MAX_BYTES": int(_env("ARCHIVE_MAX_BYTES", str(2 * 1024**3))),
         "PAGE_SIZE": 25,
         "FLASK_ADMIN_SWATCH": "cerulean",

@@ -6,10 +6,13 @@ made with other parameters (argon2-cffi's old defaults) still verify, and are re
 with these at the holder's next sign-in (`needs_rehash`).
 
 Hashing is the one CPU- and memory-heavy step of a request. Every hash and verification
-passes `_gate`, a bounded semaphore (`PASSWORD_HASH_CONCURRENCY` per worker process,
-default 1): a burst of sign-ins queues for it instead of taking every thread of the
-worker, so other users' page views keep being served. A sign-in that waits longer than
-`PASSWORD_HASH_WAIT_SECONDS` is told to try again (503) rather than hang.
+passes a bounded gate per worker process: `PASSWORD_HASH_CONCURRENCY` (default 1) hash
+at a time, and at most `PASSWORD_HASH_QUEUE` (default 1) more waiting for their turn.
+A waiting sign-in still holds one of the worker's threads, so the queue is kept short:
+a sign-in that finds it full is answered at once with 503 and `Retry-After` ("many
+people are signing in; try again in a moment") instead of taking the threads that
+other users' page views need. One that waits longer than `PASSWORD_HASH_WAIT_SECONDS`
+is answered the same way.
 """
 
 from __future__ import annotations
@@ -44,11 +47,13 @@ MIN_STRENGTH = 3  # zxcvbn score 0–4: 3 = "safely unguessable" for an online a
 HISTORY_SIZE = 5  # earlier passwords a user may not take again
 
 DEFAULT_CONCURRENCY = 1
-DEFAULT_WAIT_SECONDS = 30.0
+DEFAULT_QUEUE = 1
+DEFAULT_WAIT_SECONDS = 10.0
 
 _gate: threading.BoundedSemaphore | None = None
 _gate_size = 0
 _gate_lock = threading.Lock()
+_waiting = 0  # threads of this process waiting for a hashing slot
 
 
 class HashingBusy(RuleError):
@@ -74,10 +79,25 @@ def gate() -> threading.BoundedSemaphore:
     return _gate
 
 
+def _busy() -> HashingBusy:
+    return HashingBusy(_l("Many people are signing in at this moment; please try again."))
+
+
 def _gated(work: Callable[[], T]) -> T:
+    global _waiting
     slot = gate()
-    if not slot.acquire(timeout=_setting("PASSWORD_HASH_WAIT_SECONDS", DEFAULT_WAIT_SECONDS)):
-        raise HashingBusy(_l("Many people are signing in at this moment; please try again."))
+    if not slot.acquire(blocking=False):
+        with _gate_lock:
+            if _waiting >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE)):
+                raise _busy()
+            _waiting += 1
+        try:
+            got = slot.acquire(timeout=_setting("PASSWORD_HASH_WAIT_SECONDS", DEFAULT_WAIT_SECONDS))
+        finally:
+            with _gate_lock:
+                _waiting -= 1
+        if not got:
+            raise _busy()
     try:
         return work()
     finally:

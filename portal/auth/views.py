@@ -74,6 +74,13 @@ def init_login(app: Flask) -> None:
             return None
         return user
 
+    @app.errorhandler(HashingBusy)
+    def hashing_busy(error: HashingBusy) -> Any:
+        """A password check met a full hashing queue (sign-in storm): try again shortly."""
+        db.session.rollback()
+        page = render_template("error.html", status=503, message=str(error.message))
+        return page, 503, {"Retry-After": "1"}
+
     @app.before_request
     def idle_timeout() -> Any:
         """Sessions end after PERMANENT_SESSION_LIFETIME without a request."""
@@ -118,8 +125,9 @@ def login() -> Any:
             result = services.sign_in(
                 form.username.data or "", form.password.data or "", request.remote_addr or ""
             )
-        except HashingBusy as busy:
-            return render_template("auth/login.html", form=form, error=str(busy.message)), 503
+        except HashingBusy as busy:  # a sign-in storm: come back in a moment
+            page = render_template("auth/login.html", form=form, error=str(busy.message))
+            return page, 503, {"Retry-After": "1"}
         if result.user is not None:
             session.clear()  # regenerate: nothing from before sign-in survives
             login_user(result.user)
