@@ -278,7 +278,11 @@ def download_archive(tenant_slug: str) -> Any:
     from portal.platform import archive
 
     t = _tenant_or_404(tenant_slug, purged=False)
-    data, _manifest = archive.archive_bytes(t)
+    outcome = attempt(lambda: archive.archive_bytes(t))
+    if outcome.error is not None or outcome.value is None:  # larger than the archive limit
+        flash(str(outcome.error.message if outcome.error else ""), "error")
+        return redirect(url_for("platform.tenant", tenant_slug=t.slug))
+    data, _manifest = outcome.value
     stamp = clock.today().isoformat()
     return Response(
         data,

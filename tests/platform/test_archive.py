@@ -187,3 +187,11 @@ def test_oversize_archive_is_refused_with_a_clear_message(
         args=["tenants", "archive", "jiading", str(tmp_path / "big.zip")]
     )
     assert r.exit_code != 0 and "上限" in r.output
+    # and the console says so instead of failing
+    from tests.conftest import Browser
+
+    op = Browser(fresh_app)
+    assert op.login("operator").status_code == 302
+    r = op.post("/platform/tenants/jiading/archive", {}, csrf_from="/platform/tenants/jiading")
+    assert r.status_code == 302
+    assert "上限" in op.get("/platform/tenants/jiading").get_data(as_text=True)
