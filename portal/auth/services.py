@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from portal.audit import trail
 from portal.auth import throttle
 from portal.auth.models import ApiToken, LoginAttempt, User
-from portal.auth.operations import account_scope, revoke_sessions, sign_out  # noqa: F401
+from portal.auth.operations import account_scope
 from portal.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from portal.db import utcnow
 from portal.extensions import db
