@@ -54,6 +54,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PASSWORD_HASH_QUEUE": int(_env("PASSWORD_HASH_QUEUE", "1")),
         "PASSWORD_HASH_WAIT_SECONDS": float(_env("PASSWORD_HASH_WAIT_SECONDS", "10")),
         "ARCHIVE_MAX_BYTES": int(_env("ARCHIVE_MAX_BYTES", str(2 * 1024**3))),
+        "TRUSTED_PROXIES": _env("TRUSTED_PROXIES", ""),
         "PAGE_SIZE": 25,
         "FLASK_ADMIN_SWATCH": "cerulean",
     }

@@ -31,6 +31,7 @@ from portal.auth.passwords import HashingBusy, verify_password
 from portal.extensions import db, limiter, login_manager
 from portal.kernel import clock
 from portal.kernel.grants import Role
+from portal.kernel.redirects import safe_target
 from portal.kernel.uow import attempt
 
 
@@ -106,9 +107,7 @@ def init_login(app: Flask) -> None:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
+    return safe_target(target, request.host)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -180,7 +179,7 @@ def set_locale() -> Any:
     form = LocaleForm()
     if form.validate_on_submit():
         operations.set_locale(current_user._get_current_object(), form.locale.data or "")
-    return redirect(request.referrer if _safe_next(request.referrer) else url_for("index"))
+    return redirect(_safe_next(request.referrer) or url_for("index"))
 
 
 def recently_authenticated() -> bool:

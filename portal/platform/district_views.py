@@ -20,6 +20,7 @@ from flask_login import current_user
 from portal.auth import operations
 from portal.auth.roles import DISTRICT_ROLES
 from portal.kernel.grants import requires
+from portal.kernel.inputs import page_number
 from portal.kernel.uow import attempt
 from portal.platform.views import secret_page
 from portal.tenancy import services as tenancy
@@ -35,18 +36,14 @@ register_nav(
 PER_PAGE = 50
 
 
-def _page() -> int:
-    try:
-        return min(max(1, int(request.args.get("page", "1"))), 100_000)
-    except ValueError:
-        return 1
-
-
 @bp.get("/users")
 @requires("district.configure")
 def users() -> Any:
     q = request.args.get("q", "").strip()[:80]
-    page = _page()
+    try:
+        page = page_number(request.args.get("page"))
+    except ValueError:
+        page = 1
     everyone = operations.district_users(g.tenant)
     if q:
         needle = q.lower()

@@ -28,8 +28,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.auth import operations
-from portal.kernel import clock
+from portal.kernel import clock, downloads
 from portal.kernel.grants import LEAD, requires
+from portal.kernel.inputs import page_number
 from portal.kernel.periods import Period
 from portal.kernel.uow import attempt
 from portal.platform import onboarding, services
@@ -71,7 +72,7 @@ def console() -> Any:
     status_arg = request.args.get("status", "")
     status = TenantStatus(status_arg) if status_arg in TenantStatus.__members__ else None
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = page_number(request.args.get("page"))
     except ValueError:
         page = 1
     rows, total = services.tenant_page(search=search, status=status, page=page, per_page=PER_PAGE)
@@ -267,7 +268,7 @@ def export_policy(tenant_slug: str) -> Any:
     return Response(
         text,
         mimetype="application/x-yaml",
-        headers={"Content-Disposition": f'attachment; filename="{t.slug}.yaml"'},
+        headers={"Content-Disposition": downloads.content_disposition(f"{t.slug}.yaml")},
     )
 
 
@@ -287,7 +288,9 @@ def download_archive(tenant_slug: str) -> Any:
     return Response(
         data,
         mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{t.slug}-archive-{stamp}.zip"'},
+        headers={
+            "Content-Disposition": downloads.content_disposition(f"{t.slug}-archive-{stamp}.zip")
+        },
     )
 
 
