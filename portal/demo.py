@@ -8,9 +8,10 @@ import sqlalchemy as sa
 import yaml
 
 from portal import domains
+from portal.auth import operations
 from portal.auth.models import Role, User
-from portal.auth.services import create_user
 from portal.extensions import db
+from portal.kernel.grants import SYSTEM
 from portal.policy.loader import apply_policy
 from portal.policy.models import PolicyVersion
 from portal.tenancy import scope
@@ -33,9 +34,10 @@ def load_policy_file(slug: str) -> dict:
 
 
 def _ensure_user(username: str, **kw: object) -> None:
+    """Through the accounts service, by its rules (the system creates demo accounts)."""
     exists = db.session.execute(sa.select(User.id).filter_by(username=username)).scalar()
     if exists is None:
-        create_user(username=username, password=DEMO_PASSWORD, **kw)  # type: ignore[arg-type]
+        operations.create_user(SYSTEM, username=username, password=DEMO_PASSWORD, **kw)  # type: ignore[arg-type]
 
 
 def load_demo() -> list[tuple[str, str, str]]:
@@ -73,13 +75,13 @@ def load_demo() -> list[tuple[str, str, str]]:
                 f"{slug}-lead",
                 display_name=f"{info['name']}联席办",
                 role=Role.district_lead,
-                tenant_id=tenant.id,
+                tenant=tenant,
             )
             _ensure_user(
                 f"{slug}-auditor",
                 display_name=f"{info['name']}审计",
                 role=Role.auditor,
-                tenant_id=tenant.id,
+                tenant=tenant,
             )
             logins += [
                 (info["name"], f"{slug}-lead", Role.district_lead.value),
@@ -91,7 +93,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                     username,
                     display_name=f"{dept.name}经办人",
                     role=Role.dept_officer,
-                    tenant_id=tenant.id,
+                    tenant=tenant,
                     department_id=dept.id,
                 )
                 logins.append((info["name"], username, Role.dept_officer.value))

@@ -704,6 +704,7 @@ class Clients:
                     sa.select(User).filter_by(username=USERS[role])
                 ).scalar_one()
                 _token, secret = services.create_token(user, "access matrix", None)
+                db.session.commit()  # services never commit
                 db.session.remove()
             self._csrf[key] = secret
         return {"Authorization": f"Bearer {self._csrf[key]}"}

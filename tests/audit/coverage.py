@@ -118,6 +118,7 @@ def bearer(app: Any, username: str) -> dict[str, str]:
     with app.app_context():
         user = db.session.execute(sa.select(User).filter_by(username=username)).scalar_one()
         _row, secret = create_token(user, "coverage", None)
+        db.session.commit()  # services never commit; the test is its own unit of work
         db.session.remove()
     SECRETS.append(secret)
     return {"Authorization": f"Bearer {secret}"}
