@@ -12,7 +12,9 @@ from tests.conftest import ROOT
 
 def test_check_accepts_a_template_and_lists_every_problem(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runner = app.test_cli_runner()
-    r = runner.invoke(args=["policy", "check", str(ROOT / "tenants" / "kaifeng.yaml")])
+    r = runner.invoke(
+        args=["policy", "check", "--lang", "en", str(ROOT / "tenants" / "kaifeng.yaml")]
+    )
     assert r.exit_code == 0, r.output
     assert "valid" in r.output and "23 measures" in r.output
     bad = tmp_path / "bad.yaml"
@@ -21,12 +23,15 @@ def test_check_accepts_a_template_and_lists_every_problem(app, tmp_path: Path) -
         text.replace("amount: 1430", "amount: -1").replace("category: housing", "category: x"),
         encoding="utf-8",
     )
-    r = runner.invoke(args=["policy", "check", str(bad)])
+    r = runner.invoke(args=["policy", "check", "--lang", "en", str(bad)])
     assert r.exit_code == 1
-    assert "measures[2].benefits[0].values[1].amount: must be a positive number (line" in r.output
+    assert (
+        "measures[2].benefits[0].values[1].amount (measure 1): must be a positive number (line"
+        in r.output
+    )
     assert "measures[12].category" in r.output and "2 problem(s)" in r.output
     r = runner.invoke(args=["policy", "check", "--lang", "zh", str(bad)])
-    assert "必须为正数（第" in r.output
+    assert "measures[2].benefits[0].values[1].amount（措施 1）：必须为正数" in r.output
 
 
 def test_load_adds_a_version_and_export_is_audited(fresh_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -61,6 +66,6 @@ def test_load_refuses_a_broken_file(fresh_app, tmp_path: Path) -> None:  # type:
     bad = tmp_path / "bad.yaml"
     bad.write_text("format_version: 1\ntenant: {slug: x}\n", encoding="utf-8")
     r = runner.invoke(args=["policy", "load", "jiading", str(bad)])
-    assert r.exit_code == 1 and "nothing was written" in r.output
+    assert r.exit_code == 1 and "未写入任何内容" in r.output
     r = runner.invoke(args=["policy", "load", "nope", str(ROOT / "tenants" / "jiading.yaml")])
     assert r.exit_code != 0 and "nope" in r.output

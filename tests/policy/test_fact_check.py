@@ -43,7 +43,7 @@ def _benefit(stem: str, number: str, name: str) -> dict:
 
 
 def _amounts(b: dict) -> list[tuple[float, dt.date]]:
-    return [(v["amount"], v["effective_from"]) for v in b["values"]]
+    return [(v["amount"], v.get("effective_from")) for v in b["values"]]
 
 
 # (stem, measure number, quote from the document, check on the parsed file)
@@ -137,11 +137,62 @@ FACTS = [
             lambda b: (
                 [a for a, _d in _amounts(b)] == [1180, 1430]
                 and _amounts(b)[1][1] == dt.date(2023, 8, 1)
+                # the document does not say since when 1180 applied: no start date
+                and "effective_from" not in b["values"][0]
+                and b["values"][0]["in_force_before"] == dt.date(2023, 8, 1)
                 and all(v["source"] for v in b["values"])
                 and b["eligibility"]["mother_min_age"] == 49
                 and b["unit"] == "yuan_per_person_month"
             )
         )(_benefit("kaifeng", "1", "计划生育家庭特别扶助金（独生子女死亡）")),
+    ),
+    (
+        "kaifeng",
+        "1",
+        "增加资金由市、县（区）两级财政按1:1比例分担",
+        lambda: (
+            lambda b: (
+                b["funding_split"]
+                == [{"level": "市", "share": 1}, {"level": "县（区）", "share": 1}]
+                and b["funding_split_applies_to"] == "increase"
+            )
+        )(_benefit("kaifeng", "1", "计划生育家庭特别扶助金（独生子女死亡）")),
+    ),
+    (
+        "kaifeng",
+        "18",
+        "建立开封市失独家庭扶助关怀工作联席会议制度",
+        # the document sets up no office for the meeting: none is configured
+        lambda: "office_department" not in _policy("kaifeng")["meeting"],
+    ),
+    (
+        "jiangyan",
+        "四.(六)",
+        "本实施意见解释权归姜堰区卫生健康委员会",
+        lambda: (
+            _measure("jiangyan", "四.(六)")["clause"] == "interpretation"
+            and _measure("jiangyan", "四.(六)")["lead"] == []
+        ),
+    ),
+    (
+        "jiangyan",
+        "四.(一)",
+        "计生特殊家庭全方位帮扶工作联席会议办公室设在区卫健委，承担日常工作",
+        lambda: (
+            _policy("jiangyan")["policy"]["lead_department"] == "health"
+            and "lead_department" in _policy("jiangyan")["policy"]["inferred"]
+            and "cadence" not in _policy("jiangyan")["meeting"]
+            and "chief_convener" not in _policy("jiangyan")["meeting"]
+        ),
+    ),
+    (
+        "zhangdian",
+        "四.(一)",
+        "区人口与计划生育领导小组根据工作需要，组织召开联席会议",
+        lambda: (
+            _policy("zhangdian")["meeting"]["cadence"] == "ad_hoc"
+            and "chief_convener" not in _policy("zhangdian")["meeting"]
+        ),
     ),
     (
         "kaifeng",

@@ -178,7 +178,12 @@ def test_duplicate_yaml_key_and_unknown_field_are_reported() -> None:
         ),
         (lambda d: d["meeting"].update(office_department="nobody"), "meeting.office_department"),
         (
-            lambda d: d["measures"][2]["benefits"][0]["values"].reverse(),
+            lambda d: d["measures"][2]["benefits"][0].update(
+                values=[
+                    {"amount": 2, "effective_from": "2024-01-01"},
+                    {"amount": 1, "effective_from": "2023-01-01"},
+                ]
+            ),
             "measures[2].benefits[0].values[1].effective_from",
         ),
         (
