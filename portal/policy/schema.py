@@ -1092,7 +1092,7 @@ _DATE_PATH = re.compile(
 # PyYAML's messages in Chinese (the operator reads the CLI in Chinese by default).
 _YAML_MESSAGES: list[tuple[str, str, str]] = [
     (
-        "mapping values are not allowed here",
+        "mapping values are not allowed",
         '此处不能出现“键: 值”：文本中的冒号请放在双引号里（"…: …"）',
         "a 'key: value' is not allowed here: put text containing a colon in double quotes",
     ),
@@ -1100,6 +1100,11 @@ _YAML_MESSAGES: list[tuple[str, str, str]] = [
         "could not find expected ':'",
         "缺少冒号：每个字段写成“键: 值”",
         "a ':' is missing: write each field as 'key: value'",
+    ),
+    (
+        "tab character",
+        "不能用制表符（Tab）缩进，请用两个空格",
+        "tabs cannot indent YAML; use two spaces",
     ),
     (
         "found character '\\t' that cannot start any token",
@@ -1166,6 +1171,21 @@ def _parse(text: str) -> tuple[yaml.Node | None, Any]:
 def _path_at(text: str, line: int) -> str:
     """The path of the item a line belongs to, from the text above it (best effort)."""
     lines = text.splitlines()
+    key = (
+        re.match(r"^(\s*(?:-\s+)?[A-Za-z_][\w]*):", lines[line - 1]) if line <= len(lines) else None
+    )
+    if key:  # keep the key of the broken line, so the path names it
+        try:
+            probe = key.group(1).replace("\t", "  ") + ":"
+            node, _raw = _parse("\n".join([*lines[: line - 1], probe]) + "\n")
+        except yaml.YAMLError:
+            node = None
+        if node is not None:
+            out: dict[str, int] = {}
+            _line_map(node, "", out, [])
+            here = [p for p, ln in out.items() if ln == line]
+            if here:
+                return max(here, key=len)
     for end in range(min(line - 1, len(lines)), 0, -1):
         try:
             node, _raw = _parse("\n".join(lines[:end]) + "\n")
@@ -1173,7 +1193,7 @@ def _path_at(text: str, line: int) -> str:
             continue
         if node is None:
             return ""
-        out: dict[str, int] = {}
+        out = {}
         _line_map(node, "", out, [])
         best = ""
         for path, ln in out.items():
@@ -1191,6 +1211,7 @@ def parse_policy_text(text: str) -> tuple[dict | None, list[Problem]]:
     (data, problems); data is None only when the text is not usable YAML.
     """
     syntax: list[Problem] = []
+    left_out: set[str] = set()  # keys on the lines left out
     work = text.split("\n")
     node = raw = None
     for _attempt in range(20):
@@ -1204,6 +1225,9 @@ def parse_policy_text(text: str) -> tuple[dict | None, list[Problem]]:
             syntax.append(Problem(path, zh, en, line, item))
             if not line or line > len(work) or not work[line - 1].strip():
                 return None, syntax
+            key = re.match(r"^\s*(?:-\s+)?([A-Za-z_]\w*):", work[line - 1])
+            if key:
+                left_out.add(key.group(1))
             work[line - 1] = ""  # leave the broken line out and read on
     else:
         return None, syntax
@@ -1223,11 +1247,10 @@ def parse_policy_text(text: str) -> tuple[dict | None, list[Problem]]:
     problems = syntax + dup + validate_policy(data, lines)
     if syntax:
         # A field on the line left out may be reported missing: that is the same fault.
-        bad = {p.line for p in syntax}
         problems = syntax + [
             p
             for p in dup + validate_policy(data, lines)
-            if not (p.message_en == "is required" and p.line in bad)
+            if not (p.message_en == "is required" and p.path.rsplit(".", 1)[-1] in left_out)
         ]
     return (None if syntax else data), problems
 
