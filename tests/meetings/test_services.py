@@ -11,12 +11,11 @@ from tests.meetings.helpers import acting_as
 
 
 def test_demo_has_a_past_regular_meeting_with_mixed_action_items(app) -> None:  # type: ignore[no-untyped-def]
-    from portal.meetings import services
-    from portal.meetings.models import MeetingKind, MinutesStatus
-
     # Only as the documents set meetings up (issue 14): 嘉定 has no joint meeting; 张店's is
     # called as needed (no regular one); only 开封 provides for ad hoc meetings besides.
     from portal.extensions import db
+    from portal.meetings import services
+    from portal.meetings.models import MeetingKind, MinutesStatus
 
     with acting_as(app, "jiading-lead"):
         assert db.session.execute(services.meetings_query()).scalars().all() == []
