@@ -120,13 +120,22 @@ def entry_facts(
             value,
         )
     families = _families(number, k)
-    per_family = value * persons_per_family(b)
+    persons = persons_per_family(b)
+    per_family = value * persons
     if b.get("max_quantity") and b.get("max_quantity_unit") == "days_per_year":
         days = min(int(b["max_quantity"]), 10)
         per_family *= days
         unit = f"{unit}，{days}天"
+    whom = (
+        f"{families}户{families * persons}人" if b["unit"] in PER_PERSON_UNITS else f"{families}户"
+    )
+    verb = (
+        "缴纳"
+        if "保费" in b["name"] or b["name"].endswith("保险") or "保险（" in b["name"]
+        else "发放"
+    )
     return (
-        f"落实第{number}项“{title}”：按{value}{unit}标准为{families}户发放{b['name']}，"
+        f"落实措施{number}“{title}”：按{value}{unit}标准为{whom}{verb}{b['name']}，"
         f"合计{families * per_family}元。",
         families,
         per_family,
