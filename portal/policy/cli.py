@@ -137,7 +137,7 @@ def check(file: str, lang: str | None) -> None:
 @with_appcontext
 def load(slug: str, file: str, lang: str | None) -> None:
     """Load a policy file into an existing district as a new policy version."""
-    from portal.cli import as_system
+    from portal.audit.trail import as_system
     from portal.kernel import signals
     from portal.kernel.grants import SYSTEM
     from portal.kernel.uow import cli_transaction
@@ -194,7 +194,7 @@ def load(slug: str, file: str, lang: str | None) -> None:
 def export(slug: str, output: str | None, lang: str | None) -> None:
     """Write a district's policy configuration in the policy-file format."""
     from portal.audit import trail
-    from portal.cli import as_system
+    from portal.audit.trail import as_system
     from portal.extensions import db
     from portal.kernel.uow import cli_transaction
     from portal.policy.services import export_policy

@@ -17,9 +17,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.auth.permissions import can, requires
 from portal.extensions import db
 from portal.kernel import clock, signals
+from portal.kernel.grants import can, requires
 from portal.kernel.uow import attempt
 from portal.policy import labels, services
 from portal.policy.models import BenefitStandard, Measure, PolicyVersion
