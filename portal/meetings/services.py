@@ -908,7 +908,7 @@ def draft_report(meeting: Meeting, department_id: uuid.UUID) -> ReportDraft:
         families += f
         amount += a
         lines.append(f"### {d.measure_number} {d.measure.title}")
-        summary = f"状态：{_status_label(d.status.value)}；服务家庭 {f} 户次；发放金额 {a:.2f} 元。"
+        summary = f"状态：{_status_label(d.status.value)}；惠及家庭 {f} 户；发放金额 {a:.2f} 元。"
         lines.append(summary)
         for e in es[-3:]:
             lines.append(f"- {e.work_date.isoformat()}：{e.narrative}")
@@ -930,7 +930,7 @@ def draft_report(meeting: Meeting, department_id: uuid.UUID) -> ReportDraft:
     lines.insert(
         2,
         f"本期共承担职责 {len(duties)} 项，已签报 {sum(1 for d in duties if d.status in SIGNED)} 项，"
-        f"累计服务特殊家庭 {families} 户次，发放资金 {amount:.2f} 元。\n",
+        f"累计惠及特殊家庭 {families} 户，发放资金 {amount:.2f} 元。\n",
     )
     return ReportDraft("\n".join(lines).strip(), families, amount, "\n".join(missing))
 

@@ -247,7 +247,7 @@ def onboard(
             made = adapters.generate_duties(period)
             lead = create_user(
                 username=checked.lead_username,
-                display_name=lead_name or f"{info['name']}联席办",
+                display_name=lead_name or info["name"],
                 password=password,
                 role=Role.district_lead,
                 tenant_id=tenant.id,
