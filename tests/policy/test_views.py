@@ -182,7 +182,7 @@ def test_new_dated_value_never_overwrites(fresh_app, login_as) -> None:  # type:
         values = db.session.execute(
             sa.select(BenefitValue.amount, BenefitValue.effective_from, BenefitValue.source)
             .where(BenefitValue.benefit_id == __import__("uuid").UUID(benefit_id))
-            .order_by(BenefitValue.effective_from)
+            .order_by(BenefitValue.effective_from.asc().nulls_first())
         ).all()
     assert [int(v[0]) for v in values] == [1180, 1430, 1500]
     assert values[-1][2] == "汴政办〔2025〕9号"
