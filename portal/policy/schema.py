@@ -258,8 +258,8 @@ class Problem:
         if (locale or "zh").startswith("en"):
             suffix = f" (line {self.line})" if self.line else ""
             return f"{self.where(locale)}: {self.message(locale)}{suffix}"
-        prefix = f"第 {self.line} 行 " if self.line else ""
-        return f"{prefix}{self.where(locale)}：{self.message(locale)}"
+        suffix = f"（第 {self.line} 行）" if self.line else ""
+        return f"{self.where(locale)}: {self.message(locale)}{suffix}"
 
     def __str__(self) -> str:
         return self.text("en")

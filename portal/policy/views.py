@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.kernel import clock, signals
+from portal.kernel import clock, periods, signals
 from portal.kernel.grants import can, requires
 from portal.kernel.uow import attempt
 from portal.policy import labels, services
@@ -79,7 +79,7 @@ def _flash_results(results: list[Any]) -> None:
                 _(
                     "Duties of %(period)s follow the change: %(created)s created, "
                     "%(updated)s updated, %(removed)s removed.",
-                    period=getattr(r, "period_label", None) or r.period,
+                    period=getattr(r, "period_label", None) or periods.label(r.period),
                     created=r.created,
                     updated=r.updated,
                     removed=r.removed,

@@ -31,7 +31,7 @@ def test_check_accepts_a_template_and_lists_every_problem(app, tmp_path: Path) -
     )
     assert "measures[12].category" in r.output and "2 problem(s)" in r.output
     r = runner.invoke(args=["policy", "check", "--lang", "zh", str(bad)])
-    assert "measures[2].benefits[0].values[1].amount（措施 1）：必须为正数" in r.output
+    assert "measures[2].benefits[0].values[1].amount（措施 1）: 必须为正数（第" in r.output
 
 
 def test_load_adds_a_version_and_export_is_audited(fresh_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -121,20 +121,20 @@ def test_check_speaks_chinese_with_lines_items_and_suggestions(
     messages = out[:-1]
     assert len(messages) == 4, r.output
     assert messages[0] == (
-        f"第 {line_of('note: 说明:')} 行 meeting.note：YAML 语法错误：此处不能出现“键: 值”："
-        '文本中的冒号请放在双引号里（"…: …"）'
+        "meeting.note: YAML 语法错误：此处不能出现“键: 值”：文本中的冒号请放在双引号里"
+        f'（"…: …"）（第 {line_of("note: 说明:")} 行）'
     )
     assert (
-        f"第 {line_of('kind: finanse')} 行 departments[1].kind（单位 开封市财政局）："
-        "不是已知的部门类别代码（'finanse'）；是否应为 finance（财政）？"
+        "departments[1].kind（单位 开封市财政局）: 不是已知的部门类别代码（'finanse'）；"
+        f"是否应为 finance（财政）？（第 {line_of('kind: finanse')} 行）"
     ) in messages
     assert (
-        f"第 {line_of('efective_from')} 行 policy.efective_from：未知字段 efective_from；"
-        "是否应为 effective_from？"
+        "policy.efective_from: 未知字段 efective_from；是否应为 effective_from？"
+        f"（第 {line_of('efective_from')} 行）"
     ) in messages
     assert (
-        f"第 {line_of('housing_bureau')} 行 measures[12].lead[0]（措施 11）："
-        "部门 'housing_bureau' 不在 departments 名单中；是否应为 housing（开封市住房和城乡建设局）？"
+        "measures[12].lead[0]（措施 11）: 部门 'housing_bureau' 不在 departments 名单中；"
+        f"是否应为 housing（开封市住房和城乡建设局）？（第 {line_of('housing_bureau')} 行）"
     ) in messages
     assert not any("must" in m or "allowed" in m for m in messages)  # no English left
     assert counts() == before
