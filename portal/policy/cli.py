@@ -184,6 +184,7 @@ def load(slug: str, file: str, lang: str | None) -> None:
                     f"({len(data['measures'])} measures)",
                 )
             )
+            report_confirmations(data, lang)
 
 
 @policy_cli.command("export")
