@@ -37,7 +37,7 @@ import sqlalchemy as sa
 
 from tests.conftest import Browser, make_app
 
-A, B = "kaifeng", "jiading"
+A, B = "kaifeng", "zhangdian"  # B has meetings: 嘉定's document sets up none
 ROLES = ("anon", "operator", "lead", "officer", "auditor")
 USERS = {
     "operator": "operator",
@@ -310,6 +310,13 @@ ROUTES: dict[str, Route] = {
         ids={"benefit_id": "BenefitStandard"},
         deny=404,
         ok={"GET": 200, "POST": 422},
+    ),
+    "policy.adopt": Route(
+        "district",
+        "district.configure",
+        ids={"version_id": "PolicyVersion"},
+        deny=404,
+        ok=303,  # 开封's version is final: nothing to adopt, back to the policy page
     ),
     # -- platform
     "platform.console": Route("platform", "platform.console"),

@@ -336,7 +336,7 @@ def prep_pack_docx(meeting: Meeting) -> bytes:
             d.para("（未报送）")
             continue
         r = t.report
-        d.para(f"服务特殊家庭{r.families_reached}户次，发放资金{r.amount_paid:.2f}元。")
+        d.para(f"服务特殊家庭{r.families_reached}户，发放资金{r.amount_paid:.2f}元。")
         d.markdown(r.body)
         if r.not_delivered.strip():
             d.para("未落实事项及原因：")

@@ -38,13 +38,14 @@ from portal.meetings.models import (
     ReportStatus,
 )
 from portal.policy.models import Measure, MeetingArrangement
+from portal.policy.rules import meeting_interval_months
+from portal.policy.schema import CADENCES as POLICY_CADENCES
 from portal.tenancy import scope
 from portal.tenancy.models import Department
 
 SIGNED = (DutyStatus.submitted, DutyStatus.accepted)
-# The same cadence codes as the policy-file format.
-CADENCES = ("semiannual", "quarterly", "yearly", "ad_hoc")
-CADENCE_MONTHS = {"semiannual": 6, "quarterly": 3, "yearly": 12}
+# The cadence vocabulary is the policy format's (portal.policy.schema.CADENCES).
+CADENCES = tuple(POLICY_CADENCES)
 
 
 # --- arrangement and departments --------------------------------------------------------
@@ -119,12 +120,14 @@ def schedule(on: dt.date | None = None) -> Schedule:
         (m for m in meetings if m.kind == MeetingKind.regular and m.meeting_date <= on), None
     )
     upcoming = sorted((m for m in meetings if m.meeting_date >= on), key=lambda m: m.meeting_date)
-    months = CADENCE_MONTHS.get(cadence, 6 if cadence == "unspecified" else 0)
+    # Only a fixed cadence makes a meeting due (portal.policy.rules): none for 根据工作需要,
+    # an unstated cadence or a district whose document sets up no joint meeting.
+    months = meeting_interval_months(arr)
     next_due: dt.date | None = None
     if months:
         next_due = add_months(last_regular.meeting_date, months) if last_regular else on
-    stale = cadence != "ad_hoc" and (
-        last_regular is None or add_months(last_regular.meeting_date, 6) < on
+    stale = bool(months) and (
+        last_regular is None or add_months(last_regular.meeting_date, months) < on
     )
     return Schedule(cadence, last_regular, next_due, stale, upcoming, on)
 

@@ -70,7 +70,7 @@ def draft_report(meeting: Meeting, department_id: uuid.UUID) -> ReportDraft:
         block = [
             f"### {d.measure_number} {d.measure.title}",
             "",
-            f"状态：{STATUS_ZH.get(d.status.value, '')}；服务家庭 {f} 户次；发放金额 {a:.2f} 元。",
+            f"状态：{STATUS_ZH.get(d.status.value, '')}；惠及家庭 {f} 户；发放金额 {a:.2f} 元。",
         ]
         if es[-3:]:
             block.append("")
@@ -91,7 +91,7 @@ def draft_report(meeting: Meeting, department_id: uuid.UUID) -> ReportDraft:
         f"## {period.label_in('zh')}职责落实情况",
         "",
         f"本期共承担职责 {len(duties)} 项，已签报 {signed} 项，"
-        f"累计服务特殊家庭 {families} 户次，发放资金 {amount:.2f} 元。",
+        f"累计惠及特殊家庭 {families} 户，发放资金 {amount:.2f} 元。",
     ]
     body = "\n\n".join(["\n".join(head), *(sections or ["本期无职责。"])])
     return ReportDraft(body, families, amount, "\n".join(missing))

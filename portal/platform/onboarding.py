@@ -247,7 +247,7 @@ def onboard(
             lead = operations.create_user(
                 SYSTEM,
                 username=checked.lead_username,
-                display_name=lead_name or f"{info['name']}联席办",
+                display_name=lead_name or info["name"],
                 role=LEAD,
                 tenant=tenant,
                 action="lead_account_created",

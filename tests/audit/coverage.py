@@ -272,7 +272,7 @@ def _vary(column: sa.Column, value: Any) -> Any:
     if isinstance(kind, sa.Integer):
         return (value or 0) + 10_000 + uuid.uuid4().int % 1_000_000  # never twice the same
     if isinstance(kind, sa.Date):
-        return value + dt.timedelta(days=3653)
+        return None if value is None else value + dt.timedelta(days=3653)
     return None
 
 
