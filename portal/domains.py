@@ -24,6 +24,7 @@ DOMAINS = (
     "audit",
     "policy",
     "duties",
+    "register",
     "meetings",
     "platform",
     "admin",

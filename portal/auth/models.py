@@ -19,6 +19,9 @@ class Role(enum.StrEnum):
     district_lead = "district_lead"
     dept_officer = "dept_officer"
     auditor = "auditor"
+    # the families register (portal/register): bound to one town / to assigned households
+    town_officer = "town_officer"
+    village_contact = "village_contact"
 
 
 class User(TenantScopedGlobal, UserMixin, Base):

@@ -22,6 +22,7 @@ OPERATOR, LEAD, OFFICER, AUDITOR = (
     Role.dept_officer,
     Role.auditor,
 )
+TOWN, VILLAGE = Role.town_officer, Role.village_contact
 
 GRANTS: dict[str, frozenset[Role]] = {
     # platform
@@ -29,7 +30,7 @@ GRANTS: dict[str, frozenset[Role]] = {
     "tenant.manage": frozenset({OPERATOR}),
     "platform.audit.read": frozenset({OPERATOR}),
     # district
-    "district.home": frozenset({LEAD, OFFICER, AUDITOR}),
+    "district.home": frozenset({LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
     "district.read_all": frozenset({LEAD, AUDITOR}),
     "district.configure": frozenset({LEAD}),  # policy, departments, users
     "policy.read": frozenset({LEAD, OFFICER, AUDITOR}),
@@ -44,8 +45,17 @@ GRANTS: dict[str, frozenset[Role]] = {
     "action_item.update": frozenset({OFFICER}),
     "audit.read": frozenset({LEAD, AUDITOR}),
     "audit.read_department": frozenset({OFFICER}),
+    # the families register (rows: the scoping hook; officers: the eligibility
+    # department only — portal/register/rules.py)
+    "register.read": frozenset({LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
+    "register.areas": frozenset({LEAD}),
+    "register.propose": frozenset({TOWN}),
+    "register.confirm": frozenset({OFFICER}),
+    "register.reveal": frozenset({OFFICER, TOWN, VILLAGE}),
+    "register.export": frozenset({LEAD, OFFICER, AUDITOR, TOWN}),
+    "register.import": frozenset({TOWN}),
     # everyone signed in
-    "account.self": frozenset({OPERATOR, LEAD, OFFICER, AUDITOR}),
+    "account.self": frozenset({OPERATOR, LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
 }
 
 
