@@ -85,6 +85,14 @@ def can_propose(user: Any) -> bool:
     return can(user, "register.propose")
 
 
+def can_import(user: Any) -> bool:
+    return can(user, "register.import")
+
+
+def can_manage_areas(user: Any) -> bool:
+    return can(user, "register.areas")
+
+
 def can_decide(user: Any, request: Any) -> bool:
     """The confirming officer decides a pending request — never one they proposed."""
     from portal.register.models import RequestStatus

@@ -1,10 +1,494 @@
-"""Register pages (filled in below)."""
+"""Register pages under /t/<slug>/register: areas, the list, households, reveal, the
+confirmation queue, proposals and Excel import/export. Thin: rules in `operations`,
+reads in `queries`; which rows a user sees is the scoping hook's business, so a
+household out of scope answers 404 like a missing one.
+"""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from portal.register import pii
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from portal.extensions import db
+from portal.register import excel, operations, pii, queries
+from portal.register import rules as register_rules
+from portal.register.models import (
+    Area,
+    AreaKind,
+    Category,
+    ChangeRequest,
+    ExitReason,
+    Household,
+    HouseholdStatus,
+    Person,
+    Relationship,
+    RequestKind,
+    RequestStatus,
+)
+from portal.register.rules import RegisterError, today
+from portal.rules import RuleError
+from portal.tenancy import scope
+from portal.ui import NavItem, register_nav
+
+bp = Blueprint("register", __name__, url_prefix="/t/<slug>/register", template_folder="templates")
+
+register_nav(NavItem(_l("Register"), "register.index", "register.read", order=30))
+
+CATEGORY_LABELS = {
+    Category.bereaved: _l("Bereaved (only child died)"),
+    Category.disabled_child: _l("Only child disabled"),
+    Category.surgery_complication: _l("Surgery complication"),
+}
+STATUS_LABELS = {HouseholdStatus.registered: _l("Registered"), HouseholdStatus.exited: _l("Exited")}
+EXIT_LABELS = {
+    ExitReason.death: _l("Death"),
+    ExitReason.rebirth_adoption: _l("Re-birth or adoption"),
+    ExitReason.moved_away: _l("Moved away"),
+    ExitReason.no_longer_eligible: _l("No longer eligible"),
+}
+RELATIONSHIP_LABELS = {
+    Relationship.principal: _l("Self"),
+    Relationship.spouse: _l("Spouse"),
+    Relationship.child: _l("Child"),
+    Relationship.other: _l("Other"),
+}
+KIND_LABELS = {
+    RequestKind.enrol: _l("Enrolment"),
+    RequestKind.change: _l("Change"),
+    RequestKind.exit: _l("Exit"),
+}
+REQUEST_STATUS_LABELS = {
+    RequestStatus.pending: _l("Pending"),
+    RequestStatus.confirmed: _l("Confirmed"),
+    RequestStatus.returned: _l("Returned"),
+}
+AGE_BAND_LABELS = {
+    "under49": _l("Woman under 49"),
+    "49to59": _l("Woman 49–59"),
+    "60to69": _l("Woman 60–69"),
+    "70plus": _l("Woman 70 or older"),
+}
+
+
+def _label(table: dict, value: Any) -> str:
+    return str(table.get(value, value or ""))
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {
+        "category_label": lambda v: _label(CATEGORY_LABELS, v),
+        "household_status_label": lambda v: _label(STATUS_LABELS, v),
+        "exit_label": lambda v: _label(EXIT_LABELS, v),
+        "relationship_label": lambda v: _label(RELATIONSHIP_LABELS, v),
+        "request_kind_label": lambda v: _label(KIND_LABELS, v),
+        "request_status_label": lambda v: _label(REQUEST_STATUS_LABELS, v),
+        "mask_id": pii.mask_id,
+        "mask_phone": pii.mask_phone,
+        "register_rules": register_rules,
+    }
+
+
+def _need(predicate: Any) -> None:
+    """Out of the register (no grant, or an officer of another department): 404."""
+    if not current_user.is_authenticated:
+        abort(401)
+    if not predicate(current_user):
+        abort(404)
+
+
+def _commit() -> None:
+    db.session.commit()
+
+
+def _fail(e: RuleError) -> None:
+    db.session.rollback()
+    flash(f"{e.field}: {e.message}" if e.field else str(e.message), "error")
+
+
+def _household_or_404(household_id: Any) -> Household:
+    household = scope.get_scoped(Household, household_id)
+    if household is None:
+        abort(404)
+    return household
+
+
+def _page() -> int:
+    try:
+        return max(1, min(10_000, int(request.args.get("page", 1))))
+    except ValueError:
+        return 1
+
+
+# -- list, household, reveal -----------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def index() -> Any:
+    _need(register_rules.can_read)
+    filters = queries.Filters.from_args(request.args)
+    on = today()
+    per_page = 25
+    page = _page()
+    rows, total = queries.list_households(filters, on, page, per_page)
+    towns, villages = queries.areas()
+    return render_template(
+        "register/index.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // per_page)),
+        filters=filters,
+        towns=towns,
+        villages=villages,
+        on=on,
+        categories=list(Category),
+        statuses=list(HouseholdStatus),
+        age_bands=AGE_BAND_LABELS,
+        counts=queries.counts(),
+    )
+
+
+@bp.get("/export.xlsx")
+@login_required
+def export() -> Any:
+    _need(register_rules.can_export)
+    filters = queries.Filters.from_args(request.args)
+    on = today()
+    rows, total = queries.list_households(filters, on, 1, 50_000)
+    data = excel.export_households(rows, on, _label_maps())
+    operations.record_export("xlsx", total, filters.as_dict())
+    _commit()
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name="register.xlsx",
+    )
+
+
+def _label_maps() -> dict[str, Any]:
+    return {
+        "category": lambda v: _label(CATEGORY_LABELS, v),
+        "status": lambda v: _label(STATUS_LABELS, v),
+        "exit": lambda v: _label(EXIT_LABELS, v),
+        "relationship": lambda v: _label(RELATIONSHIP_LABELS, v),
+    }
+
+
+@bp.get("/households/<household_id>")
+@login_required
+def household(household_id: str) -> Any:
+    _need(register_rules.can_read)
+    h = _household_or_404(household_id)
+    towns, villages = queries.areas()
+    return render_template(
+        "register/household.html",
+        h=h,
+        on=today(),
+        history=queries.household_history(h),
+        revealed=None,
+        villages=villages.get(h.town_id, []),
+        exit_reasons=list(ExitReason),
+    )
+
+
+@bp.post("/persons/<person_id>/reveal")
+@login_required
+def reveal(person_id: str) -> Any:
+    """查看完整信息: the numbers for this response only (never stored in the session)."""
+    _need(register_rules.can_reveal)
+    person = scope.get_scoped(Person, person_id)
+    if person is None:
+        abort(404)
+    h = _household_or_404(person.household_id)
+    try:
+        revealed = operations.reveal(current_user, person, request.form.get("reason", ""))
+    except RuleError as e:
+        _fail(e)
+        return redirect(url_for("register.household", household_id=h.id))
+    _commit()
+    towns, villages = queries.areas()
+    response = render_template(
+        "register/household.html",
+        h=h,
+        on=today(),
+        history=queries.household_history(h),
+        revealed={"person_id": person.id, **revealed},
+        villages=villages.get(h.town_id, []),
+        exit_reasons=list(ExitReason),
+    )
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+# -- proposals -------------------------------------------------------------------------
+
+
+def _members_from_form(form: Any) -> list[dict]:
+    members = []
+    for i in range(4):
+        raw = {
+            k: form.get(f"m{i}_{k}", "")
+            for k in ("relationship", "name", "id_number", "phone", "disability_grade")
+        }
+        if raw["name"] or raw["id_number"]:
+            members.append(raw)
+    return members
+
+
+@bp.route("/propose", methods=["GET", "POST"])
+@login_required
+def propose() -> Any:
+    _need(register_rules.can_propose)
+    town_id = operations.officer_town_id(current_user)
+    towns, villages = queries.areas()
+    status = 200
+    if request.method == "POST":
+        data = {
+            k: request.form.get(k, "")
+            for k in (
+                "village_id",
+                "category",
+                "level",
+                "address",
+                "registered_on",
+                "evidence_note",
+            )
+        }
+        data["members"] = _members_from_form(request.form)
+        try:
+            operations.propose_enrol(current_user, data)
+            _commit()
+            flash(
+                _(
+                    "The enrolment was proposed; it counts once the eligibility department confirms it."
+                ),
+                "success",
+            )
+            return redirect(url_for("register.requests_queue"))
+        except RuleError as e:
+            _fail(e)
+            status = e.status if e.status != 404 else 400
+    return (
+        render_template(
+            "register/propose.html",
+            villages=villages.get(town_id, []) if town_id else [],
+            categories=list(Category),
+            relationships=list(Relationship),
+            form=request.form,
+        ),
+        status,
+    )
+
+
+@bp.post("/households/<household_id>/change")
+@login_required
+def propose_change(household_id: str) -> Any:
+    _need(register_rules.can_propose)
+    h = _household_or_404(household_id)
+    data: dict[str, Any] = {
+        k: request.form[k]
+        for k in ("address", "level", "village_id", "evidence_note")
+        if k in request.form
+    }
+    data["members"] = [
+        {
+            "person_id": str(p.id),
+            "phone": request.form.get(f"phone_{p.id}", ""),
+            "death_date": request.form.get(f"death_{p.id}", ""),
+        }
+        for p in h.persons
+        if request.form.get(f"phone_{p.id}") or request.form.get(f"death_{p.id}")
+    ]
+    try:
+        operations.propose_change(current_user, h, data, request.form.get("row_version"))
+        _commit()
+        flash(_("The change was proposed."), "success")
+    except RuleError as e:
+        _fail(e)
+    return redirect(url_for("register.household", household_id=h.id))
+
+
+@bp.post("/households/<household_id>/exit")
+@login_required
+def propose_exit(household_id: str) -> Any:
+    _need(register_rules.can_propose)
+    h = _household_or_404(household_id)
+    try:
+        operations.propose_exit(
+            current_user, h, dict(request.form), request.form.get("row_version")
+        )
+        _commit()
+        flash(_("The exit was proposed."), "success")
+    except RuleError as e:
+        _fail(e)
+    return redirect(url_for("register.household", household_id=h.id))
+
+
+# -- confirmation queue ----------------------------------------------------------------
+
+
+@bp.get("/requests")
+@login_required
+def requests_queue() -> Any:
+    _need(register_rules.can_read)
+    status = request.args.get("status", "pending")
+    return render_template(
+        "register/requests.html",
+        rows=queries.requests(status),
+        status=status,
+        statuses=list(RequestStatus),
+        batches=queries.pending_batches() if register_rules.can_confirm(current_user) else [],
+    )
+
+
+@bp.post("/requests/<request_id>/decide")
+@login_required
+def decide(request_id: str) -> Any:
+    _need(register_rules.can_confirm)
+    change = scope.get_scoped(ChangeRequest, request_id)
+    if change is None:
+        abort(404)
+    try:
+        if request.form.get("decision") == "confirm":
+            operations.confirm(current_user, change, request.form.get("row_version"))
+            message = _("Confirmed.")
+        elif request.form.get("decision") == "return":
+            operations.return_request(
+                current_user,
+                change,
+                request.form.get("reason", ""),
+                request.form.get("row_version"),
+            )
+            message = _("Returned to the proposer.")
+        else:
+            raise RegisterError(_l("Choose confirm or return."), "decision")
+        _commit()
+        flash(message, "success")
+    except RuleError as e:
+        _fail(e)
+    return redirect(url_for("register.requests_queue"))
+
+
+@bp.post("/batches/<batch>/confirm")
+@login_required
+def confirm_batch(batch: str) -> Any:
+    _need(register_rules.can_confirm)
+    try:
+        n = operations.confirm_batch(current_user, batch[:40])
+        _commit()
+        flash(_("%(n)d requests confirmed.", n=n), "success")
+    except RuleError as e:
+        _fail(e)
+    return redirect(url_for("register.requests_queue"))
+
+
+# -- areas -----------------------------------------------------------------------------
+
+
+@bp.route("/areas", methods=["GET", "POST"])
+@login_required
+def areas() -> Any:
+    _need(register_rules.can_read)
+    status = 200
+    if request.method == "POST":
+        _need(register_rules.can_manage_areas)
+        try:
+            upload = request.files.get("file")
+            if upload and upload.filename:
+                t, v = operations.import_areas(excel.read_two_columns(upload.stream))
+                flash(_("%(t)d towns and %(v)d villages read.", t=t, v=v), "success")
+            else:
+                parent = None
+                kind = AreaKind.town
+                if request.form.get("parent_id"):
+                    parent = scope.get_scoped(Area, request.form["parent_id"])
+                    if parent is None:
+                        raise RegisterError(_l("Choose a town."), "parent_id")
+                    kind = AreaKind.village
+                operations.add_area(request.form.get("name", ""), kind, parent)
+                flash(_("Saved."), "success")
+            _commit()
+            return redirect(url_for("register.areas"))
+        except RuleError as e:
+            _fail(e)
+            status = 400
+    towns, villages = queries.areas()
+    return render_template("register/areas.html", towns=towns, villages=villages), status
+
+
+# -- import ----------------------------------------------------------------------------
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_sheet() -> Any:
+    """Upload → map columns → preview with errors → import the valid rows."""
+    _need(register_rules.can_import)
+    town_id = operations.officer_town_id(current_user)
+    if request.method == "GET":
+        return render_template(
+            "register/import.html", stage="upload", mapping=excel.saved_mapping()
+        )
+    try:
+        stage = request.form.get("stage", "upload")
+        if stage == "upload":
+            token, headings = excel.stash_upload(request.files.get("file"))
+            mapping = excel.guess_mapping(headings, excel.saved_mapping())
+            return render_template(
+                "register/import.html",
+                stage="map",
+                token=token,
+                headings=headings,
+                mapping=mapping,
+                fields=excel.FIELDS,
+            )
+        token = request.form.get("token", "")
+        mapping = {f: request.form.get(f"map_{f}", "") for f, _label in excel.FIELDS}
+        result = excel.validate(token, mapping, town_id)
+        if stage == "preview":
+            excel.remember_mapping(mapping)
+            _commit()
+            return render_template(
+                "register/import.html",
+                stage="preview",
+                token=token,
+                mapping=mapping,
+                result=result,
+                fields=excel.FIELDS,
+            )
+        if stage == "rejected":
+            return send_file(
+                io.BytesIO(excel.rejected_workbook(result)),
+                mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                as_attachment=True,
+                download_name="rejected.xlsx",
+            )
+        if stage == "import":
+            batch = excel.import_valid(current_user, result, token)
+            _commit()
+            flash(
+                _(
+                    "%(n)d rows became change requests (batch %(b)s); %(r)d rows were rejected.",
+                    n=len(result.valid),
+                    b=batch,
+                    r=len(result.errors_by_row),
+                ),
+                "success",
+            )
+            return redirect(url_for("register.requests_queue"))
+        abort(400)
+    except RuleError as e:
+        _fail(e)
+        return render_template(
+            "register/import.html", stage="upload", mapping=excel.saved_mapping()
+        ), 400
 
 
 def init_app(app: Any) -> None:
