@@ -127,26 +127,6 @@ def configure_sqlite(engine: sa.Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-WROTE = "portal_wrote"  # Connection.info: a statement other than SELECT ran in this transaction
-
-
-def _note_statement(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-    if statement.lstrip()[:6].upper() != "SELECT":
-        conn.info[WROTE] = True
-
-
-def _transaction_ended(conn) -> None:  # type: ignore[no-untyped-def]
-    conn.info.pop(WROTE, None)
-
-
-def track_writes(engine: sa.Engine) -> None:
-    """Know whether a transaction wrote anything (see `portal.web.end_transaction`): every
-    statement that is not a SELECT marks it, conservatively (SAVEPOINT and WITH count)."""
-    listen_once(engine, "before_cursor_execute", _note_statement)
-    for name in ("begin", "commit", "rollback"):
-        listen_once(engine, name, _transaction_ended)
-
-
 def listen_once(target: object, name: str, fn: object) -> None:
     from sqlalchemy import event
 

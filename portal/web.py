@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from portal.audit import trail
 from portal.auth.models import Role
 from portal.extensions import db
+from portal.kernel import uow
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant, TenantStatus
 
@@ -111,29 +112,7 @@ def bind_user_actor() -> None:
         trail.set_actor(actor)
 
 
-def end_transaction() -> None:
-    """End a request that only read with COMMIT rather than the session's ROLLBACK.
-
-    For the data both are the same, but psycopg forgets its prepared statements on every
-    ROLLBACK, so PostgreSQL would plan each query of each request afresh (planning cost
-    more than running most of them). Anything written, pending or unflushed still goes
-    the usual way: rolled back when the app context ends.
-    """
-    from portal.db import WROTE
-
-    session = db.session()
-    if not session.in_transaction() or session.new or session.dirty or session.deleted:
-        return
-    if session.info.get(trail.PENDING_KEY):
-        return
-    conn = session.connection()
-    if conn.dialect.name == "postgresql" and not conn.info.get(WROTE):
-        session.commit()
-
-
 def teardown(exc: BaseException | None) -> None:
-    if exc is None:
-        end_transaction()
     token = g.pop("scope_token", None)
     if token is not None:
         scope.reset_scope(token, refresh=False)
@@ -235,6 +214,7 @@ def init_app(app: Flask) -> None:
     app.url_defaults(url_defaults)
     app.teardown_request(teardown)
     app.after_request(security_headers)
+    app.after_request(uow.commit_request)  # runs first: the one commit of a request
     register_errors(app)
 
     from portal import domains, ui

@@ -1,8 +1,8 @@
-"""How a request's transaction ends (`portal.web.end_transaction`).
+"""How a request's transaction ends (`portal.kernel.uow.commit_request`).
 
-A request that only read ends with COMMIT so that psycopg keeps its prepared statements
-and PostgreSQL reuses their plans; anything written but not committed by the view, or
-still pending in the session, is rolled back as before.
+A request whose response is below 400 commits once at the end (a read too: psycopg keeps
+its prepared statements across COMMIT, so PostgreSQL reuses their plans); any other
+response rolls back everything the view did.
 """
 
 from __future__ import annotations
@@ -12,53 +12,53 @@ import sqlalchemy as sa
 
 from tests.conftest import BACKEND, Browser
 
-pytestmark = pytest.mark.skipif(BACKEND == "sqlite", reason="prepared statements are psycopg's")
-
 
 def _name_in_db(app, dept_id) -> str:  # type: ignore[no-untyped-def]
     engine = sa.create_engine(app.config["DATABASE_OWNER_URL"])
     with engine.connect() as conn:
+        departments = sa.table("departments", sa.column("id", sa.Uuid()), sa.column("name"))
         name = conn.execute(
-            sa.text("SELECT name FROM departments WHERE id = :i"), {"i": dept_id}
+            sa.select(departments.c.name).where(departments.c.id == dept_id)
         ).scalar_one()
     engine.dispose()
     return name
 
 
-def test_only_a_read_only_transaction_is_committed(fresh_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_request_commits_once_when_it_succeeds(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    from flask import Response
+
     from portal.extensions import db
+    from portal.kernel.uow import commit_request
     from portal.tenancy import scope
     from portal.tenancy.models import Department, Tenant
-    from portal.web import end_transaction
 
     with fresh_app.test_request_context():
         with scope.cross_tenant("test"):
             tid = db.session.execute(sa.select(Tenant.id).filter_by(slug="jiading")).scalar_one()
-        db.session.commit()
         with scope.tenant_scope(tid):
-            # 1. reads only: committed (the session leaves its transaction)
             dept = (
                 db.session.execute(sa.select(Department).order_by(Department.key)).scalars().first()
             )
-            original = dept.name
-            end_transaction()
+            original, dept_id = dept.name, dept.id
+            # 1. a read: the transaction ends (committed), nothing changes
+            commit_request(Response(status=200))
             assert not db.session().in_transaction()
-            # 2. a change not flushed: left for the rollback at the end of the request
-            dept.name = original + "（未提交）"
-            end_transaction()
-            assert db.session().in_transaction()
-            db.session.rollback()
-            # 3. a change flushed but not committed by the view: rolled back too
-            dept = db.session.get(Department, (tid, dept.id))
-            dept.name = original + "（已写未提交）"
+            # 2. a change in a request that failed (4xx): rolled back
+            dept = db.session.get(Department, (tid, dept_id))
+            dept.name = original + "（失败未保存）"
             db.session.flush()
-            end_transaction()
-            assert db.session().in_transaction()
-            db.session.rollback()
-            dept_id = dept.id
+            commit_request(Response(status=409))
+            assert not db.session().in_transaction()
     assert _name_in_db(fresh_app, dept_id) == original
+    with fresh_app.test_request_context(), scope.tenant_scope(tid):
+        # 3. a change in a request that succeeded: committed once, at the end
+        dept = db.session.get(Department, (tid, dept_id))
+        dept.name = original + "（已保存）"
+        commit_request(Response(status=302))
+    assert _name_in_db(fresh_app, dept_id) == original + "（已保存）"
 
 
+@pytest.mark.skipif(BACKEND == "sqlite", reason="prepared statements are psycopg's")
 def test_repeated_pages_reuse_prepared_statements(fresh_app) -> None:  # type: ignore[no-untyped-def]
     from portal.extensions import db
 

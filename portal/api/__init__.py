@@ -18,7 +18,7 @@ from portal.auth.models import Role
 from portal.auth.permissions import can
 from portal.auth.services import user_for_token
 from portal.extensions import csrf, db
-from portal.rules import RuleError
+from portal.kernel.rules import RuleError
 from portal.tenancy import scope
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

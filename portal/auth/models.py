@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import uuid
 
 import sqlalchemy as sa
@@ -11,17 +10,8 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, TenantScopedGlobal, new_id, utcnow
+from portal.kernel.grants import Role  # noqa: F401 - re-exported for the models' users
 from portal.tenancy.models import Department, Tenant
-
-
-class Role(enum.StrEnum):
-    platform_operator = "platform_operator"
-    district_lead = "district_lead"
-    dept_officer = "dept_officer"
-    auditor = "auditor"
-    # the families register (portal/register): bound to one town / to assigned households
-    town_officer = "town_officer"
-    village_contact = "village_contact"
 
 
 class User(TenantScopedGlobal, UserMixin, Base):

@@ -14,55 +14,9 @@ from typing import Any
 from flask import abort
 from flask_login import current_user
 
-from portal.auth.models import Role
+from portal.kernel.grants import AUDITOR, GRANTS, LEAD, OFFICER, OPERATOR, can
 
-OPERATOR, LEAD, OFFICER, AUDITOR = (
-    Role.platform_operator,
-    Role.district_lead,
-    Role.dept_officer,
-    Role.auditor,
-)
-TOWN, VILLAGE = Role.town_officer, Role.village_contact
-
-GRANTS: dict[str, frozenset[Role]] = {
-    # platform
-    "platform.console": frozenset({OPERATOR}),
-    "tenant.manage": frozenset({OPERATOR}),
-    "platform.audit.read": frozenset({OPERATOR}),
-    # district
-    "district.home": frozenset({LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
-    "district.read_all": frozenset({LEAD, AUDITOR}),
-    "district.configure": frozenset({LEAD}),  # policy, departments, users
-    "policy.read": frozenset({LEAD, OFFICER, AUDITOR}),
-    "duty.read": frozenset({LEAD, OFFICER, AUDITOR}),
-    "duty.log": frozenset({OFFICER}),
-    "duty.sign_off": frozenset({OFFICER}),
-    "duty.review": frozenset({LEAD}),
-    "duty.export": frozenset({LEAD, AUDITOR}),
-    "meeting.read": frozenset({LEAD, OFFICER, AUDITOR}),
-    "meeting.manage": frozenset({LEAD}),
-    "meeting.report": frozenset({OFFICER}),
-    "action_item.update": frozenset({OFFICER}),
-    "audit.read": frozenset({LEAD, AUDITOR}),
-    "audit.read_department": frozenset({OFFICER}),
-    # the families register (rows: the scoping hook; officers: the eligibility
-    # department only — portal/register/rules.py)
-    "register.read": frozenset({LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
-    "register.areas": frozenset({LEAD}),
-    "register.propose": frozenset({TOWN}),
-    "register.confirm": frozenset({OFFICER}),
-    "register.reveal": frozenset({OFFICER, TOWN, VILLAGE}),
-    "register.export": frozenset({LEAD, OFFICER, AUDITOR, TOWN}),
-    "register.import": frozenset({TOWN}),
-    # everyone signed in
-    "account.self": frozenset({OPERATOR, LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
-}
-
-
-def can(user: Any, action: str) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.role in GRANTS.get(action, frozenset())
+__all__ = ["AUDITOR", "GRANTS", "LEAD", "OFFICER", "OPERATOR", "can", "requires"]
 
 
 def requires(action: str, *, status: int = 403) -> Callable:

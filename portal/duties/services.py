@@ -29,7 +29,6 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload
 
-from portal import rules
 from portal.audit import trail
 from portal.auth.models import User
 from portal.auth.permissions import can
@@ -43,6 +42,7 @@ from portal.duties.models import (
     ProgressEntry,
 )
 from portal.extensions import db
+from portal.kernel import rules
 from portal.policy.models import Measure, MeasureResponsibility, PolicyVersion, VersionStatus
 from portal.tenancy import scope
 from portal.tenancy.models import Department

@@ -23,13 +23,13 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from portal import rules
 from portal.audit import trail
 from portal.auth.models import Role
 from portal.db import utcnow
 from portal.duties import services as duty_services
 from portal.duties.models import Assessment, Duty, DutyStatus, ProgressEntry
 from portal.extensions import db
+from portal.kernel import rules
 from portal.meetings.models import (
     ActionItem,
     ActionStatus,

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from portal.audit import trail
 from portal.db import utcnow
 from portal.extensions import db
+from portal.kernel.grants import require
 from portal.register import pii
 from portal.register.models import (
     Area,
@@ -211,6 +212,7 @@ def propose_enrol(
     user: Any, data: dict, batch: str = "", check_duplicates: bool = True
 ) -> ChangeRequest:
     """A town officer proposes a new household with its members."""
+    require(user, "register.propose")
     town_id = officer_town_id(user)
     if town_id is None:
         raise RegisterError(_l("Your account is not bound to a town."))
@@ -277,6 +279,7 @@ def propose_change(
     user: Any, household: Household, data: dict, row_version: Any = None
 ) -> ChangeRequest:
     """Address, level, village, a member's phone or death: confirmed before it counts."""
+    require(user, "register.propose")
     _check_version(household, row_version)
     if household.status != HouseholdStatus.registered:
         raise RegisterError(_l("The household has left the register."))
@@ -323,6 +326,7 @@ def propose_change(
 def propose_exit(
     user: Any, household: Household, data: dict, row_version: Any = None
 ) -> ChangeRequest:
+    require(user, "register.propose")
     _check_version(household, row_version)
     if household.status != HouseholdStatus.registered:
         raise RegisterError(_l("The household has left the register."))

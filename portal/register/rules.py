@@ -9,46 +9,30 @@ register; other departments' officers see none of it (minimum necessary) and get
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from stdnum.cn import ric
 
-from portal.auth.models import Role
-from portal.auth.permissions import can
+from portal.kernel.clock import today
+from portal.kernel.grants import Role, can
+from portal.kernel.rules import ConflictError, NotFound, RuleError
 from portal.register.models import Gender, eligibility_department
-from portal.rules import RuleError
+
+__all__ = ["Conflict", "Duplicate", "NotFound", "RegisterError", "today"]
 
 
 class RegisterError(RuleError):
     """A register rule was broken."""
 
 
-class NotFound(RegisterError):
-    code = "not_found"
-    status = 404
-
-
-class Conflict(RegisterError):
-    code = "conflict"
-    status = 409
+Conflict = ConflictError
 
 
 class Duplicate(RegisterError):
     code = "duplicate"
     status = 409
-
-
-def today() -> dt.date:
-    """Today (the `TODAY` setting or PORTAL_TODAY pins it for tests and demos)."""
-    value: Any = current_app.config.get("TODAY") if has_app_context() else None
-    value = value or os.environ.get("PORTAL_TODAY")
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)) if value else dt.date.today()
 
 
 def is_eligibility_officer(user: Any) -> bool:

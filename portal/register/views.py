@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from portal.extensions import db
+from portal.kernel import uow
+from portal.kernel.rules import RuleError
 from portal.register import excel, operations, pii, queries
 from portal.register import rules as register_rules
 from portal.register.models import (
@@ -31,7 +32,6 @@ from portal.register.models import (
     RequestStatus,
 )
 from portal.register.rules import RegisterError, today
-from portal.rules import RuleError
 from portal.tenancy import scope
 from portal.ui import NavItem, register_nav
 
@@ -102,13 +102,17 @@ def _need(predicate: Any) -> None:
         abort(404)
 
 
-def _commit() -> None:
-    db.session.commit()
-
-
 def _fail(e: RuleError) -> None:
-    db.session.rollback()
+    """The rule's message for the next page; the request's unit of work commits nothing
+    of a rolled-back attempt (the view answers a redirect or the form's error status)."""
     flash(f"{e.field}: {e.message}" if e.field else str(e.message), "error")
+
+
+def _attempt(action: Any) -> uow.Outcome:
+    outcome = uow.attempt(action)
+    if outcome.error is not None:
+        _fail(outcome.error)
+    return outcome
 
 
 def _household_or_404(household_id: Any) -> Household:
@@ -158,19 +162,22 @@ def index() -> Any:
 @bp.get("/export.xlsx")
 @login_required
 def export() -> Any:
+    """Masked always; the export is an audit event with its filters and row count."""
     _need(register_rules.can_export)
     filters = queries.Filters.from_args(request.args)
     on = today()
     rows, total = queries.list_households(filters, on, 1, 50_000)
     data = excel.export_households(rows, on, _label_maps())
     operations.record_export("xlsx", total, filters.as_dict())
-    _commit()
     return send_file(
         io.BytesIO(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=XLSX,
         as_attachment=True,
         download_name="register.xlsx",
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _label_maps() -> dict[str, Any]:
@@ -182,49 +189,41 @@ def _label_maps() -> dict[str, Any]:
     }
 
 
-@bp.get("/households/<household_id>")
-@login_required
-def household(household_id: str) -> Any:
-    _need(register_rules.can_read)
-    h = _household_or_404(household_id)
+def _household_page(h: Household, revealed: dict | None = None) -> str:
     towns, villages = queries.areas()
     return render_template(
         "register/household.html",
         h=h,
         on=today(),
         history=queries.household_history(h),
-        revealed=None,
+        revealed=revealed,
         villages=villages.get(h.town_id, []),
         exit_reasons=list(ExitReason),
     )
+
+
+@bp.get("/households/<household_id>")
+@login_required
+def household(household_id: str) -> Any:
+    _need(register_rules.can_read)
+    return _household_page(_household_or_404(household_id))
 
 
 @bp.post("/persons/<person_id>/reveal")
 @login_required
 def reveal(person_id: str) -> Any:
-    """查看完整信息: the numbers for this response only (never stored in the session)."""
+    """查看完整信息: the numbers in this response only (never stored, never cached)."""
     _need(register_rules.can_reveal)
     person = scope.get_scoped(Person, person_id)
     if person is None:
         abort(404)
     h = _household_or_404(person.household_id)
-    try:
-        revealed = operations.reveal(current_user, person, request.form.get("reason", ""))
-    except RuleError as e:
-        _fail(e)
+    reason = request.form.get("reason", "")
+    outcome = _attempt(lambda: operations.reveal(current_user, person, reason))
+    if not outcome.ok:
         return redirect(url_for("register.household", household_id=h.id))
-    _commit()
-    towns, villages = queries.areas()
-    response = render_template(
-        "register/household.html",
-        h=h,
-        on=today(),
-        history=queries.household_history(h),
-        revealed={"person_id": person.id, **revealed},
-        villages=villages.get(h.town_id, []),
-        exit_reasons=list(ExitReason),
-    )
-    return response, 200, {"Cache-Control": "no-store"}
+    page = _household_page(h, {"person_id": person.id, **outcome.value})
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 # -- proposals -------------------------------------------------------------------------
@@ -250,41 +249,28 @@ def propose() -> Any:
     towns, villages = queries.areas()
     status = 200
     if request.method == "POST":
-        data = {
-            k: request.form.get(k, "")
-            for k in (
-                "village_id",
-                "category",
-                "level",
-                "address",
-                "registered_on",
-                "evidence_note",
-            )
-        }
+        fields = ("village_id", "category", "level", "address", "registered_on", "evidence_note")
+        data: dict[str, Any] = {k: request.form.get(k, "") for k in fields}
         data["members"] = _members_from_form(request.form)
-        try:
-            operations.propose_enrol(current_user, data)
-            _commit()
+        outcome = _attempt(lambda: operations.propose_enrol(current_user, data))
+        if outcome.ok:
             flash(
                 _(
-                    "The enrolment was proposed; it counts once the eligibility department confirms it."
+                    "The enrolment was proposed; it counts once the eligibility department "
+                    "confirms it."
                 ),
                 "success",
             )
             return redirect(url_for("register.requests_queue"))
-        except RuleError as e:
-            _fail(e)
-            status = e.status if e.status != 404 else 400
-    return (
-        render_template(
-            "register/propose.html",
-            villages=villages.get(town_id, []) if town_id else [],
-            categories=list(Category),
-            relationships=list(Relationship),
-            form=request.form,
-        ),
-        status,
+        status = outcome.status if outcome.status != 404 else 400
+    page = render_template(
+        "register/propose.html",
+        villages=villages.get(town_id, []) if town_id else [],
+        categories=list(Category),
+        relationships=list(Relationship),
+        form=request.form,
     )
+    return page, status
 
 
 @bp.post("/households/<household_id>/change")
@@ -292,26 +278,22 @@ def propose() -> Any:
 def propose_change(household_id: str) -> Any:
     _need(register_rules.can_propose)
     h = _household_or_404(household_id)
+    form = request.form
     data: dict[str, Any] = {
-        k: request.form[k]
-        for k in ("address", "level", "village_id", "evidence_note")
-        if k in request.form
+        k: form[k] for k in ("address", "level", "village_id", "evidence_note") if k in form
     }
     data["members"] = [
         {
             "person_id": str(p.id),
-            "phone": request.form.get(f"phone_{p.id}", ""),
-            "death_date": request.form.get(f"death_{p.id}", ""),
+            "phone": form.get(f"phone_{p.id}", ""),
+            "death_date": form.get(f"death_{p.id}", ""),
         }
         for p in h.persons
-        if request.form.get(f"phone_{p.id}") or request.form.get(f"death_{p.id}")
+        if form.get(f"phone_{p.id}") or form.get(f"death_{p.id}")
     ]
-    try:
-        operations.propose_change(current_user, h, data, request.form.get("row_version"))
-        _commit()
+    version = form.get("row_version")
+    if _attempt(lambda: operations.propose_change(current_user, h, data, version)).ok:
         flash(_("The change was proposed."), "success")
-    except RuleError as e:
-        _fail(e)
     return redirect(url_for("register.household", household_id=h.id))
 
 
@@ -320,14 +302,9 @@ def propose_change(household_id: str) -> Any:
 def propose_exit(household_id: str) -> Any:
     _need(register_rules.can_propose)
     h = _household_or_404(household_id)
-    try:
-        operations.propose_exit(
-            current_user, h, dict(request.form), request.form.get("row_version")
-        )
-        _commit()
+    form = dict(request.form)
+    if _attempt(lambda: operations.propose_exit(current_user, h, form, form.get("row_version"))).ok:
         flash(_("The exit was proposed."), "success")
-    except RuleError as e:
-        _fail(e)
     return redirect(url_for("register.household", household_id=h.id))
 
 
@@ -355,24 +332,21 @@ def decide(request_id: str) -> Any:
     change = scope.get_scoped(ChangeRequest, request_id)
     if change is None:
         abort(404)
-    try:
-        if request.form.get("decision") == "confirm":
-            operations.confirm(current_user, change, request.form.get("row_version"))
-            message = _("Confirmed.")
-        elif request.form.get("decision") == "return":
-            operations.return_request(
-                current_user,
-                change,
-                request.form.get("reason", ""),
-                request.form.get("row_version"),
-            )
-            message = _("Returned to the proposer.")
-        else:
-            raise RegisterError(_l("Choose confirm or return."), "decision")
-        _commit()
-        flash(message, "success")
-    except RuleError as e:
-        _fail(e)
+    form = request.form
+
+    def act() -> str:
+        if form.get("decision") == "confirm":
+            operations.confirm(current_user, change, form.get("row_version"))
+            return _("Confirmed.")
+        if form.get("decision") == "return":
+            reason = form.get("reason", "")
+            operations.return_request(current_user, change, reason, form.get("row_version"))
+            return _("Returned to the proposer.")
+        raise RegisterError(_l("Choose confirm or return."), "decision")
+
+    outcome = _attempt(act)
+    if outcome.ok:
+        flash(outcome.value, "success")
     return redirect(url_for("register.requests_queue"))
 
 
@@ -380,12 +354,9 @@ def decide(request_id: str) -> Any:
 @login_required
 def confirm_batch(batch: str) -> Any:
     _need(register_rules.can_confirm)
-    try:
-        n = operations.confirm_batch(current_user, batch[:40])
-        _commit()
-        flash(_("%(n)d requests confirmed.", n=n), "success")
-    except RuleError as e:
-        _fail(e)
+    outcome = _attempt(lambda: operations.confirm_batch(current_user, batch[:40]))
+    if outcome.ok:
+        flash(_("%(n)d requests confirmed.", n=outcome.value), "success")
     return redirect(url_for("register.requests_queue"))
 
 
@@ -399,28 +370,29 @@ def areas() -> Any:
     status = 200
     if request.method == "POST":
         _need(register_rules.can_manage_areas)
-        try:
-            upload = request.files.get("file")
-            if upload and upload.filename:
-                t, v = operations.import_areas(excel.read_two_columns(upload.stream))
-                flash(_("%(t)d towns and %(v)d villages read.", t=t, v=v), "success")
-            else:
-                parent = None
-                kind = AreaKind.town
-                if request.form.get("parent_id"):
-                    parent = scope.get_scoped(Area, request.form["parent_id"])
-                    if parent is None:
-                        raise RegisterError(_l("Choose a town."), "parent_id")
-                    kind = AreaKind.village
-                operations.add_area(request.form.get("name", ""), kind, parent)
-                flash(_("Saved."), "success")
-            _commit()
+        outcome = _attempt(_save_areas)
+        if outcome.ok:
+            flash(outcome.value, "success")
             return redirect(url_for("register.areas"))
-        except RuleError as e:
-            _fail(e)
-            status = 400
+        status = 400
     towns, villages = queries.areas()
     return render_template("register/areas.html", towns=towns, villages=villages), status
+
+
+def _save_areas() -> str:
+    upload = request.files.get("file")
+    if upload and upload.filename:
+        t, v = operations.import_areas(excel.read_two_columns(upload.stream))
+        return _("%(t)d towns and %(v)d villages read.", t=t, v=v)
+    parent = None
+    kind = AreaKind.town
+    if request.form.get("parent_id"):
+        parent = scope.get_scoped(Area, request.form["parent_id"])
+        if parent is None:
+            raise RegisterError(_l("Choose a town."), "parent_id")
+        kind = AreaKind.village
+    operations.add_area(request.form.get("name", ""), kind, parent)
+    return _("Saved.")
 
 
 # -- import ----------------------------------------------------------------------------
@@ -431,64 +403,66 @@ def areas() -> Any:
 def import_sheet() -> Any:
     """Upload → map columns → preview with errors → import the valid rows."""
     _need(register_rules.can_import)
-    town_id = operations.officer_town_id(current_user)
     if request.method == "GET":
         return render_template(
             "register/import.html", stage="upload", mapping=excel.saved_mapping()
         )
-    try:
-        stage = request.form.get("stage", "upload")
-        if stage == "upload":
-            token, headings = excel.stash_upload(request.files.get("file"))
-            mapping = excel.guess_mapping(headings, excel.saved_mapping())
-            return render_template(
-                "register/import.html",
-                stage="map",
-                token=token,
-                headings=headings,
-                mapping=mapping,
-                fields=excel.FIELDS,
-            )
-        token = request.form.get("token", "")
-        mapping = {f: request.form.get(f"map_{f}", "") for f, _label in excel.FIELDS}
-        result = excel.validate(token, mapping, town_id)
-        if stage == "preview":
-            excel.remember_mapping(mapping)
-            _commit()
-            return render_template(
-                "register/import.html",
-                stage="preview",
-                token=token,
-                mapping=mapping,
-                result=result,
-                fields=excel.FIELDS,
-            )
-        if stage == "rejected":
-            return send_file(
-                io.BytesIO(excel.rejected_workbook(result)),
-                mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                as_attachment=True,
-                download_name="rejected.xlsx",
-            )
-        if stage == "import":
-            batch = excel.import_valid(current_user, result, token)
-            _commit()
-            flash(
-                _(
-                    "%(n)d rows became change requests (batch %(b)s); %(r)d rows were rejected.",
-                    n=len(result.valid),
-                    b=batch,
-                    r=len(result.errors_by_row),
-                ),
-                "success",
-            )
-            return redirect(url_for("register.requests_queue"))
+    town_id = operations.officer_town_id(current_user)
+    stage = request.form.get("stage", "upload")
+    if stage not in ("upload", "preview", "rejected", "import"):
         abort(400)
-    except RuleError as e:
-        _fail(e)
-        return render_template(
+    outcome = _attempt(lambda: _import_step(stage, town_id))
+    if not outcome.ok:
+        page = render_template(
             "register/import.html", stage="upload", mapping=excel.saved_mapping()
-        ), 400
+        )
+        return page, outcome.status if outcome.status != 404 else 400
+    return outcome.value
+
+
+def _import_step(stage: str, town_id: Any) -> Any:
+    if stage == "upload":
+        token, headings = excel.stash_upload(request.files.get("file"))
+        mapping = excel.guess_mapping(headings, excel.saved_mapping())
+        return render_template(
+            "register/import.html",
+            stage="map",
+            token=token,
+            headings=headings,
+            mapping=mapping,
+            fields=excel.FIELDS,
+        )
+    token = request.form.get("token", "")
+    mapping = {f: request.form.get(f"map_{f}", "") for f, _label in excel.FIELDS}
+    result = excel.validate(token, mapping, town_id)
+    if stage == "preview":
+        excel.remember_mapping(mapping)
+        return render_template(
+            "register/import.html",
+            stage="preview",
+            token=token,
+            mapping=mapping,
+            result=result,
+            fields=excel.FIELDS,
+        )
+    if stage == "rejected":
+        return send_file(
+            io.BytesIO(excel.rejected_workbook(result)),
+            mimetype=XLSX,
+            as_attachment=True,
+            download_name="rejected.xlsx",
+        )
+    batch = excel.import_valid(current_user, result, token)
+    flash(
+        _(
+            "%(n)d rows became change requests (batch %(b)s); %(r)d rows were rejected.",
+            n=len(result.valid),
+            b=batch,
+            r=len(result.errors_by_row),
+        ),
+        "success",
+    )
+    return redirect(url_for("register.requests_queue"))
 
 
 def init_app(app: Any) -> None:

@@ -1,0 +1,102 @@
+"""Roles and the one grant table that says what each role may do (DESIGN.md §3).
+
+Services ask `require(user, grant)`; views use `portal.auth.permissions.requires`; both
+read `GRANTS`. Anything not granted is denied. Record-level scope (which tenant, which
+department) is not decided here but by the ORM scoping hook (`portal.tenancy.scope`).
+Work done by the system itself (demo loading, duty generation after a policy change,
+the CLI) passes `SYSTEM` explicitly; "no user" is never a silent pass.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from portal.kernel.rules import NotAllowed
+
+
+class Role(enum.StrEnum):
+    platform_operator = "platform_operator"
+    district_lead = "district_lead"
+    dept_officer = "dept_officer"
+    auditor = "auditor"
+    # the families register (portal/register): bound to one town / to assigned households
+    town_officer = "town_officer"
+    village_contact = "village_contact"
+
+
+OPERATOR, LEAD, OFFICER, AUDITOR = (
+    Role.platform_operator,
+    Role.district_lead,
+    Role.dept_officer,
+    Role.auditor,
+)
+TOWN, VILLAGE = Role.town_officer, Role.village_contact
+
+GRANTS: dict[str, frozenset[Role]] = {
+    # platform
+    "platform.console": frozenset({OPERATOR}),
+    "tenant.manage": frozenset({OPERATOR}),
+    "platform.audit.read": frozenset({OPERATOR}),
+    # district
+    "district.home": frozenset({LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
+    "district.read_all": frozenset({LEAD, AUDITOR}),
+    "district.configure": frozenset({LEAD}),  # policy, departments, users
+    "policy.read": frozenset({LEAD, OFFICER, AUDITOR}),
+    "duty.read": frozenset({LEAD, OFFICER, AUDITOR}),
+    "duty.log": frozenset({OFFICER}),
+    "duty.sign_off": frozenset({OFFICER}),
+    "duty.review": frozenset({LEAD}),
+    "duty.export": frozenset({LEAD, AUDITOR}),
+    "meeting.read": frozenset({LEAD, OFFICER, AUDITOR}),
+    "meeting.manage": frozenset({LEAD}),
+    "meeting.report": frozenset({OFFICER}),
+    "action_item.update": frozenset({OFFICER}),
+    "audit.read": frozenset({LEAD, AUDITOR}),
+    "audit.read_department": frozenset({OFFICER}),
+    # the families register (rows: the scoping hook; officers: the eligibility
+    # department only — portal/register/rules.py)
+    "register.read": frozenset({LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
+    "register.areas": frozenset({LEAD}),
+    "register.propose": frozenset({TOWN}),
+    "register.confirm": frozenset({OFFICER}),
+    "register.reveal": frozenset({OFFICER, TOWN, VILLAGE}),
+    "register.export": frozenset({LEAD, OFFICER, AUDITOR, TOWN}),
+    "register.import": frozenset({TOWN}),
+    # everyone signed in
+    "account.self": frozenset({OPERATOR, LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
+}
+
+
+class _System:
+    """The explicit actor for work the system does on its own behalf (CLI, demo, signals)."""
+
+    is_authenticated = True
+    id = None
+    role = None
+    username = "system"
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = _System()
+
+
+def can(user: Any, grant: str) -> bool:
+    """Does the user's role hold `grant`? (SYSTEM holds every grant.)"""
+    if grant not in GRANTS:
+        raise KeyError(f"unknown grant {grant!r}")
+    if user is SYSTEM:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.role in GRANTS[grant]
+
+
+def require(user: Any, grant: str) -> None:
+    """Raise `NotAllowed` unless `user` holds `grant`; `None` is refused, not waved through."""
+    if not can(user, grant):
+        raise NotAllowed(_l("You do not have permission to do this."))

@@ -1,0 +1,80 @@
+"""Business-rule errors and optimistic concurrency: one shape for every domain.
+
+A service raises a `RuleError` (or a subclass) when an action breaks a rule. The units
+of work (`portal.kernel.uow`) turn it into a form error beside the field, the API's
+`{"error": {...}}`, or the CLI's message and exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.extensions import db
+
+
+class RuleError(ValueError):
+    """A rule was broken; `field` names the input at fault (None: the whole action)."""
+
+    code = "invalid"
+    status = 400
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class NotAllowed(RuleError):
+    """The user's role does not hold the grant for this action."""
+
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(RuleError):
+    """Out of scope or missing: the two answer alike."""
+
+    code = "not_found"
+    status = 404
+
+
+class ConflictError(RuleError):
+    """Someone else saved the record since it was opened (row_version moved on)."""
+
+    code = "conflict"
+    status = 409
+
+
+def default_conflict() -> ConflictError:
+    return ConflictError(
+        _l(
+            "Someone else changed this record after you opened it. Your input is kept below: "
+            "check the current state and save again."
+        )
+    )
+
+
+def check_version(
+    row: Any, expected: int | str | None, conflict: Callable[[], RuleError] = default_conflict
+) -> None:
+    """Optimistic concurrency: the form/API carries the row_version it was shown."""
+    if expected is None or expected == "":
+        return
+    try:
+        expected_int = int(expected)
+    except (TypeError, ValueError):
+        raise conflict() from None
+    if row.row_version != expected_int:
+        raise conflict()
+
+
+def flush(conflict: Callable[[], RuleError] = default_conflict) -> None:
+    """Flush, turning a concurrent update caught by the version column into a conflict."""
+    try:
+        db.session.flush()
+    except StaleDataError as e:
+        raise conflict() from e

@@ -1,0 +1,53 @@
+"""Signals: how a lower layer announces something a higher one reacts to.
+
+A domain never imports a domain above it. When policy changes, `policy` sends
+`policy_changed` and `duties` (above it) regenerates the half-year's duties; the
+platform asks every domain for its statistics through `tenant_statistics`, which each
+domain answers for itself. Handlers run inside the sender's unit of work (same
+transaction) and connect in their module's `signals.py` or `__init__`.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+policy_changed = _signals.signal(
+    "policy-changed",
+    doc="""A tenant's policy (a version or a measure) changed.
+
+    sender: the tenant; kwargs: `version` (the PolicyVersion in force), `actor`.
+    Receivers return a result object (duties: their GenerationResult) or None.
+    """,
+)
+
+tenant_onboarded = _signals.signal(
+    "tenant-onboarded",
+    doc="""A new tenant's policy was loaded during onboarding.
+
+    sender: the tenant; kwargs: `version`, `actor`.
+    """,
+)
+
+tenant_statistics = _signals.signal(
+    "tenant-statistics",
+    doc="""The platform asks each domain for its counts of some tenants.
+
+    sender: None; kwargs: `tenant_ids` (a list). Each receiver returns a mapping
+    {tenant_id: {name: number}} of its own figures (counts only, never records).
+    """,
+)
+
+tenant_export = _signals.signal(
+    "tenant-export",
+    doc="""A tenant's data is being archived; each domain returns its own rows.
+
+    sender: the tenant. Each receiver returns {table name: list of dicts}.
+    """,
+)
+
+
+def responses(signal_results: list[tuple[object, object]]) -> list[object]:
+    """The non-None answers of `signal.send(...)`, in receiver order."""
+    return [value for _receiver, value in signal_results if value is not None]
