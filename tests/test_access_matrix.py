@@ -181,6 +181,19 @@ def _login_expect(role: str, ctx: str, method: str) -> int:
     return 302  # already signed in: sent home
 
 
+def _register_officer(role: str, ctx: str, method: str) -> int | None:
+    """The matrix's officer (civil affairs) holds the register grants officers have, but
+    only the eligibility department (卫健) works with the register: 404 everywhere."""
+    return 404 if role == "officer" else None
+
+
+def _register_areas(role: str, ctx: str, method: str) -> int | None:
+    """Everyone who reads the register sees the areas; only the lead adds them."""
+    if role == "officer" or (role == "auditor" and method == "POST"):
+        return 404
+    return None
+
+
 ROUTES: dict[str, Route] = {
     # -- public and account
     "index": Route("public", expect=lambda role, ctx, m: 302),
@@ -352,6 +365,63 @@ ROUTES: dict[str, Route] = {
     "audit.platform_event": Route("platform", "platform.audit.read", ids={"seq": lambda s, c: 1}),
     "audit.platform_export": Route(
         "platform", "platform.audit.read", ids={"fmt": lambda s, c: "jsonl"}
+    ),
+    # -- families register (portal/register): a town officer, a village contact and the
+    # eligibility officer are covered by tests/register/test_scope.py
+    "register.index": Route("district", "register.read", deny=404, expect=_register_officer),
+    "register.export": Route("district", "register.export", deny=404, expect=_register_officer),
+    "register.household": Route(
+        "district",
+        "register.read",
+        ids={"household_id": "Household"},
+        deny=404,
+        expect=_register_officer,
+    ),
+    "register.reveal": Route(
+        "district",
+        "register.reveal",
+        ids={"person_id": "Person"},
+        ok=302,
+        deny=404,
+        expect=_register_officer,
+    ),
+    "register.propose": Route("district", "register.propose", deny=404),
+    "register.propose_change": Route(
+        "district", "register.propose", ids={"household_id": "Household"}, ok=302, deny=404
+    ),
+    "register.propose_exit": Route(
+        "district", "register.propose", ids={"household_id": "Household"}, ok=302, deny=404
+    ),
+    "register.requests_queue": Route(
+        "district", "register.read", deny=404, expect=_register_officer
+    ),
+    "register.decide": Route(
+        "district",
+        "register.confirm",
+        ids={"request_id": "ChangeRequest"},
+        ok=302,
+        deny=404,
+        expect=_register_officer,
+    ),
+    "register.confirm_batch": Route(
+        "district",
+        "register.confirm",
+        ids={"batch": lambda s, c: "import-none"},
+        ok=302,
+        deny=404,
+        expect=_register_officer,
+    ),
+    "register.areas": Route(
+        "district",
+        "register.read",
+        ok={"GET": 200, "POST": 400},
+        deny=404,
+        expect=_register_areas,
+    ),
+    "register.import_sheet": Route("district", "register.import", deny=404),
+    "api.households": Route("api", "register.read", expect=_register_officer),
+    "api.household": Route(
+        "api", "register.read", ids={"household_id": "Household"}, expect=_register_officer
     ),
     # -- JSON API
     "api.me": Route("api", "account.self"),

@@ -12,8 +12,9 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from portal.auth.permissions import requires
 from portal.kernel import uow
 from portal.kernel.rules import RuleError
 from portal.register import excel, operations, pii, queries
@@ -133,7 +134,7 @@ def _page() -> int:
 
 
 @bp.get("/")
-@login_required
+@requires("register.read", status=404)
 def index() -> Any:
     _need(register_rules.can_read)
     filters = queries.Filters.from_args(request.args)
@@ -160,7 +161,7 @@ def index() -> Any:
 
 
 @bp.get("/export.xlsx")
-@login_required
+@requires("register.export", status=404)
 def export() -> Any:
     """Masked always; the export is an audit event with its filters and row count."""
     _need(register_rules.can_export)
@@ -203,14 +204,14 @@ def _household_page(h: Household, revealed: dict | None = None) -> str:
 
 
 @bp.get("/households/<household_id>")
-@login_required
+@requires("register.read", status=404)
 def household(household_id: str) -> Any:
     _need(register_rules.can_read)
     return _household_page(_household_or_404(household_id))
 
 
 @bp.post("/persons/<person_id>/reveal")
-@login_required
+@requires("register.reveal", status=404)
 def reveal(person_id: str) -> Any:
     """查看完整信息: the numbers in this response only (never stored, never cached)."""
     _need(register_rules.can_reveal)
@@ -242,7 +243,7 @@ def _members_from_form(form: Any) -> list[dict]:
 
 
 @bp.route("/propose", methods=["GET", "POST"])
-@login_required
+@requires("register.propose", status=404)
 def propose() -> Any:
     _need(register_rules.can_propose)
     town_id = operations.officer_town_id(current_user)
@@ -274,7 +275,7 @@ def propose() -> Any:
 
 
 @bp.post("/households/<household_id>/change")
-@login_required
+@requires("register.propose", status=404)
 def propose_change(household_id: str) -> Any:
     _need(register_rules.can_propose)
     h = _household_or_404(household_id)
@@ -298,7 +299,7 @@ def propose_change(household_id: str) -> Any:
 
 
 @bp.post("/households/<household_id>/exit")
-@login_required
+@requires("register.propose", status=404)
 def propose_exit(household_id: str) -> Any:
     _need(register_rules.can_propose)
     h = _household_or_404(household_id)
@@ -312,7 +313,7 @@ def propose_exit(household_id: str) -> Any:
 
 
 @bp.get("/requests")
-@login_required
+@requires("register.read", status=404)
 def requests_queue() -> Any:
     _need(register_rules.can_read)
     status = request.args.get("status", "pending")
@@ -326,7 +327,7 @@ def requests_queue() -> Any:
 
 
 @bp.post("/requests/<request_id>/decide")
-@login_required
+@requires("register.confirm", status=404)
 def decide(request_id: str) -> Any:
     _need(register_rules.can_confirm)
     change = scope.get_scoped(ChangeRequest, request_id)
@@ -351,7 +352,7 @@ def decide(request_id: str) -> Any:
 
 
 @bp.post("/batches/<batch>/confirm")
-@login_required
+@requires("register.confirm", status=404)
 def confirm_batch(batch: str) -> Any:
     _need(register_rules.can_confirm)
     outcome = _attempt(lambda: operations.confirm_batch(current_user, batch[:40]))
@@ -364,7 +365,7 @@ def confirm_batch(batch: str) -> Any:
 
 
 @bp.route("/areas", methods=["GET", "POST"])
-@login_required
+@requires("register.read", status=404)
 def areas() -> Any:
     _need(register_rules.can_read)
     status = 200
@@ -399,7 +400,7 @@ def _save_areas() -> str:
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@login_required
+@requires("register.import", status=404)
 def import_sheet() -> Any:
     """Upload → map columns → preview with errors → import the valid rows."""
     _need(register_rules.can_import)
