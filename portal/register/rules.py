@@ -38,9 +38,16 @@ class Duplicate(RegisterError):
 def is_eligibility_officer(user: Any) -> bool:
     if getattr(user, "role", None) != Role.dept_officer or user.department_id is None:
         return False
+    from flask import g, has_request_context
+
     from portal.extensions import db
 
-    return db.session.execute(sa.select(eligibility_department())).scalar() == user.department_id
+    cached = getattr(g, "register_eligibility_dept", False) if has_request_context() else False
+    if cached is False:
+        cached = db.session.execute(sa.select(eligibility_department())).scalar()
+        if has_request_context():
+            g.register_eligibility_dept = cached  # one look-up per request (nav, views)
+    return cached == user.department_id
 
 
 def _with_department_rule(user: Any, action: str) -> bool:

@@ -38,7 +38,11 @@ from portal.ui import NavItem, register_nav
 
 bp = Blueprint("register", __name__, url_prefix="/t/<slug>/register", template_folder="templates")
 
-register_nav(NavItem(_l("Register"), "register.index", "register.read", order=30))
+register_nav(
+    NavItem(
+        _l("Register"), "register.index", "register.read", order=30, when=register_rules.can_read
+    )
+)
 
 CATEGORY_LABELS = {
     Category.bereaved: _l("Bereaved (only child died)"),
