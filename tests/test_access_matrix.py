@@ -369,6 +369,9 @@ ROUTES: dict[str, Route] = {
     # -- families register (portal/register): a town officer, a village contact and the
     # eligibility officer are covered by tests/register/test_scope.py
     "register.index": Route("district", "register.read", deny=404, expect=_register_officer),
+    "register.search": Route(
+        "district", "register.read", ok=302, deny=404, expect=_register_officer
+    ),
     "register.export": Route("district", "register.export", deny=404, expect=_register_officer),
     "register.household": Route(
         "district",

@@ -39,15 +39,28 @@ class Filters:
     status: str = ""
     age_band: str = ""
     q: str = ""
+    idx: str = ""  # an ID number's blind index (the number itself never goes in a URL)
 
     @classmethod
     def from_args(cls, args: Any) -> Filters:
         return cls(
-            **{f.name: (args.get(f.name) or "").strip()[:60] for f in dataclasses.fields(cls)}
+            **{f.name: (args.get(f.name) or "").strip()[:64] for f in dataclasses.fields(cls)}
         )
+
+    def with_search(self, text: str) -> Filters:
+        """A typed search: an ID number becomes its blind index, anything else a name."""
+        text = (text or "").strip()[:60]
+        if looks_like_id(text):
+            return dataclasses.replace(self, q="", idx=pii.blind_index(text, "id_number"))
+        return dataclasses.replace(self, q=text, idx="")
 
     def as_dict(self) -> dict[str, str]:
         return {k: v for k, v in dataclasses.asdict(self).items() if v}
+
+
+def looks_like_id(text: str) -> bool:
+    digits = pii.normalise(text)
+    return len(digits) >= 15 and digits[:15].isdigit()
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -80,11 +93,14 @@ def household_select(f: Filters, on: dt.date) -> sa.Select:
             stmt = stmt.where(Household.woman_birth_date <= _shift_years(on, low))
         if high is not None:
             stmt = stmt.where(Household.woman_birth_date > _shift_years(on, high))
+    if f.idx and len(f.idx) == 64:
+        stmt = stmt.where(
+            Household.id.in_(sa.select(Person.household_id).where(Person.id_index == f.idx))
+        )
     if f.q:
-        digits = pii.normalise(f.q)
-        if len(digits) >= 15 and digits[:15].isdigit():
-            # an exact resident ID number: through the blind index, under every key
-            indexes = pii.blind_indexes(digits, "id_number")
+        if looks_like_id(f.q):
+            # an exact resident ID number (API): through the blind index, under every key
+            indexes = pii.blind_indexes(f.q, "id_number")
             stmt = stmt.where(
                 Household.id.in_(sa.select(Person.household_id).where(Person.id_index.in_(indexes)))
             )

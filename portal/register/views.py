@@ -164,6 +164,16 @@ def index() -> Any:
     )
 
 
+@bp.post("/search")
+@requires("register.read", status=404)
+def search() -> Any:
+    """The list's filter form posts here, so a typed ID number never lands in a URL (nor in
+    access logs or browser history): it is replaced by its blind index."""
+    _need(register_rules.can_read)
+    filters = queries.Filters.from_args(request.form).with_search(request.form.get("q", ""))
+    return redirect(url_for("register.index", **filters.as_dict()))
+
+
 @bp.get("/export.xlsx")
 @requires("register.export", status=404)
 def export() -> Any:
