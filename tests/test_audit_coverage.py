@@ -1145,6 +1145,43 @@ ROUTES: dict[str, Exercise | Listed] = {
         "Core statements on purpose (their chain is kept)",
         test="tests/platform/test_lifecycle.py",
     ),
+    # families register (issue 16) — checked by the register tests named here
+    "register.search": Listed("no event: the typed search becomes a blind index in a redirect"),
+    "register.reveal": Listed(
+        "pii_reveal Person (district chain) with the reason, the masked ID and its blind "
+        "index, actor the user",
+        test="tests/register/test_masking.py::test_reveal_needs_a_reason_shows_once_and_is_audited",
+    ),
+    "register.propose": Listed(
+        "create ChangeRequest (district chain; ID and phone numbers sealed), actor the town officer",
+        test="tests/register/test_operations.py",
+    ),
+    "register.propose_change": Listed(
+        "create ChangeRequest kind change (district chain), actor the town officer",
+        test="tests/register/test_operations.py::test_exit_and_change_through_the_pages",
+    ),
+    "register.propose_exit": Listed(
+        "create ChangeRequest kind exit (district chain), actor the town officer",
+        test="tests/register/test_operations.py::test_exit_and_change_through_the_pages",
+    ),
+    "register.decide": Listed(
+        "update ChangeRequest + create/update Household and Person rows (confirm; numbers "
+        "masked, blind index in clear), actor the eligibility officer",
+        test="tests/register/test_storage.py::test_no_audit_event_holds_a_plaintext_number",
+    ),
+    "register.confirm_batch": Listed(
+        "as register.decide for each request of the batch + register_batch_confirmed",
+        test="tests/register/test_import.py::test_import_preview_reject_download_and_confirm",
+    ),
+    "register.areas": Listed(
+        "create Area per new town/village, actor the lead",
+        test="tests/register/test_areas.py",
+    ),
+    "register.import_sheet": Listed(
+        "upload: no event; preview: create/update ImportMapping; import: create ChangeRequest "
+        "per valid row + one register_import event with the counts",
+        test="tests/register/test_import.py::test_import_preview_reject_download_and_confirm",
+    ),
     "platform.download_archive": Exercise(_platform_archive),
     "platform.create_lead": Exercise(_platform_create_lead),
     "platform.set_lead_active": Exercise(_platform_lead_action("active")),
@@ -1211,6 +1248,10 @@ DOWNLOADS: dict[str, Exercise | Listed] = {
     "duties.export": Exercise(_duties_export),
     "meetings.export_minutes": Exercise(_meetings_export("minutes")),
     "meetings.export_prep_pack": Exercise(_meetings_export("prep-pack")),
+    "register.export": Listed(
+        "export Household (district chain) with its filters, row count and masked=true",
+        test="tests/register/test_masking.py::test_export_is_masked_and_audited",
+    ),
 }
 DOWNLOAD_RULE = re.compile(r"export|download")
 
