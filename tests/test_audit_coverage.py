@@ -132,7 +132,30 @@ def _meeting_child(model: str, **extra: Any) -> Callable[[Ctx], Any]:
 
 
 #: Factories for models the generic clone cannot make: `fn(ctx) -> new unsaved instance`.
+def _household_contact(ctx: Ctx) -> Any:
+    from portal.register.models import HouseholdContact
+
+    return HouseholdContact(
+        user_id=ctx.first("HouseholdContact").user_id, household_id=ctx.make("Household").id
+    )
+
+
+def _officer_town(ctx: Ctx) -> Any:
+    from portal.register.models import OfficerTown
+
+    return OfficerTown(user_id=ctx.make("User").id, town_id=ctx.first("OfficerTown").town_id)
+
+
+def _import_mapping(ctx: Ctx) -> Any:
+    from portal.register.models import ImportMapping
+
+    return ImportMapping(name=f"coverage-{uuid.uuid4().hex[:8]}", mapping={"name": "姓名"})
+
+
 MODEL_FACTORIES: dict[str, Callable[[Ctx], Any]] = {
+    "HouseholdContact": _household_contact,
+    "ImportMapping": _import_mapping,
+    "OfficerTown": _officer_town,
     "Duty": _duty,
     "MeasureResponsibility": _measure_responsibility,
     "ApiToken": _api_token,
