@@ -72,6 +72,13 @@ REQUEST_STATUS_LABELS = {
     RequestStatus.confirmed: _l("Confirmed"),
     RequestStatus.returned: _l("Returned"),
 }
+CHANGE_LABELS = {
+    "enrolled": _l("Enrolled as number"),
+    "status": _l("Status"),
+    "address": _l("Address"),
+    "level": _l("Level"),
+    "village_id": _l("Village"),
+}
 AGE_BAND_LABELS = {
     "under49": _l("Woman under 49"),
     "49to59": _l("Woman 49–59"),
@@ -93,6 +100,7 @@ def _labels() -> dict[str, Any]:
         "relationship_label": lambda v: _label(RELATIONSHIP_LABELS, v),
         "request_kind_label": lambda v: _label(KIND_LABELS, v),
         "request_status_label": lambda v: _label(REQUEST_STATUS_LABELS, v),
+        "change_label": lambda k: str(CHANGE_LABELS.get(k, k)),
         "mask_id": pii.mask_id,
         "mask_phone": pii.mask_phone,
         "register_rules": register_rules,

@@ -7,10 +7,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from tests.browser.conftest import sign_in
 from tests.register.test_import import sheet
+
+pytestmark = pytest.mark.browser
 
 
 def test_town_officer_imports_and_health_confirms(live_server: str, page) -> None:  # type: ignore[no-untyped-def]
