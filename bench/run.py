@@ -1,7 +1,7 @@
 """The benchmark: `python bench/run.py` (see bench/README.md).
 
 For each backend (SQLite, PostgreSQL) and scale (10 and 2,800 districts) it makes sure a
-database seeded by `portal seed-scale` exists, then measures in-process with the Flask
+database seeded by `python -m bench.seed_scale` exists, then measures in-process with the Flask
 test client: p50/p95/p99 of every page in bench/pages.py next to its bare Flask-Admin
 floor (bench/floor.py), `portal audit verify` throughput, and the cost of audit capture
 on a write request. Results go to bench/results/ (JSON + summary.md).
@@ -88,7 +88,15 @@ class BenchDB:
         )
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [str(bin_dir / "portal"), "seed-scale", "--tenants", str(self.scale), "--batch", "50"],
+            [
+                sys.executable,
+                "-m",
+                "bench.seed_scale",
+                "--tenants",
+                str(self.scale),
+                "--batch",
+                "50",
+            ],
             cwd=ROOT,
             env=self.env(),
             check=True,
@@ -141,7 +149,7 @@ def timed_gets(client: Any, path: str, n: int, warmup: int) -> tuple[int, list[f
 
 def context(app: Any, scale: int) -> dict:
     """The district, officer, duty and meeting the pages are measured on."""
-    from portal.bench.seed import _cross_tenant, officer_username, slug_for
+    from bench.seed import _cross_tenant, officer_username, slug_for
     from portal.extensions import db
 
     slug = slug_for(max(1, scale // 2))
@@ -228,7 +236,7 @@ def context(app: Any, scale: int) -> dict:
 
 
 def sign_in(app: Any, username: str) -> Any:
-    from portal.bench.seed import BENCH_PASSWORD
+    from bench.seed import BENCH_PASSWORD
 
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
@@ -338,8 +346,8 @@ def verify_throughput(app: Any, sample: int) -> dict:
     one call per chain, so a run at 2,800 districts stays minutes, not half an hour; the
     rate is per event either way (each chain is read by its primary key range).
     """
+    from bench.seed import _cross_tenant
     from portal.audit.verify import verify_chains
-    from portal.bench.seed import _cross_tenant
     from portal.extensions import db
 
     heads = db.Model.metadata.tables["audit_chain_heads"]

@@ -28,7 +28,7 @@ DOMAINS = (
     "meetings",
     "platform",
     "admin",
-    "bench",
+    "workspace",
 )
 
 

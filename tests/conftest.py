@@ -222,3 +222,13 @@ def login_as(app):  # type: ignore[no-untyped-def]
         return b
 
     return _login
+
+
+def new_api_token(b: Browser) -> str:
+    """A personal access token created through the account page by the signed-in user."""
+    import re
+
+    page = b.post("/account/tokens", {"name": "script"}).get_data(as_text=True)
+    match = re.search(r'id="new-token">([^<]+)<', page)
+    assert match, page[:2000]
+    return match.group(1)

@@ -78,7 +78,7 @@ def rotate_key_command(generate: bool) -> None:
     """Re-encrypt every stored ID and phone number under the current (first) key."""
     import os
 
-    from portal.cli import as_system
+    from portal.audit import trail
     from portal.kernel.uow import cli_transaction
     from portal.register import pii
     from portal.tenancy import scope
@@ -98,7 +98,7 @@ def rotate_key_command(generate: bool) -> None:
     with scope.cross_tenant("pii rotate-key: list districts"):
         tenants = db.session.execute(sa.select(Tenant).order_by(Tenant.slug)).scalars().all()
         db.session.rollback()
-    with as_system("pii rotate-key"):
+    with trail.as_system("pii rotate-key"):
         for tenant in tenants:
             with scope.tenant_scope(tenant.id), cli_transaction():
                 persons, requests = rekey_district()

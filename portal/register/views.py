@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.auth.permissions import requires
 from portal.kernel import uow
+from portal.kernel.grants import requires
 from portal.kernel.rules import RuleError
 from portal.register import excel, operations, pii, queries
 from portal.register import rules as register_rules

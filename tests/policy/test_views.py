@@ -203,10 +203,10 @@ def test_home_panel_warns_about_expired_or_expiring_policy(fresh_app, login_as) 
 
 
 def test_api_policy(app, login_as) -> None:  # type: ignore[no-untyped-def]
-    from tests.test_api import _token
+    from tests.conftest import new_api_token
 
     b = login_as("kaifeng-auditor")
-    headers = {"Authorization": f"Bearer {_token(b)}"}
+    headers = {"Authorization": f"Bearer {new_api_token(b)}"}
     api = app.test_client()
     data = api.get("/api/v1/policy", headers=headers).get_json()
     assert data["doc_number"] == "汴政办〔2023〕24号" and data["in_force"] is True
@@ -219,7 +219,9 @@ def test_api_policy(app, login_as) -> None:  # type: ignore[no-untyped-def]
     bad = api.get("/api/v1/policy?date=31.07.2023", headers=headers)
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_date"
     z = login_as("zhangdian-lead")
-    zh = api.get("/api/v1/policy", headers={"Authorization": f"Bearer {_token(z)}"}).get_json()
+    zh = api.get(
+        "/api/v1/policy", headers={"Authorization": f"Bearer {new_api_token(z)}"}
+    ).get_json()
     assert zh["in_force"] is False and zh["effective_until"] == "2026-01-07"
 
 

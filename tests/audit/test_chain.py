@@ -610,9 +610,9 @@ def test_verify_reads_fast(fresh_app) -> None:  # type: ignore[no-untyped-def]
     """A 20,000-event chain verifies well inside a second's budget per 20k (see bench)."""
     import time
 
+    from bench.audit_verify import fill_chain
     from portal.audit.verify import verify_chains
     from portal.extensions import db
-    from tests.audit_bench import fill_chain
 
     with fresh_app.app_context():
         tid = fill_chain(fresh_app.config["DATABASE_OWNER_URL"], 20000)

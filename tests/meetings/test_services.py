@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from tests.meetings_helpers import acting_as
+from tests.meetings.helpers import acting_as
 
 
 def test_demo_has_a_past_regular_meeting_with_mixed_action_items(app) -> None:  # type: ignore[no-untyped-def]

@@ -1,10 +1,17 @@
-"""`portal seed-scale`: national-scale data for the benchmark (bench/README.md)."""
+"""National-scale data for the benchmark (bench/README.md), outside the production CLI.
+
+    PORTAL_DATABASE_URL=… PORTAL_MIGRATE_DATABASE_URL=… python -m bench.seed_scale --tenants 2800
+
+It writes audit chains for the districts it clones in bulk, which is why it is not a
+`portal` command: the production command line never rewrites a chain.
+"""
 
 from __future__ import annotations
 
+import contextlib
+
 import click
-from flask import Flask
-from flask.cli import with_appcontext
+from flask import has_app_context
 
 
 @click.command("seed-scale")
@@ -35,13 +42,14 @@ from flask.cli import with_appcontext
     show_default=True,
     help="Districts per transaction.",
 )
-@with_appcontext
 def seed_scale_command(count: int, template: str, periods: int, batch: int) -> None:
     """Fill the database with COUNT districts of realistic volume; the audit chain stays valid."""
-    from portal.bench.seed import BENCH_PASSWORD, seed_scale
-    from portal.cli import as_system
+    from bench.seed import BENCH_PASSWORD, seed_scale
+    from portal import create_app
+    from portal.audit.trail import as_system
 
-    with as_system("seed-scale"):
+    context = contextlib.nullcontext() if has_app_context() else create_app().app_context()
+    with context, as_system("seed-scale"):
         report = seed_scale(count, template, periods, batch=batch, progress=click.echo)
     click.echo(
         f"{report.tenants_total} scale districts ({report.created} new, {report.rows} rows) "
@@ -49,5 +57,5 @@ def seed_scale_command(count: int, template: str, periods: int, batch: int) -> N
     )
 
 
-def register_cli(app: Flask) -> None:
-    app.cli.add_command(seed_scale_command)
+if __name__ == "__main__":
+    seed_scale_command()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from tests.conftest import Browser
-from tests.test_api import _token
+from tests.conftest import Browser, new_api_token
 
 
 def _client(app, username: str):  # type: ignore[no-untyped-def]
     b = Browser(app)
     b.login(username)
-    token = _token(b)
+    token = new_api_token(b)
     return app.test_client(), {"Authorization": f"Bearer {token}"}
 
 

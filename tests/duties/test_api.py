@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 
 from portal.duties import services
-from tests.test_api import _token
+from tests.conftest import new_api_token
 
 
 def _client(login_as, username: str, app=None):  # type: ignore[no-untyped-def]
     b = login_as(username, app)
-    headers = {"Authorization": f"Bearer {_token(b)}"}
+    headers = {"Authorization": f"Bearer {new_api_token(b)}"}
     return b.app.test_client(), headers
 
 

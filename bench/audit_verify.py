@@ -1,6 +1,6 @@
 """Audit verify throughput: fill one synthetic chain, time `verify_chains`.
 
-    PYTHONPATH=$PWD .venv/bin/python tests/audit_bench.py [EVENTS] [DATABASE_URL]
+    PYTHONPATH=$PWD .venv/bin/python bench/audit_verify.py [EVENTS] [DATABASE_URL]
 
 Without a URL it makes a throwaway SQLite database (or, with PORTAL_TEST_BACKEND=postgres,
 a throwaway PostgreSQL one) by the migrations, exactly as the tests do.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from portal.bench import distribution
+from bench import distribution
 from portal.db import Base
 
 

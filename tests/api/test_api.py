@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
-
-def _token(b) -> str:  # type: ignore[no-untyped-def]
-    page = b.post("/account/tokens", {"name": "script"}).get_data(as_text=True)
-    match = re.search(r'id="new-token">([^<]+)<', page)
-    assert match, page[:2000]
-    return match.group(1)
+from tests.conftest import new_api_token
 
 
 def test_token_gives_scoped_json(login_as) -> None:  # type: ignore[no-untyped-def]
     b = login_as("kaifeng-lead")
-    token = _token(b)
+    token = new_api_token(b)
     api = b.app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     me = api.get("/api/v1/me", headers=headers).get_json()
@@ -50,7 +43,7 @@ def test_expired_tokens_are_refused(fresh_app, login_as) -> None:  # type: ignor
     assert "到期日期必须晚于今天" in page.get_data(as_text=True) or "future" in page.get_data(
         as_text=True
     )
-    secret = _token(b)
+    secret = new_api_token(b)
     api = fresh_app.test_client()
     headers = {"Authorization": f"Bearer {secret}"}
     assert api.get("/api/v1/me", headers=headers).status_code == 200

@@ -1,11 +1,13 @@
-"""`portal seed-scale` (the benchmark's data): clones are complete and the audit chain holds."""
+"""`python -m bench.seed_scale` (the benchmark's data): clones are complete and the audit chain holds."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from click.testing import CliRunner
 
+from bench import seed
+from bench.seed_scale import seed_scale_command
 from portal.audit.verify import verify_chains
-from portal.bench import seed
 from portal.extensions import db
 from tests.conftest import BACKEND, make_app
 
@@ -17,7 +19,8 @@ def test_seed_scale_three_tenants_then_verify_passes(databases, monkeypatch) -> 
         monkeypatch.setenv("PORTAL_MIGRATE_DATABASE_URL", databases.owner_url(url))
     app = make_app(url)
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["seed-scale", "--tenants", "3", "--periods", "2"])
+    with app.app_context():
+        result = CliRunner().invoke(seed_scale_command, ["--tenants", "3", "--periods", "2"])
     assert result.exit_code == 0, result.output
     assert "3 scale districts (3 new" in result.output
 
@@ -48,7 +51,8 @@ def test_seed_scale_three_tenants_then_verify_passes(databases, monkeypatch) -> 
         assert "scale-00003-lead" in usernames and len(usernames) == len(set(usernames))
 
     # Idempotent: asking for the same count adds nothing.
-    again = runner.invoke(args=["seed-scale", "--tenants", "3", "--periods", "2"])
+    with app.app_context():
+        again = CliRunner().invoke(seed_scale_command, ["--tenants", "3", "--periods", "2"])
     assert again.exit_code == 0 and "(0 new" in again.output
     # The CLI verifier agrees (on SQLite it sees every chain; see docs/performance.md).
     verify = runner.invoke(args=["audit", "verify"])
