@@ -423,6 +423,9 @@ ROUTES: dict[str, Route] = {
     "register.search": Route(
         "district", "register.read", ok=302, deny=404, expect=_register_officer
     ),
+    "register.export_full": Route(
+        "district", "register.export_full", ok=302, deny=404, expect=_register_officer
+    ),
     "register.export": Route("district", "register.export", deny=404, expect=_register_officer),
     "register.household": Route(
         "district",

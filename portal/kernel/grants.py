@@ -77,6 +77,7 @@ GRANTS: dict[str, frozenset[Role]] = {
     "register.confirm": frozenset({OFFICER}),
     "register.reveal": frozenset({OFFICER, TOWN, VILLAGE}),
     "register.export": frozenset({LEAD, OFFICER, AUDITOR, TOWN}),
+    "register.export_full": frozenset({OFFICER}),  # unmasked, with a reason, audited
     "register.import": frozenset({TOWN}),
     # everyone signed in
     "account.self": frozenset({OPERATOR, LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),

@@ -571,11 +571,18 @@ def reveal(user: Any, person: Person, reason: str) -> dict[str, str]:
     return {"id_number": person.id_number, "phone": person.phone or ""}
 
 
-def record_export(kind: str, rows: int, filters: dict) -> None:
+def record_export(kind: str, rows: int, filters: dict, reason: str | None = None) -> None:
+    """Every export is an event; an unmasked one needs its reason (checked here)."""
+    data: dict[str, Any] = {"format": kind, "rows": rows, "filters": filters, "masked": True}
+    if reason is not None:
+        reason = reason.strip()
+        if len(reason) < 2:
+            raise RegisterError(_l("Give the reason for the full export."), "reason")
+        data.update(masked=False, reason=reason[:400])
     trail.record(
         db.session,
         "export",
         entity_type="Household",
-        summary=f"register export ({kind}): {rows} rows",
-        data={"format": kind, "rows": rows, "filters": filters, "masked": True},
+        summary=f"register export ({kind}{'' if reason is None else ', full'}): {rows} rows",
+        data=data,
     )

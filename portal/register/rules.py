@@ -72,6 +72,10 @@ def can_export(user: Any) -> bool:
     return _with_department_rule(user, "register.export")
 
 
+def can_export_full(user: Any) -> bool:
+    return _with_department_rule(user, "register.export_full")
+
+
 def can_propose(user: Any) -> bool:
     return can(user, "register.propose")
 

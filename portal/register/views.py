@@ -203,6 +203,26 @@ def export() -> Any:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@bp.post("/export-full.xlsx")
+@requires("register.export_full", status=404)
+def export_full() -> Any:
+    """Unmasked numbers, for the eligibility department only, with a reason; audited."""
+    _need(register_rules.can_export_full)
+    filters = queries.Filters.from_args(request.form)
+    on = today()
+    rows, total = queries.list_households(filters, on, 1, 50_000)
+    reason = request.form.get("reason", "")
+    outcome = _attempt(lambda: operations.record_export("xlsx", total, filters.as_dict(), reason))
+    if not outcome.ok:
+        return redirect(url_for("register.index", **filters.as_dict()))
+    data = excel.export_households(rows, on, _label_maps(), full=True)
+    response = send_file(
+        io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="register-full.xlsx"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _label_maps() -> dict[str, Any]:
     return {
         "category": lambda v: _label(CATEGORY_LABELS, v),

@@ -30,6 +30,11 @@ def _import_mapping(ctx: Ctx) -> Any:
 
 
 ROUTES: dict[str, Exercise | Listed] = {
+    "register.export_full": Listed(
+        "export Household (district chain) with masked=false and the reason, actor the "
+        "eligibility officer; no reason: no event and no file",
+        test="tests/register/test_masking.py::test_full_export_needs_the_grant_and_a_reason",
+    ),
     "register.search": Listed("no event: the typed search becomes a blind index in a redirect"),
     "register.reveal": Listed(
         "pii_reveal Person (district chain) with the reason, the masked ID and its blind "

@@ -150,3 +150,36 @@ def test_reveal_needs_a_reason_shows_once_and_is_audited(fresh_app, login_as) ->
         f"/t/kaifeng/register/persons/{person_id}/reveal", {"reason": "x y"}, csrf_from=page
     )
     assert r.status_code == 404
+
+
+def test_full_export_needs_the_grant_and_a_reason(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
+    from portal.audit.models import AuditEvent
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    ids, _phones = demo_plaintexts(fresh_app)
+    url = "/t/kaifeng/register/export-full.xlsx"
+    health = login_as("kaifeng-health", fresh_app)
+    r = health.post(url, {"reason": "", "category": "bereaved"}, csrf_from="/t/kaifeng/register/")
+    assert r.status_code == 302 and r.data[:2] != b"PK"
+    r = health.post(
+        url,
+        {"reason": "年度扶助金发放核对", "category": "bereaved"},
+        csrf_from="/t/kaifeng/register/",
+    )
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    body = _text(r)
+    assert [i for i in ids if i in body]  # the full numbers
+    with fresh_app.app_context(), scope.tenant_scope(tenant_id(fresh_app, "kaifeng")):
+        events = (
+            db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "export"))
+            .scalars()
+            .all()
+        )
+        assert len(events) == 1 and "年度扶助金发放核对" in events[0].changes
+        assert '"masked": false' in events[0].changes and events[0].actor_name == "kaifeng-health"
+        db.session.remove()
+    for user in ("kaifeng-lead", "kaifeng-town1", "kaifeng-civil-affairs"):
+        b = login_as(user, fresh_app)
+        r = b.post(url, {"reason": "看看"}, csrf_from="/account/password")
+        assert r.status_code == 404
