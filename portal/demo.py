@@ -120,6 +120,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                 logins.append((info["name"], username, Role.dept_officer.value))
             db.session.commit()
             for module in domains.modules("demo"):
-                module.load_demo(tenant, data)
+                extra = module.load_demo(tenant, data)  # a domain may add demo logins
                 db.session.commit()
+                logins += extra or []
     return logins

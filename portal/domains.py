@@ -26,6 +26,7 @@ DOMAINS = (
     "audit",
     "policy",
     "duties",
+    "register",
     "meetings",
     "platform",
     "admin",

@@ -19,6 +19,9 @@ class NavItem:
     endpoint: str
     permission: str
     order: int = 50
+    # a further condition on the user beyond the grant (e.g. the register: only the
+    # eligibility department among officers)
+    when: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def home_panels() -> list[tuple[str, dict[str, Any]]]:
 def nav_items() -> list[dict[str, Any]]:
     items = []
     for item in sorted(_nav, key=lambda i: i.order):
-        if can(current_user, item.permission):
+        if can(current_user, item.permission) and (item.when is None or item.when(current_user)):
             try:
                 url = url_for(item.endpoint)
             except Exception:  # noqa: BLE001 - endpoint needs a tenant we don't have here

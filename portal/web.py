@@ -130,6 +130,8 @@ def load_tenant_from_url(endpoint: str | None, values: dict[str, Any] | None) ->
             tenant_id=tenant.id,
             department_id=department_id,
             read_only=current_user.role == Role.auditor,
+            user_id=current_user.id,
+            role=current_user.role.value,
         )
     )
 

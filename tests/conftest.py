@@ -26,6 +26,9 @@ PG_ADMIN_URL = os.environ.get(
 )
 APP_ROLE = os.environ.get("PORTAL_APP_DB_ROLE", "portal_app")
 DEMO_PASSWORD = "Demo-2026-pass"
+# A fixed personal-information key (portal/register/pii.py) for the app and the demo
+# subprocesses alike; production refuses to start without one.
+os.environ.setdefault("PORTAL_PII_KEY", "k1:" + "dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE=")
 
 # Fast hashing in tests; production keeps argon2's defaults.
 passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -38,18 +38,24 @@ import sqlalchemy as sa
 from tests.conftest import Browser, make_app
 
 A, B = "kaifeng", "zhangdian"  # B has meetings: 嘉定's document sets up none
-ROLES = ("anon", "operator", "lead", "officer", "auditor")
+ROLES = ("anon", "operator", "lead", "officer", "auditor", "town", "village")
 USERS = {
     "operator": "operator",
     "lead": f"{A}-lead",
     "officer": f"{A}-civil-affairs",
     "auditor": f"{A}-auditor",
+    # the register's roles (portal/register): the demo's first household, person and
+    # request lie in the town officer's town, and the village contact is assigned to it
+    "town": f"{A}-town1",
+    "village": f"{A}-village1",
 }
 ROLE_VALUES = {
     "operator": "platform_operator",
     "lead": "district_lead",
     "officer": "dept_officer",
     "auditor": "auditor",
+    "town": "town_officer",
+    "village": "village_contact",
 }
 # Contexts: own tenant (own department for officers), another department of the own
 # tenant, a record of tenant B in tenant A's URL, and tenant B's URL.
@@ -179,6 +185,61 @@ def _login_expect(role: str, ctx: str, method: str) -> int:
     if role == "anon":
         return 200 if method == "GET" else 401  # POST without credentials: form error
     return 302  # already signed in: sent home
+
+
+def _register_officer(role: str, ctx: str, method: str) -> int | None:
+    """The matrix's officer (civil affairs) holds the register grants officers have, but
+    only the eligibility department (卫健) works with the register: 404 everywhere."""
+    return 404 if role == "officer" else None
+
+
+def _register_areas(role: str, ctx: str, method: str) -> int | None:
+    """Everyone who reads the register sees the areas; only the lead adds them."""
+    if role == "officer" or (role != "lead" and method == "POST" and role in REGISTER_ROLES):
+        return 404
+    return None
+
+
+REGISTER_ROLES = ("lead", "auditor", "town", "village")
+
+
+def _register_sample(model: str) -> Callable[[Any, str], Any]:
+    """The demo's first household (D000001: in the town officer's town, assigned to the
+    village contact), its first member, or the district's first change request."""
+
+    def sample(samples: Samples, ctx: str) -> Any:
+        from portal.extensions import db
+        from portal.register.models import ChangeRequest, Household, Person
+        from portal.tenancy import scope
+
+        slug = B if ctx in (OTHER_RECORD, OTHER_TENANT) else A
+        first = sa.select(Household.id).where(Household.number == "D000001").scalar_subquery()
+        stmt = {
+            "Household": sa.select(Household.id).where(Household.number == "D000001"),
+            "Person": sa.select(Person.id).where(
+                Person.household_id == first, Person.position == 0
+            ),
+            "ChangeRequest": sa.select(ChangeRequest.id)
+            .order_by(ChangeRequest.proposed_at)
+            .limit(1),
+        }[model]
+        with samples.app.app_context(), scope.tenant_scope(samples.tenants[slug]):
+            found = db.session.execute(stmt).scalar()
+            db.session.remove()
+        assert found, f"no register sample {model} in {slug}"
+        return found
+
+    sample.model = model  # type: ignore[attr-defined]  # a record: OTHER_RECORD is checked too
+    return sample
+
+
+def _audit_no_grant(role: str, ctx: str, method: str) -> int | None:
+    """The audit viewer answers 403 to a district role holding neither audit grant (the
+    register's town officer and village contact): the same for every record, so it tells
+    nothing about one."""
+    if role in ("town", "village") and ctx != OTHER_TENANT:
+        return 403
+    return None
 
 
 ROUTES: dict[str, Route] = {
@@ -351,17 +412,98 @@ ROUTES: dict[str, Route] = {
     # -- audit trail viewer (officers read only their own department's records: 404 here)
     "audit.events": Route("district", "audit.read"),
     "audit.export": Route("district", "audit.read", ids={"fmt": lambda s, c: "csv"}),
-    "audit.event": Route("district", "audit.read", ids={"seq": _audit_seq}, deny=404),
+    "audit.event": Route(
+        "district", "audit.read", ids={"seq": _audit_seq}, deny=404, expect=_audit_no_grant
+    ),
     "audit.history": Route(
         "district",
         "audit.read",
         ids={"entity_type": lambda s, c: "Department", "entity_id": _audit_department},
         deny=404,
+        expect=_audit_no_grant,
     ),
     "audit.platform_events": Route("platform", "platform.audit.read"),
     "audit.platform_event": Route("platform", "platform.audit.read", ids={"seq": lambda s, c: 1}),
     "audit.platform_export": Route(
         "platform", "platform.audit.read", ids={"fmt": lambda s, c: "jsonl"}
+    ),
+    # -- families register (portal/register): a town officer, a village contact and the
+    # eligibility officer are covered by tests/register/test_scope.py
+    "register.index": Route("district", "register.read", deny=404, expect=_register_officer),
+    "register.search": Route(
+        "district", "register.read", ok=302, deny=404, expect=_register_officer
+    ),
+    "register.export_full": Route(
+        "district", "register.export_full", ok=302, deny=404, expect=_register_officer
+    ),
+    "register.export": Route("district", "register.export", deny=404, expect=_register_officer),
+    "register.household": Route(
+        "district",
+        "register.read",
+        ids={"household_id": _register_sample("Household")},
+        deny=404,
+        expect=_register_officer,
+    ),
+    "register.reveal": Route(
+        "district",
+        "register.reveal",
+        ids={"person_id": _register_sample("Person")},
+        ok=302,
+        deny=404,
+        expect=_register_officer,
+    ),
+    "register.propose": Route(
+        "district", "register.propose", ok={"GET": 200, "POST": 400}, deny=404
+    ),
+    "register.propose_change": Route(
+        "district",
+        "register.propose",
+        ids={"household_id": _register_sample("Household")},
+        ok=302,
+        deny=404,
+    ),
+    "register.propose_exit": Route(
+        "district",
+        "register.propose",
+        ids={"household_id": _register_sample("Household")},
+        ok=302,
+        deny=404,
+    ),
+    "register.requests_queue": Route(
+        "district", "register.read", deny=404, expect=_register_officer
+    ),
+    "register.decide": Route(
+        "district",
+        "register.confirm",
+        ids={"request_id": _register_sample("ChangeRequest")},
+        ok=302,
+        deny=404,
+        expect=_register_officer,
+    ),
+    "register.confirm_batch": Route(
+        "district",
+        "register.confirm",
+        ids={"batch": lambda s, c: "import-none"},
+        ok=302,
+        deny=404,
+        expect=_register_officer,
+    ),
+    "register.areas": Route(
+        "district",
+        "register.read",
+        ok={"GET": 200, "POST": 400},
+        deny=404,
+        expect=_register_areas,
+    ),
+    "register.import_sheet": Route(
+        "district", "register.import", ok={"GET": 200, "POST": 400}, deny=404
+    ),
+    "api.households": Route("api", "register.read", expect=_register_officer),
+    "api.household": Route(
+        "api",
+        "register.read",
+        ids={"household_id": _register_sample("Household")},
+        expect=_register_officer,
     ),
     # -- JSON API
     "api.me": Route("api", "account.self"),
@@ -600,7 +742,11 @@ def _contexts(route: Route, samples: Samples) -> list[str]:
         contexts = [OWN]
     else:
         return [OWN]
-    models = [m for m in [*route.ids.values(), *route.query.values()] if isinstance(m, str)]
+    models = [
+        m if isinstance(m, str) else m.model
+        for m in [*route.ids.values(), *route.query.values()]
+        if isinstance(m, str) or hasattr(m, "model")
+    ]
     if models:
         contexts.append(OTHER_RECORD)
     if any(_dept_owned(m) for m in models):

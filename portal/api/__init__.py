@@ -81,6 +81,8 @@ def authenticate() -> None:
                 tenant_id=user.tenant_id,
                 department_id=user.department_id if user.role == Role.dept_officer else None,
                 read_only=user.role == Role.auditor,
+                user_id=user.id,
+                role=user.role.value,
             )
         )
 

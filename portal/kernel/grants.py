@@ -26,6 +26,9 @@ class Role(enum.StrEnum):
     district_lead = "district_lead"
     dept_officer = "dept_officer"
     auditor = "auditor"
+    # the families register (portal/register): bound to one town / to assigned households
+    town_officer = "town_officer"
+    village_contact = "village_contact"
 
 
 ROLE_LABELS = {
@@ -33,6 +36,8 @@ ROLE_LABELS = {
     Role.district_lead: _l("District lead"),
     Role.dept_officer: _l("Department officer"),
     Role.auditor: _l("Auditor"),
+    Role.town_officer: _l("Town officer"),
+    Role.village_contact: _l("Village contact"),
 }
 
 OPERATOR, LEAD, OFFICER, AUDITOR = (
@@ -41,6 +46,7 @@ OPERATOR, LEAD, OFFICER, AUDITOR = (
     Role.dept_officer,
     Role.auditor,
 )
+TOWN, VILLAGE = Role.town_officer, Role.village_contact
 
 GRANTS: dict[str, frozenset[Role]] = {
     # platform
@@ -48,7 +54,7 @@ GRANTS: dict[str, frozenset[Role]] = {
     "tenant.manage": frozenset({OPERATOR}),
     "platform.audit.read": frozenset({OPERATOR}),
     # district
-    "district.home": frozenset({LEAD, OFFICER, AUDITOR}),
+    "district.home": frozenset({LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
     "district.read_all": frozenset({LEAD, AUDITOR}),
     "district.configure": frozenset({LEAD}),  # policy, departments, users
     "policy.read": frozenset({LEAD, OFFICER, AUDITOR}),
@@ -63,8 +69,18 @@ GRANTS: dict[str, frozenset[Role]] = {
     "action_item.update": frozenset({OFFICER}),
     "audit.read": frozenset({LEAD, AUDITOR}),
     "audit.read_department": frozenset({OFFICER}),
+    # the families register (rows: the scoping hook; officers: the eligibility
+    # department only — portal/register/rules.py)
+    "register.read": frozenset({LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
+    "register.areas": frozenset({LEAD}),
+    "register.propose": frozenset({TOWN}),
+    "register.confirm": frozenset({OFFICER}),
+    "register.reveal": frozenset({OFFICER, TOWN, VILLAGE}),
+    "register.export": frozenset({LEAD, OFFICER, AUDITOR, TOWN}),
+    "register.export_full": frozenset({OFFICER}),  # unmasked, with a reason, audited
+    "register.import": frozenset({TOWN}),
     # everyone signed in
-    "account.self": frozenset({OPERATOR, LEAD, OFFICER, AUDITOR}),
+    "account.self": frozenset({OPERATOR, LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
 }
 
 

@@ -38,6 +38,10 @@ class Scope:
     department_id: uuid.UUID | None = None  # set only for dept_officer
     cross_tenant_reason: str | None = None  # explicit operator-wide access
     read_only: bool = False  # auditors
+    # who is asking, for models whose rows depend on the user (`__row_scoped__`: the
+    # register's town officers and village contacts, the eligibility department)
+    user_id: uuid.UUID | None = None
+    role: str | None = None
 
 
 _scope: ContextVar[Scope] = ContextVar("portal_scope", default=Scope())
@@ -126,8 +130,29 @@ def _department_owned_classes() -> list[type]:
     ]
 
 
+def _row_scoped_classes() -> list[type]:
+    from portal.extensions import db
+
+    return [
+        m.class_ for m in db.Model.registry.mappers if getattr(m.class_, "__row_scoped__", False)
+    ]
+
+
+@functools.cache
+def _user_scoped_roles() -> frozenset[str]:
+    roles: set[str] = set()
+    for cls in _row_scoped_classes():
+        roles |= set(getattr(cls, "__user_scoped_roles__", ()))
+    return frozenset(roles)
+
+
 @functools.lru_cache(maxsize=4096)
-def _criteria(tenant_id: uuid.UUID, department_id: uuid.UUID | None) -> tuple[Any, ...]:
+def _criteria(
+    tenant_id: uuid.UUID,
+    department_id: uuid.UUID | None,
+    user_id: uuid.UUID | None = None,
+    role: str | None = None,
+) -> tuple[Any, ...]:
     """The loader criteria of one scope, built once: building the department criteria
     (EXISTS subqueries for meeting records) cost more than running small queries."""
     options = [
@@ -145,6 +170,12 @@ def _criteria(tenant_id: uuid.UUID, department_id: uuid.UUID | None) -> tuple[An
                     cls, cls.department_criteria(department_id), include_aliases=True
                 )
             )
+    # Row-scoped models say, per role, which rows a user sees (`scope_criteria`, None: all
+    # of the tenant's); the role is the user's, the department the officer's.
+    for cls in _row_scoped_classes():
+        condition = cls.scope_criteria(user_id, role, department_id)
+        if condition is not None:
+            options.append(with_loader_criteria(cls, condition, include_aliases=True))
     return tuple(options)
 
 
@@ -164,7 +195,11 @@ def _add_criteria(state: ORMExecuteState) -> None:
             names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))
             raise ScopeError(f"query on tenant-owned model(s) {names} without a tenant in scope")
         return
-    state.statement = state.statement.options(*_criteria(scope.tenant_id, scope.department_id))
+    # Only roles some row-scoped model narrows per user key the cache by user.
+    user_id = scope.user_id if scope.role in _user_scoped_roles() else None
+    state.statement = state.statement.options(
+        *_criteria(scope.tenant_id, scope.department_id, user_id, scope.role)
+    )
 
 
 def _stamp_new_rows(session: Session, flush_context: object, instances: object) -> None:

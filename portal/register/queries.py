@@ -1,0 +1,217 @@
+"""Reads of the register. Rows are already narrowed by the scoping hook; these only
+filter, page and shape. Everything returned for display is masked."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.register import pii
+from portal.register.models import (
+    Area,
+    AreaKind,
+    Category,
+    ChangeRequest,
+    Household,
+    HouseholdStatus,
+    Person,
+    RequestStatus,
+)
+
+AGE_BANDS = {  # of the woman (女方), the policies' thresholds
+    "under49": (None, 49),
+    "49to59": (49, 60),
+    "60to69": (60, 70),
+    "70plus": (70, None),
+}
+
+
+@dataclasses.dataclass
+class Filters:
+    town: str = ""
+    village: str = ""
+    category: str = ""
+    status: str = ""
+    age_band: str = ""
+    q: str = ""
+    idx: str = ""  # an ID number's blind index (the number itself never goes in a URL)
+
+    @classmethod
+    def from_args(cls, args: Any) -> Filters:
+        return cls(
+            **{f.name: (args.get(f.name) or "").strip()[:64] for f in dataclasses.fields(cls)}
+        )
+
+    def with_search(self, text: str) -> Filters:
+        """A typed search: an ID number becomes its blind index, anything else a name."""
+        text = (text or "").strip()[:60]
+        if looks_like_id(text):
+            return dataclasses.replace(self, q="", idx=pii.blind_index(text, "id_number"))
+        return dataclasses.replace(self, q=text, idx="")
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v}
+
+
+def looks_like_id(text: str) -> bool:
+    digits = pii.normalise(text)
+    return len(digits) >= 15 and digits[:15].isdigit()
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _shift_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def household_select(f: Filters, on: dt.date) -> sa.Select:
+    stmt = sa.select(Household)
+    if f.town and (town := _uuid(f.town)):
+        stmt = stmt.where(Household.town_id == town)
+    if f.village and (village := _uuid(f.village)):
+        stmt = stmt.where(Household.village_id == village)
+    if f.category in Category.__members__:
+        stmt = stmt.where(Household.category == Category(f.category))
+    if f.status in HouseholdStatus.__members__:
+        stmt = stmt.where(Household.status == HouseholdStatus(f.status))
+    if f.age_band in AGE_BANDS:
+        low, high = AGE_BANDS[f.age_band]
+        if low is not None:  # at least `low` years: born on or before on - low years
+            stmt = stmt.where(Household.woman_birth_date <= _shift_years(on, low))
+        if high is not None:
+            stmt = stmt.where(Household.woman_birth_date > _shift_years(on, high))
+    if f.idx and len(f.idx) == 64:
+        stmt = stmt.where(
+            Household.id.in_(sa.select(Person.household_id).where(Person.id_index == f.idx))
+        )
+    if f.q:
+        if looks_like_id(f.q):
+            # an exact resident ID number (API): through the blind index, under every key
+            indexes = pii.blind_indexes(f.q, "id_number")
+            stmt = stmt.where(
+                Household.id.in_(sa.select(Person.household_id).where(Person.id_index.in_(indexes)))
+            )
+        else:
+            name = f.q.replace("%", "").replace("_", "")
+            stmt = stmt.where(
+                sa.or_(
+                    Household.head_name.like(f"{name}%"),
+                    Household.number == f.q,
+                    Household.id.in_(
+                        sa.select(Person.household_id).where(Person.name.like(f"{name}%"))
+                    ),
+                )
+            )
+    return stmt.order_by(Household.number)
+
+
+def list_households(
+    f: Filters, on: dt.date, page: int, per_page: int
+) -> tuple[list[Household], int]:
+    stmt = household_select(f, on)
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    return list(rows), total
+
+
+def areas() -> tuple[list[Area], dict[uuid.UUID, list[Area]]]:
+    rows = db.session.execute(sa.select(Area).order_by(Area.sort_order, Area.name)).scalars().all()
+    towns = [a for a in rows if a.kind == AreaKind.town]
+    villages: dict[uuid.UUID, list[Area]] = {t.id: [] for t in towns}
+    for a in rows:
+        if a.kind == AreaKind.village and a.parent_id in villages:
+            villages[a.parent_id].append(a)  # type: ignore[index]
+    return towns, villages
+
+
+def household_history(household: Household) -> list[ChangeRequest]:
+    return list(
+        db.session.execute(
+            sa.select(ChangeRequest)
+            .where(ChangeRequest.household_id == household.id)
+            .order_by(ChangeRequest.proposed_at.desc())
+        ).scalars()
+    )
+
+
+def requests(status: str = "pending", limit: int = 200) -> list[ChangeRequest]:
+    stmt = sa.select(ChangeRequest).order_by(ChangeRequest.proposed_at.desc()).limit(limit)
+    if status in RequestStatus.__members__:
+        stmt = stmt.where(ChangeRequest.status == RequestStatus(status))
+    return list(db.session.execute(stmt).scalars())
+
+
+def pending_batches() -> list[tuple[str, int]]:
+    return [
+        (b, n)
+        for b, n in db.session.execute(
+            sa.select(ChangeRequest.batch, sa.func.count())
+            .where(ChangeRequest.status == RequestStatus.pending, ChangeRequest.batch != "")
+            .group_by(ChangeRequest.batch)
+        ).all()
+    ]
+
+
+def counts() -> dict[str, int]:
+    """Households by status (the operator's and home page's numbers)."""
+    rows = db.session.execute(
+        sa.select(Household.status, sa.func.count()).group_by(Household.status)
+    ).all()
+    out = {s.value: 0 for s in HouseholdStatus}
+    out.update({s.value if hasattr(s, "value") else s: n for s, n in rows})
+    return out
+
+
+def person_view(p: Person, on: dt.date) -> dict[str, Any]:
+    """A member, masked (the default everywhere)."""
+    return {
+        "id": str(p.id),
+        "name": p.name,
+        "relationship": p.relationship_.value,
+        "id_number": pii.mask_id(p.id_number),
+        "phone": pii.mask_phone(p.phone),
+        "birth_date": p.birth_date.isoformat(),
+        "age": p.age(on),
+        "gender": p.gender.value if hasattr(p.gender, "value") else p.gender,
+        "alive": p.alive,
+        "death_date": p.death_date.isoformat() if p.death_date else None,
+        "disability_grade": p.disability_grade,
+    }
+
+
+def household_view(h: Household, on: dt.date, members: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": str(h.id),
+        "number": h.number,
+        "head_name": h.head_name,
+        "town": h.town.name if h.town else "",
+        "village": h.village.name if h.village else "",
+        "category": h.category.value,
+        "level": h.level,
+        "status": h.status.value,
+        "exit_reason": h.exit_reason.value if h.exit_reason else None,
+        "exit_date": h.exit_date.isoformat() if h.exit_date else None,
+        "registered_on": h.registered_on.isoformat(),
+        "years_registered": h.years_registered(on),
+        "woman_age": h.woman_age(on),
+        "row_version": h.row_version,
+    }
+    if members:
+        out["address"] = h.address
+        out["members"] = [person_view(p, on) for p in h.persons]
+    return out
