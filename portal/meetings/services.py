@@ -26,10 +26,11 @@ from sqlalchemy.orm import joinedload
 from portal.audit import trail
 from portal.auth.models import Role
 from portal.db import utcnow
-from portal.duties import services as duty_services
 from portal.duties.models import Assessment, Duty, DutyStatus, ProgressEntry
 from portal.extensions import db
 from portal.kernel import rules
+from portal.kernel.clock import today as _today
+from portal.kernel.periods import Period as _Period
 from portal.meetings.models import (
     ActionItem,
     ActionStatus,
@@ -157,9 +158,9 @@ def _date(value: Any, name: str) -> dt.date:
 
 # --- periods: the duties domain's (one definition of today and of half-year periods) ----
 
-today = duty_services.today
-period_for = duty_services.period_for
-shift_period = duty_services.shift_period
+today = _today
+period_for = lambda day: _Period.of(day).code  # noqa: E731
+shift_period = lambda code, n: _Period.parse(code).shift(n).code  # noqa: E731
 
 
 def parse_period(value: Any, name: str = "period") -> str:

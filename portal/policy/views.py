@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.auth.permissions import can, requires
-from portal.duties import services as duty_services
+from portal.duties import receivers as duty_services
 from portal.extensions import db
 from portal.policy import labels, services
 from portal.policy.models import BenefitStandard, Measure
@@ -115,7 +115,7 @@ def edit_measure(measure_id: str) -> Any:
             )
             # The current half-year's duties follow the responsibilities at once (signed-off
             # duties are never touched); same transaction, so both land or neither.
-            duties = duty_services.generate_duties()
+            duties = duty_services.generate_as_system()
             db.session.commit()
         except services.PolicyEditError as e:
             db.session.rollback()

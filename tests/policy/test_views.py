@@ -112,13 +112,13 @@ def test_lead_edits_measure_audited_with_field_errors_and_conflict(fresh_app, lo
     assert "本期职责已随之更新" in policy_page, policy_page[:3000]
     with fresh_app.app_context(), scope.tenant_scope(get_tenant("kaifeng").id):
         from portal.duties.models import Duty
-        from portal.duties.services import current_period
+        from portal.kernel.periods import Period
 
         holders = set(
             db.session.execute(
                 sa.select(Department.key)
                 .join(Duty, Duty.department_id == Department.id)
-                .where(Duty.period == current_period(), Duty.measure_number == "11")
+                .where(Duty.period == Period.current().code, Duty.measure_number == "11")
             ).scalars()
         )
     assert holders == {"housing", "civil_affairs"}, holders

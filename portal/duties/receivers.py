@@ -1,0 +1,53 @@
+"""The duties domain's answers to signals from the layers below it.
+
+Policy (a lower layer) never calls duty generation: it sends `policy_changed` when a
+district's policy changes and the platform sends `tenant_onboarded` when a new district's
+policy is loaded. Both regenerate the current half-year's duties in the sender's
+transaction, as the system, and return the `GenerationResult` so the sender can tell
+the lead what changed. Connected when `portal.duties` is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from portal.duties.generation import GenerationResult, generate_duties
+from portal.kernel import signals
+from portal.kernel.grants import SYSTEM
+from portal.kernel.periods import Period
+from portal.tenancy import scope
+
+
+@contextlib.contextmanager
+def _district(tenant: Any) -> Iterator[None]:
+    """The whole district in scope (a department scope would hide other duties)."""
+    current = scope.current()
+    if current.tenant_id == tenant.id and current.department_id is None:
+        yield
+        return
+    with scope.tenant_scope(tenant.id):
+        yield
+
+
+def generate_as_system(period: Period | str | None = None) -> GenerationResult:
+    """The current (or given) half-year's duties of the tenant in scope, as the system."""
+    return generate_duties(SYSTEM, period or Period.current())
+
+
+def on_policy_changed(tenant: Any, **_kwargs: Any) -> GenerationResult:
+    """A measure or version changed: the current half-year's duties follow at once
+    (signed-off duties are never touched)."""
+    with _district(tenant):
+        return generate_as_system()
+
+
+def on_tenant_onboarded(tenant: Any, **_kwargs: Any) -> GenerationResult:
+    """A new district's policy is loaded: its current half-year's duties are generated."""
+    with _district(tenant):
+        return generate_as_system()
+
+
+signals.policy_changed.connect(on_policy_changed)
+signals.tenant_onboarded.connect(on_tenant_onboarded)
