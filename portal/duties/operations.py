@@ -32,6 +32,7 @@ from portal.duties.rules import (
     check_version,
     flush,
     is_submitter,
+    status_label,
 )
 from portal.duties.storage import Upload
 from portal.extensions import db
@@ -120,7 +121,10 @@ def _touch_for_edit(duty: Duty, user: Any) -> bool:
         duty.reviewed_at = None
         duty.reviewed_by_id = None
         note = str(
-            _l("Entries changed after sign-off (%(status)s); a new sign-off is needed.", status=was)
+            _l(
+                "Entries changed after sign-off (%(status)s); a new sign-off is needed.",
+                status=status_label(was),
+            )
         )
         _review_record(duty, "invalidated", user, note)
         trail.record(

@@ -167,7 +167,7 @@ def review_queue() -> sa.Select:
     return (
         duty_query(status=DutyStatus.submitted.value)
         .order_by(None)
-        .order_by(Duty.submitted_at, Duty.measure_number)
+        .order_by(Duty.submitted_at, Measure.position, Duty.measure_number)
     )
 
 

@@ -56,6 +56,19 @@ SIGNED: tuple[DutyStatus, ...] = tuple(s for s in DutyStatus if "sign_off" not i
 OPEN: tuple[DutyStatus, ...] = tuple(s for s in DutyStatus if "sign_off" in ACTIONS[s])
 
 
+STATUS_LABELS = {
+    DutyStatus.not_started: _l("Not started"),
+    DutyStatus.in_progress: _l("In progress"),
+    DutyStatus.submitted: _l("Submitted"),
+    DutyStatus.accepted: _l("Accepted"),
+    DutyStatus.returned: _l("Returned"),
+}
+
+
+def status_label(status: Any) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
 def allows(duty: Duty, action: str) -> bool:
     """Does the duty's status allow `action` ("log", "sign_off", "review")?"""
     return action in ACTIONS[DutyStatus(duty.status)]

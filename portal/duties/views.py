@@ -37,6 +37,7 @@ from portal.auth.permissions import can, requires
 from portal.duties import operations, queries, rules, storage
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, ReviewForm, SignOffForm
 from portal.duties.models import Duty, DutyStatus
+from portal.duties.rules import status_label
 from portal.extensions import db
 from portal.kernel import clock
 from portal.kernel.periods import Period
@@ -51,13 +52,6 @@ bp = Blueprint("duties", __name__, url_prefix="/t/<slug>/duties", template_folde
 register_nav(NavItem(_l("Duties"), "duties.index", "duty.read", order=20))
 register_nav(NavItem(_l("Review queue"), "duties.review_queue", "duty.review", order=21))
 
-STATUS_LABELS = {
-    DutyStatus.not_started: _l("Not started"),
-    DutyStatus.in_progress: _l("In progress"),
-    DutyStatus.submitted: _l("Submitted"),
-    DutyStatus.accepted: _l("Accepted"),
-    DutyStatus.returned: _l("Returned"),
-}
 ROLE_LABELS = {
     ResponsibilityRole.lead: _l("Lead"),
     ResponsibilityRole.cooperating: _l("Cooperating"),
@@ -68,10 +62,6 @@ HISTORY_LABELS = {
     "returned": _l("Returned"),
     "invalidated": _l("Sign-off withdrawn by a later edit"),
 }
-
-
-def status_label(status: Any) -> str:
-    return str(STATUS_LABELS.get(status, status))
 
 
 def assessment_label(value: Any) -> str:
