@@ -21,7 +21,7 @@ def duties_cli() -> None:
 @with_appcontext
 def generate_command(slug: str | None, period: str | None) -> None:
     """Create or update duties for the period (idempotent; signed-off duties are never touched)."""
-    from portal.cli import as_system
+    from portal.audit.trail import as_system
     from portal.duties.generation import generate_duties
     from portal.kernel.grants import SYSTEM
     from portal.kernel.periods import Period

@@ -33,13 +33,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.audit import trail
-from portal.auth.permissions import can, requires
 from portal.duties import operations, queries, rules, storage
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, ReviewForm, SignOffForm
 from portal.duties.models import Duty, DutyStatus
 from portal.duties.rules import status_label
 from portal.extensions import db
 from portal.kernel import clock
+from portal.kernel.grants import can, requires
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
