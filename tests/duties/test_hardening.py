@@ -233,3 +233,26 @@ def test_nobody_without_the_grant_generates(fresh_app) -> None:  # type: ignore[
         for who in (None, user("kaifeng-civil-affairs"), user("kaifeng-auditor")):
             with pytest.raises(rules.NotAllowed):
                 generate_duties(who)
+
+
+def test_duties_answer_the_platform_statistics(app) -> None:  # type: ignore[no-untyped-def]
+    from portal.tenancy import scope
+    from portal.tenancy.models import Tenant
+
+    with app.app_context(), scope.cross_tenant("test"):
+        ids = list(db.session.execute(sa.select(Tenant.id)).scalars())
+        answers = signals.responses(signals.tenant_statistics.send(None, tenant_ids=ids))
+        counts: dict = {}
+        for answer in answers:
+            for tenant_id, figures in answer.items():
+                counts.setdefault(tenant_id, {}).update(figures)
+        expected = dict(
+            db.session.execute(
+                sa.select(Duty.tenant_id, sa.func.count())
+                .where(Duty.period == Period.current().code)
+                .group_by(Duty.tenant_id)
+            ).all()
+        )
+        assert expected and {t: c["duties_total"] for t, c in counts.items()} == expected
+        assert all(0 < c["duties_accepted"] < c["duties_total"] for c in counts.values())
+        db.session.rollback()
