@@ -76,9 +76,14 @@ def upload_dir() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
 
 
+# Bidirectional controls make "x\u202eexe.pdf" display as "xfdp.exe": never kept in a name.
+BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
+
+
 def safe_filename(name: str) -> str:
-    base = re.split(r"[\\/]", name or "")[-1].strip().replace("\x00", "")
-    base = re.sub(r"[\x00-\x1f<>:\"|?*]", "_", base)
+    base = re.split(r"[\\/]", name or "")[-1].replace("\x00", "")
+    base = BIDI.sub("", base).strip()
+    base = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", base)
     return base[-200:] or "file"
 
 

@@ -256,3 +256,33 @@ def test_duties_answer_the_platform_statistics(app) -> None:  # type: ignore[no-
         assert expected and {t: c["duties_total"] for t, c in counts.items()} == expected
         assert all(0 < c["duties_accepted"] < c["duties_total"] for c in counts.values())
         db.session.rollback()
+
+
+def test_downloads_name_the_file_safely(fresh_app, login_as, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    fresh_app.config["UPLOAD_DIR"] = str(tmp_path)
+    with district(fresh_app, "kaifeng"):
+        officer = user("kaifeng-civil-affairs")
+        duty = duty_in(DutyStatus.in_progress)
+        entry = operations.add_entry(
+            duty,
+            officer,
+            _entry(duty),
+            [storage.Upload("x\u202eexe.txt", "说明".encode()), storage.Upload("台账.pdf", PDF)],
+            expected_version=duty.row_version,
+        )
+        db.session.commit()
+        files = {
+            f.filename: f.id
+            for f in db.session.execute(
+                sa.select(EvidenceFile).filter_by(entry_id=entry.id)
+            ).scalars()
+        }
+    assert set(files) == {"xexe.txt", "台账.pdf"}  # the bidi control is gone
+    b = login_as("kaifeng-civil-affairs", fresh_app)
+    text = b.get(f"{BASE}/evidence/{files['xexe.txt']}")
+    assert text.status_code == 200 and text.data == "说明".encode()
+    assert text.headers["Content-Type"].count("charset") == 1
+    pdf = b.get(f"{BASE}/evidence/{files['台账.pdf']}")
+    assert pdf.status_code == 200 and pdf.data == PDF
+    disposition = pdf.headers["Content-Disposition"]
+    assert disposition.startswith("attachment") and ".pdf" in disposition
