@@ -286,3 +286,32 @@ def test_downloads_name_the_file_safely(fresh_app, login_as, tmp_path: Path) -> 
     assert pdf.status_code == 200 and pdf.data == PDF
     disposition = pdf.headers["Content-Disposition"]
     assert disposition.startswith("attachment") and ".pdf" in disposition
+
+
+def test_api_storage_fault_is_a_clear_503(fresh_app, login_as, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import base64
+
+    blocker = tmp_path / "full"
+    blocker.write_text("x")
+    fresh_app.config["UPLOAD_DIR"] = str(blocker / "uploads")
+    with district(fresh_app, "kaifeng"):
+        duty = duty_in(DutyStatus.in_progress)
+        duty_id, version, day = duty.id, duty.row_version, min(today(), duty.due_date)
+        tenant_id = duty.tenant_id
+    officer = login_as("kaifeng-civil-affairs", fresh_app)
+    headers = {"Authorization": f"Bearer {new_api_token(officer)}"}
+    r = officer.app.test_client().post(
+        f"/api/v1/duties/{duty_id}/entries",
+        json={
+            "work_date": day.isoformat(),
+            "narrative": "接口登记",
+            "row_version": version,
+            "evidence": [{"filename": "a.pdf", "content_base64": base64.b64encode(PDF).decode()}],
+        },
+        headers=headers,
+    )
+    assert r.status_code == 503
+    error = r.get_json()["error"]
+    assert error["code"] == "storage_unavailable" and "文件无法保存" in error["message"]
+    with district(fresh_app, "kaifeng"):
+        assert db.session.get(Duty, (tenant_id, duty_id)).row_version == version
