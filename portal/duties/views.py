@@ -38,7 +38,7 @@ from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, Revi
 from portal.duties.models import Duty, DutyStatus
 from portal.duties.rules import status_label
 from portal.extensions import db
-from portal.kernel import clock
+from portal.kernel import clock, periods
 from portal.kernel.grants import can, requires
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
@@ -72,12 +72,6 @@ def role_label(value: Any) -> str:
     return str(ROLE_LABELS.get(value, value))
 
 
-def period_label(value: Any) -> str:
-    from portal.kernel import periods
-
-    return periods.label(value)
-
-
 def local_time(value: dt.datetime | None) -> str:
     """A stored UTC instant in the district's zone: 2026年12月6日 07:37 / 6 Dec 2026, 07:37."""
     from flask_babel import format_datetime
@@ -97,7 +91,6 @@ def _labels() -> dict[str, Any]:
         "duty_role_label": role_label,
         "duty_statuses": list(DutyStatus),
         "duty_can": lambda action: can(current_user, action),
-        "period_label": period_label,
         "duty_time": local_time,
     }
 
@@ -395,7 +388,7 @@ def sign_off(duty_id: uuid.UUID) -> Any:
     flash(
         _(
             "The duty was signed off for %(period)s and sent for review.",
-            period=period_label(duty.period),
+            period=periods.label(duty.period),
         ),
         "success",
     )
