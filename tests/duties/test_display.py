@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from portal.duties.models import Duty, DutyReviewRecord, DutyStatus
 from portal.extensions import db
 from portal.kernel.periods import Period
-from tests.duties.test_services import district, duty_in
+from tests.duties.helpers import district, duty_in
 
 BASE = "/t/kaifeng/duties"
 INSTANT = dt.datetime(2026, 12, 5, 23, 37)  # UTC, as stored: 2026-12-06 07:37 in Beijing

@@ -20,7 +20,7 @@ from portal.kernel.clock import today
 from portal.kernel.periods import Period
 from portal.kernel.uow import attempt
 from tests.conftest import new_api_token
-from tests.duties.test_services import district, duty_in, user
+from tests.duties.helpers import district, duty_in, user
 
 BASE = "/t/kaifeng/duties"
 PDF = b"%PDF-1.4 evidence for the fault test"
@@ -315,3 +315,22 @@ def test_api_storage_fault_is_a_clear_503(fresh_app, login_as, tmp_path: Path) -
     assert error["code"] == "storage_unavailable" and "文件无法保存" in error["message"]
     with district(fresh_app, "kaifeng"):
         assert db.session.get(Duty, (tenant_id, duty_id)).row_version == version
+
+
+def test_no_user_is_refused_not_waved_through(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    with district(fresh_app, "kaifeng"):
+        duty = duty_in(DutyStatus.in_progress)
+        submitted = duty_in(DutyStatus.submitted)
+        for action in (
+            lambda: operations.add_entry(
+                duty, None, _entry(duty), expected_version=duty.row_version
+            ),
+            lambda: operations.sign_off(
+                duty, None, assessment="fully", statement="x", expected_version=duty.row_version
+            ),
+            lambda: operations.review(
+                submitted, None, accept=True, expected_version=submitted.row_version
+            ),
+        ):
+            with pytest.raises(rules.NotAllowed):
+                action()

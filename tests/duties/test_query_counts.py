@@ -11,7 +11,7 @@ from portal.duties import operations, storage
 from portal.duties.models import Duty, DutyStatus
 from portal.extensions import db
 from portal.kernel.clock import today
-from tests.duties.test_services import district, duty_in, user
+from tests.duties.helpers import district, duty_in, user
 
 BASE = "/t/kaifeng/duties"
 

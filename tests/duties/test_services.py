@@ -2,56 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from portal.auth.models import User
 from portal.duties import generation, operations, queries, rules, storage
 from portal.duties.models import Duty, DutyReviewRecord, DutyStatus, EvidenceFile
 from portal.extensions import db
 from portal.kernel.clock import today
 from portal.kernel.grants import SYSTEM
 from portal.kernel.periods import Period
-from portal.tenancy import scope
-from portal.tenancy.models import Department, Tenant
-
-
-@contextlib.contextmanager
-def district(app, slug: str) -> Iterator[Tenant]:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        with scope.cross_tenant("test"):
-            tenant = db.session.execute(sa.select(Tenant).filter_by(slug=slug)).scalar_one()
-        with scope.tenant_scope(tenant.id):
-            yield tenant
-        db.session.rollback()
-
-
-def user(username: str) -> User:
-    return db.session.execute(sa.select(User).filter_by(username=username)).scalar_one()
-
-
-def department(key: str) -> Department:
-    return db.session.execute(sa.select(Department).filter_by(key=key)).scalar_one()
-
-
-def duty_in(status: DutyStatus, dept_key: str = "civil_affairs") -> Duty:
-    return (
-        db.session.execute(
-            sa.select(Duty)
-            .where(Duty.period == Period.current().code, Duty.status == status)
-            .where(Duty.department_id == department(dept_key).id)
-            .order_by(Duty.measure_number)
-        )
-        .unique()
-        .scalars()
-        .first()
-    )
+from tests.duties.helpers import district, duty_in, user
 
 
 def test_periods_come_from_the_kernel_only() -> None:
