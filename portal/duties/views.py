@@ -273,11 +273,15 @@ def _entry_input(form: EntryForm) -> operations.EntryInput:
     )
 
 
-def _after_conflict(form: Any, error: RuleError | None) -> None:
+def _after_refusal(form: Any, error: RuleError | None) -> None:
     """A stale version: the form is shown again with the user's input and the current
-    version, so saving again is a deliberate choice over what someone else saved."""
+    version, so saving again is a deliberate choice over what someone else saved. A
+    browser cannot keep chosen files across a redisplay: say so beside the files."""
     if isinstance(error, rules.ConflictError):
         form.row_version.data = ""
+    files = getattr(form, "files", None)
+    if files is not None and not files.errors and any(f.filename for f in request.files.values()):
+        files.errors = [_("Nothing was saved: please choose the files again.")]
 
 
 def _saved_entry_message(invalidated: bool) -> None:
@@ -309,7 +313,7 @@ def add_entry(duty_id: uuid.UUID) -> Any:
         form,
     )
     if not outcome.ok:
-        _after_conflict(form, outcome.error)
+        _after_refusal(form, outcome.error)
         return _render_detail(_duty_or_404(duty_id), entry_form=form, status=outcome.status)
     _saved_entry_message(was_signed)
     return redirect(url_for("duties.detail", duty_id=duty_id) + "#entries")
@@ -347,7 +351,7 @@ def edit_entry(duty_id: uuid.UUID, entry_id: uuid.UUID) -> Any:
                 _saved_entry_message(bool(outcome.value))
                 return redirect(url_for("duties.detail", duty_id=duty_id) + "#entries")
             status = outcome.status
-            _after_conflict(form, outcome.error)
+            _after_refusal(form, outcome.error)
             duty = _duty_or_404(duty_id)
             entry = queries.get_entry(duty, entry_id) or abort(404)
             if not form.row_version.data:
@@ -383,7 +387,7 @@ def sign_off(duty_id: uuid.UUID) -> Any:
         form,
     )
     if not outcome.ok:
-        _after_conflict(form, outcome.error)
+        _after_refusal(form, outcome.error)
         return _render_detail(_duty_or_404(duty_id), sign_form=form, status=outcome.status)
     flash(
         _(
@@ -416,7 +420,7 @@ def review(duty_id: uuid.UUID) -> Any:
         form,
     )
     if not outcome.ok:
-        _after_conflict(form, outcome.error)
+        _after_refusal(form, outcome.error)
         return _render_detail(_duty_or_404(duty_id), review_form=form, status=outcome.status)
     if decision == "accept":
         flash(_("The sign-off was accepted."), "success")

@@ -136,6 +136,19 @@ def test_required_marks_and_messages_without_the_label(fresh_app, login_as) -> N
     assert r.status_code == 400
     errors = re.findall(r'<p class="error-text"[^>]*>(.*?)</p>', body)
     assert errors == ["请填写所做的工作。"]
+    # a chosen file cannot be kept by the browser: the page says so beside the files
+    r = officer.post(
+        f"{url}/entries",
+        {
+            "work_date": day.isoformat(),
+            "narrative": "",
+            "row_version": version,
+            "files": (io.BytesIO(b"%PDF-1.4 x"), "a.pdf"),
+        },
+        csrf_from=url,
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 400 and "请重新选择文件" in r.get_data(as_text=True)
     # every typed value is kept
     for value in ('value="12"', 'value="300"', 'value="2026-11-30"', f'value="{day.isoformat()}"'):
         assert value in body, value
