@@ -471,7 +471,10 @@ def generate() -> Any:
     from portal.duties.generation import generate_duties
 
     form = GenerateForm()
-    form.set_periods(Period.current())
+    try:  # the list shown around the page's half-year, which may be an older one
+        form.set_periods(Period.parse(request.form.get("period")))
+    except RuleError:
+        form.set_periods(Period.current())
     if not form.validate_on_submit():
         for message in (*form.period.errors, *form.form_errors):
             flash(str(message), "error")

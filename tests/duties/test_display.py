@@ -152,3 +152,14 @@ def test_required_marks_and_messages_without_the_label(fresh_app, login_as) -> N
     # every typed value is kept
     for value in ('value="12"', 'value="300"', 'value="2026-11-30"', f'value="{day.isoformat()}"'):
         assert value in body, value
+
+
+def test_an_older_half_year_can_be_generated_from_its_page(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
+    old = Period.current().shift(-6)
+    lead = login_as("kaifeng-lead", fresh_app)
+    page = f"{BASE}/?period={old.code}"
+    assert old.label_in("zh") in _text(lead.get(page).get_data(as_text=True))
+    r = lead.post(f"{BASE}/generate", {"period": old.code}, csrf_from=page)
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"period={old.code}")
+    listing = lead.get(f"{BASE}/?period={old.code}").get_data(as_text=True)
+    assert re.findall(r'data-duty="', listing)
