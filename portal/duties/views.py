@@ -38,8 +38,9 @@ from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, Revi
 from portal.duties.models import Duty, DutyStatus
 from portal.duties.rules import status_label
 from portal.extensions import db
-from portal.kernel import clock, periods
+from portal.kernel import clock, downloads, periods
 from portal.kernel.grants import can, requires
+from portal.kernel.inputs import page_number
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
@@ -108,7 +109,7 @@ def _period_arg() -> Period:
 
 def _page_arg() -> int:
     try:
-        return max(1, min(10_000, int(request.args.get("page", "1"))))
+        return page_number(request.args.get("page"), maximum=10_000)
     except ValueError:
         return 1
 
@@ -458,6 +459,7 @@ def evidence(evidence_id: uuid.UUID) -> Any:
         download_name=row.filename,
         max_age=0,
     )
+    downloads.attach(response, row.filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response  # the request's unit of work commits the download's audit event
 
@@ -513,7 +515,7 @@ def export() -> Any:
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": downloads.content_disposition(filename),
             "Cache-Control": "private, no-store",
         },
     )
