@@ -59,9 +59,9 @@ def test_demo_has_evidence_files_an_officer_can_download(app, login_as) -> None:
     b = login_as("kaifeng-county-government")
     previous = None
     with app.app_context():
-        from portal.duties.services import current_period, previous_period
+        from portal.kernel.periods import Period
 
-        previous = previous_period(current_period())
+        previous = Period.current().previous.code
     page = b.get(f"/t/kaifeng/duties/?period={previous}").get_data(as_text=True)
     found = None
     for duty_id in dict.fromkeys(re.findall(r"/t/kaifeng/duties/([0-9a-f-]{36})", page)):

@@ -1,7 +1,9 @@
 """JSON API for duties: list, detail, progress entries, sign-off and review.
 
-Same rules (portal.duties.services) and the same scoping as the UI. Writes carry the
-`row_version` they were based on; a stale one answers 409 `conflict`.
+Same rules (`portal.duties.operations`, `portal.duties.queries`) and the same scoping
+as the UI. Writes must carry the `row_version` they were based on: a missing one answers
+400 (`row_version`), a stale one 409 `conflict`. A broken rule is answered by the API
+blueprint's one `RuleError` handler; the request's unit of work commits.
 """
 
 from __future__ import annotations
@@ -12,15 +14,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from flask import g, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 
 from portal.api import ApiError, api_requires, bp, get_or_404, json_body, page_args, paginate
-from portal.duties import services
-from portal.duties.models import Duty, DutyStatus, ProgressEntry
-from portal.extensions import db
+from portal.duties import operations, queries, storage
+from portal.duties.models import Duty, ProgressEntry
+from portal.kernel.periods import Period
 
 
 def _iso(value: Any) -> str | None:
@@ -28,10 +28,11 @@ def _iso(value: Any) -> str | None:
 
 
 def duty_json(row: Any) -> dict:
-    duty = row.duty if isinstance(row, services.DutyRow) else row
+    duty = row.duty if isinstance(row, queries.DutyRow) else row
     data = {
         "id": str(duty.id),
         "period": duty.period,
+        "period_label": Period.parse(duty.period).label,
         "measure": {
             "id": str(duty.measure_id),
             "number": duty.measure_number,
@@ -41,7 +42,7 @@ def duty_json(row: Any) -> dict:
         "department": {"id": str(duty.department_id), "name": duty.department.name},
         "role": duty.role.value,
         "status": duty.status.value,
-        "overdue": services.is_overdue(duty),
+        "overdue": queries.is_overdue(duty),
         "due_date": _iso(duty.due_date),
         "assessment": duty.assessment.value if duty.assessment else None,
         "assessment_reason": duty.assessment_reason,
@@ -53,7 +54,7 @@ def duty_json(row: Any) -> dict:
         "review_note": duty.review_note,
         "row_version": duty.row_version,
     }
-    if isinstance(row, services.DutyRow):
+    if isinstance(row, queries.DutyRow):
         data["progress"] = {
             "entries": row.entries,
             "families_reached": row.families,
@@ -91,19 +92,14 @@ def entry_json(entry: ProgressEntry) -> dict:
 @bp.get("/duties")
 @api_requires("duty.read")
 def duties_list() -> Any:
-    try:
-        period = services.parse_period(request.args.get("period") or services.current_period())
-    except services.DutyError as e:
-        raise ApiError.from_rule(e) from None
+    raw_period = request.args.get("period")
+    period = Period.parse(raw_period) if raw_period else Period.current()
     status = request.args.get("status", "")
-    if status and status not in (*DutyStatus.__members__, "open", "overdue"):
+    if status and status not in queries.STATUS_FILTERS:
         raise ApiError(
             400,
             "bad_status",
-            _(
-                "status must be one of: %(values)s.",
-                values=", ".join([*DutyStatus.__members__, "open", "overdue"]),
-            ),
+            _("status must be one of: %(values)s.", values=", ".join(queries.STATUS_FILTERS)),
         )
     department_id = None
     if request.args.get("department_id"):
@@ -111,16 +107,16 @@ def duties_list() -> Any:
             department_id = uuid.UUID(request.args["department_id"])
         except ValueError:
             raise ApiError(400, "bad_department_id", _("department_id must be a UUID.")) from None
-    stmt = services.duty_query(period=period, status=status, department_id=department_id)
+    stmt = queries.duty_query(period=period, status=status, department_id=department_id)
     page_no, per_page = page_args()
-    rows, total = services.page(stmt, page_no, per_page)
+    rows, total = queries.page(stmt, page_no, per_page)
     return jsonify(
         {
             "items": [duty_json(r) for r in rows],
             "page": page_no,
             "per_page": per_page,
             "total": total,
-            "period": period,
+            "period": period.code,
         }
     )
 
@@ -130,7 +126,7 @@ def duties_list() -> Any:
 def duty_detail(duty_id: uuid.UUID) -> Any:
     duty = get_or_404(Duty, duty_id)
     data = duty_json(duty)
-    shown = services.duty_page(duty)
+    shown = queries.duty_page(duty)
     data["entries"] = [entry_json(e) for e in shown.entries]
     data["history"] = [
         {
@@ -148,16 +144,10 @@ def duty_detail(duty_id: uuid.UUID) -> Any:
 @api_requires("duty.read")
 def entries_list(duty_id: uuid.UUID) -> Any:
     duty = get_or_404(Duty, duty_id)
-    stmt = (
-        sa.select(ProgressEntry)
-        .where(ProgressEntry.duty_id == duty.id)
-        .order_by(ProgressEntry.work_date, ProgressEntry.created_at)
-        .options(selectinload(ProgressEntry.evidence))
-    )
-    return paginate(stmt, entry_json)
+    return paginate(queries.entries_stmt(duty), entry_json)
 
 
-def _uploads(body: dict) -> list[services.Upload]:
+def _uploads(body: dict) -> list[storage.Upload]:
     """Evidence in JSON: [{"filename", "content_base64", "effective_date"}]."""
     files = body.get("evidence") or []
     if not isinstance(files, list):
@@ -180,8 +170,14 @@ def _uploads(body: dict) -> list[services.Upload]:
                 raise ApiError(
                     400, "invalid", _("evidence[%(i)s].effective_date must be YYYY-MM-DD.", i=i)
                 ) from None
-        uploads.append(services.Upload(str(f.get("filename", "")), data, effective))
+        uploads.append(storage.Upload(str(f.get("filename", "")), data, effective))
     return uploads
+
+
+def _version(body: dict) -> Any:
+    """`row_version` as sent (required; the operation refuses a missing one)."""
+    value = body.get("row_version")
+    return value if isinstance(value, int | str) and not isinstance(value, bool) else None
 
 
 @bp.post("/duties/<uuid:duty_id>/entries")
@@ -189,23 +185,18 @@ def _uploads(body: dict) -> list[services.Upload]:
 def entry_create(duty_id: uuid.UUID) -> Any:
     duty = get_or_404(Duty, duty_id)
     body = json_body()
-    try:
-        entry = services.add_entry(
-            duty,
-            g.api_user,
-            services.EntryInput(
-                work_date=body.get("work_date"),
-                narrative=body.get("narrative"),
-                families_reached=body.get("families_reached", 0),
-                amount_paid=body.get("amount_paid", 0),
-            ),
-            _uploads(body),
-            expected_version=body.get("row_version"),
-        )
-        db.session.commit()
-    except services.DutyError as e:
-        raise ApiError.from_rule(e) from None
-    db.session.refresh(entry)
+    entry = operations.add_entry(
+        duty,
+        g.api_user,
+        operations.EntryInput(
+            work_date=body.get("work_date"),
+            narrative=body.get("narrative"),
+            families_reached=body.get("families_reached", 0),
+            amount_paid=body.get("amount_paid", 0),
+        ),
+        _uploads(body),
+        expected_version=_version(body),
+    )
     return jsonify(entry_json(entry)), 201
 
 
@@ -214,18 +205,14 @@ def entry_create(duty_id: uuid.UUID) -> Any:
 def duty_sign_off(duty_id: uuid.UUID) -> Any:
     duty = get_or_404(Duty, duty_id)
     body = json_body()
-    try:
-        services.sign_off(
-            duty,
-            g.api_user,
-            assessment=body.get("assessment"),
-            statement=body.get("statement"),
-            reason=body.get("reason", ""),
-            expected_version=body.get("row_version"),
-        )
-        db.session.commit()
-    except services.DutyError as e:
-        raise ApiError.from_rule(e) from None
+    operations.sign_off(
+        duty,
+        g.api_user,
+        assessment=body.get("assessment"),
+        statement=body.get("statement"),
+        reason=body.get("reason", ""),
+        expected_version=_version(body),
+    )
     return jsonify(duty_json(duty))
 
 
@@ -237,15 +224,11 @@ def duty_review(duty_id: uuid.UUID) -> Any:
     decision = body.get("decision")
     if decision not in ("accept", "return"):
         raise ApiError(400, "invalid", _('decision must be "accept" or "return".'))
-    try:
-        services.review(
-            duty,
-            g.api_user,
-            accept=decision == "accept",
-            reason=body.get("reason", ""),
-            expected_version=body.get("row_version"),
-        )
-        db.session.commit()
-    except services.DutyError as e:
-        raise ApiError.from_rule(e) from None
+    operations.review(
+        duty,
+        g.api_user,
+        accept=decision == "accept",
+        reason=body.get("reason", ""),
+        expected_version=_version(body),
+    )
     return jsonify(duty_json(duty))

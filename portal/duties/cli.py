@@ -22,13 +22,17 @@ def duties_cli() -> None:
 def generate_command(slug: str | None, period: str | None) -> None:
     """Create or update duties for the period (idempotent; signed-off duties are never touched)."""
     from portal.audit.trail import as_system
-    from portal.duties import services
+    from portal.duties.generation import generate_duties
+    from portal.kernel.grants import SYSTEM
+    from portal.kernel.periods import Period
+    from portal.kernel.rules import RuleError
+    from portal.kernel.uow import cli_transaction
     from portal.tenancy import scope
     from portal.tenancy.models import Tenant, TenantStatus
 
     try:
-        period = services.parse_period(period or services.current_period())
-    except services.DutyError as e:
+        half = Period.parse(period) if period else Period.current()
+    except RuleError as e:
         raise click.BadParameter(str(e.message), param_hint="--period") from e
     with scope.cross_tenant("duties generate: list districts"):
         stmt = sa.select(Tenant).order_by(Tenant.slug)
@@ -42,11 +46,10 @@ def generate_command(slug: str | None, period: str | None) -> None:
         raise click.ClickException(f"no district with slug {slug!r}")
     with as_system("duties generate"):
         for tenant in tenants:
-            with scope.tenant_scope(tenant.id):
-                result = services.generate_duties(period)
-                db.session.commit()
+            with scope.tenant_scope(tenant.id), cli_transaction():
+                result = generate_duties(SYSTEM, half)
             click.echo(
-                f"{tenant.slug} {period}: {result.created} created, {result.updated} updated, "
+                f"{tenant.slug} {half.code}: {result.created} created, {result.updated} updated, "
                 f"{result.removed} removed, {result.unchanged} unchanged, "
                 f"{result.kept_signed} signed off kept"
             )

@@ -2,7 +2,7 @@
 
 The previous half-year is fully signed off and accepted; the current one has duties
 in every state (not started, in progress, submitted, accepted, returned) with
-realistic progress entries. Everything goes through the services, as real users would.
+realistic progress entries. Everything goes through the operations, as real users would.
 """
 
 from __future__ import annotations
@@ -14,9 +14,14 @@ import uuid
 import sqlalchemy as sa
 
 from portal.auth.models import Role, User
-from portal.duties import services
+from portal.duties import operations
+from portal.duties.generation import generate_duties
 from portal.duties.models import Assessment, Duty, DutyStatus, ProgressEntry
+from portal.duties.storage import Upload
 from portal.extensions import db
+from portal.kernel.clock import today
+from portal.kernel.grants import SYSTEM
+from portal.kernel.periods import Period
 from portal.tenancy.models import Tenant
 
 # -- the facts of the demo entries: every figure comes from the district's own policy ------
@@ -166,13 +171,13 @@ def _users(tenant: Tenant) -> tuple[User | None, dict]:
 
 
 def _work_dates(period: str, n: int) -> list[dt.date]:
-    start, end = services.period_bounds(period)
-    last = min(end, services.today())
-    span = max((last - start).days, 0)
-    return [start + dt.timedelta(days=span * (k + 1) // (n + 1)) for k in range(n)]
+    half = Period.parse(period)
+    last = min(half.end, today())
+    span = max((last - half.start).days, 0)
+    return [half.start + dt.timedelta(days=span * (k + 1) // (n + 1)) for k in range(n)]
 
 
-def _ledger(duty: Duty, work_date: dt.date, families: int, per_family: int) -> services.Upload:
+def _ledger(duty: Duty, work_date: dt.date, families: int, per_family: int) -> Upload:
     """A payment ledger (发放明细表) as a real .xlsx, the evidence officers usually attach;
     family numbers only, no names (the demo holds no personal data)."""
     import io
@@ -182,14 +187,15 @@ def _ledger(duty: Duty, work_date: dt.date, families: int, per_family: int) -> s
     book = Workbook()
     sheet = book.active
     sheet.title = "发放明细"
-    sheet.append([f"{duty.department.name} {duty.period} {duty.measure.title} 发放明细表"])
+    label = Period.parse(duty.period).label
+    sheet.append([f"{duty.department.name} {label} {duty.measure.title} 发放明细表"])
     sheet.append(["序号", "家庭编号", "发放日期", "金额（元）"])
     for k in range(families):
         sheet.append([k + 1, f"JT-{duty.measure_number}-{k + 1:03d}", work_date, per_family])
     sheet.append(["合计", "", "", families * per_family])
     buf = io.BytesIO()
     book.save(buf)
-    return services.Upload(f"发放明细表-{duty.period}-{duty.measure_number}.xlsx", buf.getvalue())
+    return Upload(f"发放明细表-{label}-{duty.measure_number}.xlsx", buf.getvalue())
 
 
 def _log(
@@ -199,10 +205,10 @@ def _log(
         text, families, per_family, total = entry_facts(
             duty, measures.get(duty.measure_number), work_date, k
         )
-        services.add_entry(
+        operations.add_entry(
             duty,
             officer,
-            services.EntryInput(
+            operations.EntryInput(
                 work_date=work_date,
                 narrative=text,
                 families_reached=families,
@@ -211,23 +217,25 @@ def _log(
             [_ledger(duty, work_date, families, per_family)]
             if evidence and families and per_family
             else [],
+            expected_version=duty.row_version,
         )
 
 
 def _sign(duty: Duty, officer: User) -> None:
-    services.sign_off(
+    operations.sign_off(
         duty,
         officer,
         assessment=Assessment.fully,
-        statement=f"本单位已按{duty.period}工作要求全面落实“{duty.measure.title}”相关职责，台账齐全。",
+        statement=f"本单位已按{Period.parse(duty.period).label}工作要求全面落实“{duty.measure.title}”相关职责，台账齐全。",
+        expected_version=duty.row_version,
     )
 
 
 def load_demo(tenant: Tenant, policy_data: dict) -> None:
-    current = services.current_period()
-    previous = services.previous_period(current)
+    current = Period.current().code
+    previous = Period.current().previous.code
     for period in (previous, current):
-        services.generate_duties(period)
+        generate_duties(SYSTEM, period)
     db.session.flush()
     if db.session.execute(sa.select(ProgressEntry.id).limit(1)).first() is not None:
         return  # already seeded
@@ -256,7 +264,9 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
         if any(e.amount_paid for e in duty.entries):
             with_ledger.add(duty.department_id)
         _sign(duty, officer)
-        services.review(duty, lead, accept=True, reason="材料齐全，同意。")
+        operations.review(
+            duty, lead, accept=True, reason="材料齐全，同意。", expected_version=duty.row_version
+        )
 
     for i, duty in enumerate(duties(current)):
         officer = officers.get(duty.department_id)
@@ -268,11 +278,14 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
             continue
         _sign(duty, officer)
         if status == DutyStatus.accepted:
-            services.review(duty, lead, accept=True, reason="进展良好。")
+            operations.review(
+                duty, lead, accept=True, reason="进展良好。", expected_version=duty.row_version
+            )
         elif status == DutyStatus.returned:
-            services.review(
+            operations.review(
                 duty,
                 lead,
                 accept=False,
                 reason="请补充发放明细表及受益家庭名单等佐证材料后重新签报。",
+                expected_version=duty.row_version,
             )

@@ -10,17 +10,18 @@ import io
 import re
 from typing import Any
 
-import sqlalchemy as sa
+from flask import g
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy.orm import selectinload
 
 from portal.audit import trail
-from portal.duties import services
-from portal.duties.models import Duty, ProgressEntry
+from portal.duties import queries
+from portal.duties.models import DutyStatus, ProgressEntry
 from portal.extensions import db
+from portal.kernel import clock
+from portal.kernel.periods import Period
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -57,21 +58,21 @@ def _widths(ws: Any, widths: list[int]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = w
 
 
-def build_workbook(period: str, status_label: Any, assessment_label: Any, role_label: Any) -> bytes:
-    """The workbook for `period` in the current scope; three queries whatever its size."""
-    period = services.parse_period(period)
-    duty_rows = services.rows(services.duty_query(period=period))
-    entries = (
-        db.session.execute(
-            sa.select(ProgressEntry)
-            .join(Duty, Duty.id == ProgressEntry.duty_id)
-            .where(Duty.period == period)
-            .order_by(ProgressEntry.work_date, ProgressEntry.created_at)
-            .options(selectinload(ProgressEntry.evidence))
-        )
-        .scalars()
-        .all()
-    )
+def _local(value: Any) -> str:
+    shown = clock.local(value, g.get("tenant"))
+    return shown.strftime("%Y-%m-%d %H:%M") if shown else ""
+
+
+def build_workbook(
+    period: Period | str, status_label: Any, assessment_label: Any, role_label: Any
+) -> bytes:
+    """The workbook for `period` in the current scope; three queries whatever its size.
+
+    Overdue is `queries.is_overdue` (as on the home page); times are in the district's
+    zone; the half-year is shown by its label (2026年下半年)."""
+    half = Period.parse(period)
+    duty_rows = queries.period_rows(half)
+    entries = queries.period_entries(half)
     by_duty: dict[Any, list[ProgressEntry]] = {}
     for entry in entries:
         by_duty.setdefault(entry.duty_id, []).append(entry)
@@ -80,14 +81,14 @@ def build_workbook(period: str, status_label: Any, assessment_label: Any, role_l
     summary = wb.active
     summary.title = _("Summary")
     used = {summary.title.lower()}
-    _write(summary, [_("Duty status for %(period)s", period=period)], bold=True)
-    statuses = list(services.DutyStatus)
+    _write(summary, [_("Duty status for %(period)s", period=half.label)], bold=True)
+    statuses = list(DutyStatus)
     _write(
         summary,
         [_("Department"), *[status_label(s) for s in statuses], _("Overdue"), _("Total")],
         bold=True,
     )
-    departments: dict[Any, list[services.DutyRow]] = {}
+    departments: dict[Any, list[queries.DutyRow]] = {}
     for r in duty_rows:
         departments.setdefault(r.duty.department_id, []).append(r)
     for rows in departments.values():
@@ -129,7 +130,7 @@ def build_workbook(period: str, status_label: Any, assessment_label: Any, role_l
     ]
     for rows in departments.values():
         ws = wb.create_sheet(_sheet_title(rows[0].duty.department.name, used))
-        _write(ws, [rows[0].duty.department.name, period], bold=True)
+        _write(ws, [rows[0].duty.department.name, half.label], bold=True)
         _write(ws, duty_header, bold=True)
         for r in rows:
             d = r.duty
@@ -144,7 +145,7 @@ def build_workbook(period: str, status_label: Any, assessment_label: Any, role_l
                     assessment_label(d.assessment) if d.assessment else "",
                     d.assessment_reason,
                     d.sign_off_statement,
-                    d.submitted_at.strftime("%Y-%m-%d %H:%M") if d.submitted_at else "",
+                    _local(d.submitted_at),
                     d.review_note,
                     d.due_date,
                     r.entries,
@@ -183,7 +184,8 @@ def build_workbook(period: str, status_label: Any, assessment_label: Any, role_l
         db.session,
         "duties.export",
         entity_type="period",
-        entity_id=period,
-        summary=f"XLSX export of {period}: {len(duty_rows)} duties, {len(entries)} entries",
+        entity_id=half.code,
+        summary=f"XLSX export of {half.code}: {len(duty_rows)} duties, {len(entries)} entries",
+        data={"period": half.code, "duties": len(duty_rows), "entries": len(entries)},
     )
     return buffer.getvalue()

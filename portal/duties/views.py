@@ -1,6 +1,9 @@
 """Duty pages under /t/<slug>/duties: lists, detail, progress entries, sign-off, review, export.
 
-Thin: the rules live in `portal.duties.services`; what a user may see is decided by
+Thin: the rules live in `portal.duties.operations` (writes) and `portal.duties.queries`
+(reads); each write runs through the kernel's unit of work (`attempt`: on a broken rule
+the same page is shown again with the user's input and the message beside the field;
+the request commits once when its response is sent). What a user may see is decided by
 the scoping hook (an officer's queries only ever return their department's rows).
 """
 
@@ -8,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,18 +27,23 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.audit import trail
-from portal.duties import services
-from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, ReviewForm, SignOffForm
-from portal.duties.models import Duty, DutyStatus, EvidenceFile, ProgressEntry
+from portal.duties import operations, queries, rules, storage
+from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, ReviewForm, SignOffForm
+from portal.duties.models import Duty, DutyStatus
+from portal.duties.rules import STATUS_LABELS, status_label  # noqa: F401  (the back office reads views.STATUS_LABELS)
 from portal.extensions import db
-from portal.kernel import downloads
+from portal.kernel import clock, downloads, periods
 from portal.kernel.grants import can, requires
 from portal.kernel.inputs import page_number
+from portal.kernel.periods import Period
+from portal.kernel.rules import RuleError
+from portal.kernel.uow import attempt
 from portal.policy.models import ResponsibilityRole
 from portal.tenancy.models import Department
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
@@ -46,13 +53,6 @@ bp = Blueprint("duties", __name__, url_prefix="/t/<slug>/duties", template_folde
 register_nav(NavItem(_l("Duties"), "duties.index", "duty.read", order=20))
 register_nav(NavItem(_l("Review queue"), "duties.review_queue", "duty.review", order=21))
 
-STATUS_LABELS = {
-    DutyStatus.not_started: _l("Not started"),
-    DutyStatus.in_progress: _l("In progress"),
-    DutyStatus.submitted: _l("Submitted"),
-    DutyStatus.accepted: _l("Accepted"),
-    DutyStatus.returned: _l("Returned"),
-}
 ROLE_LABELS = {
     ResponsibilityRole.lead: _l("Lead"),
     ResponsibilityRole.cooperating: _l("Cooperating"),
@@ -65,16 +65,23 @@ HISTORY_LABELS = {
 }
 
 
-def status_label(status: Any) -> str:
-    return str(STATUS_LABELS.get(status, status))
-
-
 def assessment_label(value: Any) -> str:
     return str(ASSESSMENT_LABELS.get(value, value or ""))
 
 
 def role_label(value: Any) -> str:
     return str(ROLE_LABELS.get(value, value))
+
+
+def local_time(value: dt.datetime | None) -> str:
+    """A stored UTC instant in the district's zone: 2026年12月6日 07:37 / 6 Dec 2026, 07:37."""
+    from flask_babel import format_datetime
+
+    shown = clock.local(value, getattr(g, "tenant", None))
+    if shown is None:
+        return ""
+    zh = str(get_locale() or "zh").startswith("zh")
+    return format_datetime(shown, "yyyy年M月d日 HH:mm" if zh else "d MMM yyyy, HH:mm", rebase=False)
 
 
 @bp.app_context_processor
@@ -85,18 +92,19 @@ def _labels() -> dict[str, Any]:
         "duty_role_label": role_label,
         "duty_statuses": list(DutyStatus),
         "duty_can": lambda action: can(current_user, action),
+        "duty_time": local_time,
     }
 
 
-def _period_arg() -> str:
+def _period_arg() -> Period:
     raw = request.args.get("period", "")
     if not raw:
-        return services.current_period()
+        return Period.current()
     try:
-        return services.parse_period(raw)
-    except services.DutyError as e:
+        return Period.parse(raw)
+    except RuleError as e:
         flash(str(e.message), "error")
-        return services.current_period()
+        return Period.current()
 
 
 def _page_arg() -> int:
@@ -114,7 +122,7 @@ def _uuid_arg(name: str) -> uuid.UUID | None:
 
 
 def _duty_or_404(duty_id: uuid.UUID) -> Duty:
-    duty = services.get_duty(duty_id)
+    duty = queries.get_duty(duty_id)
     if duty is None:
         abort(404)
     return duty
@@ -122,10 +130,18 @@ def _duty_or_404(duty_id: uuid.UUID) -> Duty:
 
 def _departments() -> list[Department]:
     return list(
-        db.session.execute(sa.select(Department).order_by(Department.sort_order, Department.name))
-        .scalars()
-        .all()
+        db.session.execute(
+            sa.select(Department)
+            .where(Department.active.is_(True))
+            .order_by(Department.sort_order, Department.name)
+        ).scalars()
     )
+
+
+def _generate_form(period: Period) -> GenerateForm:
+    form = GenerateForm(formdata=None)
+    form.set_periods(period)
+    return form
 
 
 # --- lists ------------------------------------------------------------------------------
@@ -136,16 +152,20 @@ def _departments() -> list[Department]:
 def index() -> Any:
     period = _period_arg()
     status = request.args.get("status", "")
-    if status not in (*DutyStatus.__members__, "open", "overdue"):
+    if status not in queries.STATUS_FILTERS:
         status = ""
-    department_id = _uuid_arg("department") if can(current_user, "district.read_all") else None
-    search = request.args.get("q", "").strip()[:80]
+    read_all = can(current_user, "district.read_all")
+    department_id = _uuid_arg("department") if read_all else None
+    search = request.args.get("q", "").replace("\x00", "").strip()[:80]
     per_page = current_app.config.get("PAGE_SIZE", 25)
     page_no = _page_arg()
-    stmt = services.duty_query(
+    stmt = queries.duty_query(
         period=period, status=status, department_id=department_id, search=search
     )
-    duty_rows, total = services.page(stmt, page_no, per_page)
+    duty_rows, total = queries.page(stmt, page_no, per_page)
+    periods = Period.choices(Period.current())
+    if period not in periods:
+        periods = sorted({*periods, period}, reverse=True)
     return render_template(
         "duties/index.html",
         rows=duty_rows,
@@ -153,24 +173,22 @@ def index() -> Any:
         page=page_no,
         pages=max(1, -(-total // per_page)),
         period=period,
-        periods=services.period_choices(services.current_period()),
+        periods=periods,
         status=status,
         department_id=department_id,
-        departments=_departments() if can(current_user, "district.read_all") else [],
+        departments=_departments() if read_all else [],
         search=search,
-        bounds=services.period_bounds(period),
+        generate_form=_generate_form(period) if can(current_user, "duty.review") else None,
     )
 
 
 @bp.get("/review")
 @requires("duty.review", status=404)
 def review_queue() -> Any:
-    """Submitted duties waiting for the lead, oldest submission first, any period."""
+    """Submitted duties waiting for review, oldest submission first, any period."""
     per_page = current_app.config.get("PAGE_SIZE", 25)
     page_no = _page_arg()
-    stmt = services.duty_query(status=DutyStatus.submitted.value).order_by(None)
-    stmt = stmt.order_by(Duty.submitted_at, Duty.measure_number)
-    duty_rows, total = services.page(stmt, page_no, per_page)
+    duty_rows, total = queries.page(queries.review_queue(), page_no, per_page)
     return render_template(
         "duties/review_queue.html",
         rows=duty_rows,
@@ -190,19 +208,15 @@ def _render_detail(
     review_form: ReviewForm | None = None,
     status: int = 200,
 ) -> Any:
-    shown = services.duty_page(duty)
+    shown = queries.duty_page(duty)
     user = current_user._get_current_object()
-    can_log = can(user, "duty.log")
-    can_sign = can(user, "duty.sign_off") and duty.status in services.OPEN
-    can_review = (
-        can(user, "duty.review")
-        and duty.status == DutyStatus.submitted
-        and duty.submitted_by_id != user.id
-    )
+    can_log = rules.can_log(user, duty)
+    can_sign = rules.can_sign_off(user, duty)
+    can_review = rules.can_review(user, duty)
     # Only the forms this user is shown are built (WTForms is a good part of the page's cost).
     if entry_form is None and can_log:
         entry_form = EntryForm(formdata=None)
-        entry_form.work_date.data = min(services.today(), duty.due_date).isoformat()
+        entry_form.work_date.data = min(clock.today(), duty.due_date).isoformat()
     if sign_form is None and can_sign:
         sign_form = SignOffForm(formdata=None)
     if review_form is None and can_review:
@@ -214,17 +228,17 @@ def _render_detail(
         render_template(
             "duties/detail.html",
             duty=duty,
+            period=Period.parse(duty.period),
             entries=shown.entries,
             history=shown.history,
             names=shown.names,
             entry_form=entry_form,
             sign_form=sign_form,
             review_form=review_form,
-            overdue=services.is_overdue(duty),
+            overdue=queries.is_overdue(duty),
             can_log=can_log,
             can_sign=can_sign,
             can_review=can_review,
-            history_labels=HISTORY_LABELS,
             history_label=lambda a: str(HISTORY_LABELS.get(a, a)),
         ),
         status,
@@ -237,38 +251,22 @@ def detail(duty_id: uuid.UUID) -> Any:
     return _render_detail(_duty_or_404(duty_id))
 
 
-def _form_error(form: Any, e: services.DutyError) -> None:
-    """Put a service error on its field (or flash it) so the user sees what and where."""
-    if isinstance(e, services.ConflictError):
-        flash(str(e.message), "error")
-        form.row_version.data = ""  # the re-rendered form carries the current version
-        return
-    field = getattr(form, e.field, None) if e.field else None
-    if field is None and e.field == "reason" and hasattr(form, "reason"):
-        field = form.reason
-    if field is not None:
-        field.errors = [*list(field.errors or []), str(e.message)]
-    else:
-        flash(str(e.message), "error")
-
-
-def _uploads(form: EntryForm) -> list[services.Upload]:
+def _uploads(form: EntryForm) -> list[storage.Upload]:
     effective: dt.date | None = None
     raw = (form.evidence_date.data or "").strip()
     if raw:
         try:
             effective = dt.date.fromisoformat(raw)
         except ValueError:
-            raise services.DutyError(
-                _l("Evidence effective date: please give a date as YYYY-MM-DD."),
-                field="evidence_date",
+            raise rules.DutyError(
+                _l("Please give a date as YYYY-MM-DD."), field="evidence_date"
             ) from None
     files = [f for f in request.files.getlist(form.files.name) if f and f.filename]
-    return [services.Upload(f.filename or "", f.read(), effective) for f in files]
+    return [storage.Upload(f.filename or "", f.read(), effective) for f in files]
 
 
-def _entry_input(form: EntryForm) -> services.EntryInput:
-    return services.EntryInput(
+def _entry_input(form: EntryForm) -> operations.EntryInput:
+    return operations.EntryInput(
         work_date=form.work_date.data,
         narrative=form.narrative.data,
         families_reached=(form.families_reached.data or "0").strip(),
@@ -276,19 +274,25 @@ def _entry_input(form: EntryForm) -> services.EntryInput:
     )
 
 
-def _commit_or_redisplay(
-    duty_id: uuid.UUID, form_name: str, form: Any, action: Callable[[], object]
-) -> Any | None:
-    """Run a service action and commit; on a broken rule roll back and show the duty page
-    again with the error on the form that caused it (None when it went through)."""
-    try:
-        action()
-        db.session.commit()
-    except services.DutyError as e:
-        db.session.rollback()
-        _form_error(form, e)
-        return _render_detail(_duty_or_404(duty_id), status=e.status, **{form_name: form})
-    return None
+def _after_refusal(form: Any, error: RuleError | None) -> None:
+    """A stale version: the form is shown again with the user's input and the current
+    version, so saving again is a deliberate choice over what someone else saved. A
+    browser cannot keep chosen files across a redisplay: say so beside the files."""
+    if isinstance(error, rules.ConflictError):
+        form.row_version.data = ""
+    files = getattr(form, "files", None)
+    if files is not None and not files.errors and any(f.filename for f in request.files.values()):
+        files.errors = [_("Nothing was saved: please choose the files again.")]
+
+
+def _saved_entry_message(invalidated: bool) -> None:
+    if invalidated:
+        flash(
+            _("The entry was saved. The duty's sign-off was withdrawn: please sign it off again."),
+            "warning",
+        )
+    else:
+        flash(_("The progress entry was saved."), "success")
 
 
 @bp.post("/<uuid:duty_id>/entries")
@@ -298,84 +302,68 @@ def add_entry(duty_id: uuid.UUID) -> Any:
     form = EntryForm()
     if not form.validate_on_submit():
         return _render_detail(duty, entry_form=form, status=400)
-    was = duty.status
-    failed = _commit_or_redisplay(
-        duty_id,
-        "entry_form",
-        form,
-        lambda: services.add_entry(
+    was_signed = duty.signed_off
+    outcome = attempt(
+        lambda: operations.add_entry(
             duty,
             current_user,
             _entry_input(form),
             _uploads(form),
             expected_version=form.row_version.data,
         ),
+        form,
     )
-    if failed is not None:
-        return failed
-    if was in services.SIGNED:
-        flash(
-            _("The entry was saved. The duty's sign-off was withdrawn: please sign it off again."),
-            "warning",
-        )
-    else:
-        flash(_("The progress entry was saved."), "success")
-    return redirect(url_for("duties.detail", duty_id=duty.id) + "#entries")
+    if not outcome.ok:
+        _after_refusal(form, outcome.error)
+        return _render_detail(_duty_or_404(duty_id), entry_form=form, status=outcome.status)
+    _saved_entry_message(was_signed)
+    return redirect(url_for("duties.detail", duty_id=duty_id) + "#entries")
 
 
 @bp.route("/<uuid:duty_id>/entries/<uuid:entry_id>/edit", methods=["GET", "POST"])
 @requires("duty.log")
 def edit_entry(duty_id: uuid.UUID, entry_id: uuid.UUID) -> Any:
     duty = _duty_or_404(duty_id)
-    entry = db.session.execute(
-        sa.select(ProgressEntry).where(
-            ProgressEntry.id == entry_id, ProgressEntry.duty_id == duty.id
-        )
-    ).scalar_one_or_none()
-    if entry is None:
-        abort(404)
-    form = EntryForm(obj=None) if request.method == "POST" else EntryForm(formdata=None)
+    entry = queries.get_entry(duty, entry_id) or abort(404)
     status = 200
     if request.method == "GET":
+        form = EntryForm(formdata=None)
         form.work_date.data = entry.work_date.isoformat()
         form.narrative.data = entry.narrative
         form.families_reached.data = str(entry.families_reached)
         form.amount_paid.data = str(entry.amount_paid)
         form.row_version.data = str(entry.row_version)
-    elif form.validate_on_submit():
-        try:
-            invalidated = services.update_entry(
-                entry,
-                current_user,
-                _entry_input(form),
-                _uploads(form),
-                expected_version=form.row_version.data,
+    else:
+        form = EntryForm()
+        if not form.validate_on_submit():
+            status = 400
+        else:
+            outcome = attempt(
+                lambda: operations.update_entry(
+                    entry,
+                    current_user,
+                    _entry_input(form),
+                    _uploads(form),
+                    expected_version=form.row_version.data,
+                ),
+                form,
             )
-            db.session.commit()
-        except services.DutyError as e:
-            db.session.rollback()
-            _form_error(form, e)
-            status = e.status
+            if outcome.ok:
+                _saved_entry_message(bool(outcome.value))
+                return redirect(url_for("duties.detail", duty_id=duty_id) + "#entries")
+            status = outcome.status
+            _after_refusal(form, outcome.error)
             duty = _duty_or_404(duty_id)
-            entry = db.session.get(ProgressEntry, (duty.tenant_id, entry_id)) or abort(404)
+            entry = queries.get_entry(duty, entry_id) or abort(404)
             if not form.row_version.data:
                 form.row_version.data = str(entry.row_version)
-        else:
-            if invalidated:
-                flash(
-                    _(
-                        "The entry was saved. The duty's sign-off was withdrawn: please sign it off again."
-                    ),
-                    "warning",
-                )
-            else:
-                flash(_("The progress entry was saved."), "success")
-            return redirect(url_for("duties.detail", duty_id=duty.id) + "#entries")
-    else:
-        status = 400
     return (
         render_template(
-            "duties/entry_edit.html", duty=duty, entry=entry, form=form, signed=duty.signed_off
+            "duties/entry_edit.html",
+            duty=duty,
+            entry=entry,
+            form=form,
+            signed=duty.signed_off,
         ),
         status,
     )
@@ -388,11 +376,8 @@ def sign_off(duty_id: uuid.UUID) -> Any:
     form = SignOffForm()
     if not form.validate_on_submit():
         return _render_detail(duty, sign_form=form, status=400)
-    failed = _commit_or_redisplay(
-        duty_id,
-        "sign_form",
-        form,
-        lambda: services.sign_off(
+    outcome = attempt(
+        lambda: operations.sign_off(
             duty,
             current_user,
             assessment=form.assessment.data,
@@ -400,14 +385,19 @@ def sign_off(duty_id: uuid.UUID) -> Any:
             reason=form.reason.data,
             expected_version=form.row_version.data,
         ),
+        form,
     )
-    if failed is not None:
-        return failed
+    if not outcome.ok:
+        _after_refusal(form, outcome.error)
+        return _render_detail(_duty_or_404(duty_id), sign_form=form, status=outcome.status)
     flash(
-        _("The duty was signed off for %(period)s and sent for review.", period=duty.period),
+        _(
+            "The duty was signed off for %(period)s and sent for review.",
+            period=periods.label(duty.period),
+        ),
         "success",
     )
-    return redirect(url_for("duties.detail", duty_id=duty.id))
+    return redirect(url_for("duties.detail", duty_id=duty_id))
 
 
 @bp.post("/<uuid:duty_id>/review")
@@ -418,42 +408,39 @@ def review(duty_id: uuid.UUID) -> Any:
     decision = request.form.get("decision", "")
     if not form.validate_on_submit() or decision not in ("accept", "return"):
         if decision not in ("accept", "return"):
-            flash(_("Choose accept or return."), "error")
+            form.form_errors.append(_("Choose accept or return."))
         return _render_detail(duty, review_form=form, status=400)
-    failed = _commit_or_redisplay(
-        duty_id,
-        "review_form",
-        form,
-        lambda: services.review(
+    outcome = attempt(
+        lambda: operations.review(
             duty,
             current_user,
             accept=decision == "accept",
             reason=form.reason.data,
             expected_version=form.row_version.data,
         ),
+        form,
     )
-    if failed is not None:
-        return failed
+    if not outcome.ok:
+        _after_refusal(form, outcome.error)
+        return _render_detail(_duty_or_404(duty_id), review_form=form, status=outcome.status)
     if decision == "accept":
         flash(_("The sign-off was accepted."), "success")
     else:
         flash(_("The duty was returned to the department."), "success")
     if request.form.get("next") == "queue":
         return redirect(url_for("duties.review_queue"))
-    return redirect(url_for("duties.detail", duty_id=duty.id))
+    return redirect(url_for("duties.detail", duty_id=duty_id))
 
 
 @bp.get("/evidence/<uuid:evidence_id>")
 @requires("duty.read", status=404)
 def evidence(evidence_id: uuid.UUID) -> Any:
-    row = db.session.execute(
-        sa.select(EvidenceFile).where(EvidenceFile.id == evidence_id)
-    ).scalar_one_or_none()
+    row = queries.get_evidence(evidence_id)
     if row is None:
         abort(404)
     try:
-        path = services.evidence_path(row)
-    except services.DutyError:
+        path = storage.path_of(row)
+    except RuleError:
         abort(404)
     if not path.exists():
         abort(404)
@@ -465,17 +452,16 @@ def evidence(evidence_id: uuid.UUID) -> Any:
         department_id=row.department_id,
         summary=f"{row.filename} ({row.sha256[:12]})",
     )
-    db.session.commit()
     response = send_file(
         path,
-        mimetype=row.content_type,
+        mimetype=row.content_type.split(";")[0].strip(),  # Flask adds the charset once
         as_attachment=True,
         download_name=row.filename,
         max_age=0,
     )
     downloads.attach(response, row.filename)
     response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return response  # the request's unit of work commits the download's audit event
 
 
 # --- lead actions -----------------------------------------------------------------------
@@ -484,20 +470,29 @@ def evidence(evidence_id: uuid.UUID) -> Any:
 @bp.post("/generate")
 @requires("duty.review")
 def generate() -> Any:
-    try:
-        period = services.parse_period(request.form.get("period"))
-        result = services.generate_duties(period)
-        db.session.commit()
-    except services.DutyError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
+    from portal.duties.generation import generate_duties
+
+    form = GenerateForm()
+    try:  # the list shown around the page's half-year, which may be an older one
+        form.set_periods(Period.parse(request.form.get("period")))
+    except RuleError:
+        form.set_periods(Period.current())
+    if not form.validate_on_submit():
+        for message in (*form.period.errors, *form.form_errors):
+            flash(str(message), "error")
         return redirect(url_for("duties.index"))
+    period = Period.parse(form.period.data)
+    outcome = attempt(lambda: generate_duties(current_user, period))
+    if not outcome.ok or outcome.value is None:
+        flash(str(outcome.error.message) if outcome.error else "", "error")
+        return redirect(url_for("duties.index", period=period.code))
+    result = outcome.value
     for warning in result.warnings:
         flash(warning, "warning")
     flash(
         _(
             "Duties for %(period)s: %(created)s created, %(updated)s updated, %(removed)s removed, %(kept)s signed off left unchanged.",
-            period=period,
+            period=period.label,
             created=result.created,
             updated=result.updated,
             removed=result.removed,
@@ -505,7 +500,7 @@ def generate() -> Any:
         ),
         "success",
     )
-    return redirect(url_for("duties.index", period=period))
+    return redirect(url_for("duties.index", period=period.code))
 
 
 @bp.get("/export.xlsx")
@@ -515,9 +510,8 @@ def export() -> Any:
 
     period = _period_arg()
     data = build_workbook(period, status_label, assessment_label, role_label)
-    db.session.commit()  # the export's audit event
-    filename = f"{g.tenant.slug}-duties-{period}.xlsx"
-    return Response(
+    filename = f"{g.tenant.slug}-duties-{period.code}.xlsx"
+    return Response(  # the request's unit of work commits the export's audit event
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={
@@ -530,27 +524,19 @@ def export() -> Any:
 # --- home panels ------------------------------------------------------------------------
 
 
-def _lead_panel() -> dict[str, Any]:
-    period = services.current_period()
-    matrix = services.status_matrix(period)
-    overdue = services.rows(services.duty_query(status="overdue"), limit=10)
-    returned = services.rows(services.duty_query(status=DutyStatus.returned.value), limit=10)
-    return {
-        "period": period,
-        "matrix": matrix,
-        "totals": services.status_totals(matrix),
-        "overdue": overdue,
-        "returned": returned,
-    }
-
-
-def _officer_panel() -> dict[str, Any]:
-    period = services.current_period()
-    stmt = services.duty_query(status="open").where(Duty.period <= period)  # not future ones
-    return {"period": period, "rows": services.rows(stmt, limit=10)}
-
-
 register_home_panel(
-    HomePanel("duties/_lead_panel.html", "district.read_all", _lead_panel, order=10)
+    HomePanel(
+        "duties/_lead_panel.html",
+        "district.read_all",
+        lambda: queries.lead_panel(Period.current()),
+        order=10,
+    )
 )
-register_home_panel(HomePanel("duties/_officer_panel.html", "duty.log", _officer_panel, order=10))
+register_home_panel(
+    HomePanel(
+        "duties/_officer_panel.html",
+        "duty.log",
+        lambda: queries.officer_panel(Period.current()),
+        order=10,
+    )
+)

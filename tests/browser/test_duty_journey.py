@@ -20,6 +20,15 @@ def test_officer_logs_and_signs_off_lead_reviews(live_server: str, page) -> None
 
     page.fill("textarea[name=narrative]", "入户走访失独家庭 6 户，发放慰问金并登记诉求。")
     page.fill("input[name=families_reached]", "6")
+    page.fill("input[name=amount_paid]", "18.005")  # three decimals: refused, input kept
+    page.click("#add-entry button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    error = page.locator("#add-entry .field.has-error .error-text")
+    assert error.count() == 1 and "最多两位小数" in error.inner_text()
+    assert "金额" not in error.inner_text()  # the message does not repeat the label
+    assert page.input_value("textarea[name=narrative]").startswith("入户走访失独家庭")
+    assert page.input_value("input[name=families_reached]") == "6"
+    assert page.locator("#add-entry label[for=narrative] .required-mark").count() == 1
     page.fill("input[name=amount_paid]", "1800")
     page.set_input_files(
         "input[name=files]",
@@ -64,3 +73,6 @@ def test_officer_logs_and_signs_off_lead_reviews(live_server: str, page) -> None
     page.wait_for_load_state("networkidle")
     assert page.get_attribute("#duty", "data-status") == "accepted"
     assert "已通过" in page.inner_text("#duty")
+    shown = page.inner_text("body")
+    assert "UTC" not in shown and not re.search(r"\d{4}H[12]", shown)
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", page.inner_text("#history"))

@@ -78,10 +78,10 @@ def _duty_review_record(ctx: Ctx) -> Any:
 
 def _duty_in(app: Any, *statuses: str, skip: int = 0) -> tuple[uuid.UUID, str]:
     """A current-period duty in one of `statuses`, and its department's first officer."""
-    from portal.duties.services import current_period
+    from portal.kernel.periods import Period
 
     with app.app_context():
-        period = current_period()
+        period = Period.current().code
     duty_id, duty = first_id(
         app,
         "Duty",
@@ -211,9 +211,19 @@ def _duty_generate(app: Any) -> list[Expect]:
     ]
 
 
+def _api_version(app: Any, duty_id: Any, headers: dict) -> int:
+    """The row_version a client must send back (the API requires it)."""
+    return (
+        app.test_client()
+        .get(f"/api/v1/duties/{duty_id}", headers=headers)
+        .get_json()["row_version"]
+    )
+
+
 def _api_entry_create(app: Any) -> list[Expect]:
     duty_id, officer = _duty_in(app, "in_progress", skip=2)
     headers = bearer(app, officer)
+    version = _api_version(app, duty_id, headers)
     mark(app)
     r = app.test_client().post(
         f"/api/v1/duties/{duty_id}/entries",
@@ -221,6 +231,7 @@ def _api_entry_create(app: Any) -> list[Expect]:
             "work_date": "2026-11-21",
             "narrative": "覆盖测试：接口登记。",
             "families_reached": 1,
+            "row_version": version,
         },
         headers=headers,
     )
@@ -231,10 +242,11 @@ def _api_entry_create(app: Any) -> list[Expect]:
 def _api_duty_sign_off(app: Any) -> list[Expect]:
     duty_id, officer = _duty_in(app, "in_progress", skip=3)
     headers = bearer(app, officer)
+    version = _api_version(app, duty_id, headers)
     mark(app)
     r = app.test_client().post(
         f"/api/v1/duties/{duty_id}/sign-off",
-        json={"assessment": "fully", "statement": "覆盖测试：接口签报。"},
+        json={"assessment": "fully", "statement": "覆盖测试：接口签报。", "row_version": version},
         headers=headers,
     )
     assert r.status_code == 200, r.get_json()
@@ -248,10 +260,11 @@ def _api_duty_sign_off(app: Any) -> list[Expect]:
 def _api_duty_review(app: Any) -> list[Expect]:
     duty_id, _officer = _duty_in(app, "submitted")
     headers = bearer(app, "jiading-lead")
+    version = _api_version(app, duty_id, headers)
     mark(app)
     r = app.test_client().post(
         f"/api/v1/duties/{duty_id}/review",
-        json={"decision": "accept"},
+        json={"decision": "accept", "row_version": version},
         headers=headers,
     )
     assert r.status_code == 200, r.get_json()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from portal.duties import services
+from portal.kernel.clock import today
 from tests.conftest import new_api_token
 
 
@@ -22,10 +22,14 @@ def test_api_duty_cycle(fresh_app, login_as, tmp_path) -> None:  # type: ignore[
     assert {d["department"]["name"] for d in listing["items"]} == {"开封市民政局"}
     duty = listing["items"][0]
     url = f"/api/v1/duties/{duty['id']}"
-    day = min(services.today().isoformat(), duty["due_date"])
+    day = min(today().isoformat(), duty["due_date"])
 
-    r = api.post(url + "/entries", json={"work_date": day, "narrative": ""}, headers=officer)
-    assert r.status_code == 400 and "工作内容" in r.get_json()["error"]["message"]
+    r = api.post(
+        url + "/entries",
+        json={"work_date": day, "narrative": "", "row_version": duty["row_version"]},
+        headers=officer,
+    )
+    assert r.status_code == 400 and "请填写所做的工作" in r.get_json()["error"]["message"]
     r = api.post(
         url + "/entries",
         json={
@@ -33,6 +37,7 @@ def test_api_duty_cycle(fresh_app, login_as, tmp_path) -> None:  # type: ignore[
             "narrative": "发放特别扶助金",
             "families_reached": 5,
             "amount_paid": "7150.00",
+            "row_version": duty["row_version"],
             "evidence": [
                 {"filename": "清单.pdf", "content_base64": base64.b64encode(b"%PDF-1 x").decode()}
             ],
@@ -55,17 +60,17 @@ def test_api_duty_cycle(fresh_app, login_as, tmp_path) -> None:  # type: ignore[
     )
     assert r.status_code == 200 and r.get_json()["status"] == "submitted"
 
-    r = api.post(url + "/review", json={"decision": "accept"}, headers=officer)
+    signed = api.get(url, headers=officer).get_json()["row_version"]
+    accept = {"decision": "accept", "row_version": signed}
+    r = api.post(url + "/review", json=accept, headers=officer)
     assert r.status_code == 403
     _, auditor = _client(login_as, "kaifeng-auditor", fresh_app)
     assert api.get(url, headers=auditor).status_code == 200
-    assert (
-        api.post(url + "/review", json={"decision": "accept"}, headers=auditor).status_code == 403
-    )
+    assert api.post(url + "/review", json=accept, headers=auditor).status_code == 403
     _, lead = _client(login_as, "kaifeng-lead", fresh_app)
-    r = api.post(url + "/review", json={"decision": "return"}, headers=lead)
+    r = api.post(url + "/review", json={"decision": "return", "row_version": signed}, headers=lead)
     assert r.status_code == 400
-    r = api.post(url + "/review", json={"decision": "accept"}, headers=lead)
+    r = api.post(url + "/review", json=accept, headers=lead)
     assert r.status_code == 200 and r.get_json()["status"] == "accepted"
 
     # another department's officer: 404, never 403

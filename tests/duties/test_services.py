@@ -1,102 +1,57 @@
-"""The duty cycle's rules (portal.duties.services), on the demo districts."""
+"""The duty cycle's rules (rules, generation, storage, operations, queries) on the demo districts."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from portal.auth.models import User
-from portal.duties import services
+from portal.duties import generation, operations, queries, rules, storage
 from portal.duties.models import Duty, DutyReviewRecord, DutyStatus, EvidenceFile
 from portal.extensions import db
-from portal.tenancy import scope
-from portal.tenancy.models import Department, Tenant
+from portal.kernel.clock import today
+from portal.kernel.grants import SYSTEM
+from portal.kernel.periods import Period
+from tests.duties.helpers import district, duty_in, user
 
 
-@contextlib.contextmanager
-def district(app, slug: str) -> Iterator[Tenant]:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        with scope.cross_tenant("test"):
-            tenant = db.session.execute(sa.select(Tenant).filter_by(slug=slug)).scalar_one()
-        with scope.tenant_scope(tenant.id):
-            yield tenant
-        db.session.rollback()
-
-
-def user(username: str) -> User:
-    return db.session.execute(sa.select(User).filter_by(username=username)).scalar_one()
-
-
-def department(key: str) -> Department:
-    return db.session.execute(sa.select(Department).filter_by(key=key)).scalar_one()
-
-
-def duty_in(status: DutyStatus, dept_key: str = "civil_affairs") -> Duty:
-    return (
-        db.session.execute(
-            sa.select(Duty)
-            .where(Duty.period == services.current_period(), Duty.status == status)
-            .where(Duty.department_id == department(dept_key).id)
-            .order_by(Duty.measure_number)
-        )
-        .unique()
-        .scalars()
-        .first()
-    )
-
-
-def test_periods(app) -> None:  # type: ignore[no-untyped-def]
-    assert services.period_for(dt.date(2026, 6, 30)) == "2026H1"
-    assert services.period_for(dt.date(2026, 7, 1)) == "2026H2"
-    assert services.period_bounds("2026H2") == (dt.date(2026, 7, 1), dt.date(2026, 12, 31))
-    assert services.previous_period("2026H1") == "2025H2"
-    assert services.next_period("2026H2") == "2027H1"
-    assert services.parse_period(" 2026h1 ") == "2026H1"
-    for bad in ("2026H3", "26H1", "", "2026-H1", None):
-        with pytest.raises(services.DutyError) as e:
-            services.parse_period(bad)
-        assert e.value.field == "period"
-    with app.app_context():
-        app.config["TODAY"] = "2027-02-03"
-        try:
-            assert services.current_period() == "2027H1"
-        finally:
-            app.config.pop("TODAY")
-        assert services.current_period() == services.period_for(dt.date.today())
+def test_periods_come_from_the_kernel_only() -> None:
+    """No period arithmetic or today() of the duties' own (the kernel's Period and clock)."""
+    root = Path(__file__).resolve().parents[2] / "portal" / "duties"
+    for path in root.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for banned in ("PERIOD_RE", "def period_for", "def parse_period", "dt.date.today()"):
+            assert banned not in text, (path.name, banned)
+        assert "db.session.commit(" not in text, path.name
 
 
 def test_demo_has_every_state_and_a_signed_previous_period(app) -> None:  # type: ignore[no-untyped-def]
     with district(app, "jiangyan"):  # a draft for comment: no duties until the lead adopts it
-        assert (
-            services.status_totals(services.status_matrix(services.current_period()))["total"] == 0
-        )
+        assert queries.status_totals(queries.status_matrix(Period.current().code))["total"] == 0
     for slug in ("zhangdian", "jiading", "kaifeng"):
         with district(app, slug):
-            current = services.current_period()
-            totals = services.status_totals(services.status_matrix(current))
+            current = Period.current().code
+            totals = queries.status_totals(queries.status_matrix(current))
             assert all(totals[s.value] > 0 for s in DutyStatus), (slug, totals)
-            previous = services.status_totals(
-                services.status_matrix(services.previous_period(current))
+            previous = queries.status_totals(
+                queries.status_matrix(Period.parse(current).previous.code)
             )
             assert previous["total"] > 0 and previous["accepted"] == previous["total"]
 
 
 def test_generate_is_idempotent_and_warns_on_expired_policy(fresh_app) -> None:  # type: ignore[no-untyped-def]
     with district(fresh_app, "kaifeng"):
-        period = services.next_period(services.current_period())
-        first = services.generate_duties(period)
+        period = Period.current().next.code
+        first = generation.generate_duties(SYSTEM, period)
         assert first.created == 51 and not first.warnings
-        again = services.generate_duties(period)
+        again = generation.generate_duties(SYSTEM, period)
         assert (again.created, again.updated, again.removed, again.unchanged) == (0, 0, 0, 51)
         db.session.commit()
     with district(fresh_app, "zhangdian"):
-        result = services.generate_duties(services.next_period(services.current_period()))
+        result = generation.generate_duties(SYSTEM, Period.current().next.code)
         assert result.created == 25
         assert any("2026-01-07" in w for w in result.warnings)
 
@@ -106,7 +61,7 @@ def test_new_policy_version_updates_unsigned_duties_only(fresh_app) -> None:  # 
     from portal.policy.loader import apply_policy
 
     with district(fresh_app, "kaifeng") as tenant:
-        period = services.current_period()
+        period = Period.current().code
         before = {
             d.id: (d.measure_id, d.status)
             for d in db.session.execute(sa.select(Duty).where(Duty.period == period))
@@ -114,12 +69,12 @@ def test_new_policy_version_updates_unsigned_duties_only(fresh_app) -> None:  # 
             .scalars()
         }
         data = load_policy_file("kaifeng")
-        data["policy"]["effective_from"] = services.period_bounds(period)[0].isoformat()
+        data["policy"]["effective_from"] = Period.parse(period).start.isoformat()
         data["policy"]["doc_number"] = "汴政办〔2026〕1号"
         apply_policy(tenant, data)
         db.session.flush()
-        result = services.generate_duties(period)
-        signed = [i for i, (_m, s) in before.items() if s in services.SIGNED]
+        result = generation.generate_duties(SYSTEM, period)
+        signed = [i for i, (_m, s) in before.items() if s in rules.SIGNED]
         assert result.kept_signed == len(signed) > 0
         assert result.updated == len(before) - len(signed)
         db.session.expire_all()
@@ -128,7 +83,7 @@ def test_new_policy_version_updates_unsigned_duties_only(fresh_app) -> None:  # 
         ):
             old_measure, old_status = before[duty.id]
             assert duty.status == old_status
-            if old_status in services.SIGNED:
+            if old_status in rules.SIGNED:
                 assert duty.measure_id == old_measure
             else:
                 assert duty.measure_id != old_measure
@@ -140,41 +95,65 @@ def test_officer_logs_signs_off_and_lead_reviews(fresh_app, tmp_path: Path) -> N
     with district(fresh_app, "kaifeng"):
         officer, lead = user("kaifeng-civil-affairs"), user("kaifeng-lead")
         duty = duty_in(DutyStatus.not_started)
-        day = min(services.today(), duty.due_date)
+        day = min(today(), duty.due_date)
         pdf = b"%PDF-1.4 demo evidence"
-        entry = services.add_entry(
+        entry = operations.add_entry(
             duty,
             officer,
-            services.EntryInput(day, "走访特殊家庭12户", "12", "3600.50"),
-            [services.Upload("台账.pdf", pdf, day)],
+            operations.EntryInput(day, "走访特殊家庭12户", "12", "3600.50"),
+            [storage.Upload("台账.pdf", pdf, day)],
+            expected_version=duty.row_version,
         )
         assert duty.status == DutyStatus.in_progress
         evidence = db.session.execute(
             sa.select(EvidenceFile).filter_by(entry_id=entry.id)
         ).scalar_one()
         assert evidence.sha256 == hashlib.sha256(pdf).hexdigest() and evidence.size == len(pdf)
-        assert services.evidence_path(evidence).read_bytes() == pdf
+        # the file waits under a temporary name until the row is committed
+        assert not storage.path_of(evidence).exists()
+        db.session.commit()
+        assert storage.path_of(evidence).read_bytes() == pdf
+        assert not list(tmp_path.rglob("*.part"))
 
-        with pytest.raises(services.DutyError) as e:
-            services.sign_off(duty, officer, assessment="partly", statement="部分完成")
+        with pytest.raises(rules.DutyError) as e:
+            operations.sign_off(
+                duty,
+                officer,
+                assessment="partly",
+                statement="部分完成",
+                expected_version=duty.row_version,
+            )
         assert e.value.field == "reason"
-        with pytest.raises(services.NotAllowed):
-            services.sign_off(duty, lead, assessment="fully", statement="x")
-        services.sign_off(duty, officer, assessment="fully", statement="已全面落实")
+        with pytest.raises(rules.NotAllowed):
+            operations.sign_off(
+                duty, lead, assessment="fully", statement="x", expected_version=duty.row_version
+            )
+        operations.sign_off(
+            duty,
+            officer,
+            assessment="fully",
+            statement="已全面落实",
+            expected_version=duty.row_version,
+        )
         assert duty.status == DutyStatus.submitted and duty.submitted_by_id == officer.id
 
         # a second officer of the same department cannot accept
-        with pytest.raises(services.NotAllowed):
-            services.review(duty, officer, accept=True)
-        with pytest.raises(services.DutyError) as e:
-            services.review(duty, lead, accept=False, reason="  ")
+        with pytest.raises(rules.NotAllowed):
+            operations.review(duty, officer, accept=True, expected_version=duty.row_version)
+        with pytest.raises(rules.DutyError) as e:
+            operations.review(
+                duty, lead, accept=False, reason="  ", expected_version=duty.row_version
+            )
         assert e.value.field == "reason"
-        services.review(duty, lead, accept=True)
+        operations.review(duty, lead, accept=True, expected_version=duty.row_version)
         assert duty.status == DutyStatus.accepted and duty.reviewed_by_id == lead.id
 
         # a later edit invalidates the acceptance and asks for a new sign-off
-        assert services.update_entry(
-            entry, officer, services.EntryInput(day, "走访特殊家庭13户", 13, "3600.50")
+        assert operations.update_entry(
+            entry,
+            officer,
+            operations.EntryInput(day, "走访特殊家庭13户", 13, "3600.50"),
+            expected_version=entry.row_version,
         )
         assert duty.status == DutyStatus.in_progress and duty.reviewed_by_id is None
         actions = (
@@ -195,39 +174,45 @@ def test_reviewer_is_never_the_submitter(fresh_app) -> None:  # type: ignore[no-
         lead = user("kaifeng-lead")
         duty = duty_in(DutyStatus.submitted)
         duty.submitted_by_id = lead.id  # e.g. a lead who signed it off in a former role
-        with pytest.raises(services.NotAllowed):
-            services.review(duty, lead, accept=True)
+        with pytest.raises(rules.NotAllowed):
+            operations.review(duty, lead, accept=True, expected_version=duty.row_version)
 
 
 def test_entry_validation_names_the_field(fresh_app) -> None:  # type: ignore[no-untyped-def]
     with district(fresh_app, "kaifeng"):
         officer = user("kaifeng-civil-affairs")
         duty = duty_in(DutyStatus.not_started)
-        day = min(services.today(), duty.due_date)
+        day = min(today(), duty.due_date)
         cases = [
-            (services.EntryInput("2026-13-01", "x"), "work_date"),
-            (services.EntryInput(day + dt.timedelta(days=400), "x"), "work_date"),
-            (services.EntryInput(dt.date(2020, 1, 1), "x"), "work_date"),
-            (services.EntryInput(day, "   "), "narrative"),
-            (services.EntryInput(day, "x", "-1"), "families_reached"),
-            (services.EntryInput(day, "x", "abc"), "families_reached"),
-            (services.EntryInput(day, "x", 1, "1.234"), "amount_paid"),
-            (services.EntryInput(day, "x", 1, "NaN"), "amount_paid"),
-            (services.EntryInput(day, "x", 1, "-5"), "amount_paid"),
+            (operations.EntryInput("2026-13-01", "x"), "work_date"),
+            (operations.EntryInput(day + dt.timedelta(days=400), "x"), "work_date"),
+            (operations.EntryInput(dt.date(2020, 1, 1), "x"), "work_date"),
+            (operations.EntryInput(day, "   "), "narrative"),
+            (operations.EntryInput(day, "x", "-1"), "families_reached"),
+            (operations.EntryInput(day, "x", "abc"), "families_reached"),
+            (operations.EntryInput(day, "x", 1, "1.234"), "amount_paid"),
+            (operations.EntryInput(day, "x", 1, "NaN"), "amount_paid"),
+            (operations.EntryInput(day, "x", 1, "-5"), "amount_paid"),
         ]
         for data, field in cases:
-            with pytest.raises(services.DutyError) as e:
-                services.add_entry(duty, officer, data)
+            with pytest.raises(rules.DutyError) as e:
+                operations.add_entry(duty, officer, data, expected_version=duty.row_version)
             assert e.value.field == field, (data, e.value.message)
         for upload in (
-            services.Upload("a.exe", b"MZ"),
-            services.Upload("a.pdf", b"not a pdf"),
-            services.Upload("a.pdf", b""),
-            services.Upload("a.txt", b"\xff\xfe\xfa"),
-            services.Upload("a.pdf", b"%PDF-" + b"0" * (11 * 1024 * 1024)),
+            storage.Upload("a.exe", b"MZ"),
+            storage.Upload("a.pdf", b"not a pdf"),
+            storage.Upload("a.pdf", b""),
+            storage.Upload("a.txt", b"\xff\xfe\xfa"),
+            storage.Upload("a.pdf", b"%PDF-" + b"0" * (11 * 1024 * 1024)),
         ):
-            with pytest.raises(services.DutyError) as e:
-                services.add_entry(duty, officer, services.EntryInput(day, "x"), [upload])
+            with pytest.raises(rules.DutyError) as e:
+                operations.add_entry(
+                    duty,
+                    officer,
+                    operations.EntryInput(day, "x"),
+                    [upload],
+                    expected_version=duty.row_version,
+                )
             assert e.value.field == "files"
         assert duty.status == DutyStatus.not_started
 
@@ -239,8 +224,8 @@ def test_conflict_and_overdue(fresh_app) -> None:  # type: ignore[no-untyped-def
         shown = duty.row_version
         duty.review_note = "someone else saved"
         db.session.flush()
-        with pytest.raises(services.ConflictError):
-            services.sign_off(
+        with pytest.raises(rules.ConflictError):
+            operations.sign_off(
                 duty,
                 officer,
                 assessment="not_applicable",
@@ -249,12 +234,12 @@ def test_conflict_and_overdue(fresh_app) -> None:  # type: ignore[no-untyped-def
                 expected_version=shown,
             )
         assert duty.status == DutyStatus.in_progress
-        assert not services.is_overdue(duty)
+        assert not queries.is_overdue(duty)
         fresh_app.config["TODAY"] = duty.due_date + dt.timedelta(days=1)
         try:
-            assert services.is_overdue(duty)
-            matrix = services.status_matrix(duty.period)
-            assert services.status_totals(matrix)["overdue"] == sum(
+            assert queries.is_overdue(duty)
+            matrix = queries.status_matrix(duty.period)
+            assert queries.status_totals(matrix)["overdue"] == sum(
                 r.counts[s] for r in matrix for s in ("not_started", "in_progress", "returned")
             )
         finally:
@@ -270,7 +255,7 @@ def test_status_matrix_is_one_query(app) -> None:  # type: ignore[no-untyped-def
 
         sa.event.listen(db.engine, "before_cursor_execute", count)
         try:
-            matrix = services.status_matrix()
+            matrix = queries.status_matrix()
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", count)
         assert len([s for s in statements if "duties" in s]) == 1
@@ -279,7 +264,7 @@ def test_status_matrix_is_one_query(app) -> None:  # type: ignore[no-untyped-def
 
 def test_cli_generate(fresh_app) -> None:  # type: ignore[no-untyped-def]
     runner = fresh_app.test_cli_runner()
-    period = services.next_period(services.current_period())
+    period = Period.current().next.code
     result = runner.invoke(args=["duties", "generate", "--tenant", "zhangdian", "--period", period])
     assert result.exit_code == 0, result.output
     assert f"zhangdian {period}: 25 created" in result.output

@@ -9,9 +9,11 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from portal.auth.models import Role
-from portal.duties import services
+from portal.duties import queries
 from portal.duties.models import Duty, DutyStatus
 from portal.extensions import db
+from portal.kernel.clock import today
+from portal.kernel.periods import Period
 from portal.tenancy import scope
 from portal.tenancy.models import Department, Tenant
 from tests.conftest import DEMO_PASSWORD
@@ -21,6 +23,12 @@ BASE = "/t/kaifeng/duties"
 
 def _ids(page: str) -> list[str]:
     return re.findall(r'data-duty="([^"]+)"', page)
+
+
+def _version(b, url: str) -> str:  # type: ignore[no-untyped-def]
+    """The row_version the duty page's forms carry (the server requires it back)."""
+    page = b.get(url).get_data(as_text=True)
+    return re.findall(r'name="row_version" value="(\d+)"', page)[-1]
 
 
 def _kaifeng(app):  # type: ignore[no-untyped-def]
@@ -34,7 +42,7 @@ def _duties(
     with app.app_context():
         tenant = _kaifeng(app)
         with scope.tenant_scope(tenant.id):
-            stmt = sa.select(Duty).where(Duty.period == services.current_period())
+            stmt = sa.select(Duty).where(Duty.period == Period.current().code)
             if status is not None:
                 stmt = stmt.where(Duty.status == status)
             if dept_key:
@@ -79,7 +87,7 @@ def test_officer_logs_signs_off_and_lead_reviews(fresh_app, login_as, tmp_path) 
     duty = _duties(fresh_app, DutyStatus.not_started)[0]
     url = f"{BASE}/{duty.id}"
     officer = login_as("kaifeng-civil-affairs", fresh_app)
-    day = min(services.today(), duty.due_date).isoformat()
+    day = min(today(), duty.due_date).isoformat()
     data = {
         "work_date": day,
         "narrative": '=HYPERLINK("http://x") 入户走访特殊家庭',
@@ -88,6 +96,14 @@ def test_officer_logs_signs_off_and_lead_reviews(fresh_app, login_as, tmp_path) 
         "evidence_date": day,
         "files": (io.BytesIO(b"%PDF-1.4 evidence"), "走访台账.pdf"),
     }
+    # without the version the form was based on, nothing is saved and the input is kept
+    r = officer.post(
+        f"{url}/entries", dict(data), csrf_from=url, content_type="multipart/form-data"
+    )
+    body = r.get_data(as_text=True)
+    assert r.status_code == 400 and "版本" in body and "入户走访特殊家庭" in body
+    data["row_version"] = _version(officer, url)
+    data["files"] = (io.BytesIO(b"%PDF-1.4 evidence"), "走访台账.pdf")
     r = officer.post(f"{url}/entries", data, csrf_from=url, content_type="multipart/form-data")
     assert r.status_code == 302, r.get_data(as_text=True)[:3000]
     page = officer.get(url).get_data(as_text=True)
@@ -99,11 +115,15 @@ def test_officer_logs_signs_off_and_lead_reviews(fresh_app, login_as, tmp_path) 
 
     # bad input: the field is named, nothing written
     r = officer.post(
-        url + "/sign-off", {"assessment": "partly", "statement": "部分落实"}, csrf_from=url
+        url + "/sign-off",
+        {"assessment": "partly", "statement": "部分落实", "row_version": _version(officer, url)},
+        csrf_from=url,
     )
     assert r.status_code == 400 and "原因" in r.get_data(as_text=True)
     r = officer.post(
-        url + "/sign-off", {"assessment": "fully", "statement": "已全面落实"}, csrf_from=url
+        url + "/sign-off",
+        {"assessment": "fully", "statement": "已全面落实", "row_version": _version(officer, url)},
+        csrf_from=url,
     )
     assert r.status_code == 302
     assert 'data-status="submitted"' in officer.get(url).get_data(as_text=True)
@@ -129,17 +149,28 @@ def test_officer_logs_signs_off_and_lead_reviews(fresh_app, login_as, tmp_path) 
     assert r.status_code == 403
 
     lead = login_as("kaifeng-lead", fresh_app)
-    r = lead.post(url + "/review", {"decision": "return", "reason": ""}, csrf_from=url)
+    version = _version(lead, url)
+    r = lead.post(
+        url + "/review", {"decision": "return", "reason": "", "row_version": version}, csrf_from=url
+    )
     assert r.status_code == 400
-    r = lead.post(url + "/review", {"decision": "return", "reason": "请补充名单"}, csrf_from=url)
+    r = lead.post(
+        url + "/review",
+        {"decision": "return", "reason": "请补充名单", "row_version": version},
+        csrf_from=url,
+    )
     assert r.status_code == 302
     page = officer.get(url).get_data(as_text=True)
     assert 'data-status="returned"' in page and "请补充名单" in page
     r = officer.post(
-        url + "/sign-off", {"assessment": "fully", "statement": "已补充名单"}, csrf_from=url
+        url + "/sign-off",
+        {"assessment": "fully", "statement": "已补充名单", "row_version": _version(officer, url)},
+        csrf_from=url,
     )
     assert r.status_code == 302
-    r = lead.post(url + "/review", {"decision": "accept"}, csrf_from=url)
+    r = lead.post(
+        url + "/review", {"decision": "accept", "row_version": _version(lead, url)}, csrf_from=url
+    )
     assert r.status_code == 302
     assert 'data-status="accepted"' in lead.get(url).get_data(as_text=True)
 
@@ -195,7 +226,7 @@ def test_second_save_gets_a_conflict_and_keeps_input(fresh_app, login_as) -> Non
     # the officer opened the page at this version; meanwhile the duty changes
     stale = duty.row_version
     with fresh_app.app_context(), scope.tenant_scope(duty.tenant_id):
-        d = services.get_duty(duty.id)
+        d = queries.get_duty(duty.id)
         d.review_note = "changed meanwhile"
         db.session.commit()
     r = officer.post(
@@ -257,7 +288,7 @@ def test_duty_list_query_count_does_not_grow(fresh_app, login_as) -> None:  # ty
     assert n > 0
     with fresh_app.app_context(), scope.tenant_scope(_kaifeng(fresh_app).id):
         originals = (
-            db.session.execute(sa.select(Duty).where(Duty.period == services.current_period()))
+            db.session.execute(sa.select(Duty).where(Duty.period == Period.current().code))
             .unique()
             .scalars()
             .all()

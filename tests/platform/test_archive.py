@@ -15,9 +15,10 @@ from tests.conftest import make_app
 
 def _add_work_with_evidence(app, slug: str) -> str:  # type: ignore[no-untyped-def]
     """A duty, a progress entry and an evidence file on disk, so the archive has files."""
+    from portal.duties.generation import generate_duties
     from portal.duties.models import Duty, EvidenceFile, ProgressEntry
-    from portal.duties.services import generate_duties
     from portal.extensions import db
+    from portal.kernel.grants import SYSTEM
     from portal.kernel.periods import Period
     from portal.platform import services
     from portal.tenancy import scope
@@ -25,7 +26,7 @@ def _add_work_with_evidence(app, slug: str) -> str:  # type: ignore[no-untyped-d
     with app.app_context():
         tenant = services.get_tenant(slug)
         with scope.tenant_scope(tenant.id):
-            generate_duties(Period.current().code)
+            generate_duties(SYSTEM, Period.current().code)
             duty = db.session.execute(sa.select(Duty)).scalars().first()
             if duty is None:
                 return ""

@@ -8,15 +8,15 @@ import sqlalchemy as sa
 
 
 def _duty_holders(app, slug: str, period: str | None = None) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
-    from portal.duties import services as duties
     from portal.duties.models import Duty
     from portal.extensions import db
+    from portal.kernel.periods import Period
     from portal.tenancy import scope
     from portal.tenancy.models import Department
     from portal.tenancy.services import get_tenant
 
     with app.app_context(), scope.tenant_scope(get_tenant(slug).id):
-        period = period or duties.current_period()
+        period = period or Period.current().code
         out: dict[str, set[str]] = {}
         for number, key in db.session.execute(
             sa.select(Duty.measure_number, Department.key)
@@ -29,8 +29,10 @@ def _duty_holders(app, slug: str, period: str | None = None) -> dict[str, set[st
 
 def test_a_draft_creates_no_duties_until_the_lead_adopts_it(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
     from portal.audit.models import AuditEvent
-    from portal.duties import services as duties
+    from portal.duties import generation
     from portal.extensions import db
+    from portal.kernel.grants import SYSTEM
+    from portal.kernel.periods import Period
     from portal.policy import rules
     from portal.policy.models import PolicyVersion
     from portal.tenancy import scope
@@ -43,7 +45,7 @@ def test_a_draft_creates_no_duties_until_the_lead_adopts_it(fresh_app, login_as)
             version = db.session.execute(sa.select(PolicyVersion)).scalar_one()
             version_id = version.id
             assert version.status == "draft" and not rules.generates_duties(version)
-            result = duties.generate_duties()
+            result = generation.generate_duties(SYSTEM, Period.current())
             assert result.created == 0 and result.version is None
             assert any("adopt" in w or "采用" in w for w in result.warnings), result.warnings
             db.session.rollback()
@@ -74,7 +76,7 @@ def test_a_draft_creates_no_duties_until_the_lead_adopts_it(fresh_app, login_as)
         ).scalars()
         assert any("adopted_at" in e.changes for e in events)
         # the duties receiver (duties domain) may not be merged yet: generate explicitly
-        result = duties.generate_duties()
+        result = generation.generate_duties(SYSTEM, Period.current())
         assert result.version is not None and result.created > 0
         db.session.commit()
 

@@ -107,26 +107,21 @@ def test_lead_edits_measure_audited_with_field_errors_and_conflict(fresh_app, lo
         },
     )
     assert r.status_code == 302, r.get_data(as_text=True)[:500]
-    # the current half-year's duties followed: civil affairs now has measure 11's duty.
-    # The duties domain answers `policy_changed` (its receiver lives in portal/duties);
-    # until that branch is merged no receiver is connected and there is nothing to follow.
-    from portal.kernel import signals
+    # the current half-year's duties followed: civil affairs now has measure 11's duty
+    policy_page = b.get(r.headers["Location"]).get_data(as_text=True)
+    assert "本期职责已随之更新" in policy_page, policy_page[:3000]
+    with fresh_app.app_context(), scope.tenant_scope(get_tenant("kaifeng").id):
+        from portal.duties.models import Duty
+        from portal.kernel.periods import Period
 
-    if signals.policy_changed.receivers:
-        policy_page = b.get(r.headers["Location"]).get_data(as_text=True)
-        assert "本期职责已随之更新" in policy_page, policy_page[:3000]
-        with fresh_app.app_context(), scope.tenant_scope(get_tenant("kaifeng").id):
-            from portal.duties.models import Duty
-            from portal.duties.services import current_period
-
-            holders = set(
-                db.session.execute(
-                    sa.select(Department.key)
-                    .join(Duty, Duty.department_id == Department.id)
-                    .where(Duty.period == current_period(), Duty.measure_number == "11")
-                ).scalars()
-            )
-        assert holders == {"housing", "civil_affairs"}, holders
+        holders = set(
+            db.session.execute(
+                sa.select(Department.key)
+                .join(Duty, Duty.department_id == Department.id)
+                .where(Duty.period == Period.current().code, Duty.measure_number == "11")
+            ).scalars()
+        )
+    assert holders == {"housing", "civil_affairs"}, holders
     # the same stale form again: conflict, nothing lost
     r = b.post(
         url,

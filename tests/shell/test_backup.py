@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tests.conftest import BACKEND, PG_ADMIN_URL, Browser, make_app
-from tests.duties.test_views import BASE, DutyStatus, _duties, services
+from tests.duties.test_views import BASE, DutyStatus, _duties, _version, today
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,13 +24,14 @@ def _upload(application) -> tuple[str, bytes]:  # type: ignore[no-untyped-def]
     url = f"{BASE}/{duty.id}"
     officer = Browser(application)
     assert officer.login("kaifeng-civil-affairs").status_code == 302
-    day = min(services.today(), duty.due_date).isoformat()
+    day = min(today(), duty.due_date).isoformat()
     content = b"%PDF-1.4 backup drill " + uuid.uuid4().hex.encode()
     data = {
         "work_date": day,
         "narrative": "备份演练",
         "families_reached": "1",
         "evidence_date": day,
+        "row_version": _version(officer, url),
         "files": (io.BytesIO(content), "备份演练.pdf"),
     }
     r = officer.post(f"{url}/entries", data, csrf_from=url, content_type="multipart/form-data")

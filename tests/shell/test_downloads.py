@@ -6,7 +6,7 @@ import io
 import re
 
 from portal.kernel.downloads import clean_filename, content_disposition, text_mimetype
-from tests.duties.test_views import BASE, DutyStatus, _duties, services
+from tests.duties.test_views import BASE, DutyStatus, _duties, _version, today
 
 
 def test_bidi_and_control_characters_are_stripped() -> None:
@@ -36,12 +36,13 @@ def test_evidence_with_a_bidi_name_downloads_safely(fresh_app, login_as, tmp_pat
     duty = _duties(fresh_app, DutyStatus.not_started)[0]
     url = f"{BASE}/{duty.id}"
     officer = login_as("kaifeng-civil-affairs", fresh_app)
-    day = min(services.today(), duty.due_date).isoformat()
+    day = min(today(), duty.due_date).isoformat()
     data = {
         "work_date": day,
         "narrative": "入户走访",
         "families_reached": "1",
         "evidence_date": day,
+        "row_version": _version(officer, url),
         "files": (io.BytesIO(b"plain text evidence"), "台账\u202etxt.pdf.txt"),
     }
     r = officer.post(f"{url}/entries", data, csrf_from=url, content_type="multipart/form-data")

@@ -1,0 +1,343 @@
+"""What reads duties: lists with progress, one duty's page, the status matrix, overdue.
+
+Overdue has one definition, here (`overdue_condition` in SQL, `is_overdue` for a loaded
+duty, both from `OVERDUE_RULE`): past its due date (the end of its half-year) and not
+signed off. The home counts, the lists, the API and the export all use it. Every list
+is bounded (a page, a period, or an explicit limit). Work in the current tenant scope;
+nothing here filters by tenant itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import functools
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from portal.auth.models import User
+from portal.duties.models import Duty, DutyReviewRecord, DutyStatus, EvidenceFile, ProgressEntry
+from portal.duties.rules import OPEN, SIGNED
+from portal.extensions import db
+from portal.kernel.clock import today
+from portal.kernel.periods import Period
+from portal.policy.models import Measure
+from portal.tenancy import scope
+from portal.tenancy.models import Department
+
+STATUS_FILTERS = (*DutyStatus.__members__, "open", "overdue")
+PANEL_LIMIT = 10
+
+# --- overdue: the one definition -------------------------------------------------------------
+
+
+def is_overdue(duty: Duty, on: dt.date | None = None) -> bool:
+    """Past its due date on `on` (today) and not signed off."""
+    return duty.status not in SIGNED and duty.due_date < (on or today())
+
+
+def overdue_condition(on: dt.date | None = None) -> sa.ColumnElement[bool]:
+    """`is_overdue` as SQL."""
+    return sa.and_(Duty.status.not_in(SIGNED), Duty.due_date < (on or today()))
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DutyRow:
+    """A duty with its progress summary (for lists)."""
+
+    duty: Duty
+    entries: int
+    families: int
+    amount: decimal.Decimal
+    last_work: dt.date | None
+
+    @property
+    def overdue(self) -> bool:
+        return is_overdue(self.duty)
+
+
+def _progress_subquery(period: str | None = None) -> Any:
+    """Entries aggregated per duty; limited to the period's duties when one is given."""
+    stmt = sa.select(
+        ProgressEntry.duty_id.label("duty_id"),
+        sa.func.count(ProgressEntry.id).label("entries"),
+        sa.func.coalesce(sa.func.sum(ProgressEntry.families_reached), 0).label("families"),
+        sa.func.coalesce(sa.func.sum(ProgressEntry.amount_paid), 0).label("amount"),
+        sa.func.max(ProgressEntry.work_date).label("last_work"),
+    )
+    if period:
+        # Not an alias: the scoping hook's department condition names the plain table.
+        stmt = stmt.join(
+            Duty,
+            sa.and_(Duty.tenant_id == ProgressEntry.tenant_id, Duty.id == ProgressEntry.duty_id),
+        ).where(Duty.period == period)
+    return stmt.group_by(ProgressEntry.duty_id).subquery()
+
+
+def duty_query(
+    period: Period | str | None = None,
+    status: str | None = None,
+    department_id: uuid.UUID | None = None,
+    search: str = "",
+) -> sa.Select:
+    """Duties with their progress summary, in due-date, department and measure order."""
+    code = Period.parse(period).code if period else None
+    progress = _progress_subquery(code)
+    stmt = (
+        sa.select(
+            Duty,
+            sa.func.coalesce(progress.c.entries, 0),
+            sa.func.coalesce(progress.c.families, 0),
+            sa.func.coalesce(progress.c.amount, 0),
+            progress.c.last_work,
+        )
+        .outerjoin(progress, progress.c.duty_id == Duty.id)
+        # Department and measure joined once, for sorting and searching, loaded from it.
+        .join(
+            Department,
+            sa.and_(Department.tenant_id == Duty.tenant_id, Department.id == Duty.department_id),
+        )
+        .join(Measure, sa.and_(Measure.tenant_id == Duty.tenant_id, Measure.id == Duty.measure_id))
+        .options(contains_eager(Duty.department), contains_eager(Duty.measure))
+        .order_by(Duty.due_date, Department.sort_order, Measure.position, Duty.measure_number)
+    )
+    if code:
+        stmt = stmt.where(Duty.period == code)
+    if status == "overdue":
+        stmt = stmt.where(overdue_condition())
+    elif status == "open":
+        stmt = stmt.where(Duty.status.in_(OPEN))
+    elif status in DutyStatus.__members__:
+        stmt = stmt.where(Duty.status == DutyStatus(status))
+    if department_id:
+        stmt = stmt.where(Duty.department_id == department_id)
+    if search:
+        like = f"%{search.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(
+            sa.or_(
+                Measure.title.ilike(like),
+                Duty.measure_number.ilike(like),
+                Department.name.ilike(like),
+            )
+        )
+    return stmt
+
+
+def rows(stmt: sa.Select, limit: int, offset: int = 0) -> list[DutyRow]:
+    """At most `limit` rows of a `duty_query`."""
+    return [
+        DutyRow(duty=d, entries=int(n), families=int(f), amount=decimal.Decimal(a), last_work=w)
+        for d, n, f, a, w in db.session.execute(stmt.limit(limit).offset(offset)).unique().all()
+    ]
+
+
+def period_rows(period: Period | str) -> list[DutyRow]:
+    """Every duty of one half-year (bounded by the policy's measures × departments)."""
+    stmt = duty_query(period=period)
+    return [
+        DutyRow(duty=d, entries=int(n), families=int(f), amount=decimal.Decimal(a), last_work=w)
+        for d, n, f, a, w in db.session.execute(stmt).unique().all()
+    ]
+
+
+def count(stmt: sa.Select) -> int:
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
+
+
+def page(stmt: sa.Select, page_no: int, per_page: int) -> tuple[list[DutyRow], int]:
+    """One page of rows and the total; a short page (the usual case) is its own count."""
+    offset = (max(page_no, 1) - 1) * per_page
+    found = rows(stmt, limit=per_page, offset=offset)
+    if 0 < len(found) < per_page or (offset == 0 and not found):
+        return found, offset + len(found)
+    return found, count(stmt)
+
+
+def review_queue() -> sa.Select:
+    """Submitted duties of any period, oldest submission first."""
+    return (
+        duty_query(status=DutyStatus.submitted.value)
+        .order_by(None)
+        .order_by(Duty.submitted_at, Measure.position, Duty.measure_number)
+    )
+
+
+def lead_panel(period: Period) -> dict[str, Any]:
+    """The lead's and auditor's home panel: matrix, overdue and returned duties."""
+    matrix = status_matrix(period)
+    return {
+        "period": period,
+        "matrix": matrix,
+        "totals": status_totals(matrix),
+        "overdue": rows(duty_query(status="overdue"), limit=PANEL_LIMIT),
+        "returned": rows(duty_query(status=DutyStatus.returned.value), limit=PANEL_LIMIT),
+    }
+
+
+def officer_panel(period: Period) -> dict[str, Any]:
+    """An officer's open duties up to the current half-year (not future ones)."""
+    stmt = duty_query(status="open").where(Duty.period <= period.code)
+    return {"period": period, "rows": rows(stmt, limit=PANEL_LIMIT)}
+
+
+# --- one duty --------------------------------------------------------------------------------
+
+
+def get_duty(duty_id: uuid.UUID) -> Duty | None:
+    return scope.get_scoped(Duty, duty_id)
+
+
+def get_entry(duty: Duty, entry_id: uuid.UUID) -> ProgressEntry | None:
+    return db.session.execute(
+        sa.select(ProgressEntry).where(
+            ProgressEntry.id == entry_id, ProgressEntry.duty_id == duty.id
+        )
+    ).scalar_one_or_none()
+
+
+def get_evidence(evidence_id: uuid.UUID) -> EvidenceFile | None:
+    return db.session.execute(
+        sa.select(EvidenceFile).where(EvidenceFile.id == evidence_id)
+    ).scalar_one_or_none()
+
+
+def entries_stmt(duty: Duty) -> sa.Select:
+    """A duty's entries with their evidence (for the API's paginated list)."""
+    return (
+        sa.select(ProgressEntry)
+        .where(ProgressEntry.duty_id == duty.id)
+        .order_by(ProgressEntry.work_date, ProgressEntry.created_at)
+        .options(selectinload(ProgressEntry.evidence))
+    )
+
+
+@dataclass
+class DutyPage:
+    """What the duty's page shows: entries with evidence, review history, people's names."""
+
+    entries: list[ProgressEntry]
+    history: list[DutyReviewRecord]
+    names: dict[uuid.UUID, str]
+
+
+@functools.cache
+def _duty_page_statements() -> tuple[sa.Select, sa.Select]:
+    """Built once: the page runs them with the duty's id as the only parameter."""
+    duty_id = sa.bindparam("duty_id")
+    entries = (
+        sa.select(ProgressEntry, User.display_name)
+        .outerjoin(User, User.id == ProgressEntry.created_by_id)
+        .where(ProgressEntry.duty_id == duty_id)
+        .order_by(ProgressEntry.work_date, ProgressEntry.created_at)
+        .options(joinedload(ProgressEntry.evidence))
+    )
+    history = (
+        sa.select(DutyReviewRecord, User.display_name)
+        .outerjoin(User, User.id == DutyReviewRecord.actor_id)
+        .where(DutyReviewRecord.duty_id == duty_id)
+        .order_by(DutyReviewRecord.at)
+    )
+    return entries, history
+
+
+def duty_page(duty: Duty) -> DutyPage:
+    """Entries and history each with their author's name joined in: two queries."""
+    entries_stmt_, history_stmt = _duty_page_statements()
+    params = {"duty_id": duty.id}
+    names: dict[uuid.UUID, str] = {}
+    entries = []
+    for entry, name in db.session.execute(entries_stmt_, params).unique():
+        entries.append(entry)
+        if name is not None:
+            names[entry.created_by_id] = name
+    history = []
+    for record, name in db.session.execute(history_stmt, params):
+        history.append(record)
+        if name is not None:
+            names[record.actor_id] = name
+    missing = {duty.submitted_by_id, duty.reviewed_by_id} - set(names) - {None}
+    if missing:  # a sign-off or review without its history record (data from before it)
+        names.update(
+            db.session.execute(
+                sa.select(User.id, User.display_name).where(User.id.in_(missing))
+            ).all()
+        )
+    return DutyPage(entries, history, names)
+
+
+def period_entries(period: Period | str) -> list[ProgressEntry]:
+    """Every entry of a half-year's duties, with evidence (for the export)."""
+    code = Period.parse(period).code
+    return list(
+        db.session.execute(
+            sa.select(ProgressEntry)
+            .join(Duty, Duty.id == ProgressEntry.duty_id)
+            .where(Duty.period == code)
+            .order_by(ProgressEntry.work_date, ProgressEntry.created_at)
+            .options(selectinload(ProgressEntry.evidence))
+        )
+        .scalars()
+        .all()
+    )
+
+
+# --- the status matrix: departments × status counts ------------------------------------------
+
+
+@dataclass
+class MatrixRow:
+    department_id: uuid.UUID
+    department: str
+    counts: dict[str, int]
+    overdue: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def status_matrix(
+    period: Period | str | None = None, as_of: dt.date | None = None
+) -> list[MatrixRow]:
+    """Departments × status counts, with overdue as of `as_of` (today), in one query."""
+    code = Period.parse(period).code if period else Period.current().code
+    overdue = sa.case((overdue_condition(as_of), 1), else_=0)
+    result = db.session.execute(
+        sa.select(
+            Department.id,
+            Department.name,
+            Department.sort_order,
+            Duty.status,
+            sa.func.count(Duty.id),
+            sa.func.sum(overdue),
+        )
+        .join(Duty, Duty.department_id == Department.id)
+        .where(Duty.period == code)
+        .group_by(Department.id, Department.name, Department.sort_order, Duty.status)
+        .order_by(Department.sort_order, Department.name)
+    ).all()
+    matrix: dict[uuid.UUID, MatrixRow] = {}
+    for dept_id, name, _order, status, n, late in result:
+        row = matrix.setdefault(dept_id, MatrixRow(dept_id, name, {s.value: 0 for s in DutyStatus}))
+        row.counts[DutyStatus(status).value] += int(n)
+        row.overdue += int(late or 0)
+    return list(matrix.values())
+
+
+def status_totals(matrix: list[MatrixRow]) -> dict[str, int]:
+    totals = {s.value: 0 for s in DutyStatus}
+    for row in matrix:
+        for k, v in row.counts.items():
+            totals[k] += v
+    totals["overdue"] = sum(r.overdue for r in matrix)
+    totals["total"] = sum(r.total for r in matrix)
+    return totals
