@@ -12,8 +12,15 @@ from typing import Any
 
 from portal.kernel.grants import AUDITOR, LEAD, OFFICER, OPERATOR, ROLE_LABELS, Role
 
-# Roles held inside a district, in the order they are offered.
-DISTRICT_ROLES: tuple[Role, ...] = (LEAD, OFFICER, AUDITOR)
+# Roles held inside a district, in the order they are offered (the register's town
+# officers and village contacts included; their town or households are bound separately).
+DISTRICT_ROLES: tuple[Role, ...] = (
+    LEAD,
+    OFFICER,
+    AUDITOR,
+    Role.town_officer,
+    Role.village_contact,
+)
 # Roles whose account is tied to one department of its district.
 DEPARTMENT_ROLES: frozenset[Role] = frozenset({OFFICER})
 # Roles held outside every district.

@@ -106,17 +106,19 @@ def _areas() -> list[tuple[Area, list[Area]]]:
 
 
 def _user(username: str, display: str, role: Role, tenant: Tenant) -> User:
-    from portal.auth.services import create_user
+    from portal.auth.operations import create_user
+    from portal.kernel.grants import SYSTEM
 
     user = db.session.execute(sa.select(User).filter_by(username=username)).scalar_one_or_none()
     if user is None:
         user = create_user(
+            SYSTEM,
             username=username,
             display_name=display,
             password=DEMO_PASSWORD,
             role=role,
-            tenant_id=tenant.id,
-        )
+            tenant=tenant,
+        ).user
         db.session.flush()
     return user
 
