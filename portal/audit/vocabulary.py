@@ -1,0 +1,285 @@
+"""The audit vocabulary: every action code and record type the trail holds, with labels.
+
+Each domain declares its own in `portal/<domain>/audit_actions.py` (found through
+`portal.domains.modules("audit_actions")`, so audit never imports a higher layer):
+
+    register_module("duties", _l("Duties"), order=40)
+    register_actions("duties", {"duty.sign_off": _l("Duty signed off"), …})
+    register_record_type("Duty", _l("Duty"), fields={…}, names=…, link=…)
+
+The viewer's filters, its Chinese search (labels mapped back to codes), the rendered
+summary and change text, the exports and the coverage test all read this one table.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The module row events (create/update/delete of any audited model) belong to.
+RECORDS = "records"
+#: The module of sign-ins, failures, lockouts and sign-outs (the 登录日志 view).
+SIGN_IN = "sign_in"
+
+
+@dataclass(frozen=True)
+class Module:
+    code: str
+    label: Any
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action code: its module, its label, and how its summary is composed.
+
+    `summary` is a (lazy) %-template filled at display time from the event's structured
+    data plus `record` (the record's name) and `text` (the event's short stored text);
+    an event without every key the template names shows no composed summary."""
+
+    code: str
+    module: str
+    label: Any
+    summary: Any = None
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A model (by class name) as people call it, with its fields' and values' labels.
+
+    `names(ids)` returns {entity_id: display name} for the ids that still exist;
+    `find(text)` returns the entity ids whose name contains `text` (for search);
+    `link(entity_id)` returns the record's own page, or None."""
+
+    name: str
+    label: Any
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    names: Callable[[list[str]], dict[str, str]] | None = None
+    find: Callable[[str], list[str]] | None = None
+    link: Callable[[str], str | None] | None = None
+
+
+_modules: dict[str, Module] = {}
+_actions: dict[str, Action] = {}
+_records: dict[str, RecordType] = {}
+_unaudited: dict[str, frozenset[str]] = {}
+_loaded = False
+_lock = threading.Lock()
+
+
+def register_module(code: str, label: Any, order: int = 50) -> None:
+    _modules[code] = Module(code, label, order)
+
+
+def register_actions(module: str, actions: Mapping[str, Any]) -> None:
+    """`actions`: code → label, or code → (label, summary template)."""
+    for code, value in actions.items():
+        label, summary = value if isinstance(value, tuple) else (value, None)
+        _actions[code] = Action(code, module, label, summary)
+
+
+def register_record_type(
+    name: str,
+    label: Any,
+    *,
+    fields: Mapping[str, Any] | None = None,
+    values: Mapping[str, Mapping[str, Any]] | None = None,
+    names: Callable[[list[str]], dict[str, str]] | None = None,
+    find: Callable[[str], list[str]] | None = None,
+    link: Callable[[str], str | None] | None = None,
+) -> None:
+    _records[name] = RecordType(name, label, fields or {}, values or {}, names, find, link)
+
+
+def not_audited(model_name: str, *columns: str) -> None:
+    """Columns whose changes are bookkeeping of an explicit event (the login's
+    `last_login_at`): a change to only these makes no row event of its own."""
+    _unaudited[model_name] = _unaudited.get(model_name, frozenset()) | frozenset(columns)
+
+
+def unaudited_columns(model_name: str) -> frozenset[str]:
+    load()
+    return _unaudited.get(model_name, frozenset())
+
+
+def load() -> None:
+    """Import every domain's `audit_actions` module once (they register on import)."""
+    global _loaded
+    if _loaded:
+        return
+    with _lock:
+        if _loaded:
+            return
+        from portal import domains
+
+        for _module in domains.modules("audit_actions"):
+            pass
+        _loaded = True
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def modules() -> list[Module]:
+    load()
+    return sorted(_modules.values(), key=lambda m: (m.order, m.code))
+
+
+def actions() -> dict[str, Action]:
+    load()
+    return dict(_actions)
+
+
+def action(code: str) -> Action | None:
+    load()
+    return _actions.get(code)
+
+
+def record_types() -> dict[str, RecordType]:
+    load()
+    return dict(_records)
+
+
+def record_type(name: str) -> RecordType | None:
+    load()
+    return _records.get(name)
+
+
+def action_label(code: str) -> str:
+    found = action(code)
+    return str(found.label) if found else code
+
+
+def module_label(code: str) -> str:
+    load()
+    found = _modules.get(code)
+    return str(found.label) if found else code
+
+
+def record_label(name: str) -> str:
+    found = record_type(name)
+    return str(found.label) if found else name
+
+
+def grouped_actions() -> list[tuple[str, list[tuple[str, str]]]]:
+    """[(module label, [(code, label), …]), …] for the action filter's <optgroup>s."""
+    load()
+    out = []
+    for module in modules():
+        members = sorted(
+            ((a.code, str(a.label)) for a in _actions.values() if a.module == module.code),
+            key=lambda pair: pair[1],
+        )
+        if members:
+            out.append((str(module.label), members))
+    return out
+
+
+def codes_of(module: str) -> list[str]:
+    load()
+    return sorted(code for code, a in _actions.items() if a.module == module)
+
+
+def field_label(record: str, column: str) -> str:
+    found = record_type(record)
+    if found and column in found.fields:
+        return str(found.fields[column])
+    common = _records.get("*")
+    if common and column in common.fields:
+        return str(common.fields[column])
+    return column
+
+
+def value_label(record: str, column: str, value: Any) -> Any:
+    for name in (record, "*"):
+        found = _records.get(name)
+        if found and column in found.values:
+            labels = found.values[column]
+            if isinstance(value, str) and value in labels:
+                return str(labels[value])
+    return value
+
+
+def matching(text: str, labels: Iterable[tuple[str, Any]], locales: Iterable[str]) -> list[str]:
+    """Codes whose label (in any of `locales`) or code contains `text`."""
+    from flask_babel import force_locale
+
+    needle = text.casefold()
+    found = []
+    for code, label in labels:
+        if needle in code.casefold():
+            found.append(code)
+            continue
+        for locale in locales:
+            with force_locale(locale):
+                if needle in str(label).casefold():
+                    found.append(code)
+                    break
+    return found
+
+
+# --- helpers the domains' registrations use -----------------------------------------------
+
+
+def uuids(ids: Iterable[str]) -> list[Any]:
+    import uuid
+
+    out = []
+    for value in ids:
+        try:
+            out.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return out
+
+
+def names_from(
+    model: Any, render: Callable[[Any], str], options: Iterable[Any] = ()
+) -> Callable[[list[str]], dict[str, str]]:
+    """A `names` resolver: load the rows by id (one query) and render each."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+
+    def names(ids: list[str]) -> dict[str, str]:
+        keys = uuids(ids)
+        if not keys:
+            return {}
+        query = sa.select(model).where(model.id.in_(keys)).options(*options)
+        return {str(row.id): render(row) for row in db.session.execute(query).unique().scalars()}
+
+    return names
+
+
+def find_in(model: Any, *columns: Any, limit: int = 200) -> Callable[[str], list[str]]:
+    """A `find` resolver: ids of rows whose columns contain the text (capped)."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+
+    def find(text: str) -> list[str]:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        condition = sa.or_(*(c.ilike(f"%{escaped}%", escape="\\") for c in columns))
+        query = sa.select(model.id).where(condition).limit(limit)
+        return [str(i) for i in db.session.execute(query).scalars()]
+
+    return find
+
+
+def link_to(endpoint: str, arg: str) -> Callable[[str], str | None]:
+    """A `link` resolver: `url_for(endpoint, arg=entity_id)` (the tenant's slug is implied)."""
+
+    def link(entity_id: str) -> str | None:
+        from flask import url_for
+
+        if not uuids([entity_id]):
+            return None
+        try:
+            return url_for(endpoint, **{arg: entity_id})
+        except Exception:  # noqa: BLE001 - no such page in this context (platform chain)
+            return None
+
+    return link
