@@ -164,11 +164,13 @@ def record_label(name: str) -> str:
     return str(found.label) if found else name
 
 
-def grouped_actions() -> list[tuple[str, list[tuple[str, str]]]]:
+def grouped_actions(only: str = "") -> list[tuple[str, list[tuple[str, str]]]]:
     """[(module label, [(code, label), …]), …] for the action filter's <optgroup>s."""
     load()
     out = []
     for module in modules():
+        if only and module.code != only:
+            continue
         members = sorted(
             ((a.code, str(a.label)) for a in _actions.values() if a.module == module.code),
             key=lambda pair: pair[1],
@@ -203,22 +205,36 @@ def value_label(record: str, column: str, value: Any) -> Any:
     return value
 
 
-def matching(text: str, labels: Iterable[tuple[str, Any]], locales: Iterable[str]) -> list[str]:
-    """Codes whose label (in any of `locales`) or code contains `text`."""
-    from flask_babel import force_locale
+_label_cache: dict[tuple[str, str], dict[str, str]] = {}
 
-    needle = text.casefold()
-    found = []
-    for code, label in labels:
-        if needle in code.casefold():
-            found.append(code)
-            continue
-        for locale in locales:
-            with force_locale(locale):
-                if needle in str(label).casefold():
-                    found.append(code)
-                    break
-    return found
+
+def _labels_in(kind: str, locale: str) -> dict[str, str]:
+    """code → label of every action (kind "action") or record type ("record") in a locale."""
+    key = (kind, locale)
+    if key not in _label_cache:
+        from flask_babel import force_locale
+
+        load()
+        source = _actions if kind == "action" else _records
+        with force_locale(locale):
+            _label_cache[key] = {
+                code: str(item.label) for code, item in source.items() if code != "*"
+            }
+    return _label_cache[key]
+
+
+def search_codes(text: str, kind: str) -> list[str]:
+    """Action codes (kind "action") or record types ("record") whose label in Chinese or
+    English, or whose code, contains `text`: Chinese search maps to codes, never to JSON."""
+    needle = text.strip().casefold()
+    if not needle:
+        return []
+    found: set[str] = set()
+    for locale in ("zh_Hans_CN", "en"):
+        for code, label in _labels_in(kind, locale).items():
+            if needle in label.casefold() or needle in code.casefold():
+                found.add(code)
+    return sorted(found)
 
 
 # --- helpers the domains' registrations use -----------------------------------------------

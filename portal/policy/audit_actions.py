@@ -39,7 +39,7 @@ register_record_type(
 register_record_type(
     "Measure",
     _l("Measure"),
-    fields={"number": _l("Number"), "text": _l("Text"), "category": _l("Category")},
+    fields={"number": _l("Measure number"), "text": _l("Text"), "category": _l("Category")},
     names=names_from(Measure, lambda m: f"{m.number} {m.title}"),
     find=find_in(Measure, Measure.title),
 )
