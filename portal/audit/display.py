@@ -28,6 +28,17 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 #: Fields that are bookkeeping of a change, never news to a reader.
 QUIET_FIELDS = frozenset({"row_version", "updated_at", "id", "tenant_id"})
+#: Id-valued fields and the record type whose names they refer to.
+REFERENCES = {
+    "meeting_id": "Meeting",
+    "decision_id": "Decision",
+    "measure_id": "Measure",
+    "duty_id": "Duty",
+    "entry_id": "ProgressEntry",
+    "benefit_id": "BenefitStandard",
+    "version_id": "PolicyVersion",
+    "document_id": "PolicyDocument",
+}
 #: A value in the list's one-line summary is cut to this many characters.
 SHORT = 40
 
@@ -105,8 +116,14 @@ class Names:
             if e.entity_type and e.entity_id:
                 by_type.setdefault(e.entity_type, set()).add(e.entity_id)
             for key, value in data_of(e).items():
-                if _is_row_change(value) and (key.endswith("_by_id") or key == "author_id"):
+                if not _is_row_change(value):
+                    continue
+                if key.endswith("_by_id") or key in ("author_id", "user_id", "actor_id"):
                     user_ids.update(str(v) for v in value.values() if v)
+                elif key in REFERENCES:
+                    by_type.setdefault(REFERENCES[key], set()).update(
+                        str(v) for v in value.values() if v
+                    )
         user_ids.update(by_type.get("User", set()))
         self._load_users(user_ids)
         if departments is not None:
@@ -146,10 +163,12 @@ class Names:
     def reference(self, key: str, value: Any) -> str | None:
         """The name behind an id-valued field, or None when it is not a known reference."""
         text = str(value)
-        if key == "department_id":
+        if key in ("department_id", "office_department_id"):
             return self.departments.get(text)
         if key.endswith("_by_id") or key in ("author_id", "user_id", "actor_id"):
             return self.users.get(text)
+        if key in REFERENCES:
+            return self.records.get((REFERENCES[key], text))
         return None
 
 
@@ -170,6 +189,9 @@ def _value(record_type: str, key: str, value: Any, names: Names, limit: int | No
                 pass
         label = vocabulary.value_label(record_type, key, value)
         text = str(label)
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        single = "department_id" if key.endswith("department_ids") else key.removesuffix("s")
+        text = "、".join(_value(record_type, single, v, names, None) for v in value)
     elif isinstance(value, dict | list):
         text = json.dumps(value, ensure_ascii=False)
     else:
