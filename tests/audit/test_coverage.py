@@ -137,6 +137,17 @@ def test_route_leaves_exactly_the_expected_events(cov_app, endpoint) -> None:  #
     assert got == want, f"{endpoint}: events {got}, expected {want}; changes " + str(
         [(e.action, e.entity_type, sorted(json.loads(e.changes))) for e in events]
     )
+    from portal.audit import vocabulary
+
+    with cov_app.app_context():  # each event reads in the viewer by its registered labels
+        unregistered = {
+            (e.action, e.entity_type)
+            for e in events
+            if vocabulary.action(e.action) is None or vocabulary.record_type(e.entity_type) is None
+        }
+    assert not unregistered, (
+        f"{endpoint}: register in portal/<domain>/audit_actions.py: {unregistered}"
+    )
     for x in expected:
         ev = next(
             e
