@@ -162,7 +162,7 @@ class ScopedModelView(_Access, _ById, ModelView):
                 db.session,
                 "export",
                 entity_type=self.model.__name__,
-                summary=f"admin export ({export_type})",
+                data={"format": export_type},
             )
             db.session.commit()
         return response
@@ -293,7 +293,8 @@ class UserView(ScopedModelView):
                 "role_changed",
                 entity_type="User",
                 entity_id=model.id,
-                summary=f"{model.username}: {role.value}",
+                summary=model.username,
+                data={"role": role.value},
             )
         try:
             db.session.commit()

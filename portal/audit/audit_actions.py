@@ -22,6 +22,8 @@ def _export_summary(data: dict[str, Any], entity_type: str) -> str:
         return str(_l("%(rows)s rows (%(format)s)", rows=data["rows"], format=data["format"]))
     if "kind" in data:
         return str(value_label(entity_type, "kind", data["kind"]))
+    if "format" in data:
+        return str(data["format"]).upper()
     return ""
 
 

@@ -37,7 +37,7 @@ register_actions(
         "password_changed": _l("Password changed"),
         "token_created": _l("API token created"),
         "token_revoked": _l("API token revoked"),
-        "role_changed": _l("Role changed"),
+        "role_changed": (_l("Role changed"), _l("New role: %(role)s")),
         "account_created": _l("Account created"),
         "account_deactivated": _l("Account deactivated"),
         "account_reactivated": _l("Account reactivated"),

@@ -184,6 +184,7 @@ def build_workbook(period: str, status_label: Any, assessment_label: Any, role_l
         "duties.export",
         entity_type="period",
         entity_id=period,
-        summary=f"XLSX export of {period}: {len(duty_rows)} duties, {len(entries)} entries",
+        summary=period,
+        data={"duties": len(duty_rows), "entries": len(entries)},
     )
     return buffer.getvalue()

@@ -118,7 +118,7 @@ def export(slug: str, output: str | None) -> None:
                 "policy_exported",
                 entity_type="Tenant",
                 entity_id=tenant.id,
-                summary=f"policy export {slug}",
+                summary=slug,
             )
             db.session.commit()
     if output:
