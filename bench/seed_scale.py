@@ -46,7 +46,7 @@ def seed_scale_command(count: int, template: str, periods: int, batch: int) -> N
     """Fill the database with COUNT districts of realistic volume; the audit chain stays valid."""
     from bench.seed import BENCH_PASSWORD, seed_scale
     from portal import create_app
-    from portal.cli import as_system
+    from portal.audit.trail import as_system
 
     context = contextlib.nullcontext() if has_app_context() else create_app().app_context()
     with context, as_system("seed-scale"):

@@ -8,8 +8,6 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from portal.audit import trail
-
 
 def _app_factory() -> Flask:
     from portal import create_app
@@ -22,16 +20,12 @@ def main() -> None:
     """Portal for district special-family support programmes."""
 
 
-def as_system(command: str):  # type: ignore[no-untyped-def]
-    """Audit actor for a CLI command: 'system' plus the command name."""
-    return trail.acting_as(trail.system_actor(command))
-
-
 @click.command("demo")
 @click.option("--quiet", is_flag=True, help="Do not print the logins.")
 @with_appcontext
 def demo_command(quiet: bool) -> None:
     """Load the four seed districts with their departments and demo users (idempotent)."""
+    from portal.audit.trail import as_system
     from portal.demo import DEMO_PASSWORD, load_demo
 
     with as_system("demo"):

@@ -27,6 +27,7 @@ DOMAINS = (
     "meetings",
     "platform",
     "admin",
+    "workspace",
 )
 
 

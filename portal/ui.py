@@ -7,27 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.auth.models import Role
-from portal.auth.permissions import can
-from portal.tenancy.models import TenantStatus
-
-ROLE_LABELS = {
-    Role.platform_operator: _l("Platform operator"),
-    Role.district_lead: _l("District lead"),
-    Role.dept_officer: _l("Department officer"),
-    Role.auditor: _l("Auditor"),
-}
-
-TENANT_STATUS_LABELS = {
-    TenantStatus.provisioning: _l("provisioning"),
-    TenantStatus.active: _l("active"),
-    TenantStatus.suspended: _l("suspended"),
-    TenantStatus.pending_deletion: _l("pending deletion"),
-    TenantStatus.purged: _l("purged"),
-}
+from portal.kernel.grants import ROLE_LABELS, can
+from portal.tenancy.models import STATUS_LABELS as TENANT_STATUS_LABELS
 
 
 @dataclass(frozen=True)
@@ -93,3 +76,7 @@ def init_app(app: Flask) -> None:
             "role_label": lambda r: ROLE_LABELS.get(r, r),
             "tenant_status_label": lambda s: TENANT_STATUS_LABELS.get(s, s),
         }
+    from portal.kernel import periods
+
+    # `{{ duty.period | period }}` → 2026年下半年 (2026 H2 in English): people never see codes.
+    app.jinja_env.filters["period"] = periods.label

@@ -201,12 +201,6 @@ def register_errors(app: Flask) -> None:
         )
 
 
-def home_for(user: Any) -> str:
-    if user.role == Role.platform_operator:
-        return url_for("platform.console")
-    return url_for("district.home", slug=user.tenant.slug)
-
-
 def init_app(app: Flask) -> None:
     app.url_value_preprocessor(prepare_request)
     app.url_defaults(url_defaults)
@@ -216,7 +210,7 @@ def init_app(app: Flask) -> None:
     register_errors(app)
 
     from portal import domains, ui
-    from portal.auth.views import init_login
+    from portal.auth.views import home_for, init_login
 
     init_login(app)
     ui.init_app(app)
@@ -228,6 +222,8 @@ def init_app(app: Flask) -> None:
 
     from portal import api
 
+    for _api_module in domains.modules("api"):
+        pass  # importing a domain's `api` module registers its endpoints on `api.bp`
     api.init_app(app)
 
     @app.get("/")

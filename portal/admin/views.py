@@ -36,8 +36,8 @@ from wtforms.fields import SelectField
 
 from portal.audit import trail
 from portal.auth.models import Role, User
-from portal.auth.permissions import can
 from portal.extensions import db, login_manager
+from portal.kernel.grants import can
 from portal.tenancy.models import Department
 
 DISTRICT_URL = "/t/<slug>/admin"
@@ -407,7 +407,7 @@ def district_views() -> list[ScopedModelView]:
 
 
 def _home_link() -> str:
-    from portal.web import home_for
+    from portal.auth.views import home_for
 
     return home_for(current_user) if current_user.is_authenticated else url_for("auth.login")
 

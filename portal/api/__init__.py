@@ -15,9 +15,9 @@ from flask_login import login_user
 
 from portal.audit import trail
 from portal.auth.models import Role
-from portal.auth.permissions import can
 from portal.auth.services import user_for_token
 from portal.extensions import csrf, db
+from portal.kernel.grants import can
 from portal.kernel.rules import RuleError
 from portal.tenancy import scope
 
@@ -146,10 +146,8 @@ def json_body() -> dict:
 
 
 def init_app(app: Any) -> None:
-    from portal import domains
+    """Register the blueprint; the web shell has imported every domain's `api` module first
+    (importing one registers its endpoints on `bp`)."""
     from portal.api import core  # noqa: F401  - registers endpoints
-
-    for _module in domains.modules("api"):
-        pass  # importing a domain's `api` module registers its endpoints on `bp`
 
     app.register_blueprint(bp)

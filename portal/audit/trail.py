@@ -504,3 +504,8 @@ def install(session_class: type[Session] | Session) -> None:
 
 def with_actor(actor: Actor, **changes: Any) -> Actor:
     return replace(actor, **changes)
+
+
+def as_system(command: str):  # type: ignore[no-untyped-def]
+    """Audit actor for a CLI command or demo step: 'system' plus the command name."""
+    return acting_as(system_actor(command))

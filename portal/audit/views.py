@@ -32,9 +32,9 @@ from flask_login import current_user, login_required
 
 from portal.audit import display, services, vocabulary
 from portal.audit.models import PLATFORM_CHAIN
-from portal.auth.permissions import can, requires
 from portal.db import utcnow
 from portal.extensions import db
+from portal.kernel.grants import can, requires
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
 bp = Blueprint("audit", __name__, template_folder="templates")

@@ -29,6 +29,15 @@ from portal.auth.forms import ChangePasswordForm, LocaleForm, LoginForm, ReauthF
 from portal.auth.models import ApiToken, User
 from portal.auth.passwords import password_problems, verify_password
 from portal.extensions import db, limiter, login_manager
+from portal.kernel.grants import Role
+
+
+def home_for(user: Any) -> str:
+    """Where a signed-in user starts: the console for operators, the district home otherwise."""
+    if user.role == Role.platform_operator:
+        return url_for("platform.console")
+    return url_for("district.home", slug=user.tenant.slug)
+
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -93,7 +102,6 @@ def _safe_next(target: str | None) -> str | None:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def login() -> Any:
-    from portal.web import home_for
 
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -144,7 +152,6 @@ def change_password() -> Any:
                 services.change_password(user, form.new_password.data or "")
                 login_user(user)  # the session version changed: re-issue the cookie
                 flash(_("Your password has been changed."), "success")
-                from portal.web import home_for
 
                 return redirect(home_for(user))
     return render_template("auth/change_password.html", form=form)

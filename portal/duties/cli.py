@@ -21,7 +21,7 @@ def duties_cli() -> None:
 @with_appcontext
 def generate_command(slug: str | None, period: str | None) -> None:
     """Create or update duties for the period (idempotent; signed-off duties are never touched)."""
-    from portal.cli import as_system
+    from portal.audit.trail import as_system
     from portal.duties import services
     from portal.tenancy import scope
     from portal.tenancy.models import Tenant, TenantStatus

@@ -31,7 +31,6 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.audit import trail
 from portal.auth.models import User
-from portal.auth.permissions import can
 from portal.db import utcnow
 from portal.duties.models import (
     Assessment,
@@ -43,6 +42,7 @@ from portal.duties.models import (
 )
 from portal.extensions import db
 from portal.kernel import rules
+from portal.kernel.grants import can
 from portal.policy.models import Measure, MeasureResponsibility, PolicyVersion, VersionStatus
 from portal.tenancy import scope
 from portal.tenancy.models import Department

@@ -30,11 +30,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.audit import trail
-from portal.auth.permissions import can, requires
 from portal.duties import services
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, ReviewForm, SignOffForm
 from portal.duties.models import Duty, DutyStatus, EvidenceFile, ProgressEntry
 from portal.extensions import db
+from portal.kernel.grants import can, requires
 from portal.policy.models import ResponsibilityRole
 from portal.tenancy.models import Department
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav

@@ -1,6 +1,6 @@
 """Roles and the one grant table that says what each role may do (DESIGN.md §3).
 
-Services ask `require(user, grant)`; views use `portal.auth.permissions.requires`; both
+Services ask `require(user, grant)`; views use `portal.kernel.grants.requires`; both
 read `GRANTS`. Anything not granted is denied. Record-level scope (which tenant, which
 department) is not decided here but by the ORM scoping hook (`portal.tenancy.scope`).
 Work done by the system itself (demo loading, duty generation after a policy change,
@@ -10,9 +10,13 @@ the CLI) passes `SYSTEM` explicitly; "no user" is never a silent pass.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from flask import abort
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from portal.kernel.rules import NotAllowed
 
@@ -23,6 +27,13 @@ class Role(enum.StrEnum):
     dept_officer = "dept_officer"
     auditor = "auditor"
 
+
+ROLE_LABELS = {
+    Role.platform_operator: _l("Platform operator"),
+    Role.district_lead: _l("District lead"),
+    Role.dept_officer: _l("Department officer"),
+    Role.auditor: _l("Auditor"),
+}
 
 OPERATOR, LEAD, OFFICER, AUDITOR = (
     Role.platform_operator,
@@ -87,3 +98,25 @@ def require(user: Any, grant: str) -> None:
     """Raise `NotAllowed` unless `user` holds `grant`; `None` is refused, not waved through."""
     if not can(user, grant):
         raise NotAllowed(_l("You do not have permission to do this."))
+
+
+def requires(grant: str, *, status: int = 403) -> Callable:
+    """View decorator: sign-in first, then deny with `status` unless the role holds `grant`."""
+    if grant not in GRANTS:
+        raise KeyError(f"unknown permission {grant!r}")
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                from portal.extensions import login_manager
+
+                return login_manager.unauthorized()
+            if not can(current_user, grant):
+                abort(status)
+            return view(*args, **kwargs)
+
+        wrapper.required_permission = grant  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator

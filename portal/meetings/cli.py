@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from portal.cli import as_system
+from portal.audit.trail import as_system
 from portal.extensions import db
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant, TenantStatus

@@ -28,8 +28,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.auth.models import Role
-from portal.auth.permissions import can, requires
 from portal.extensions import db
+from portal.kernel.grants import can, requires
 from portal.meetings import exports, services
 from portal.meetings.models import (
     ActionStatus,

@@ -14,7 +14,7 @@ import yaml
 from flask import Flask
 from flask.cli import with_appcontext
 
-from portal.cli import as_system
+from portal.audit.trail import as_system
 from portal.platform import adapters, onboarding, services
 from portal.tenancy.models import Tenant, TenantStatus
 

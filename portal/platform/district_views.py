@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.auth.models import Role
-from portal.auth.permissions import requires
+from portal.kernel.grants import requires
 from portal.platform import services
 from portal.platform.views import ACCOUNT_ERRORS, secret_page
 from portal.ui import NavItem, register_nav

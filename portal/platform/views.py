@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import Role
-from portal.auth.permissions import requires
+from portal.kernel.grants import requires
 from portal.platform import adapters, onboarding, services
 from portal.tenancy.models import Tenant, TenantStatus
 from portal.ui import NavItem, register_nav
@@ -247,7 +247,7 @@ def change_status(tenant_slug: str) -> Any:
 
 
 def _status_label(status: TenantStatus) -> str:
-    from portal.ui import TENANT_STATUS_LABELS
+    from portal.tenancy.models import STATUS_LABELS as TENANT_STATUS_LABELS
 
     return str(TENANT_STATUS_LABELS.get(status, status.value))
 

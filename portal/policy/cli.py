@@ -56,7 +56,7 @@ def check(file: str, lang: str) -> None:
 @with_appcontext
 def load(slug: str, file: str, lang: str) -> None:
     """Load a policy file into an existing district as a new policy version."""
-    from portal.cli import as_system
+    from portal.audit.trail import as_system
     from portal.extensions import db
     from portal.policy.schema import parse_policy_text
     from portal.policy.services import PolicyInvalid, load_policy
@@ -99,7 +99,7 @@ def load(slug: str, file: str, lang: str) -> None:
 def export(slug: str, output: str | None) -> None:
     """Write a district's policy configuration in the policy-file format."""
     from portal.audit import trail
-    from portal.cli import as_system
+    from portal.audit.trail import as_system
     from portal.extensions import db
     from portal.policy.services import export_policy
     from portal.tenancy import scope

@@ -16,9 +16,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.auth.permissions import can, requires
 from portal.duties import services as duty_services
 from portal.extensions import db
+from portal.kernel.grants import can, requires
 from portal.policy import labels, services
 from portal.policy.models import BenefitStandard, Measure
 from portal.tenancy.models import Department

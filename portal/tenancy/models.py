@@ -7,6 +7,7 @@ import enum
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, TenantOwned, new_id, utcnow
@@ -18,6 +19,15 @@ class TenantStatus(enum.StrEnum):
     suspended = "suspended"
     pending_deletion = "pending_deletion"
     purged = "purged"  # business data deleted; the row and its audit chain remain
+
+
+STATUS_LABELS = {
+    TenantStatus.provisioning: _l("provisioning"),
+    TenantStatus.active: _l("active"),
+    TenantStatus.suspended: _l("suspended"),
+    TenantStatus.pending_deletion: _l("pending deletion"),
+    TenantStatus.purged: _l("purged"),
+}
 
 
 class Tenant(Base):

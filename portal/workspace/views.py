@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 
-from portal.auth.permissions import requires
+from portal.kernel.grants import requires
 from portal.ui import HomePanel, NavItem, home_panels, register_home_panel, register_nav
 
 bp = Blueprint("district", __name__, url_prefix="/t/<slug>", template_folder="templates")
