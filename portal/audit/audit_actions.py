@@ -9,11 +9,15 @@ from flask_babel import lazy_gettext as _l
 
 from portal.audit.vocabulary import (
     RECORDS,
+    find_in,
+    names_from,
     register_actions,
     register_module,
     register_record_type,
     value_label,
 )
+from portal.tenancy.models import STATUS_LABELS as TENANT_STATUS_LABELS
+from portal.tenancy.models import Department, Tenant
 
 
 def _export_summary(data: dict[str, Any], entity_type: str) -> str:
@@ -42,7 +46,7 @@ register_actions(
     "audit",
     {
         "export": (_l("Exported"), _export_summary),
-        "access_denied": (_l("Access refused"), _l("Refused (%(status)s): %(text)s")),
+        "access_denied": (_l("Access refused"), _l("Refused (%(status)s)")),
     },
 )
 
@@ -139,7 +143,46 @@ register_record_type(
         "eligibility": _l("Eligibility"),
         "funding_split": _l("Funding split"),
         "funding_note": _l("Note on funding"),
+        # explicit events' data
+        "format": _l("Format"),
+        "rows": _l("Rows"),
+        "filter": _l("Filter"),
+        "files": _l("Files"),
+        "endpoint": _l("Page function"),
+        "username_tried": _l("User name tried"),
+        "statement": _l("Statement"),
+        "assessment": _l("Assessment"),
+        "duties": _l("Duties"),
+        "entries": _l("Progress entries"),
+        "departments": _l("Departments"),
+        "measures": _l("Measures"),
+        "created": _l("Created"),
+        "updated": _l("Updated"),
+        "removed": _l("Removed"),
+        "unchanged": _l("Unchanged"),
+        "policy_version": _l("Policy version"),
+        "lead": _l("Lead account"),
+        "temporary_password": _l("Temporary password"),
+        "expired": _l("Retention expired"),
+        "kept": _l("Left unchanged"),
     },
 )
+# The districts layer sits below audit: its record types are declared here.
+register_record_type(
+    "Tenant",
+    _l("District"),
+    fields={"slug": _l("Short name"), "name": _l("Name"), "status_changed_at": _l("Status since")},
+    values={"status": TENANT_STATUS_LABELS},
+    names=names_from(Tenant, lambda t: t.name),
+    find=find_in(Tenant, Tenant.name, Tenant.slug),
+)
+register_record_type(
+    "Department",
+    _l("Department"),
+    fields={"key": _l("Key"), "kind_code": _l("Kind")},
+    names=names_from(Department, lambda d: d.name),
+    find=find_in(Department, Department.name),
+)
+register_record_type("DepartmentKind", _l("Department kind"))
 register_record_type("AuditEvent", _l("Audit trail"))
 register_record_type("url", _l("Page"))

@@ -25,6 +25,7 @@ from portal.extensions import db
 from portal.kernel import periods, timefmt
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_UUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 #: Fields that are bookkeeping of a change, never news to a reader.
 QUIET_FIELDS = frozenset({"row_version", "updated_at", "id", "tenant_id"})
@@ -150,15 +151,10 @@ class Names:
                 self.records[(type_name, entity_id)] = name
 
     def _load_users(self, ids: set[str]) -> None:
-        from portal.auth.models import User
-
-        keys = vocabulary.uuids(ids)
-        if not keys:
-            return
-        rows = db.session.execute(
-            sa.select(User.id, User.display_name, User.username).where(User.id.in_(keys))
-        )
-        self.users = {str(i): (name or username) for i, name, username in rows}
+        """People's names through the accounts domain's registration (audit is below it)."""
+        people = vocabulary.record_type("User")
+        if ids and people is not None and people.names is not None:
+            self.users = people.names(sorted(ids))
 
     def reference(self, key: str, value: Any) -> str | None:
         """The name behind an id-valued field, or None when it is not a known reference."""
@@ -223,6 +219,8 @@ def changes(event: AuditEvent, names: Names, limit: int | None = None) -> list[C
 def _details(event: AuditEvent, names: Names) -> list[tuple[str, str]]:
     """Explicit events' structured data (reason, counts …) as label: value."""
     out = []
+    if event.entity_type == "url":
+        out.append((_("Address"), event.entity_id))
     for key, value in sorted(data_of(event).items()):
         if _is_row_change(value) and event.action in ("create", "update", "delete"):
             continue
@@ -279,8 +277,8 @@ def record_name(event: AuditEvent, names: Names) -> str:
             return periods.label(event.entity_id)
         except Exception:  # noqa: BLE001
             return event.entity_id
-    if event.entity_type == "url":
-        return event.entity_id
+    if event.entity_type == "url":  # the page asked for; its ids stay on the detail page
+        return _UUID_IN.sub("…", event.entity_id)
     found = names.records.get((event.entity_type, event.entity_id))
     if found:
         return found

@@ -115,26 +115,13 @@ def _like(text: str) -> str:
 
 
 def people(text: str) -> list[uuid.UUID]:
-    """Users whose name or login name is `text` (the person filter: names, not logins)."""
-    from portal.auth.models import User
+    """Users whose name (or login name) contains `text`: the person filter takes names.
 
-    needle = text.strip().lower()
-    query = sa.select(User.id).where(
-        sa.or_(sa.func.lower(User.display_name) == needle, sa.func.lower(User.username) == needle)
-    )
-    return list(db.session.execute(query.limit(200)).scalars())
-
-
-def _people_like(text: str) -> list[uuid.UUID]:
-    from portal.auth.models import User
-
-    pattern = _like(text)
-    query = sa.select(User.id).where(
-        sa.or_(
-            User.display_name.ilike(pattern, escape="\\"), User.username.ilike(pattern, escape="\\")
-        )
-    )
-    return list(db.session.execute(query.limit(200)).scalars())
+    Asked of the accounts domain through its registered record type (audit is below it)."""
+    registered = vocabulary.record_type("User")
+    if registered is None or registered.find is None or not text.strip():
+        return []
+    return [uuid.UUID(i) for i in registered.find(text.strip())]
 
 
 def search_condition(chain: uuid.UUID, text: str) -> sa.ColumnElement[bool]:
@@ -149,7 +136,7 @@ def search_condition(chain: uuid.UUID, text: str) -> sa.ColumnElement[bool]:
     types = vocabulary.search_codes(text, "record")
     if types:
         conditions.append(e.entity_type.in_(types))
-    actors = _people_like(text)
+    actors = people(text)
     if actors:
         conditions.append(e.actor_id.in_(actors))
     if chain != PLATFORM_CHAIN:

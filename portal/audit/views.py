@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
@@ -56,11 +55,11 @@ def _cursor(name: str) -> int | None:
 
 def _people(chain: uuid.UUID) -> list[str]:
     """Names for the person filter's suggestions (the district's users)."""
-    if chain == PLATFORM_CHAIN:
+    registered = vocabulary.record_type("User")
+    if chain == PLATFORM_CHAIN or registered is None or not registered.find:
         return []
-    from portal.auth.models import User
-
-    return sorted({n for n in db.session.execute(sa.select(User.display_name)).scalars() if n})
+    assert registered.names is not None
+    return sorted(set(registered.names(registered.find("")).values()))
 
 
 def _list(chain: uuid.UUID, template: str, *, module: str = "", **extra: Any) -> Any:

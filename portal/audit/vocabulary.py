@@ -1,7 +1,7 @@
 """The audit vocabulary: every action code and record type the trail holds, with labels.
 
-Each domain declares its own in `portal/<domain>/audit_actions.py` (found through
-`portal.domains.modules("audit_actions")`, so audit never imports a higher layer):
+Each domain declares its own in `portal/<domain>/audit_actions.py`, which its package's
+`__init__` imports, so audit never imports a higher layer:
 
     register_module("duties", _l("Duties"), order=40)
     register_actions("duties", {"duty.sign_off": _l("Duty signed off"), …})
@@ -13,7 +13,6 @@ summary and change text, the exports and the coverage test all read this one tab
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,8 +65,6 @@ _modules: dict[str, Module] = {}
 _actions: dict[str, Action] = {}
 _records: dict[str, RecordType] = {}
 _unaudited: dict[str, frozenset[str]] = {}
-_loaded = False
-_lock = threading.Lock()
 
 
 def register_module(code: str, label: Any, order: int = 50) -> None:
@@ -106,18 +103,8 @@ def unaudited_columns(model_name: str) -> frozenset[str]:
 
 
 def load() -> None:
-    """Import every domain's `audit_actions` module once (they register on import)."""
-    global _loaded
-    if _loaded:
-        return
-    with _lock:
-        if _loaded:
-            return
-        from portal import domains
-
-        for _module in domains.modules("audit_actions"):
-            pass
-        _loaded = True
+    """Nothing to do: each domain's package imports its `audit_actions` module, and every
+    domain is imported when the app is made (kept so callers need not know)."""
 
 
 # --- reading -----------------------------------------------------------------------------
