@@ -173,14 +173,14 @@ register_record_type(
     _l("District"),
     fields={"slug": _l("Short name"), "name": _l("Name"), "status_changed_at": _l("Status since")},
     values={"status": TENANT_STATUS_LABELS},
-    names=names_from(Tenant, lambda t: t.name),
+    names=names_from(Tenant, lambda t: t.name, Tenant.name),
     find=find_in(Tenant, Tenant.name, Tenant.slug),
 )
 register_record_type(
     "Department",
     _l("Department"),
     fields={"key": _l("Key"), "kind_code": _l("Kind")},
-    names=names_from(Department, lambda d: d.name),
+    names=names_from(Department, lambda d: d.name, Department.name),
     find=find_in(Department, Department.name),
 )
 register_record_type("DepartmentKind", _l("Department kind"))

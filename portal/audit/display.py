@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.audit import vocabulary
 from portal.audit.models import AuditEvent
@@ -27,6 +27,10 @@ from portal.kernel import periods, timefmt
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _UUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+EMPTY, YES, NO = _l("(empty)"), _l("yes"), _l("no")
+ANOTHER, SYSTEM, REASON, ADDRESS = _l("(another record)"), _l("System"), _l("Reason"), _l("Address")
+_ = vocabulary.text  # labels translated once per locale
+
 #: Fields that are bookkeeping of a change, never news to a reader.
 QUIET_FIELDS = frozenset({"row_version", "updated_at", "id", "tenant_id"})
 #: Id-valued fields and the record type whose names they refer to.
@@ -170,12 +174,12 @@ class Names:
 
 def _value(record_type: str, key: str, value: Any, names: Names, limit: int | None) -> str:
     if value is None or value == "":
-        return _("(empty)")
+        return _(EMPTY)
     if isinstance(value, bool):
-        return _("yes") if value else _("no")
+        return _(YES) if value else _(NO)
     if isinstance(value, str):
         if _UUID.match(value):
-            return names.reference(key, value) or _("(another record)")
+            return names.reference(key, value) or _(ANOTHER)
         if _ISO_TIME.match(value):
             return timefmt.format_datetime(value)
         if key == "period":
@@ -220,7 +224,7 @@ def _details(event: AuditEvent, names: Names) -> list[tuple[str, str]]:
     """Explicit events' structured data (reason, counts …) as label: value."""
     out = []
     if event.entity_type == "url":
-        out.append((_("Address"), event.entity_id))
+        out.append((_(ADDRESS), event.entity_id))
     for key, value in sorted(data_of(event).items()):
         if _is_row_change(value) and event.action in ("create", "update", "delete"):
             continue
@@ -255,7 +259,7 @@ def summary(event: AuditEvent, names: Names, record: str) -> str:
         values.setdefault("record", record)
         # an older event without this data gets no composed sentence
         with contextlib.suppress(KeyError, TypeError, ValueError):
-            parts.append(str(template) % values)
+            parts.append(_(template) % values)
     status = data.get("status")
     if _is_row_change(status):
         before = _value(event.entity_type, "status", status.get("before"), names, SHORT)
@@ -265,7 +269,7 @@ def summary(event: AuditEvent, names: Names, record: str) -> str:
     if isinstance(reason, str) and reason.strip() and event.action not in ("login_failed",):
         text = reason.strip()
         text = text if len(text) <= 60 else text[:59] + "…"
-        parts.append(f"{_('Reason')}：{text}")
+        parts.append(f"{_(REASON)}：{text}")
     return "；".join(p for p in parts if p)
 
 
@@ -289,7 +293,7 @@ def actor_name(event: AuditEvent, names: Names) -> str:
     if event.actor_id and str(event.actor_id) in names.users:
         return names.users[str(event.actor_id)]
     if event.actor_role == "system" or event.actor_name.startswith("system"):
-        return _("System")
+        return _(SYSTEM)
     return event.actor_name
 
 

@@ -53,15 +53,6 @@ def _cursor(name: str) -> int | None:
         return None
 
 
-def _people(chain: uuid.UUID) -> list[str]:
-    """Names for the person filter's suggestions (the district's users)."""
-    registered = vocabulary.record_type("User")
-    if chain == PLATFORM_CHAIN or registered is None or not registered.find:
-        return []
-    assert registered.names is not None
-    return sorted(set(registered.names(registered.find("")).values()))
-
-
 def _list(chain: uuid.UUID, template: str, *, module: str = "", **extra: Any) -> Any:
     f = services.EventFilter.from_args(request.args)
     if module:
@@ -85,13 +76,12 @@ def _list(chain: uuid.UUID, template: str, *, module: str = "", **extra: Any) ->
         rows=rows,
         f=f,
         departments=departments,
-        modules=[(m.code, str(m.label)) for m in vocabulary.modules()],
+        modules=[(m.code, vocabulary.text(m.label)) for m in vocabulary.modules()],
         grouped_actions=vocabulary.grouped_actions(only=module),
         record_types=sorted(
-            ((name, str(r.label)) for name, r in vocabulary.record_types().items() if name != "*"),
+            ((name, vocabulary.text(r.label)) for name, r in vocabulary.record_types().items() if name != "*"),
             key=lambda pair: pair[1],
         ),
-        people=_people(chain),
         platform=platform,
         **extra,
     )

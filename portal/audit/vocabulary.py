@@ -109,6 +109,33 @@ def load() -> None:
 
 # --- reading -----------------------------------------------------------------------------
 
+_texts: dict[tuple[int, str], str] = {}
+
+
+def _locale() -> str:
+    """The request's locale, looked up once per request (Babel's lookup is not free)."""
+    from flask import g, has_request_context
+    from flask_babel import get_locale
+
+    if not has_request_context():
+        return str(get_locale() or "")
+    locale = g.get("_audit_locale")
+    if locale is None:
+        locale = g._audit_locale = str(get_locale() or "")
+    return locale
+
+
+def text(label: Any) -> str:
+    """A registered (lazy) label in the reader's language, translated once per locale."""
+    if isinstance(label, str):
+        return label
+    key = (id(label), _locale())
+    found = _texts.get(key)
+    if found is None:
+        found = _texts[key] = str(label)
+    return found
+
+
 
 def modules() -> list[Module]:
     load()
@@ -136,19 +163,18 @@ def record_type(name: str) -> RecordType | None:
 
 
 def action_label(code: str) -> str:
-    found = action(code)
-    return str(found.label) if found else code
+    found = _actions.get(code)
+    return text(found.label) if found else code
 
 
 def module_label(code: str) -> str:
-    load()
     found = _modules.get(code)
-    return str(found.label) if found else code
+    return text(found.label) if found else code
 
 
 def record_label(name: str) -> str:
-    found = record_type(name)
-    return str(found.label) if found else name
+    found = _records.get(name)
+    return text(found.label) if found else name
 
 
 def grouped_actions(only: str = "") -> list[tuple[str, list[tuple[str, str]]]]:
@@ -159,11 +185,11 @@ def grouped_actions(only: str = "") -> list[tuple[str, list[tuple[str, str]]]]:
         if only and module.code != only:
             continue
         members = sorted(
-            ((a.code, str(a.label)) for a in _actions.values() if a.module == module.code),
+            ((a.code, text(a.label)) for a in _actions.values() if a.module == module.code),
             key=lambda pair: pair[1],
         )
         if members:
-            out.append((str(module.label), members))
+            out.append((text(module.label), members))
     return out
 
 
@@ -173,12 +199,10 @@ def codes_of(module: str) -> list[str]:
 
 
 def field_label(record: str, column: str) -> str:
-    found = record_type(record)
-    if found and column in found.fields:
-        return str(found.fields[column])
-    common = _records.get("*")
-    if common and column in common.fields:
-        return str(common.fields[column])
+    for name in (record, "*"):
+        found = _records.get(name)
+        if found and column in found.fields:
+            return text(found.fields[column])
     return column
 
 
@@ -188,7 +212,7 @@ def value_label(record: str, column: str, value: Any) -> Any:
         if found and column in found.values:
             labels = found.values[column]
             if isinstance(value, str) and value in labels:
-                return str(labels[value])
+                return text(labels[value])
     return value
 
 
@@ -240,19 +264,25 @@ def uuids(ids: Iterable[str]) -> list[Any]:
 
 
 def names_from(
-    model: Any, render: Callable[[Any], str], options: Iterable[Any] = ()
+    model: Any, render: Callable[[Any], str], *columns: Any, joins: Iterable[Any] = ()
 ) -> Callable[[list[str]], dict[str, str]]:
-    """A `names` resolver: load the rows by id (one query) and render each."""
+    """A `names` resolver: one query for the ids' `columns` (a row per id, with `joins` as
+    (target, on) pairs), each row rendered as a name. Columns only: no ORM objects."""
     import sqlalchemy as sa
 
     from portal.extensions import db
+
+    joins = tuple(joins)
 
     def names(ids: list[str]) -> dict[str, str]:
         keys = uuids(ids)
         if not keys:
             return {}
-        query = sa.select(model).where(model.id.in_(keys)).options(*options)
-        return {str(row.id): render(row) for row in db.session.execute(query).unique().scalars()}
+        query = sa.select(model.id.label("rid"), *columns)
+        for target, on in joins:
+            query = query.join(target, on)
+        query = query.where(model.id.in_(keys))
+        return {str(row.rid): render(row) for row in db.session.execute(query)}
 
     return names
 

@@ -67,13 +67,15 @@ register_record_type(
             "auditor": _l("Auditor"),
         }
     },
-    names=names_from(User, lambda u: u.display_name or u.username),
+    names=names_from(
+        User, lambda u: u.display_name or u.username, User.display_name, User.username
+    ),
     find=find_in(User, User.display_name, User.username),
 )
 register_record_type(
     "ApiToken",
     _l("API token"),
-    names=names_from(ApiToken, lambda t: t.name),
+    names=names_from(ApiToken, lambda t: t.name, ApiToken.name),
     find=find_in(ApiToken, ApiToken.name),
 )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 
 from portal.audit.vocabulary import (
@@ -14,7 +16,9 @@ from portal.audit.vocabulary import (
 )
 from portal.duties.forms import ASSESSMENT_LABELS
 from portal.duties.models import Duty, EvidenceFile, ProgressEntry
-from portal.kernel import periods
+from portal.kernel import periods, timefmt
+from portal.policy.models import Measure
+from portal.tenancy.models import Department
 
 register_module("duties", _l("Duties"), order=40)
 
@@ -43,8 +47,8 @@ STATUS_LABELS = {
 }
 
 
-def _duty_name(duty: Duty) -> str:
-    return f"{periods.label(duty.period)} {duty.measure_number} {duty.measure.title} · {duty.department.name}"
+def _duty_name(row: Any) -> str:
+    return f"{periods.label(row.period)} {row.measure_number} {row.title} · {row.name}"
 
 
 def _find_duties(text: str) -> list[str]:
@@ -52,7 +56,6 @@ def _find_duties(text: str) -> list[str]:
     import sqlalchemy as sa
 
     from portal.extensions import db
-    from portal.policy.models import Measure
 
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     query = (
@@ -82,7 +85,18 @@ register_record_type(
         "status": STATUS_LABELS,
         "assessment": {k.value: v for k, v in ASSESSMENT_LABELS.items()},
     },
-    names=names_from(Duty, _duty_name),
+    names=names_from(
+        Duty,
+        _duty_name,
+        Duty.period,
+        Duty.measure_number,
+        Measure.title,
+        Department.name,
+        joins=[
+            (Measure, Measure.id == Duty.measure_id),
+            (Department, Department.id == Duty.department_id),
+        ],
+    ),
     find=_find_duties,
     link=link_to("duties.detail", "duty_id"),
 )
@@ -97,14 +111,16 @@ register_record_type(
     },
     names=names_from(
         ProgressEntry,
-        lambda e: f"{e.work_date.isoformat()} {e.narrative[:30]}",
+        lambda e: f"{timefmt.format_date(e.work_date)} {e.narrative[:30]}",
+        ProgressEntry.work_date,
+        ProgressEntry.narrative,
     ),
     find=find_in(ProgressEntry, ProgressEntry.narrative),
 )
 register_record_type(
     "EvidenceFile",
     _l("Evidence file"),
-    names=names_from(EvidenceFile, lambda f: f.filename),
+    names=names_from(EvidenceFile, lambda f: f.filename, EvidenceFile.filename),
     find=find_in(EvidenceFile, EvidenceFile.filename),
 )
 register_record_type("DutyReviewRecord", _l("Review record"))

@@ -20,15 +20,19 @@ _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oc
 
 
 def _english() -> bool:
+    """English for an English reader; looked up once per request (a page shows many times)."""
     if not has_request_context():
         return False
-    try:
-        from flask_babel import get_locale
+    cached = g.get("_timefmt_english")
+    if cached is None:
+        try:
+            from flask_babel import get_locale
 
-        locale = get_locale()
-    except Exception:  # noqa: BLE001 - no Babel in this context: Chinese, the default
-        return False
-    return locale is not None and str(locale).startswith("en")
+            locale = get_locale()
+        except Exception:  # noqa: BLE001 - no Babel in this context: Chinese, the default
+            locale = None
+        cached = g._timefmt_english = locale is not None and str(locale).startswith("en")
+    return cached
 
 
 def _tenant() -> Any:

@@ -25,6 +25,7 @@ from portal.meetings.models import (
     Minutes,
     MinutesComment,
 )
+from portal.tenancy.models import Department
 
 register_module("meetings", _l("Joint meetings"), order=50)
 
@@ -84,29 +85,21 @@ KIND_LABELS = {
 VALUES = {"status": STATUS_LABELS, "attendance": ATTENDANCE_LABELS, "kind": KIND_LABELS}
 
 
-def _of_meeting(model: Any, own: Callable[[Any], str]) -> Callable[[list[str]], dict[str, str]]:
-    """A row of a meeting is named after its meeting, then itself (one query)."""
-
-    def names(ids: list[str]) -> dict[str, str]:
-        import sqlalchemy as sa
-
-        from portal.audit.vocabulary import uuids
-        from portal.extensions import db
-
-        keys = uuids(ids)
-        if not keys:
-            return {}
-        query = (
-            sa.select(model, Meeting.title)
-            .join(Meeting, Meeting.id == model.meeting_id)
-            .where(model.id.in_(keys))
-        )
-        return {
-            str(row.id): f"{title} · {own(row)}".rstrip(" ·")
-            for row, title in db.session.execute(query).unique().all()
-        }
-
-    return names
+def _of_meeting(
+    model: Any, own: Callable[[Any], str], *columns: Any, department: bool = False
+) -> Callable[[list[str]], dict[str, str]]:
+    """A row of a meeting is named after its meeting, then itself (one query, columns only)."""
+    joins = [(Meeting, Meeting.id == model.meeting_id)]
+    if department:
+        joins.append((Department, Department.id == model.department_id))
+        columns = (*columns, Department.name.label("department"))
+    return names_from(
+        model,
+        lambda row: f"{row.meeting} · {own(row)}".rstrip(" ·"),
+        Meeting.title.label("meeting"),
+        *columns,
+        joins=joins,
+    )
 
 
 link = link_to("meetings.detail", "meeting_id")
@@ -116,7 +109,7 @@ register_record_type(
     _l("Joint meeting"),
     fields=FIELDS,
     values=VALUES,
-    names=names_from(Meeting, lambda m: m.title),
+    names=names_from(Meeting, lambda m: m.title, Meeting.title),
     find=find_in(Meeting, Meeting.title),
     link=link,
 )
@@ -125,7 +118,7 @@ register_record_type(
     _l("Agenda item"),
     fields=FIELDS,
     values=VALUES,
-    names=_of_meeting(AgendaItem, lambda a: a.title),
+    names=_of_meeting(AgendaItem, lambda a: a.title, AgendaItem.title),
     find=find_in(AgendaItem, AgendaItem.title),
 )
 register_record_type(
@@ -133,14 +126,14 @@ register_record_type(
     _l("Invitation"),
     fields=FIELDS,
     values=VALUES,
-    names=_of_meeting(MeetingInvitation, lambda i: i.department.name),
+    names=_of_meeting(MeetingInvitation, lambda i: i.department, department=True),
 )
 register_record_type(
     "DepartmentReport",
     _l("Department report"),
     fields=FIELDS,
     values=VALUES,
-    names=_of_meeting(DepartmentReport, lambda r: r.department.name),
+    names=_of_meeting(DepartmentReport, lambda r: r.department, department=True),
 )
 register_record_type(
     "Minutes", _l("Minutes"), fields=FIELDS, values=VALUES, names=_of_meeting(Minutes, lambda m: "")
@@ -150,14 +143,14 @@ register_record_type(
     _l("Comment on the minutes"),
     fields=FIELDS,
     values=VALUES,
-    names=_of_meeting(MinutesComment, lambda c: c.department.name),
+    names=_of_meeting(MinutesComment, lambda c: c.department, department=True),
 )
 register_record_type(
     "Decision",
     _l("Decision"),
     fields=FIELDS,
     values=VALUES,
-    names=_of_meeting(Decision, lambda d: d.text[:30]),
+    names=_of_meeting(Decision, lambda d: d.text[:30], Decision.text),
     find=find_in(Decision, Decision.text),
 )
 register_record_type(
@@ -165,6 +158,6 @@ register_record_type(
     _l("Action item"),
     fields=FIELDS,
     values=VALUES,
-    names=_of_meeting(ActionItem, lambda a: a.text[:30]),
+    names=_of_meeting(ActionItem, lambda a: a.text[:30], ActionItem.text),
     find=find_in(ActionItem, ActionItem.text),
 )
