@@ -79,7 +79,11 @@ def _list(chain: uuid.UUID, template: str, *, module: str = "", **extra: Any) ->
         modules=[(m.code, vocabulary.text(m.label)) for m in vocabulary.modules()],
         grouped_actions=vocabulary.grouped_actions(only=module),
         record_types=sorted(
-            ((name, vocabulary.text(r.label)) for name, r in vocabulary.record_types().items() if name != "*"),
+            (
+                (name, vocabulary.text(r.label))
+                for name, r in vocabulary.record_types().items()
+                if name != "*"
+            ),
             key=lambda pair: pair[1],
         ),
         platform=platform,

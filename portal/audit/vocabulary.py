@@ -136,7 +136,6 @@ def text(label: Any) -> str:
     return found
 
 
-
 def modules() -> list[Module]:
     load()
     return sorted(_modules.values(), key=lambda m: (m.order, m.code))
