@@ -28,7 +28,8 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _UUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 EMPTY, YES, NO = _l("(empty)"), _l("yes"), _l("no")
-ANOTHER, SYSTEM, REASON, ADDRESS = _l("(another record)"), _l("System"), _l("Reason"), _l("Address")
+ANOTHER, SYSTEM, ADDRESS = _l("(another record)"), _l("System"), _l("Address")
+REASON, NOTE = _l("Reason"), _l("Note")
 _ = vocabulary.text  # labels translated once per locale
 
 #: Fields that are bookkeeping of a change, never news to a reader.
@@ -265,11 +266,12 @@ def summary(event: AuditEvent, names: Names, record: str) -> str:
         before = _value(event.entity_type, "status", status.get("before"), names, SHORT)
         after = _value(event.entity_type, "status", status.get("after"), names, SHORT)
         parts.append(f"{vocabulary.field_label(event.entity_type, 'status')}：{before} → {after}")
-    reason = data.get("reason")
-    if isinstance(reason, str) and reason.strip() and event.action not in ("login_failed",):
-        text = reason.strip()
-        text = text if len(text) <= 60 else text[:59] + "…"
-        parts.append(f"{_(REASON)}：{text}")
+    for key, label in (("reason", REASON), ("note", NOTE)):
+        value = data.get(key)
+        if isinstance(value, str) and value.strip() and event.action != "login_failed":
+            text = value.strip()
+            text = text if len(text) <= 60 else text[:59] + "…"
+            parts.append(f"{_(label)}：{text}")
     return "；".join(p for p in parts if p)
 
 

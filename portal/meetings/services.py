@@ -1023,7 +1023,6 @@ def save_report(
             entity_type="DepartmentReport",
             entity_id=report.id,
             department_id=report.department_id,
-            summary="department report submitted",
         )
     return report
 
@@ -1120,7 +1119,7 @@ def circulate_minutes(user: Any, meeting: Meeting, expected_version: Any = None)
         "minutes_circulated",
         entity_type="Minutes",
         entity_id=m.id,
-        summary=f"minutes of {meeting.number} circulated for comments",
+        summary=meeting.number,
     )
     return m
 
@@ -1144,7 +1143,7 @@ def finalise_minutes(user: Any, meeting: Meeting, expected_version: Any = None) 
         "minutes_finalised",
         entity_type="Minutes",
         entity_id=m.id,
-        summary=f"minutes of {meeting.number} finalised",
+        summary=meeting.number,
     )
     return m
 
@@ -1169,7 +1168,7 @@ def reopen_minutes(user: Any, meeting: Meeting, reason: str, expected_version: A
         "minutes_reopened",
         entity_type="Minutes",
         entity_id=m.id,
-        summary=f"minutes of {meeting.number} reopened: {reason}"[:400],
+        summary=reason[:400],
         data={"reason": reason},
     )
     return m
@@ -1392,7 +1391,7 @@ def update_action_item(
             entity_type="ActionItem",
             entity_id=item.id,
             department_id=item.department_id,
-            summary=f"action item closed: {note}"[:400],
+            data={"note": note[:400]},
         )
     return item
 
@@ -1454,5 +1453,6 @@ def record_export(meeting: Meeting, kind: str) -> None:
         "export",
         entity_type="Meeting",
         entity_id=meeting.id,
-        summary=f"{kind} of {meeting.number} exported",
+        summary=kind,
+        data={"kind": kind},
     )
