@@ -109,6 +109,8 @@ class Names:
         events: Iterable[AuditEvent],
         chain_is_district: bool,
         departments: dict[Any, str] | None = None,
+        users: dict[str, str] | None = None,
+        records: bool = True,
     ) -> None:
         events = list(events)
         self.users: dict[str, str] = {}
@@ -131,7 +133,12 @@ class Names:
                         str(v) for v in value.values() if v
                     )
         user_ids.update(by_type.get("User", set()))
-        self._load_users(user_ids)
+        if users is None:
+            self._load_users(user_ids)
+        else:
+            self.users = users
+        if not records:
+            by_type = {}
         if departments is not None:
             self.departments = {str(k): v for k, v in departments.items()}
         elif chain_is_district:
@@ -299,6 +306,14 @@ def actor_name(event: AuditEvent, names: Names) -> str:
     return event.actor_name
 
 
+def everyone() -> dict[str, str]:
+    """Every user's name in the request's district (two queries, however many events)."""
+    people = vocabulary.record_type("User")
+    if people is None or people.find is None or people.names is None:
+        return {}
+    return people.names(people.find(""))
+
+
 def role_label(role: str) -> str:
     if role == "system":
         return ""
@@ -312,10 +327,13 @@ def present(
     history_url: Any = None,
     detail: bool = False,
     departments: dict[Any, str] | None = None,
+    users: dict[str, str] | None = None,
+    records: bool = True,
 ) -> list[Shown]:
-    """Events as rows of a page (names looked up once for all of them)."""
+    """Events as rows of a page (names looked up once for all of them). A panel that must
+    cost the same whatever the events are passes `users` and `records=False`."""
     events = list(events)
-    names = Names(events, district, departments)
+    names = Names(events, district, departments, users, records)
     out = []
     for e in events:
         record = record_name(e, names)
