@@ -22,7 +22,10 @@ register_actions(
     SIGN_IN,
     {
         "login": _l("Signed in"),
-        "login_failed": (_l("Sign-in failed"), _l("Tried as %(username_tried)s")),
+        "login_failed": (
+            _l("Sign-in failed"),
+            _l("Tried as %(username_tried)s: %(reason)s"),
+        ),
         "login_refused_locked": (
             _l("Sign-in refused (locked)"),
             _l("Tried as %(username_tried)s"),
@@ -60,12 +63,19 @@ register_record_type(
         "session_version": _l("Session"),
     },
     values={
+        # why a sign-in failed (the login events' data)
+        "reason": {
+            "invalid": _l("wrong user name or password"),
+            "locked": _l("locked after repeated failures"),
+            "inactive": _l("account deactivated"),
+            "suspended": _l("district suspended"),
+        },
         "role": {
             "platform_operator": _l("Platform operator"),
             "district_lead": _l("District lead"),
             "dept_officer": _l("Department officer"),
             "auditor": _l("Auditor"),
-        }
+        },
     },
     names=names_from(
         User, lambda u: u.display_name or u.username, User.display_name, User.username
