@@ -6,7 +6,11 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
 from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 CODE = re.compile(r"\b[a-z]+(?:[._][a-z]+)+\b|\b(?:create|update|delete|login|logout|export)\b")
