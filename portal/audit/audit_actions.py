@@ -37,9 +37,9 @@ register_module("audit", _l("Audit trail"), order=90)
 register_actions(
     RECORDS,
     {
-        "create": _l("Created"),
-        "update": _l("Changed"),
-        "delete": _l("Deleted"),
+        "create": _l("Record created"),
+        "update": _l("Record changed"),
+        "delete": _l("Record deleted"),
     },
 )
 register_actions(
@@ -156,10 +156,12 @@ register_record_type(
         "entries": _l("Progress entries"),
         "departments": _l("Departments"),
         "measures": _l("Measures"),
-        "created": _l("Created"),
-        "updated": _l("Updated"),
-        "removed": _l("Removed"),
-        "unchanged": _l("Unchanged"),
+        "created": _l("Number created"),
+        "updated": _l("Number updated"),
+        "removed": _l("Number removed"),
+        "unchanged": _l("Number unchanged"),
+        "kept_signed": _l("Signed off, left unchanged"),
+        "warnings": _l("Warnings"),
         "policy_version": _l("Policy version"),
         "lead": _l("Lead account"),
         "temporary_password": _l("Temporary password"),

@@ -27,9 +27,10 @@ from portal.kernel import periods, timefmt
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _UUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EMPTY, YES, NO = _l("(empty)"), _l("yes"), _l("no")
 ANOTHER, SYSTEM, ADDRESS = _l("(another record)"), _l("System"), _l("Address")
-REASON, NOTE = _l("Reason"), _l("Note")
+REASON, NOTE, ANONYMOUS = _l("Reason"), _l("Note"), _l("Not signed in")
 _ = vocabulary.text  # labels translated once per locale
 
 #: Fields that are bookkeeping of a change, never news to a reader.
@@ -190,6 +191,8 @@ def _value(record_type: str, key: str, value: Any, names: Names, limit: int | No
             return names.reference(key, value) or _(ANOTHER)
         if _ISO_TIME.match(value):
             return timefmt.format_datetime(value)
+        if _ISO_DATE.match(value):
+            return timefmt.format_date(value)
         if key == "period":
             try:
                 return periods.label(value)
@@ -241,8 +244,13 @@ def _details(event: AuditEvent, names: Names) -> list[tuple[str, str]]:
             after = _value(event.entity_type, key, value.get("after"), names, None)
             out.append((vocabulary.field_label(event.entity_type, key), f"{before} → {after}"))
             continue
+        if value in (None, "", [], {}):
+            continue
         out.append(
-            (vocabulary.field_label(event.entity_type, key), _value("", key, value, names, None))
+            (
+                vocabulary.field_label(event.entity_type, key),
+                _value(event.entity_type, key, value, names, None),
+            )
         )
     return out
 
@@ -303,6 +311,8 @@ def actor_name(event: AuditEvent, names: Names) -> str:
         return names.users[str(event.actor_id)]
     if event.actor_role == "system" or event.actor_name.startswith("system"):
         return _(SYSTEM)
+    if event.actor_role == "anonymous":
+        return _(ANONYMOUS)
     return event.actor_name
 
 
@@ -315,7 +325,7 @@ def everyone() -> dict[str, str]:
 
 
 def role_label(role: str) -> str:
-    if role == "system":
+    if role in ("system", "anonymous"):
         return ""
     return str(vocabulary.value_label("User", "role", role))
 
