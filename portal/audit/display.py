@@ -25,7 +25,6 @@ from portal.extensions import db
 from portal.kernel import periods, timefmt
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_UUID_IN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EMPTY, YES, NO = _l("(empty)"), _l("yes"), _l("no")
@@ -298,8 +297,8 @@ def record_name(event: AuditEvent, names: Names) -> str:
             return periods.label(event.entity_id)
         except Exception:  # noqa: BLE001
             return event.entity_id
-    if event.entity_type == "url":  # the page asked for; its ids stay on the detail page
-        return _UUID_IN.sub("…", event.entity_id)
+    if event.entity_type == "url":  # the address asked for is on the event's own page
+        return ""
     found = names.records.get((event.entity_type, event.entity_id))
     if found:
         return found
