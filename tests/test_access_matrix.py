@@ -234,40 +234,42 @@ ROUTES: dict[str, Route] = {
     # -- joint meetings (portal/meetings)
     "meetings.index": Route("district", "meeting.read"),
     "meetings.new": Route("district", "meeting.manage", ok={"GET": 200, "POST": 400}),
+    # An allowed meeting POST without its fields is answered by the form shown again with
+    # the message (400), or 409 when it does not carry the row_version it edits.
     "meetings.arrangement": Route(
-        "district", "meeting.read", ok={"GET": 200, "POST": 302}, expect=_lead_only_post
+        "district", "meeting.read", ok={"GET": 200, "POST": 409}, expect=_lead_only_post
     ),
     "meetings.detail": Route("district", "meeting.read", ids={"meeting_id": "Meeting"}),
-    "meetings.edit": Route("district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=302),
+    "meetings.edit": Route("district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=409),
     "meetings.agenda_action": Route(
         "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400
     ),
     "meetings.attendance": Route(
-        "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=302
+        "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400
     ),
-    "meetings.invite": Route("district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=302),
+    "meetings.invite": Route("district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400),
     "meetings.minutes": Route(
         "district",
         "meeting.read",
         ids={"meeting_id": "Meeting"},
-        ok=302,
+        ok=409,
         data={"op": "save"},
         expect=_lead_only_post,
     ),
     "meetings.add_decision": Route(
-        "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=302
+        "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400
     ),
     "meetings.add_action": Route(
         "district",
         "meeting.manage",
         ids={"meeting_id": "Meeting", "decision_id": "Decision"},
-        ok=302,
+        ok=400,
     ),
     "meetings.my_report": Route(
         "district",
         "meeting.report",
         ids={"meeting_id": "Meeting"},
-        ok={"GET": 200, "POST": 302},
+        ok={"GET": 200, "POST": 409},
         data={"op": "save"},
     ),
     "meetings.department_report": Route(
@@ -280,7 +282,7 @@ ROUTES: dict[str, Route] = {
         "district",
         "meeting.manage",
         ids={"meeting_id": "Meeting", "department_id": _report_department},
-        ok=302,
+        ok=400,
         expect=_no_report_in_uninvited_meeting,
     ),
     "meetings.export_minutes": Route(

@@ -4,7 +4,7 @@ One past regular meeting for the previous half-year, held two weeks after the pe
 ended: every member department invited, most present (one by delegate, one absent),
 reports submitted, minutes finalised, three decisions whose action items are in mixed
 states (done, open, overdue). The next regular meeting is then due six months later.
-Everything goes through the services, as real users would.
+Everything goes through the operations, as real users would.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import sqlalchemy as sa
 
 from portal.auth.models import Role, User
 from portal.extensions import db
-from portal.meetings import services
+from portal.kernel.clock import today as clock_today
+from portal.kernel.periods import Period
+from portal.meetings import agenda, arrangement, decisions, minutes, queries, reports
 from portal.meetings.models import Meeting
 from portal.tenancy.models import Tenant
 
@@ -45,11 +47,13 @@ DECISIONS = [
 ]
 
 
-def _meeting_day(today: dt.date) -> tuple[str, dt.date]:
-    period = services.shift_period(services.period_for(today), -1)
-    year, half = int(period[:4]), int(period[5])
-    end = dt.date(year, 6, 30) if half == 1 else dt.date(year, 12, 31)
-    return period, min(end + dt.timedelta(days=15), today - dt.timedelta(days=1))
+def _meeting_day(today: dt.date) -> tuple[Period, dt.date]:
+    period = Period.of(today).previous
+    return period, min(period.end + dt.timedelta(days=15), today - dt.timedelta(days=1))
+
+
+def _minutes_version(meeting: Meeting) -> int:
+    return queries.minutes_of(meeting).row_version
 
 
 def load_demo(tenant: Tenant, policy_data: dict) -> None:
@@ -60,21 +64,22 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
     officers = {u.department_id: u for u in users if u.role == Role.dept_officer}
     if lead is None:
         return
-    today = services.today()
+    today = clock_today()
     period, day = _meeting_day(today)
-    arr = services.arrangement()
-    meeting = services.create_meeting(
+    arr = queries.arrangement()
+    meeting = arrangement.create_meeting(
         lead,
-        services.MeetingInput(
+        arrangement.MeetingInput(
             kind="regular",
-            period=period,
+            period=period.code,
             meeting_date=day,
             start_time="09:30",
             place=f"{tenant.name}卫生健康委员会三楼会议室",
             chair=(arr.chief_convener if arr and arr.chief_convener else "分管副区长"),
         ),
     )
-    invitations = services.invitations(meeting)
+    agenda.circulate_agenda(lead, meeting)
+    invitations = queries.invitations(meeting)
     marks: dict[str, tuple[str, str]] = {}
     for i, inv in enumerate(invitations):
         if i % 7 == 3:
@@ -83,17 +88,17 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
             marks[str(inv.department_id)] = ("absent", "")
         else:
             marks[str(inv.department_id)] = ("present", "")
-    services.record_attendance(lead, meeting, marks)
+    arrangement.record_attendance(lead, meeting, marks)
 
     for i, inv in enumerate(invitations):
         officer = officers.get(inv.department_id)
         if officer is None:
             continue
-        report = services.report_for(officer, meeting, inv.department_id)
-        services.save_report(
+        report = reports.start_report(officer, meeting, inv.department_id)
+        reports.save_report(
             officer,
             report,
-            services.ReportInput(
+            reports.ReportInput(
                 body=report.body,
                 families_reached=report.families_reached,
                 amount_paid=report.amount_paid,
@@ -103,7 +108,7 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
             expected_version=report.row_version,
         )
 
-    services.save_minutes(
+    minutes.save_minutes(
         lead,
         meeting,
         MINUTES.format(
@@ -111,8 +116,9 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
             chair=meeting.chair,
             place=meeting.place,
             title=meeting.title,
-            period=period,
+            period=period.label_in("zh"),
         ),
+        _minutes_version(meeting),
     )
     dept_ids = [str(inv.department_id) for inv in invitations]
     by_kind = {inv.department.kind_code: str(inv.department_id) for inv in invitations}
@@ -128,21 +134,25 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
         else:
             assigned = [by_kind.get("publicity") or by_kind.get("health") or dept_ids[0]]
             due = min(day + dt.timedelta(days=75), today - dt.timedelta(days=1))
-        decision = services.add_decision(
+        decision = decisions.add_decision(
             lead,
             meeting,
             decision_text,
-            [services.ActionInput(action_text, assigned, due)],
+            [decisions.ActionInput(action_text, assigned, due)],
         )
         if state == "done":
-            for item in services.decision_states(meeting)[decision.number - 1].items:
+            for item in queries.decision_states(meeting)[decision.number - 1].items:
                 officer = officers.get(item.department_id)
                 if officer is not None:
-                    services.update_action_item(
-                        officer, item, "已完成台账补充完善，并报联席会议办公室备案。", close=True
+                    decisions.update_action_item(
+                        officer,
+                        item,
+                        "已完成台账补充完善，并报联席会议办公室备案。",
+                        close=True,
+                        expected_version=item.row_version,
                     )
-    services.circulate_minutes(lead, meeting)
-    services.finalise_minutes(lead, meeting)
+    minutes.circulate_minutes(lead, meeting, _minutes_version(meeting))
+    minutes.finalise_minutes(lead, meeting, _minutes_version(meeting))
     db.session.flush()
     _ad_hoc(lead, officers, tenant, day, today)
 
@@ -153,12 +163,12 @@ AD_HOC_KINDS = ("health", "finance", "medical_insurance")
 def _ad_hoc(lead: User, officers: dict, tenant: Tenant, regular_day: dt.date, today: dt.date):
     """A smaller ad hoc meeting (专题会议) of three departments, so that other departments
     (e.g. civil affairs) are not invited and must not see it."""
-    depts = services.departments()
+    depts = queries.departments()
     invited = [d for d in depts if d.kind_code in AD_HOC_KINDS][:3] or depts[:1]
     day = min(regular_day + dt.timedelta(days=45), today - dt.timedelta(days=1))
-    meeting = services.create_meeting(
+    meeting = arrangement.create_meeting(
         lead,
-        services.MeetingInput(
+        arrangement.MeetingInput(
             kind="ad_hoc",
             title=f"{tenant.name}特殊家庭医疗保障专题会议",
             meeting_date=day,
@@ -168,29 +178,35 @@ def _ad_hoc(lead: User, officers: dict, tenant: Tenant, regular_day: dt.date, to
             department_ids=[str(d.id) for d in invited],
         ),
     )
-    services.record_attendance(
-        lead, meeting, {str(d.id): ("present", "") for d in services.departments() if d in invited}
+    agenda.circulate_agenda(lead, meeting)
+    arrangement.record_attendance(
+        lead, meeting, {str(d.id): ("present", "") for d in queries.departments() if d in invited}
     )
-    services.save_minutes(
+    minutes.save_minutes(
         lead,
         meeting,
         "会议专题研究了特殊家庭成员住院护理补贴保险和就医“绿色通道”落实中的问题。",
+        _minutes_version(meeting),
     )
-    decision = services.add_decision(
+    decision = decisions.add_decision(
         lead,
         meeting,
         "医保、卫健部门共同梳理特殊家庭成员住院费用报销中的堵点问题，提出解决措施。",
         [
-            services.ActionInput(
+            decisions.ActionInput(
                 "梳理住院报销堵点并提出解决措施", [str(invited[0].id)], day + dt.timedelta(days=30)
             )
         ],
     )
-    for item in services.decision_states(meeting)[decision.number - 1].items:
+    for item in queries.decision_states(meeting)[decision.number - 1].items:
         officer = officers.get(item.department_id)
         if officer is not None:
-            services.update_action_item(
-                officer, item, "已梳理堵点问题3个，解决措施已报联席办。", close=True
+            decisions.update_action_item(
+                officer,
+                item,
+                "已梳理堵点问题3个，解决措施已报联席办。",
+                close=True,
+                expected_version=item.row_version,
             )
-    services.finalise_minutes(lead, meeting)
+    minutes.finalise_minutes(lead, meeting, _minutes_version(meeting))
     db.session.flush()
