@@ -86,6 +86,7 @@ register_record_type(
         "closed_at": _l("Closed at"),
         "closed_by_id": _l("Closed by"),
         "circulated_at": _l("Circulated at"),
+        "agenda_circulated_at": _l("Agenda circulated at"),
         "finalised_at": _l("Finalised at"),
         "finalised_by_id": _l("Finalised by"),
         "uploaded_at": _l("Uploaded at"),

@@ -33,7 +33,7 @@ REASON, NOTE, ANONYMOUS = _l("Reason"), _l("Note"), _l("Not signed in")
 _ = vocabulary.text  # labels translated once per locale
 
 #: Fields that are bookkeeping of a change, never news to a reader.
-QUIET_FIELDS = frozenset({"row_version", "updated_at", "id", "tenant_id"})
+QUIET_FIELDS = frozenset({"row_version", "updated_at", "id", "tenant_id", "request_key"})
 #: Id-valued fields and the record type whose names they refer to.
 REFERENCES = {
     "meeting_id": "Meeting",
