@@ -411,6 +411,7 @@ ROUTES: dict[str, Route] = {
     ),
     # -- audit trail viewer (officers read only their own department's records: 404 here)
     "audit.events": Route("district", "audit.read"),
+    "audit.logins": Route("district", "audit.read"),
     "audit.export": Route("district", "audit.read", ids={"fmt": lambda s, c: "csv"}),
     "audit.event": Route(
         "district", "audit.read", ids={"seq": _audit_seq}, deny=404, expect=_audit_no_grant

@@ -298,7 +298,7 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
                 db.session,
                 "export",
                 entity_type=self.model.__name__,
-                summary=f"admin export ({export_type})",
+                data={"format": export_type},
             )
             db.session.commit()
         return response
@@ -309,11 +309,10 @@ def _enum_formatter(view: Any, context: Any, model: Any, name: str) -> str:
 
 
 def _local_time(value: dt.datetime | None) -> str:
-    """Stored UTC, shown in the district's zone to the minute (2026-12-06 09:51)."""
-    from portal.kernel import clock
+    """Stored UTC, shown in the district's zone in the one format (portal.kernel.timefmt)."""
+    from portal.kernel import timefmt
 
-    shown = clock.local(value, g.get("tenant"))
-    return shown.strftime("%Y-%m-%d %H:%M") if shown else ""
+    return timefmt.format_datetime(value)
 
 
 def _period_formatter(view: Any, context: Any, model: Any, name: str) -> str:

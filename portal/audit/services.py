@@ -19,14 +19,13 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 
-from portal.audit import trail
+from portal.audit import display, trail, vocabulary
 from portal.audit.models import PLATFORM_CHAIN, AuditEvent
 from portal.extensions import db
+from portal.kernel import clock
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
@@ -38,41 +37,12 @@ SEARCH_EXPR = (
     .op("||")(AuditEvent.summary)
 )
 
-#: Actions the viewer offers in its filter (any other value can still be typed).
-KNOWN_ACTIONS = (
-    "create",
-    "update",
-    "delete",
-    "login",
-    "login_failed",
-    "login_refused_locked",
-    "lockout",
-    "logout",
-    "password_changed",
-    "token_created",
-    "token_revoked",
-    "access_denied",
-    "export",
-    "download",
-    "sign_off",
-    "review",
-    "onboarding",
-    "suspension",
-)
-
-
-class FilterError(ValueError):
-    """A filter value that cannot be used; `field` names the form field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
 
 @dataclass
 class EventFilter:
     actor: str = ""
     department_id: uuid.UUID | None = None
+    module: str = ""
     action: str = ""
     entity_type: str = ""
     entity_id: str = ""
@@ -88,6 +58,7 @@ class EventFilter:
 
         f = cls(
             actor=(args.get("actor") or "").strip()[:120],
+            module=(args.get("module") or "").strip()[:40],
             action=(args.get("action") or "").strip()[:40],
             entity_type=(args.get("entity_type") or "").strip()[:60],
             entity_id=(args.get("entity_id") or "").strip()[:80],
@@ -115,6 +86,7 @@ class EventFilter:
         out = {
             "actor": self.actor,
             "department": str(self.department_id) if self.department_id else "",
+            "module": self.module,
             "action": self.action,
             "entity_type": self.entity_type,
             "entity_id": self.entity_id,
@@ -131,14 +103,59 @@ class EventFilter:
 
 def _local_midnight_utc(day: dt.date) -> dt.datetime:
     """Dates in the filter are local (the district's time zone); stored times are UTC."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
-    local = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    from flask import g
+
+    local = dt.datetime.combine(day, dt.time(), tzinfo=clock.zone(g.get("tenant")))
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def people(text: str) -> list[uuid.UUID]:
+    """Users whose name (or login name) contains `text`: the person filter takes names.
+
+    Asked of the accounts domain through its registered record type (audit is below it)."""
+    registered = vocabulary.record_type("User")
+    if registered is None or registered.find is None or not text.strip():
+        return []
+    return [uuid.UUID(i) for i in registered.find(text.strip())]
+
+
+def search_condition(chain: uuid.UUID, text: str) -> sa.ColumnElement[bool]:
+    """What a search finds: action and record-type labels (mapped back to codes, so an
+    index answers), people by name, departments and records by their names or titles, and
+    the short stored text (names, files, pages) — never a LIKE over the change data."""
+    e = AuditEvent
+    conditions: list[sa.ColumnElement[bool]] = [SEARCH_EXPR.ilike(_like(text), escape="\\")]
+    codes = vocabulary.search_codes(text, "action")
+    if codes:
+        conditions.append(e.action.in_(codes))
+    types = vocabulary.search_codes(text, "record")
+    if types:
+        conditions.append(e.entity_type.in_(types))
+    actors = people(text)
+    if actors:
+        conditions.append(e.actor_id.in_(actors))
+    if chain != PLATFORM_CHAIN:
+        from portal.tenancy.models import Department
+
+        departments = list(
+            db.session.execute(
+                sa.select(Department.id).where(Department.name.ilike(_like(text), escape="\\"))
+            ).scalars()
+        )
+        if departments:
+            conditions.append(e.department_id.in_(departments))
+        for name, registered in vocabulary.record_types().items():
+            if registered.find is None:
+                continue
+            ids = registered.find(text)
+            if ids:
+                conditions.append(sa.and_(e.entity_type == name, e.entity_id.in_(ids)))
+    return sa.or_(*conditions)
 
 
 def filtered(
@@ -150,9 +167,16 @@ def filtered(
     if officer_department is not None:
         query = query.where(e.department_id == officer_department)
     if f.actor:
-        query = query.where(e.actor_name == f.actor)
+        try:
+            query = query.where(e.actor_id == uuid.UUID(f.actor))
+        except ValueError:
+            ids = people(f.actor)
+            by_name = e.actor_name == f.actor
+            query = query.where(sa.or_(e.actor_id.in_(ids), by_name) if ids else by_name)
     if f.department_id:
         query = query.where(e.department_id == f.department_id)
+    if f.module:
+        query = query.where(e.action.in_(vocabulary.codes_of(f.module) or [f.module]))
     if f.action:
         query = query.where(e.action == f.action)
     if f.entity_type:
@@ -164,7 +188,7 @@ def filtered(
     if f.date_to:
         query = query.where(e.occurred_at < _local_midnight_utc(f.date_to + dt.timedelta(days=1)))
     if f.q:
-        query = query.where(SEARCH_EXPR.ilike(_like(f.q), escape="\\"))
+        query = query.where(search_condition(chain, f.q))
     return query
 
 
@@ -204,12 +228,6 @@ def page(base: sa.Select, before: int | None, after: int | None, size: int = PAG
 
 def _exists(query: sa.Select) -> bool:
     return db.session.execute(sa.select(query.limit(1).exists())).scalar() or False
-
-
-def chain_for_request() -> uuid.UUID:
-    from portal.tenancy import scope
-
-    return scope.current().tenant_id or PLATFORM_CHAIN
 
 
 def get_event(chain: uuid.UUID, seq: int) -> AuditEvent | None:
@@ -309,22 +327,76 @@ def export_rows(engine: sa.Engine, chain: uuid.UUID, query: sa.Select) -> Iterat
             yield from result
 
 
-def export_csv(events: Iterator[AuditEvent]) -> Iterator[str]:
-    """UTF-8 with BOM (Excel opens it as UTF-8), formulas neutralised."""
+def readable_columns() -> list[tuple[str, Any]]:
+    """The readable export's columns: (header in the reader's language, value of a row)."""
+    from flask_babel import gettext as _
+
+    return [
+        (_("Event no."), lambda r: r.seq),
+        (_("Time"), lambda r: r.when),
+        (_("Person"), lambda r: r.actor),
+        (_("Role"), lambda r: r.role),
+        (_("Module"), lambda r: r.module),
+        (_("Action"), lambda r: r.action),
+        (_("Record type"), lambda r: r.record_type),
+        (_("Record"), lambda r: r.record),
+        (_("Department"), lambda r: r.department),
+        (_("Event summary"), lambda r: r.summary),
+        (_("Changes"), lambda r: "\n".join(c.text for c in r.changes)),
+        (_("Details"), lambda r: "\n".join(f"{k}：{v}" for k, v in r.details)),
+        (_("IP address"), lambda r: r.event.ip),
+        (_("Hash"), lambda r: r.event.hash),
+    ]
+
+
+def readable_rows(events: Iterator[Any], district: bool, batch: int = 500) -> Iterator[list[Any]]:
+    """Export rows as people read the trail (labels, names, change text), formulas
+    neutralised; names are looked up once per batch."""
+    columns = [value for _header, value in readable_columns()]
+    chunk: list[Any] = []
+
+    def flush() -> Iterator[list[Any]]:
+        for shown in display.present(chunk, district=district, detail=True):
+            yield [neutralise(v) if isinstance(v, str) else v for v in (c(shown) for c in columns)]
+
+    for event in events:
+        chunk.append(event)
+        if len(chunk) >= batch:
+            yield from flush()
+            chunk = []
+    if chunk:
+        yield from flush()
+
+
+def export_csv(events: Iterator[Any], district: bool = True) -> Iterator[str]:
+    """UTF-8 with BOM (Excel opens it as UTF-8), headers in the reader's language."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow([header for header, _value in readable_columns()])
     yield "\ufeff" + buffer.getvalue()
-    for event in events:
+    for row in readable_rows(events, district):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(
-            [
-                neutralise(v) if isinstance(v, str) else v
-                for v in (_export_value(event, c) for c in EXPORT_COLUMNS)
-            ]
-        )
+        writer.writerow(row)
         yield buffer.getvalue()
+
+
+def export_xlsx(events: Iterator[Any], district: bool = True) -> bytes:
+    """An Excel workbook of the same rows (openpyxl, write-only: constant memory per row)."""
+    from flask_babel import gettext as _
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_("Audit trail"))
+    widths = (8, 18, 12, 12, 12, 16, 12, 30, 16, 40, 50, 30, 14, 20)
+    for index, width in enumerate(widths):
+        ws.column_dimensions[chr(ord("A") + index)].width = width
+    ws.append([header for header, _value in readable_columns()])
+    for row in readable_rows(events, district):
+        ws.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
 
 
 def export_jsonl(events: Iterator[AuditEvent]) -> Iterator[str]:
@@ -340,14 +412,12 @@ def count_for_export(query: sa.Select) -> int:
     return db.session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one()
 
 
-def record_export(chain: uuid.UUID, fmt: str, rows: int, f: EventFilter, what: str) -> None:
-    """The export is itself an audit event, committed before the first byte is sent."""
+def record_export(chain: uuid.UUID, fmt: str, rows: int, f: EventFilter) -> None:
+    """The export is itself an audit event (the request commits it before the body streams)."""
     trail.record(
         db.session,
         "export",
         tenant_id=chain,
         entity_type="AuditEvent",
-        summary=f"{what} ({fmt}, {rows} rows)",
         data={"format": fmt, "rows": rows, "filter": f.args()},
     )
-    db.session.commit()

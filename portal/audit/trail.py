@@ -116,23 +116,23 @@ SECRET_NAME = re.compile(r"password|secret|token_hash|session|otp|api_key|privat
 MASK_NAME = re.compile(r"id_number|id_card|idcard|identity|phone|mobile|email|bank|address", re.I)
 
 
-def _is_secret(cls: type, key: str) -> bool:
+def is_secret(cls: type, key: str) -> bool:
     return key in getattr(cls, "__audit_secret__", ()) or bool(SECRET_NAME.search(key))
 
 
-def _is_masked(cls: type, key: str) -> bool:
+def is_masked(cls: type, key: str) -> bool:
     return key in getattr(cls, "__audit_mask__", ()) or bool(MASK_NAME.search(key))
 
 
-def _field_value(cls: type, key: str, value: Any) -> Any:
-    if _is_secret(cls, key):
+def field_value(cls: type, key: str, value: Any) -> Any:
+    if is_secret(cls, key):
         return SECRET_MARK if value is not None else None
-    if _is_masked(cls, key) and isinstance(value, str):
+    if is_masked(cls, key) and isinstance(value, str):
         return mask_identifier(value)
     return _plain(value)
 
 
-def _entity_id(obj: Any) -> str:
+def entity_id_of(obj: Any) -> str:
     identity = inspect(obj).identity
     if identity is None:
         pk = inspect(type(obj)).primary_key
@@ -145,7 +145,7 @@ def _entity_id(obj: Any) -> str:
     return ",".join(parts) if parts else ",".join(str(v) for v in identity)
 
 
-def _chain_for(obj: Any) -> uuid.UUID:
+def chain_for(obj: Any) -> uuid.UUID:
     tenant_id = getattr(obj, "tenant_id", None)
     if tenant_id is not None:
         return tenant_id
@@ -155,7 +155,7 @@ def _chain_for(obj: Any) -> uuid.UUID:
     return scope.tenant_id or PLATFORM_CHAIN
 
 
-def _department_of(obj: Any) -> uuid.UUID | None:
+def department_of(obj: Any) -> uuid.UUID | None:
     """The department whose officers may read this row's history (a department is its own)."""
     if getattr(type(obj), "__tablename__", "") == "departments":
         return getattr(obj, "id", None)
@@ -196,41 +196,51 @@ def record(
     )
 
 
+def _unaudited(model_name: str) -> frozenset[str]:
+    """Columns a domain declared bookkeeping of an explicit event (`vocabulary.not_audited`)."""
+    from portal.audit import vocabulary
+
+    return vocabulary.unaudited_columns(model_name)
+
+
 def _row_event(obj: Any, action: str) -> dict | None:
     cls = type(obj)
     mapper = inspect(cls)
     state = inspect(obj)
     changes: dict[str, Any] = {}
+    bookkeeping = _unaudited(cls.__name__) if action == "update" else frozenset()
     for attr in mapper.column_attrs:
         key = attr.key
+        if key in bookkeeping:
+            continue
         hist = state.attrs[key].history
         if action == "create":
             value = getattr(obj, key)
             if value is not None:
-                changes[key] = {"after": _field_value(cls, key, value)}
+                changes[key] = {"after": field_value(cls, key, value)}
         elif action == "delete":
             value = (
                 hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
             )
             if value is not None:
-                changes[key] = {"before": _field_value(cls, key, value)}
+                changes[key] = {"before": field_value(cls, key, value)}
         elif hist.has_changes():
             before = hist.deleted[0] if hist.deleted else None
             after = hist.added[0] if hist.added else None
             if before == after:
                 continue
             changes[key] = {
-                "before": _field_value(cls, key, before),
-                "after": _field_value(cls, key, after),
+                "before": field_value(cls, key, before),
+                "after": field_value(cls, key, after),
             }
     if action == "update" and not changes:
         return None
     return {
-        "tenant_id": _chain_for(obj),
+        "tenant_id": chain_for(obj),
         "action": action,
         "entity_type": cls.__name__,
-        "entity_id": _entity_id(obj),
-        "department_id": _department_of(obj),
+        "entity_id": entity_id_of(obj),
+        "department_id": department_of(obj),
         "summary": str(obj)[:400] if type(obj).__str__ is not object.__str__ else "",
         "changes": changes,
         "actor": current_actor(),

@@ -356,15 +356,22 @@ def _fast_sqlite(
     return results
 
 
+def fast_chains(
+    dialect: str, dbapi: Any, tenant_id: uuid.UUID | None = None, batch: int = 20000
+) -> dict[uuid.UUID, ChainResult]:
+    """The database-side check (hashes recomputed in SQL, or streamed on SQLite); a chain it
+    finds suspect is rechecked by `reference_chains` before anything is reported."""
+    if dialect == "postgresql":
+        return _fast_postgresql(dbapi, tenant_id)
+    return _fast_sqlite(dbapi, tenant_id, batch)
+
+
 def verify_in_snapshot(
     dialect: str, dbapi: Any, tenant_id: uuid.UUID | None = None, batch: int = 20000
 ) -> list[ChainResult]:
     """Check every chain (or one) inside an open snapshot (see `snapshot`)."""
     heads = read_heads(dialect, dbapi, tenant_id)
-    if dialect == "postgresql":
-        results = _fast_postgresql(dbapi, tenant_id)
-    else:
-        results = _fast_sqlite(dbapi, tenant_id, batch)
+    results = fast_chains(dialect, dbapi, tenant_id, batch)
     for tid in [t for t, r in results.items() if not r.ok]:
         results[tid] = reference_chains(dialect, dbapi, tid, batch)[tid]
 

@@ -11,6 +11,7 @@ Other domains link a record to its history with the template global
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -22,12 +23,13 @@ from flask import (
     g,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from portal.audit import services
+from portal.audit import display, services, vocabulary
 from portal.audit.models import PLATFORM_CHAIN
 from portal.db import utcnow
 from portal.extensions import db
@@ -39,61 +41,90 @@ from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 bp = Blueprint("audit", __name__, template_folder="templates")
 
 register_nav(NavItem(_l("Audit trail"), "audit.events", "audit.read", order=80))
+register_nav(NavItem(_l("Sign-in log"), "audit.logins", "audit.read", order=81))
 register_nav(NavItem(_l("Audit trail"), "audit.platform_events", "platform.audit.read", order=80))
 
-EXPORT_TYPES = {
-    "csv": ("text/csv; charset=utf-8", services.export_csv),
-    "jsonl": ("application/x-ndjson; charset=utf-8", services.export_jsonl),
-}
+EXPORT_TYPES = ("csv", "xlsx", "jsonl")
 
 
 def _cursor(name: str) -> int | None:
     return bounded_int(request.args.get(name))
 
 
-def _list(chain: uuid.UUID, template: str, **extra: Any) -> Any:
+def _list(chain: uuid.UUID, template: str, *, module: str = "", **extra: Any) -> Any:
     f = services.EventFilter.from_args(request.args)
-    departments = services.department_names(chain if chain != PLATFORM_CHAIN else None)
+    if module:
+        f.module = module
+    platform = chain == PLATFORM_CHAIN
+    departments = services.department_names(None if platform else chain)
     if f.errors:
         result = services.Page([], None, None)
     else:
         query = services.filtered(chain, f)
         result = services.page(query, _cursor("before"), _cursor("after"))
+    rows = display.present(
+        result.events,
+        district=not platform,
+        history_url=None if platform else _history_link,
+        departments=departments,
+    )
     return render_template(
         template,
         page=result,
+        rows=rows,
         f=f,
         departments=departments,
-        known_actions=services.KNOWN_ACTIONS,
+        modules=[(m.code, vocabulary.text(m.label)) for m in vocabulary.modules()],
+        grouped_actions=vocabulary.grouped_actions(only=module),
+        record_types=sorted(
+            (
+                (name, vocabulary.text(r.label))
+                for name, r in vocabulary.record_types().items()
+                if name != "*"
+            ),
+            key=lambda pair: pair[1],
+        ),
+        platform=platform,
         **extra,
     )
+
+
+def _history_link(entity_type: str, entity_id: str) -> str:
+    return url_for("audit.history", entity_type=entity_type, entity_id=entity_id)
 
 
 @bp.get("/t/<slug>/audit/")
 @requires("audit.read")
 def events() -> Any:
     """The district's chain, newest first, with filters."""
-    return _list(g.tenant.id, "audit/events.html", platform=False)
+    return _list(g.tenant.id, "audit/events.html")
+
+
+@bp.get("/t/<slug>/audit/logins")
+@requires("audit.read")
+def logins() -> Any:
+    """登录日志: sign-ins, failures, lockouts and sign-outs only."""
+    return _list(g.tenant.id, "audit/events.html", module=vocabulary.SIGN_IN, logins=True)
 
 
 @bp.get("/platform/audit/")
 @requires("platform.audit.read")
 def platform_events() -> Any:
     """Operators: the platform chain only (onboarding, suspension, operator sign-ins …)."""
-    return _list(PLATFORM_CHAIN, "audit/events.html", platform=True)
+    return _list(PLATFORM_CHAIN, "audit/events.html")
 
 
 def _detail(chain: uuid.UUID, seq: int, platform: bool) -> Any:
     event = services.get_event(chain, seq)
     if event is None:
         abort(404)
-    return render_template(
-        "audit/event.html",
-        event=event,
-        rows=services.changes_of(event),
-        departments=services.department_names(None if platform else chain),
-        platform=platform,
-    )
+    shown = display.present(
+        [event],
+        district=not platform,
+        history_url=None if platform else _history_link,
+        detail=True,
+    )[0]
+    return render_template("audit/event.html", event=event, row=shown, platform=platform)
 
 
 @bp.get("/t/<slug>/audit/<int:seq>")
@@ -130,12 +161,19 @@ def history(entity_type: str, entity_id: str) -> Any:
     result = services.page(query, _cursor("before"), _cursor("after"))
     if officer_department is not None and not result.events:
         abort(404)  # not their department's record: it does not exist for them
+    rows = display.present(result.events, district=True)
+    registered = vocabulary.record_type(entity_type)
+    name = next((r.record for r in rows if r.record), "")
+    link = registered.link(entity_id) if registered and registered.link else None
     return render_template(
         "audit/history.html",
         page=result,
+        rows=rows,
         entity_type=entity_type,
         entity_id=entity_id,
-        departments=services.department_names(g.tenant.id),
+        record_type=vocabulary.record_label(entity_type),
+        record=name,
+        record_url=link,
         platform=False,
     )
 
@@ -146,16 +184,41 @@ def _export(chain: uuid.UUID, fmt: str, label: str) -> Any:
     f = services.EventFilter.from_args(request.args)
     if f.errors:
         abort(400)
+    district = chain != PLATFORM_CHAIN
     query = services.filtered(chain, f)
     count = services.count_for_export(query)
-    services.record_export(chain, fmt, count, f, f"audit trail of {label}")
-    mimetype, render = EXPORT_TYPES[fmt]
+    services.record_export(chain, fmt, count, f)
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
-    # The body streams from its own connection, after the view has returned.
-    response = Response(render(services.export_rows(db.engine, chain, query)), mimetype=mimetype)
+    events = services.export_rows(db.engine, chain, query)
+    if fmt == "xlsx":
+        response = Response(
+            services.export_xlsx(events, district),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    elif fmt == "csv":
+        # Streams after the view returned (labels and names need the request's context).
+        response = Response(
+            stream_with_context(_in_scope(chain, services.export_csv(events, district))),
+            mimetype="text/csv; charset=utf-8",
+        )
+    else:
+        response = Response(
+            services.export_jsonl(events), mimetype="application/x-ndjson; charset=utf-8"
+        )
     downloads.attach(response, f"audit-{label}-{stamp}.{fmt}")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _in_scope(chain: uuid.UUID, body: Iterator[str]) -> Iterator[str]:
+    """The streamed body's name look-ups run in the chain's district, as the view did."""
+    from portal.tenancy import scope
+
+    if chain == PLATFORM_CHAIN:
+        yield from body
+        return
+    with scope.tenant_scope(chain, read_only=True):
+        yield from body
 
 
 @bp.get("/t/<slug>/audit/export.<fmt>")
@@ -176,14 +239,14 @@ def platform_export(fmt: str) -> Any:
 def history_url(obj_or_type: Any, entity_id: Any = None) -> str | None:
     """URL of the history page of an ORM object (or of `entity_type`, `entity_id`), or None
     when the signed-in user may not read it (no district, or a role without audit access)."""
-    from portal.audit.trail import _entity_id
+    from portal.audit.trail import entity_id_of
 
     if not getattr(current_user, "is_authenticated", False) or current_user.tenant_id is None:
         return None
     if not (can(current_user, "audit.read") or can(current_user, "audit.read_department")):
         return None
     if entity_id is None:
-        entity_type, entity_id = type(obj_or_type).__name__, _entity_id(obj_or_type)
+        entity_type, entity_id = type(obj_or_type).__name__, entity_id_of(obj_or_type)
     else:
         entity_type = str(obj_or_type)
     return url_for(
@@ -196,7 +259,12 @@ def history_url(obj_or_type: Any, entity_id: Any = None) -> str | None:
 
 def _recent_context() -> dict[str, Any]:
     query = services.filtered(g.tenant.id, services.EventFilter())
-    return {"recent": services.page(query, None, None, size=5).events}
+    events = services.page(query, None, None, size=5).events
+    # The same statements whatever the newest events are (the home page's count is tested).
+    rows = display.present(
+        events, district=True, departments={}, users=display.everyone(), records=False
+    )
+    return {"recent": rows}
 
 
 register_home_panel(HomePanel("audit/_recent_panel.html", "audit.read", _recent_context, order=95))
@@ -246,5 +314,8 @@ def record_denial(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    from portal.kernel import timefmt
+
+    timefmt.init_app(app)
     app.add_template_global(history_url, "audit_history_url")
     app.after_request(record_denial)

@@ -4,3 +4,5 @@ Modules: `rules` (status matrix, errors, `can_*`), `generation`, `storage` (evid
 files), `operations` (writes), `queries` (reads), `signals` (receivers of the signals from
 policy and the platform; loaded by the `signals` domain hook).
 """
+
+from portal.duties import audit_actions  # noqa: F401  (registers its audit vocabulary)

@@ -185,7 +185,7 @@ def build_workbook(
         "duties.export",
         entity_type="period",
         entity_id=half.code,
-        summary=f"XLSX export of {half.code}: {len(duty_rows)} duties, {len(entries)} entries",
+        summary=half.code,
         data={"period": half.code, "duties": len(duty_rows), "entries": len(entries)},
     )
     return buffer.getvalue()

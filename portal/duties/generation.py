@@ -187,7 +187,7 @@ def generate_duties(actor: Any, period: Period | str | None = None) -> Generatio
             "duties.generate",
             entity_type="period",
             entity_id=half.code,
-            summary=f"{half.code}: +{result.created} ~{result.updated} -{result.removed}",
+            summary=half.code,
             data=result.as_dict(),
         )
     return result

@@ -133,7 +133,8 @@ def _touch_for_edit(duty: Duty, user: Any) -> bool:
             entity_type="Duty",
             entity_id=duty.id,
             department_id=duty.department_id,
-            summary=f"{duty.period} {duty.measure_number}: {was} -> in_progress",
+            summary=duty.measure_number,
+            data={"status": {"before": str(was), "after": "in_progress"}},
         )
         return True
     return False
@@ -273,7 +274,7 @@ def sign_off(
         entity_type="Duty",
         entity_id=duty.id,
         department_id=duty.department_id,
-        summary=f"{duty.period} {duty.measure_number}: {value.value}",
+        summary=duty.measure_number,
         data={"assessment": value, "statement": statement_text[:400], "reason": reason_text[:400]},
     )
 
@@ -313,6 +314,6 @@ def review(
         entity_type="Duty",
         entity_id=duty.id,
         department_id=duty.department_id,
-        summary=f"{duty.period} {duty.measure_number}: {action}",
+        summary=duty.measure_number,
         data={"reason": note[:400]},
     )

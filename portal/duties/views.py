@@ -27,7 +27,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -73,17 +72,6 @@ def role_label(value: Any) -> str:
     return str(ROLE_LABELS.get(value, value))
 
 
-def local_time(value: dt.datetime | None) -> str:
-    """A stored UTC instant in the district's zone: 2026年12月6日 07:37 / 6 Dec 2026, 07:37."""
-    from flask_babel import format_datetime
-
-    shown = clock.local(value, getattr(g, "tenant", None))
-    if shown is None:
-        return ""
-    zh = str(get_locale() or "zh").startswith("zh")
-    return format_datetime(shown, "yyyy年M月d日 HH:mm" if zh else "d MMM yyyy, HH:mm", rebase=False)
-
-
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
     return {
@@ -92,7 +80,6 @@ def _labels() -> dict[str, Any]:
         "duty_role_label": role_label,
         "duty_statuses": list(DutyStatus),
         "duty_can": lambda action: can(current_user, action),
-        "duty_time": local_time,
     }
 
 

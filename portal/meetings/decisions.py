@@ -133,7 +133,7 @@ def update_action_item(
             entity_type="ActionItem",
             entity_id=item.id,
             department_id=item.department_id,
-            summary=f"action item closed: {note}"[:400],
+            data={"note": note[:400]},
         )
     return item
 

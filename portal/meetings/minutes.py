@@ -62,7 +62,7 @@ def circulate_minutes(user: Any, meeting: Meeting, expected_version: Any) -> Min
         "minutes_circulated",
         entity_type="Minutes",
         entity_id=m.id,
-        summary=f"minutes of {meeting.number} circulated for comments",
+        summary=meeting.number,
     )
     return m
 
@@ -88,7 +88,7 @@ def finalise_minutes(user: Any, meeting: Meeting, expected_version: Any) -> Minu
         "minutes_finalised",
         entity_type="Minutes",
         entity_id=m.id,
-        summary=f"minutes of {meeting.number} finalised",
+        summary=meeting.number,
     )
     return m
 
@@ -113,7 +113,7 @@ def reopen_minutes(user: Any, meeting: Meeting, reason: str, expected_version: A
         "minutes_reopened",
         entity_type="Minutes",
         entity_id=m.id,
-        summary=f"minutes of {meeting.number} reopened: {reason}"[:400],
+        summary=reason[:400],
         data={"reason": reason},
     )
     return m
@@ -143,5 +143,6 @@ def record_export(meeting: Meeting, kind: str) -> None:
         "export",
         entity_type="Meeting",
         entity_id=meeting.id,
-        summary=f"{kind} of {meeting.number} exported",
+        summary=kind,
+        data={"kind": kind},
     )

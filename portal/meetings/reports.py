@@ -198,7 +198,6 @@ def save_report(
             entity_type="DepartmentReport",
             entity_id=report.id,
             department_id=report.department_id,
-            summary="department report submitted",
         )
     return report
 

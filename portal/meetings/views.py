@@ -20,16 +20,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Flask,
     abort,
     flash,
-    g,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -133,18 +130,6 @@ def _labels() -> dict[str, Any]:
         "meeting_open_action_items": _open_action_items_for_lists,
         "meeting_today": clock.today,
     }
-
-
-def meeting_time(value: Any) -> str:
-    """A stored UTC instant in the district's zone ('2026-12-06 07:37'), never 'UTC'."""
-    shown = clock.local(value, getattr(g, "tenant", None))
-    return format_datetime(shown, "yyyy-MM-dd HH:mm") if shown is not None else ""
-
-
-def init_app(app: Flask) -> None:
-    """The local-time filter for meeting pages (the shell may provide one for all pages;
-    until then this one is used)."""
-    app.jinja_env.filters.setdefault("meeting_time", meeting_time)
 
 
 def _open_action_items_for_lists() -> list[Any] | None:

@@ -216,7 +216,7 @@ def export(slug: str, output: str | None, lang: str | None) -> None:
                 "policy_exported",
                 entity_type="Tenant",
                 entity_id=tenant.id,
-                summary=f"policy export {slug}",
+                summary=slug,
             )
     if output:
         Path(output).write_text(text, encoding="utf-8")

@@ -327,7 +327,7 @@ def plain_field(mapper: Any) -> Any:
                 and not col.foreign_keys
                 and col.name not in in_unique
                 and attr.key != version
-                and not trail._is_secret(mapper.class_, attr.key)
+                and not trail.is_secret(mapper.class_, attr.key)
                 and not attr.key.endswith("_id")
             ):
                 return attr

@@ -108,7 +108,7 @@ def test_writer_and_verifier_agree_on_every_value_shape(fresh_app, monkeypatch) 
     """Whole-second and fractional times, control characters, non-ASCII, None ids, nested data:
     the database-side fast path and the Python reference both rebuild the writer's bytes."""
     from portal.audit import trail
-    from portal.audit.verify import _fast_postgresql, _fast_sqlite, reference_chains, snapshot
+    from portal.audit.verify import fast_chains, reference_chains, snapshot
     from portal.extensions import db
     from portal.tenancy import scope
 
@@ -127,10 +127,7 @@ def test_writer_and_verifier_agree_on_every_value_shape(fresh_app, monkeypatch) 
             )
             db.session.commit()
     with fresh_app.app_context(), snapshot(db.engine) as (dialect, dbapi):
-        if dialect == "postgresql":
-            fast = _fast_postgresql(dbapi, tid)
-        else:
-            fast = _fast_sqlite(dbapi, tid, 1000)
+        fast = fast_chains(dialect, dbapi, tid, 1000)
         reference = reference_chains(dialect, dbapi, tid)
     assert fast[tid].ok, fast[tid]
     assert reference[tid].ok, reference[tid]
@@ -600,11 +597,11 @@ def test_personal_identifiers_are_masked() -> None:
     class Contact:
         __audit_mask__ = frozenset({"name_on_card"})
 
-    assert trail._field_value(Contact, "phone", "13812345678") == "13*******78"
-    assert trail._field_value(Contact, "id_number", "410102199001011234") == "41" + "*" * 14 + "34"
-    assert trail._field_value(Contact, "name_on_card", "张三丰") == "***"
-    assert trail._field_value(Contact, "api_secret", "abc") == "***"
-    assert trail._field_value(Contact, "title", "主任") == "主任"
+    assert trail.field_value(Contact, "phone", "13812345678") == "13*******78"
+    assert trail.field_value(Contact, "id_number", "410102199001011234") == "41" + "*" * 14 + "34"
+    assert trail.field_value(Contact, "name_on_card", "张三丰") == "***"
+    assert trail.field_value(Contact, "api_secret", "abc") == "***"
+    assert trail.field_value(Contact, "title", "主任") == "主任"
 
 
 def test_verify_reads_fast(fresh_app) -> None:  # type: ignore[no-untyped-def]

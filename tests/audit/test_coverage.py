@@ -137,6 +137,17 @@ def test_route_leaves_exactly_the_expected_events(cov_app, endpoint) -> None:  #
     assert got == want, f"{endpoint}: events {got}, expected {want}; changes " + str(
         [(e.action, e.entity_type, sorted(json.loads(e.changes))) for e in events]
     )
+    from portal.audit import vocabulary
+
+    with cov_app.app_context():  # each event reads in the viewer by its registered labels
+        unregistered = {
+            (e.action, e.entity_type)
+            for e in events
+            if vocabulary.action(e.action) is None or vocabulary.record_type(e.entity_type) is None
+        }
+    assert not unregistered, (
+        f"{endpoint}: register in portal/<domain>/audit_actions.py: {unregistered}"
+    )
     for x in expected:
         ev = next(
             e
@@ -178,7 +189,7 @@ def test_no_secret_from_the_exercised_routes_is_in_the_trail(cov_app, databases)
 def test_model_changes_leave_exactly_the_expected_events(cov_app, name) -> None:  # type: ignore[no-untyped-def]
     """Insert, update one plain field, delete: one event each, with the exact values."""
     from portal.audit import trail
-    from portal.audit.trail import _entity_id, _field_value
+    from portal.audit.trail import entity_id_of, field_value
     from portal.extensions import db
     from portal.tenancy import scope
     from portal.tenancy.models import Tenant
@@ -213,8 +224,8 @@ def test_model_changes_leave_exactly_the_expected_events(cov_app, name) -> None:
                 obj = clone(src)
             db.session.add(obj)
             db.session.flush()
-            chain = trail._chain_for(obj)
-            entity_id = _entity_id(obj)
+            chain = trail.chain_for(obj)
+            entity_id = entity_id_of(obj)
             inserted = {k: getattr(obj, k) for k in columns}
             head = chain_head(chain)
             db.session.commit()
@@ -226,13 +237,9 @@ def test_model_changes_leave_exactly_the_expected_events(cov_app, name) -> None:
             assert [e.action for e in mine] == ["create"], f"{name}: {[e.action for e in mine]}"
             ev = mine[0]
             assert ev.actor_name == ACTOR and ev.actor_role == "system"
-            assert ev.department_id == trail._department_of(obj), name
+            assert ev.department_id == trail.department_of(obj), name
             assert json.loads(ev.changes) == as_json(
-                {
-                    k: {"after": _field_value(cls, k, v)}
-                    for k, v in inserted.items()
-                    if v is not None
-                }
+                {k: {"after": field_value(cls, k, v)} for k, v in inserted.items() if v is not None}
             ), name
 
             if getattr(cls, "__immutable__", False):  # rows are only ever added
@@ -258,8 +265,8 @@ def test_model_changes_leave_exactly_the_expected_events(cov_app, name) -> None:
                 assert set(changes) - {version} == {attr.key}, (name, changes)
                 assert changes[attr.key] == as_json(
                     {
-                        "before": _field_value(cls, attr.key, old),
-                        "after": _field_value(cls, attr.key, new),
+                        "before": field_value(cls, attr.key, old),
+                        "after": field_value(cls, attr.key, new),
                     }
                 ), name
 
@@ -273,6 +280,6 @@ def test_model_changes_leave_exactly_the_expected_events(cov_app, name) -> None:
                 ("delete", name, entity_id)
             ], name
             assert json.loads(events[0].changes) == as_json(
-                {k: {"before": _field_value(cls, k, v)} for k, v in loaded.items() if v is not None}
+                {k: {"before": field_value(cls, k, v)} for k, v in loaded.items() if v is not None}
             ), name
         db.session.remove()

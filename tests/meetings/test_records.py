@@ -247,4 +247,4 @@ def test_meeting_times_shown_in_the_district_zone(fresh_app) -> None:  # type: i
         )
         db.session.commit()
     page = lead.get(f"/t/kaifeng/meetings/{mid}").get_data(as_text=True)
-    assert "2026-12-06 07:37" in page and "23:37" not in page and "UTC" not in page
+    assert "2026年12月6日 07:37" in page and "23:37" not in page and "UTC" not in page
