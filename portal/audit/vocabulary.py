@@ -13,6 +13,7 @@ summary and change text, the exports and the coverage test all read this one tab
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,6 +196,12 @@ def grouped_actions(only: str = "") -> list[tuple[str, list[tuple[str, str]]]]:
 def codes_of(module: str) -> list[str]:
     load()
     return sorted(code for code, a in _actions.items() if a.module == module)
+
+
+def add_fields(name: str, fields: Mapping[str, Any]) -> None:
+    """More field labels for a registered record type (columns added by a later change)."""
+    found = _records[name]
+    _records[name] = dataclasses.replace(found, fields={**found.fields, **fields})
 
 
 def field_label(record: str, column: str) -> str:

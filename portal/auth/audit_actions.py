@@ -53,6 +53,7 @@ register_record_type(
     _l("User"),
     fields={
         "username": _l("User name"),
+        "password_history": _l("Password history"),
         "display_name": _l("Name"),
         "role": _l("Role"),
         "department_id": _l("Department"),

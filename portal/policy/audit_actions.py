@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.audit.vocabulary import (
+    add_fields,
     find_in,
     names_from,
     register_actions,
@@ -72,3 +73,27 @@ register_record_type(
     _l("Meeting arrangement"),
     names=names_from(MeetingArrangement, lambda a: a.name, MeetingArrangement.name),
 )
+
+# Columns the policy format gained for issue 14 (document lead, clauses, inferred values).
+add_fields(
+    "Measure",
+    {
+        "clause": _l("Clause type"),
+        "lead_from_document": _l("Lead taken from the document"),
+        "inferred": _l("Inferred values"),
+    },
+)
+add_fields(
+    "PolicyVersion",
+    {
+        "lead_department_key": _l("Document lead"),
+        "member_department_keys": _l("Member units"),
+        "inferred": _l("Inferred values"),
+        "department_kinds": _l("District's own department kinds"),
+        "adopted_at": _l("Adopted at"),
+        "adopted_by": _l("Adopted by"),
+    },
+)
+add_fields("MeetingArrangement", {"inferred": _l("Inferred values")})
+add_fields("BenefitStandard", {"funding_split_applies_to": _l("Funding split applies to")})
+add_fields("BenefitValue", {"in_force_before": _l("In force before")})

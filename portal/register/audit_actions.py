@@ -1,0 +1,94 @@
+"""The register's audit vocabulary (registrations only; read by `portal.audit`)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.audit.vocabulary import (
+    find_in,
+    names_from,
+    register_actions,
+    register_module,
+    register_record_type,
+)
+from portal.register.models import Area, Household
+
+register_module("register", _l("Families register"), order=45)
+register_actions(
+    "register",
+    {
+        "pii_reveal": _l("Full personal information viewed"),
+        "register_import": _l("Register sheet imported"),
+        "register_batch_confirmed": _l("Import batch confirmed"),
+        "register_demo_loaded": _l("Demo register loaded"),
+    },
+)
+
+register_record_type(
+    "Area",
+    _l("Town or village"),
+    fields={"kind": _l("Kind"), "parent_id": _l("Town")},
+    names=names_from(Area, lambda a: a.name, Area.name),
+    find=find_in(Area, Area.name),
+)
+register_record_type(
+    "Household",
+    _l("Household"),
+    fields={
+        "town_id": _l("Town"),
+        "village_id": _l("Village"),
+        "category": _l("Category"),
+        "address": _l("Address"),
+        "head_name": _l("Head of household"),
+        "woman_birth_date": _l("Woman's date of birth"),
+        "exit_reason": _l("Exit reason"),
+        "exit_date": _l("Exit date"),
+        "registered_on": _l("Registered on"),
+    },
+    names=names_from(Household, lambda h: h.address or "", Household.address),
+)
+register_record_type(
+    "Person",
+    _l("Family member"),
+    fields={
+        "household_id": _l("Household"),
+        "relationship_": _l("Relationship"),
+        "id_number": _l("Resident ID number"),
+        "id_index": _l("ID search index"),
+        "birth_date": _l("Date of birth"),
+        "gender": _l("Gender"),
+        "phone": _l("Phone"),
+        "phone_index": _l("Phone search index"),
+        "alive": _l("Alive"),
+        "death_date": _l("Date of death"),
+        "disability_grade": _l("Disability grade"),
+    },
+)
+register_record_type(
+    "ChangeRequest",
+    _l("Change request"),
+    fields={
+        "kind": _l("Kind"),
+        "household_id": _l("Household"),
+        "town_id": _l("Town"),
+        "summary": _l("Summary"),
+        "payload": _l("Proposed data"),
+        "evidence_note": _l("Evidence"),
+        "batch": _l("Import batch"),
+        "proposed_by_id": _l("Proposed by"),
+        "proposed_by_name": _l("Proposed by"),
+        "proposed_at": _l("Proposed at"),
+        "decided_by_id": _l("Decided by"),
+        "decided_by_name": _l("Decided by"),
+        "decided_at": _l("Decided at"),
+        "changes": _l("Changes"),
+    },
+)
+register_record_type("ChangeRequestBatch", _l("Import batch"))
+register_record_type("OfficerTown", _l("Town officer's town"), fields={"town_id": _l("Town")})
+register_record_type(
+    "HouseholdContact", _l("Household contact"), fields={"household_id": _l("Household")}
+)
+register_record_type(
+    "ImportMapping", _l("Import column mapping"), fields={"mapping": _l("Column mapping")}
+)
