@@ -25,6 +25,7 @@ DOMAINS = (
     "policy",
     "duties",
     "meetings",
+    "messages",
     "platform",
     "admin",
     "workspace",

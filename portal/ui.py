@@ -9,7 +9,8 @@ longest endpoint prefix wins), and the web shell adds badges with `register_badg
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,10 +131,29 @@ def _badge_value(item: NavItem, with_badges: bool) -> int | None:
     cache: dict[str, int | None] = g.setdefault("_nav_badges", {})
     if item.endpoint not in cache:
         try:
-            cache[item.endpoint] = fn()
+            with user_scope():
+                cache[item.endpoint] = fn()
         except Exception:  # noqa: BLE001 - a badge never breaks a page
             cache[item.endpoint] = None
     return cache[item.endpoint]
+
+
+@contextlib.contextmanager
+def user_scope() -> Iterator[None]:
+    """Pages outside /t/<slug>/ (account pages) count in the user's own district, with the
+    same department limit the URL would set; inside a district the request's scope holds."""
+    from portal.tenancy import scope
+
+    tenant_id = getattr(current_user, "tenant_id", None)
+    if scope.current().tenant_id is not None or tenant_id is None:
+        yield
+        return
+    department_id = None if can(current_user, "district.read_all") else current_user.department_id
+    token = scope.set_scope(scope.Scope(tenant_id=tenant_id, department_id=department_id))
+    try:
+        yield
+    finally:
+        scope.reset_scope(token)
 
 
 def nav_items(with_badges: bool = True) -> list[dict[str, Any]]:
@@ -224,6 +244,15 @@ def breadcrumbs(with_badges: bool = False) -> list[dict[str, Any]]:
     return crumbs
 
 
+def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC instant shown in the district's zone (the user's own for account pages)."""
+    from portal.kernel.clock import local
+
+    tenant = getattr(g, "tenant", None) or getattr(current_user, "tenant", None)
+    shown = local(value, tenant)
+    return shown.strftime(fmt) if shown else "—"
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
@@ -234,6 +263,7 @@ def init_app(app: Flask) -> None:
             "nav_items": nav_items,
             "nav_groups": nav_groups,
             "breadcrumbs": breadcrumbs,
+            "local_time": local_time,
             "role_label": lambda r: ROLE_LABELS.get(r, r),
             "tenant_status_label": lambda s: TENANT_STATUS_LABELS.get(s, s),
         }

@@ -228,3 +228,9 @@ def create_user(
     )
     db.session.add(user)
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session of the user ends: the cookies carry the old session version, which
+    the user loader refuses. The caller audits the reason and commits (force sign-out)."""
+    user.session_version += 1

@@ -41,7 +41,7 @@ from portal.duties.models import (
     ProgressEntry,
 )
 from portal.extensions import db
-from portal.kernel import rules
+from portal.kernel import events, rules
 from portal.kernel.grants import can
 from portal.policy.models import Measure, MeasureResponsibility, PolicyVersion, VersionStatus
 from portal.tenancy import scope
@@ -740,6 +740,7 @@ def review(
     action = "accepted" if accept else "returned"
     _review_record(duty, action, user, note)
     flush()
+    events.duty_reviewed.send(duty, accepted=accept, actor=user, note=note)
     trail.record(
         db.session,
         f"duty.{action}",

@@ -63,6 +63,13 @@ GRANTS: dict[str, frozenset[Role]] = {
     "action_item.update": frozenset({OFFICER}),
     "audit.read": frozenset({LEAD, AUDITOR}),
     "audit.read_department": frozenset({OFFICER}),
+    # messages, notices and online users (the workspace)
+    "message.read": frozenset({LEAD, OFFICER, AUDITOR}),
+    "notice.read": frozenset({LEAD, OFFICER, AUDITOR}),
+    "notice.post": frozenset({LEAD}),
+    "platform.notice": frozenset({OPERATOR}),
+    "session.manage": frozenset({LEAD}),
+    "platform.sessions": frozenset({OPERATOR}),
     # everyone signed in
     "account.self": frozenset({OPERATOR, LEAD, OFFICER, AUDITOR}),
 }

@@ -29,7 +29,7 @@ from portal.db import utcnow
 from portal.duties import services as duty_services
 from portal.duties.models import Assessment, Duty, DutyStatus, ProgressEntry
 from portal.extensions import db
-from portal.kernel import rules
+from portal.kernel import events, rules
 from portal.meetings.models import (
     ActionItem,
     ActionStatus,
@@ -410,6 +410,7 @@ def create_meeting(user: Any, data: MeetingInput, draft: bool = True) -> Meeting
         db.session.add(MeetingInvitation(meeting_id=meeting.id, department_id=d.id))
     db.session.add(Minutes(meeting_id=meeting.id))
     flush()
+    events.meeting_invited.send(meeting, department_ids=[d.id for d in invited], actor=user)
     if draft:
         redraft_agenda(user, meeting)
     return meeting
@@ -843,6 +844,7 @@ def invite(user: Any, meeting: Meeting, department_id: Any) -> MeetingInvitation
     inv = MeetingInvitation(meeting_id=meeting.id, department_id=uuid.UUID(str(department_id)))
     db.session.add(inv)
     flush()
+    events.meeting_invited.send(meeting, department_ids=[inv.department_id], actor=user)
     return inv
 
 
@@ -1328,6 +1330,7 @@ def add_action_items(user: Any, decision: Decision, data: ActionInput) -> list[A
         db.session.add(item)
         items.append(item)
     flush()
+    events.action_item_assigned.send(decision, items=items, actor=user)
     return items
 
 

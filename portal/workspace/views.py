@@ -21,7 +21,7 @@ from portal.kernel.grants import can, requires
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.ui import HomePanel, NavItem, home_panels, register_home_panel, register_nav
-from portal.workspace import queries
+from portal.workspace import badges, queries  # noqa: F401 - badges register on import
 
 bp = Blueprint("district", __name__, url_prefix="/t/<slug>", template_folder="templates")
 
@@ -168,3 +168,10 @@ def _overview_context() -> dict[str, Any]:
 register_home_panel(
     HomePanel("district/_overview_panel.html", "district.home", _overview_context, order=90)
 )
+
+
+def init_app(app: Any) -> None:
+    from portal.workspace import online, sessions
+
+    app.register_blueprint(online.bp)
+    sessions.init_app(app)
