@@ -1,6 +1,6 @@
 """Officers and leads of many districts signing in and working (run by bench/loadtest.py).
 
-Environment: BENCH_TENANTS (districts seeded by `portal seed-scale`), BENCH_ROUTES
+Environment: BENCH_TENANTS (districts seeded by `python -m bench.seed_scale`), BENCH_ROUTES
 (comma list of route groups on this build: home, duties, audit, meetings), BENCH_PASSWORD.
 """
 

@@ -1,7 +1,7 @@
 """The benchmark: `python bench/run.py` (see bench/README.md).
 
 For each backend (SQLite, PostgreSQL) and scale (10 and 2,800 districts) it makes sure a
-database seeded by `portal seed-scale` exists, then measures in-process with the Flask
+database seeded by `python -m bench.seed_scale` exists, then measures in-process with the Flask
 test client: p50/p95/p99 of every page in bench/pages.py next to its bare Flask-Admin
 floor (bench/floor.py), `portal audit verify` throughput, and the cost of audit capture
 on a write request. Results go to bench/results/ (JSON + summary.md).

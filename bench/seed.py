@@ -1,4 +1,4 @@
-"""`portal seed-scale --tenants N`: fill a database with national-scale volumes.
+"""`python -m bench.seed_scale --tenants N`: fill a database with national-scale volumes.
 
 How: the first scale tenant (the *template*) is built through the real code paths — the
 policy loader, `create_user`, the ORM with audit capture — so its rows and audit events

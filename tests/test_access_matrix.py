@@ -639,7 +639,7 @@ def _dept_owned(model_name: str) -> bool:
     return bool(getattr(cls, "__department_owned__", False))
 
 
-def _allowed(route: Route, role: str) -> bool:
+def allowed(route: Route, role: str) -> bool:
     from portal.auth.models import Role
     from portal.kernel.grants import GRANTS
 
@@ -659,12 +659,12 @@ def expected(route: Route, role: str, ctx: str, method: str) -> int:
     if route.kind == "account":
         return ok
     if route.kind == "platform":
-        if not _allowed(route, role):
+        if not allowed(route, role):
             return route.deny
         return route.allowed(role, ctx, method) if route.allowed else ok
     if route.kind == "district" and (role == "operator" or ctx == OTHER_TENANT):
         return 404
-    if not _allowed(route, role):
+    if not allowed(route, role):
         return route.deny
     if route.allowed is not None:
         return route.allowed(role, ctx, method)
@@ -675,7 +675,7 @@ def expected(route: Route, role: str, ctx: str, method: str) -> int:
     return ok
 
 
-def _url(app: Any, endpoint: str, route: Route, ctx: str, samples: Samples) -> str | None:
+def route_url(app: Any, endpoint: str, route: Route, ctx: str, samples: Samples) -> str | None:
     """The URL for one context, or None when the demo lacks an optional sample."""
     values: dict[str, Any] = {}
     required = not route.optional_samples
@@ -744,13 +744,13 @@ def _methods(rule: Any) -> list[str]:
     return sorted(rule.methods - {"HEAD", "OPTIONS"})
 
 
-def _all_routes(app: Any) -> dict[str, Route]:
+def all_routes(app: Any) -> dict[str, Route]:
     return {**ROUTES, **admin_routes(app)}
 
 
 def test_every_url_rule_is_classified(matrix_app) -> None:  # type: ignore[no-untyped-def]
     endpoints = {rule.endpoint: rule.rule for rule in matrix_app.url_map.iter_rules()}
-    missing = sorted(set(endpoints) - set(_all_routes(matrix_app)))
+    missing = sorted(set(endpoints) - set(all_routes(matrix_app)))
     assert not missing, (
         "URL rules not classified in the access matrix: "
         + ", ".join(f"{e} ({endpoints[e]})" for e in missing)
@@ -758,7 +758,7 @@ def test_every_url_rule_is_classified(matrix_app) -> None:  # type: ignore[no-un
         f'"{missing[0]}": Route("district", "<permission>", ids={{"<param>": "<Model>"}}) '
         "— the module docstring says how."
     )
-    stale = sorted(set(_all_routes(matrix_app)) - set(endpoints))
+    stale = sorted(set(all_routes(matrix_app)) - set(endpoints))
     assert not stale, f"ROUTES classifies endpoints the app no longer has: {stale}"
 
 
@@ -783,14 +783,14 @@ def test_access_matrix(matrix_app) -> None:  # type: ignore[no-untyped-def]
     rules = sorted(matrix_app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
     failures: list[str] = []
     cells = 0
-    routes = _all_routes(matrix_app)
+    routes = all_routes(matrix_app)
     skipped: list[str] = []
     for rule in rules:
         route = routes.get(rule.endpoint)
         if route is None:
             continue  # reported by test_every_url_rule_is_classified
         for ctx in _contexts(route, samples):
-            url = _url(matrix_app, rule.endpoint, route, ctx, samples)
+            url = route_url(matrix_app, rule.endpoint, route, ctx, samples)
             if url is None:
                 skipped.append(f"{rule.endpoint} ({ctx})")
                 continue
@@ -820,7 +820,7 @@ def test_access_matrix(matrix_app) -> None:  # type: ignore[no-untyped-def]
                         )
         # a method the rule does not take
         if "DELETE" not in rule.methods:
-            url = _url(matrix_app, rule.endpoint, route, OWN, samples)
+            url = route_url(matrix_app, rule.endpoint, route, OWN, samples)
             if url is None:
                 continue
             response = clients.get("anon").client.open(url, method="DELETE")

@@ -23,9 +23,9 @@ from tests.test_access_matrix import (
     OWN,
     Clients,
     Samples,
-    _all_routes,
-    _allowed,
-    _url,
+    all_routes,
+    allowed,
+    route_url,
 )
 
 A, B = "kaifeng", "jiading"
@@ -136,18 +136,18 @@ def test_every_tenant_owned_model_is_scoped_in_the_orm(probe_app) -> None:  # ty
 def _probe_urls(app: Any, samples: Samples) -> list[tuple[str, str, str]]:
     """(endpoint, role, url) for every GET a district role may open in its own tenant."""
     out = []
-    routes = _all_routes(app)
+    routes = all_routes(app)
     for rule in app.url_map.iter_rules():
         route = routes.get(rule.endpoint)
         if route is None or "GET" not in rule.methods or route.kind not in ("district", "api"):
             continue
         if rule.endpoint.endswith(".static") or rule.endpoint == "static":
             continue
-        url = _url(app, rule.endpoint, route, OWN, samples)
+        url = route_url(app, rule.endpoint, route, OWN, samples)
         if url is None:
             continue
         for role in ("lead", "officer", "auditor"):
-            if _allowed(route, role):
+            if allowed(route, role):
                 out.append((rule.endpoint, role, url))
     return out
 
