@@ -267,6 +267,7 @@ def init_app(app: Flask) -> None:
             "role_label": lambda r: ROLE_LABELS.get(r, r),
             "tenant_status_label": lambda s: TENANT_STATUS_LABELS.get(s, s),
         }
+
     from portal.kernel import periods
 
     # `{{ duty.period | period }}` → 2026年下半年 (2026 H2 in English): people never see codes.
