@@ -253,6 +253,19 @@ def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return shown.strftime(fmt) if shown else "—"
 
 
+# Questions asked before consequential one-click actions (portal.js reads `data-confirm`).
+CONFIRM_TEXTS: dict[str, Any] = {
+    "accept": _l("Accept this sign-off?"),
+    "return": _l("Return this duty to the department?"),
+    "close": _l("Close this action item?"),
+    "suspend": _l("Suspend this district? Nobody of it can sign in until it is resumed."),
+}
+
+
+def confirm_text(action: str) -> str:
+    return str(CONFIRM_TEXTS.get(action, _l("Are you sure?")))
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
@@ -264,6 +277,7 @@ def init_app(app: Flask) -> None:
             "nav_groups": nav_groups,
             "breadcrumbs": breadcrumbs,
             "local_time": local_time,
+            "confirm_text": confirm_text,
             "role_label": lambda r: ROLE_LABELS.get(r, r),
             "tenant_status_label": lambda s: TENANT_STATUS_LABELS.get(s, s),
         }
