@@ -40,7 +40,18 @@ def _tracking_scope(user: Any):  # type: ignore[no-untyped-def]
     return scope.cross_tenant("session tracking")
 
 
+def _is_api() -> bool:
+    """API calls sign in per request with a bearer token: they are not browser sessions."""
+    return request.path.startswith("/api/")
+
+
 def _start(sender: Any, user: Any, **_: Any) -> None:
+    if _is_api():
+        return
+    if sender is not None and request.endpoint not in ("auth.login", None):
+        # a cookie re-issued after a password change: the user's other sessions ended
+        with _tracking_scope(user):
+            _close_open(user.id, "password_changed")
     row = UserSession(
         user_id=user.id,
         tenant_id=user.tenant_id,
@@ -77,7 +88,7 @@ def _current_sid() -> uuid.UUID | None:
 
 def _stop(sender: Any, user: Any, **_: Any) -> None:
     """Sign-out ends all the user's sessions (the version bump); an idle time-out only this one."""
-    if getattr(user, "id", None) is None:
+    if getattr(user, "id", None) is None or _is_api():
         return
     everywhere = request.endpoint == "auth.logout"
     with _tracking_scope(user):
@@ -89,7 +100,7 @@ def _stop(sender: Any, user: Any, **_: Any) -> None:
 
 def heartbeat() -> None:
     """At most once a minute per session: the row's last_seen_at (one UPDATE)."""
-    if not current_user.is_authenticated or request.endpoint == "static":
+    if not current_user.is_authenticated or request.endpoint == "static" or _is_api():
         return
     now = int(time.time())
     if now - int(session.get(SEEN, 0) or 0) < HEARTBEAT_SECONDS:
