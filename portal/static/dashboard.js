@@ -12,7 +12,13 @@
 
   function open(url) { if (url) window.location.assign(url); }
 
-  function departments(el, d) {
+  // The duty list filtered to one bar: period, department and status.
+  function dutyList(data, departmentId, status) {
+    const q = new URLSearchParams({ period: data.period, department: departmentId, status: status });
+    return data.list + "?" + q.toString();
+  }
+
+  function departments(el, d, data) {
     const chart = echarts.init(el);
     chart.setOption({
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
@@ -25,7 +31,7 @@
         emphasis: { focus: "series" },
       })),
     });
-    chart.on("click", (p) => open(d.series[p.seriesIndex].links[p.dataIndex]));
+    chart.on("click", (p) => open(dutyList(data, d.ids[p.dataIndex], d.series[p.seriesIndex].key)));
     return chart;
   }
 
@@ -46,7 +52,7 @@
     return chart;
   }
 
-  function ranking(el, d) {
+  function ranking(el, d, data) {
     const chart = echarts.init(el);
     chart.setOption({
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
@@ -56,7 +62,7 @@
       yAxis: { type: "category", inverse: true, data: d.names, axisLabel: { width: 110, overflow: "truncate" } },
       series: d.series.map((s) => ({ name: s.name, type: "bar", data: s.data, itemStyle: { color: COLORS[s.key] } })),
     });
-    chart.on("click", (p) => open(d.series[p.seriesIndex].links[p.dataIndex]));
+    chart.on("click", (p) => open(dutyList(data, d.ids[p.dataIndex], d.series[p.seriesIndex].key)));
     return chart;
   }
 
@@ -83,7 +89,7 @@
     const data = JSON.parse(block.textContent);
     document.querySelectorAll("[data-chart]").forEach((el) => {
       const key = el.dataset.chart;
-      if (data[key] && DRAW[key]) charts[key] = DRAW[key](el, data[key]);
+      if (data[key] && DRAW[key]) charts[key] = DRAW[key](el, data[key], data);
     });
     let timer = null;
     window.addEventListener("resize", () => {

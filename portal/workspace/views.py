@@ -46,20 +46,22 @@ def _period() -> Period:
 def chart_data(dash: queries.LeadDashboard) -> dict[str, Any]:
     """What the charts draw, with the URL each bar opens (the filtered list)."""
     code = dash.period.code
-    statuses = queries.STATUSES
     depts = dash.departments
-    duty_list = lambda **kw: url_for("duties.index", period=code, **kw)  # noqa: E731
+    # Bars link to the duty list: the page builds each URL from `list` and the bar's
+    # filters (no url_for per bar).
     return {
+        "list": url_for("duties.index"),
+        "period": code,
         "departments": {
             "names": [d.name for d in depts],
+            "ids": [str(d.department_id) for d in depts],
             "series": [
                 {
                     "key": s,
                     "name": status_label(s),
                     "data": [d.counts.get(s, 0) for d in depts],
-                    "links": [duty_list(department=d.department_id, status=s) for d in depts],
                 }
-                for s in statuses
+                for s in queries.STATUSES
             ],
         },
         "trend": {
@@ -73,24 +75,17 @@ def chart_data(dash: queries.LeadDashboard) -> dict[str, Any]:
         },
         "ranking": {
             "names": [d.name for d in dash.ranking],
+            "ids": [str(d.department_id) for d in dash.ranking],
             "series": [
                 {
                     "key": "overdue",
                     "name": _("Overdue"),
                     "data": [d.overdue for d in dash.ranking],
-                    "links": [
-                        duty_list(department=d.department_id, status="overdue")
-                        for d in dash.ranking
-                    ],
                 },
                 {
                     "key": "returned",
                     "name": status_label("returned"),
                     "data": [d.counts.get("returned", 0) for d in dash.ranking],
-                    "links": [
-                        duty_list(department=d.department_id, status="returned")
-                        for d in dash.ranking
-                    ],
                 },
             ],
         },
