@@ -262,6 +262,13 @@ CONFIRM_TEXTS: dict[str, Any] = {
 }
 
 
+def colon() -> str:
+    """The label colon: full-width in Chinese (：), ": " in English."""
+    from flask_babel import get_locale
+
+    return ": " if str(get_locale()) == "en" else "："
+
+
 def confirm_text(action: str) -> str:
     return str(CONFIRM_TEXTS.get(action, _l("Are you sure?")))
 
@@ -278,6 +285,7 @@ def init_app(app: Flask) -> None:
             "breadcrumbs": breadcrumbs,
             "local_time": local_time,
             "confirm_text": confirm_text,
+            "colon": colon,
             "role_label": lambda r: ROLE_LABELS.get(r, r),
             "tenant_status_label": lambda s: TENANT_STATUS_LABELS.get(s, s),
         }
