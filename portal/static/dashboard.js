@@ -10,6 +10,11 @@
   const charts = {};
   window.portalCharts = charts; // for tests and for resizing
 
+  // No animation for people (and tests) who ask for reduced motion.
+  const still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+  function init(el) { return echarts.init(el, null, { renderer: "canvas" }); }
+
   function open(url) { if (url) window.location.assign(url); }
 
   // The duty list filtered to one bar: period, department and status.
@@ -19,8 +24,8 @@
   }
 
   function departments(el, d, data) {
-    const chart = echarts.init(el);
-    chart.setOption({
+    const chart = init(el);
+    chart.setOption({ animation: !still,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0, type: "scroll" },
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
@@ -36,8 +41,8 @@
   }
 
   function trend(el, d) {
-    const chart = echarts.init(el);
-    chart.setOption({
+    const chart = init(el);
+    chart.setOption({ animation: !still,
       tooltip: { trigger: "axis", valueFormatter: (v) => v + "%" },
       legend: { top: 0 },
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
@@ -53,8 +58,8 @@
   }
 
   function ranking(el, d, data) {
-    const chart = echarts.init(el);
-    chart.setOption({
+    const chart = init(el);
+    chart.setOption({ animation: !still,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0 },
       grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
@@ -67,8 +72,8 @@
   }
 
   function pie(el, d) {
-    const chart = echarts.init(el);
-    chart.setOption({
+    const chart = init(el);
+    chart.setOption({ animation: !still,
       tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
       legend: { bottom: 0, type: "scroll" },
       series: [{

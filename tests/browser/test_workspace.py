@@ -11,6 +11,8 @@ import pytest
 
 from tests.browser.conftest import ARTIFACTS, sign_in
 
+pytestmark = pytest.mark.browser
+
 PAGES = {
     "kaifeng-lead": [
         "/t/kaifeng/",
@@ -107,6 +109,7 @@ def test_main_pages_fit_and_show_the_current_item(
 
 def test_lead_dashboard_draws_its_charts_and_a_bar_opens_the_list(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": 1366, "height": 900})
+    page.emulate_media(reduced_motion="reduce")  # the bars are where they end up at once
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     sign_in(page, live_server, "kaifeng-lead")
