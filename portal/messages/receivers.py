@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.kernel import events
+from portal.kernel import events, periods
 from portal.messages import operations
 from portal.messages.models import MessageKind
 
@@ -25,7 +25,7 @@ def _duty_reviewed(
     operations.notify(
         recipients,
         MessageKind.duty_accepted if accepted else MessageKind.duty_returned,
-        subject=f"{duty.period} {duty.measure_number} {title}".strip(),
+        subject=f"{periods.label(duty.period)} {duty.measure_number} {title}".strip(),
         detail=note or "",
         ref_type="Duty",
         ref_id=duty.id,
