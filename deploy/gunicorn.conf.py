@@ -14,7 +14,13 @@ from the environment, which is how tests and the load test run it:
 | PORTAL_ERROR_LOG | - | error log file |
 | PORTAL_TIMEOUT | 60 | seconds before a stuck worker is restarted |
 | PORTAL_MAX_REQUESTS | 2000 | recycle a worker after this many requests (± jitter) |
-| PORTAL_FORWARDED_ALLOW_IPS | 127.0.0.1 | proxies whose X-Forwarded-* headers are trusted |
+| PORTAL_FORWARDED_ALLOW_IPS | 127.0.0.1 | proxies whose X-Forwarded-Proto gunicorn trusts (the client address is the app's: PORTAL_TRUSTED_PROXIES) |
+| PORTAL_CONTROL_SOCKET | `$RUNTIME_DIRECTORY` (systemd), else `$XDG_RUNTIME_DIR`, else `instance/`, + `/gunicorn-<bind>.ctl` | this instance's `gunicornc` socket |
+
+Control socket: gunicorn ≥ 25 opens one at `~/.gunicorn/gunicorn.ctl` by default, shared by
+every instance of one user, so starting a second instance (a canary on another port, a
+test run) replaced the first one's socket and stopping it removed it. Each instance gets
+its own path, derived from its bind address.
 
 Database connections: each worker holds its own SQLAlchemy pool (5 + 10 overflow), so
 one app server opens at most workers × 15 connections; put pgbouncer (transaction
@@ -23,6 +29,7 @@ mode) between many app servers and PostgreSQL (see deploy/README.md).
 
 import multiprocessing
 import os
+import re
 
 _cores = multiprocessing.cpu_count()
 
@@ -46,6 +53,26 @@ errorlog = os.environ.get("PORTAL_ERROR_LOG", "-")
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
 forwarded_allow_ips = os.environ.get("PORTAL_FORWARDED_ALLOW_IPS", "127.0.0.1")
 proxy_allow_ips = forwarded_allow_ips
+
+
+def _control_socket(bind_address: str) -> str:
+    """One control socket per instance: named after the bind address, in the service's
+    runtime directory (systemd `RuntimeDirectory=portal`), never the shared default."""
+    explicit = os.environ.get("PORTAL_CONTROL_SOCKET")
+    if explicit:
+        return explicit
+    directory = (
+        os.environ.get("RUNTIME_DIRECTORY")
+        or os.environ.get("XDG_RUNTIME_DIR")
+        or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "instance")
+    )
+    os.makedirs(directory, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9]+", "-", bind_address).strip("-") or "default"
+    return os.path.join(directory.split(":")[0], f"gunicorn-{name}.ctl")
+
+
+control_socket = _control_socket(bind)
+control_socket_mode = 0o600
 # Each worker builds its own app (and its own connection pool): no pool is ever shared
 # across fork, and a code reload only needs a HUP.
 preload_app = False

@@ -44,6 +44,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_LOCKOUT_MINUTES": int(_env("LOGIN_LOCKOUT_MINUTES", "15")),
         "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "30 per minute"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        "TRUSTED_PROXIES": _env("TRUSTED_PROXIES", ""),
         "PAGE_SIZE": 25,
         "FLASK_ADMIN_SWATCH": "cerulean",
     }

@@ -2,20 +2,93 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 import uuid
 from typing import Any
 
-from flask import Flask, abort, g, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import Flask, abort, current_app, g, redirect, render_template, request, url_for
+from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from portal.audit import trail
 from portal.auth.models import Role
-from portal.extensions import db
-from portal.kernel import uow
+from portal.extensions import db, login_manager
+from portal.kernel import denials, inputs, uow
+from portal.kernel.proxies import TrustedProxyFix
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant, TenantStatus
+
+API_PREFIX = "/api/"
+
+
+class BadInput(Exception):
+    """A request carrying what no view may receive (NUL bytes, unstorable JSON): 400."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class PortalJSONProvider(DefaultJSONProvider):
+    """Every JSON body the app parses refuses deep nesting and lone surrogates (400)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return inputs.checked_json(s, **kwargs)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` in any route: a number beyond BIGINT is a missing page (404), not an
+    overflow in the database."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", inputs.MAX_BIGINT)
+        super().__init__(map, *args, **kwargs)
+
+
+class PortalSessionInterface(SecureCookieSessionInterface):
+    """The API never reads or writes the browser session: a bearer token acts for one
+    request only, so revoking or expiring it ends everything it could do."""
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        if request.path.startswith(API_PREFIX):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        if request.path.startswith(API_PREFIX):
+            return
+        super().save_session(app, session, response)
+
+
+def reject_bad_input(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Runs before anything reads the request: a NUL byte anywhere, or JSON the app could not
+    store, is refused once here instead of failing deep inside a query."""
+    json_value = None
+    if request.is_json and request.get_data(cache=True):
+        try:
+            json_value = request.get_json(silent=False)
+        except BadRequest as e:
+            raise BadInput(
+                _(
+                    "The JSON body is not valid: it must be UTF-8, nested no deeper than "
+                    "%(depth)d levels and free of unpaired surrogate characters.",
+                    depth=inputs.MAX_JSON_DEPTH,
+                )
+            ) from e
+    reads_body = request.method not in ("GET", "HEAD", "OPTIONS")
+    files = request.files if reads_body else None
+    form = request.form if reads_body else None
+    if inputs.find_nul(request.path, request.args, form, files, json_value):
+        raise BadInput(
+            _("The request contains a NUL character, which is not allowed in any field.")
+        )
 
 
 class TenantClosed(Exception):
@@ -36,13 +109,19 @@ def load_tenant_from_url(endpoint: str | None, values: dict[str, Any] | None) ->
     else:
         tenant = db.session.execute(db.select(Tenant).filter_by(slug=slug)).scalar_one_or_none()
     if tenant is None or tenant.status in (TenantStatus.pending_deletion, TenantStatus.purged):
+        if not current_user.is_authenticated:
+            # The same answer as for a real district: sign in first (no enumeration).
+            abort(login_manager.unauthorized())
+        _record_denial(None, slug)
         abort(404)
-    g.tenant = tenant
     if not current_user.is_authenticated:
+        g.tenant = tenant
         return  # the view's login requirement redirects to sign-in
     if current_user.tenant_id != tenant.id:
+        # g.tenant stays unset: the 404 page must not name or navigate the other district.
         _record_denial(tenant, slug)
         abort(404)
+    g.tenant = tenant
     if tenant.status != TenantStatus.active:
         raise TenantClosed(tenant)
     department_id = current_user.department_id if current_user.role == Role.dept_officer else None
@@ -55,8 +134,12 @@ def load_tenant_from_url(endpoint: str | None, values: dict[str, Any] | None) ->
     )
 
 
-def _record_denial(tenant: Tenant, slug: str) -> None:
-    """A probe of another tenant's URL is recorded in the prober's own chain."""
+def _record_denial(tenant: Tenant | None, slug: str) -> None:
+    """A probe of another (or no) district's URL is recorded in the prober's own chain:
+    the first of a window, then with a count at 10, 100 … (see `portal.kernel.denials`)."""
+    count = denials.repeats(current_user.id, 404)
+    if count is None:
+        return
     own = current_user.tenant_id
     with scope.tenant_scope(own) if own else scope.cross_tenant("record denial"):
         trail.record(
@@ -65,7 +148,8 @@ def _record_denial(tenant: Tenant, slug: str) -> None:
             tenant_id=own or trail.PLATFORM_CHAIN,
             entity_type="url",
             entity_id=request.path[:80],
-            summary=f"cross-tenant probe of /t/{slug}/",
+            summary=f"cross-tenant probe of /t/{slug[:60]}/",
+            data={"repeats": count, "window_minutes": denials.WINDOW_SECONDS // 60},
         )
         db.session.commit()
 
@@ -139,7 +223,7 @@ def security_headers(response: Any) -> Any:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(API_PREFIX)
 
 
 def _error(status: int, code: str, message: str) -> Any:
@@ -148,7 +232,58 @@ def _error(status: int, code: str, message: str) -> Any:
     return render_template("error.html", status=status, message=message), status
 
 
+def _database_unavailable(e: BaseException) -> bool:
+    """Connection lost, refused or timed out (not a constraint or a bad statement)."""
+    if isinstance(e, sa.exc.DBAPIError) and e.connection_invalidated:
+        return True
+    return isinstance(e, sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError)
+
+
+def _bare_error(status: int, code: str, message: str) -> Any:
+    """An error answer that touches no database: no user load, no tenant, no navigation.
+
+    The signed-in user is treated as anonymous for the rest of this request (the user
+    loader would query the database that just failed), so the page renders in the
+    default language (Chinese) from the template alone."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone; the pool replaces it
+        current_app.logger.warning("rollback after an error failed", exc_info=True)
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    if _wants_json():
+        return {"error": {"code": code, "message": message}}, status
+    return render_template("error_bare.html", status=status, message=message), status
+
+
+def _failure_message(status: int) -> str:
+    writing = request.method not in ("GET", "HEAD", "OPTIONS")
+    if status == 503:
+        if writing:
+            return _(
+                "The database is not reachable at the moment; the change was not saved. "
+                "Please try again in a minute."
+            )
+        return _("The database is not reachable at the moment. Please try again in a minute.")
+    if writing:
+        return _("Something went wrong on our side; the change was not saved.")
+    return _("Something went wrong on our side. Please try again later.")
+
+
 def register_errors(app: Flask) -> None:
+    @app.errorhandler(BadInput)
+    def bad_input(e: BadInput) -> Any:
+        return _error(400, "bad_input", e.message)
+
+    @app.errorhandler(sa.exc.DBAPIError)
+    def database_error(e: sa.exc.DBAPIError) -> Any:
+        if not _database_unavailable(e):
+            current_app.logger.exception("database error", exc_info=e)
+            return _bare_error(500, "server_error", _failure_message(500))
+        current_app.logger.error("database unavailable: %s", e.orig or e)
+        response = _bare_error(503, "database_unavailable", _failure_message(503))
+        return response[0], 503, {"Retry-After": "30"}
+
     @app.errorhandler(TenantClosed)
     def tenant_closed(e: TenantClosed) -> Any:
         message = _(
@@ -195,13 +330,18 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(e: Any) -> Any:
-        db.session.rollback()
-        return _error(
-            500, "server_error", _("Something went wrong on our side; the change was not saved.")
-        )
+        original = getattr(e, "original_exception", None)
+        status = 503 if original is not None and _database_unavailable(original) else 500
+        code = "database_unavailable" if status == 503 else "server_error"
+        return _bare_error(status, code, _failure_message(status))
 
 
 def init_app(app: Flask) -> None:
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, app.config.get("TRUSTED_PROXIES", ""))  # type: ignore[method-assign]
+    app.json = PortalJSONProvider(app)
+    app.session_interface = PortalSessionInterface()
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
+    app.url_value_preprocessor(reject_bad_input)
     app.url_value_preprocessor(prepare_request)
     app.url_defaults(url_defaults)
     app.teardown_request(teardown)
@@ -234,4 +374,42 @@ def init_app(app: Flask) -> None:
 
     @app.get("/healthz")
     def healthz() -> Any:
+        """Liveness: the process answers. Cheap, touches nothing."""
         return {"status": "ok"}
+
+    @app.get("/healthz/ready")
+    def ready() -> Any:
+        """Readiness: the database answers and the upload directory takes a file; 503 when
+        either fails, so a load balancer takes this instance out of rotation."""
+        checks = {"database": _database_ready(), "uploads": _uploads_ready()}
+        healthy = all(checks.values())
+        body = {
+            "status": "ok" if healthy else "unavailable",
+            "checks": {k: "ok" if v else "failed" for k, v in checks.items()},
+        }
+        return body, 200 if healthy else 503
+
+
+def _database_ready() -> bool:
+    try:
+        # The request's own session: a second connection would queue behind its
+        # transaction on SQLite (BEGIN IMMEDIATE), while on PostgreSQL either is the same.
+        db.session.execute(sa.text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        current_app.logger.warning("readiness: database check failed", exc_info=True)
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        return False
+
+
+def _uploads_ready() -> bool:
+    directory = current_app.config.get("UPLOAD_DIR") or ""
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".ready-"):
+            pass
+        return True
+    except OSError:
+        current_app.logger.warning("readiness: upload directory %s not writable", directory)
+        return False

@@ -193,6 +193,7 @@ ROUTES: dict[str, Route] = {
     # -- public and account
     "index": Route("public", expect=lambda role, ctx, m: 302),
     "healthz": Route("public"),
+    "ready": Route("public"),
     "static": Route("public", ids={"filename": lambda s, c: "portal.css"}),
     "auth.login": Route("public", expect=_login_expect),
     "auth.logout": Route("account", ok=302, fresh_client=True),
@@ -418,13 +419,12 @@ ROUTES: dict[str, Route] = {
 }
 
 
-# -- Flask-Admin (portal/admin/views.py). DESIGN.md §3 as the expected role sets:
-# departments: everyone in the district reads, leads change; accounts: leads and
-# auditors read, leads change; every other tenant-owned model: leads and auditors read
-# (officers read department-owned models, own department only), nobody changes;
-# exports: leads and auditors; the platform admin: operators only.
+# -- Flask-Admin (portal/admin/views.py). Issues 13 and 19: the district back office is
+# the lead's alone (officers and auditors get 404, like a page that does not exist);
+# leads change departments and accounts and read every other tenant-owned model;
+# the platform admin: operators only.
 ADMIN_WRITABLE = {"tadmin_departments": "Department", "tadmin_users": "User"}
-ADMIN_READ_PERM = {"tadmin_departments": "district.home", "tadmin_users": "district.read_all"}
+ADMIN_PERM = "district.configure"
 
 
 def _admin_allowed(writable: bool, creatable: bool, export_perm: str):  # type: ignore[no-untyped-def]
@@ -477,29 +477,26 @@ def admin_routes(app: Any) -> dict[str, Route]:
                 expect=_admin_static if view == "tadmin" else None,
             )
             continue
-        if view in ("tadmin", "padmin"):
-            kind = "district" if view == "tadmin" else "platform"
-            perm = "district.home" if view == "tadmin" else "platform.console"
-            routes[endpoint] = Route(kind, perm)
+        if view == "tadmin":
+            routes[endpoint] = Route("district", ADMIN_PERM, deny=404)
+            continue
+        if view == "padmin":
+            routes[endpoint] = Route("platform", "platform.console")
             continue
         if view.startswith("padmin_"):
             routes[endpoint] = _admin_route(
-                "platform", "platform.console", name, None, False, False, "platform.console"
+                "platform", "platform.console", name, None, False, False, "platform.console", 403
             )
             continue
         table = view.removeprefix("tadmin_")
         if view in ADMIN_WRITABLE:
             model_name = ADMIN_WRITABLE[view]
-            perm = ADMIN_READ_PERM[view]
             writable, creatable = True, view == "tadmin_departments"
         else:
-            cls = tables[table]
-            model_name = cls.__name__
-            dept = getattr(cls, "__department_owned__", False)
-            perm = "duty.read" if dept else "district.read_all"
+            model_name = tables[table].__name__
             writable = creatable = False
         routes[endpoint] = _admin_route(
-            "district", perm, name, model_name, writable, creatable, "district.read_all"
+            "district", ADMIN_PERM, name, model_name, writable, creatable, ADMIN_PERM, 404
         )
     return routes
 
@@ -512,7 +509,7 @@ def _admin_static(role: str, ctx: str, method: str) -> int:
 
 
 def _admin_route(  # type: ignore[no-untyped-def]
-    kind, perm, name, model_name, writable, creatable, export_perm
+    kind, perm, name, model_name, writable, creatable, export_perm, deny
 ) -> Route:
     allowed = _admin_allowed(writable, creatable, export_perm)
     query: dict[str, Any] = {}
@@ -530,6 +527,7 @@ def _admin_route(  # type: ignore[no-untyped-def]
         perm,
         ids=ids,
         query=query,
+        deny=deny,
         optional_samples=True,
         allowed=lambda role, ctx, method: allowed(role, ctx, method, name),
     )

@@ -1,10 +1,17 @@
 """Flask-Admin views that follow DESIGN.md §3 for every role.
 
-- `/t/<slug>/admin/`: the district admin. Leads manage departments and users of their
-  district and read every tenant-owned record; auditors read everything and change
-  nothing; officers read the department-owned records of their own department.
+- `/t/<slug>/admin/`: the district admin, for the district lead only (issues 13 and 19):
+  leads manage departments and users of their district and read every tenant-owned
+  record. Officers and auditors get 404 on every admin URL, exactly like a page that
+  does not exist: they have the portal's own pages, which apply the visibility rules
+  (draft minutes, other departments' review comments) that a generic table view cannot.
 - `/platform/admin/`: operators see the platform-level table of tenants, never
   business records.
+
+Hardening (issue 19): page numbers clamped, no sorting on JSON columns, filters that
+refuse values they cannot clean, menu links built per request (never cached across
+districts), a working brand link, translated record types, columns and enum values,
+no inline script in the pages (CSP), and database errors shown as a sentence, not SQL.
 
 Scoping is NOT done here: every query Flask-Admin makes (list, count, search, detail,
 edit, delete, export, ajax look-ups, relationship drop-downs) goes through
@@ -18,6 +25,9 @@ re-authentication before account changes, and an audit event for each export.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import re
 import uuid
 from typing import Any
 
@@ -25,7 +35,8 @@ import sqlalchemy as sa
 from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.menu import MenuLink
+from flask_admin.contrib.sqla.filters import EnumEqualFilter
+from flask_admin.menu import MenuLink, MenuView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -34,11 +45,24 @@ from flask_wtf import FlaskForm
 from wtforms import validators
 from wtforms.fields import SelectField
 
+from portal.admin.labels import (
+    COLUMN_LABELS,
+    HIDDEN_IN_LISTS,
+    MODEL_LABELS,
+    enum_label,
+    related_label,
+)
 from portal.audit import trail
 from portal.auth.models import Role, User
 from portal.extensions import db, login_manager
 from portal.kernel.grants import can
+from portal.kernel.inputs import MAX_PAGE
 from portal.tenancy.models import Department
+
+log = logging.getLogger(__name__)
+
+#: The district back office is the lead's: every district admin view requires this.
+DISTRICT_ADMIN_PERMISSION = "district.configure"
 
 DISTRICT_URL = "/t/<slug>/admin"
 PLATFORM_URL = "/platform/admin"
@@ -66,10 +90,14 @@ class SecureBaseForm(FlaskForm):
 
 
 class _Access:
-    """Role checks shared by the district and platform views."""
+    """Role checks shared by the district and platform views.
 
-    read_permission = "district.read_all"
+    A signed-in user without the permission gets `denied_status`: 404 in the district
+    admin (it does not exist for them, like any out-of-scope page), 403 on the platform."""
+
+    read_permission = DISTRICT_ADMIN_PERMISSION
     write_permission: str | None = None
+    denied_status = 404
 
     def is_accessible(self) -> bool:
         return bool(current_user.is_authenticated and can(current_user, self.read_permission))
@@ -77,7 +105,7 @@ class _Access:
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
-        abort(403)
+        abort(self.denied_status)
 
     @property
     def _writer(self) -> bool:
@@ -115,7 +143,87 @@ class _ById:
         return row
 
 
-class ScopedModelView(_Access, _ById, ModelView):
+class SafeEnumEqual(EnumEqualFilter):
+    """An enum filter that refuses a value that is not a member (Flask-Admin: KeyError)."""
+
+    def validate(self, value: Any) -> bool:
+        try:
+            self.clean(value)
+        except (KeyError, ValueError, TypeError):
+            return False
+        return True
+
+
+def _harden_filter(flt: Any) -> Any:
+    """Any filter: a value it cannot clean, or a number beyond BIGINT, is refused."""
+    original = flt.validate
+
+    def validate(value: Any) -> bool:
+        try:
+            if not original(value):
+                return False
+            cleaned = flt.clean(value)
+        except (KeyError, ValueError, TypeError, OverflowError, ArithmeticError):
+            return False
+        values = cleaned if isinstance(cleaned, list | tuple) else [cleaned]
+        return all(not isinstance(v, int) or abs(v) < 2**63 for v in values)
+
+    flt.validate = validate
+    return flt
+
+
+def _is_json(column: Any) -> bool:
+    return isinstance(getattr(column, "type", None), sa.JSON)
+
+
+class _Hardened:
+    """Flask-Admin list arguments that cannot reach the database as a server error."""
+
+    _list_columns: Any
+
+    # -- bad input: pages, sorting, filters
+    def _get_list_extra_args(self) -> Any:
+        """Flask-Admin pages are 0-based: `?page=-1` and `?page=10**20` become a real page."""
+        args = super()._get_list_extra_args()
+        args.page = max(0, min(args.page or 0, MAX_PAGE))
+        args.page_size = max(0, min(args.page_size or 0, 100))
+        if args.sort is not None and not 0 <= args.sort < len(self._list_columns):
+            args.sort = None
+        return args
+
+    def scaffold_sortable_columns(self) -> dict:
+        """No sorting on JSON columns: PostgreSQL has no ordering for `json`."""
+        return {k: c for k, c in super().scaffold_sortable_columns().items() if not _is_json(c)}
+
+    def get_sortable_columns(self) -> dict:
+        columns = super().get_sortable_columns()
+        return {k: c for k, c in columns.items() if not _is_json(c)}
+
+    def scaffold_filters(self, name: Any) -> Any:
+        filters = super().scaffold_filters(name)
+        return [_harden_filter(f) for f in filters] if filters else filters
+
+    def get_filters(self) -> Any:
+        filters = super().get_filters()
+        return [_harden_filter(f) for f in filters] if filters else filters
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """A database error is a sentence for the lead, never SQL with its parameters."""
+        if isinstance(exc, sa.exc.SQLAlchemyError):
+            db.session.rollback()
+            log.warning("admin %s: %s", self.endpoint, exc)
+            if isinstance(exc, sa.exc.IntegrityError):
+                flash(
+                    _("This cannot be done: other records depend on it or it would duplicate one."),
+                    "error",
+                )
+            else:
+                flash(_("The change could not be saved. Please try again."), "error")
+            return True
+        return super().handle_view_exception(exc)  # type: ignore[misc]
+
+
+class ScopedModelView(_Access, _ById, _Hardened, ModelView):
     """A model view whose role rules follow DESIGN.md §3."""
 
     form_base_class = SecureBaseForm
@@ -130,7 +238,33 @@ class ScopedModelView(_Access, _ById, ModelView):
     column_display_pk = False
     export_types = ["csv"]
 
+    column_labels = COLUMN_LABELS
+    column_type_formatters = {
+        **ModelView.column_type_formatters,  # type: ignore[dict-item]
+        dt.datetime: lambda view, value, name: _local_time(value),
+    }
+    column_type_formatters_detail = column_type_formatters
+
     def __init__(self, model: type, **kw: Any) -> None:
+        table = model.__table__  # type: ignore[attr-defined]
+        json_columns = tuple(c.name for c in table.columns if _is_json(c))
+        enum_columns = [c.name for c in table.columns if getattr(c.type, "enum_class", None)]
+        self.column_labels = {**COLUMN_LABELS, **(getattr(self, "column_labels", None) or {})}
+        # JSON holds structured policy data (codes): readable in details, not in the table.
+        excluded = tuple(getattr(self, "column_exclude_list", None) or ())
+        self.column_exclude_list = excluded + json_columns
+        relations = [r.key for r in sa.inspect(model).relationships]
+        self.column_exclude_list = (
+            self.column_exclude_list
+            + HIDDEN_IN_LISTS
+            + tuple(c.name for c in table.columns if c.name.endswith("_id"))
+        )
+        self.column_formatters = {
+            **{name: _related_formatter for name in relations},
+            **{name: _enum_formatter for name in enum_columns},
+            **({"period": _period_formatter} if "period" in table.columns else {}),
+            **(getattr(self, "column_formatters", None) or {}),
+        }
         super().__init__(model, db, **kw)
 
     # -- what each role may do
@@ -151,7 +285,7 @@ class ScopedModelView(_Access, _ById, ModelView):
         return bool(current_user.is_authenticated and can(current_user, self.export_permission))
 
     allow_create = allow_edit = allow_delete = False
-    export_permission = "district.read_all"
+    export_permission = DISTRICT_ADMIN_PERMISSION
 
     # -- exports are recorded in the audit trail
     @expose("/export/<export_type>/")
@@ -166,6 +300,31 @@ class ScopedModelView(_Access, _ById, ModelView):
             )
             db.session.commit()
         return response
+
+
+def _enum_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    return enum_label(getattr(model, name, None))
+
+
+def _local_time(value: dt.datetime | None) -> str:
+    """Stored UTC, shown in the district's zone to the minute (2026-12-06 09:51)."""
+    from portal.kernel import clock
+
+    shown = clock.local(value, g.get("tenant"))
+    return shown.strftime("%Y-%m-%d %H:%M") if shown else ""
+
+
+def _period_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    from portal.kernel import periods
+
+    return periods.label(getattr(model, name, None))
+
+
+def _related_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    value = getattr(model, name, None)
+    if isinstance(value, list | tuple | set):
+        return "、".join(filter(None, (related_label(v) for v in value)))
+    return related_label(value) if value is not None else ""
 
 
 def _department_choices() -> list[tuple[str, str]]:
@@ -186,7 +345,6 @@ ROLE_LABELS = {
 class DepartmentView(ScopedModelView):
     """Leads manage their district's departments; everyone in the district reads them."""
 
-    read_permission = "district.home"
     write_permission = "district.configure"
     allow_create = allow_edit = allow_delete = True
     column_list = ("key", "name", "kind", "active", "sort_order")
@@ -214,14 +372,18 @@ class UserView(ScopedModelView):
     once); here a lead changes name, role, department and active state.
     """
 
-    read_permission = "district.read_all"
     write_permission = "district.configure"
     allow_edit = True
     column_list = ("username", "display_name", "role", "department", "active", "last_login_at")
     column_details_list = column_list + ("created_at", "must_change_password")
     column_export_list = column_list
     column_searchable_list = ("username", "display_name")
-    column_filters = ("role", "active")
+    column_filters = (
+        SafeEnumEqual(
+            User.role, _l("Role"), options=[(r.name, label) for r, label in ROLE_LABELS.items()]
+        ),
+        "active",
+    )
     column_default_sort = "username"
     form_columns = ("display_name", "role", "department_id", "active")
     column_labels = {
@@ -306,16 +468,17 @@ class UserView(ScopedModelView):
 
 
 class ReadOnlyView(ScopedModelView):
-    """Any other tenant-owned model: leads and auditors read it (officers: own department)."""
+    """Any other tenant-owned model: the lead reads it."""
 
     column_display_all_relations = False
     can_view_details = True
 
 
-class TenantView(_Access, _ById, ModelView):
+class TenantView(_Access, _ById, _Hardened, ModelView):
     """Operators: the platform's tenants (lifecycle actions are on the platform console)."""
 
     read_permission = "platform.console"
+    denied_status = 403
     form_base_class = SecureBaseForm
     can_create = can_edit = can_delete = False
     can_view_details = True
@@ -338,7 +501,7 @@ class TenantView(_Access, _ById, ModelView):
 
 
 class DistrictIndex(_Access, AdminIndexView):
-    read_permission = "district.home"
+    read_permission = DISTRICT_ADMIN_PERMISSION
 
     @expose("/")
     def index(self) -> Any:
@@ -347,6 +510,7 @@ class DistrictIndex(_Access, AdminIndexView):
 
 class PlatformIndex(_Access, AdminIndexView):
     read_permission = "platform.console"
+    denied_status = 403
 
     @expose("/")
     def index(self) -> Any:
@@ -367,10 +531,6 @@ def _auto_read_only_models() -> list[type]:
     return models
 
 
-def _read_permission(cls: type) -> str:
-    return "duty.read" if getattr(cls, "__department_owned__", False) else "district.read_all"
-
-
 def district_views() -> list[ScopedModelView]:
     views: list[ScopedModelView] = [
         DepartmentView(
@@ -382,26 +542,20 @@ def district_views() -> list[ScopedModelView]:
         UserView(User, name=_l("Accounts"), endpoint=f"{ENDPOINT_PREFIX}users", url="users"),
     ]
     for cls in _auto_read_only_models():
-        view = type(
-            f"{cls.__name__}AdminView",
-            (ReadOnlyView,),
-            {"read_permission": _read_permission(cls), "export_permission": "district.read_all"},
-        )
+        view = type(f"{cls.__name__}AdminView", (ReadOnlyView,), {})
         table = cls.__table__.name  # type: ignore[attr-defined]
         try:
             views.append(
                 view(
                     cls,
-                    name=cls.__name__,
+                    name=MODEL_LABELS.get(cls.__name__, cls.__name__),
                     endpoint=f"{ENDPOINT_PREFIX}{table}",
                     url=table,
                     category=_l("Records"),
                 )
             )
         except Exception as exc:  # noqa: BLE001 - one odd model must not stop the app
-            import logging
-
-            logging.getLogger(__name__).warning("no admin view for %s: %s", cls.__name__, exc)
+            log.warning("no admin view for %s: %s", cls.__name__, exc)
     return views
 
 
@@ -416,8 +570,53 @@ class HomeLink(MenuLink):
         return _home_link()
 
 
+def _uncached_menus(admin: Admin) -> None:
+    """Flask-Admin caches each menu item's URL in the worker on first use; under
+    `/t/<slug>/admin` that URL names the first district served, so every other district's
+    pages linked to it. Menu URLs are built per request instead."""
+    stack = list(admin._menu)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, MenuView):
+            item._cache = False
+            item._cached_url = None
+        stack.extend(getattr(item, "_children", []))
+
+
+_SCRIPT_URL = re.compile(r'href="javascript:void\(0\)"')
+_RETURN_FALSE = re.compile(r'\s+onclick="return false;?"')
+_CONFIRM = re.compile(
+    r'onclick="return (?:faHelpers\.safeConfirm|confirm)\(\'((?:[^\'\\]|\\.)*)\'\);?"'
+)
+_ACTION = re.compile(r'onclick="return modelActions\.execute\(\'([\w-]*)\'\);?"')
+
+
+def _inline_free(html: str) -> str:
+    """Flask-Admin's inline `javascript:` links and `onclick` handlers, as data attributes
+    that `static/admin.js` (a file, allowed by the CSP) acts on."""
+    html = _SCRIPT_URL.sub('href="#" data-noop="1"', html)
+    html = _RETURN_FALSE.sub("", html)
+    html = _CONFIRM.sub(lambda m: f'data-confirm="{m.group(1).replace(chr(92), "")}"', html)
+    return _ACTION.sub(r'data-model-action="\1"', html)
+
+
+def without_inline_script(response: Any) -> Any:
+    """The back office's pages carry no inline script: the CSP (`script-src 'self'`)
+    blocked Flask-Admin's handlers, so menus logged errors and delete confirmations
+    never showed."""
+    if (
+        request.blueprint
+        and request.blueprint.startswith(("tadmin", "padmin"))
+        and response.mimetype == "text/html"
+        and not response.direct_passthrough
+        and not response.is_streamed
+    ):
+        response.set_data(_inline_free(response.get_data(as_text=True)))
+    return response
+
+
 def init_app(app: Flask) -> None:
-    theme = Bootstrap4Theme(base_template="admin/base.html")
+    theme = Bootstrap4Theme(base_template="admin/portal_master.html")
     district = Admin(
         app,
         name=_l("District admin"),
@@ -446,6 +645,9 @@ def init_app(app: Flask) -> None:
         TenantView(Tenant, name=_l("Districts"), endpoint="padmin_tenants", url="tenants")
     )
     platform.add_link(HomeLink(name=_l("Back to the portal")))
+    _uncached_menus(district)
+    _uncached_menus(platform)
+    app.after_request(without_inline_script)
     _ = g  # noqa: F841 - g is used by url_defaults for the slug
 
 

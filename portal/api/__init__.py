@@ -11,13 +11,13 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
-from flask_login import login_user
 
 from portal.audit import trail
 from portal.auth.models import Role
 from portal.auth.services import user_for_token
-from portal.extensions import csrf, db
+from portal.extensions import csrf, db, login_manager
 from portal.kernel.grants import can
+from portal.kernel.inputs import page_number
 from portal.kernel.rules import RuleError
 from portal.tenancy import scope
 
@@ -65,7 +65,9 @@ def authenticate() -> None:
     user = user_for_token(header[7:].strip())
     if user is None:
         raise ApiError(401, "invalid_token", _("The token is invalid, expired or revoked."))
-    login_user(user, remember=False, fresh=False)
+    # The user of this request only: no session is created, read or refreshed (see
+    # `portal.web.PortalSessionInterface`), so nothing outlives the token.
+    login_manager._update_request_context_with_user(user)
     g.api_user = user
     trail.set_actor(
         trail.with_actor(
@@ -107,13 +109,7 @@ def paginate(select: Any, serialize: Callable[[Any], dict]) -> Any:
 
     from portal.extensions import db
 
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(100, max(1, int(request.args.get("per_page", 50))))
-    except ValueError as e:
-        from flask_babel import gettext as _
-
-        raise ApiError(400, "bad_pagination", _("page and per_page must be whole numbers.")) from e
+    page, per_page = page_args()
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(select.order_by(None).subquery())
     ).scalar_one()
@@ -126,6 +122,19 @@ def paginate(select: Any, serialize: Callable[[Any], dict]) -> Any:
     return jsonify(
         {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total}
     )
+
+
+def page_args() -> tuple[int, int]:
+    """`?page=&per_page=` as whole numbers: 400 for junk, huge pages clamped (empty page)."""
+    from flask_babel import gettext as _
+
+    for name in ("page", "per_page"):
+        raw = request.args.get(name, "").strip()
+        if raw and not raw.lstrip("-").isdigit():
+            raise ApiError(400, "bad_pagination", _("page and per_page must be whole numbers."))
+    page = page_number(request.args.get("page"))
+    per_page = page_number(request.args.get("per_page"), default=50, maximum=100)
+    return page, per_page
 
 
 def get_or_404(model: Any, ident: Any) -> Any:

@@ -31,7 +31,9 @@ from portal.audit import services
 from portal.audit.models import PLATFORM_CHAIN
 from portal.db import utcnow
 from portal.extensions import db
+from portal.kernel import downloads
 from portal.kernel.grants import can, requires
+from portal.kernel.inputs import bounded_int
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
 bp = Blueprint("audit", __name__, template_folder="templates")
@@ -46,11 +48,7 @@ EXPORT_TYPES = {
 
 
 def _cursor(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+    return bounded_int(request.args.get(name))
 
 
 def _list(chain: uuid.UUID, template: str, **extra: Any) -> Any:
@@ -155,7 +153,7 @@ def _export(chain: uuid.UUID, fmt: str, label: str) -> Any:
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     # The body streams from its own connection, after the view has returned.
     response = Response(render(services.export_rows(db.engine, chain, query)), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="audit-{label}-{stamp}.{fmt}"'
+    downloads.attach(response, f"audit-{label}-{stamp}.{fmt}")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -217,8 +215,12 @@ def record_denial(response: Response) -> Response:
         return response  # already recorded as a cross-tenant probe
     from portal.audit import trail
     from portal.extensions import db
+    from portal.kernel import denials
     from portal.tenancy import scope
 
+    repeats = denials.repeats(current_user.id, response.status_code)
+    if repeats is None:
+        return response  # counted; recorded again at the next order of magnitude
     try:
         db.session.rollback()  # nothing of a refused request is kept
         with scope.tenant_scope(tenant.id):
@@ -230,7 +232,11 @@ def record_denial(response: Response) -> Response:
                 entity_id=request.path[:80],
                 department_id=current_user.department_id,
                 summary=f"{response.status_code} {request.method} {request.path}"[:400],
-                data={"status": response.status_code, "endpoint": request.endpoint},
+                data={
+                    "status": response.status_code,
+                    "endpoint": request.endpoint,
+                    "repeats": repeats,
+                },
             )
             db.session.commit()
     except Exception:  # noqa: BLE001 - never turn a refusal into a server error

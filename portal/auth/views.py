@@ -30,6 +30,7 @@ from portal.auth.models import ApiToken, User
 from portal.auth.passwords import password_problems, verify_password
 from portal.extensions import db, limiter, login_manager
 from portal.kernel.grants import Role
+from portal.kernel.redirects import safe_target
 
 
 def home_for(user: Any) -> str:
@@ -94,9 +95,7 @@ def init_login(app: Flask) -> None:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
+    return safe_target(target, request.host)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -166,7 +165,7 @@ def set_locale() -> Any:
         with services._chain_scope(user):
             user.locale = form.locale.data
             db.session.commit()
-    return redirect(request.referrer if _safe_next(request.referrer) else url_for("index"))
+    return redirect(_safe_next(request.referrer) or url_for("index"))
 
 
 def recently_authenticated() -> bool:

@@ -17,7 +17,7 @@ from flask import g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from portal.api import ApiError, api_requires, bp, get_or_404, json_body, paginate
+from portal.api import ApiError, api_requires, bp, get_or_404, json_body, page_args, paginate
 from portal.duties import services
 from portal.duties.models import Duty, DutyStatus, ProgressEntry
 from portal.extensions import db
@@ -112,13 +112,7 @@ def duties_list() -> Any:
         except ValueError:
             raise ApiError(400, "bad_department_id", _("department_id must be a UUID.")) from None
     stmt = services.duty_query(period=period, status=status, department_id=department_id)
-    try:
-        page_no = max(1, int(request.args.get("page", 1)))
-        per_page = min(100, max(1, int(request.args.get("per_page", 50))))
-    except ValueError:
-        raise ApiError(
-            400, "bad_pagination", _("page and per_page must be whole numbers.")
-        ) from None
+    page_no, per_page = page_args()
     rows, total = services.page(stmt, page_no, per_page)
     return jsonify(
         {

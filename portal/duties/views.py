@@ -34,7 +34,9 @@ from portal.duties import services
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, ReviewForm, SignOffForm
 from portal.duties.models import Duty, DutyStatus, EvidenceFile, ProgressEntry
 from portal.extensions import db
+from portal.kernel import downloads
 from portal.kernel.grants import can, requires
+from portal.kernel.inputs import page_number
 from portal.policy.models import ResponsibilityRole
 from portal.tenancy.models import Department
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
@@ -99,7 +101,7 @@ def _period_arg() -> str:
 
 def _page_arg() -> int:
     try:
-        return max(1, min(10_000, int(request.args.get("page", "1"))))
+        return page_number(request.args.get("page"), maximum=10_000)
     except ValueError:
         return 1
 
@@ -471,6 +473,7 @@ def evidence(evidence_id: uuid.UUID) -> Any:
         download_name=row.filename,
         max_age=0,
     )
+    downloads.attach(response, row.filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -518,7 +521,7 @@ def export() -> Any:
         data,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": downloads.content_disposition(filename),
             "Cache-Control": "private, no-store",
         },
     )

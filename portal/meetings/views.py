@@ -29,7 +29,9 @@ from flask_login import current_user
 
 from portal.auth.models import Role
 from portal.extensions import db
+from portal.kernel import downloads
 from portal.kernel.grants import can, requires
+from portal.kernel.inputs import page_number
 from portal.meetings import exports, services
 from portal.meetings.models import (
     ActionStatus,
@@ -116,7 +118,7 @@ def _open_action_items_for_lists() -> list[Any] | None:
 
 def _page() -> int:
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return page_number(request.args.get("page"))
     except ValueError:
         return 1
 
@@ -549,13 +551,8 @@ def return_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
 def _docx(meeting: Meeting, content: bytes, kind: str, filename: str) -> Response:
     services.record_export(meeting, kind)
     db.session.commit()
-    from urllib.parse import quote
-
     response = Response(content, mimetype=exports.DOCX_MIME)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{kind}.docx\"; filename*=UTF-8''{quote(filename)}"
-    )
-    return response
+    return downloads.attach(response, filename)
 
 
 @bp.get("/<uuid:meeting_id>/export/minutes.docx")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from portal.api import ApiError, api_requires, bp, json_body
+from portal.api import ApiError, api_requires, bp, json_body, page_args
 from portal.platform import adapters, onboarding, services
 from portal.tenancy.models import TenantStatus
 
@@ -36,12 +36,7 @@ def tenant_json(row: services.TenantRow) -> dict:
 
 
 def _page_args() -> tuple[int, int]:
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(100, max(1, int(request.args.get("per_page", 50))))
-    except ValueError as e:
-        raise ApiError(400, "bad_pagination", _("page and per_page must be whole numbers.")) from e
-    return page, per_page
+    return page_args()
 
 
 @bp.get("/platform/tenants")

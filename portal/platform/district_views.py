@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from portal.auth.models import Role
 from portal.kernel.grants import requires
+from portal.kernel.inputs import page_number
 from portal.platform import services
 from portal.platform.views import ACCOUNT_ERRORS, secret_page
 from portal.ui import NavItem, register_nav
@@ -36,7 +37,7 @@ DISTRICT_ROLES = (Role.district_lead, Role.dept_officer, Role.auditor)
 def users() -> Any:
     q = request.args.get("q", "").strip()[:80]
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = page_number(request.args.get("page"))
     except ValueError:
         page = 1
     everyone = services.tenant_users(g.tenant)

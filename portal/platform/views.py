@@ -27,7 +27,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import Role
+from portal.kernel import downloads
 from portal.kernel.grants import requires
+from portal.kernel.inputs import page_number
 from portal.platform import adapters, onboarding, services
 from portal.tenancy.models import Tenant, TenantStatus
 from portal.ui import NavItem, register_nav
@@ -79,7 +81,7 @@ def console() -> Any:
     status_arg = request.args.get("status", "")
     status = TenantStatus(status_arg) if status_arg in TenantStatus.__members__ else None
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = page_number(request.args.get("page"))
     except ValueError:
         page = 1
     rows, total = services.tenant_page(search=search, status=status, page=page, per_page=PER_PAGE)
@@ -278,7 +280,7 @@ def export_policy(tenant_slug: str) -> Any:
     return Response(
         text,
         mimetype="application/x-yaml",
-        headers={"Content-Disposition": f'attachment; filename="{t.slug}.yaml"'},
+        headers={"Content-Disposition": downloads.content_disposition(f"{t.slug}.yaml")},
     )
 
 
@@ -294,7 +296,9 @@ def download_archive(tenant_slug: str) -> Any:
     return Response(
         data,
         mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{t.slug}-archive-{stamp}.zip"'},
+        headers={
+            "Content-Disposition": downloads.content_disposition(f"{t.slug}-archive-{stamp}.zip")
+        },
     )
 
 

@@ -76,14 +76,15 @@ def test_lead_creates_a_department_and_forged_tenant_is_ignored(fresh_app) -> No
         assert str(made.id) != jiading
         slug = db.session.execute(sa.select(Tenant.slug).filter_by(id=made.tenant_id)).scalar()
         assert slug == "kaifeng"
-    # the auditor sees it and cannot change anything
+    assert "测试单位" in b.get("/t/kaifeng/admin/departments/").get_data(as_text=True)
+    # issue 19: the back office is the lead's; the auditor finds no such page
     a = Browser(fresh_app)
     assert a.login("kaifeng-auditor").status_code == 302
-    assert "测试单位" in a.get("/t/kaifeng/admin/departments/").get_data(as_text=True)
-    assert a.get(form).status_code == 302
+    assert a.get("/t/kaifeng/admin/departments/").status_code == 404
+    assert a.get(form).status_code == 404
     assert (
         a.post(form, {"key": "nope_x", "name": "x"}, csrf_from="/account/password").status_code
-        == 302
+        == 404
     )
 
 
@@ -129,12 +130,14 @@ def officer_id(text: str):  # type: ignore[no-untyped-def]
     return uuid.UUID(text)
 
 
-def test_officer_sees_only_own_department_records(login_as) -> None:  # type: ignore[no-untyped-def]
+def test_officers_have_no_back_office(login_as) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19: officers get 404 on every admin URL, like any page that does not exist."""
     b = login_as("kaifeng-civil-affairs")
-    assert b.get("/t/kaifeng/admin/users/").status_code == 403
-    assert b.get("/t/kaifeng/admin/measures/").status_code == 403
-    assert b.get("/t/kaifeng/admin/departments/").status_code == 200
-    assert b.get("/t/kaifeng/admin/departments/export/csv/").status_code == 302
+    assert b.get("/t/kaifeng/admin/users/").status_code == 404
+    assert b.get("/t/kaifeng/admin/measures/").status_code == 404
+    assert b.get("/t/kaifeng/admin/departments/").status_code == 404
+    assert b.get("/t/kaifeng/admin/departments/export/csv/").status_code == 404
+    assert b.get("/t/kaifeng/admin/meeting_minutes/").status_code == 404
     op = login_as("operator")
     assert op.get("/t/kaifeng/admin/").status_code == 404
     page = op.get("/platform/admin/tenants/").get_data(as_text=True)
