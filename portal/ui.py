@@ -108,14 +108,12 @@ def group_of(item: NavItem) -> str:
 
 
 def _url(endpoint: str) -> str | None:
-    """The item's URL; district pages outside /t/<slug>/ (account pages) use the user's own
-    district, so the menu stays the same everywhere."""
+    """The item's URL, always in the user's own district (never the district of the URL
+    being answered: a 404 for another district's page must not link into it)."""
     values: dict[str, Any] = {}
-    tenant = getattr(g, "tenant", None)
-    if tenant is None:
-        own = getattr(current_user, "tenant", None)
-        if own is not None:
-            values["slug"] = own.slug
+    own = getattr(current_user, "tenant", None)
+    if own is not None:
+        values["slug"] = own.slug
     try:
         return url_for(endpoint, **values)
     except Exception:  # noqa: BLE001 - endpoint needs a tenant we don't have here
@@ -156,14 +154,15 @@ def user_scope() -> Iterator[None]:
         scope.reset_scope(token)
 
 
-def nav_items(with_badges: bool = True) -> list[dict[str, Any]]:
+def nav_items(with_badges: bool = True, error: bool = False) -> list[dict[str, Any]]:
     """The items the user may open, with URL, group, badge and whether it is current.
 
     The current item is the one whose URL is the longest prefix of the path (so a duty's
     page highlights 职责); the result is cached for the request."""
     if not getattr(current_user, "is_authenticated", False):
         return []
-    key = "_nav_items_b" if with_badges else "_nav_items"
+    with_badges = with_badges and not error
+    key = "_nav_items_e" if error else "_nav_items_b" if with_badges else "_nav_items"
     if key in g:
         return g.get(key)
     items = []
@@ -185,13 +184,13 @@ def nav_items(with_badges: bool = True) -> list[dict[str, Any]]:
                 "active": False,
             }
         )
-    path = request.path
+    path = "" if error else request.path
     best = None
     best_len = -1
     for it in items:
         base = it["url"].split("?", 1)[0]
         inside = path == base or path.startswith(base if base.endswith("/") else base + "/")
-        if inside and len(base) > best_len:
+        if path and inside and len(base) > best_len:
             best, best_len = it, len(base)
     if best is not None:
         best["active"] = True
@@ -199,9 +198,9 @@ def nav_items(with_badges: bool = True) -> list[dict[str, Any]]:
     return items
 
 
-def nav_groups(with_badges: bool = True) -> list[dict[str, Any]]:
+def nav_groups(with_badges: bool = True, error: bool = False) -> list[dict[str, Any]]:
     """The menu: groups in their fixed order, each with the items the user may open."""
-    items = nav_items(with_badges)
+    items = nav_items(with_badges, error)
     groups = []
     for key, label in GROUPS:
         members = [i for i in items if i["group"] == key]
