@@ -80,7 +80,9 @@ def test_returning_a_duty_messages_the_officer_with_the_unread_badge(fresh_app, 
     page = officer.get("/t/kaifeng/messages/?unread=1").get_data(as_text=True)
     assert "职责被退回" in page and duty.measure_number in page and "请补充走访台账。" in page
     # the lead did not get it; the message opens the duty and is then read
-    assert duty.measure_number not in lead.get("/t/kaifeng/messages/").get_data(as_text=True)
+    subject = f"{duty.measure_number} {duty.measure.title}"
+    assert subject in page
+    assert subject not in lead.get("/t/kaifeng/messages/").get_data(as_text=True)
     link = re.search(r'action="(/t/kaifeng/messages/[0-9a-f-]+/read)"', page).group(1)
     assert lead.post(link, csrf_from="/t/kaifeng/messages/").status_code == 404
     r = officer.post(link, csrf_from="/t/kaifeng/messages/")
