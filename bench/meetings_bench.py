@@ -38,7 +38,7 @@ def build(app) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
     from portal.auth.models import Role, User
     from portal.duties.models import Duty, DutyStatus, ProgressEntry
     from portal.extensions import db
-    from portal.meetings import services
+    from portal.meetings import arrangement, decisions, reports
     from portal.policy.models import (
         Measure,
         MeasureResponsibility,
@@ -156,19 +156,19 @@ def build(app) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
                     )
         db.session.commit()
 
-        past = services.create_meeting(
+        past = arrangement.create_meeting(
             lead,
-            services.MeetingInput(
+            arrangement.MeetingInput(
                 kind="regular", period="2026H1", meeting_date="2026-07-15", place="会议室"
             ),
         )
         for k in range(30):
-            services.add_decision(
+            decisions.add_decision(
                 lead,
                 past,
                 f"议定事项第{k + 1}项：加强工作落实。",
                 [
-                    services.ActionInput(
+                    decisions.ActionInput(
                         f"督办事项{k + 1}",
                         [
                             str(depts[k % DEPARTMENTS].id),
@@ -180,19 +180,19 @@ def build(app) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
                 ],
             )
         db.session.commit()
-        meeting = services.create_meeting(
+        meeting = arrangement.create_meeting(
             lead,
-            services.MeetingInput(
+            arrangement.MeetingInput(
                 kind="regular", period="2026H2", meeting_date="2027-01-15", place="会议室"
             ),
         )
         for d in depts:
             officer = officers[d.id]
-            report = services.report_for(officer, meeting, d.id)
-            services.save_report(
+            report = reports.start_report(officer, meeting, d.id)
+            reports.save_report(
                 officer,
                 report,
-                services.ReportInput(
+                reports.ReportInput(
                     body=report.body,
                     families_reached=report.families_reached,
                     amount_paid=report.amount_paid,
@@ -241,7 +241,8 @@ def main() -> int:
     from portal import create_app
     from portal.audit import trail
     from portal.extensions import db
-    from portal.meetings import exports, services
+    from portal.meetings import agenda as agenda_ops
+    from portal.meetings import exports, queries
     from portal.tenancy import scope
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TODAY": "2026-11-25"})
@@ -249,18 +250,18 @@ def main() -> int:
     with app.app_context(), trail.acting_as(trail.system_actor("bench meetings")):
         tenant_id, meeting_id = build(app)
         with scope.tenant_scope(tenant_id):
-            meeting = services.get_meeting(meeting_id)
-            items = services.draft_agenda(meeting)
+            meeting = queries.get_meeting(meeting_id)
+            items = agenda_ops.draft_agenda(meeting)
             overdue = next((i.title for i in items if i.source == "overdue_duties"), "-")
             print(f"agenda: {len(items)} items; {overdue}")
 
             def agenda() -> None:
                 db.session.expire_all()
-                services.draft_agenda(services.get_meeting(meeting_id))
+                agenda_ops.draft_agenda(queries.get_meeting(meeting_id))
 
             def pack() -> None:
                 db.session.expire_all()
-                data = exports.prep_pack_docx(services.get_meeting(meeting_id))
+                data = exports.prep_pack_docx(queries.get_meeting(meeting_id))
                 assert data[:2] == b"PK"
 
             results = {

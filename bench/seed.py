@@ -240,14 +240,14 @@ def build_template(template: str, period_count: int, entries_per_duty: int) -> u
 def _build_meetings(
     tenant_id: uuid.UUID, all_periods: list[str], lead: Any, rng: random.Random
 ) -> None:
-    """One joint meeting per period through the meetings services (once that domain is
+    """One joint meeting per period through the meetings operations (once that domain is
     on main): invitations and a draft agenda from live data; past meetings held, with
     three decisions, each with action items for two departments."""
     from importlib.util import find_spec
 
-    if find_spec("portal.meetings") is None or find_spec("portal.meetings.services") is None:
+    if find_spec("portal.meetings") is None or find_spec("portal.meetings.arrangement") is None:
         return
-    from portal.meetings import services as ms
+    from portal.meetings import arrangement, decisions
     from portal.tenancy.models import Department
 
     departments = [
@@ -260,9 +260,9 @@ def _build_meetings(
         for p_index, period in enumerate(all_periods):
             end = _period_end(period)
             current = p_index == len(all_periods) - 1
-            meeting = ms.create_meeting(
+            meeting = arrangement.create_meeting(
                 lead,
-                ms.MeetingInput(
+                arrangement.MeetingInput(
                     kind="regular",
                     period=period,
                     meeting_date=end - dt.timedelta(days=10),
@@ -272,19 +272,19 @@ def _build_meetings(
             )
             if not current:
                 for n in range(1, 4):
-                    ms.add_decision(
+                    decisions.add_decision(
                         lead,
                         meeting,
                         f"议定事项{n}：{period}各责任单位按期完成扶助金发放和走访慰问。",
                         [
-                            ms.ActionInput(
+                            decisions.ActionInput(
                                 text=f"督办事项{n}：落实{period}会议议定事项并报送进展。",
                                 department_ids=rng.sample(departments, 2),
                                 due_date=end + dt.timedelta(days=60),
                             )
                         ],
                     )
-                ms.set_status(lead, meeting, "held")
+                arrangement.set_status(lead, meeting, "held", meeting.row_version)
             db.session.commit()
 
 

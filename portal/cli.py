@@ -39,11 +39,8 @@ def demo_command(quiet: bool) -> None:
 
 def register_cli(app: Flask) -> None:
     from portal.audit.cli import audit_cli
-    from portal.tenancy.cli import tenants_cli, users_cli
 
     app.cli.add_command(demo_command)
-    app.cli.add_command(tenants_cli)
-    app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(i18n_cli)
 

@@ -40,10 +40,20 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "LOGIN_MAX_FAILURES": int(_env("LOGIN_MAX_FAILURES", "5")),
-        "LOGIN_LOCKOUT_MINUTES": int(_env("LOGIN_LOCKOUT_MINUTES", "15")),
+        # Sign-in throttle (portal.auth.throttle): free failures, then doubling delays.
+        "LOGIN_FREE_FAILURES": int(_env("LOGIN_FREE_FAILURES", "3")),
+        "LOGIN_MAX_DELAY_SECONDS": int(_env("LOGIN_MAX_DELAY_SECONDS", "900")),
+        "LOGIN_ACCOUNT_FREE_FAILURES": int(_env("LOGIN_ACCOUNT_FREE_FAILURES", "10")),
+        "LOGIN_ACCOUNT_MAX_DELAY_SECONDS": int(_env("LOGIN_ACCOUNT_MAX_DELAY_SECONDS", "60")),
         "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "30 per minute"),
-        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        # Per-address limiter store shared by the workers (portal.kernel.ratelimit).
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE")
+        or _env("RATELIMIT_STORAGE_URI", "memory://"),
+        # Password hashing (portal.auth.passwords): concurrent hashes per worker process.
+        "PASSWORD_HASH_CONCURRENCY": int(_env("PASSWORD_HASH_CONCURRENCY", "1")),
+        "PASSWORD_HASH_QUEUE": int(_env("PASSWORD_HASH_QUEUE", "1")),
+        "PASSWORD_HASH_WAIT_SECONDS": float(_env("PASSWORD_HASH_WAIT_SECONDS", "10")),
+        "ARCHIVE_MAX_BYTES": int(_env("ARCHIVE_MAX_BYTES", str(2 * 1024**3))),
         "TRUSTED_PROXIES": _env("TRUSTED_PROXIES", ""),
         "PAGE_SIZE": 25,
         "FLASK_ADMIN_SWATCH": "cerulean",

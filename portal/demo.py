@@ -8,9 +8,10 @@ import sqlalchemy as sa
 import yaml
 
 from portal import domains
+from portal.auth import operations
 from portal.auth.models import Role, User
-from portal.auth.services import create_user
 from portal.extensions import db
+from portal.kernel.grants import SYSTEM
 from portal.policy.loader import apply_policy
 from portal.policy.models import PolicyVersion
 from portal.tenancy import scope
@@ -21,6 +22,20 @@ TENANTS_DIR = Path(__file__).resolve().parent.parent / "tenants"
 DEMO_TENANTS = ("zhangdian", "jiangyan", "jiading", "kaifeng")
 DEMO_PASSWORD = "Demo-2026-pass"  # noqa: S105 - printed on purpose for the demo
 OPERATOR_USERNAME = "operator"
+
+# The body each district's lead account acts for, named as its document names it (no
+# "…联席办" where the document sets up no joint-meeting office). tests/policy checks each
+# name against the district's seed document or roster.
+LEAD_BODIES = {
+    # 四.(一) 区人口与计划生育领导小组 … 组织召开联席会议; first issuer 淄博市张店区卫生健康局
+    "zhangdian": "淄博市张店区卫生健康局",
+    # 四.(一) 计生特殊家庭全方位帮扶工作联席会议办公室设在区卫健委，承担日常工作
+    "jiangyan": "计生特殊家庭全方位帮扶工作联席会议办公室",
+    # first issuer; 八. 区卫生健康部门 … 加强领导、协调和推进
+    "jiading": "上海市嘉定区卫生健康委员会",
+    # 主办：市卫生健康委; 18. 市卫生健康委主任任召集人
+    "kaifeng": "开封市卫生健康委员会",
+}
 
 
 def officer_username(slug: str, department_key: str) -> str:
@@ -33,9 +48,10 @@ def load_policy_file(slug: str) -> dict:
 
 
 def _ensure_user(username: str, **kw: object) -> None:
+    """Through the accounts service, by its rules (the system creates demo accounts)."""
     exists = db.session.execute(sa.select(User.id).filter_by(username=username)).scalar()
     if exists is None:
-        create_user(username=username, password=DEMO_PASSWORD, **kw)  # type: ignore[arg-type]
+        operations.create_user(SYSTEM, username=username, password=DEMO_PASSWORD, **kw)  # type: ignore[arg-type]
 
 
 def load_demo() -> list[tuple[str, str, str]]:
@@ -64,22 +80,29 @@ def load_demo() -> list[tuple[str, str, str]]:
         with scope.tenant_scope(tenant.id):
             if db.session.execute(sa.select(PolicyVersion.id)).first() is None:
                 apply_policy(tenant, data)
+            local_kinds = {k["code"] for k in data.get("department_kinds") or []}
             departments = [
-                upsert_department(tenant, d["key"], d["kind"], d["name"], i)
+                upsert_department(
+                    tenant,
+                    d["key"],
+                    "other" if d["kind"] in local_kinds else d["kind"],
+                    d["name"],
+                    i,
+                )
                 for i, d in enumerate(data["departments"])
             ]
             db.session.flush()
             _ensure_user(
                 f"{slug}-lead",
-                display_name=f"{info['name']}联席办",
+                display_name=LEAD_BODIES.get(slug, info["name"]),
                 role=Role.district_lead,
-                tenant_id=tenant.id,
+                tenant=tenant,
             )
             _ensure_user(
                 f"{slug}-auditor",
                 display_name=f"{info['name']}审计",
                 role=Role.auditor,
-                tenant_id=tenant.id,
+                tenant=tenant,
             )
             logins += [
                 (info["name"], f"{slug}-lead", Role.district_lead.value),
@@ -91,7 +114,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                     username,
                     display_name=f"{dept.name}经办人",
                     role=Role.dept_officer,
-                    tenant_id=tenant.id,
+                    tenant=tenant,
                     department_id=dept.id,
                 )
                 logins.append((info["name"], username, Role.dept_officer.value))

@@ -7,6 +7,8 @@ name, so adding a domain never means editing the app factory, the CLI or the dem
 - `views`   a `bp` blueprint registered on the app, and/or `init_app(app)`
 - `api`     imported before the `/api/v1` blueprint is registered (routes on `api.bp`)
 - `cli`     `register_cli(app)` adds its `flask`/`portal` commands
+- `signals` its receivers of `portal.kernel.signals` (connected when imported, by
+            `portal.models`)
 - `demo`    `load_demo(tenant, policy_data)` runs inside the tenant's scope after the
             base demo (departments and users) for each seed district, in domain order
 """

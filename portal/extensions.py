@@ -11,10 +11,13 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from portal.db import Base
+from portal.kernel import ratelimit  # noqa: F401 - registers the portal+sqlite:// store
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+# The store comes from the config (RATELIMIT_STORAGE_URI, from PORTAL_RATELIMIT_STORAGE):
+# a storage_uri given here would win over it, and every worker would count alone.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -40,3 +40,7 @@ __all__ = [
 # Domains added later register their tables here without editing this file.
 for _module in domains.modules("models"):
     pass
+
+# Each domain's signal receivers (`portal/<domain>/signals.py`) connect when imported.
+for _module in domains.modules("signals"):
+    pass

@@ -55,7 +55,8 @@ def test_demo_has_evidence_files_an_officer_can_download(app, login_as) -> None:
 
     from openpyxl import load_workbook
 
-    b = login_as("kaifeng-civil-affairs")
+    # the county governments pay measure 1's special allowance (its first lead): their ledger
+    b = login_as("kaifeng-county-government")
     previous = None
     with app.app_context():
         from portal.duties.services import current_period, previous_period
@@ -68,7 +69,7 @@ def test_demo_has_evidence_files_an_officer_can_download(app, login_as) -> None:
         found = re.search(r'href="(/t/kaifeng/duties/evidence/[0-9a-f-]{36})"', detail)
         if found:
             break
-    assert found, "no evidence link on the civil affairs officer's previous-period duties"
+    assert found, "no evidence link on the paying department's previous-period duties"
     r = b.get(found.group(1))
     assert r.status_code == 200 and r.headers["Cache-Control"] == "private, no-store"
     sheet = load_workbook(io.BytesIO(r.data)).active

@@ -28,7 +28,7 @@ from tests.test_access_matrix import (
     route_url,
 )
 
-A, B = "kaifeng", "jiading"
+A, B = "kaifeng", "zhangdian"  # as in tests/test_access_matrix.py (its Samples pick B's rows)
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

@@ -53,8 +53,10 @@ from portal.admin.labels import (
     related_label,
 )
 from portal.audit import trail
+from portal.auth import roles
 from portal.auth.models import Role, User
 from portal.extensions import db, login_manager
+from portal.kernel.grants import ROLE_LABELS as ROLE_NAMES
 from portal.kernel.grants import can
 from portal.kernel.inputs import MAX_PAGE
 from portal.tenancy.models import Department
@@ -335,11 +337,7 @@ def _department_choices() -> list[tuple[str, str]]:
     return [("", "—")] + [(str(d.id), d.name) for d in rows]
 
 
-ROLE_LABELS = {
-    Role.district_lead: _l("District lead"),
-    Role.dept_officer: _l("Department officer"),
-    Role.auditor: _l("Auditor"),
-}
+ROLE_LABELS = {role: ROLE_NAMES[role] for role in roles.DISTRICT_ROLES}
 
 
 class DepartmentView(ScopedModelView):
@@ -430,41 +428,19 @@ class UserView(ScopedModelView):
             return redirect(url_for("auth.reauth", next=request.full_path))
         return super().edit_view()
 
-    def update_model(self, form: Any, model: User) -> bool:
-        """Role and department are validated against the district; sessions end on a role change."""
-        role = Role(form.role.data)
-        department_id = uuid.UUID(form.department_id.data) if form.department_id.data else None
-        if role == Role.dept_officer and department_id is None:
-            flash(_("A department officer needs a department."), "error")
-            return False
-        if role != Role.dept_officer:
-            department_id = None
-        if model.id == current_user.id and (role != model.role or not form.active.data):
-            flash(_("You cannot change your own role or deactivate yourself."), "error")
-            return False
-        changed_role = role != model.role or department_id != model.department_id
-        model.display_name = (form.display_name.data or "").strip()[:80] or model.username
-        model.role = role
-        model.department_id = department_id
-        if changed_role or model.active != bool(form.active.data):
-            model.session_version += 1  # the account's open sessions end
-        model.active = bool(form.active.data)
-        if changed_role:
-            trail.record(
-                db.session,
-                "role_changed",
-                entity_type="User",
-                entity_id=model.id,
-                summary=f"{model.username}: {role.value}",
-            )
-        try:
-            db.session.commit()
-        except Exception as exc:  # noqa: BLE001 - shown to the user, nothing half written
-            db.session.rollback()
-            if not self.handle_view_exception(exc):
-                flash(_("The account could not be saved."), "error")
-            return False
-        return True
+    def on_model_change(self, form: Any, model: User, is_created: bool) -> None:
+        """Account changes go through the accounts service and its rules."""
+        from portal.auth import operations
+
+        operations.apply_admin_edit(current_user._get_current_object(), model)
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        from portal.kernel.rules import RuleError
+
+        if isinstance(exc, RuleError):
+            flash(str(exc.message), "error")
+            return True
+        return super().handle_view_exception(exc)
 
 
 class ReadOnlyView(ScopedModelView):

@@ -29,12 +29,14 @@ class User(TenantScopedGlobal, UserMixin, Base):
             "(role = 'dept_officer') = (department_id IS NOT NULL)", name="officer_has_department"
         ),
     )
-    __audit_secret__ = frozenset({"password_hash"})
+    __audit_secret__ = frozenset({"password_hash", "password_history"})
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(sa.String(80), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(80))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # JSON list of the earlier password hashes, newest first (passwords.HISTORY_SIZE).
+    password_history: Mapped[str | None] = mapped_column(sa.Text())
     role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=30))
     department_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid())
     active: Mapped[bool] = mapped_column(default=True)
@@ -88,7 +90,9 @@ class ApiToken(Base):
 
 
 class LoginAttempt(Base):
-    """Sign-in attempts by username (known or not), used for lockout."""
+    """Sign-in attempts by username (known or not) and address: the throttle's memory.
+
+    Kept in the database, so every worker process and server sees the same counts."""
 
     __tablename__ = "login_attempts"
     __audit__ = False

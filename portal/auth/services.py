@@ -1,4 +1,10 @@
-"""Sign-in, lockout, password change and personal access tokens (shared by UI, API, CLI)."""
+"""Sign-in (with its throttle) and personal access tokens (shared by UI, API, CLI).
+
+Account changes (create, role, activation, passwords, sessions) are in
+`portal.auth.operations`. Nothing here commits: the request does, once — except the
+record of a refused sign-in, which is written in its own short transaction because the
+refused request itself is rolled back (its answer is 401) and the record must outlive it.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,12 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app
 
 from portal.audit import trail
-from portal.auth.models import ApiToken, LoginAttempt, Role, User
-from portal.auth.passwords import DUMMY_HASH, hash_password, verify_password
+from portal.auth import throttle
+from portal.auth.models import ApiToken, LoginAttempt, User
+from portal.auth.operations import account_scope
+from portal.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from portal.db import utcnow
 from portal.extensions import db
 from portal.tenancy import scope
@@ -22,74 +29,67 @@ from portal.tenancy.models import TenantStatus
 @dataclass
 class SignInResult:
     user: User | None
-    error: str | None  # "invalid", "locked", "suspended", "inactive"
+    error: str | None  # "invalid", "throttled", "suspended", "inactive"
+    wait: int = 0  # seconds before the next attempt is considered (throttled)
 
 
-def _recent_failures(username: str) -> int:
-    window = dt.timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-    since = utcnow() - window
-    last_success = db.session.execute(
-        sa.select(sa.func.max(LoginAttempt.at)).where(
-            LoginAttempt.username == username, LoginAttempt.success.is_(True)
-        )
-    ).scalar()
-    if last_success and last_success > since:
-        since = last_success
-    return db.session.execute(
-        sa.select(sa.func.count()).where(
-            LoginAttempt.username == username,
-            LoginAttempt.success.is_(False),
-            LoginAttempt.at > since,
-        )
-    ).scalar_one()
-
-
-def _chain_scope(user: User | None):  # type: ignore[no-untyped-def]
-    if user is not None and user.tenant_id is not None:
-        return scope.tenant_scope(user.tenant_id)
-    return scope.cross_tenant("sign-in event on the platform chain")
-
-
-def sign_in(username: str, password: str, ip: str) -> SignInResult:
-    """Check credentials; count failures per username (known or not) and lock after too many."""
-    username = username.strip()
-    user = db.session.execute(sa.select(User).filter_by(username=username)).scalar_one_or_none()
-    max_failures = current_app.config["LOGIN_MAX_FAILURES"]
-    failures = _recent_failures(username)
-    chain = user.tenant_id if user and user.tenant_id else trail.PLATFORM_CHAIN
-
-    def fail(error: str, action: str = "login_failed") -> SignInResult:
-        with _chain_scope(user):
-            db.session.add(LoginAttempt(username=username[:80], ip=ip, success=False))
+def _record_refusal(user: User | None, username: str, ip: str, reason: str, wait: int) -> None:
+    """The failed attempt and its audit event, in a transaction of their own."""
+    tenant_id = user.tenant_id if user is not None else None
+    chain = tenant_id or trail.PLATFORM_CHAIN
+    user_id = user.id if user is not None else ""
+    db.session.rollback()  # only reads so far; frees SQLite's write lock for the record
+    with scope.tenant_scope(tenant_id) if tenant_id else scope.cross_tenant("sign-in refused"):
+        record = db.session.session_factory()
+        try:
+            record.add(LoginAttempt(username=username[:80], ip=ip[:64], success=False))
             trail.record(
-                db.session,
-                action,
+                record,
+                "login_failed",
                 tenant_id=chain,
                 entity_type="User",
-                entity_id=user.id if user else "",
+                entity_id=user_id,
                 summary=username[:80],
-                data={"username_tried": username[:80], "reason": error},
+                data={"username_tried": username[:80], "reason": reason},
             )
-            if action == "login_failed" and failures + 1 >= max_failures:
+            if wait:
                 trail.record(
-                    db.session,
+                    record,
                     "lockout",
                     tenant_id=chain,
                     entity_type="User",
-                    entity_id=user.id if user else "",
+                    entity_id=user_id,
                     summary=username[:80],
-                    data={"username_tried": username[:80]},
+                    data={"username_tried": username[:80], "wait_seconds": wait},
                 )
-            db.session.commit()
-        return SignInResult(None, error)
+            record.commit()
+        finally:
+            record.close()
 
-    if failures >= max_failures:
-        return fail("locked", "login_refused_locked")
+
+def sign_in(username: str, password: str, ip: str) -> SignInResult:
+    """Check credentials, within the throttle (see `portal.auth.throttle`).
+
+    While an account is throttled for this address the password is not even checked:
+    the holder is told how long to wait. Unknown usernames cost the same as known ones."""
+    username = username.strip()
+    now = throttle.state(username, ip)
+    if now.throttled:
+        return SignInResult(None, "throttled", now.wait)
+    user = db.session.execute(sa.select(User).filter_by(username=username)).scalar_one_or_none()
+
+    def fail(error: str) -> SignInResult:
+        wait = 0
+        if error == "invalid":
+            wait = throttle.next_delay(now.pair_failures + 1, now.account_failures + 1)
+        _record_refusal(user, username, ip, error, wait)
+        return SignInResult(None, "throttled" if wait else error, wait)
+
     if user is None:
         verify_password(DUMMY_HASH, password)
-        return fail("locked" if failures + 1 >= max_failures else "invalid")
+        return fail("invalid")
     if not verify_password(user.password_hash, password):
-        return fail("locked" if failures + 1 >= max_failures else "invalid")
+        return fail("invalid")
     if not user.active:
         return fail("inactive")
     if user.tenant is not None and user.tenant.status != TenantStatus.active:
@@ -97,50 +97,21 @@ def sign_in(username: str, password: str, ip: str) -> SignInResult:
     signed_in = trail.with_actor(
         trail.current_actor(), id=user.id, name=user.username, role=user.role.value
     )
-    with _chain_scope(user), trail.acting_as(signed_in):  # the login event's actor is the user
-        db.session.add(LoginAttempt(username=username, ip=ip, success=True))
+    with account_scope(user), trail.acting_as(signed_in):  # the login event's actor is the user
+        db.session.add(LoginAttempt(username=username, ip=ip[:64], success=True))
         user.last_login_at = utcnow()
+        if needs_rehash(user.password_hash):  # made with older parameters: bring it up to date
+            user.password_hash = hash_password(password)
         trail.record(
             db.session,
             "login",
-            tenant_id=chain,
+            tenant_id=user.tenant_id or trail.PLATFORM_CHAIN,
             entity_type="User",
             entity_id=user.id,
             summary=username,
         )
-        db.session.commit()
+        db.session.flush()
     return SignInResult(user, None)
-
-
-def sign_out(user: User) -> None:
-    """Bump the session version so the old session cookie can never be replayed."""
-    with _chain_scope(user):
-        user.session_version += 1
-        trail.record(
-            db.session,
-            "logout",
-            entity_type="User",
-            entity_id=user.id,
-            summary=user.username,
-            tenant_id=user.tenant_id or trail.PLATFORM_CHAIN,
-        )
-        db.session.commit()
-
-
-def change_password(user: User, new_password: str) -> None:
-    with _chain_scope(user):
-        user.password_hash = hash_password(new_password)
-        user.must_change_password = False
-        user.session_version += 1
-        trail.record(
-            db.session,
-            "password_changed",
-            entity_type="User",
-            entity_id=user.id,
-            summary=user.username,
-            tenant_id=user.tenant_id or trail.PLATFORM_CHAIN,
-        )
-        db.session.commit()
 
 
 TOKEN_PREFIX = "pat_"
@@ -153,7 +124,7 @@ def _token_digest(secret: str) -> str:
 def create_token(user: User, name: str, expires_at: dt.datetime | None) -> tuple[ApiToken, str]:
     """Returns the token row and its secret, which is shown once and never stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with _chain_scope(user):
+    with account_scope(user):
         token = ApiToken(
             user_id=user.id,
             tenant_id=user.tenant_id,
@@ -172,12 +143,12 @@ def create_token(user: User, name: str, expires_at: dt.datetime | None) -> tuple
             summary=name[:80],
             tenant_id=user.tenant_id or trail.PLATFORM_CHAIN,
         )
-        db.session.commit()
+        db.session.flush()
     return token, secret
 
 
 def revoke_token(user: User, token: ApiToken) -> None:
-    with _chain_scope(user):
+    with account_scope(user):
         token.revoked_at = utcnow()
         trail.record(
             db.session,
@@ -187,7 +158,7 @@ def revoke_token(user: User, token: ApiToken) -> None:
             summary=token.name,
             tenant_id=user.tenant_id or trail.PLATFORM_CHAIN,
         )
-        db.session.commit()
+        db.session.flush()
 
 
 def user_for_token(secret: str) -> User | None:
@@ -205,32 +176,3 @@ def user_for_token(secret: str) -> User | None:
     if not user.active or (user.tenant and user.tenant.status != TenantStatus.active):
         return None
     return user
-
-
-def create_user(
-    *,
-    username: str,
-    display_name: str,
-    password: str,
-    role: Role,
-    tenant_id=None,  # type: ignore[no-untyped-def]
-    department_id=None,  # type: ignore[no-untyped-def]
-    must_change_password: bool = False,
-) -> User:
-    user = User(
-        username=username,
-        display_name=display_name,
-        password_hash=hash_password(password),
-        role=role,
-        tenant_id=tenant_id,
-        department_id=department_id,
-        must_change_password=must_change_password,
-    )
-    db.session.add(user)
-    return user
-
-
-def end_sessions(user: User) -> None:
-    """Every session of the user ends: the cookies carry the old session version, which
-    the user loader refuses. The caller audits the reason and commits (force sign-out)."""
-    user.session_version += 1

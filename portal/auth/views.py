@@ -24,13 +24,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.audit import trail
-from portal.auth import services
+from portal.auth import operations, services
 from portal.auth.forms import ChangePasswordForm, LocaleForm, LoginForm, ReauthForm, TokenForm
 from portal.auth.models import ApiToken, User
-from portal.auth.passwords import password_problems, verify_password
+from portal.auth.passwords import HashingBusy, verify_password
 from portal.extensions import db, limiter, login_manager
+from portal.kernel import clock
 from portal.kernel.grants import Role
 from portal.kernel.redirects import safe_target
+from portal.kernel.uow import attempt
 
 
 def home_for(user: Any) -> str:
@@ -46,7 +48,10 @@ REAUTH_SECONDS = 300
 
 SIGN_IN_ERRORS = {
     "invalid": _l("Wrong username or password."),
-    "locked": _l("Too many failed sign-ins: this account is locked for %(minutes)d minutes."),
+    "throttled": _l(
+        "Too many failed sign-ins for this account: please wait %(seconds)d seconds before "
+        "trying again."
+    ),
     "suspended": _l("Your district is suspended; sign-in is not possible at present."),
     "inactive": _l("This account is deactivated. Please contact your district lead."),
 }
@@ -69,6 +74,13 @@ def init_login(app: Flask) -> None:
         if user is None or str(user.session_version) != version or not user.active:
             return None
         return user
+
+    @app.errorhandler(HashingBusy)
+    def hashing_busy(error: HashingBusy) -> Any:
+        """A password check met a full hashing queue (sign-in storm): try again shortly."""
+        db.session.rollback()
+        page = render_template("error.html", status=503, message=str(error.message))
+        return page, 503, {"Retry-After": "1"}
 
     @app.before_request
     def idle_timeout() -> Any:
@@ -106,29 +118,35 @@ def login() -> Any:
         return redirect(home_for(current_user))
     form = LoginForm()
     error = None
+    throttled = False
     if form.validate_on_submit():
-        result = services.sign_in(
-            form.username.data or "", form.password.data or "", request.remote_addr or ""
-        )
+        try:
+            result = services.sign_in(
+                form.username.data or "", form.password.data or "", request.remote_addr or ""
+            )
+        except HashingBusy as busy:  # a sign-in storm: come back in a moment
+            page = render_template("auth/login.html", form=form, error=str(busy.message))
+            return page, 503, {"Retry-After": "1"}
         if result.user is not None:
             session.clear()  # regenerate: nothing from before sign-in survives
             login_user(result.user)
             session["seen"] = int(time.time())
             session["reauth_at"] = int(time.time())
             return redirect(_safe_next(request.args.get("next")) or home_for(result.user))
-        error = str(SIGN_IN_ERRORS[result.error or "invalid"]) % {
-            "minutes": current_app.config["LOGIN_LOCKOUT_MINUTES"]
-        }
+        error = str(SIGN_IN_ERRORS[result.error or "invalid"]) % {"seconds": result.wait}
+        throttled = result.error == "throttled"
     elif request.method == "POST":
         error = _("Please fill in both fields.")
     status = 200 if error is None else 401 if request.method == "POST" else 200
+    if throttled:
+        status = 429
     return render_template("auth/login.html", form=form, error=error), status
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
-    services.sign_out(current_user._get_current_object())
+    operations.sign_out(current_user._get_current_object())
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
@@ -143,16 +161,15 @@ def change_password() -> Any:
         user = current_user._get_current_object()
         if not verify_password(user.password_hash, form.current_password.data or ""):
             form.current_password.errors.append(_("The current password is wrong."))
-        else:
-            problems = password_problems(form.new_password.data or "", user.username)
-            if problems:
-                form.new_password.errors.extend(problems)
-            else:
-                services.change_password(user, form.new_password.data or "")
-                login_user(user)  # the session version changed: re-issue the cookie
-                flash(_("Your password has been changed."), "success")
+            return render_template("auth/change_password.html", form=form), 400
+        new = form.new_password.data or ""
+        outcome = attempt(lambda: operations.change_password(user, new), form)
+        if not outcome.ok:
+            return render_template("auth/change_password.html", form=form), outcome.status
+        login_user(user)  # the session version changed: re-issue the cookie
+        flash(_("Your password has been changed."), "success")
 
-                return redirect(home_for(user))
+        return redirect(home_for(user))
     return render_template("auth/change_password.html", form=form)
 
 
@@ -161,10 +178,7 @@ def change_password() -> Any:
 def set_locale() -> Any:
     form = LocaleForm()
     if form.validate_on_submit():
-        user = current_user._get_current_object()
-        with services._chain_scope(user):
-            user.locale = form.locale.data
-            db.session.commit()
+        operations.set_locale(current_user._get_current_object(), form.locale.data or "")
     return redirect(_safe_next(request.referrer) or url_for("index"))
 
 
@@ -195,7 +209,7 @@ def tokens() -> Any:
         if not recently_authenticated():
             return redirect(url_for("auth.reauth", next=url_for("auth.tokens")))
         expires = form.expires_on.data
-        if expires is not None and expires <= dt.date.today():
+        if expires is not None and expires <= clock.today():
             form.expires_on.errors.append(_("The expiry date must be in the future."))
         else:
             expires_at = dt.datetime.combine(expires, dt.time()) if expires else None

@@ -19,58 +19,129 @@ from portal.duties.models import Assessment, Duty, DutyStatus, ProgressEntry
 from portal.extensions import db
 from portal.tenancy.models import Tenant
 
-NARRATIVES: dict[str, list[tuple[str, int, int]]] = {
-    # category: [(narrative, families reached, amount per family in 元)]
-    "economic_aid": [
-        ("按季度足额发放特别扶助金，资金通过“一卡通”直达特殊家庭账户，无截留挪用。", 128, 1430),
-        ("春节前走访慰问特殊家庭，发放慰问金并登记家庭困难诉求。", 46, 300),
-    ],
-    "medical": [
-        ("组织特殊家庭成员免费健康体检，建立健康档案，对慢病患者纳入家庭医生签约服务。", 63, 0),
-        ("落实就医“绿色通道”，二级以上医疗机构设立优先窗口，本期服务特殊家庭成员就诊。", 21, 0),
-    ],
-    "insurance": [
-        ("为特殊家庭成员统一办理住院护理补贴保险，保费由财政全额承担。", 94, 120),
-    ],
-    "elderly_care": [
-        ("对入住公办养老机构的特殊家庭老人优先安排床位，落实入住补贴。", 12, 600),
-        ("开展居家养老上门服务，提供助餐、助洁、陪护等服务。", 35, 200),
-    ],
-    "social_care": [
-        ("将符合条件的特殊家庭纳入最低生活保障和临时救助范围，做到应保尽保。", 18, 800),
-    ],
-    "housing": [
-        ("对住房困难的特殊家庭优先配租公共租赁住房，完成资格审核。", 6, 0),
-    ],
-    "legal_aid": [
-        ("为特殊家庭提供免费法律咨询和法律援助，办结遗产继承、赡养纠纷等案件。", 9, 0),
-    ],
-    "emotional_support": [
-        ("联合社工机构开展心理疏导和团体辅导活动，组织“暖心家园”联谊活动。", 40, 0),
-    ],
-    "contact_person": [
-        ("落实“双岗”联系人制度，联系人每月上门或电话联系，建立走访台账。", 156, 0),
-    ],
-    "rebirth": [
-        ("为有再生育意愿的特殊家庭提供再生育技术服务和优生咨询。", 4, 3000),
-    ],
-    "funeral": [
-        ("为去世的特殊家庭成员减免基本殡葬服务费用。", 3, 1000),
-    ],
-    "education": [
-        ("对特殊家庭子女就学给予资助，落实学费减免政策。", 7, 1500),
-    ],
-    "employment": [
-        ("对有就业意愿的特殊家庭成员开展职业技能培训并推荐就业岗位。", 11, 0),
-    ],
-    "rehabilitation": [
-        ("为伤残独生子女提供康复训练和辅助器具适配服务。", 8, 500),
-    ],
-    "publicity": [
-        ("在区融媒体平台开设专栏，宣传特殊家庭扶助关怀政策。", 0, 0),
-    ],
+# -- the facts of the demo entries: every figure comes from the district's own policy ------
+#
+# An entry's amount is a benefit standard of the duty's own measure, in force on the
+# work date, times the people (or cases) it was paid for; only the measure's first lead
+# department records payments (one payment is claimed once), other departments record
+# their cooperation without amounts. Measures without a benefit standard record service
+# with no amount. Narratives quote the measure's own title, so each district's own terms
+# (“双岗”联系人, “五定两包”, 帮扶联系人 …) are used. `tests/duties/test_demo_facts.py`
+# checks every amount against the standards.
+
+# Units that are a budget, not paid per person or household: one payment of the amount.
+BUDGET_UNITS = {"yuan_per_year", "yuan_per_month"}
+PER_PERSON_UNITS = {
+    "yuan_per_person_month",
+    "yuan_per_person_year",
+    "yuan_per_person_day",
+    "yuan_per_person_time",
+    "yuan_per_person",
 }
-DEFAULT = [("召开专题推进会，梳理本部门承担的扶助关怀任务并建立工作台账。", 0, 0)]
+UNIT_WORDS = {
+    "yuan_per_person_month": "元/人/月",
+    "yuan_per_person_year": "元/人/年",
+    "yuan_per_person_day": "元/人/日",
+    "yuan_per_person_time": "元/人/次",
+    "yuan_per_person": "元/人",
+    "yuan_per_household_month": "元/户/月",
+    "yuan_per_household_year": "元/户/年",
+    "yuan_per_household_time": "元/户/次",
+    "yuan_per_household": "元/户",
+    "yuan_per_couple": "元/对",
+    "yuan_per_hour": "元/小时",
+    "yuan_per_time": "元/次",
+    "yuan_per_month": "元/月",
+    "yuan_per_year": "元/年",
+}
+
+
+def value_on(benefit: dict, day: dt.date) -> decimal.Decimal | None:
+    """The benefit's amount in force on `day` (the policy file's dated values)."""
+    amount = None
+    for v in benefit.get("values") or []:
+        start, before = v.get("effective_from"), v.get("in_force_before")
+        if (start is not None and _as_date(start) <= day) or (
+            start is None and before is not None and day < _as_date(before)
+        ):
+            amount = decimal.Decimal(str(v["amount"]))
+    return amount
+
+
+def _as_date(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def persons_per_family(benefit: dict) -> int:
+    """Both parents when the standard is per person and paid to 父母 / 夫妻, else one."""
+    if benefit["unit"] not in PER_PERSON_UNITS:
+        return 1
+    said = " ".join(benefit.get("eligibility", {}).get("conditions") or []) + benefit["name"]
+    return 2 if ("父母" in said or "夫妻" in said) else 1
+
+
+def _families(number: str, k: int) -> int:
+    """A stable, modest number of households for the demo (no personal data)."""
+    return 3 + (sum(map(ord, number)) * 7 + k * 5) % 17
+
+
+def entry_facts(
+    duty: Duty, measure: dict | None, work_date: dt.date, k: int
+) -> tuple[str, int, int, int]:
+    """(narrative, households, yuan per household, yuan in total) from the policy file."""
+    title = duty.measure.title
+    number = duty.measure_number
+    leads = (measure or {}).get("lead") or []
+    is_payer = bool(leads) and duty.department.key == leads[0]
+    if not is_payer or measure is None:
+        return (
+            f"配合落实第{number}项“{title}”，提供本单位职责范围内的支持并报送工作情况。",
+            0,
+            0,
+            0,
+        )
+    paid = [b for b in measure.get("benefits") or [] if value_on(b, work_date) is not None]
+    if not paid:
+        families = _families(number, k)
+        return (
+            f"落实第{number}项“{title}”，本期服务特殊家庭{families}户，已建立工作台账。",
+            families,
+            0,
+            0,
+        )
+    b = paid[k % len(paid)]
+    value = int(value_on(b, work_date))  # type: ignore[arg-type]
+    unit = UNIT_WORDS.get(b["unit"], "元")
+    if b["unit"] in BUDGET_UNITS:
+        return (
+            f"落实第{number}项“{title}”：按{value}{unit}标准拨付{b['name']}{value}元。",
+            0,
+            0,
+            value,
+        )
+    families = _families(number, k)
+    persons = persons_per_family(b)
+    per_family = value * persons
+    if b.get("max_quantity") and b.get("max_quantity_unit") == "days_per_year":
+        days = min(int(b["max_quantity"]), 10)
+        per_family *= days
+        unit = f"{unit}，{days}天"
+    whom = (
+        f"{families}户{families * persons}人" if b["unit"] in PER_PERSON_UNITS else f"{families}户"
+    )
+    verb = (
+        "缴纳"
+        if "保费" in b["name"] or b["name"].endswith("保险") or "保险（" in b["name"]
+        else "发放"
+    )
+    return (
+        f"落实措施{number}“{title}”：按{value}{unit}标准为{whom}{verb}{b['name']}，"
+        f"合计{families * per_family}元。",
+        families,
+        per_family,
+        families * per_family,
+    )
+
 
 # Current period: states dealt out in this cycle, so every department shows a mix.
 CURRENT_CYCLE = (
@@ -121,20 +192,25 @@ def _ledger(duty: Duty, work_date: dt.date, families: int, per_family: int) -> s
     return services.Upload(f"发放明细表-{duty.period}-{duty.measure_number}.xlsx", buf.getvalue())
 
 
-def _log(duty: Duty, officer: User, n: int, evidence: bool = False) -> None:
-    options = NARRATIVES.get(duty.measure.category, DEFAULT)
+def _log(
+    duty: Duty, officer: User, n: int, measures: dict[str, dict], evidence: bool = False
+) -> None:
     for k, work_date in enumerate(_work_dates(duty.period, n)):
-        text, families, per_family = options[k % len(options)]
+        text, families, per_family, total = entry_facts(
+            duty, measures.get(duty.measure_number), work_date, k
+        )
         services.add_entry(
             duty,
             officer,
             services.EntryInput(
                 work_date=work_date,
-                narrative=f"{text}（{duty.department.name}）",
+                narrative=text,
                 families_reached=families,
-                amount_paid=decimal.Decimal(families * per_family),
+                amount_paid=decimal.Decimal(total),
             ),
-            [_ledger(duty, work_date, families, per_family)] if evidence and families else [],
+            [_ledger(duty, work_date, families, per_family)]
+            if evidence and families and per_family
+            else [],
         )
 
 
@@ -158,6 +234,7 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
     lead, officers = _users(tenant)
     if lead is None:
         return
+    measures = {str(m["number"]): m for m in policy_data.get("measures") or []}
 
     def duties(period: str) -> list[Duty]:
         return list(
@@ -175,8 +252,9 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
         officer = officers.get(duty.department_id)
         if officer is None:
             continue
-        _log(duty, officer, 2, evidence=duty.department_id not in with_ledger)
-        with_ledger.add(duty.department_id)
+        _log(duty, officer, 2, measures, evidence=duty.department_id not in with_ledger)
+        if any(e.amount_paid for e in duty.entries):
+            with_ledger.add(duty.department_id)
         _sign(duty, officer)
         services.review(duty, lead, accept=True, reason="材料齐全，同意。")
 
@@ -185,7 +263,7 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
         status = CURRENT_CYCLE[i % len(CURRENT_CYCLE)]
         if officer is None or status == DutyStatus.not_started:
             continue
-        _log(duty, officer, 1 if status == DutyStatus.in_progress else 2)
+        _log(duty, officer, 1 if status == DutyStatus.in_progress else 2, measures)
         if status == DutyStatus.in_progress:
             continue
         _sign(duty, officer)

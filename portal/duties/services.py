@@ -43,7 +43,8 @@ from portal.duties.models import (
 from portal.extensions import db
 from portal.kernel import events, rules
 from portal.kernel.grants import can
-from portal.policy.models import Measure, MeasureResponsibility, PolicyVersion, VersionStatus
+from portal.policy import rules as policy_rules
+from portal.policy.models import Measure, MeasureResponsibility, PolicyVersion
 from portal.tenancy import scope
 from portal.tenancy.models import Department
 
@@ -214,7 +215,7 @@ def version_for_period(period: str) -> tuple[PolicyVersion | None, str | None]:
     """The policy version in force during the period; else the last one, with a warning.
 
     An expired policy (张店 expired 2026-01-07) keeps generating duties from its last
-    version; a district with only a draft (姜堰's 征求意见稿) uses the draft.
+    version; a draft (姜堰's 征求意见稿) creates none until adopted (policy.rules).
     """
     start, end = period_bounds(period)
     versions = (
@@ -226,7 +227,7 @@ def version_for_period(period: str) -> tuple[PolicyVersion | None, str | None]:
         .scalars()
         .all()
     )
-    in_force = [v for v in versions if v.status == VersionStatus.in_force]
+    in_force = [v for v in versions if policy_rules.generates_duties(v)]
     for version in in_force:
         if version.effective_until is None or version.effective_until >= start:
             return version, None
@@ -242,11 +243,11 @@ def version_for_period(period: str) -> tuple[PolicyVersion | None, str | None]:
             )
         )
     if versions:
-        return versions[0], str(
+        return None, str(
             _l(
-                "Only a draft policy (%(doc)s) is configured; duties for %(period)s follow the draft.",
+                "Only a draft policy (%(doc)s) is configured; it creates no duties until the "
+                "district lead adopts it.",
                 doc=str(versions[0]),
-                period=period,
             )
         )
     return None, str(_l("No policy version is in force; no duties were generated."))

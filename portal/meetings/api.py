@@ -1,9 +1,10 @@
 """JSON API for joint meetings: meetings, agenda, department reports and action items.
 
-Same rules (portal.meetings.services) and the same scoping as the UI: an officer sees
+Same operations and queries (portal.meetings) and the same scoping as the UI: an officer sees
 the meetings their department is invited to, only their own department's report and
-action items; other tenants' ids answer 404. Writes carry `row_version`; a stale one
-answers 409 `conflict`.
+action items; other tenants' ids answer 404. Updates must carry `row_version`; a missing or stale one
+answers 409 `conflict`. Endpoints call the operation and return: the API's one
+`RuleError` handler rolls back and answers the JSON error; the request commits once.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 from flask import g, jsonify, request
 
 from portal.api import ApiError, api_requires, bp, get_or_404, json_body, paginate
-from portal.extensions import db
-from portal.meetings import services
+from portal.kernel.clock import today
+from portal.meetings import arrangement, decisions, queries, rules
+from portal.meetings import reports as report_ops
 from portal.meetings.models import ActionItem, DepartmentReport, Meeting
 
 
@@ -73,7 +75,7 @@ def action_item_json(a: ActionItem) -> dict:
         "text": a.text,
         "due_date": _iso(a.due_date),
         "status": a.status.value,
-        "overdue": a.is_overdue(services.today()),
+        "overdue": a.is_overdue(today()),
         "progress_note": a.progress_note,
         "closing_note": a.closing_note,
         "closed_at": _iso(a.closed_at),
@@ -84,7 +86,7 @@ def action_item_json(a: ActionItem) -> dict:
 @bp.get("/meetings")
 @api_requires("meeting.read")
 def meetings() -> Any:
-    return paginate(services.meetings_query(kind=request.args.get("kind")), meeting_json)
+    return paginate(queries.meetings_query(kind=request.args.get("kind")), meeting_json)
 
 
 @bp.get("/meetings/<uuid:meeting_id>")
@@ -100,10 +102,10 @@ def meeting(meeting_id: uuid.UUID) -> Any:
             "state": s.state,
             "action_items": [action_item_json(a) for a in s.items],
         }
-        for s in services.decision_states(m)
+        for s in queries.decision_states(m)
     ]
-    minutes = services.minutes_of(m, create=False)
-    draft_hidden = g.api_user.role.value == "dept_officer" and minutes.status.value == "draft"
+    minutes = queries.minutes_of(m)
+    draft_hidden = rules.can_report(g.api_user) and minutes.status.value == "draft"
     data["minutes"] = {
         "status": minutes.status.value,
         "body": "" if draft_hidden else minutes.body,  # officers see circulated/final minutes
@@ -114,7 +116,7 @@ def meeting(meeting_id: uuid.UUID) -> Any:
             "attendance": i.attendance.value,
             "delegate_name": i.delegate_name,
         }
-        for i in services.invitations(m)
+        for i in queries.invitations(m)
     ]
     return jsonify(data)
 
@@ -126,23 +128,20 @@ def create_meeting() -> Any:
     departments = body.get("department_ids")
     if departments is not None and not isinstance(departments, list):
         raise ApiError(400, "invalid", "department_ids: must be a list")
-    try:
-        m = services.create_meeting(
-            g.api_user,
-            services.MeetingInput(
-                kind=str(body.get("kind", "regular")),
-                period=str(body.get("period") or ""),
-                title=str(body.get("title") or ""),
-                meeting_date=body.get("date"),
-                start_time=str(body.get("start_time") or ""),
-                place=str(body.get("place") or ""),
-                chair=str(body.get("chair") or ""),
-                department_ids=[str(d) for d in departments] if departments is not None else None,
-            ),
-        )
-    except services.MeetingError as e:
-        raise ApiError.from_rule(e) from e
-    db.session.commit()
+    m = arrangement.create_meeting(
+        g.api_user,
+        arrangement.MeetingInput(
+            kind=str(body.get("kind", "regular")),
+            period=str(body.get("period") or ""),
+            title=str(body.get("title") or ""),
+            meeting_date=body.get("date"),
+            start_time=str(body.get("start_time") or ""),
+            place=str(body.get("place") or ""),
+            chair=str(body.get("chair") or ""),
+            department_ids=[str(d) for d in departments] if departments is not None else None,
+            request_key=request.headers.get("Idempotency-Key") or body.get("request_key"),
+        ),
+    )
     return jsonify(meeting_json(m)), 201
 
 
@@ -150,7 +149,10 @@ def create_meeting() -> Any:
 @api_requires("meeting.read")
 def agenda(meeting_id: uuid.UUID) -> Any:
     m = get_or_404(Meeting, meeting_id)
-    return jsonify({"items": [agenda_json(i) for i in services.agenda(m)]})
+    items = queries.agenda_for(g.api_user, m)
+    return jsonify(
+        {"circulated": items is not None, "items": [agenda_json(i) for i in items or []]}
+    )
 
 
 @bp.get("/meetings/<uuid:meeting_id>/reports")
@@ -169,7 +171,7 @@ def reports(meeting_id: uuid.UUID) -> Any:
                     "submitted": t.submitted,
                     "report": report_json(t.report) if t.report else None,
                 }
-                for t in services.report_tracking(m)
+                for t in queries.report_tracking(m)
             ]
         }
     )
@@ -186,22 +188,18 @@ def report(report_id: uuid.UUID) -> Any:
 def update_report(report_id: uuid.UUID) -> Any:
     r = get_or_404(DepartmentReport, report_id)
     body = json_body()
-    try:
-        services.save_report(
-            g.api_user,
-            r,
-            services.ReportInput(
-                body=str(body.get("body", r.body)),
-                families_reached=body.get("families_reached", r.families_reached),
-                amount_paid=body.get("amount_paid", r.amount_paid),
-                not_delivered=str(body.get("not_delivered", r.not_delivered)),
-            ),
-            submit=bool(body.get("submit")),
-            expected_version=body.get("row_version"),
-        )
-    except services.MeetingError as e:
-        raise ApiError.from_rule(e) from e
-    db.session.commit()
+    report_ops.save_report(
+        g.api_user,
+        r,
+        report_ops.ReportInput(
+            body=str(body.get("body", r.body)),
+            families_reached=body.get("families_reached", r.families_reached),
+            amount_paid=body.get("amount_paid", r.amount_paid),
+            not_delivered=str(body.get("not_delivered", r.not_delivered)),
+        ),
+        submit=bool(body.get("submit")),
+        expected_version=body.get("row_version"),
+    )
     return jsonify(report_json(r))
 
 
@@ -209,7 +207,7 @@ def update_report(report_id: uuid.UUID) -> Any:
 @api_requires("meeting.read")
 def action_items() -> Any:
     return paginate(
-        services.action_items_query(
+        queries.action_items_query(
             status=request.args.get("status"),
             overdue=request.args.get("overdue") in ("1", "true"),
         ),
@@ -229,15 +227,11 @@ def update_action_item(item_id: uuid.UUID) -> Any:
     """`{"note": "...", "close": true, "row_version": n}`: progress note or close with note."""
     item = get_or_404(ActionItem, item_id)
     body = json_body()
-    try:
-        services.update_action_item(
-            g.api_user,
-            item,
-            str(body.get("note") or ""),
-            bool(body.get("close")),
-            body.get("row_version"),
-        )
-    except services.MeetingError as e:
-        raise ApiError.from_rule(e) from e
-    db.session.commit()
+    decisions.update_action_item(
+        g.api_user,
+        item,
+        str(body.get("note") or ""),
+        bool(body.get("close")),
+        body.get("row_version"),
+    )
     return jsonify(action_item_json(item))

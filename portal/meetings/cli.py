@@ -33,12 +33,12 @@ def _tenants(slug: str | None) -> list[Tenant]:
 @with_appcontext
 def schedule_command(slug: str | None) -> None:
     """When each district's next regular meeting is due; exit 1 if any is overdue (>6 months)."""
-    from portal.meetings import services
+    from portal.meetings import queries
 
     stale = 0
     for tenant in _tenants(slug):
         with scope.tenant_scope(tenant.id):
-            s = services.schedule()
+            s = queries.schedule()
             last = s.last_regular
             click.echo(
                 f"{tenant.slug:<16} cadence={s.cadence:<11} "
@@ -59,14 +59,19 @@ def export_minutes_command(slug: str, number: str, out: Path) -> None:
     """Write the minutes (.docx) of meeting NUMBER (e.g. 2026年第1次 or 2026-1) to OUT."""
     import re
 
-    from portal.meetings import exports, services
+    from portal.kernel.uow import cli_transaction
+    from portal.meetings import exports, minutes
     from portal.meetings.models import Meeting
 
     match = re.match(r"^(\d{4})(?:年第|-)(\d+)次?$", number.strip())
     if not match:
         raise click.ClickException("NUMBER must look like 2026年第1次 or 2026-1")
     (tenant,) = _tenants(slug)
-    with as_system("meetings export-minutes"), scope.tenant_scope(tenant.id):
+    with (
+        as_system("meetings export-minutes"),
+        scope.tenant_scope(tenant.id),
+        cli_transaction(),
+    ):
         meeting = db.session.execute(
             sa.select(Meeting).where(
                 Meeting.year == int(match.group(1)), Meeting.sequence == int(match.group(2))
@@ -75,8 +80,7 @@ def export_minutes_command(slug: str, number: str, out: Path) -> None:
         if meeting is None:
             raise click.ClickException(f"{slug} has no meeting {number}")
         out.write_bytes(exports.minutes_docx(meeting))
-        services.record_export(meeting, "minutes")
-        db.session.commit()
+        minutes.record_export(meeting, "minutes")
     click.echo(f"wrote {out}")
 
 

@@ -1,10 +1,15 @@
 """Demo joint meeting for each seed district (idempotent; runs after the duties demo).
 
-One past regular meeting for the previous half-year, held two weeks after the period
-ended: every member department invited, most present (one by delegate, one absent),
-reports submitted, minutes finalised, three decisions whose action items are in mixed
-states (done, open, overdue). The next regular meeting is then due six months later.
-Everything goes through the services, as real users would.
+Only as each document sets its meeting up (`tests/meetings/test_demo_facts.py` checks):
+a district whose document has no joint-meeting clause (嘉定) has no meeting; one whose
+meeting is called as needed (张店: 区人口与计划生育领导小组根据工作需要组织召开) has one
+meeting called as needed, not a half-yearly one; the others (开封, 姜堰) one past regular
+meeting for the previous half-year, held two weeks after the period ended. The chair
+is the document's convener or nobody — never an invented title. Every member department
+invited, most present (one by delegate, one absent), reports submitted, minutes
+finalised, three decisions whose action items are in mixed states (done, open,
+overdue). An ad hoc meeting of three departments only where the document provides for
+one (开封: 也可根据工作需要，临时召开会议). Everything goes through the operations.
 """
 
 from __future__ import annotations
@@ -15,21 +20,42 @@ import sqlalchemy as sa
 
 from portal.auth.models import Role, User
 from portal.extensions import db
-from portal.meetings import services
+from portal.kernel.clock import today as clock_today
+from portal.kernel.periods import Period
+from portal.meetings import agenda, arrangement, decisions, minutes, queries, reports
 from portal.meetings.models import Meeting
 from portal.tenancy.models import Tenant
 
-MINUTES = """{date}，{chair}在{place}主持召开{title}。会议听取了{period}各成员单位计划生育特殊家庭扶助关怀工作情况汇报，通报了职责落实和签报审核情况，研究了下一阶段重点工作。
+MINUTES = """{date}，{opening}在{place}召开{title}。会议听取了{period}各成员单位计划生育特殊家庭扶助关怀工作情况汇报，通报了职责落实和签报审核情况，研究了下一阶段重点工作。
 
-会议指出，各成员单位认真履行职责，特别扶助金按时足额发放，就医绿色通道、家庭医生签约、“双岗”联系人等制度得到落实，特殊家庭获得感进一步增强。同时，部分政策宣传还不到位，个别部门签报材料不够完整。
+会议指出，各成员单位认真履行职责，{achievements}得到落实，特殊家庭获得感进一步增强。同时，部分政策宣传还不到位，个别部门签报材料不够完整。
 
 会议要求，各成员单位要进一步提高政治站位，对照实施意见逐项抓好落实，按时报送工作进展，确保各项扶助关怀措施落到实处。
 """
 
+# Per district: the measures the minutes name (each from that district's own document,
+# in its own terms), who receives the ledgers, and the ad hoc meeting where the document
+# provides for one (its chair: the convener the document lets hold it).
+DISTRICT_FACTS: dict[str, dict[str, str]] = {
+    "kaifeng": {
+        # 1. 特别扶助金; 5. 开通“绿色通道”; 8. “五定两包”责任制
+        "achievements": "特别扶助金提标发放、就医“绿色通道”、“五定两包”责任制等措施",
+        "ad_hoc_chair": "市卫生健康委主任",  # 18. 也可委托召集人召开 … 也可根据工作需要，临时召开会议
+    },
+    "jiangyan": {
+        # 三.(一).1 特别扶助金制度; 三.(二).5 就医“绿色通道”; 三.(五).1 “双岗联系人制度”
+        "achievements": "特别扶助金制度、就医“绿色通道”、“双岗联系人制度”等措施",
+    },
+    "zhangdian": {
+        # 三.(三) 特别扶助金; 三.(五) “就医绿色通道”、家庭医生签约; 三.(一) 帮扶联系人制度
+        "achievements": "特别扶助金发放、“就医绿色通道”、家庭医生签约、帮扶联系人制度等措施",
+    },
+}
+
 DECISIONS = [
     (
         "各成员单位于下半年结束前完成本部门职责台账的补充完善，做到底数清、情况明。",
-        "补充完善本部门职责台账并报联席会议办公室备案",
+        "补充完善本部门职责台账并报{office}备案",
         "done",
     ),
     (
@@ -45,36 +71,54 @@ DECISIONS = [
 ]
 
 
-def _meeting_day(today: dt.date) -> tuple[str, dt.date]:
-    period = services.shift_period(services.period_for(today), -1)
-    year, half = int(period[:4]), int(period[5])
-    end = dt.date(year, 6, 30) if half == 1 else dt.date(year, 12, 31)
-    return period, min(end + dt.timedelta(days=15), today - dt.timedelta(days=1))
+def _meeting_day(today: dt.date) -> tuple[Period, dt.date]:
+    period = Period.of(today).previous
+    return period, min(period.end + dt.timedelta(days=15), today - dt.timedelta(days=1))
+
+
+def _minutes_version(meeting: Meeting) -> int:
+    return queries.minutes_of(meeting).row_version
+
+
+def _host(arr: object) -> object:
+    """The department whose rooms host the meeting: the meeting's office, else the
+    district's health department (the convener's or the document's lead unit)."""
+    if getattr(arr, "office_department", None) is not None:
+        return arr.office_department  # type: ignore[attr-defined]
+    depts = queries.departments()
+    return next((d for d in depts if d.kind_code == "health"), depts[0] if depts else None)
 
 
 def load_demo(tenant: Tenant, policy_data: dict) -> None:
     if db.session.execute(sa.select(Meeting.id).limit(1)).first() is not None:
         return  # already seeded
+    arr = queries.arrangement()
+    if arr is None or not policy_data.get("meeting"):
+        return  # the document sets up no joint meeting (嘉定): the demo holds none
+    facts = DISTRICT_FACTS.get(tenant.slug, {})
     users = db.session.execute(sa.select(User).where(User.active.is_(True))).scalars().all()
     lead = next((u for u in users if u.username == f"{tenant.slug}-lead"), None)
     officers = {u.department_id: u for u in users if u.role == Role.dept_officer}
     if lead is None:
         return
-    today = services.today()
+    today = clock_today()
     period, day = _meeting_day(today)
-    arr = services.arrangement()
-    meeting = services.create_meeting(
+    host = _host(arr)
+    as_needed = arr.cadence == "ad_hoc"  # 张店: called as needed, no half-yearly meeting
+    meeting = arrangement.create_meeting(
         lead,
-        services.MeetingInput(
-            kind="regular",
-            period=period,
+        arrangement.MeetingInput(
+            kind="ad_hoc" if as_needed else "regular",
+            period=period.code,
+            title=f"{arr.name}（{day.year}年{day.month}月）" if as_needed else "",
             meeting_date=day,
             start_time="09:30",
-            place=f"{tenant.name}卫生健康委员会三楼会议室",
-            chair=(arr.chief_convener if arr and arr.chief_convener else "分管副区长"),
+            place=f"{host.name}会议室" if host is not None else "",
+            chair=arr.chief_convener or "",  # the document's chief convener, or nobody
         ),
     )
-    invitations = services.invitations(meeting)
+    agenda.circulate_agenda(lead, meeting)
+    invitations = queries.invitations(meeting)
     marks: dict[str, tuple[str, str]] = {}
     for i, inv in enumerate(invitations):
         if i % 7 == 3:
@@ -83,17 +127,17 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
             marks[str(inv.department_id)] = ("absent", "")
         else:
             marks[str(inv.department_id)] = ("present", "")
-    services.record_attendance(lead, meeting, marks)
+    arrangement.record_attendance(lead, meeting, marks)
 
     for i, inv in enumerate(invitations):
         officer = officers.get(inv.department_id)
         if officer is None:
             continue
-        report = services.report_for(officer, meeting, inv.department_id)
-        services.save_report(
+        report = reports.start_report(officer, meeting, inv.department_id)
+        reports.save_report(
             officer,
             report,
-            services.ReportInput(
+            reports.ReportInput(
                 body=report.body,
                 families_reached=report.families_reached,
                 amount_paid=report.amount_paid,
@@ -103,16 +147,20 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
             expected_version=report.row_version,
         )
 
-    services.save_minutes(
+    minutes.save_minutes(
         lead,
         meeting,
         MINUTES.format(
             date=f"{day.year}年{day.month}月{day.day}日",
-            chair=meeting.chair,
+            opening=(
+                f"{meeting.chair}主持" if meeting.chair else (arr.conveners or ["联席会议"])[0]
+            ),
             place=meeting.place,
             title=meeting.title,
-            period=period,
+            period=period.label_in("zh"),
+            achievements=facts.get("achievements", "各项扶助关怀措施"),
         ),
+        _minutes_version(meeting),
     )
     dept_ids = [str(inv.department_id) for inv in invitations]
     by_kind = {inv.department.kind_code: str(inv.department_id) for inv in invitations}
@@ -128,69 +176,89 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
         else:
             assigned = [by_kind.get("publicity") or by_kind.get("health") or dept_ids[0]]
             due = min(day + dt.timedelta(days=75), today - dt.timedelta(days=1))
-        decision = services.add_decision(
+        office = arr.office_department.name if arr.office_department else host.name
+        decision = decisions.add_decision(
             lead,
             meeting,
             decision_text,
-            [services.ActionInput(action_text, assigned, due)],
+            [decisions.ActionInput(action_text.format(office=office), assigned, due)],
         )
         if state == "done":
-            for item in services.decision_states(meeting)[decision.number - 1].items:
+            for item in queries.decision_states(meeting)[decision.number - 1].items:
                 officer = officers.get(item.department_id)
                 if officer is not None:
-                    services.update_action_item(
-                        officer, item, "已完成台账补充完善，并报联席会议办公室备案。", close=True
+                    decisions.update_action_item(
+                        officer,
+                        item,
+                        f"已完成台账补充完善，并报{office}备案。",
+                        close=True,
+                        expected_version=item.row_version,
                     )
-    services.circulate_minutes(lead, meeting)
-    services.finalise_minutes(lead, meeting)
+    minutes.circulate_minutes(lead, meeting, _minutes_version(meeting))
+    minutes.finalise_minutes(lead, meeting, _minutes_version(meeting))
     db.session.flush()
-    _ad_hoc(lead, officers, tenant, day, today)
+    if facts.get("ad_hoc_chair"):
+        _ad_hoc(lead, officers, tenant, day, today, facts["ad_hoc_chair"], host)
 
 
 AD_HOC_KINDS = ("health", "finance", "medical_insurance")
 
 
-def _ad_hoc(lead: User, officers: dict, tenant: Tenant, regular_day: dt.date, today: dt.date):
+def _ad_hoc(
+    lead: User,
+    officers: dict,
+    tenant: Tenant,
+    regular_day: dt.date,
+    today: dt.date,
+    chair: str,
+    host: object,
+):
     """A smaller ad hoc meeting (专题会议) of three departments, so that other departments
     (e.g. civil affairs) are not invited and must not see it."""
-    depts = services.departments()
+    depts = queries.departments()
     invited = [d for d in depts if d.kind_code in AD_HOC_KINDS][:3] or depts[:1]
     day = min(regular_day + dt.timedelta(days=45), today - dt.timedelta(days=1))
-    meeting = services.create_meeting(
+    meeting = arrangement.create_meeting(
         lead,
-        services.MeetingInput(
+        arrangement.MeetingInput(
             kind="ad_hoc",
             title=f"{tenant.name}特殊家庭医疗保障专题会议",
             meeting_date=day,
             start_time="15:00",
-            place=f"{tenant.name}卫生健康委员会小会议室",
-            chair="联席会议办公室主任",
+            place=f"{host.name}小会议室",  # type: ignore[attr-defined]
+            chair=chair,
             department_ids=[str(d.id) for d in invited],
         ),
     )
-    services.record_attendance(
-        lead, meeting, {str(d.id): ("present", "") for d in services.departments() if d in invited}
+    agenda.circulate_agenda(lead, meeting)
+    arrangement.record_attendance(
+        lead, meeting, {str(d.id): ("present", "") for d in queries.departments() if d in invited}
     )
-    services.save_minutes(
+    minutes.save_minutes(
         lead,
         meeting,
         "会议专题研究了特殊家庭成员住院护理补贴保险和就医“绿色通道”落实中的问题。",
+        _minutes_version(meeting),
     )
-    decision = services.add_decision(
+    decision = decisions.add_decision(
         lead,
         meeting,
         "医保、卫健部门共同梳理特殊家庭成员住院费用报销中的堵点问题，提出解决措施。",
         [
-            services.ActionInput(
+            decisions.ActionInput(
                 "梳理住院报销堵点并提出解决措施", [str(invited[0].id)], day + dt.timedelta(days=30)
             )
         ],
     )
-    for item in services.decision_states(meeting)[decision.number - 1].items:
+    for item in queries.decision_states(meeting)[decision.number - 1].items:
         officer = officers.get(item.department_id)
         if officer is not None:
-            services.update_action_item(
-                officer, item, "已梳理堵点问题3个，解决措施已报联席办。", close=True
+            decisions.update_action_item(
+                officer,
+                item,
+                "已梳理堵点问题3个，解决措施已报会议召集人。",
+                close=True,
+                expected_version=item.row_version,
             )
-    services.finalise_minutes(lead, meeting)
+    minutes.finalise_minutes(lead, meeting, _minutes_version(meeting))
     db.session.flush()

@@ -26,8 +26,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from portal.meetings import services
+from portal.meetings import queries
 from portal.meetings.models import Attendance, Meeting
+from portal.meetings.rules import chinese_number
 
 TITLE_FONT = "方正小标宋简体"
 HEADING_FONT = "黑体"
@@ -109,7 +110,9 @@ def _template() -> _Template:
         normal.font.name = BODY_FONT
         normal.font.size = Pt(16)
         normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
-        for section in doc.sections:  # GB/T 9704 margins
+        for section in doc.sections:  # A4 (python-docx defaults to US Letter), GB/T 9704 margins
+            section.page_width = Mm(210)
+            section.page_height = Mm(297)
             section.top_margin = Mm(37)
             section.bottom_margin = Mm(35)
             section.left_margin = Mm(28)
@@ -211,12 +214,12 @@ def _date_zh(day: Any) -> str:
 
 
 def _arrangement_name() -> str:
-    arr = services.arrangement()
+    arr = queries.arrangement()
     return (arr.name if arr and arr.name else "") or "联席会议"
 
 
 def _office_name() -> str:
-    arr = services.arrangement()
+    arr = queries.arrangement()
     if arr and arr.office_department is not None:
         return f"{_arrangement_name()}办公室"
     return _arrangement_name()
@@ -235,7 +238,7 @@ def minutes_docx(meeting: Meeting) -> bytes:
     d.para(f"时\u3000\u3000间：{when}", "plain")
     d.para(f"地\u3000\u3000点：{meeting.place or '—'}", "plain")
     d.para(f"主\u00a0持\u00a0人：{meeting.chair or '—'}", "plain")
-    invs = services.invitations(meeting)
+    invs = queries.invitations(meeting)
     present = [i.department.name for i in invs if i.attendance == Attendance.present]
     delegates = [
         f"{i.department.name}（{i.delegate_name}代）"
@@ -250,14 +253,14 @@ def minutes_docx(meeting: Meeting) -> bytes:
     if unknown:
         d.para("未登记出席情况：" + "、".join(unknown), "plain")
     d.para("", "plain")
-    d.markdown(services.minutes_of(meeting, create=False).body)
-    states = services.decision_states(meeting)
+    d.markdown(queries.minutes_of(meeting).body)
+    states = queries.decision_states(meeting)
     if states:
         d.para("会议议定事项如下：")
         for s in states:
             d.para(
                 s.decision.text,
-                lead=(f"{services.chinese_number(s.decision.number)}、", HEADING_FONT),
+                lead=(f"{chinese_number(s.decision.number)}、", HEADING_FONT),
             )
             by_text: dict[tuple[str, Any], list[str]] = defaultdict(list)
             for item in s.items:
@@ -286,19 +289,22 @@ def prep_pack_docx(meeting: Meeting) -> bytes:
     d.rule()
 
     d.para("一、会议议程", "heading")
-    for i, item in enumerate(services.agenda(meeting), 1):
+    for i, item in enumerate(queries.agenda(meeting), 1):
         d.para(f"{i}. {item.title}")
         for line in item.detail.splitlines():
             if line.strip():
                 d.para(line.strip().lstrip("-").strip(), "small_indent")
 
-    period = services.meeting_period(meeting)
-    d.para(f"二、{period}职责落实情况汇总", "heading")
-    matrix = services.status_matrix(period, services.reference_date(meeting))
+    period = queries.meeting_period(meeting)
+    d.para(f"二、{period.label_in('zh')}职责落实情况汇总", "heading")
+    matrix = queries.status_matrix(period, queries.reference_date(meeting))
     if matrix:
         header = ["责任单位", "职责数", "已审核", "已签报", "进行中", "未开始", "被退回", "逾期"]
         rows = []
         totals = [0] * 7
+        others = [0] * 7
+        invited = {inv.department_id for inv in queries.invitations(meeting)}
+        outside = 0
         for row in matrix:
             c = row.counts
             values = [
@@ -311,20 +317,26 @@ def prep_pack_docx(meeting: Meeting) -> bytes:
                 row.overdue,
             ]
             totals = [a + b for a, b in zip(totals, values, strict=True)]
-            rows.append([row.department, *map(str, values)])
+            if row.department_id in invited:
+                rows.append([row.department, *map(str, values)])
+            else:  # departments not invited appear only as counts (shared material)
+                others = [a + b for a, b in zip(others, values, strict=True)]
+                outside += 1
+        if outside:
+            rows.append([f"其他单位（{outside}个）", *map(str, others)])
         rows.append(["合计", *map(str, totals)])
         d.table(header, rows, bold_last=True)
     else:
-        d.para(f"{period}尚未生成职责。")
+        d.para(f"{period.label_in('zh')}尚未生成职责。")
 
     d.para("三、各成员单位工作汇报", "heading")
-    for n, t in enumerate(services.report_tracking(meeting), 1):
-        d.para(f"（{services.chinese_number(n)}）{t.invitation.department.name}", "heading")
+    for n, t in enumerate(queries.report_tracking(meeting), 1):
+        d.para(f"（{chinese_number(n)}）{t.invitation.department.name}", "heading")
         if not t.submitted or t.report is None:
             d.para("（未报送）")
             continue
         r = t.report
-        d.para(f"服务特殊家庭{r.families_reached}户次，发放资金{r.amount_paid:.2f}元。")
+        d.para(f"服务特殊家庭{r.families_reached}户，发放资金{r.amount_paid:.2f}元。")
         d.markdown(r.body)
         if r.not_delivered.strip():
             d.para("未落实事项及原因：")

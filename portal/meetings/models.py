@@ -92,6 +92,7 @@ class Meeting(TenantOwned, Base):
     __department_owned__ = True
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "year", "sequence"),
+        sa.UniqueConstraint("tenant_id", "request_key", name="uq_meetings_tenant_id_request_key"),
         sa.Index("ix_meetings_tenant_date", "tenant_id", "meeting_date"),
         sa.Index("ix_meetings_tenant_kind_period", "tenant_id", "kind", "period"),
     )
@@ -110,6 +111,10 @@ class Meeting(TenantOwned, Base):
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[uuid.UUID | None]
+    # The draft agenda is the lead's until circulated to the invited departments.
+    agenda_circulated_at: Mapped[dt.datetime | None]
+    # The create form's one-time key: a double submission finds this meeting, not a new one.
+    request_key: Mapped[str | None] = mapped_column(sa.String(64))
     row_version: Mapped[int] = mapped_column(default=1)
 
     agenda: Mapped[list[AgendaItem]] = relationship(
@@ -193,6 +198,7 @@ class DepartmentReport(TenantOwned, DepartmentOwned, Base):
     row_version: Mapped[int] = mapped_column(default=1)
 
     department: Mapped[Department] = relationship(lazy="joined", viewonly=True)
+    meeting: Mapped[Meeting] = relationship(viewonly=True)
 
     __mapper_args__ = {"version_id_col": row_version}
 
@@ -250,11 +256,15 @@ class Decision(MeetingChild, TenantOwned, Base):
     __table_args__ = (
         tenant_fk(["meeting_id"], "meetings", ["id"]),
         sa.UniqueConstraint("tenant_id", "meeting_id", "number"),
+        sa.UniqueConstraint(
+            "tenant_id", "meeting_id", "request_key", name="uq_decisions_request_key"
+        ),
     )
 
     meeting_id: Mapped[uuid.UUID]
     number: Mapped[int]
     text: Mapped[str] = mapped_column(sa.Text)
+    request_key: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     row_version: Mapped[int] = mapped_column(default=1)
 

@@ -1,38 +1,67 @@
-"""Joint-meeting pages under /t/<slug>/meetings (thin: rules live in services).
+"""Joint-meeting pages under /t/<slug>/meetings (thin: rules live in the operations).
 
 Leads prepare, hold, minute and follow up meetings; officers see the meetings their
 department is invited to, write and submit their department's report, comment on
 circulated minutes and update/close their department's action items; auditors read.
 Out-of-scope ids answer 404 (the scoped session finds nothing).
+
+Every write goes through `attempt` (the kernel's unit of work): on success the request
+commits once and the page is shown again at the form's anchor; on a broken rule the
+same page is rendered with everything the user typed, the message beside the field and
+a summary at the top of that form (its action URL carries the form's anchor, so the
+browser scrolls to it).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
+    Flask,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
-from portal.auth.models import Role
 from portal.extensions import db
-from portal.kernel import downloads
+from portal.kernel import clock, downloads
 from portal.kernel.grants import can, requires
 from portal.kernel.inputs import page_number
-from portal.meetings import exports, services
+from portal.kernel.periods import Period
+from portal.kernel.rules import RuleError
+from portal.kernel.uow import attempt
+from portal.meetings import (
+    agenda as agenda_ops,
+)
+from portal.meetings import (
+    arrangement as arrangement_ops,
+)
+from portal.meetings import (
+    decisions as decision_ops,
+)
+from portal.meetings import (
+    exports,
+    queries,
+    rules,
+)
+from portal.meetings import (
+    minutes as minutes_ops,
+)
+from portal.meetings import (
+    reports as report_ops,
+)
 from portal.meetings.models import (
     ActionStatus,
     Attendance,
@@ -100,10 +129,22 @@ def _labels() -> dict[str, Any]:
             "cadence": CADENCE_LABELS,
             "status": MEETING_STATUS_LABELS,
         },
-        "render_md": services.render_markdown,
+        "render_md": queries.render_markdown,
         "meeting_open_action_items": _open_action_items_for_lists,
-        "meeting_today": services.today,
+        "meeting_today": clock.today,
     }
+
+
+def meeting_time(value: Any) -> str:
+    """A stored UTC instant in the district's zone ('2026-12-06 07:37'), never 'UTC'."""
+    shown = clock.local(value, getattr(g, "tenant", None))
+    return format_datetime(shown, "yyyy-MM-dd HH:mm") if shown is not None else ""
+
+
+def init_app(app: Flask) -> None:
+    """The local-time filter for meeting pages (the shell may provide one for all pages;
+    until then this one is used)."""
+    app.jinja_env.filters.setdefault("meeting_time", meeting_time)
 
 
 def _open_action_items_for_lists() -> list[Any] | None:
@@ -112,7 +153,7 @@ def _open_action_items_for_lists() -> list[Any] | None:
     if not can(current_user, "action_item.update"):
         return None
     return list(
-        db.session.execute(services.action_items_query(status="open").limit(50)).unique().scalars()
+        db.session.execute(queries.action_items_query(status="open").limit(50)).unique().scalars()
     )
 
 
@@ -124,38 +165,60 @@ def _page() -> int:
 
 
 def _meeting_or_404(meeting_id: uuid.UUID) -> Meeting:
-    meeting = services.get_meeting(meeting_id)
+    meeting = queries.get_meeting(meeting_id)
     if meeting is None:
         abort(404)
     return meeting
 
 
-def _fail(e: services.MeetingError) -> None:
-    db.session.rollback()
-    flash(str(e.message), "error")
+class FormState:
+    """One submitted form: what was typed, and the messages beside its fields."""
+
+    def __init__(self, name: str, data: Any = None) -> None:
+        self.name = name
+        self.data = data if data is not None else MultiDict()
+        self.errors: dict[str, list[str]] = {}
+        self.form_errors: list[str] = []
+
+    def get(self, key: str, default: Any = "") -> Any:
+        return self.data.get(key, default)
+
+    def getlist(self, key: str) -> list[str]:
+        return self.data.getlist(key) if hasattr(self.data, "getlist") else []
+
+    def add(self, error: RuleError) -> None:
+        per_row = getattr(error, "errors", None)
+        if isinstance(per_row, dict):
+            for key, message in per_row.items():
+                self.errors.setdefault(key, []).append(message)
+        if error.field and not per_row:
+            self.errors.setdefault(error.field, []).append(str(error.message))
+        else:
+            self.form_errors.append(str(error.message))
+
+    def error(self, key: str) -> list[str]:
+        return self.errors.get(key, [])
+
+    @property
+    def summary(self) -> list[str]:
+        return self.form_errors + [m for ms in self.errors.values() for m in ms if m]
 
 
-def _done(message: str) -> None:
-    db.session.commit()
-    flash(message, "success")
+def _run(meeting: Meeting, form: FormState, action: Any, anchor: str) -> Any:
+    """Run one operation; redirect to the form's anchor on success, or render the
+    meeting page again with the input kept and the messages beside the fields."""
+    outcome = attempt(action)
+    if outcome.ok:
+        flash(outcome.value, "success")
+        return redirect(_url(meeting, anchor))
+    if outcome.status in (403, 404):
+        abort(outcome.status)
+    form.add(outcome.error)  # type: ignore[arg-type]
+    return _detail(meeting, {form.name: form}), outcome.status
 
 
-def _act(meeting: Meeting, action: Callable[[], str], anchor: str = "") -> Any:
-    """Run a service action that returns its success message: commit and flash it, or
-    roll back and flash the broken rule; either way back to the meeting's page."""
-    try:
-        message = action()
-    except services.MeetingError as e:
-        _fail(e)
-    else:
-        _done(message)
-    return _back(meeting, anchor)
-
-
-def _back(meeting: Meeting, anchor: str = "") -> Any:
-    return redirect(
-        url_for("meetings.detail", meeting_id=meeting.id) + (f"#{anchor}" if anchor else "")
-    )
+def _url(meeting: Meeting, anchor: str = "") -> str:
+    return url_for("meetings.detail", meeting_id=meeting.id) + (f"#{anchor}" if anchor else "")
 
 
 # --- list, create, arrangement ---------------------------------------------------------
@@ -166,7 +229,7 @@ def _back(meeting: Meeting, anchor: str = "") -> Any:
 def index() -> Any:
     kind = request.args.get("kind", "")
     page = _page()
-    q = services.meetings_query(kind=kind or None)
+    q = queries.meetings_query(kind=kind or None)
     total = db.session.execute(
         db.select(db.func.count()).select_from(q.order_by(None).subquery())
     ).scalar_one()
@@ -178,150 +241,161 @@ def index() -> Any:
         page=page,
         pages=max(1, -(-total // PER_PAGE)),
         total=total,
-        schedule=services.schedule() if can(current_user, "meeting.manage") else None,
-        today=services.today(),
+        schedule=queries.schedule() if rules.can_manage(current_user) else None,
+        today=clock.today(),
     )
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @requires("meeting.manage")
 def new() -> Any:
-    sched = services.schedule()
-    form = request.form if request.method == "POST" else {}
+    sched = queries.schedule()
+    form = FormState("new-meeting", request.form if request.method == "POST" else None)
     if request.method == "POST":
-        data = services.MeetingInput(
-            kind=form.get("kind", ""),
-            period=form.get("period", ""),
-            title=form.get("title", ""),
-            meeting_date=form.get("meeting_date", ""),
-            start_time=form.get("start_time", ""),
-            place=form.get("place", ""),
-            chair=form.get("chair", ""),
-            department_ids=request.form.getlist("departments") or None,
+        data = arrangement_ops.MeetingInput(
+            kind=form.get("kind"),
+            period=form.get("period"),
+            title=form.get("title"),
+            meeting_date=form.get("meeting_date"),
+            start_time=form.get("start_time"),
+            place=form.get("place"),
+            chair=form.get("chair"),
+            department_ids=form.getlist("departments") or None,
+            request_key=form.get("request_key"),
         )
-        try:
-            meeting = services.create_meeting(current_user, data)
-        except services.MeetingError as e:
-            _fail(e)
-            return render_template(
-                "meetings/new.html", form=form, error_field=e.field, **_new_context(sched)
-            ), 400
-        _done(
-            _(
-                "Meeting %(number)s created; its agenda was drafted from live data.",
-                number=meeting.number,
+        outcome = attempt(lambda: arrangement_ops.create_meeting(current_user, data))
+        if outcome.ok:
+            meeting = outcome.value
+            flash(
+                _(
+                    "Meeting %(number)s created; its agenda was drafted from live data.",
+                    number=meeting.number,
+                ),
+                "success",
             )
+            return redirect(_url(meeting, "agenda"))
+        form.add(outcome.error)  # type: ignore[arg-type]
+        return render_template("meetings/new.html", form=form, **_new_context(sched)), (
+            outcome.status
         )
-        return _back(meeting, "agenda")
-    return render_template("meetings/new.html", form=form, error_field=None, **_new_context(sched))
+    return render_template("meetings/new.html", form=form, **_new_context(sched))
 
 
-def _new_context(sched: services.Schedule) -> dict[str, Any]:
-    today = services.today()
-    last = sched.last_regular
-    period = (
-        services.shift_period(last.period, 1)
-        if last and last.period
-        else services.period_for(today)
-    )
-    arr = services.arrangement()
+def _new_context(sched: queries.Schedule) -> dict[str, Any]:
+    today = clock.today()
+    period = queries.suggested_period(sched)
+    arr = queries.arrangement()
     return {
         "schedule": sched,
-        "suggested_period": period,
+        "suggested_period": period.code,
+        "periods": sorted(set(Period.choices(period, back=4, ahead=2)), reverse=True),
         "suggested_date": (sched.next_due if sched.next_due and sched.next_due >= today else today),
         "suggested_chair": arr.chief_convener if arr else "",
-        "departments": services.departments(),
-        "members": {d.id for d in services.member_departments(arr)},
+        "departments": queries.departments(),
+        "members": {d.id for d in queries.member_departments(arr)},
+        "request_key": uuid.uuid4().hex,
     }
 
 
 @bp.route("/arrangement", methods=["GET", "POST"])
 @requires("meeting.read")
 def arrangement() -> Any:
-    arr = services.arrangement()
+    form = FormState("arrangement", request.form if request.method == "POST" else None)
+    status = 200
     if request.method == "POST":
-        if not can(current_user, "meeting.manage"):
+        if not rules.can_manage(current_user):
             abort(403)
-        data = services.ArrangementInput(
-            name=request.form.get("name", ""),
-            cadence=request.form.get("cadence", ""),
-            chief_convener=request.form.get("chief_convener", ""),
-            conveners=[c for c in request.form.get("conveners", "").splitlines() if c.strip()],
-            office_department_id=request.form.get("office_department") or None,
-            member_department_ids=request.form.getlist("member_departments"),
-            note=request.form.get("note", ""),
+        data = arrangement_ops.ArrangementInput(
+            name=form.get("name"),
+            cadence=form.get("cadence"),
+            chief_convener=form.get("chief_convener"),
+            conveners=[c for c in form.get("conveners").splitlines() if c.strip()],
+            office_department_id=form.get("office_department") or None,
+            member_department_ids=form.getlist("member_departments"),
+            note=form.get("note"),
         )
-        try:
-            services.update_arrangement(current_user, data, request.form.get("row_version"))
-        except services.MeetingError as e:
-            _fail(e)
-        else:
-            _done(_("The meeting arrangement was saved."))
-        return redirect(url_for("meetings.arrangement"))
+        outcome = attempt(
+            lambda: arrangement_ops.update_arrangement(current_user, data, form.get("row_version"))
+        )
+        if outcome.ok:
+            flash(_("The meeting arrangement was saved."), "success")
+            return redirect(url_for("meetings.arrangement"))
+        form.add(outcome.error)  # type: ignore[arg-type]
+        status = outcome.status
+    arr = queries.arrangement()
     return render_template(
         "meetings/arrangement.html",
         arrangement=arr,
-        departments=services.departments(),
-        members={d.id for d in services.member_departments(arr)},
-        cadences=services.CADENCES,
-    )
+        form=form,
+        manage=rules.can_manage(current_user),
+        departments=queries.departments(),
+        members={d.id for d in queries.member_departments(arr)},
+        cadences=queries.CADENCES,
+    ), status
 
 
 # --- one meeting ---------------------------------------------------------------------
 
 
-@bp.get("/<uuid:meeting_id>")
-@requires("meeting.read")
-def detail(meeting_id: uuid.UUID) -> Any:
-    meeting = _meeting_or_404(meeting_id)
-    minutes = services.minutes_of(meeting, create=False)
-    tracking = services.report_tracking(meeting)
-    own_report = None
-    if current_user.role == Role.dept_officer:
-        own_report = services.get_report(meeting, current_user.department_id)
+def _detail(meeting: Meeting, forms: dict[str, FormState] | None = None) -> str:
+    minutes = queries.minutes_of(meeting)
+    officer = rules.can_report(current_user)
+    own_report = queries.get_report(meeting, current_user.department_id) if officer else None
+    current_period = queries.meeting_period(meeting)
     return render_template(
         "meetings/detail.html",
         meeting=meeting,
-        agenda=services.agenda(meeting),
-        tracking=tracking,
+        agenda=queries.agenda_for(current_user, meeting),
+        tracking=queries.report_tracking(meeting),
         own_report=own_report,
         minutes=minutes,
-        minutes_html=services.render_markdown(minutes.body),
-        comments=services.minutes_comments(meeting),
-        states=services.decision_states(meeting),
-        departments=services.departments(),
-        today=services.today(),
-        chinese_number=services.chinese_number,
+        minutes_html=queries.render_markdown(minutes.body),
+        comments=queries.minutes_comments(meeting),
+        states=queries.decision_states(meeting),
+        departments=queries.departments(),
+        today=clock.today(),
+        chinese_number=rules.chinese_number,
+        manage=rules.can_manage(current_user),
+        officer=officer,
+        read_all=can(current_user, "district.read_all"),
+        locked=minutes.locked,
+        periods=sorted(set(Period.choices(current_period, back=4, ahead=2)), reverse=True),
+        forms=forms or {},
+        request_key=uuid.uuid4().hex,
         Attendance=Attendance,
         MinutesStatus=MinutesStatus,
         ActionStatus=ActionStatus,
     )
 
 
+@bp.get("/<uuid:meeting_id>")
+@requires("meeting.read")
+def detail(meeting_id: uuid.UUID) -> Any:
+    return _detail(_meeting_or_404(meeting_id))
+
+
 @bp.post("/<uuid:meeting_id>/edit")
 @requires("meeting.manage")
 def edit(meeting_id: uuid.UUID) -> Any:
     meeting = _meeting_or_404(meeting_id)
-    f = request.form
-    data = services.MeetingInput(
-        kind=f.get("kind", meeting.kind.value),
-        period=f.get("period", meeting.period or ""),
-        title=f.get("title", ""),
-        meeting_date=f.get("meeting_date", ""),
-        start_time=f.get("start_time", ""),
-        place=f.get("place", ""),
-        chair=f.get("chair", ""),
+    form = FormState("edit-meeting", request.form)
+    data = arrangement_ops.MeetingInput(
+        kind=form.get("kind", meeting.kind.value),
+        period=form.get("period", meeting.period or ""),
+        title=form.get("title"),
+        meeting_date=form.get("meeting_date"),
+        start_time=form.get("start_time"),
+        place=form.get("place"),
+        chair=form.get("chair"),
     )
 
     def run() -> str:
-        if f.get("status") and f.get("status") != meeting.status.value:
-            services.set_status(current_user, meeting, f["status"], f.get("row_version"))
-            services.update_meeting(current_user, meeting, data)
-        else:
-            services.update_meeting(current_user, meeting, data, f.get("row_version"))
+        arrangement_ops.save_meeting(
+            current_user, meeting, data, form.get("status") or None, form.get("row_version")
+        )
         return _("The meeting was saved.")
 
-    return _act(meeting, run)
+    return _run(meeting, form, run, "meeting-head")
 
 
 @bp.post("/<uuid:meeting_id>/agenda")
@@ -330,61 +404,68 @@ def agenda_action(meeting_id: uuid.UUID) -> Any:
     meeting = _meeting_or_404(meeting_id)
     f = request.form
     op = f.get("op", "")
+    item = f.get("item", "")
+    form = FormState(f"agenda-{item}" if op == "edit" else f"agenda-{op}", f)
 
     def run() -> str:
         if op == "redraft":
-            services.redraft_agenda(current_user, meeting)
-            message = _("The agenda was drafted again from live data.")
-        elif op == "add":
-            services.add_agenda_item(current_user, meeting, f.get("title", ""), f.get("detail", ""))
-            message = _("The agenda item was added.")
-        elif op == "edit":
-            services.update_agenda_item(
-                current_user, meeting, f.get("item", ""), f.get("title", ""), f.get("detail", "")
+            agenda_ops.redraft_agenda(current_user, meeting)
+            return _("The agenda was drafted again from live data.")
+        if op == "circulate":
+            agenda_ops.circulate_agenda(current_user, meeting)
+            return _("The agenda was circulated to the invited departments.")
+        if op == "add":
+            agenda_ops.add_agenda_item(
+                current_user, meeting, f.get("title", ""), f.get("detail", "")
             )
-            message = _("The agenda item was saved.")
-        elif op in ("up", "down"):
-            services.move_agenda_item(current_user, meeting, f.get("item", ""), op)
-            message = _("The agenda was reordered.")
-        elif op == "delete":
-            services.delete_agenda_item(current_user, meeting, f.get("item", ""))
-            message = _("The agenda item was removed.")
-        else:
-            abort(400)
-        return message
+            return _("The agenda item was added.")
+        if op == "edit":
+            agenda_ops.update_agenda_item(
+                current_user, meeting, item, f.get("title", ""), f.get("detail", "")
+            )
+            return _("The agenda item was saved.")
+        if op in ("up", "down"):
+            agenda_ops.move_agenda_item(current_user, meeting, item, op)
+            return _("The agenda was reordered.")
+        if op == "delete":
+            agenda_ops.delete_agenda_item(current_user, meeting, item)
+            return _("The agenda item was removed.")
+        abort(400)
 
-    return _act(meeting, run, "agenda")
+    return _run(meeting, form, run, "agenda")
 
 
 @bp.post("/<uuid:meeting_id>/attendance")
 @requires("meeting.manage")
 def attendance(meeting_id: uuid.UUID) -> Any:
     meeting = _meeting_or_404(meeting_id)
+    form = FormState("attendance", request.form)
     marks = {}
-    for inv in services.invitations(meeting):
+    for inv in queries.invitations(meeting):
         key = str(inv.department_id)
         marks[key] = (
-            request.form.get(f"attendance-{key}", inv.attendance.value),
-            request.form.get(f"delegate-{key}", ""),
+            form.get(f"attendance-{key}", inv.attendance.value),
+            form.get(f"delegate-{key}", ""),
         )
 
     def run() -> str:
-        services.record_attendance(current_user, meeting, marks)
+        arrangement_ops.record_attendance(current_user, meeting, marks)
         return _("Attendance was recorded.")
 
-    return _act(meeting, run, "attendance")
+    return _run(meeting, form, run, "attendance")
 
 
 @bp.post("/<uuid:meeting_id>/invite")
 @requires("meeting.manage")
 def invite(meeting_id: uuid.UUID) -> Any:
     meeting = _meeting_or_404(meeting_id)
+    form = FormState("invite", request.form)
 
     def run() -> str:
-        services.invite(current_user, meeting, request.form.get("department", ""))
+        arrangement_ops.invite(current_user, meeting, form.get("department"))
         return _("The department was invited.")
 
-    return _act(meeting, run, "attendance")
+    return _run(meeting, form, run, "attendance")
 
 
 @bp.post("/<uuid:meeting_id>/minutes")
@@ -393,76 +474,73 @@ def minutes(meeting_id: uuid.UUID) -> Any:
     meeting = _meeting_or_404(meeting_id)
     f = request.form
     op = f.get("op", "save")
+    names = {"comment": "comment", "reopen": "reopen"}
+    form = FormState(names.get(op, "minutes"), f)
+    if op == "comment" and not rules.can_report(current_user):
+        abort(403)
+    if op != "comment" and not rules.can_manage(current_user):
+        abort(403)
+    version = f.get("row_version")
 
     def run() -> str:
         if op == "comment":
-            if not can(current_user, "meeting.report"):
-                abort(403)
-            services.comment_on_minutes(current_user, meeting, f.get("comment", ""))
-            message = _("Your comment was sent to the meeting office.")
-        else:
-            if not can(current_user, "meeting.manage"):
-                abort(403)
-            version = f.get("row_version")
-            if op == "save":
-                services.save_minutes(current_user, meeting, f.get("body", ""), version)
-                message = _("The minutes were saved.")
-            elif op == "circulate":
-                services.circulate_minutes(current_user, meeting, version)
-                message = _("The minutes were circulated to the attending departments.")
-            elif op == "finalise":
-                services.finalise_minutes(current_user, meeting, version)
-                message = _("The minutes were finalised and are now locked.")
-            elif op == "reopen":
-                services.reopen_minutes(current_user, meeting, f.get("reason", ""), version)
-                message = _("The minutes were reopened; the reason is in the audit trail.")
-            else:
-                abort(400)
-        return message
+            minutes_ops.comment_on_minutes(current_user, meeting, f.get("comment", ""))
+            return _("Your comment was sent to the meeting office.")
+        if op == "save":
+            minutes_ops.save_minutes(current_user, meeting, f.get("body", ""), version)
+            return _("The minutes were saved.")
+        if op == "circulate":
+            minutes_ops.circulate_minutes(current_user, meeting, version)
+            return _("The minutes were circulated to the attending departments.")
+        if op == "finalise":
+            minutes_ops.finalise_minutes(current_user, meeting, version)
+            return _("The minutes were finalised and are now locked.")
+        if op == "reopen":
+            minutes_ops.reopen_minutes(current_user, meeting, f.get("reason", ""), version)
+            return _("The minutes were reopened; the reason is in the audit trail.")
+        abort(400)
 
-    return _act(meeting, run, "minutes")
+    return _run(meeting, form, run, "minutes")
+
+
+def _action_input(form: FormState) -> decision_ops.ActionInput:
+    return decision_ops.ActionInput(
+        form.get("action_text"), form.getlist("departments"), form.get("due_date")
+    )
 
 
 @bp.post("/<uuid:meeting_id>/decisions")
 @requires("meeting.manage")
 def add_decision(meeting_id: uuid.UUID) -> Any:
     meeting = _meeting_or_404(meeting_id)
-    f = request.form
+    form = FormState("decision", request.form)
     actions = []
-    if f.get("action_text", "").strip() or request.form.getlist("departments"):
-        actions.append(
-            services.ActionInput(
-                f.get("action_text", ""), request.form.getlist("departments"), f.get("due_date")
-            )
-        )
+    if form.get("action_text").strip() or form.getlist("departments") or form.get("due_date"):
+        actions.append(_action_input(form))
 
     def run() -> str:
-        decision = services.add_decision(current_user, meeting, f.get("decision", ""), actions)
-        return _("Decision %(n)s was recorded.", n=services.chinese_number(decision.number))
+        decision = decision_ops.add_decision(
+            current_user, meeting, form.get("decision"), actions, key=form.get("request_key")
+        )
+        return _("Decision %(n)s was recorded.", n=rules.chinese_number(decision.number))
 
-    return _act(meeting, run, "decisions")
+    return _run(meeting, form, run, "decisions")
 
 
 @bp.post("/<uuid:meeting_id>/decisions/<uuid:decision_id>/actions")
 @requires("meeting.manage")
 def add_action(meeting_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     meeting = _meeting_or_404(meeting_id)
-    decision = next((d for d in services.decisions(meeting) if d.id == decision_id), None)
+    decision = next((d for d in queries.decisions(meeting) if d.id == decision_id), None)
     if decision is None:
         abort(404)
-    f = request.form
+    form = FormState(f"action-{decision_id}", request.form)
 
     def run() -> str:
-        services.add_action_items(
-            current_user,
-            decision,
-            services.ActionInput(
-                f.get("action_text", ""), request.form.getlist("departments"), f.get("due_date")
-            ),
-        )
+        decision_ops.add_action_items(current_user, decision, _action_input(form))
         return _("The action item was assigned.")
 
-    return _act(meeting, run, "decisions")
+    return _run(meeting, form, run, f"decision-{decision.number}")
 
 
 # --- department reports ----------------------------------------------------------------
@@ -471,62 +549,72 @@ def add_action(meeting_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
 @bp.route("/<uuid:meeting_id>/report", methods=["GET", "POST"])
 @requires("meeting.report")
 def my_report(meeting_id: uuid.UUID) -> Any:
-    """The officer's own department's report (drafted from its duties on first open)."""
+    """The officer's own department's report: drafted from its duties and shown on GET
+    (nothing is stored until the officer saves it)."""
     meeting = _meeting_or_404(meeting_id)
-    report = services.report_for(current_user, meeting, current_user.department_id)
-    db.session.commit()
-    error_field = None
+    department_id = current_user.department_id
+    invitation = queries.invitation(meeting, department_id)
+    if invitation is None:
+        abort(404)
+    report = queries.get_report(meeting, department_id)
+    if report is None:
+        report = report_ops.unsaved_draft(meeting, department_id)
+    form = FormState("report-form", request.form if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
-        f = request.form
-        data = services.ReportInput(
-            body=f.get("body", ""),
-            families_reached=f.get("families_reached", ""),
-            amount_paid=f.get("amount_paid", ""),
-            not_delivered=f.get("not_delivered", ""),
+        data = report_ops.ReportInput(
+            body=form.get("body"),
+            families_reached=form.get("families_reached"),
+            amount_paid=form.get("amount_paid"),
+            not_delivered=form.get("not_delivered"),
         )
-        submit = f.get("op") == "submit"
-        try:
-            services.save_report(current_user, report, data, submit, f.get("row_version"))
-        except services.MeetingError as e:
-            db.session.rollback()
-            flash(str(e.message), "error")
-            error_field, status = e.field, 409 if e.status == 409 else 400
-            report = services.get_report(meeting, current_user.department_id)
-            return render_template(
-                "meetings/report.html",
-                meeting=meeting,
-                report=report,
-                form=f,
-                error_field=error_field,
-                editable=True,
-            ), status
-        _done(_("The report was submitted.") if submit else _("The report was saved as a draft."))
-        return redirect(url_for("meetings.my_report", meeting_id=meeting.id))
+        submit = form.get("op") == "submit"
+        outcome = attempt(
+            lambda: report_ops.save_own_report(
+                current_user, meeting, data, submit, form.get("row_version")
+            )
+        )
+        if outcome.ok:
+            flash(
+                _("The report was submitted.") if submit else _("The report was saved as a draft."),
+                "success",
+            )
+            return redirect(url_for("meetings.my_report", meeting_id=meeting.id))
+        if outcome.status in (403, 404):
+            abort(outcome.status)
+        form.add(outcome.error)  # type: ignore[arg-type]
+        status = outcome.status
+        report = queries.get_report(meeting, department_id) or report_ops.unsaved_draft(
+            meeting, department_id
+        )
     return render_template(
         "meetings/report.html",
         meeting=meeting,
         report=report,
-        form=None,
-        error_field=error_field,
-        editable=report.status == ReportStatus.draft,
-    )
+        department_name=invitation.department.name,
+        form=form,
+        editable=report.status == ReportStatus.draft and not queries.minutes_of(meeting).locked,
+        can_return=False,
+    ), status
 
 
 @bp.get("/<uuid:meeting_id>/reports/<uuid:department_id>")
 @requires("district.read_all")
 def department_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
     meeting = _meeting_or_404(meeting_id)
-    report = services.get_report(meeting, department_id)
+    report = queries.get_report(meeting, department_id)
     if report is None:
         abort(404)
     return render_template(
         "meetings/report.html",
         meeting=meeting,
         report=report,
-        form=None,
-        error_field=None,
+        department_name=report.department.name,
+        form=FormState("report-form"),
         editable=False,
+        can_return=rules.can_manage(current_user)
+        and report.status == ReportStatus.submitted
+        and not queries.minutes_of(meeting).locked,
     )
 
 
@@ -534,23 +622,26 @@ def department_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
 @requires("meeting.manage")
 def return_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
     meeting = _meeting_or_404(meeting_id)
-    report = services.get_report(meeting, department_id)
+    report = queries.get_report(meeting, department_id)
     if report is None:
         abort(404)
+    form = FormState("return-report", request.form)
 
     def run() -> str:
-        services.reopen_report(current_user, report)
+        report_ops.reopen_report(current_user, report)
         return _("The report was returned to the department as a draft.")
 
-    return _act(meeting, run, "reports")
+    return _run(meeting, form, run, "attendance")
 
 
 # --- exports -------------------------------------------------------------------------
 
 
-def _docx(meeting: Meeting, content: bytes, kind: str, filename: str) -> Response:
-    services.record_export(meeting, kind)
-    db.session.commit()
+def _docx(meeting: Meeting, content: bytes, kind: str, filename: str) -> Any:
+    """The document as a download; the export is recorded and committed with the request."""
+    from flask import Response
+
+    minutes_ops.record_export(meeting, kind)
     response = Response(content, mimetype=exports.DOCX_MIME)
     return downloads.attach(response, filename)
 
@@ -576,9 +667,7 @@ def export_prep_pack(meeting_id: uuid.UUID) -> Any:
 # --- action items ----------------------------------------------------------------------
 
 
-@bp.get("/action-items")
-@requires("meeting.read")
-def action_items() -> Any:
+def _action_items_page(forms: dict[str, FormState] | None = None) -> str:
     status = request.args.get("status", "open")
     overdue = request.args.get("overdue") == "1"
     department = request.args.get("department", "")
@@ -587,7 +676,7 @@ def action_items() -> Any:
     except ValueError:
         department_id = None
     page = _page()
-    q = services.action_items_query(
+    q = queries.action_items_query(
         status=status if status != "all" else None, overdue=overdue, department_id=department_id
     )
     total = db.session.execute(
@@ -602,63 +691,72 @@ def action_items() -> Any:
         status=status,
         overdue=overdue,
         department=department,
-        departments=services.departments() if can(current_user, "district.read_all") else [],
+        departments=queries.departments() if can(current_user, "district.read_all") else [],
         page=page,
         pages=max(1, -(-total // PER_PAGE)),
         total=total,
-        today=services.today(),
+        today=clock.today(),
+        forms=forms or {},
+        can_update=rules.can_update_items(current_user),
+        manage=rules.can_manage(current_user),
     )
+
+
+@bp.get("/action-items")
+@requires("meeting.read")
+def action_items() -> Any:
+    return _action_items_page()
 
 
 @bp.post("/action-items/<uuid:item_id>")
 @requires("meeting.read")
 def update_action_item(item_id: uuid.UUID) -> Any:
-    item = services.get_action_item(item_id)
+    item = queries.get_action_item(item_id)
     if item is None:
         abort(404)
     op = request.form.get("op", "")
-    try:
-        if op in ("progress", "close"):
-            if not can(current_user, "action_item.update"):
-                abort(403)
-            services.update_action_item(
-                current_user,
-                item,
-                request.form.get("note", ""),
-                op == "close",
-                request.form.get("row_version"),
-            )
-            message = (
-                _("The action item was closed.") if op == "close" else _("Progress was noted.")
-            )
-        elif op == "reopen":
-            if not can(current_user, "meeting.manage"):
-                abort(403)
-            services.reopen_action_item(current_user, item, request.form.get("reason", ""))
-            message = _("The action item was reopened.")
-        else:
-            abort(400)
-    except services.MeetingError as e:
-        _fail(e)
-    else:
-        _done(message)
-    target = request.form.get("next", "")
-    if target.startswith("/t/") and "//" not in target:
-        return redirect(target)
-    return redirect(url_for("meetings.action_items"))
+    form = FormState(f"item-{item_id}", request.form)
+    version = form.get("row_version")
+    if op in ("progress", "close") and not rules.can_update_items(current_user):
+        abort(403)
+    if op == "reopen" and not rules.can_manage(current_user):
+        abort(403)
+    if op not in ("progress", "close", "reopen"):
+        abort(400)
+
+    def run() -> str:
+        if op == "reopen":
+            decision_ops.reopen_action_item(current_user, item, form.get("reason"), version)
+            return _("The action item was reopened.")
+        decision_ops.update_action_item(
+            current_user, item, form.get("note"), op == "close", version
+        )
+        return _("The action item was closed.") if op == "close" else _("Progress was noted.")
+
+    outcome = attempt(run)
+    if outcome.ok:
+        flash(outcome.value, "success")
+        target = form.get("next")
+        if target.startswith("/t/") and "//" not in target and "\\" not in target:
+            return redirect(target)
+        return redirect(url_for("meetings.action_items"))
+    if outcome.status in (403, 404):
+        abort(outcome.status)
+    form.add(outcome.error)  # type: ignore[arg-type]
+    return _action_items_page({form.name: form}), outcome.status
 
 
 # --- home panels ------------------------------------------------------------------------
 
 
 def _lead_panel() -> dict[str, Any]:
-    sched = services.schedule()
-    items = services.action_items_query().order_by(None).subquery()
+    sched = queries.schedule()
+    items = queries.action_items_query().order_by(None).subquery()
     open_now = items.c.status == ActionStatus.open
     open_items, overdue_items = db.session.execute(
         sa.select(
             sa.func.count().filter(open_now),
-            sa.func.count().filter(open_now, items.c.due_date < services.today()),
+            sa.func.count().filter(open_now, items.c.due_date < clock.today()),
         )
     ).one()
     return {"schedule": sched, "open_items": open_items, "overdue_items": overdue_items}
@@ -666,15 +764,15 @@ def _lead_panel() -> dict[str, Any]:
 
 def _officer_panel() -> dict[str, Any]:
     items = (
-        db.session.execute(services.action_items_query(status="open").limit(20))
+        db.session.execute(queries.action_items_query(status="open").limit(20))
         .unique()
         .scalars()
         .all()
     )
     return {
-        "invitations": services.pending_invitations(),
+        "invitations": queries.pending_invitations(),
         "action_items": items,
-        "today": services.today(),
+        "today": clock.today(),
     }
 
 

@@ -8,7 +8,8 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from portal.api import ApiError, api_requires, bp, json_body, page_args
-from portal.platform import adapters, onboarding, services
+from portal.kernel.periods import Period
+from portal.platform import onboarding, services
 from portal.tenancy.models import TenantStatus
 
 
@@ -24,7 +25,7 @@ def tenant_json(row: services.TenantRow) -> dict:
         "departments": row.departments,
         "users": row.users,
         "completion": {
-            "period": adapters.current_period(),
+            "period": Period.current().code,
             "accepted": row.duties_accepted,
             "total": row.duties_total,
         },
@@ -63,7 +64,7 @@ def platform_tenants() -> Any:
 
 
 def _row(slug: str) -> services.TenantRow:
-    tenant = services.get_tenant(slug)
+    tenant = services.tenant_by_slug(slug)
     if tenant is None:
         raise ApiError(404, "not_found", _("The page or record was not found."))
     return next(r for r in services.tenant_overview(search=slug) if r.tenant.id == tenant.id)
@@ -88,12 +89,11 @@ def platform_tenant_status(tenant_slug: str) -> Any:
             "bad_action",
             _("action must be one of: activate, resume, suspend, delete, restore."),
         )
-    try:
-        services.apply_action(row.tenant, action, str(body.get("reason", ""))[:200])
-    except services.LifecycleError as e:
+    if row.tenant.status not in services.ACTIONS[action][0]:
         raise ApiError(
             409, "lifecycle", _("This change is not possible in the district's current state.")
-        ) from e
+        )
+    services.apply_action(row.tenant, action, str(body.get("reason", ""))[:200])
     return jsonify(tenant_json(_row(tenant_slug)))
 
 

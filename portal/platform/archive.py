@@ -30,20 +30,38 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from portal.audit import trail
 from portal.extensions import db
+from portal.kernel.rules import RuleError
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant
 from portal.tenancy.services import ensure_department_kinds
 
 FORMAT = "portal-tenant-archive"
 VERSION = 1
-MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
+MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024  # config ARCHIVE_MAX_BYTES overrides it
 
 
-class ArchiveError(ValueError):
-    pass
+class ArchiveError(RuleError):
+    """The archive cannot be written or read; nothing was changed."""
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("ARCHIVE_MAX_BYTES") or MAX_ARCHIVE_BYTES)
+
+
+def _too_large() -> ArchiveError:
+    limit = max_bytes()
+    size = f"{limit / 1024 / 1024 / 1024:.1f} GB" if limit >= 1024**3 else f"{limit:,} bytes"
+    return ArchiveError(
+        _l(
+            "The archive is larger than the limit of %(size)s; nothing was imported or "
+            "written. Ask the platform's administrator to raise PORTAL_ARCHIVE_MAX_BYTES.",
+            size=size,
+        )
+    )
 
 
 def tenant_tables() -> list[sa.Table]:
@@ -141,9 +159,13 @@ def write_archive(tenant: Tenant, out: IO[bytes]) -> dict:
         scope.cross_tenant(f"full data export of {tenant.slug}"),
         zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf,
     ):
+        total = 0
         for table in tenant_tables():
             rows = _rows(table, tenant.id)
             body = canonical(rows)
+            total += len(body)
+            if total > max_bytes():
+                raise _too_large()
             name = f"data/{table.name}.json"
             zf.writestr(name, body)
             manifest["tables"][table.name] = {
@@ -157,6 +179,9 @@ def write_archive(tenant: Tenant, out: IO[bytes]) -> dict:
             if not path.is_file():
                 manifest["files"][key] = {"missing": True}
                 continue
+            total += path.stat().st_size
+            if total > max_bytes():
+                raise _too_large()
             data = path.read_bytes()
             zf.writestr(f"files/{key}", data)
             manifest["files"][key] = {
@@ -176,7 +201,7 @@ def write_archive(tenant: Tenant, out: IO[bytes]) -> dict:
                 "files": len(manifest["files"]),
             },
         )
-        db.session.commit()
+        db.session.flush()
     return manifest
 
 
@@ -197,11 +222,16 @@ def import_archive(source: IO[bytes] | Path) -> tuple[Tenant, dict]:
     Every hash is checked before anything is written; rows are inserted in one
     transaction, parents first; evidence files are written after the commit.
     """
+    if isinstance(source, Path) and source.stat().st_size > max_bytes():
+        raise _too_large()
     try:
         zf = zipfile.ZipFile(source)
     except zipfile.BadZipFile as e:
         raise ArchiveError("not a zip archive") from e
     with zf:
+        # What it unpacks to counts, not the compressed size (a zip bomb is small).
+        if sum(info.file_size for info in zf.infolist()) > max_bytes():
+            raise _too_large()
         try:
             manifest = json.loads(zf.read("manifest.json"))
         except (KeyError, ValueError) as e:
@@ -269,15 +299,21 @@ def import_archive(source: IO[bytes] | Path) -> tuple[Tenant, dict]:
                 summary=slug,
                 data={"rows": sum(len(r) for r in data.values()), "files": len(files)},
             )
-            db.session.commit()
+            db.session.flush()
         except Exception:
             db.session.rollback()
             raise
+        tenant = db.session.get(Tenant, tenant_id)
     root = _upload_root()
-    for key, blob in files.items():
-        path = root / _safe_key(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(blob)
-    tenant = db.session.get(Tenant, tenant_id)
+
+    def write_files() -> None:
+        for key, blob in files.items():
+            path = root / _safe_key(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(blob)
+
+    from portal.platform.services import after_commit
+
+    after_commit(write_files)  # the files land only with the rows that point at them
     assert tenant is not None
     return tenant, manifest

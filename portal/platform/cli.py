@@ -1,7 +1,7 @@
-"""`portal tenants onboard|export|delete|restore|purge|purge-expired|archive|import-archive`.
+"""The operator's `portal tenants …` commands: list, onboard, lifecycle, export, archive.
 
-Added to the `tenants` group of portal.tenancy.cli; every command runs as the audit
-actor `system:tenants <command>`.
+Every command runs as the audit actor `system:tenants <command>` and in one
+`cli_transaction` (commit at the end, or roll back and exit with the rule's message).
 """
 
 from __future__ import annotations
@@ -15,15 +15,45 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from portal.audit.trail import as_system
-from portal.platform import adapters, onboarding, services
+from portal.kernel.uow import cli_transaction
+from portal.platform import onboarding, services
+from portal.platform.onboarding import problem_text
 from portal.tenancy.models import Tenant, TenantStatus
 
 
 def _tenant(slug: str) -> Tenant:
-    tenant = services.get_tenant(slug)
+    tenant = services.tenant_by_slug(slug)
     if tenant is None:
         raise click.ClickException(f"no tenant with slug {slug!r}")
     return tenant
+
+
+@click.group("tenants")
+def tenants_cli() -> None:
+    """Districts (tenants): list, onboard, suspend, resume, delete, export, archive."""
+
+
+@tenants_cli.command("list")
+@with_appcontext
+def list_tenants() -> None:
+    """Every district with its counts and health (what the console shows)."""
+    click.echo(
+        f"{'slug':<16} {'status':<17} {'depts':>5} {'users':>5} {'done':>5} "
+        f"{'last sign-in':<16} {'policy until':<12} name"
+    )
+    for row in services.tenant_overview():
+        t = row.tenant
+        done = f"{row.completion}%" if row.completion is not None else "-"
+        signed = row.last_sign_in.strftime("%Y-%m-%d %H:%M") if row.last_sign_in else "-"
+        until = (
+            row.policy_until.isoformat()
+            if row.policy_until
+            else ("open-ended" if row.has_policy else "no policy")
+        )
+        click.echo(
+            f"{t.slug:<16} {t.status.value:<17} {row.departments:>5} {row.users:>5} {done:>5} "
+            f"{signed:<16} {until:<12} {t.name}"
+        )
 
 
 def dump_policy(data: dict) -> str:
@@ -49,7 +79,7 @@ def onboard(
         checked = onboarding.preview(text, slug, lead_username)
         if not checked.ok:
             for p in checked.problems:
-                click.echo(f"{file}: {adapters.problem_text(p, 'en')}", err=True)
+                click.echo(f"{file}: {problem_text(p, 'en')}", err=True)
             raise click.ClickException(
                 f"{len(checked.problems)} problem(s) in {file}; nothing was created"
             )
@@ -62,10 +92,11 @@ def onboard(
             click.echo("dry run: nothing created")
             return
         try:
-            result = onboarding.onboard(text, slug, lead_username, lead_name)
+            with cli_transaction():
+                result = onboarding.onboard(text, slug, lead_username, lead_name)
         except onboarding.OnboardingRefused as e:
             for p in e.problems:
-                click.echo(f"{file}: {adapters.problem_text(p, 'en')}", err=True)
+                click.echo(f"{file}: {problem_text(p, 'en')}", err=True)
             raise click.ClickException("nothing was created") from e
     click.echo(f"onboarded {result.tenant.slug} ({result.tenant.name}): {result.duties} duties")
     click.echo(f"district lead: {result.lead_username}")
@@ -80,7 +111,7 @@ def onboard(
 @with_appcontext
 def export(slug: str, output: Path | None) -> None:
     """Write the district's configuration in the policy-file format."""
-    with as_system("tenants export"):
+    with as_system("tenants export"), cli_transaction():
         tenant = _tenant(slug)
         if tenant.status == TenantStatus.purged:
             raise click.ClickException(f"{slug} is purged")
@@ -93,13 +124,27 @@ def export(slug: str, output: Path | None) -> None:
 
 
 def _lifecycle(slug: str, command: str, fn) -> None:  # type: ignore[no-untyped-def]
-    with as_system(f"tenants {command}"):
+    with as_system(f"tenants {command}"), cli_transaction():
         tenant = _tenant(slug)
-        try:
-            fn(tenant)
-        except services.LifecycleError as e:
-            raise click.ClickException(str(e)) from e
+        fn(tenant)
     click.echo(f"{slug}: {tenant.status.value}")
+
+
+@click.command("suspend")
+@click.argument("slug")
+@click.option("--reason", default="")
+@with_appcontext
+def suspend(slug: str, reason: str) -> None:
+    """Block sign-in to a district; its data is kept."""
+    _lifecycle(slug, "suspend", lambda t: services.apply_action(t, "suspend", reason))
+
+
+@click.command("resume")
+@click.argument("slug")
+@with_appcontext
+def resume(slug: str) -> None:
+    """Open a suspended district again."""
+    _lifecycle(slug, "resume", lambda t: services.apply_action(t, "resume"))
 
 
 @click.command("activate")
@@ -140,7 +185,7 @@ def purge(slug: str, typed: str) -> None:
 @with_appcontext
 def purge_expired() -> None:
     """Purge districts pending deletion for more than 30 days (run daily from cron)."""
-    with as_system("tenants purge-expired"):
+    with as_system("tenants purge-expired"), cli_transaction():
         slugs = services.purge_expired()
     click.echo(f"purged: {', '.join(slugs) if slugs else 'none'}")
 
@@ -153,10 +198,14 @@ def archive_command(slug: str, file: Path) -> None:
     """Full data export: every record and evidence file, with a manifest of SHA-256 hashes."""
     from portal.platform import archive
 
-    with as_system("tenants archive"):
-        tenant = _tenant(slug)
-        with file.open("wb") as out:
-            manifest = archive.write_archive(tenant, out)
+    try:
+        with as_system("tenants archive"), cli_transaction():
+            tenant = _tenant(slug)
+            with file.open("wb") as out:
+                manifest = archive.write_archive(tenant, out)
+    except BaseException:
+        file.unlink(missing_ok=True)  # no half-written archive is left behind
+        raise
     rows = sum(t["count"] for t in manifest["tables"].values())
     click.echo(
         f"wrote {file}: {rows} rows in {len(manifest['tables'])} tables, "
@@ -173,9 +222,10 @@ def import_archive_command(file: Path) -> None:
 
     with as_system("tenants import-archive"):
         try:
-            tenant, manifest = archive.import_archive(file)
+            with cli_transaction():
+                tenant, manifest = archive.import_archive(file)
         except archive.ArchiveError as e:
-            raise click.ClickException(f"{file}: {e}; nothing was imported") from e
+            raise click.ClickException(f"{file}: {e.message}; nothing was imported") from e
     rows = sum(t["count"] for t in manifest["tables"].values())
     click.echo(
         f"imported {tenant.slug} ({tenant.name}): {rows} rows, "
@@ -184,10 +234,10 @@ def import_archive_command(file: Path) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from portal.tenancy.cli import tenants_cli
-
     for command in (
         onboard,
+        suspend,
+        resume,
         export,
         activate,
         delete,
@@ -198,3 +248,4 @@ def register_cli(app: Flask) -> None:
         import_archive_command,
     ):
         tenants_cli.add_command(command)
+    app.cli.add_command(tenants_cli)

@@ -1,7 +1,10 @@
 """District leads manage their own tenant's users and departments (/t/<slug>/users, …/departments).
 
 Scope comes from the URL like every district page; the services re-enter the same
-tenant scope, so a lead can never reach another district's accounts.
+tenant scope, so a lead can never reach another district's accounts. Every change goes
+through the accounts service (`portal.auth.operations`) or the department services
+(`portal.tenancy.services`), under the request's one unit of work. Resetting a password
+and (de)activating an account ask for the lead's password first, like the back office.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.auth.models import Role
+from portal.auth import operations
+from portal.auth.roles import DISTRICT_ROLES
 from portal.kernel.grants import requires
 from portal.kernel.inputs import page_number
-from portal.platform import services
-from portal.platform.views import ACCOUNT_ERRORS, secret_page
+from portal.kernel.uow import attempt
+from portal.platform.views import secret_page
+from portal.tenancy import services as tenancy
 from portal.ui import NavItem, register_nav
 
 bp = Blueprint("district_admin", __name__, url_prefix="/t/<slug>", template_folder="templates")
@@ -29,7 +34,6 @@ register_nav(
 )
 
 PER_PAGE = 50
-DISTRICT_ROLES = (Role.district_lead, Role.dept_officer, Role.auditor)
 
 
 @bp.get("/users")
@@ -40,7 +44,7 @@ def users() -> Any:
         page = page_number(request.args.get("page"))
     except ValueError:
         page = 1
-    everyone = services.tenant_users(g.tenant)
+    everyone = operations.district_users(g.tenant)
     if q:
         needle = q.lower()
         everyone = [
@@ -60,58 +64,66 @@ def users() -> Any:
         pages=max(1, -(-total // PER_PAGE)),
         total=total,
         roles=DISTRICT_ROLES,
-        departments=[d for d in services.departments(g.tenant) if d.active],
+        departments=tenancy.departments_in_order(),
     )
 
 
 @bp.post("/users")
 @requires("district.configure")
 def create_user() -> Any:
-    role_arg = request.form.get("role", "")
-    if role_arg not in {r.value for r in DISTRICT_ROLES}:
-        flash(str(ACCOUNT_ERRORS["role"]), "error")
-        return redirect(url_for("district_admin.users"))
-    try:
-        user, password = services.create_account(
-            g.tenant,
+    outcome = attempt(
+        lambda: operations.create_user(
+            current_user,
+            tenant=g.tenant,
             username=request.form.get("username", ""),
             display_name=request.form.get("display_name", ""),
-            role=Role(role_arg),
+            role=request.form.get("role", ""),
             department_key=request.form.get("department") or None,
         )
-    except services.AccountError as e:
-        flash(str(ACCOUNT_ERRORS.get(str(e), e)), "error")
+    )
+    if outcome.error is not None:
+        flash(str(outcome.error.message), "error")
         return redirect(url_for("district_admin.users"))
+    assert outcome.value is not None
     return secret_page(
         "platform/password.html",
-        user=user,
-        password=password,
+        user=outcome.value.user,
+        password=outcome.value.temporary_password,
         back=url_for("district_admin.users"),
     )
 
 
 def _user_or_404(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    user = services.get_user(g.tenant, user_id)
+    user = operations.district_user(g.tenant, user_id)
     if user is None:
         abort(404)
     return user
+
+
+def _reauthenticate() -> Any:
+    """Account changes need a recent password confirmation (as in the back office)."""
+    from portal.auth.views import recently_authenticated
+
+    if recently_authenticated():
+        return None
+    flash(_("Please confirm your password before changing accounts."), "info")
+    return redirect(url_for("auth.reauth", next=url_for("district_admin.users")))
 
 
 @bp.post("/users/<uuid:user_id>/active")
 @requires("district.configure")
 def set_user_active(user_id: uuid.UUID) -> Any:
     user = _user_or_404(user_id)
+    if (confirm := _reauthenticate()) is not None:
+        return confirm
     active = request.form.get("active") == "1"
-    if not active and user.id == current_user.id:
-        flash(str(ACCOUNT_ERRORS["self"]), "error")
-        return redirect(url_for("district_admin.users"))
-    services.set_account_active(g.tenant, user, active)
-    flash(
-        _("%(user)s was reactivated.", user=user.username)
-        if active
-        else _("%(user)s was deactivated.", user=user.username),
-        "success",
-    )
+    outcome = attempt(lambda: operations.set_active(current_user, user, active, tenant=g.tenant))
+    if outcome.error is not None:
+        flash(str(outcome.error.message), "error")
+    elif active:
+        flash(_("%(user)s was reactivated.", user=user.username), "success")
+    else:
+        flash(_("%(user)s was deactivated.", user=user.username), "success")
     return redirect(url_for("district_admin.users"))
 
 
@@ -119,44 +131,47 @@ def set_user_active(user_id: uuid.UUID) -> Any:
 @requires("district.configure")
 def reset_user_password(user_id: uuid.UUID) -> Any:
     user = _user_or_404(user_id)
-    if user.id == current_user.id:
-        flash(_("Use “Change password” for your own account."), "error")
+    if (confirm := _reauthenticate()) is not None:
+        return confirm
+    outcome = attempt(lambda: operations.reset_password(current_user, user, tenant=g.tenant))
+    if outcome.error is not None:
+        flash(str(outcome.error.message), "error")
         return redirect(url_for("district_admin.users"))
-    password = services.reset_password(g.tenant, user)
     return secret_page(
         "platform/password.html",
         user=user,
-        password=password,
+        password=outcome.value,
         back=url_for("district_admin.users"),
     )
+
+
+def _departments_page(form: dict, status: int = 200) -> Any:
+    return render_template(
+        "platform/district_departments.html",
+        rows=tenancy.departments_in_order(include_inactive=True),
+        kinds=tenancy.department_kinds(),
+        form=form,
+    ), status
 
 
 @bp.get("/departments")
 @requires("district.configure")
 def departments() -> Any:
-    return render_template(
-        "platform/district_departments.html",
-        rows=services.departments(g.tenant),
-        kinds=services.department_kinds(),
-        form={},
-    )
+    return _departments_page({})
 
 
 @bp.post("/departments")
 @requires("district.configure")
 def create_department() -> Any:
     form = {k: request.form.get(k, "").strip() for k in ("key", "kind", "name")}
-    try:
-        dept = services.create_department(g.tenant, form["key"], form["kind"], form["name"])
-    except services.AccountError as e:
-        flash(str(ACCOUNT_ERRORS.get(str(e), e)), "error")
-        return render_template(
-            "platform/district_departments.html",
-            rows=services.departments(g.tenant),
-            kinds=services.department_kinds(),
-            form=form,
-        ), 400
-    flash(_("The department %(name)s was added.", name=dept.name), "success")
+    outcome = attempt(
+        lambda: tenancy.create_department(g.tenant, form["key"], form["kind"], form["name"])
+    )
+    if outcome.error is not None:
+        flash(str(outcome.error.message), "error")
+        return _departments_page(form, 400)
+    assert outcome.value is not None
+    flash(_("The department %(name)s was added.", name=outcome.value.name), "success")
     return redirect(url_for("district_admin.departments"))
 
 
@@ -164,14 +179,14 @@ def create_department() -> Any:
 @requires("district.configure")
 def set_department_active(department_id: uuid.UUID) -> Any:
     active = request.form.get("active") == "1"
-    try:
-        dept = services.set_department_active(g.tenant, department_id, active)
-    except services.AccountError:
+    outcome = attempt(lambda: tenancy.set_department_active(g.tenant, department_id, active))
+    if outcome.error is not None or outcome.value is None:
         abort(404)
+    name = outcome.value.name
     flash(
-        _("%(name)s was reactivated.", name=dept.name)
+        _("%(name)s was reactivated.", name=name)
         if active
-        else _("%(name)s was deactivated.", name=dept.name),
+        else _("%(name)s was deactivated.", name=name),
         "success",
     )
     return redirect(url_for("district_admin.departments"))

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import copy
 import re
-import secrets
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,18 +17,23 @@ import sqlalchemy as sa
 import yaml
 
 from portal.audit import trail
-from portal.auth.models import Role, User
-from portal.auth.services import create_user
+from portal.auth import operations
+from portal.auth.models import User
+from portal.auth.operations import USERNAME_RE, temporary_password  # noqa: F401 - re-exported
 from portal.extensions import db
-from portal.platform import adapters
-from portal.platform.adapters import Problem
+from portal.kernel import signals
+from portal.kernel.grants import LEAD, SYSTEM
+from portal.kernel.periods import Period
+from portal.platform.lifecycle import set_status
+from portal.policy import schema
+from portal.policy import services as policy_services
+from portal.policy.schema import Problem
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant, TenantStatus
-from portal.tenancy.services import ensure_department_kinds
+from portal.tenancy.services import ensure_department_kinds, tenant_by_slug
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "tenants"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
-USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,79}$")
 MAX_POLICY_BYTES = 2 * 1024 * 1024
 
 
@@ -38,7 +41,7 @@ class OnboardingRefused(ValueError):
     """The file has problems (or the slug/username is taken); nothing was created."""
 
     def __init__(self, problems: list[Any]) -> None:
-        super().__init__("; ".join(adapters.problem_text(p, "en") for p in problems))
+        super().__init__("; ".join(problem_text(p, "en") for p in problems))
         self.problems = problems
 
 
@@ -84,11 +87,9 @@ def template_text(stem: str) -> str:
     return (TEMPLATES_DIR / f"{stem}.yaml").read_text(encoding="utf-8")
 
 
-def temporary_password() -> str:
-    """Random, meets the password policy, shown once; must be changed at first sign-in."""
-    alphabet = string.ascii_letters + string.digits
-    core = "".join(secrets.choice(alphabet) for _ in range(12))
-    return f"{core[:6]}-{core[6:]}-{secrets.randbelow(90) + 10}"
+def problem_text(problem: Problem, locale: str = "zh") -> str:
+    """`path: message (line n)` in the wanted language."""
+    return problem.text(locale)
 
 
 def _first_value(b: dict) -> Any:
@@ -100,7 +101,7 @@ def preview(text: str, slug: str | None = None, lead_username: str | None = None
     """Parse and validate a policy file and summarise what onboarding would create."""
     if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
         return Preview(None, [Problem("", "文件过大（上限 2 MB）", "the file is too large (2 MB)")])
-    data, problems = adapters.parse_policy_text(text)
+    data, problems = schema.parse_policy_text(text)
     problems = list(problems)
     if data is None:
         return Preview(None, problems)
@@ -129,8 +130,8 @@ def preview(text: str, slug: str | None = None, lead_username: str | None = None
                 "the username may only hold letters, digits and . _ -, 3–80 characters",
             )
         )
-    with scope.cross_tenant("onboarding: is the slug free"):
-        if slug and db.session.execute(sa.select(Tenant.id).filter_by(slug=slug)).first():
+    with scope.cross_tenant("onboarding: is the username free"):
+        if slug and tenant_by_slug(slug) is not None:
             problems.append(
                 Problem(
                     "tenant.slug",
@@ -218,7 +219,6 @@ def onboard(
     data = checked.data
     assert data is not None
     info = data["tenant"]
-    password = temporary_password()
     try:
         with scope.cross_tenant("onboarding: create tenant"):
             ensure_department_kinds()
@@ -242,53 +242,31 @@ def onboard(
                 data={"departments": len(checked.departments), "measures": len(checked.measures)},
             )
         with scope.tenant_scope(tenant.id):
-            adapters.load_policy(tenant, data)
-            period = adapters.current_period()
-            made = adapters.generate_duties(period)
-            lead = create_user(
+            version = policy_services.load_policy(tenant, data)
+            signals.tenant_onboarded.send(tenant, version=version, actor=SYSTEM)
+            lead = operations.create_user(
+                SYSTEM,
                 username=checked.lead_username,
-                display_name=lead_name or f"{info['name']}联席办",
-                password=password,
-                role=Role.district_lead,
-                tenant_id=tenant.id,
-                must_change_password=True,
+                display_name=lead_name or info["name"],
+                role=LEAD,
+                tenant=tenant,
+                action="lead_account_created",
             )
-            db.session.flush()
-            trail.record(
-                db.session,
-                "lead_account_created",
-                entity_type="User",
-                entity_id=lead.id,
-                summary=lead.username,
-                data={"temporary_password": True},
-            )
-            from portal.duties.models import Duty
-
-            duties = db.session.execute(
-                sa.select(sa.func.count(Duty.id)).where(Duty.period == period)
-            ).scalar_one()
         with scope.cross_tenant("onboarding: activate tenant"):
-            tenant.status = TenantStatus.active
-            tenant.status_changed_at = tenant.created_at
-            trail.record(
-                db.session,
-                "tenant_active",
-                tenant_id=trail.PLATFORM_CHAIN,
-                entity_type="Tenant",
-                entity_id=tenant.id,
-                summary=tenant.slug,
-                data={
-                    "status": {"before": "provisioning", "after": "active"},
-                    "lead": checked.lead_username,
-                    "duties": duties,
-                    "period": period,
-                    "made": made if isinstance(made, int) else None,
-                },
+            from portal.platform.services import domain_statistics
+
+            period = Period.current().code
+            duties = int(domain_statistics([tenant.id]).get(tenant.id, {}).get("duties_total", 0))
+            set_status(
+                tenant,
+                TenantStatus.active,
+                data={"lead": checked.lead_username, "duties": duties, "period": period},
             )
-            db.session.commit()
+            tenant.status_changed_at = tenant.created_at
+            db.session.flush()
     except Exception as e:
-        db.session.rollback()
+        db.session.rollback()  # nothing half-created stays in the session (not a commit)
         if getattr(e, "problems", None):  # the policy loader's own PolicyInvalid
             raise OnboardingRefused(list(e.problems)) from e  # type: ignore[attr-defined]
         raise
-    return OnboardResult(tenant, checked.lead_username, password, duties)
+    return OnboardResult(tenant, checked.lead_username, lead.temporary_password or "", duties)

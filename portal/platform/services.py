@@ -1,4 +1,8 @@
-"""Operator-side services: the tenant overview, lifecycle and district accounts.
+"""Operator-side services: the tenant overview, purge and configuration export.
+
+Accounts are changed through `portal.auth.operations`, the tenant's status through
+`portal.platform.lifecycle`; each domain reports its own figures through the
+`tenant_statistics` signal (this module never reads another domain's tables).
 
 Cross-tenant reads say so explicitly (`cross_tenant`) and only ever aggregate: the
 console shows counts and health of a district, never its business records.
@@ -14,30 +18,27 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from portal.audit import trail
-from portal.auth.models import Role, User
-from portal.auth.passwords import hash_password
+from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
-from portal.platform import adapters
+from portal.kernel import signals
+from portal.platform.lifecycle import (
+    ACTIONS,
+    RETENTION_DAYS,
+    LifecycleError,
+    apply_action,
+    set_status,
+)
 from portal.tenancy import scope
-from portal.tenancy.models import Department, DepartmentKind, Tenant, TenantStatus
+from portal.tenancy.models import Department, Tenant, TenantStatus
+from portal.tenancy.services import tenant_by_slug
 
-RETENTION_DAYS = 30
-
-S = TenantStatus
-TRANSITIONS: dict[TenantStatus, frozenset[TenantStatus]] = {
-    S.provisioning: frozenset({S.active}),
-    S.active: frozenset({S.suspended, S.pending_deletion}),
-    S.suspended: frozenset({S.active, S.pending_deletion}),
-    S.pending_deletion: frozenset({S.suspended, S.purged}),  # restore goes to suspended
-    S.purged: frozenset(),
-}
-
-
-class LifecycleError(ValueError):
-    """A transition the lifecycle does not allow; message is for the operator."""
+# The lifecycle (portal.platform.lifecycle) and the look-up by slug (portal.tenancy.services),
+# re-exported for the console, the API and the CLI.
+__all__ = ["ACTIONS", "RETENTION_DAYS", "LifecycleError", "apply_action", "tenant_by_slug"]
 
 
 # ---------------------------------------------------------------- overview
@@ -68,25 +69,6 @@ class TenantRow:
         return self.tenant.status_changed_at + dt.timedelta(days=RETENTION_DAYS)
 
 
-def _meeting_model() -> tuple[Any, Any, Any] | None:
-    """The joint-meeting model, its date column and a "held" condition, once meetings exist."""
-    for mapper in db.Model.registry.mappers:
-        cls = mapper.class_
-        if cls.__name__ not in ("JointMeeting", "Meeting") or not getattr(
-            cls, "__tenant_owned__", False
-        ):
-            continue
-        for name in ("meeting_date", "held_on", "held_at", "date", "starts_at", "scheduled_at"):
-            col = getattr(cls, name, None)
-            if col is not None:
-                held = sa.true()
-                status = getattr(cls, "status", None)
-                if status is not None and "held" in getattr(status.type, "enums", ()):
-                    held = status == "held"
-                return cls, col, held
-    return None
-
-
 def tenant_overview(
     *,
     search: str = "",
@@ -106,10 +88,8 @@ def tenant_page(
     per_page: int | None = None,
 ) -> tuple[list[TenantRow], int]:
     """One page of the tenant list and the number of matching tenants."""
-    from portal.duties.models import Duty, DutyStatus
     from portal.policy.models import PolicyVersion, VersionStatus
 
-    period = adapters.current_period()
     with scope.cross_tenant("platform console: counts per tenant"):
         q = sa.select(Tenant)
         if status is not None:
@@ -144,15 +124,6 @@ def tenant_page(
             .where(User.tenant_id.in_(ids), User.active.is_(True))
             .group_by(User.tenant_id)
         ).all()
-        duty_rows = db.session.execute(
-            sa.select(
-                Duty.tenant_id,
-                sa.func.count(),
-                sa.func.sum(sa.case((Duty.status == DutyStatus.accepted, 1), else_=0)),
-            )
-            .where(Duty.period == period, Duty.tenant_id.in_(ids))
-            .group_by(Duty.tenant_id)
-        ).all()
         version_rows = db.session.execute(
             sa.select(
                 PolicyVersion.tenant_id, PolicyVersion.effective_from, PolicyVersion.effective_until
@@ -160,19 +131,8 @@ def tenant_page(
                 PolicyVersion.status == VersionStatus.in_force, PolicyVersion.tenant_id.in_(ids)
             )
         ).all()
-        meetings: dict[uuid.UUID, Any] = {}
-        found = _meeting_model()
-        if found is not None:
-            model, col, held = found
-            meetings = dict(
-                db.session.execute(
-                    sa.select(model.tenant_id, sa.func.max(col))
-                    .where(model.tenant_id.in_(ids), held)
-                    .group_by(model.tenant_id)
-                ).all()
-            )
+        figures = domain_statistics(ids)
     users = {r[0]: (r[1], r[2]) for r in user_rows}
-    duties = {r[0]: (r[1], int(r[2] or 0)) for r in duty_rows}
     latest: dict[uuid.UUID, tuple[dt.date, dt.date | None]] = {}
     for tenant_id, start, until in version_rows:
         if tenant_id not in latest or start >= latest[tenant_id][0]:
@@ -183,9 +143,9 @@ def tenant_page(
             departments=dept_counts.get(t.id, 0),
             users=users.get(t.id, (0, None))[0],
             last_sign_in=users.get(t.id, (0, None))[1],
-            duties_total=duties.get(t.id, (0, 0))[0],
-            duties_accepted=duties.get(t.id, (0, 0))[1],
-            last_meeting=meetings.get(t.id),
+            duties_total=int(figures.get(t.id, {}).get("duties_total", 0)),
+            duties_accepted=int(figures.get(t.id, {}).get("duties_accepted", 0)),
+            last_meeting=figures.get(t.id, {}).get("last_meeting"),
             policy_until=latest.get(t.id, (None, None))[1],
             has_policy=t.id in latest,
         )
@@ -194,12 +154,18 @@ def tenant_page(
     return rows, total
 
 
+def domain_statistics(tenant_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Each domain's own figures for these tenants, asked through `tenant_statistics`
+    (duties: this half-year's duties and accepted ones; meetings: the last one held)."""
+    merged: dict[uuid.UUID, dict[str, Any]] = {}
+    for answer in signals.responses(signals.tenant_statistics.send(None, tenant_ids=tenant_ids)):
+        for tenant_id, figures in answer.items():  # type: ignore[attr-defined]
+            merged.setdefault(tenant_id, {}).update(figures)
+    return merged
+
+
 def get_tenant(slug: str, *, include_purged: bool = True) -> Tenant | None:
-    with scope.cross_tenant("platform: tenant by slug"):
-        tenant = db.session.execute(sa.select(Tenant).filter_by(slug=slug)).scalar_one_or_none()
-    if tenant is not None and not include_purged and tenant.status == TenantStatus.purged:
-        return None
-    return tenant
+    return tenant_by_slug(slug, include_purged=include_purged)
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -215,53 +181,6 @@ def _record_platform(action: str, tenant: Tenant, data: dict | None = None) -> N
         summary=tenant.slug,
         data=data or {},
     )
-
-
-def transition(tenant: Tenant, target: TenantStatus, reason: str = "") -> None:
-    """Move a tenant along its lifecycle; every change is audited in the platform chain."""
-    if target == TenantStatus.purged:
-        raise LifecycleError("purge needs purge_tenant() with the slug typed to confirm")
-    if target not in TRANSITIONS[tenant.status]:
-        raise LifecycleError(
-            f"{tenant.slug}: cannot go from {tenant.status.value} to {target.value}"
-        )
-    before = tenant.status
-    with scope.cross_tenant("tenant lifecycle"):
-        tenant.status = target
-        tenant.status_changed_at = utcnow()
-        _record_platform(
-            f"tenant_{target.value}",
-            tenant,
-            {"status": {"before": before.value, "after": target.value}, "reason": reason},
-        )
-        db.session.commit()
-
-
-# Operator actions: (the state they start from, the state they lead to).
-ACTIONS: dict[str, tuple[frozenset[TenantStatus], TenantStatus]] = {
-    "activate": (frozenset({S.provisioning}), S.active),
-    "resume": (frozenset({S.suspended}), S.active),
-    "suspend": (frozenset({S.active}), S.suspended),
-    "delete": (frozenset({S.active, S.suspended}), S.pending_deletion),
-    "restore": (frozenset({S.pending_deletion}), S.suspended),
-}
-
-
-def apply_action(tenant: Tenant, action: str, reason: str = "") -> None:
-    """A named operator action (console, API, CLI); refused unless it fits the current state."""
-    if action not in ACTIONS:
-        raise LifecycleError(f"unknown action {action!r}")
-    sources, target = ACTIONS[action]
-    if tenant.status not in sources:
-        raise LifecycleError(f"{tenant.slug}: cannot {action} when {tenant.status.value}")
-    transition(tenant, target, reason or ("restored" if action == "restore" else ""))
-
-
-def restore(tenant: Tenant) -> None:
-    """Undo a deletion request within the retention window; the tenant comes back suspended."""
-    if tenant.status != TenantStatus.pending_deletion:
-        raise LifecycleError(f"{tenant.slug} is not pending deletion")
-    transition(tenant, TenantStatus.suspended, reason="restored")
 
 
 def _tenant_tables() -> list[sa.Table]:
@@ -298,9 +217,11 @@ def purge_tenant(tenant: Tenant, typed_slug: str, *, expired: bool = False) -> d
     go into one `tenant_purged` event on the platform chain.
     """
     if tenant.status != TenantStatus.pending_deletion:
-        raise LifecycleError(f"{tenant.slug}: only a tenant pending deletion can be purged")
+        raise LifecycleError(_l("Only a district pending deletion can be purged."))
     if typed_slug.strip() != tenant.slug:
-        raise LifecycleError("the typed slug does not match; nothing was purged")
+        raise LifecycleError(
+            _l("The typed slug does not match; nothing was purged."), field="confirm_slug"
+        )
     counts: dict[str, int] = {}
     with scope.cross_tenant("tenant purge"):
         files = _evidence_paths(tenant.id)
@@ -311,24 +232,40 @@ def purge_tenant(tenant: Tenant, typed_slug: str, *, expired: bool = False) -> d
             result = conn.execute(table.delete().where(table.c.tenant_id == tenant.id))
             if result.rowcount:
                 counts[table.name] = result.rowcount
-        before = tenant.status
-        tenant.status = TenantStatus.purged
-        tenant.status_changed_at = utcnow()
-        _record_platform(
-            "tenant_purged",
+        set_status(
             tenant,
-            {
-                "status": {"before": before.value, "after": "purged"},
-                "rows": counts,
-                "files": len(files),
-                "expired": expired,
-            },
+            TenantStatus.purged,
+            data={"rows": counts, "files": len(files), "expired": expired},
+            purge=True,
         )
-        db.session.commit()
-    db.session.expire_all()
-    for path in files:
-        path.unlink(missing_ok=True)
+    # The files go when the transaction that deleted their rows has committed.
+    after_commit(lambda: [path.unlink(missing_ok=True) for path in files])
     return counts
+
+
+_AFTER_COMMIT = "platform_after_commit"
+
+
+def after_commit(action: Any) -> None:
+    """Run `action` once the current transaction commits; forget it if it rolls back.
+
+    Files on disk follow the rows that point at them: purged files are deleted, imported
+    ones written, only when the unit of work has committed those rows."""
+    from portal.db import listen_once
+
+    session = db.session()
+    listen_once(type(session), "after_commit", _run_after_commit)
+    listen_once(type(session), "after_rollback", _forget_after_commit)
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def _run_after_commit(session: Any) -> None:
+    for action in session.info.pop(_AFTER_COMMIT, []):
+        action()
+
+
+def _forget_after_commit(session: Any) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 def purge_expired(now: dt.datetime | None = None) -> list[str]:
@@ -352,196 +289,11 @@ def purge_expired(now: dt.datetime | None = None) -> list[str]:
 
 def export_configuration(tenant: Tenant) -> dict:
     """The district's configuration in the policy-file format (audited)."""
+    from portal.policy import services as policy_services
+
     with scope.tenant_scope(tenant.id, read_only=False):
-        data = adapters.export_policy(tenant)
+        data = policy_services.export_policy(tenant)
     with scope.cross_tenant("policy export"):
         _record_platform("tenant_config_exported", tenant)
-        db.session.commit()
-    return data
-
-
-# ---------------------------------------------------------------- accounts
-
-
-class AccountError(ValueError):
-    pass
-
-
-def tenant_users(tenant: Tenant, role: Role | None = None) -> list[User]:
-    with scope.tenant_scope(tenant.id):
-        q = sa.select(User).order_by(User.role, User.username)
-        if role is not None:
-            q = q.where(User.role == role)
-        return list(db.session.execute(q).scalars().all())
-
-
-def create_account(
-    tenant: Tenant,
-    *,
-    username: str,
-    display_name: str,
-    role: Role,
-    department_key: str | None = None,
-) -> tuple[User, str]:
-    """A district account with a temporary password that must be changed at first sign-in."""
-    from portal.auth.services import create_user
-    from portal.platform.onboarding import USERNAME_RE, temporary_password
-
-    username = username.strip()
-    if not USERNAME_RE.match(username):
-        raise AccountError("username")
-    if role == Role.platform_operator:
-        raise AccountError("role")
-    with scope.cross_tenant("username is unique platform-wide"):
-        if db.session.execute(sa.select(User.id).filter_by(username=username)).first():
-            raise AccountError("username_taken")
-    password = temporary_password()
-    with scope.tenant_scope(tenant.id):
-        department_id = None
-        if role == Role.dept_officer:
-            dept = db.session.execute(
-                sa.select(Department).filter_by(key=department_key or "", active=True)
-            ).scalar_one_or_none()
-            if dept is None:
-                raise AccountError("department")
-            department_id = dept.id
-        user = create_user(
-            username=username,
-            display_name=display_name.strip()[:80] or username,
-            password=password,
-            role=role,
-            tenant_id=tenant.id,
-            department_id=department_id,
-            must_change_password=True,
-        )
         db.session.flush()
-        trail.record(
-            db.session,
-            "account_created",
-            entity_type="User",
-            entity_id=user.id,
-            summary=username,
-            data={"role": role.value},
-        )
-        _platform_echo("account_created", tenant, user)
-        _commit_account_change()
-    return user, password
-
-
-def _platform_echo(action: str, tenant: Tenant, user: User) -> None:
-    """Operator actions on accounts are also recorded in the platform chain."""
-    if trail.current_actor().role == Role.platform_operator.value:
-        trail.record(
-            db.session,
-            action,
-            tenant_id=trail.PLATFORM_CHAIN,
-            entity_type="User",
-            entity_id=user.id,
-            summary=f"{tenant.slug}/{user.username}",
-        )
-
-
-def _commit_account_change() -> None:
-    """Flush in the tenant's scope, then commit where both chains may be written."""
-    db.session.flush()
-    with scope.cross_tenant("account change: tenant and platform chains"):
-        db.session.commit()
-
-
-def set_account_active(tenant: Tenant, user: User, active: bool) -> None:
-    with scope.tenant_scope(tenant.id):
-        if user.tenant_id != tenant.id:
-            raise AccountError("not_found")
-        if user.active == active:
-            return
-        user.active = active
-        user.session_version += 1  # ends any open session
-        action = "account_reactivated" if active else "account_deactivated"
-        trail.record(
-            db.session, action, entity_type="User", entity_id=user.id, summary=user.username
-        )
-        _platform_echo(action, tenant, user)
-        _commit_account_change()
-
-
-def reset_password(tenant: Tenant, user: User) -> str:
-    """A new temporary password; the user must change it at the next sign-in."""
-    from portal.platform.onboarding import temporary_password
-
-    password = temporary_password()
-    with scope.tenant_scope(tenant.id):
-        if user.tenant_id != tenant.id:
-            raise AccountError("not_found")
-        user.password_hash = hash_password(password)
-        user.must_change_password = True
-        user.session_version += 1
-        trail.record(
-            db.session,
-            "password_reset",
-            entity_type="User",
-            entity_id=user.id,
-            summary=user.username,
-        )
-        _platform_echo("password_reset", tenant, user)
-        _commit_account_change()
-    return password
-
-
-def get_user(tenant: Tenant, user_id: uuid.UUID) -> User | None:
-    with scope.tenant_scope(tenant.id):
-        return db.session.execute(sa.select(User).filter_by(id=user_id)).scalar_one_or_none()
-
-
-# ---------------------------------------------------------------- departments
-
-
-def departments(tenant: Tenant) -> list[Department]:
-    with scope.tenant_scope(tenant.id):
-        return list(
-            db.session.execute(
-                sa.select(Department).order_by(Department.active.desc(), Department.sort_order)
-            )
-            .scalars()
-            .all()
-        )
-
-
-def department_kinds() -> list[DepartmentKind]:
-    return list(
-        db.session.execute(sa.select(DepartmentKind).order_by(DepartmentKind.sort_order))
-        .scalars()
-        .all()
-    )
-
-
-def create_department(tenant: Tenant, key: str, kind_code: str, name: str) -> Department:
-    import re
-
-    key, name = key.strip(), name.strip()
-    if not re.match(r"^[a-z][a-z0-9_]{1,59}$", key):
-        raise AccountError("key")
-    if not name or len(name) > 120:
-        raise AccountError("name")
-    if db.session.get(DepartmentKind, kind_code) is None:
-        raise AccountError("kind")
-    with scope.tenant_scope(tenant.id):
-        if db.session.execute(sa.select(Department.id).filter_by(key=key)).first():
-            raise AccountError("key_taken")
-        order = db.session.execute(sa.select(sa.func.count(Department.id))).scalar_one()
-        dept = Department(key=key, kind_code=kind_code, name=name, sort_order=order)
-        db.session.add(dept)
-        db.session.commit()
-    return dept
-
-
-def set_department_active(tenant: Tenant, department_id: uuid.UUID, active: bool) -> Department:
-    with scope.tenant_scope(tenant.id):
-        dept = db.session.execute(
-            sa.select(Department).filter_by(id=department_id)
-        ).scalar_one_or_none()
-        if dept is None:
-            raise AccountError("not_found")
-        if dept.active != active:
-            dept.active = active
-            db.session.commit()
-    return dept
+    return data

@@ -25,12 +25,16 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from portal.auth.models import Role
-from portal.kernel import downloads
-from portal.kernel.grants import requires
+from portal.auth import operations
+from portal.kernel import clock, downloads
+from portal.kernel.grants import LEAD, requires
 from portal.kernel.inputs import page_number
-from portal.platform import adapters, onboarding, services
+from portal.kernel.periods import Period
+from portal.kernel.uow import attempt
+from portal.platform import onboarding, services
+from portal.platform.onboarding import problem_text
 from portal.tenancy.models import Tenant, TenantStatus
 from portal.ui import NavItem, register_nav
 
@@ -40,19 +44,6 @@ register_nav(NavItem(_l("Platform console"), "platform.console", "platform.conso
 register_nav(NavItem(_l("Onboard a district"), "platform.onboard", "tenant.manage", order=1))
 
 PER_PAGE = 50
-
-ACCOUNT_ERRORS = {
-    "username": _l("The username may only hold letters, digits and . _ -, 3–80 characters."),
-    "username_taken": _l("This username already exists."),
-    "role": _l("This role cannot be given here."),
-    "department": _l("Choose an active department for a department officer."),
-    "not_found": _l("The account was not found."),
-    "key": _l("The key must start with a letter and hold only a–z, 0–9 and _ (2–60)."),
-    "key_taken": _l("A department with this key already exists."),
-    "name": _l("Please enter the department's official name (at most 120 characters)."),
-    "kind": _l("Choose a department kind from the list."),
-    "self": _l("You cannot deactivate your own account."),
-}
 
 
 def secret_page(template: str, **context: Any) -> Response:
@@ -64,8 +55,8 @@ def secret_page(template: str, **context: Any) -> Response:
 
 def _tenant_or_404(tenant_slug: str, purged: bool = True) -> Tenant:
     """The tenant of the URL; `purged=False` where a purged tenant has nothing left to act on."""
-    tenant = services.get_tenant(tenant_slug)
-    if tenant is None or (not purged and tenant.status == TenantStatus.purged):
+    tenant = services.tenant_by_slug(tenant_slug, include_purged=purged)
+    if tenant is None:
         abort(404)
     return tenant
 
@@ -95,8 +86,8 @@ def console() -> Any:
         search=search,
         status=status_arg,
         statuses=list(TenantStatus),
-        period=adapters.current_period(),
-        today=dt.date.today(),
+        period=Period.current().label,
+        today=clock.today(),
     )
 
 
@@ -153,7 +144,7 @@ def onboard_preview() -> Any:
         preview=preview,
         text=text,
         form=form,
-        problems=[adapters.problem_text(p, _locale()) for p in preview.problems],
+        problems=[problem_text(p, _locale()) for p in preview.problems],
     ), (200 if preview.ok else 422)
 
 
@@ -173,7 +164,7 @@ def onboard_confirm() -> Any:
             preview=preview,
             text=text,
             form=form,
-            problems=[adapters.problem_text(p, _locale()) for p in e.problems],
+            problems=[problem_text(p, _locale()) for p in e.problems],
         ), 422
     return secret_page("platform/onboarded.html", result=result)
 
@@ -187,7 +178,7 @@ def tenant(tenant_slug: str) -> Any:
     t = _tenant_or_404(tenant_slug)
     row = services.tenant_overview(search=t.slug)
     row = next((r for r in row if r.tenant.id == t.id), None)
-    leads = services.tenant_users(t, Role.district_lead) if t.status != TenantStatus.purged else []
+    leads = operations.district_users(t, LEAD) if t.status != TenantStatus.purged else []
     return render_template(
         "platform/tenant.html",
         t=t,
@@ -195,7 +186,7 @@ def tenant(tenant_slug: str) -> Any:
         leads=leads,
         actions=_actions(t.status),
         purge_after=t.status_changed_at + dt.timedelta(days=services.RETENTION_DAYS),
-        period=adapters.current_period(),
+        period=Period.current().label,
     )
 
 
@@ -239,9 +230,7 @@ def change_status(tenant_slug: str) -> Any:
     reason = request.form.get("reason", "").strip()[:200]
     if action not in services.ACTIONS:
         abort(400)
-    try:
-        services.apply_action(t, action, reason)
-    except services.LifecycleError:
+    if not attempt(lambda: services.apply_action(t, action, reason)).ok:
         flash(_("This change is not possible in the district's current state."), "error")
         return redirect(url_for("platform.tenant", tenant_slug=t.slug))
     flash(_("%(name)s is now: %(status)s", name=t.name, status=_status_label(t.status)), "success")
@@ -258,9 +247,8 @@ def _status_label(status: TenantStatus) -> str:
 @requires("tenant.manage")
 def purge(tenant_slug: str) -> Any:
     t = _tenant_or_404(tenant_slug)
-    try:
-        services.purge_tenant(t, request.form.get("confirm_slug", ""))
-    except services.LifecycleError:
+    outcome = attempt(lambda: services.purge_tenant(t, request.form.get("confirm_slug", "")))
+    if not outcome.ok:
         if t.status != TenantStatus.pending_deletion:
             flash(_("Only a district pending deletion can be purged."), "error")
         else:
@@ -291,8 +279,12 @@ def download_archive(tenant_slug: str) -> Any:
     from portal.platform import archive
 
     t = _tenant_or_404(tenant_slug, purged=False)
-    data, _manifest = archive.archive_bytes(t)
-    stamp = dt.date.today().isoformat()
+    outcome = attempt(lambda: archive.archive_bytes(t))
+    if outcome.error is not None or outcome.value is None:  # larger than the archive limit
+        flash(str(outcome.error.message if outcome.error else ""), "error")
+        return redirect(url_for("platform.tenant", tenant_slug=t.slug))
+    data, _manifest = outcome.value
+    stamp = clock.today().isoformat()
     return Response(
         data,
         mimetype="application/zip",
@@ -309,27 +301,30 @@ def download_archive(tenant_slug: str) -> Any:
 @requires("tenant.manage")
 def create_lead(tenant_slug: str) -> Any:
     t = _tenant_or_404(tenant_slug, purged=False)
-    try:
-        user, password = services.create_account(
-            t,
+    outcome = attempt(
+        lambda: operations.create_user(
+            current_user,
+            tenant=t,
             username=request.form.get("username", ""),
             display_name=request.form.get("display_name", ""),
-            role=Role.district_lead,
+            role=LEAD,
         )
-    except services.AccountError as e:
-        flash(str(ACCOUNT_ERRORS.get(str(e), e)), "error")
+    )
+    if outcome.error is not None:
+        flash(str(outcome.error.message), "error")
         return redirect(url_for("platform.tenant", tenant_slug=t.slug))
+    assert outcome.value is not None
     return secret_page(
         "platform/password.html",
-        user=user,
-        password=password,
+        user=outcome.value.user,
+        password=outcome.value.temporary_password,
         back=url_for("platform.tenant", tenant_slug=t.slug),
     )
 
 
 def _lead_or_404(t: Tenant, user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    user = services.get_user(t, user_id)
-    if user is None or user.role != Role.district_lead:
+    user = operations.district_user(t, user_id)
+    if user is None or user.role != LEAD:
         abort(404)
     return user
 
@@ -340,13 +335,13 @@ def set_lead_active(tenant_slug: str, user_id: uuid.UUID) -> Any:
     t = _tenant_or_404(tenant_slug)
     user = _lead_or_404(t, user_id)
     active = request.form.get("active") == "1"
-    services.set_account_active(t, user, active)
-    flash(
-        _("%(user)s was reactivated.", user=user.username)
-        if active
-        else _("%(user)s was deactivated.", user=user.username),
-        "success",
-    )
+    outcome = attempt(lambda: operations.set_active(current_user, user, active, tenant=t))
+    if outcome.error is not None:
+        flash(str(outcome.error.message), "error")
+    elif active:
+        flash(_("%(user)s was reactivated.", user=user.username), "success")
+    else:
+        flash(_("%(user)s was deactivated.", user=user.username), "success")
     return redirect(url_for("platform.tenant", tenant_slug=t.slug))
 
 
@@ -355,11 +350,14 @@ def set_lead_active(tenant_slug: str, user_id: uuid.UUID) -> Any:
 def reset_lead_password(tenant_slug: str, user_id: uuid.UUID) -> Any:
     t = _tenant_or_404(tenant_slug)
     user = _lead_or_404(t, user_id)
-    password = services.reset_password(t, user)
+    outcome = attempt(lambda: operations.reset_password(current_user, user, tenant=t))
+    if outcome.error is not None:
+        flash(str(outcome.error.message), "error")
+        return redirect(url_for("platform.tenant", tenant_slug=t.slug))
     return secret_page(
         "platform/password.html",
         user=user,
-        password=password,
+        password=outcome.value,
         back=url_for("platform.tenant", tenant_slug=t.slug),
     )
 

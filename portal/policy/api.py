@@ -13,7 +13,8 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from portal.api import ApiError, api_requires, bp
-from portal.policy import services
+from portal.kernel import clock
+from portal.policy import rules, services
 from portal.policy.models import BenefitStandard, Measure, PolicyVersion
 from portal.policy.schema import to_date
 
@@ -36,13 +37,15 @@ def benefit_json(b: BenefitStandard, day: Any) -> dict:
         "hours_per_month": _num(b.hours_per_month),
         "eligibility": dict(b.eligibility or {}),
         "funding_split": [dict(s) for s in b.funding_split or []],
+        "funding_split_applies_to": b.funding_split_applies_to or "whole",
         "funding_note": b.funding_note,
         "note": b.note,
         "amount": _num(b.amount_on(day)),
         "values": [
             {
                 "amount": _num(v.amount),
-                "effective_from": v.effective_from.isoformat(),
+                "effective_from": v.effective_from.isoformat() if v.effective_from else None,
+                "in_force_before": v.in_force_before.isoformat() if v.in_force_before else None,
                 "source": v.source,
             }
             for v in b.values
@@ -58,6 +61,9 @@ def measure_json(m: Measure, day: Any) -> dict:
         "title": m.title,
         "text": m.text,
         "creates_duty": m.creates_duty,
+        "clause": m.clause or "measure",
+        "lead_from_document": m.lead_from_document,
+        "inferred": dict(m.inferred or {}),
         "responsibilities": [
             {
                 "department_id": str(r.department_id),
@@ -81,7 +87,11 @@ def version_json(v: PolicyVersion, day: Any) -> dict:
         "effective_from": v.effective_from.isoformat(),
         "effective_until": v.effective_until.isoformat() if v.effective_until else None,
         "status": v.status.value,
-        "in_force": v.status.value == "in_force" and v.in_force_on(day),
+        "in_force": v.status.value != "draft" and v.in_force_on(day),
+        "creates_duties": rules.generates_duties(v),
+        "adopted_at": v.adopted_at.isoformat() if v.adopted_at else None,
+        "lead_department_key": v.lead_department_key or None,
+        "inferred": dict(v.inferred or {}),
         "source": v.source,
         "measures": [measure_json(m, day) for m in v.measures],
     }
@@ -97,7 +107,7 @@ def policy() -> Any:
             raise ApiError(400, "bad_date", _("date must be given as YYYY-MM-DD."))
         chosen = services.current_version(day)
     else:
-        day = services.today()
+        day = clock.today()
         chosen = services.current_version(day) or services.latest_version()
     if chosen is None:
         raise ApiError(404, "no_policy", _("No policy is in force on that date."))

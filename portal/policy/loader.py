@@ -39,8 +39,14 @@ def _date(value: Any) -> dt.date | None:
 def apply_policy(tenant: Tenant, data: dict) -> PolicyVersion:
     """Run inside `scope.tenant_scope(tenant.id)`; the caller commits."""
     departments: dict[str, Department] = {}
+    local_kinds = {k["code"]: k for k in data.get("department_kinds") or []}
+    used: dict[str, list[str]] = {}
     for i, d in enumerate(data["departments"]):
-        departments[d["key"]] = upsert_department(tenant, d["key"], d["kind"], d["name"], i)
+        kind = d["kind"]
+        if kind in local_kinds:  # the district's own kind: stored as `other`, named on the version
+            used.setdefault(kind, []).append(d["key"])
+            kind = "other"
+        departments[d["key"]] = upsert_department(tenant, d["key"], kind, d["name"], i)
     db.session.flush()
 
     meta = data["policy"]
@@ -60,11 +66,31 @@ def apply_policy(tenant: Tenant, data: dict) -> PolicyVersion:
         supersedes=list(meta.get("supersedes") or []),
         status=VersionStatus(meta.get("status", "in_force")),
         source=meta.get("source") or "",
+        lead_department_key=meta.get("lead_department") or "",
+        member_department_keys=list(meta.get("member_departments") or []),
+        inferred=dict(meta.get("inferred") or {}),
+        department_kinds=[
+            {
+                "code": code,
+                "name": k["name"],
+                **({"name_en": k["name_en"]} if k.get("name_en") else {}),
+                "departments": used.get(code, []),
+            }
+            for code, k in local_kinds.items()
+        ],
     )
     db.session.add(version)
     db.session.flush()
 
+    doc_lead = meta.get("lead_department") or None
     for position, m in enumerate(data["measures"]):
+        clause = m.get("clause") or "measure"
+        from_document = bool(
+            doc_lead
+            and clause == "measure"
+            and m.get("duty", True)
+            and not (m.get("lead") or m.get("cooperating"))
+        )
         measure = Measure(
             version_id=version.id,
             number=str(m["number"]),
@@ -72,11 +98,15 @@ def apply_policy(tenant: Tenant, data: dict) -> PolicyVersion:
             category=m["category"],
             title=m["title"],
             text=m.get("text") or "",
-            creates_duty=m.get("duty", True),
+            clause=clause,
+            creates_duty=clause == "measure" and m.get("duty", True),
+            lead_from_document=from_document,
+            inferred=dict(m.get("inferred") or {}),
         )
         db.session.add(measure)
         db.session.flush()
-        roles = [(k, ResponsibilityRole.lead) for k in m.get("lead") or []]
+        lead_keys = [doc_lead] if from_document else list(m.get("lead") or [])
+        roles = [(k, ResponsibilityRole.lead) for k in lead_keys]
         roles += [(k, ResponsibilityRole.cooperating) for k in m.get("cooperating") or []]
         for pos, (key, role) in enumerate(roles):
             db.session.add(
@@ -102,6 +132,7 @@ def apply_policy(tenant: Tenant, data: dict) -> PolicyVersion:
                 hours_per_month=b.get("hours_per_month"),
                 eligibility=dict(b.get("eligibility") or {}),
                 funding_split=list(b.get("funding_split") or []),
+                funding_split_applies_to=b.get("funding_split_applies_to") or "",
                 funding_note=b.get("funding_note") or "",
                 note=b.get("note") or "",
             )
@@ -112,7 +143,8 @@ def apply_policy(tenant: Tenant, data: dict) -> PolicyVersion:
                     BenefitValue(
                         benefit_id=benefit.id,
                         amount=decimal.Decimal(str(v["amount"])),
-                        effective_from=_date(v["effective_from"]),
+                        effective_from=_date(v.get("effective_from")),
+                        in_force_before=_date(v.get("in_force_before")),
                         source=v.get("source") or "",
                     )
                 )
@@ -133,5 +165,10 @@ def apply_policy(tenant: Tenant, data: dict) -> PolicyVersion:
             str(departments[k].id) for k in meeting.get("member_departments") or []
         ]
         arrangement.note = meeting.get("note") or ""
+        arrangement.inferred = dict(meeting.get("inferred") or {})
+    else:
+        # The document sets up no joint meeting: none is kept from an earlier version.
+        for arrangement in db.session.execute(sa.select(MeetingArrangement)).scalars():
+            db.session.delete(arrangement)
     db.session.flush()
     return version

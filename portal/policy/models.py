@@ -18,8 +18,11 @@ from portal.tenancy.models import Department
 
 
 class VersionStatus(enum.StrEnum):
-    in_force = "in_force"
-    draft = "draft"
+    """征求意见稿 / 试行 / 正式 (see `portal.policy.rules.generates_duties`)."""
+
+    in_force = "in_force"  # 正式
+    trial = "trial"  # 试行
+    draft = "draft"  # 征求意见稿
 
 
 class ResponsibilityRole(enum.StrEnum):
@@ -62,6 +65,17 @@ class PolicyVersion(TenantOwned, Base):
         sa.Enum(VersionStatus, native_enum=False, length=20), default=VersionStatus.in_force
     )
     source: Mapped[str] = mapped_column(sa.String(300), default="")
+    # The body the document charges with carrying it out, and its member units (keys).
+    lead_department_key: Mapped[str] = mapped_column(sa.String(60), default="")
+    member_department_keys: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # Values the document does not state: {field: reason} (shown as 推定).
+    inferred: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # Department kinds of this district beyond the canonical list:
+    # [{code, name, name_en, departments: [keys]}].
+    department_kinds: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # A draft creates duties only once the district lead adopts it (audited).
+    adopted_at: Mapped[dt.datetime | None]
+    adopted_by: Mapped[str] = mapped_column(sa.String(120), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     document: Mapped[PolicyDocument] = relationship(back_populates="versions")
@@ -94,6 +108,11 @@ class Measure(TenantOwned, Base):
     title: Mapped[str] = mapped_column(sa.String(200))
     text: Mapped[str] = mapped_column(sa.Text, default="")
     creates_duty: Mapped[bool] = mapped_column(default=True)
+    # measure / general / interpretation / effective_date / repeal: only a measure has duties.
+    clause: Mapped[str] = mapped_column(sa.String(20), default="measure")
+    # Names no department; its lead is the document-wide lead (not confirmed yet).
+    lead_from_document: Mapped[bool] = mapped_column(default=False)
+    inferred: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     row_version: Mapped[int] = mapped_column(default=1)
 
     version: Mapped[PolicyVersion] = relationship(back_populates="measures")
@@ -154,19 +173,29 @@ class BenefitStandard(TenantOwned, Base):
     hours_per_month: Mapped[decimal.Decimal | None] = mapped_column(sa.Numeric(8, 2))
     eligibility: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     funding_split: Mapped[list] = mapped_column(sa.JSON, default=list)
+    funding_split_applies_to: Mapped[str] = mapped_column(sa.String(20), default="")
     funding_note: Mapped[str] = mapped_column(sa.Text, default="")
     note: Mapped[str] = mapped_column(sa.Text, default="")
 
     measure: Mapped[Measure] = relationship(back_populates="benefits")
     values: Mapped[list[BenefitValue]] = relationship(
-        back_populates="benefit", order_by="BenefitValue.effective_from"
+        back_populates="benefit",
+        order_by=lambda: BenefitValue.effective_from.asc().nulls_first(),
     )
 
     def __str__(self) -> str:
         return self.name
 
     def amount_on(self, day: dt.date) -> decimal.Decimal | None:
-        current = [v for v in self.values if v.effective_from <= day]
+        """The latest value started on or before `day`; a value of unknown start applies
+        on days before its `in_force_before`."""
+        current = [
+            v
+            for v in self.values
+            if (v.effective_from is not None and v.effective_from <= day)
+            or (v.effective_from is None and v.in_force_before and day < v.in_force_before)
+        ]
+        current.sort(key=lambda v: v.effective_from or dt.date.min)
         return current[-1].amount if current else None
 
 
@@ -183,7 +212,9 @@ class BenefitValue(TenantOwned, Base):
 
     benefit_id: Mapped[uuid.UUID]
     amount: Mapped[decimal.Decimal] = mapped_column(sa.Numeric(12, 2))
-    effective_from: Mapped[dt.date]
+    # None: the start is unknown (the document only says it applied before a date).
+    effective_from: Mapped[dt.date | None]
+    in_force_before: Mapped[dt.date | None]
     source: Mapped[str] = mapped_column(sa.String(200), default="")
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -203,6 +234,7 @@ class MeetingArrangement(TenantOwned, Base):
     office_department_id: Mapped[uuid.UUID | None]
     member_department_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    inferred: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     row_version: Mapped[int] = mapped_column(default=1)
 
     office_department: Mapped[Department | None] = relationship(

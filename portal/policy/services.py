@@ -6,7 +6,11 @@
   export gives the identical document;
 - `current_version` / `latest_version`: which policy version applies;
 - `update_measure` / `add_benefit_value`: the district lead's edits (audited by the ORM
-  capture; a benefit value is never overwritten, a change is a new dated value).
+  capture; a benefit value is never overwritten, a change is a new dated value);
+- `adopt_draft`: the lead adopts a draft for comment so that it creates duties.
+
+Services never commit: the request (`portal.kernel.uow`) or the CLI's
+`cli_transaction` commits once. Errors are kernel `RuleError`s.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
+from portal.kernel import clock
+from portal.kernel.grants import require
+from portal.kernel.rules import ConflictError, RuleError
+from portal.kernel.rules import flush as flush_or_conflict
+from portal.policy import rules
 from portal.policy.loader import apply_policy
 from portal.policy.models import (
     BenefitStandard,
@@ -49,6 +58,7 @@ __all__ = [
     "PolicyInvalid",
     "Problem",
     "add_benefit_value",
+    "adopt_draft",
     "current_version",
     "export_policy",
     "latest_version",
@@ -59,21 +69,6 @@ __all__ = [
 ]
 
 EXPIRY_WARNING_DAYS = 90
-
-
-def today() -> dt.date:
-    """The app's idea of today: the `TODAY` config or `PORTAL_TODAY` (tests, demo) pin it."""
-    import os
-
-    from flask import current_app, has_app_context
-
-    value = current_app.config.get("TODAY") if has_app_context() else None
-    value = value or os.environ.get("PORTAL_TODAY")
-    if value:
-        day = value if isinstance(value, dt.date) else to_date(str(value))
-        if day is not None:
-            return day
-    return dt.date.today()
 
 
 def load_policy(tenant: Tenant, data: dict) -> PolicyVersion:
@@ -110,11 +105,11 @@ def current_version(
 
     Inside a tenant's scope. A draft (征求意见稿) or an expired version is not current.
     """
-    day = day or today()
+    day = day or clock.today()
     candidates = [
         v
         for v in (_versions() if versions is None else versions)
-        if v.status == VersionStatus.in_force and v.in_force_on(day)
+        if v.status != VersionStatus.draft and v.in_force_on(day)
     ]
     return candidates[-1] if candidates else None
 
@@ -134,14 +129,14 @@ class ExpiryWarning:
 
 def expiry_warning(day: dt.date | None = None) -> ExpiryWarning | None:
     """A warning when the policy has expired, expires within 90 days, or is missing."""
-    day = day or today()
+    day = day or clock.today()
     versions = _versions()
     version = current_version(day, versions)
     if version is None:
         latest = versions[-1] if versions else None
         expired = (
             latest is not None
-            and latest.status == VersionStatus.in_force
+            and latest.status != VersionStatus.draft
             and latest.effective_until is not None
             and latest.effective_until < day
         )
@@ -199,15 +194,21 @@ def export_benefit(b: BenefitStandard) -> dict[str, Any]:
         out["eligibility"] = dict(b.eligibility)
     if b.funding_split:
         out["funding_split"] = [dict(s) for s in b.funding_split]
+    if b.funding_split_applies_to:
+        out["funding_split_applies_to"] = b.funding_split_applies_to
     if b.funding_note:
         out["funding_note"] = b.funding_note
     out["values"] = [
         {
             "amount": _num(v.amount),
-            "effective_from": v.effective_from,
+            **(
+                {"effective_from": v.effective_from}
+                if v.effective_from is not None
+                else {"in_force_before": v.in_force_before}
+            ),
             **({"source": v.source} if v.source else {}),
         }
-        for v in sorted(b.values, key=lambda v: v.effective_from)
+        for v in sorted(b.values, key=lambda v: v.effective_from or dt.date.min)
     ]
     if b.note:
         out["note"] = b.note
@@ -215,23 +216,26 @@ def export_benefit(b: BenefitStandard) -> dict[str, Any]:
 
 
 def export_measure(m: Measure, keys: dict[uuid.UUID, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "number": m.number,
-        "category": m.category,
-        "title": m.title,
-        "text": m.text,
-        "lead": [
-            keys[r.department_id] for r in m.responsibilities if r.role == ResponsibilityRole.lead
-        ],
-        "cooperating": [
-            keys[r.department_id]
-            for r in m.responsibilities
-            if r.role == ResponsibilityRole.cooperating
-        ],
-    }
-    if not m.creates_duty:
+    out: dict[str, Any] = {"number": m.number}
+    if (m.clause or "measure") != "measure":
+        out["clause"] = m.clause
+    out.update({"category": m.category, "title": m.title, "text": m.text})
+    taken = m.lead_from_document  # the document-wide lead: written back as "names none"
+    out["lead"] = [
+        keys[r.department_id]
+        for r in m.responsibilities
+        if r.role == ResponsibilityRole.lead and not taken
+    ]
+    out["cooperating"] = [
+        keys[r.department_id]
+        for r in m.responsibilities
+        if r.role == ResponsibilityRole.cooperating and not taken
+    ]
+    if not m.creates_duty and (m.clause or "measure") == "measure":
         out["duty"] = False
     out["benefits"] = [export_benefit(b) for b in m.benefits]
+    if m.inferred:
+        out["inferred"] = dict(m.inferred)
     return out
 
 
@@ -253,6 +257,13 @@ def export_policy(tenant: Tenant) -> dict[str, Any]:
         .all()
     )
     all_keys = {d.id: d.key for d in db.session.execute(sa.select(Department)).scalars().all()}
+    latest = latest_version()
+    version = load_version(latest.id) if latest is not None else None
+    local = {
+        key: k["code"]
+        for k in (version.department_kinds if version else [])
+        for key in k["departments"]
+    }
     out: dict[str, Any] = {
         "format_version": 1,
         "tenant": {
@@ -262,12 +273,16 @@ def export_policy(tenant: Tenant) -> dict[str, Any]:
             "level": tenant.level,
             "province": tenant.province,
         },
-        "departments": [{"key": d.key, "kind": d.kind_code, "name": d.name} for d in departments],
     }
-    latest = latest_version()
-    if latest is not None:
-        version = load_version(latest.id)
-        assert version is not None
+    if version is not None and version.department_kinds:
+        out["department_kinds"] = [
+            {k: v for k, v in kind.items() if k != "departments"}
+            for kind in version.department_kinds
+        ]
+    out["departments"] = [
+        {"key": d.key, "kind": local.get(d.key, d.kind_code), "name": d.name} for d in departments
+    ]
+    if version is not None:
         policy: dict[str, Any] = {"title": version.title, "doc_number": version.doc_number}
         policy["issuers"] = list(version.issuers or [])
         if version.issued_on:
@@ -278,6 +293,12 @@ def export_policy(tenant: Tenant) -> dict[str, Any]:
         policy["supersedes"] = list(version.supersedes or [])
         policy["status"] = version.status.value
         policy["source"] = version.source
+        if version.lead_department_key:
+            policy["lead_department"] = version.lead_department_key
+        if version.member_department_keys:
+            policy["member_departments"] = list(version.member_department_keys)
+        if version.inferred:
+            policy["inferred"] = dict(version.inferred)
         out["policy"] = policy
         out["measures"] = [export_measure(m, all_keys) for m in version.measures]
     arrangement = db.session.execute(sa.select(MeetingArrangement)).scalars().first()
@@ -299,6 +320,8 @@ def export_policy(tenant: Tenant) -> dict[str, Any]:
         meeting["member_departments"] = members
         if arrangement.note:
             meeting["note"] = arrangement.note
+        if arrangement.inferred:
+            meeting["inferred"] = dict(arrangement.inferred)
         out["meeting"] = meeting
     return out
 
@@ -306,16 +329,30 @@ def export_policy(tenant: Tenant) -> dict[str, Any]:
 # -- the district lead's edits ----------------------------------------------------------
 
 
-class PolicyEditError(Exception):
+class PolicyEditError(RuleError):
     """Field-level problems with an edit: {field: message (translated)}."""
+
+    code = "invalid"
+    status = 422
 
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        field, message = next(iter(errors.items()))
+        super().__init__(message, field=field)
 
 
-class EditConflict(Exception):
+class EditConflict(ConflictError):
     """Someone else saved the measure since this form was loaded."""
+
+    def __init__(self) -> None:
+        from flask_babel import lazy_gettext as _l
+
+        super().__init__(
+            _l(
+                "Someone else changed this measure while you were editing. Your changes "
+                "were not saved; the form below shows the current version."
+            )
+        )
 
 
 def update_measure(
@@ -377,7 +414,10 @@ def update_measure(
                 r.role = role
             if r.position != position:
                 r.position = position
-    db.session.flush()
+    if measure.lead_from_document:
+        # The lead saved the departments: the measure no longer takes the document's lead.
+        measure.lead_from_document = False
+    flush_or_conflict(EditConflict)
     return measure
 
 
@@ -414,3 +454,27 @@ def add_benefit_value(
     db.session.flush()
     db.session.refresh(benefit, ["values"])
     return row
+
+
+def adopt_draft(user: Any, version: PolicyVersion) -> PolicyVersion:
+    """The district lead adopts a draft for comment: from now on it creates duties.
+
+    Audited (the ORM capture records the change, with who and when). Refused for a
+    version that is not a draft or is adopted already.
+    """
+    from flask_babel import lazy_gettext as _l
+
+    require(user, "district.configure")
+    if version.status != VersionStatus.draft:
+        raise RuleError(_l("Only a draft for comment needs adopting."))
+    if version.adopted_at is not None:
+        raise ConflictError(_l("This draft has been adopted already."))
+    version.adopted_at = clock.now().replace(tzinfo=None)
+    version.adopted_by = str(getattr(user, "username", "") or getattr(user, "name", "") or user)
+    db.session.flush()
+    return version
+
+
+def creates_duties(version: PolicyVersion | None) -> bool:
+    """Re-exported rule (portal.policy.rules.generates_duties) for templates and callers."""
+    return rules.generates_duties(version)

@@ -1,7 +1,9 @@
 """District policy pages under /t/<slug>/policy: read (leads, officers, auditors), edit (leads).
 
 Thin: the rules are in `portal.policy.services`; every change is audited by the ORM
-capture in the same transaction.
+capture in the same transaction, which the request commits once (`portal.kernel.uow`).
+A change of responsibilities is announced with `signals.policy_changed`; the duties
+domain (above policy) answers with what it did, which the lead is shown.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
-from portal.duties import services as duty_services
 from portal.extensions import db
+from portal.kernel import clock, periods, signals
 from portal.kernel.grants import can, requires
+from portal.kernel.uow import attempt
 from portal.policy import labels, services
-from portal.policy.models import BenefitStandard, Measure
-from portal.tenancy.models import Department
+from portal.policy.models import BenefitStandard, Measure, PolicyVersion
+from portal.tenancy import scope
+from portal.tenancy.models import Department, Tenant
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
 bp = Blueprint("policy", __name__, url_prefix="/t/<slug>/policy", template_folder="templates")
@@ -48,16 +51,59 @@ def _departments() -> list[Department]:
     )
 
 
+def _tenant() -> Tenant:
+    tenant = db.session.get(Tenant, scope.current().tenant_id)
+    if tenant is None:
+        abort(404)
+    return tenant
+
+
+def announce_change(version: PolicyVersion | None) -> list[Any]:
+    """Send `policy_changed` for the district in scope; the receivers' answers.
+
+    Runs in the request's unit of work: what the receivers write is committed with the
+    policy change, or not at all.
+    """
+    return signals.responses(
+        signals.policy_changed.send(_tenant(), version=version, actor=current_user)
+    )
+
+
+def _flash_results(results: list[Any]) -> None:
+    """Tell the lead what the receivers did (duties: created, updated, removed)."""
+    for r in results:
+        if not all(hasattr(r, a) for a in ("created", "updated", "removed", "period")):
+            continue
+        if r.created or r.updated or r.removed:
+            flash(
+                _(
+                    "Duties of %(period)s follow the change: %(created)s created, "
+                    "%(updated)s updated, %(removed)s removed.",
+                    period=getattr(r, "period_label", None) or periods.label(r.period),
+                    created=r.created,
+                    updated=r.updated,
+                    removed=r.removed,
+                ),
+                "info",
+            )
+
+
 @bp.get("/")
 @requires("policy.read", status=404)
 def index() -> Any:
     latest = services.latest_version()
     version = services.load_version(latest.id) if latest else None
-    today = services.today()
+    today = clock.today()
     current = services.current_version(today)
+    lead = None
+    if version is not None and version.lead_department_key:
+        lead = db.session.execute(
+            sa.select(Department).where(Department.key == version.lead_department_key)
+        ).scalar_one_or_none()
     return render_template(
         "policy/index.html",
         version=version,
+        lead_department=lead,
         is_current=current is not None and version is not None and current.id == version.id,
         warning=services.expiry_warning(today),
         today=today,
@@ -103,7 +149,8 @@ def edit_measure(measure_id: str) -> Any:
             row_version = int(form["row_version"])
         except ValueError:
             row_version = -1
-        try:
+
+        def change() -> list[Any]:
             services.update_measure(
                 measure,
                 title=form["title"],
@@ -114,38 +161,23 @@ def edit_measure(measure_id: str) -> Any:
                 row_version=row_version,
             )
             # The current half-year's duties follow the responsibilities at once (signed-off
-            # duties are never touched); same transaction, so both land or neither.
-            duties = duty_services.generate_duties()
-            db.session.commit()
-        except services.PolicyEditError as e:
-            db.session.rollback()
-            errors, status = e.errors, 422
-        except (services.EditConflict, StaleDataError):
-            db.session.rollback()
-            errors = {
-                "form": _(
-                    "Someone else changed this measure while you were editing. Your changes "
-                    "were not saved; the form below shows the current version."
-                )
-            }
-            status = 409
-            measure = _measure_or_404(measure_id)
-            form["row_version"] = measure.row_version
-        else:
+            # duties are never touched): same transaction, so both land or neither.
+            return announce_change(measure.version)
+
+        outcome = attempt(change)
+        if outcome.ok:
             flash(_("Measure %(number)s saved.", number=measure.number), "success")
-            if duties.created or duties.updated or duties.removed:
-                flash(
-                    _(
-                        "Duties of %(period)s follow the change: %(created)s created, "
-                        "%(updated)s updated, %(removed)s removed.",
-                        period=duties.period,
-                        created=duties.created,
-                        updated=duties.updated,
-                        removed=duties.removed,
-                    ),
-                    "info",
-                )
+            _flash_results(outcome.value or [])
             return redirect(url_for("policy.index", _anchor=f"m-{measure.id}"))
+        error = outcome.error
+        status = outcome.status
+        if isinstance(error, services.PolicyEditError):
+            errors = error.errors
+        else:
+            errors = {"form": str(error.message)}  # type: ignore[union-attr]
+            if status == 409:
+                measure = _measure_or_404(measure_id)
+                form["row_version"] = measure.row_version
     return (
         render_template(
             "policy/edit_measure.html",
@@ -178,19 +210,15 @@ def add_value(benefit_id: str) -> Any:
     status = 200
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in form}
-        try:
-            services.add_benefit_value(
+        outcome = attempt(
+            lambda: services.add_benefit_value(
                 benefit,
                 amount=form["amount"],
                 effective_from=form["effective_from"],
                 source=form["source"],
             )
-            db.session.commit()
-        except services.PolicyEditError as e:
-            db.session.rollback()
-            errors, status = e.errors, 422
-            benefit = _benefit_or_404(benefit_id)
-        else:
+        )
+        if outcome.ok:
             flash(
                 _(
                     "New amount for %(name)s from %(date)s recorded; earlier amounts are kept.",
@@ -200,6 +228,10 @@ def add_value(benefit_id: str) -> Any:
                 "success",
             )
             return redirect(url_for("policy.index", _anchor=f"b-{benefit.id}"))
+        error = outcome.error
+        errors = getattr(error, "errors", None) or {"form": str(error.message)}  # type: ignore[union-attr]
+        status = outcome.status
+        benefit = _benefit_or_404(benefit_id)
     return (
         render_template(
             "policy/add_value.html",
@@ -212,8 +244,32 @@ def add_value(benefit_id: str) -> Any:
     )
 
 
+@bp.post("/versions/<version_id>/adopt")
+@requires("district.configure", status=404)
+def adopt(version_id: str) -> Any:
+    """The lead adopts a draft for comment: it creates duties from now on (audited)."""
+    ident = _uuid_or_404(version_id)
+    version = db.session.execute(
+        sa.select(PolicyVersion).where(PolicyVersion.id == ident)
+    ).scalar_one_or_none()
+    if version is None:
+        abort(404)
+
+    def run() -> list[Any]:
+        services.adopt_draft(current_user, version)
+        return announce_change(version)
+
+    outcome = attempt(run)
+    if not outcome.ok:
+        flash(str(outcome.error.message), "error")  # type: ignore[union-attr]
+        return redirect(url_for("policy.index")), 303
+    flash(_("The draft is adopted; it creates duties from now on."), "success")
+    _flash_results(outcome.value or [])
+    return redirect(url_for("policy.index"))
+
+
 def _expiry_context() -> dict[str, Any]:
-    today = services.today()
+    today = clock.today()
     return {"warning": services.expiry_warning(today), "today": today}
 
 

@@ -1,18 +1,49 @@
-"""Tenant lifecycle and department roster services (shared by console, CLI and onboarding)."""
+"""Tenants and their departments: the look-up by slug, "departments in order", the roster.
+
+Shared by the console, the API, the CLI and onboarding. Nothing here commits. A
+tenant's status changes only through the lifecycle (`portal.platform.lifecycle`).
+"""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import Any
 
-from portal.audit import trail
-from portal.db import utcnow
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
 from portal.extensions import db
+from portal.kernel.rules import NotFound, RuleError
 from portal.tenancy import scope
 from portal.tenancy.models import DEPARTMENT_KINDS, Department, DepartmentKind, Tenant, TenantStatus
 
 
-class TenantError(ValueError):
-    pass
+class TenantError(NotFound):
+    """No tenant with that slug (kept as a name for the callers that catch it)."""
+
+
+# ---------------------------------------------------------------- look-up
+
+
+def tenant_by_slug(slug: str, *, include_purged: bool = True) -> Tenant | None:
+    """The one look-up of a tenant by its slug (explicitly across tenants)."""
+    with scope.cross_tenant("tenant by slug"):
+        tenant = db.session.execute(
+            sa.select(Tenant).where(Tenant.slug == (slug or "").strip())
+        ).scalar_one_or_none()
+    if tenant is not None and not include_purged and tenant.status == TenantStatus.purged:
+        return None
+    return tenant
+
+
+def get_tenant(slug: str) -> Tenant:
+    """Like `tenant_by_slug`, raising `TenantError` (a 404 rule error) when there is none."""
+    tenant = tenant_by_slug(slug)
+    if tenant is None:
+        raise TenantError(_l("There is no district with the slug %(slug)s.", slug=slug[:40]))
+    return tenant
+
+
+# ---------------------------------------------------------------- departments
 
 
 def ensure_department_kinds() -> None:
@@ -26,31 +57,21 @@ def ensure_department_kinds() -> None:
             kind.name_zh, kind.name_en, kind.sort_order = zh, en, order
 
 
-def get_tenant(slug: str) -> Tenant:
-    tenant = db.session.execute(sa.select(Tenant).filter_by(slug=slug)).scalar_one_or_none()
-    if tenant is None:
-        raise TenantError(f"no tenant with slug {slug!r}")
-    return tenant
+def departments_query(*, include_inactive: bool = False) -> sa.Select:
+    """The district-in-scope's departments in their order ("departments in order", once).
+
+    Choices and rosters leave the deactivated ones out; the department admin page lists
+    them too (`include_inactive=True`), after the active ones."""
+    q = sa.select(Department)
+    if include_inactive:
+        return q.order_by(Department.active.desc(), Department.sort_order, Department.name)
+    return q.where(Department.active.is_(True)).order_by(Department.sort_order, Department.name)
 
 
-def set_status(tenant: Tenant, status: TenantStatus, reason: str = "") -> None:
-    """Every lifecycle change is recorded in the platform chain."""
-    if tenant.status == status:
-        return
-    before = tenant.status
-    tenant.status = status
-    tenant.status_changed_at = utcnow()
-    with scope.cross_tenant("tenant lifecycle"):
-        trail.record(
-            db.session,
-            f"tenant_{status.value}",
-            tenant_id=trail.PLATFORM_CHAIN,
-            entity_type="Tenant",
-            entity_id=tenant.id,
-            summary=tenant.slug,
-            data={"status": {"before": before.value, "after": status.value}, "reason": reason},
-        )
-        db.session.commit()
+def departments_in_order(*, include_inactive: bool = False) -> list[Department]:
+    return list(
+        db.session.execute(departments_query(include_inactive=include_inactive)).scalars().all()
+    )
 
 
 def upsert_department(
@@ -70,4 +91,55 @@ def upsert_department(
             dept.name = name
         if dept.sort_order != order:
             dept.sort_order = order
+    return dept
+
+
+DEPARTMENT_KEY_RE = r"^[a-z][a-z0-9_]{1,59}$"
+
+
+def department_kinds() -> list[DepartmentKind]:
+    return list(
+        db.session.execute(sa.select(DepartmentKind).order_by(DepartmentKind.sort_order))
+        .scalars()
+        .all()
+    )
+
+
+def create_department(tenant: Tenant, key: str, kind_code: str, name: str) -> Department:
+    """A new department of the district, placed last."""
+    import re
+
+    key, name = (key or "").strip(), (name or "").strip()
+    if not re.match(DEPARTMENT_KEY_RE, key):
+        raise RuleError(
+            _l("The key must start with a letter and hold only a–z, 0–9 and _ (2–60)."),
+            field="key",
+        )
+    if not name or len(name) > 120:
+        raise RuleError(
+            _l("Please enter the department's official name (at most 120 characters)."),
+            field="name",
+        )
+    if db.session.get(DepartmentKind, kind_code or "") is None:
+        raise RuleError(_l("Choose a department kind from the list."), field="kind")
+    with scope.tenant_scope(tenant.id):
+        if db.session.execute(sa.select(Department.id).filter_by(key=key)).first():
+            raise RuleError(_l("A department with this key already exists."), field="key")
+        order = db.session.execute(sa.select(sa.func.count(Department.id))).scalar_one()
+        dept = Department(key=key, kind_code=kind_code, name=name, sort_order=order)
+        db.session.add(dept)
+        db.session.flush()
+    return dept
+
+
+def set_department_active(tenant: Tenant, department_id: Any, active: bool) -> Department:
+    with scope.tenant_scope(tenant.id):
+        dept = db.session.execute(
+            sa.select(Department).filter_by(id=department_id)
+        ).scalar_one_or_none()
+        if dept is None:
+            raise NotFound(_l("The department was not found."))
+        if dept.active != active:
+            dept.active = active
+            db.session.flush()
     return dept

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_logged_in, user_logged_out
 
 from portal.audit import trail
-from portal.auth import services as accounts
+from portal.auth import operations as accounts
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
@@ -155,7 +155,7 @@ def force_sign_out(actor: Any, user_id: Any, *, platform: bool = False) -> int:
         if target.tenant_id
         else scope.cross_tenant("force sign-out of an operator")
     ):
-        accounts.end_sessions(target)
+        accounts.revoke_sessions(target)
         closed = _close_open(target.id, "forced")
         trail.record(
             db.session,

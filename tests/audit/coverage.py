@@ -118,6 +118,7 @@ def bearer(app: Any, username: str) -> dict[str, str]:
     with app.app_context():
         user = db.session.execute(sa.select(User).filter_by(username=username)).scalar_one()
         _row, secret = create_token(user, "coverage", None)
+        db.session.commit()  # services never commit; the test is its own unit of work
         db.session.remove()
     SECRETS.append(secret)
     return {"Authorization": f"Bearer {secret}"}
@@ -271,7 +272,7 @@ def _vary(column: sa.Column, value: Any) -> Any:
     if isinstance(kind, sa.Integer):
         return (value or 0) + 10_000 + uuid.uuid4().int % 1_000_000  # never twice the same
     if isinstance(kind, sa.Date):
-        return value + dt.timedelta(days=3653)
+        return None if value is None else value + dt.timedelta(days=3653)
     return None
 
 

@@ -543,6 +543,7 @@ def test_no_password_hash_token_or_session_in_the_trail(fresh_app) -> None:  # t
         with scope.tenant_scope(user.tenant_id):
             token = db.session.execute(sa.select(ApiToken).filter_by(user_id=user.id)).scalar_one()
             services.revoke_token(user, token)
+            db.session.commit()  # services never commit
         with scope.cross_tenant("test"):
             hashes = db.session.execute(sa.select(User.password_hash)).scalars().all()
             token_hashes = db.session.execute(sa.select(ApiToken.token_hash)).scalars().all()

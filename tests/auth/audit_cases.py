@@ -69,7 +69,7 @@ def _change_password(app: Any) -> list[Expect]:
             "update",
             "User",
             "zhangdian",
-            changed={"password_hash", "session_version"},
+            changed={"password_hash", "password_history", "session_version"},
         ),
     ]
 

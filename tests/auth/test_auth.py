@@ -40,18 +40,23 @@ def test_missing_csrf_token_is_refused_with_a_message(app) -> None:  # type: ign
     assert "安全令牌" in r.get_data(as_text=True)
 
 
-def test_ten_quick_failures_lock_the_account(fresh_app) -> None:  # type: ignore[no-untyped-def]
-    b = Browser(fresh_app)
-    statuses = []
-    for _ in range(10):
-        r = b.login("jiading-lead", "not-the-password-9")
-        statuses.append(r.status_code)
-        assert r.status_code in (401, 429)
+def _from(app, address: str) -> Browser:  # type: ignore[no-untyped-def]
+    b = Browser(app)
+    b.client.environ_base["REMOTE_ADDR"] = address
+    return b
+
+
+def test_failures_slow_down_that_address_and_never_lock_the_owner_out(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19: five wrong passwords used to lock any named account for 15 minutes."""
+    attacker = _from(fresh_app, "203.0.113.9")
+    statuses = [attacker.login("jiading-lead", "not-the-password-9").status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]  # the third failure starts the delays
+    r = attacker.login("jiading-lead")  # even the right password waits its turn
+    assert r.status_code == 429
     page = r.get_data(as_text=True)
-    assert "锁定" in page
-    # even the right password is refused while locked
-    r = b.login("jiading-lead")
-    assert r.status_code == 401 and "锁定" in r.get_data(as_text=True)
+    assert "请等待" in page and "秒" in page
+    # the holder, from their own address, signs in at once
+    assert _from(fresh_app, "198.51.100.7").login("jiading-lead").status_code == 302
     with fresh_app.app_context():
         from portal.audit.models import AuditEvent
         from portal.extensions import db
@@ -59,7 +64,41 @@ def test_ten_quick_failures_lock_the_account(fresh_app) -> None:  # type: ignore
 
         with scope.cross_tenant("test"):
             actions = db.session.execute(sa.select(AuditEvent.action)).scalars().all()
-    assert actions.count("login_failed") >= 5 and "lockout" in actions
+    assert actions.count("login_failed") == 3 and actions.count("lockout") == 1
+
+
+def test_delays_grow_and_run_out(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from portal.auth import throttle
+    from portal.auth.models import LoginAttempt
+    from portal.extensions import db
+
+    assert [throttle.delay(n, 3, 900) for n in (0, 2, 3, 4, 5, 20)] == [0, 0, 1, 2, 4, 900]
+    attacker = _from(fresh_app, "203.0.113.10")
+    for _ in range(4):
+        attacker.login("jiading-auditor", "not-the-password-9")
+    with fresh_app.app_context():
+        state = throttle.state("jiading-auditor", "203.0.113.10")
+        assert state.pair_failures == 3 and 0 < state.wait <= 1  # the 4th was not even tried
+        # an hour later the delay has run out and a right password is accepted
+        db.session.execute(
+            sa.update(LoginAttempt).values(at=LoginAttempt.at - dt.timedelta(hours=1))
+        )
+        db.session.commit()
+    assert attacker.login("jiading-auditor").status_code == 302
+
+
+def test_many_addresses_meet_a_brief_account_wide_brake(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    fresh_app.config.update(LOGIN_ACCOUNT_FREE_FAILURES=4, LOGIN_ACCOUNT_MAX_DELAY_SECONDS=30)
+    for n in range(4):
+        _from(fresh_app, f"192.0.2.{n}").login("jiading-lead", "not-the-password-9")
+    r = _from(fresh_app, "198.51.100.7").login("jiading-lead")
+    assert r.status_code == 429 and "请等待" in r.get_data(as_text=True)
+    with fresh_app.app_context():
+        from portal.auth import throttle
+
+        assert throttle.state("jiading-lead", "198.51.100.7").wait <= 30
 
 
 def test_change_password_and_sign_out_invalidate_old_sessions(fresh_app) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,10 @@
 """Browser journey (issue 6): the lead prepares the next joint meeting, an officer reports,
 the lead holds it (attendance, minutes, decision with an action item), the officer closes
-the action item, and the minutes export is a valid .docx with the decision in it."""
+the action item, and the minutes export is a valid .docx with the decision in it.
+
+Issue 13: the attendance form with one error keeps every choice and saves nothing;
+fixing it saves all rows. The meeting is held today (attendance is recorded from the
+meeting's day)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import re
 
 from docx import Document
 
+from portal.kernel.clock import today
 from tests.browser.conftest import sign_in
 
 DECISION = "民政局牵头建立特殊家庭走访台账月报制度"
@@ -20,8 +25,10 @@ def test_joint_meeting_journey(live_server: str, page, chromium) -> None:  # typ
     sign_in(page, live_server, "kaifeng-lead")
     assert page.locator("#meetings-schedule-panel").is_visible()
     page.goto(live_server + "/t/kaifeng/meetings/new")
-    page.fill("#period", "2026H2")
-    page.fill("#meeting_date", "2027-01-15")
+    day = today().isoformat()
+    page.select_option("#period", "2026H2")
+    assert page.locator("#period option:checked").inner_text() == "2026年下半年"
+    page.fill("#meeting_date", day)
     page.fill("#place", "开封市卫生健康委员会三楼会议室")
     page.click("#new-meeting button[type=submit]")
     page.wait_for_load_state("networkidle")
@@ -30,9 +37,9 @@ def test_joint_meeting_journey(live_server: str, page, chromium) -> None:  # typ
     agenda = page.locator("#agenda-list > li")
     assert "审议确认上次会议" in agenda.first.inner_text()
     agenda_text = page.inner_text("#agenda-list")
-    if "尚未生成职责" not in agenda_text:  # the district has duties: unsigned ones are overdue
-        overdue = page.locator('#agenda-list > li[data-source="overdue_duties"]')
-        assert overdue.count() == 1 and "逾期" in overdue.inner_text()
+    assert "2026年下半年" in agenda_text and "2026H2" not in agenda_text
+    overdue = page.locator('#agenda-list > li[data-source="overdue_duties"]')
+    assert overdue.count() <= 1  # overdue as of today, when any duty is
     assert page.locator('#agenda-list > li[data-source="action_items"]').count() == 1
 
     # the officer sees the invitation and submits the department report
@@ -40,10 +47,10 @@ def test_joint_meeting_journey(live_server: str, page, chromium) -> None:  # typ
     officer = officer_ctx.new_page()
     officer.set_default_timeout(15000)
     sign_in(officer, live_server, "kaifeng-civil-affairs")
-    notice = officer.locator("#meeting-invitations li").filter(has_text="2027-01-15")
+    notice = officer.locator("#meeting-invitations li").filter(has_text=day)
     notice.get_by_role("link", name="撰写本单位汇报").click()
     officer.wait_for_load_state("networkidle")
-    assert officer.input_value("#body").startswith("## 2026H2")
+    assert officer.input_value("#body").startswith("## 2026年下半年")
     officer.fill("#families_reached", "36")
     officer.click("#report-form button[value=submit]")
     officer.wait_for_load_state("networkidle")
@@ -54,12 +61,30 @@ def test_joint_meeting_journey(live_server: str, page, chromium) -> None:  # typ
     row = page.locator('#report-tracking tr[data-department="civil_affairs"]')
     assert "已报送" in row.inner_text()
     finance = page.locator('#report-tracking tr[data-department="finance"]')
+    health = page.locator('#report-tracking tr[data-department="health"]')
+    finance.locator("select").select_option("delegate")  # the delegate's name forgotten
+    row.locator("select").select_option("present")
+    health.locator("select").select_option("absent")
+    page.click("#attendance-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    # one error: the form comes back with every choice, the message beside the row and a
+    # summary at the top of the form, scrolled into view; nothing was saved
+    assert page.url.endswith("#attendance-form")
+    assert page.locator("#attendance-errors").is_visible()
+    assert "请填写代为出席人员的姓名" in finance.inner_text()
+    assert finance.locator("select").input_value() == "delegate"
+    assert row.locator("select").input_value() == "present"
+    assert health.locator("select").input_value() == "absent"
+    page.goto(meeting_url)
+    assert row.locator("select").input_value() == "unknown"  # nothing saved
     finance.locator("select").select_option("delegate")
     finance.locator("input").fill("李明（副局长）")
     row.locator("select").select_option("present")
+    health.locator("select").select_option("absent")
     page.click("#attendance-form button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert "出席情况已登记" in page.inner_text("body")
+    assert health.locator("select").input_value() == "absent"  # every row saved
     page.fill("#minutes-body", "会议听取了各成员单位2026年下半年工作汇报。")
     page.click("#minutes-form button[value=save]")
     page.wait_for_load_state("networkidle")

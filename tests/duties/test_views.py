@@ -110,18 +110,20 @@ def test_officer_logs_signs_off_and_lead_reviews(fresh_app, login_as, tmp_path) 
 
     # a second officer of the same department cannot accept it
     with fresh_app.app_context():
-        from portal.auth.services import create_user
+        from portal.auth import operations
+        from portal.kernel.grants import SYSTEM
+        from portal.tenancy.models import Tenant
 
-        with scope.tenant_scope(duty.tenant_id):
-            create_user(
-                username="kaifeng-civil-affairs-2",
-                display_name="民政二",
-                password=DEMO_PASSWORD,
-                role=Role.dept_officer,
-                tenant_id=duty.tenant_id,
-                department_id=duty.department_id,
-            )
-            db.session.commit()
+        operations.create_user(
+            SYSTEM,
+            username="kaifeng-civil-affairs-2",
+            display_name="民政二",
+            password=DEMO_PASSWORD,
+            role=Role.dept_officer,
+            tenant=db.session.get(Tenant, duty.tenant_id),
+            department_id=duty.department_id,
+        )
+        db.session.commit()
     second = login_as("kaifeng-civil-affairs-2", fresh_app)
     r = second.post(url + "/review", {"decision": "accept"}, csrf_from=url)
     assert r.status_code == 403

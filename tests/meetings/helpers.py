@@ -36,3 +36,12 @@ def acting_as(app: Any, username: str) -> Iterator[Any]:
                 trail.reset_actor(token)
                 db.session.rollback()
                 db.session.remove()
+
+
+def form_version(browser: Any, url: str, form_id: str) -> str:
+    """The row_version the page's form `form_id` carries (every meeting edit must send it)."""
+    import re
+
+    page = browser.get(url).get_data(as_text=True)
+    start = page.index(f'id="{form_id}"')
+    return re.search(r'name="row_version" value="(\d+)"', page[start:]).group(1)

@@ -55,8 +55,17 @@ def test_api_officer_closes_action_item(fresh_app) -> None:  # type: ignore[no-u
     api, officer = _client(fresh_app, "kaifeng-civil-affairs")
     items = api.get("/api/v1/action-items?status=open", headers=officer).get_json()["items"]
     item = items[0]
-    r = api.post(f"/api/v1/action-items/{item['id']}", headers=officer, json={"close": True})
+    r = api.post(
+        f"/api/v1/action-items/{item['id']}",
+        headers=officer,
+        json={"close": True, "row_version": item["row_version"]},
+    )
     assert r.status_code == 400 and "note" in r.get_json()["error"]["message"]
+    # the stale-version check is required: an update that does not say its version is refused
+    r = api.post(
+        f"/api/v1/action-items/{item['id']}", headers=officer, json={"close": True, "note": "好"}
+    )
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict"
     r = api.post(
         f"/api/v1/action-items/{item['id']}",
         headers=officer,
@@ -69,3 +78,18 @@ def test_api_officer_closes_action_item(fresh_app) -> None:  # type: ignore[no-u
         json={"close": True, "note": "已形成专题报告", "row_version": item["row_version"]},
     )
     assert r.status_code == 200 and r.get_json()["status"] == "done"
+
+
+def test_api_create_is_idempotent_and_draft_agenda_is_the_leads(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    api, lead = _client(fresh_app, "kaifeng-lead")
+    body = {"kind": "ad_hoc", "title": "接口双击测试", "date": "2027-02-10"}
+    headers = lead | {"Idempotency-Key": "k-20270210-1"}
+    first = api.post("/api/v1/meetings", json=body, headers=headers)
+    second = api.post("/api/v1/meetings", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.get_json()["id"] == second.get_json()["id"]
+    mid = first.get_json()["id"]
+    assert api.get(f"/api/v1/meetings/{mid}/agenda", headers=lead).get_json()["items"]
+    _api, officer = _client(fresh_app, "kaifeng-civil-affairs")
+    shown = api.get(f"/api/v1/meetings/{mid}/agenda", headers=officer).get_json()
+    assert shown == {"circulated": False, "items": []}

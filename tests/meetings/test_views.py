@@ -11,6 +11,7 @@ from docx import Document
 
 from portal.meetings.exports import STYLES
 from tests.conftest import Browser
+from tests.meetings.helpers import form_version
 
 
 def _meeting_ids(b: Browser, slug: str, kind: str = "regular") -> list[str]:
@@ -198,7 +199,9 @@ def test_lead_edits_arrangement_and_officer_cannot(fresh_app) -> None:  # type: 
     r = b.post("/t/kaifeng/meetings/arrangement", form, follow_redirects=True)
     assert "联席会议制度已保存" in r.get_data(as_text=True)
     r = b.post("/t/kaifeng/meetings/arrangement", form, follow_redirects=True)  # stale version
-    assert "其他人已修改" in r.get_data(as_text=True)
+    page = r.get_data(as_text=True)
+    # a version conflict keeps the input: the form is shown again with what was typed
+    assert r.status_code == 409 and "他人已修改" in page and 'value="分管副市长"' in page
     officer = Browser(fresh_app)
     officer.login("kaifeng-civil-affairs")
     assert officer.get("/t/kaifeng/meetings/arrangement").status_code == 200
@@ -215,11 +218,17 @@ def test_officer_sees_minutes_only_once_circulated_and_comments(fresh_app) -> No
         {"kind": "ad_hoc", "meeting_date": "2026-12-05", "departments": civil},
     )
     url = r.headers["Location"].split("#")[0]
-    lead.post(f"{url}/minutes", {"op": "save", "body": "纪要草稿：研究养老服务补贴"}, csrf_from=url)
+    v = form_version(lead, url, "minutes-form")
+    lead.post(
+        f"{url}/minutes",
+        {"op": "save", "body": "纪要草稿：研究养老服务补贴", "row_version": v},
+        csrf_from=url,
+    )
     officer = Browser(fresh_app)
     officer.login("kaifeng-civil-affairs")
     assert "纪要草稿：研究养老服务补贴" not in officer.get(url).get_data(as_text=True)
-    lead.post(f"{url}/minutes", {"op": "circulate"}, csrf_from=url)
+    v = form_version(lead, url, "minutes-form")
+    lead.post(f"{url}/minutes", {"op": "circulate", "row_version": v}, csrf_from=url)
     page = officer.get(url).get_data(as_text=True)
     assert "纪要草稿：研究养老服务补贴" in page and 'id="comment-form"' in page
     r = officer.post(

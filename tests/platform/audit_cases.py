@@ -89,7 +89,12 @@ def _reset_user_password(app: Any) -> list[Expect]:
             "User",
             "jiangyan",
             entity_id=str(uid),
-            changed={"password_hash", "must_change_password", "session_version"},
+            changed={
+                "password_hash",
+                "password_history",
+                "must_change_password",
+                "session_version",
+            },
         ),
         Expect("password_reset", "User", "jiangyan", entity_id=str(uid)),
     ]
@@ -165,7 +170,8 @@ def _platform_lead_action(what: str) -> Callable[[Any], list[Expect]]:
         else:
             r = b.post(f"{path}/reset", {}, csrf_from="/platform/tenants/zhangdian")
             # (a new lead must change the password already: that flag stays as it was)
-            event, changed = "password_reset", {"password_hash", "session_version"}
+            event = "password_reset"
+            changed = {"password_hash", "password_history", "session_version"}
             secret = re.search(r'id="temporary-password">([^<]+)<', r.get_data(as_text=True))
             if secret:
                 SECRETS.append(secret.group(1))

@@ -11,7 +11,9 @@ from tests.conftest import Browser
 NEW_PASSWORD = "Neu-Passwort-2026"
 
 
-def lead_signs_in(app, slug: str, username: str, temporary: str) -> Browser:  # type: ignore[no-untyped-def]
+def lead_signs_in(  # type: ignore[no-untyped-def]
+    app, slug: str, username: str, temporary: str, new_password: str = NEW_PASSWORD
+) -> Browser:
     """The lead signs in with the temporary password, is made to change it, then works."""
     b = Browser(app)
     r = b.login(username, temporary)
@@ -20,7 +22,7 @@ def lead_signs_in(app, slug: str, username: str, temporary: str) -> Browser:  # 
     assert r.status_code == 302 and r.headers["Location"].endswith("/account/password")
     r = b.post(
         "/account/password",
-        {"current_password": temporary, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        {"current_password": temporary, "new_password": new_password, "confirm": new_password},
     )
     assert r.status_code == 302, r.get_data(as_text=True)[:500]
     r = b.get(f"/t/{slug}/")
@@ -31,7 +33,8 @@ def lead_signs_in(app, slug: str, username: str, temporary: str) -> Browser:  # 
 def current_duties(app, slug: str) -> int:  # type: ignore[no-untyped-def]
     from portal.duties.models import Duty
     from portal.extensions import db
-    from portal.platform import adapters, services
+    from portal.kernel.periods import Period
+    from portal.platform import services
     from portal.tenancy import scope
 
     with app.app_context():
@@ -39,7 +42,7 @@ def current_duties(app, slug: str) -> int:  # type: ignore[no-untyped-def]
         assert tenant is not None
         with scope.tenant_scope(tenant.id):
             return db.session.execute(
-                sa.select(sa.func.count(Duty.id)).where(Duty.period == adapters.current_period())
+                sa.select(sa.func.count(Duty.id)).where(Duty.period == Period.current().code)
             ).scalar_one()
 
 
@@ -52,12 +55,10 @@ def temporary_password(output: str) -> str:
 def policy_in_force_for_current_period(policy: dict) -> bool:
     """Duties come only from a policy in force in the period: 张店's ran until 2026-01-07 and
     姜堰's is a draft for comment, so neither yields duties for 2026H2."""
-    import datetime as dt
 
-    from portal.platform import adapters
+    from portal.kernel.periods import Period
 
-    period = adapters.current_period(dt.date.today())
-    start = dt.date(int(period[:4]), 1 if period.endswith("1") else 7, 1)
+    start = Period.current().start
     until = policy.get("effective_until")
     return policy.get("status", "in_force") == "in_force" and (until is None or until >= start)
 

@@ -17,6 +17,7 @@ def _token(app, username: str) -> dict[str, str]:  # type: ignore[no-untyped-def
     with app.app_context():
         user = db.session.execute(sa.select(User).filter_by(username=username)).scalar_one()
         _row, secret = create_token(user, "test", None)
+        db.session.commit()  # services never commit
     return {"Authorization": f"Bearer {secret}"}
 
 

@@ -16,14 +16,16 @@ from tests.conftest import make_app
 def _add_work_with_evidence(app, slug: str) -> str:  # type: ignore[no-untyped-def]
     """A duty, a progress entry and an evidence file on disk, so the archive has files."""
     from portal.duties.models import Duty, EvidenceFile, ProgressEntry
+    from portal.duties.services import generate_duties
     from portal.extensions import db
-    from portal.platform import adapters, services
+    from portal.kernel.periods import Period
+    from portal.platform import services
     from portal.tenancy import scope
 
     with app.app_context():
         tenant = services.get_tenant(slug)
         with scope.tenant_scope(tenant.id):
-            adapters.generate_duties(adapters.current_period())
+            generate_duties(Period.current().code)
             duty = db.session.execute(sa.select(Duty)).scalars().first()
             if duty is None:
                 return ""
@@ -154,3 +156,42 @@ def test_tampered_archive_is_refused(fresh_app, databases, tmp_path: Path) -> No
     with empty.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_oversize_archive_is_refused_with_a_clear_message(
+    fresh_app, databases, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: MAX_ARCHIVE_BYTES was declared and never enforced."""
+    path = tmp_path / "jiading.zip"
+    r = fresh_app.test_cli_runner().invoke(args=["tenants", "archive", "jiading", str(path)])
+    assert r.exit_code == 0, r.output
+    unpacked = sum(i.file_size for i in zipfile.ZipFile(path).infolist())
+    empty = make_app(
+        databases.new(demo=False),
+        UPLOAD_DIR=str(tmp_path / "u"),
+        ARCHIVE_MAX_BYTES=unpacked - 1,  # a byte short of what it unpacks to
+    )
+    r = empty.test_cli_runner().invoke(args=["tenants", "import-archive", str(path)])
+    assert r.exit_code != 0
+    assert "超过" in r.output and "上限" in r.output and "未导入" in r.output
+    from portal.extensions import db
+    from portal.tenancy.services import tenant_by_slug
+
+    with empty.app_context():
+        assert tenant_by_slug("jiading") is None  # nothing was imported
+        db.session.remove()
+        db.engine.dispose()
+    # writing one larger than the limit is refused too
+    fresh_app.config["ARCHIVE_MAX_BYTES"] = 1000
+    r = fresh_app.test_cli_runner().invoke(
+        args=["tenants", "archive", "jiading", str(tmp_path / "big.zip")]
+    )
+    assert r.exit_code != 0 and "上限" in r.output
+    # and the console says so instead of failing
+    from tests.conftest import Browser
+
+    op = Browser(fresh_app)
+    assert op.login("operator").status_code == 302
+    r = op.post("/platform/tenants/jiading/archive", {}, csrf_from="/platform/tenants/jiading")
+    assert r.status_code == 302
+    assert "上限" in op.get("/platform/tenants/jiading").get_data(as_text=True)

@@ -217,6 +217,7 @@ def test_archive_download_is_audited(fresh_app) -> None:  # type: ignore[no-unty
 
 
 def test_operator_manages_lead_accounts(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    from portal.auth import operations
     from portal.platform import services
 
     b = _operator(fresh_app)
@@ -227,17 +228,20 @@ def test_operator_manages_lead_accounts(fresh_app) -> None:  # type: ignore[no-u
     lead_signs_in(fresh_app, "kaifeng", username, password)
     with fresh_app.app_context():
         tenant = services.get_tenant("kaifeng")
-        user = next(u for u in services.tenant_users(tenant) if u.username == "kf-li")
+        user = next(u for u in operations.district_users(tenant) if u.username == "kf-li")
     r = b.post(f"{path}/leads/{user.id}/reset", {}, path)
     assert r.headers["Cache-Control"] == "no-store"
     _, new_password = _temporary(r.get_data(as_text=True))
     assert Browser(fresh_app).login("kf-li", password).status_code == 401
-    lead_signs_in(fresh_app, "kaifeng", "kf-li", new_password)  # forced to change again
+    # forced to change again, and not back to the password of before
+    lead_signs_in(fresh_app, "kaifeng", "kf-li", new_password, "Zweites-Passwort-2026")
     b.post(f"{path}/leads/{user.id}/active", {"active": "0"}, path)
-    assert Browser(fresh_app).login("kf-li", "Neu-Passwort-2026").status_code == 401
+    assert Browser(fresh_app).login("kf-li", "Zweites-Passwort-2026").status_code == 401
     # an officer is not a lead account: 404 from the operator's lead routes
     with fresh_app.app_context():
-        officer = next(u for u in services.tenant_users(tenant) if u.role.value == "dept_officer")
+        officer = next(
+            u for u in operations.district_users(tenant) if u.role.value == "dept_officer"
+        )
     assert b.post(f"{path}/leads/{officer.id}/reset", {}, path).status_code == 404
     # duplicate username refused with a message
     r = b.post(f"{path}/leads", {"username": "kaifeng-lead"}, path)
@@ -279,10 +283,11 @@ def test_district_lead_manages_users_and_departments(fresh_app) -> None:  # type
     page = lead.get("/t/jiading/departments").get_data(as_text=True)
     assert "嘉定区红十字会" in page
     # another district's user id answers 404
+    from portal.auth import operations
     from portal.platform import services
 
     with fresh_app.app_context():
-        other = services.tenant_users(services.get_tenant("kaifeng"))[0]
+        other = operations.district_users(services.get_tenant("kaifeng"))[0]
     assert lead.post(f"{users}/{other.id}/reset", {}, users).status_code == 404
     assert lead.post(f"{users}/{other.id}/active", {"active": "0"}, users).status_code == 404
     assert Browser(fresh_app).login(other.username, DEMO_PASSWORD).status_code == 302

@@ -50,7 +50,7 @@ def test_lifecycle_through_the_cli_is_enforced_and_audited(fresh_app, tmp_path) 
     r = b.get("/t/jiading/")  # anonymous: sign in first, as for any district URL (issue 19)
     assert r.status_code == 302 and r.headers["Location"].startswith("/login")
     r = run(args=["tenants", "purge", "jiading", "--confirm", "jiading-typo"])
-    assert r.exit_code != 0 and "does not match" in r.output
+    assert r.exit_code != 0 and "不一致" in r.output
     assert run(args=["tenants", "restore", "jiading"]).exit_code == 0
     assert run(args=["tenants", "delete", "jiading"]).exit_code == 0
     assert evidence.is_file()  # kept while restorable

@@ -80,6 +80,12 @@ def _policy_edit_measure(app: Any) -> list[Expect]:
 ROUTES: dict[str, Exercise | Listed] = {
     "policy.add_value": Exercise(_policy_add_value),
     "policy.edit_measure": Exercise(_policy_edit_measure),
+    # Adopting 姜堰's draft would change the shared demo (its duties); the test checks the
+    # audited update on a fresh database.
+    "policy.adopt": Listed(
+        "update PolicyVersion (adopted_at, adopted_by) by the district lead",
+        "tests/policy/test_rules.py::test_a_draft_creates_no_duties_until_the_lead_adopts_it",
+    ),
 }
 
 #: Factories for models the generic clone cannot make.

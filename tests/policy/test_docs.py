@@ -45,6 +45,8 @@ def test_the_complete_example_validates() -> None:
         schema.RESIDENCES,
         schema.CADENCES,
         schema.STATUSES,
+        schema.CLAUSES,
+        schema.SPLIT_APPLIES_TO,
         schema.DEPARTMENT_KIND_CODES,
     ],
 )
@@ -65,6 +67,7 @@ def test_every_field_is_documented() -> None:
         schema.VALUE_KEYS,
         schema.SPLIT_KEYS,
         schema.MEETING_KEYS,
+        schema.LOCAL_KIND_KEYS,
     ):
         assert [k for k in keys if f"`{k}`" not in DOC] == []
 
@@ -78,6 +81,8 @@ def test_documented_codes_are_all_accepted() -> None:
         | set(schema.FESTIVALS)
         | set(schema.MAX_QUANTITY_UNITS)
         | set(schema.CADENCES)
+        | set(schema.STATUSES)
+        | set(schema.CLAUSES)
         | schema.DEPARTMENT_KIND_CODES
         | schema.ELIGIBILITY_KEYS  # the eligibility table has the same shape
     )

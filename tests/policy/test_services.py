@@ -178,7 +178,12 @@ def test_duplicate_yaml_key_and_unknown_field_are_reported() -> None:
         ),
         (lambda d: d["meeting"].update(office_department="nobody"), "meeting.office_department"),
         (
-            lambda d: d["measures"][2]["benefits"][0]["values"].reverse(),
+            lambda d: d["measures"][2]["benefits"][0].update(
+                values=[
+                    {"amount": 2, "effective_from": "2024-01-01"},
+                    {"amount": 1, "effective_from": "2023-01-01"},
+                ]
+            ),
             "measures[2].benefits[0].values[1].effective_from",
         ),
         (
@@ -234,3 +239,50 @@ def test_current_version_and_expiry(app) -> None:  # type: ignore[no-untyped-def
             version = current_version(dt.date(2026, 11, 25))
             assert version is not None and version.doc_number == "汴政办〔2023〕24号"
             assert expiry_warning(dt.date(2026, 11, 25)) is None
+
+
+def test_a_district_kind_of_its_own_loads_and_round_trips(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """A unit that existed when the document was written (人口和计划生育委员会) gets a
+    kind of the district's own; the check suggests it for a misspelling; export gives
+    the file back."""
+    from portal.extensions import db
+    from portal.policy.schema import validate_policy
+    from portal.policy.services import export_policy, load_policy
+    from portal.tenancy import scope
+    from portal.tenancy.models import Department
+    from portal.tenancy.services import get_tenant
+
+    data = yaml.safe_load(_text("jiading"))
+    data["department_kinds"] = [
+        {"code": "population_family_planning", "name": "人口和计划生育委员会"}
+    ]
+    data["departments"].append(
+        {
+            "key": "population_family_planning",
+            "kind": "population_family_plannin",
+            "name": "上海市嘉定区人口和计划生育委员会",
+        }
+    )
+    problems = validate_policy(data)
+    assert [p.path for p in problems] == [f"departments[{len(data['departments']) - 1}].kind"]
+    assert "是否应为 population_family_planning（人口和计划生育委员会）" in problems[0].message_zh
+    data["departments"][-1]["kind"] = "population_family_planning"
+    data["measures"][-1]["cooperating"].append("population_family_planning")
+    assert validate_policy(data) == []
+    data["policy"]["effective_from"] = dt.date(2026, 7, 1)
+    with fresh_app.app_context():
+        tenant = get_tenant("jiading")
+        with scope.tenant_scope(tenant.id):
+            load_policy(tenant, data)
+            db.session.commit()
+            row = db.session.execute(
+                sa.select(Department).filter_by(key="population_family_planning")
+            ).scalar_one()
+            assert row.kind_code == "other"  # stored under `other`, named by the district
+            exported = export_policy(tenant)
+    assert exported["department_kinds"] == data["department_kinds"]
+    assert {
+        "key": "population_family_planning",
+        "kind": "population_family_planning",
+        "name": "上海市嘉定区人口和计划生育委员会",
+    } in exported["departments"]

@@ -75,6 +75,7 @@ def test_cross_tenant_url_is_404(login_as) -> None:  # type: ignore[no-untyped-d
 
 def test_suspended_tenant_cannot_sign_in_and_says_so(fresh_app) -> None:  # type: ignore[no-untyped-def]
     from portal.extensions import db
+    from portal.platform.lifecycle import set_status
     from portal.tenancy import services
     from portal.tenancy.models import TenantStatus
     from tests.conftest import Browser
@@ -82,7 +83,8 @@ def test_suspended_tenant_cannot_sign_in_and_says_so(fresh_app) -> None:  # type
     b = Browser(fresh_app)
     assert b.login("jiading-lead").status_code == 302
     with fresh_app.app_context():
-        services.set_status(services.get_tenant("jiading"), TenantStatus.suspended)
+        set_status(services.get_tenant("jiading"), TenantStatus.suspended)
+        db.session.commit()  # services never commit: the caller is the unit of work
         db.session.remove()
     r = b.get("/t/jiading/")
     assert r.status_code == 403 and "暂停" in r.get_data(as_text=True)

@@ -1,0 +1,331 @@
+"""A morning rush of sign-ins: does it starve everyone else's page views?
+
+    PYTHONPATH=$PWD .venv/bin/python bench/signin_burst.py [--burst 30] [--gates 1,64]
+
+Makes a PostgreSQL database with the demo districts (the app connects as the non-owner
+role, so row-level security applies; passwords hashed at the production argon2
+parameters), serves it with gunicorn and deploy/gunicorn.conf.py, and for each size of
+the password-hashing gate (`PORTAL_PASSWORD_HASH_CONCURRENCY`; a large number is the
+same as no gate):
+
+1. quiet: `--readers` signed-in users load their district home page in a loop;
+2. burst: `--burst` other users sign in at the same instant, while the readers go on.
+
+It prints the readers' p50/p95/max latency when quiet and during the burst, and how
+long the burst's sign-ins took, and writes bench/results/signin-burst-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PG = os.environ.get("PORTAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+APP_ROLE = os.environ.get("PORTAL_APP_DB_ROLE", "portal_app")
+PASSWORD = "Demo-2026-pass"
+RETRY_AFTER = 0.5  # a person clicks again a moment later; a browser honours Retry-After
+CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_database() -> tuple[str, str]:
+    """(owner URL, app URL) of a new database with the demo data."""
+    name = f"bench_signin_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    base = sa.engine.make_url(PG)
+    owner = base.set(database=name).render_as_string(hide_password=False)
+    app = base.set(database=name, username=APP_ROLE, password=None).render_as_string(
+        hide_password=False
+    )
+    env = dict(
+        os.environ,
+        PORTAL_DATABASE_URL=app,
+        PORTAL_MIGRATE_DATABASE_URL=owner,
+        PORTAL_SECRET_KEY="bench",
+        FLASK_APP="portal",
+        PYTHONPATH=str(ROOT),
+    )
+    env.pop("PORTAL_TEST_FAST_HASH", None)  # production hashing parameters
+    for args in (
+        ["-m", "flask", "db", "upgrade", "heads"],
+        ["-m", "portal.cli", "demo", "--quiet"],
+    ):
+        subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True, capture_output=True)
+    return owner, app
+
+
+def drop_database(owner_url: str) -> None:
+    name = sa.engine.make_url(owner_url).database
+    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def usernames(app_url: str) -> tuple[list[str], list[str]]:
+    """(leads and auditors: the readers, officers: the burst)."""
+    engine = sa.create_engine(sa.engine.make_url(app_url).set(username="postgres"))
+    with engine.connect() as c:
+        rows = c.execute(sa.text("SELECT username, role FROM users ORDER BY username")).all()
+    engine.dispose()
+    readers = [u for u, r in rows if r in ("district_lead", "auditor")]
+    officers = [u for u, r in rows if r == "dept_officer"]
+    return readers, officers
+
+
+class Client:
+    """One browser: its own connection and session cookie."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookie = ""
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        cookie = response.getheader("Set-Cookie")
+        if cookie and cookie.startswith("session="):
+            self.cookie = cookie.split(";", 1)[0]
+        return response.status, text
+
+    def sign_in(self, username: str) -> int:
+        """Sign in; on 503 (hashing queue full) try again after Retry-After, like a person."""
+        _status, page = self.request("GET", "/login")
+        token = CSRF.search(page)
+        form = {
+            "username": username,
+            "password": PASSWORD,
+            "csrf_token": token.group(1) if token else "",
+        }
+        self.retries = 0
+        while True:
+            status, _ = self.request("POST", "/login", form)
+            if status != 503 or self.retries >= 60:
+                return status
+            self.retries += 1
+            time.sleep(RETRY_AFTER)
+
+
+def start_server(
+    app_url: str, port: int, gate: int, workers: int, threads: int
+) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        PORTAL_DATABASE_URL=app_url,
+        PORTAL_SECRET_KEY="bench",
+        PORTAL_AUDIT_KEY="bench-audit-key",
+        PORTAL_BIND=f"127.0.0.1:{port}",
+        PORTAL_WORKERS=str(workers),
+        PORTAL_THREADS=str(threads),
+        PORTAL_ACCESS_LOG="/dev/null",
+        PORTAL_RATELIMIT_LOGIN="100000 per minute",
+        PORTAL_PASSWORD_HASH_CONCURRENCY=str(gate[0]),
+        PORTAL_PASSWORD_HASH_QUEUE=str(gate[1]),
+        PORTAL_PASSWORD_HASH_WAIT_SECONDS="120",
+    )
+    env.pop("PORTAL_TEST_FAST_HASH", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if Client(port).request("GET", "/login")[0] == 200:
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "n": len(values),
+        "p50_ms": round(1000 * pct(values, 0.50), 1),
+        "p95_ms": round(1000 * pct(values, 0.95), 1),
+        "max_ms": round(1000 * max(values), 1) if values else None,
+    }
+
+
+def run_once(args: argparse.Namespace, app_url: str, gate: tuple[int, int]) -> dict:
+    readers_names, officers = usernames(app_url)
+    port = free_port()
+    server = start_server(app_url, port, gate, args.workers, args.threads)
+    try:
+        readers = []
+        for name in readers_names[: args.readers]:
+            c = Client(port)
+            assert c.sign_in(name) == 302, name
+            readers.append(c)
+        samples: list[tuple[float, float]] = []  # (start, seconds)
+        stop = threading.Event()
+        lock = threading.Lock()
+
+        def read(c: Client) -> None:
+            while not stop.is_set():
+                start = time.perf_counter()
+                status, _ = c.request("GET", c.home)
+                took = time.perf_counter() - start
+                if status == 200:
+                    with lock:
+                        samples.append((start, took))
+                time.sleep(args.think)
+
+        for c, name in zip(readers, readers_names, strict=False):
+            c.home = f"/t/{name.rsplit('-', 1)[0]}/"  # type: ignore[attr-defined]
+        threads = [threading.Thread(target=read, args=(c,), daemon=True) for c in readers]
+        for t in threads:
+            t.start()
+        time.sleep(2)  # warm up
+        quiet_from = time.perf_counter()
+        time.sleep(args.quiet)
+        quiet_to = time.perf_counter()
+
+        burst_names = officers[: args.burst]
+        barrier = threading.Barrier(len(burst_names))
+        sign_ins: list[tuple[int, float, int]] = []
+
+        def sign_in(name: str) -> None:
+            c = Client(port)
+            barrier.wait()
+            start = time.perf_counter()
+            status = c.sign_in(name)
+            with lock:
+                sign_ins.append((status, time.perf_counter() - start, c.retries))
+
+        burst = [threading.Thread(target=sign_in, args=(n,)) for n in burst_names]
+        burst_from = time.perf_counter()
+        for t in burst:
+            t.start()
+        for t in burst:
+            t.join()
+        burst_to = time.perf_counter()
+        time.sleep(1)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        quiet = [s for t0, s in samples if quiet_from <= t0 < quiet_to]
+        during = [s for t0, s in samples if burst_from <= t0 < burst_to]
+        quiet_s, during_s = summary(quiet), summary(during)
+        return {
+            "gate": {"concurrency": gate[0], "queue": gate[1]},
+            "readers_quiet": quiet_s,
+            "readers_during_burst": during_s,
+            "p95_ratio": round(during_s["p95_ms"] / quiet_s["p95_ms"], 2)
+            if quiet and during
+            else None,
+            "burst": {
+                "sign_ins": len(sign_ins),
+                "ok": sum(1 for s, _, _ in sign_ins if s == 302),
+                "retries_after_503": sum(r for _, _, r in sign_ins),
+                "wall_s": round(burst_to - burst_from, 2),
+                **summary([d for _, d, _ in sign_ins]),
+            },
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--burst", type=int, default=30)
+    ap.add_argument("--readers", type=int, default=6)
+    ap.add_argument("--think", type=float, default=0.05, help="seconds between a reader's views")
+    ap.add_argument("--quiet", type=float, default=15, help="seconds of quiet measurement")
+    ap.add_argument(
+        "--gates",
+        default="1/1,64/64",
+        help="hashing gates to compare, concurrency/queue per worker (64/64: as good as none)",
+    )
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4)
+    args = ap.parse_args()
+    owner, app_url = make_database()
+    try:
+        gates = [tuple(int(n) for n in g.split("/")) for g in args.gates.split(",")]
+        results = [run_once(args, app_url, g) for g in gates]  # type: ignore[arg-type]
+    finally:
+        drop_database(owner)
+    from portal.auth import passwords
+
+    report = {
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "argon2": {
+            "memory_kib": passwords.MEMORY_KIB,
+            "time_cost": passwords.TIME_COST,
+            "parallelism": passwords.PARALLELISM,
+        },
+        "workers": args.workers,
+        "threads": args.threads,
+        "readers": args.readers,
+        "burst": args.burst,
+        "results": results,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"signin-burst-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    out.write_text(json.dumps(report, indent=2))
+    for r in results:
+        q, d, b = r["readers_quiet"], r["readers_during_burst"], r["burst"]
+        print(
+            f"gate {r['gate']['concurrency']}/{r['gate']['queue']}: readers p50/p95 quiet {q['p50_ms']}/{q['p95_ms']} ms, "
+            f"during the burst {d['p50_ms']}/{d['p95_ms']} ms (p95 ×{r['p95_ratio']}, "
+            f"max {d['max_ms']} ms); {b['ok']}/{b['sign_ins']} sign-ins in {b['wall_s']} s "
+            f"(p50 {b['p50_ms']} ms, p95 {b['p95_ms']} ms, {b['retries_after_503']} retries "
+            "after 503)"
+        )
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
