@@ -28,6 +28,7 @@ DOMAINS = (
     "duties",
     "register",
     "meetings",
+    "messages",
     "platform",
     "admin",
     "workspace",

@@ -1,12 +1,21 @@
-"""Registries that let each domain module add its navigation and home-page panels."""
+"""Registries that let each domain module add its navigation and home-page panels.
+
+The shell's left menu is built here: every `NavItem` falls into one group of work
+(工作台, 职责落实, 联席会议, 督办事项, 政策, 审计, 系统管理). Domains keep calling
+`register_nav` as before; their group comes from `GROUP_BY_ENDPOINT` (one mapping, the
+longest endpoint prefix wins), and the web shell adds badges with `register_badge`
+(this module sits below the domains and never imports them).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.kernel.grants import ROLE_LABELS, can
@@ -22,6 +31,8 @@ class NavItem:
     # a further condition on the user beyond the grant (e.g. the register: only the
     # eligibility department among officers)
     when: Callable[[Any], bool] | None = None
+    group: str | None = None  # None: taken from GROUP_BY_ENDPOINT
+    badge: Callable[[], int | None] | None = None  # what waits on the user (a count)
 
 
 @dataclass(frozen=True)
@@ -34,8 +45,36 @@ class HomePanel:
     order: int = 50
 
 
+# The groups of work, in menu order.
+GROUPS: tuple[tuple[str, Any], ...] = (
+    ("workbench", _l("Workbench")),
+    ("duties", _l("Duty delivery")),
+    ("meetings", _l("Joint meetings")),
+    ("actions", _l("Action items")),
+    ("policy", _l("Policy")),
+    ("audit", _l("Audit")),
+    ("system", _l("System administration")),
+)
+GROUP_LABELS = dict(GROUPS)
+
+# Endpoint prefix → group; the longest matching prefix wins.
+GROUP_BY_ENDPOINT: dict[str, str] = {
+    "district.": "workbench",
+    "messages.": "workbench",
+    "platform.console": "workbench",
+    "duties.": "duties",
+    "meetings.": "meetings",
+    "meetings.action_items": "actions",
+    "policy.": "policy",
+    "audit.": "audit",
+    "district_admin.": "system",
+    "platform.": "system",
+    "workspace.": "system",
+}
+
 _nav: list[NavItem] = []
 _panels: list[HomePanel] = []
+_badges: dict[str, Callable[[], int | None]] = {}
 
 
 def register_nav(item: NavItem) -> None:
@@ -43,29 +82,199 @@ def register_nav(item: NavItem) -> None:
         _nav.append(item)
 
 
+def register_badge(endpoint: str, badge: Callable[[], int | None]) -> None:
+    """A count shown beside the menu item of `endpoint` (registered by the web shell)."""
+    _badges[endpoint] = badge
+
+
 def register_home_panel(panel: HomePanel) -> None:
     if all(p.template != panel.template for p in _panels):
         _panels.append(panel)
 
 
-def home_panels() -> list[tuple[str, dict[str, Any]]]:
+def home_panels(exclude: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
     return [
         (p.template, p.context())
         for p in sorted(_panels, key=lambda p: p.order)
-        if can(current_user, p.permission)
+        if p.template not in exclude and can(current_user, p.permission)
     ]
 
 
-def nav_items() -> list[dict[str, Any]]:
+def group_of(item: NavItem) -> str:
+    if item.group:
+        return item.group
+    best = ""
+    for prefix in GROUP_BY_ENDPOINT:
+        if item.endpoint.startswith(prefix) and len(prefix) > len(best):
+            best = prefix
+    return GROUP_BY_ENDPOINT.get(best, "workbench")
+
+
+def _url(endpoint: str) -> str | None:
+    """The item's URL, always in the user's own district (never the district of the URL
+    being answered: a 404 for another district's page must not link into it)."""
+    values: dict[str, Any] = {}
+    own = getattr(current_user, "tenant", None)
+    if own is not None:
+        values["slug"] = own.slug
+    try:
+        return url_for(endpoint, **values)
+    except Exception:  # noqa: BLE001 - endpoint needs a tenant we don't have here
+        return None
+
+
+def _badge_value(item: NavItem, with_badges: bool) -> int | None:
+    if not with_badges:
+        return None
+    fn = item.badge or _badges.get(item.endpoint)
+    if fn is None:
+        return None
+    cache: dict[str, int | None] = g.setdefault("_nav_badges", {})
+    if item.endpoint not in cache:
+        try:
+            with user_scope():
+                cache[item.endpoint] = fn()
+        except Exception:  # noqa: BLE001 - a badge never breaks a page
+            cache[item.endpoint] = None
+    return cache[item.endpoint]
+
+
+@contextlib.contextmanager
+def user_scope() -> Iterator[None]:
+    """Pages outside /t/<slug>/ (account pages) count in the user's own district, with the
+    same department limit the URL would set; inside a district the request's scope holds."""
+    from portal.tenancy import scope
+
+    tenant_id = getattr(current_user, "tenant_id", None)
+    if scope.current().tenant_id is not None or tenant_id is None:
+        yield
+        return
+    department_id = None if can(current_user, "district.read_all") else current_user.department_id
+    token = scope.set_scope(scope.Scope(tenant_id=tenant_id, department_id=department_id))
+    try:
+        yield
+    finally:
+        scope.reset_scope(token)
+
+
+def nav_items(with_badges: bool = True, error: bool = False) -> list[dict[str, Any]]:
+    """The items the user may open, with URL, group, badge and whether it is current.
+
+    The current item is the one whose URL is the longest prefix of the path (so a duty's
+    page highlights 职责); the result is cached for the request."""
+    if not getattr(current_user, "is_authenticated", False):
+        return []
+    with_badges = with_badges and not error
+    key = "_nav_items_e" if error else "_nav_items_b" if with_badges else "_nav_items"
+    if key in g:
+        return g.get(key)
     items = []
+    seen: set[str] = set()
     for item in sorted(_nav, key=lambda i: i.order):
-        if can(current_user, item.permission) and (item.when is None or item.when(current_user)):
-            try:
-                url = url_for(item.endpoint)
-            except Exception:  # noqa: BLE001 - endpoint needs a tenant we don't have here
-                continue
-            items.append({"label": item.label, "url": url, "active": request.path == url})
+        if not can(current_user, item.permission) or item.endpoint in seen:
+            continue
+        if item.when is not None and not item.when(current_user):
+            continue
+        url = _url(item.endpoint)
+        if url is None:
+            continue
+        seen.add(item.endpoint)
+        items.append(
+            {
+                "label": item.label,
+                "url": url,
+                "endpoint": item.endpoint,
+                "group": group_of(item),
+                "badge": _badge_value(item, with_badges),
+                "active": False,
+            }
+        )
+    path = "" if error else request.path
+    best = None
+    best_len = -1
+    for it in items:
+        base = it["url"].split("?", 1)[0]
+        inside = path == base or path.startswith(base if base.endswith("/") else base + "/")
+        if path and inside and len(base) > best_len:
+            best, best_len = it, len(base)
+    if best is not None:
+        best["active"] = True
+    g.setdefault(key, items)
     return items
+
+
+def nav_groups(with_badges: bool = True, error: bool = False) -> list[dict[str, Any]]:
+    """The menu: groups in their fixed order, each with the items the user may open."""
+    items = nav_items(with_badges, error)
+    groups = []
+    for key, label in GROUPS:
+        members = [i for i in items if i["group"] == key]
+        if members:
+            groups.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "items": members,
+                    "active": any(i["active"] for i in members),
+                }
+            )
+    return groups
+
+
+def active_item() -> dict[str, Any] | None:
+    return next((i for i in nav_items(False) if i["active"]), None)
+
+
+ACCOUNT_PAGES: dict[str, Any] = {
+    "auth.change_password": _l("Change password"),
+    "auth.tokens": _l("API tokens"),
+    "auth.reauth": _l("Confirm your password"),
+}
+
+
+def breadcrumbs(with_badges: bool = False) -> list[dict[str, Any]]:
+    """Group › item (linked when the page is below it); account pages: 个人中心 › page."""
+    if request.endpoint in ACCOUNT_PAGES:
+        return [
+            {"label": _l("My account"), "url": None},
+            {"label": ACCOUNT_PAGES[request.endpoint], "url": None},
+        ]
+    item = next((i for i in nav_items(with_badges) if i["active"]), None)
+    if item is None:
+        return []
+    crumbs = [{"label": GROUP_LABELS.get(item["group"], ""), "url": None}]
+    exact = request.path == item["url"].split("?", 1)[0]
+    crumbs.append({"label": item["label"], "url": None if exact else item["url"]})
+    return crumbs
+
+
+def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC instant shown in the district's zone (the user's own for account pages)."""
+    from portal.kernel.clock import local
+
+    tenant = getattr(g, "tenant", None) or getattr(current_user, "tenant", None)
+    shown = local(value, tenant)
+    return shown.strftime(fmt) if shown else "—"
+
+
+# Questions asked before consequential one-click actions (portal.js reads `data-confirm`).
+CONFIRM_TEXTS: dict[str, Any] = {
+    "accept": _l("Accept this sign-off?"),
+    "return": _l("Return this duty to the department?"),
+    "close": _l("Close this action item?"),
+    "suspend": _l("Suspend this district? Nobody of it can sign in until it is resumed."),
+}
+
+
+def colon() -> str:
+    """The label colon: full-width in Chinese (：), ": " in English."""
+    from flask_babel import get_locale
+
+    return ": " if str(get_locale()) == "en" else "："
+
+
+def confirm_text(action: str) -> str:
+    return str(CONFIRM_TEXTS.get(action, _l("Are you sure?")))
 
 
 def init_app(app: Flask) -> None:
@@ -76,6 +285,11 @@ def init_app(app: Flask) -> None:
         return {
             "get_locale": get_locale,
             "nav_items": nav_items,
+            "nav_groups": nav_groups,
+            "breadcrumbs": breadcrumbs,
+            "local_time": local_time,
+            "confirm_text": confirm_text,
+            "colon": colon,
             "role_label": lambda r: ROLE_LABELS.get(r, r),
             "tenant_status_label": lambda s: TENANT_STATUS_LABELS.get(s, s),
         }

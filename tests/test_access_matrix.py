@@ -242,6 +242,14 @@ def _audit_no_grant(role: str, ctx: str, method: str) -> int | None:
     return None
 
 
+def _notice_post(role: str, ctx: str, method: str) -> int | None:
+    """Everyone in the district reads notices; only the lead posts (officers and auditors
+    get 403 on POST in their own district)."""
+    if method == "POST" and role in ("officer", "auditor") and ctx == OWN:
+        return 403
+    return None
+
+
 ROUTES: dict[str, Route] = {
     # -- public and account
     "index": Route("public", expect=lambda role, ctx, m: 302),
@@ -273,6 +281,29 @@ ROUTES: dict[str, Route] = {
     ),
     "district_admin.reset_user_password": Route(
         "district", "district.configure", ids={"user_id": "User"}, ok=200
+    ),
+    # -- workspace: messages, notices, online users (portal/messages, portal/workspace)
+    "messages.index": Route("district", "message.read", deny=404),
+    "messages.read": Route(
+        "district", "message.read", ids={"message_id": _random_id}, ok=404, deny=404
+    ),
+    "messages.read_all": Route("district", "message.read", ok=302, deny=404),
+    "messages.notices": Route(
+        "district", "notice.read", ok={"GET": 200, "POST": 400}, deny=404, expect=_notice_post
+    ),
+    "messages.notice": Route(
+        "district", "notice.read", ids={"notice_id": _random_id}, ok=404, deny=404
+    ),
+    "messages.withdraw": Route("district", "notice.post", ids={"notice_id": _random_id}, ok=404),
+    "platform_notices.index": Route("platform", "platform.notice", ok={"GET": 200, "POST": 400}),
+    "platform_notices.withdraw": Route(
+        "platform", "platform.notice", ids={"broadcast_id": _random_id}, ok=404
+    ),
+    "workspace.online": Route("district", "session.manage"),
+    "workspace.sign_out": Route("district", "session.manage", ids={"user_id": _random_id}, ok=404),
+    "workspace.platform_online": Route("platform", "platform.sessions"),
+    "workspace.platform_sign_out": Route(
+        "platform", "platform.sessions", ids={"user_id": _random_id}, ok=404
     ),
     # -- duties
     "duties.index": Route("district", "duty.read", deny=404),

@@ -36,6 +36,7 @@ from portal.duties.rules import (
 )
 from portal.duties.storage import Upload
 from portal.extensions import db
+from portal.kernel import events
 from portal.kernel.clock import today
 from portal.kernel.grants import require
 from portal.kernel.periods import Period
@@ -308,6 +309,7 @@ def review(
     action = "accepted" if accept else "returned"
     _review_record(duty, action, user, note)
     flush()
+    events.duty_reviewed.send(duty, accepted=accept, actor=user, note=note)
     trail.record(
         db.session,
         f"duty.{action}",

@@ -79,6 +79,13 @@ GRANTS: dict[str, frozenset[Role]] = {
     "register.export": frozenset({LEAD, OFFICER, AUDITOR, TOWN}),
     "register.export_full": frozenset({OFFICER}),  # unmasked, with a reason, audited
     "register.import": frozenset({TOWN}),
+    # messages, notices and online users (the workspace)
+    "message.read": frozenset({LEAD, OFFICER, AUDITOR}),
+    "notice.read": frozenset({LEAD, OFFICER, AUDITOR}),
+    "notice.post": frozenset({LEAD}),
+    "platform.notice": frozenset({OPERATOR}),
+    "session.manage": frozenset({LEAD}),
+    "platform.sessions": frozenset({OPERATOR}),
     # everyone signed in
     "account.self": frozenset({OPERATOR, LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
 }

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
+from portal.kernel import events
 from portal.kernel.periods import Period
 from portal.meetings import queries, rules
 from portal.meetings.models import (
@@ -232,6 +233,7 @@ def create_meeting(user: Any, data: MeetingInput, draft: bool = True) -> Meeting
         db.session.add(MeetingInvitation(meeting_id=meeting.id, department_id=d.id))
     db.session.add(Minutes(meeting_id=meeting.id))
     rules.flush()
+    events.meeting_invited.send(meeting, department_ids=[d.id for d in invited], actor=user)
     if draft:
         from portal.meetings import agenda
 
@@ -300,6 +302,7 @@ def invite(user: Any, meeting: Meeting, department_id: Any) -> MeetingInvitation
     inv = MeetingInvitation(meeting_id=meeting.id, department_id=uuid.UUID(str(department_id)))
     db.session.add(inv)
     rules.flush()
+    events.meeting_invited.send(meeting, department_ids=[inv.department_id], actor=user)
     return inv
 
 

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from portal.audit import trail
 from portal.db import utcnow
 from portal.extensions import db
+from portal.kernel import events
 from portal.kernel.rules import NotFound
 from portal.meetings import queries, rules
 from portal.meetings.arrangement import find_by_request_key, insert_numbered, request_key
@@ -94,6 +95,7 @@ def _add_items(decision: Decision, text: str, due: Any, chosen: list[Any]) -> li
         db.session.add(item)
         items.append(item)
     rules.flush()
+    events.action_item_assigned.send(decision, items=items, actor=None)
     return items
 
 

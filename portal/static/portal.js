@@ -1,17 +1,68 @@
-// No inline scripts (CSP): small behaviours are wired here.
+// No inline scripts (CSP script-src 'self'): the shell's small behaviours are wired here.
 document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("form.confirm").forEach((form) => {
-    form.addEventListener("submit", (e) => {
-      if (!window.confirm(form.dataset.confirm || "?")) e.preventDefault();
-    });
-  });
+  const body = document.body;
+
+  // Confirmation before consequential one-click actions: a form with class "confirm"
+  // (its data-confirm is the question), or a submit button with its own data-confirm.
+  document.addEventListener("submit", (e) => {
+    const form = e.target;
+    const button = e.submitter;
+    const text = (button && button.dataset.confirm) ||
+      (form.classList.contains("confirm") ? (form.dataset.confirm || "?") : null);
+    if (text && !window.confirm(text)) { e.preventDefault(); e.stopImmediatePropagation(); }
+  }, true);
+
   document.querySelectorAll("select.autosubmit").forEach((el) => {
     el.addEventListener("change", () => el.form.submit());
   });
   document.querySelectorAll("[data-progress]").forEach((form) => {
-    form.addEventListener("submit", () => {
+    form.addEventListener("submit", (e) => {
+      if (e.defaultPrevented) return;
       const btn = form.querySelector("button[type=submit]");
       if (btn) { btn.disabled = true; btn.textContent = form.dataset.progress; }
+    });
+  });
+
+  // The left menu: a drawer below 900 px, collapsible on wider screens (remembered).
+  const toggle = document.getElementById("menu-toggle");
+  const scrim = document.getElementById("scrim");
+  const setOpen = (open) => {
+    body.classList.toggle("nav-open", open);
+    if (toggle) toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (scrim) scrim.hidden = !open;
+  };
+  if (toggle) toggle.addEventListener("click", () => setOpen(!body.classList.contains("nav-open")));
+  if (scrim) scrim.addEventListener("click", () => setOpen(false));
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      setOpen(false);
+      document.querySelectorAll("details.user-menu[open]").forEach((d) => d.removeAttribute("open"));
+    }
+  });
+  const collapse = document.getElementById("collapse-toggle");
+  try {
+    if (window.localStorage.getItem("portal.nav") === "collapsed") body.classList.add("nav-collapsed");
+  } catch (err) { /* storage unavailable: the menu stays open */ }
+  if (collapse) collapse.addEventListener("click", () => {
+    const collapsed = body.classList.toggle("nav-collapsed");
+    try { window.localStorage.setItem("portal.nav", collapsed ? "collapsed" : "open"); } catch (err) { /* ignore */ }
+  });
+  // The user menu closes when clicking elsewhere.
+  document.addEventListener("click", (e) => {
+    document.querySelectorAll("details.user-menu[open]").forEach((d) => {
+      if (!d.contains(e.target)) d.removeAttribute("open");
+    });
+  });
+
+  // "Show the numbers" toggles on dashboard cards.
+  document.querySelectorAll("button[data-toggle-table]").forEach((btn) => {
+    btn.addEventListener("click", () => {
+      const table = document.getElementById(btn.dataset.toggleTable);
+      if (!table) return;
+      const show = table.hidden;
+      table.hidden = !show;
+      btn.setAttribute("aria-expanded", show ? "true" : "false");
+      btn.textContent = show ? btn.dataset.hideLabel : btn.dataset.showLabel;
     });
   });
 });

@@ -48,6 +48,7 @@ def test_officer_logs_and_signs_off_lead_reviews(live_server: str, page) -> None
 
     page.context.clear_cookies()
     sign_in(page, live_server, "kaifeng-lead")
+    page.click("#chart-departments-card button[data-toggle-table]")  # the numbers behind the chart
     assert page.locator("#duty-matrix").is_visible()
     page.goto(live_server + "/t/kaifeng/duties/review")
     page.click(f"#review-list a[href*='{duty_url.rsplit('/', 1)[1]}']")

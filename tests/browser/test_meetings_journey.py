@@ -103,6 +103,7 @@ def test_joint_meeting_journey(live_server: str, page, chromium) -> None:  # typ
     officer.goto(live_server + "/t/kaifeng/meetings/action-items")
     item = officer.locator("#action-item-list tr").filter(has_text=ACTION)
     item.locator("input[name=note]").fill("已建立月报制度，1月份台账已报送")
+    officer.once("dialog", lambda dialog: dialog.accept())  # closing asks for confirmation
     item.locator("button[value=close]").click()
     officer.wait_for_load_state("networkidle")
     assert "督办事项已办结" in officer.inner_text("body")

@@ -24,7 +24,8 @@ def test_operator_onboards_kaifeng_template_and_lead_signs_in(live_server: str, 
     assert username == "kaifeng-b-lead"
     page.goto(live_server + "/platform/")
     assert "kaifeng-b" in page.inner_text("#tenant-list")
-    page.click("button.link")  # sign out
+    page.click("#user-menu summary")  # sign out: in the user menu
+    page.click("#sign-out")
     page.wait_for_load_state("networkidle")
 
     sign_in(page, live_server, username, password)

@@ -1,0 +1,94 @@
+"""Reads of the messages domain (bounded: counts and pages, never whole tables)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.messages.models import Message, Notice, NoticeAudience
+from portal.tenancy import scope
+
+
+def unread_count(user: Any) -> int:
+    if getattr(user, "tenant_id", None) is None:
+        return 0
+    return db.session.execute(
+        sa.select(sa.func.count(Message.id)).where(
+            Message.user_id == user.id, Message.read_at.is_(None)
+        )
+    ).scalar_one()
+
+
+def messages_of(user: Any, page: int, per_page: int, unread_only: bool = False):  # type: ignore[no-untyped-def]
+    """One page of the user's messages, newest first, and the total."""
+    where = [Message.user_id == user.id]
+    if unread_only:
+        where.append(Message.read_at.is_(None))
+    total = db.session.execute(sa.select(sa.func.count(Message.id)).where(*where)).scalar_one()
+    rows = list(
+        db.session.execute(
+            sa.select(Message)
+            .where(*where)
+            .order_by(Message.created_at.desc(), Message.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).scalars()
+    )
+    return rows, total
+
+
+def get_message(user: Any, message_id: Any) -> Message | None:
+    """The user's own message, or None (someone else's answers like a missing one)."""
+    message = scope.get_scoped(Message, message_id)
+    if message is None or message.user_id != getattr(user, "id", None):
+        return None
+    return message
+
+
+def notices(limit: int = 50, offset: int = 0) -> list[Notice]:
+    """The district's notices in force, newest first."""
+    return list(
+        db.session.execute(
+            sa.select(Notice)
+            .where(Notice.withdrawn_at.is_(None))
+            .order_by(Notice.posted_at.desc(), Notice.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).scalars()
+    )
+
+
+def notice_count() -> int:
+    return db.session.execute(
+        sa.select(sa.func.count(Notice.id)).where(Notice.withdrawn_at.is_(None))
+    ).scalar_one()
+
+
+def get_notice(notice_id: Any) -> Notice | None:
+    notice = scope.get_scoped(Notice, notice_id)
+    if notice is None or notice.withdrawn_at is not None:
+        return None
+    return notice
+
+
+def platform_notices(limit: int = 50) -> list[tuple[uuid.UUID, str, Any, int, Any]]:
+    """The operator's broadcasts: (broadcast_id, title, posted_at, districts, withdrawn)."""
+    with scope.cross_tenant("platform notices"):
+        return list(
+            db.session.execute(
+                sa.select(
+                    Notice.broadcast_id,
+                    sa.func.min(Notice.title),
+                    sa.func.min(Notice.posted_at),
+                    sa.func.count(Notice.id),
+                    sa.func.min(Notice.withdrawn_at),
+                )
+                .where(Notice.audience == NoticeAudience.platform)
+                .group_by(Notice.broadcast_id)
+                .order_by(sa.func.min(Notice.posted_at).desc())
+                .limit(limit)
+            ).all()
+        )

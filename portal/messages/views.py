@@ -1,0 +1,225 @@
+"""站内消息 and 通知公告 pages (thin: rules in operations, reads in queries).
+
+District pages live under /t/<slug>/messages and /t/<slug>/notices; the operator posts
+notices to every district from /platform/notices.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length
+
+from portal.kernel.grants import can, requires
+from portal.kernel.uow import attempt
+from portal.messages import operations, queries
+from portal.messages.models import MessageKind
+from portal.ui import NavItem, register_badge, register_nav, user_scope
+
+bp = Blueprint("messages", __name__, url_prefix="/t/<slug>", template_folder="templates")
+platform_bp = Blueprint("platform_notices", __name__, url_prefix="/platform")
+
+register_nav(NavItem(_l("Messages"), "messages.index", "message.read", order=2))
+register_nav(NavItem(_l("Notices"), "messages.notices", "notice.read", order=3))
+register_nav(
+    NavItem(_l("Notices"), "platform_notices.index", "platform.notice", order=3, group="workbench")
+)
+
+PER_PAGE = 20
+
+KIND_LABELS = {
+    MessageKind.duty_returned: _l("Duty returned"),
+    MessageKind.duty_accepted: _l("Duty accepted"),
+    MessageKind.action_item_assigned: _l("Action item assigned"),
+    MessageKind.meeting_invited: _l("Meeting invitation"),
+}
+DETAIL_LABELS = {
+    MessageKind.duty_returned: _l("Reason"),
+    MessageKind.duty_accepted: _l("Note"),
+    MessageKind.action_item_assigned: _l("Due date"),
+    MessageKind.meeting_invited: _l("Meeting date"),
+}
+REF_ENDPOINTS = {
+    "Duty": ("duties.detail", "duty_id"),
+    "Meeting": ("meetings.detail", "meeting_id"),
+    "ActionItem": ("meetings.action_items", None),
+}
+
+
+class NoticeForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[Length(max=operations.MAX_TITLE)])
+    body = TextAreaField(_l("Text"), validators=[Length(max=operations.MAX_BODY)])
+
+
+def unread_messages() -> int:
+    """The signed-in user's unread count (one query per request, cached)."""
+    if "_unread_messages" not in g:
+        with user_scope():
+            g._unread_messages = (
+                queries.unread_count(current_user) if can(current_user, "message.read") else 0
+            )
+    return g._unread_messages
+
+
+register_badge("messages.index", unread_messages)
+
+
+def message_link(message: Any) -> str | None:
+    endpoint = REF_ENDPOINTS.get(message.ref_type)
+    if endpoint is None or message.ref_id is None:
+        return None
+    name, param = endpoint
+    return url_for(name, **({param: message.ref_id} if param else {}))
+
+
+def _page() -> int:
+    try:
+        return max(1, min(10_000, int(request.args.get("page", "1"))))
+    except ValueError:
+        return 1
+
+
+@bp.get("/messages/", endpoint="index")
+@requires("message.read", status=404)
+def message_list() -> Any:
+    page = _page()
+    unread_only = request.args.get("unread") == "1"
+    rows, total = queries.messages_of(current_user, page, PER_PAGE, unread_only)
+    return render_template(
+        "messages/index.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        unread_only=unread_only,
+        kind_labels=KIND_LABELS,
+        detail_labels=DETAIL_LABELS,
+        link=message_link,
+    )
+
+
+@bp.post("/messages/<uuid:message_id>/read")
+@requires("message.read", status=404)
+def read(message_id: uuid.UUID) -> Any:
+    """Mark the message read and open what it is about."""
+    message = queries.get_message(current_user, message_id)
+    if message is None:
+        abort(404)
+    operations.mark_read(current_user, message)
+    return redirect(message_link(message) or url_for("messages.index"))
+
+
+@bp.post("/messages/read-all")
+@requires("message.read", status=404)
+def read_all() -> Any:
+    n = operations.mark_all_read(current_user)
+    flash(_("%(n)s messages marked as read.", n=n), "success")
+    return redirect(url_for("messages.index"))
+
+
+@bp.route("/notices/", methods=["GET", "POST"])
+@requires("notice.read", status=404)
+def notices() -> Any:
+    form = NoticeForm()
+    status = 200
+    if request.method == "POST":
+        if not can(current_user, "notice.post"):
+            abort(403)
+        if form.validate():
+            outcome = attempt(
+                lambda: operations.post_notice(current_user, form.title.data, form.body.data),
+                form,
+            )
+            if outcome.ok:
+                flash(_("The notice is posted to the district."), "success")
+                return redirect(url_for("messages.notices"))
+            status = outcome.status
+        else:
+            status = 400
+    page = _page()
+    total = queries.notice_count()
+    return (
+        render_template(
+            "messages/notices.html",
+            rows=queries.notices(PER_PAGE, (page - 1) * PER_PAGE),
+            total=total,
+            page=page,
+            pages=max(1, -(-total // PER_PAGE)),
+            form=form,
+        ),
+        status,
+    )
+
+
+@bp.get("/notices/<uuid:notice_id>")
+@requires("notice.read", status=404)
+def notice(notice_id: uuid.UUID) -> Any:
+    found = queries.get_notice(notice_id)
+    if found is None:
+        abort(404)
+    return render_template("messages/notice.html", notice=found)
+
+
+@bp.post("/notices/<uuid:notice_id>/withdraw")
+@requires("notice.post")
+def withdraw(notice_id: uuid.UUID) -> Any:
+    found = queries.get_notice(notice_id)
+    if found is None:
+        abort(404)
+    outcome = attempt(lambda: operations.withdraw_notice(current_user, found))
+    if not outcome.ok:
+        abort(outcome.status)
+    flash(_("The notice is withdrawn."), "success")
+    return redirect(url_for("messages.notices"))
+
+
+@platform_bp.route("/notices", methods=["GET", "POST"], endpoint="index")
+@requires("platform.notice")
+def platform_index() -> Any:
+    form = NoticeForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            outcome = attempt(
+                lambda: operations.post_platform_notice(
+                    current_user, form.title.data, form.body.data
+                ),
+                form,
+            )
+            if outcome.ok:
+                flash(_("The notice is posted to %(n)s districts.", n=outcome.value), "success")
+                return redirect(url_for("platform_notices.index"))
+            status = outcome.status
+        else:
+            status = 400
+    return (
+        render_template(
+            "messages/platform_notices.html", rows=queries.platform_notices(), form=form
+        ),
+        status,
+    )
+
+
+@platform_bp.post("/notices/<uuid:broadcast_id>/withdraw", endpoint="withdraw")
+@requires("platform.notice")
+def platform_withdraw(broadcast_id: uuid.UUID) -> Any:
+    n = operations.withdraw_platform_notice(current_user, broadcast_id)
+    if not n:
+        abort(404)
+    flash(_("The notice is withdrawn from %(n)s districts.", n=n), "success")
+    return redirect(url_for("platform_notices.index"))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(platform_bp)
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        return {"unread_messages": unread_messages}
