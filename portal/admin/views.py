@@ -299,8 +299,7 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
                 "export",
                 entity_type=self.model.__name__,
                 data={"format": export_type},
-            )
-            db.session.commit()
+            )  # committed with the request (portal.kernel.uow)
         return response
 
 

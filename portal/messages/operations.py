@@ -18,7 +18,7 @@ from portal.audit import trail
 from portal.auth.models import User
 from portal.db import new_id, utcnow
 from portal.extensions import db
-from portal.kernel.grants import Role, require
+from portal.kernel.grants import require
 from portal.kernel.rules import NotFound, RuleError
 from portal.messages.models import Message, MessageKind, Notice, NoticeAudience
 from portal.tenancy import scope
@@ -29,7 +29,8 @@ MAX_BODY = 5000
 
 
 def officers_of(department_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-    """The active officers of some departments (the tenant in scope)."""
+    """The active officers of some departments (the tenant in scope): only a department
+    officer's account belongs to a department (a check constraint on users)."""
     ids = list({d for d in department_ids if d is not None})
     if not ids:
         return []
@@ -37,7 +38,6 @@ def officers_of(department_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
         db.session.execute(
             sa.select(User.id).where(
                 User.department_id.in_(ids),
-                User.role == Role.dept_officer.value,
                 User.active.is_(True),
             )
         ).scalars()

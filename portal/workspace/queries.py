@@ -16,8 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.duties import services as duties
+from portal.duties import queries as duties
 from portal.duties.models import Duty, DutyStatus
+from portal.duties.rules import OPEN
 from portal.extensions import db
 from portal.kernel.clock import today
 from portal.kernel.periods import Period
@@ -197,7 +198,7 @@ def officer_dashboard(period: Period, limit: int = 8) -> OfficerDashboard:
     due_next = list(
         db.session.execute(
             sa.select(Duty)
-            .where(Duty.status.in_(duties.OPEN), Duty.period <= period.code)
+            .where(Duty.status.in_(OPEN), Duty.period <= period.code)
             .order_by(Duty.due_date, Duty.measure_number)
             .limit(limit)
         )

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.duties import services as duties
+from portal.duties import queries as duties
 from portal.duties.views import status_label
 from portal.kernel.clock import today
 from portal.kernel.grants import can, requires

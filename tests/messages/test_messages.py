@@ -8,9 +8,10 @@ import re
 
 import sqlalchemy as sa
 
-from portal.duties import services
 from portal.duties.models import Duty, DutyStatus
 from portal.extensions import db
+from portal.kernel import clock
+from portal.kernel.periods import Period
 from portal.tenancy import scope
 from portal.tenancy.models import Department, Tenant
 
@@ -27,7 +28,7 @@ def _not_started_duty(app, dept_key: str = "civil_affairs") -> Duty:  # type: ig
             db.session.execute(
                 sa.select(Duty)
                 .where(
-                    Duty.period == services.current_period(),
+                    Duty.period == Period.current().code,
                     Duty.department_id == dept.id,
                     Duty.status == DutyStatus.not_started,
                 )
@@ -39,6 +40,16 @@ def _not_started_duty(app, dept_key: str = "civil_affairs") -> Duty:  # type: ig
         )
         db.session.expunge(duty)
         return duty
+
+
+def _row_version(b, url: str) -> str:  # type: ignore[no-untyped-def]
+    """The duty's row_version as its page shows it (every duty form must send it)."""
+    page = b.get(url).get_data(as_text=True)
+    found = re.search(r'name="row_version"[^>]*value="(\d+)"', page) or re.search(
+        r'value="(\d+)"[^>]*name="row_version"', page
+    )
+    assert found, "the duty page carries no row_version"
+    return found.group(1)
 
 
 def _unread_badge(page: str) -> int:
@@ -57,21 +68,34 @@ def test_returning_a_duty_messages_the_officer_with_the_unread_badge(fresh_app, 
     r = officer.post(
         f"{url}/entries",
         {
-            "work_date": min(services.today(), duty.due_date).isoformat(),
+            "work_date": min(clock.today(), duty.due_date).isoformat(),
             "narrative": "入户走访特殊家庭",
             "families_reached": "3",
             "amount_paid": "0",
+            "row_version": _row_version(officer, url),
         },
         csrf_from=url,
     )
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
     r = officer.post(
-        f"{url}/sign-off", {"assessment": "fully", "statement": "已全面落实"}, csrf_from=url
+        f"{url}/sign-off",
+        {
+            "assessment": "fully",
+            "statement": "已全面落实",
+            "row_version": _row_version(officer, url),
+        },
+        csrf_from=url,
     )
     assert r.status_code == 302
     lead = login_as("kaifeng-lead", fresh_app)
     r = lead.post(
-        f"{url}/review", {"decision": "return", "reason": "请补充走访台账。"}, csrf_from=url
+        f"{url}/review",
+        {
+            "decision": "return",
+            "reason": "请补充走访台账。",
+            "row_version": _row_version(lead, url),
+        },
+        csrf_from=url,
     )
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
 

@@ -9,7 +9,7 @@ import time
 
 import sqlalchemy as sa
 
-from portal.duties import services
+from portal.duties import queries as services
 from portal.duties.models import Duty
 from portal.extensions import db
 from portal.kernel.periods import Period
@@ -74,7 +74,7 @@ def test_dashboards_take_a_bounded_number_of_queries(fresh_app, login_as) -> Non
         tid = db.session.execute(sa.select(Tenant.id).filter_by(slug="kaifeng")).scalar_one()
         with scope.tenant_scope(tid):
             originals = (
-                db.session.execute(sa.select(Duty).where(Duty.period == services.current_period()))
+                db.session.execute(sa.select(Duty).where(Duty.period == Period.current().code))
                 .unique()
                 .scalars()
                 .all()
