@@ -4,4 +4,7 @@ Messages are created by receivers of `portal.kernel.events` (a duty returned or 
 an action item assigned, a meeting invitation), connected when this package loads.
 """
 
-from portal.messages import receivers  # noqa: F401 - connects the event receivers
+from portal.messages import (
+    audit_actions,  # noqa: F401 - registers its audit vocabulary
+    receivers,  # noqa: F401 - connects the event receivers
+)

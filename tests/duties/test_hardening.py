@@ -253,8 +253,9 @@ def test_duties_answer_the_platform_statistics(app) -> None:  # type: ignore[no-
                 .group_by(Duty.tenant_id)
             ).all()
         )
-        assert expected and {t: c["duties_total"] for t, c in counts.items()} == expected
-        assert all(0 < c["duties_accepted"] < c["duties_total"] for c in counts.values())
+        duty_counts = {t: c for t, c in counts.items() if "duties_total" in c}  # others: meetings
+        assert expected and {t: c["duties_total"] for t, c in duty_counts.items()} == expected
+        assert all(0 < c["duties_accepted"] < c["duties_total"] for c in duty_counts.values())
         db.session.rollback()
 
 
