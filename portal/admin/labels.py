@@ -29,6 +29,7 @@ MODEL_LABELS: dict[str, Any] = {
     "MeetingArrangement": _l("Meeting arrangements"),
     "MeetingInvitation": _l("Meeting invitations"),
     "Minutes": _l("Minutes"),
+    "Notice": _l("Notices"),
     "MinutesComment": _l("Comments on minutes"),
     "PolicyDocument": _l("Policy documents"),
     "PolicyVersion": _l("Policy versions"),

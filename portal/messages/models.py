@@ -27,9 +27,11 @@ class MessageKind(enum.StrEnum):
 class Message(TenantOwned, Base):
     """One user's message. Created as a consequence of an audited event (the duty's
     return, the meeting's invitation), so rows are not audited one by one; reading them
-    is recorded explicitly (`message.read`)."""
+    is recorded explicitly (`message.read`). Personal: never listed in the back office,
+    where a lead would read every officer's messages."""
 
     __tablename__ = "messages"
+    __admin__ = False
     __audit__ = False
     __table_args__ = (
         sa.Index("ix_messages_tenant_user_read", "tenant_id", "user_id", "read_at"),
