@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from portal.audit import trail
 from portal.db import utcnow
 from portal.extensions import db
+from portal.kernel import rules
 from portal.kernel.grants import require
 from portal.register import pii
 from portal.register.models import (
@@ -262,29 +263,47 @@ def _pending_for(household: Household) -> bool:
     )
 
 
-def _check_version(household: Household, expected: Any) -> None:
-    if expected in (None, ""):
-        return
-    try:
-        ok = int(expected) == household.row_version
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise Conflict(
+def _open_for_proposal(user: Any, household: Household, row_version: Any) -> None:
+    """What every proposal about an existing household needs: the grant, the version the
+    form was shown, a registered household and no other pending request."""
+    require(user, "register.propose")
+    rules.check_version(
+        household,
+        row_version,
+        lambda: Conflict(
             _l("Someone else changed this household after you opened it: reload and try again.")
-        )
+        ),
+    )
+    if household.status != HouseholdStatus.registered:
+        raise RegisterError(_l("The household has left the register."))
+    if _pending_for(household):
+        raise Conflict(_l("The household already has a pending request."))
+
+
+def _household_request(
+    user: Any, household: Household, kind: RequestKind, payload: dict, data: dict
+) -> ChangeRequest:
+    """A proposed change or exit of an existing household, as its proposer sent it."""
+    request = ChangeRequest(
+        kind=kind,
+        household_id=household.id,
+        town_id=household.town_id,
+        summary=f"{household.number} {household.head_name}"[:200],
+        payload=payload,
+        evidence_note=(data.get("evidence_note") or "").strip()[:2000],
+        proposed_by_id=user.id,
+        proposed_by_name=user.display_name,
+    )
+    db.session.add(request)
+    db.session.flush()
+    return request
 
 
 def propose_change(
     user: Any, household: Household, data: dict, row_version: Any = None
 ) -> ChangeRequest:
     """Address, level, village, a member's phone or death: confirmed before it counts."""
-    require(user, "register.propose")
-    _check_version(household, row_version)
-    if household.status != HouseholdStatus.registered:
-        raise RegisterError(_l("The household has left the register."))
-    if _pending_for(household):
-        raise Conflict(_l("The household already has a pending request."))
+    _open_for_proposal(user, household, row_version)
     changes: dict[str, Any] = {}
     for key in ("address", "level"):
         if key in data and (data[key] or "").strip() != getattr(household, key):
@@ -308,47 +327,21 @@ def propose_change(
             members.append(entry)
     if not changes and not members:
         raise RegisterError(_l("Nothing would change."))
-    request = ChangeRequest(
-        kind=RequestKind.change,
-        household_id=household.id,
-        town_id=household.town_id,
-        summary=f"{household.number} {household.head_name}"[:200],
-        payload={"household": changes, "members": members},
-        evidence_note=(data.get("evidence_note") or "").strip()[:2000],
-        proposed_by_id=user.id,
-        proposed_by_name=user.display_name,
+    return _household_request(
+        user, household, RequestKind.change, {"household": changes, "members": members}, data
     )
-    db.session.add(request)
-    db.session.flush()
-    return request
 
 
 def propose_exit(
     user: Any, household: Household, data: dict, row_version: Any = None
 ) -> ChangeRequest:
-    require(user, "register.propose")
-    _check_version(household, row_version)
-    if household.status != HouseholdStatus.registered:
-        raise RegisterError(_l("The household has left the register."))
-    if _pending_for(household):
-        raise Conflict(_l("The household already has a pending request."))
+    _open_for_proposal(user, household, row_version)
     reason = _enum(ExitReason, data.get("exit_reason"), "exit_reason")
     exit_date = _date(data.get("exit_date"), "exit_date")
     if exit_date > today():  # type: ignore[operator]
         raise RegisterError(_l("The exit date cannot be in the future."), "exit_date")
-    request = ChangeRequest(
-        kind=RequestKind.exit,
-        household_id=household.id,
-        town_id=household.town_id,
-        summary=f"{household.number} {household.head_name}"[:200],
-        payload={"exit_reason": reason.value, "exit_date": exit_date.isoformat()},  # type: ignore[union-attr]
-        evidence_note=(data.get("evidence_note") or "").strip()[:2000],
-        proposed_by_id=user.id,
-        proposed_by_name=user.display_name,
-    )
-    db.session.add(request)
-    db.session.flush()
-    return request
+    payload = {"exit_reason": reason.value, "exit_date": exit_date.isoformat()}  # type: ignore[union-attr]
+    return _household_request(user, household, RequestKind.exit, payload, data)
 
 
 # -- deciding --------------------------------------------------------------------------
