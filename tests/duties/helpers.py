@@ -45,3 +45,29 @@ def duty_in(status: DutyStatus, dept_key: str = "civil_affairs") -> Duty:
         .scalars()
         .first()
     )
+
+
+def triple_current_duties(app, slug: str = "kaifeng") -> None:  # type: ignore[no-untyped-def]
+    """Two more copies of every duty of the current half-year (committed), so a test can
+    show that a page's statement count does not grow with the data."""
+    with district(app, slug):
+        originals = (
+            db.session.execute(sa.select(Duty).where(Duty.period == Period.current().code))
+            .unique()
+            .scalars()
+            .all()
+        )
+        for copy in (1, 2):
+            for d in originals:
+                db.session.add(
+                    Duty(
+                        period=d.period,
+                        department_id=d.department_id,
+                        measure_id=d.measure_id,
+                        measure_number=f"{d.measure_number}-{copy}",
+                        role=d.role,
+                        due_date=d.due_date,
+                        status=d.status,
+                    )
+                )
+        db.session.commit()

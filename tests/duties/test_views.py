@@ -17,6 +17,7 @@ from portal.kernel.periods import Period
 from portal.tenancy import scope
 from portal.tenancy.models import Department, Tenant
 from tests.conftest import DEMO_PASSWORD
+from tests.duties.helpers import triple_current_duties
 
 BASE = "/t/kaifeng/duties"
 
@@ -286,27 +287,7 @@ def test_duty_list_query_count_does_not_grow(fresh_app, login_as) -> None:  # ty
     home_before = [queries(b, "/t/kaifeng/")[0] for b in (officer, lead)]
     n = before["officer"][1]
     assert n > 0
-    with fresh_app.app_context(), scope.tenant_scope(_kaifeng(fresh_app).id):
-        originals = (
-            db.session.execute(sa.select(Duty).where(Duty.period == Period.current().code))
-            .unique()
-            .scalars()
-            .all()
-        )
-        for copy in (1, 2):
-            for d in originals:
-                db.session.add(
-                    Duty(
-                        period=d.period,
-                        department_id=d.department_id,
-                        measure_id=d.measure_id,
-                        measure_number=f"{d.measure_number}-{copy}",
-                        role=d.role,
-                        due_date=d.due_date,
-                        status=d.status,
-                    )
-                )
-        db.session.commit()
+    triple_current_duties(fresh_app)
     after = {who: queries(b, f"{BASE}/") for who, b in (("officer", officer), ("lead", lead))}
     assert after["officer"][1] == 3 * n
     assert after["officer"][0] == before["officer"][0] <= 12

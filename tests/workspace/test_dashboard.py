@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.kernel.periods import Period
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant
+from tests.duties.helpers import triple_current_duties
 
 
 def _queries(app, b, path: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
@@ -70,29 +71,7 @@ def test_dashboards_take_a_bounded_number_of_queries(fresh_app, login_as) -> Non
     officer = login_as("kaifeng-civil-affairs", fresh_app)
     auditor = login_as("kaifeng-auditor", fresh_app)
     before = [_queries(fresh_app, b, "/t/kaifeng/")[0] for b in (lead, officer, auditor)]
-    with fresh_app.app_context():
-        tid = db.session.execute(sa.select(Tenant.id).filter_by(slug="kaifeng")).scalar_one()
-        with scope.tenant_scope(tid):
-            originals = (
-                db.session.execute(sa.select(Duty).where(Duty.period == Period.current().code))
-                .unique()
-                .scalars()
-                .all()
-            )
-            for copy in (1, 2):
-                for d in originals:
-                    db.session.add(
-                        Duty(
-                            period=d.period,
-                            department_id=d.department_id,
-                            measure_id=d.measure_id,
-                            measure_number=f"{d.measure_number}-{copy}",
-                            role=d.role,
-                            due_date=d.due_date,
-                            status=d.status,
-                        )
-                    )
-            db.session.commit()
+    triple_current_duties(fresh_app)
     after = [_queries(fresh_app, b, "/t/kaifeng/")[0] for b in (lead, officer, auditor)]
     assert after == before
     print("home queries (lead, officer, auditor):", after)
