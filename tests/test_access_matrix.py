@@ -12,7 +12,7 @@ Add one entry to `ROUTES` below, keyed by the Flask endpoint name, e.g.
 - kind: "public" (anyone), "account" (any signed-in user, no tenant in the URL),
   "district" (under /t/<slug>/, needs `perm`), "platform" (operators, needs `perm`),
   "api" (/api/v1, bearer token, needs `perm`).
-- perm: the permission from portal/auth/permissions.py GRANTS; must equal the view's
+- perm: the permission from portal/kernel/grants.py GRANTS; must equal the view's
   `@requires`/`@api_requires` permission when it has one.
 - ids: URL parameter → mapped class name (a real record is taken from the demo DB for
   each context: own tenant/own department, other department, other tenant) or a

@@ -1,6 +1,6 @@
 """The register's rules and permission predicates (`can_*` beside the rules they guard).
 
-Grants say which roles may act at all (portal/auth/permissions.py); rows are narrowed by
+Grants say which roles may act at all (portal/kernel/grants.py); rows are narrowed by
 the scoping hook (models' `scope_criteria`). One more condition lives here: among
 department officers only the eligibility department (kind `health`, 卫健) works with the
 register; other departments' officers see none of it (minimum necessary) and get 404.
