@@ -1,6 +1,11 @@
 """The floor: bare Flask-Admin ModelViews listing the same rows from the same database,
-with none of the portal (no tenancy hooks, no RLS, no audit, no sign-in, no i18n work
-beyond Flask-Admin's own). A portal page can hardly be faster than this.
+with none of the portal (no tenancy hooks, no RLS, no audit, no i18n work beyond
+Flask-Admin's own). A portal page can hardly be faster than this.
+
+For the load test's same-mix run the floor also signs in (the same argon2 parameters as
+the portal, checked against the same users table, a signed cookie session) and writes
+(a bare ORM insert of a progress entry, no audit, no rules): the portal's sign-ins and
+writes against their bare equivalents, so throughput is compared like for like.
 """
 
 from __future__ import annotations
@@ -8,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, abort, redirect, request, session
 from flask_admin import Admin
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import Babel
@@ -71,6 +76,15 @@ def floor_app(url: str, ctx: dict) -> Flask:
     )
     admin.add_view(
         FilteredView(
+            Duty,
+            session,
+            "review_queue",
+            {"tenant_id": tenant, "status": "submitted"},
+            column_default_sort="submitted_at",
+        )
+    )
+    admin.add_view(
+        FilteredView(
             AuditEvent,
             session,
             "audit_filtered",
@@ -81,9 +95,66 @@ def floor_app(url: str, ctx: dict) -> Flask:
         )
     )
 
+    _sign_in_and_write(app, session, ctx)
+
     @app.teardown_appcontext
     def _remove(exc: object = None) -> None:
         session.remove()
 
     app.extensions["floor_engine"] = engine
     return app
+
+
+LOGIN_FORM = (
+    '<form method="post"><input name="csrf_token" value="{token}">'
+    '<input name="username"><input name="password" type="password"></form>'
+)
+
+
+def _sign_in_and_write(app: Flask, db_session: Any, ctx: dict) -> None:
+    """Bare equivalents of the portal's sign-in and progress-entry write."""
+    import datetime as dt
+    import secrets
+
+    from portal.auth.models import User
+    from portal.auth.passwords import _hasher  # the portal's own argon2 parameters
+    from portal.duties.models import ProgressEntry
+
+    @app.get("/login")
+    def login_form() -> str:
+        session.setdefault("token", secrets.token_hex(16))
+        return LOGIN_FORM.format(token=session["token"])
+
+    @app.post("/login")
+    def login() -> Any:
+        row = db_session.execute(
+            sa.select(User.id, User.password_hash).where(
+                User.username == request.form.get("username", "")
+            )
+        ).first()
+        try:
+            ok = row is not None and _hasher.verify(row.password_hash, request.form["password"])
+        except Exception:
+            ok = False
+        if not ok:
+            abort(401)
+        session["user"] = str(row.id)
+        return redirect("/floor/period_duties/")
+
+    @app.post("/floor/entries")
+    def add_entry() -> Any:
+        if "user" not in session:
+            abort(401)
+        db_session.add(
+            ProgressEntry(
+                tenant_id=ctx["tenant_id"],
+                duty_id=ctx["write_duty_id"],
+                department_id=ctx["write_department_id"],
+                work_date=dt.date(2026, 11, 20),
+                narrative=request.form.get("narrative", ""),
+                families_reached=int(request.form.get("families_reached") or 0),
+                amount_paid=0,
+            )
+        )
+        db_session.commit()
+        return redirect("/floor/duty_entries/", code=303)

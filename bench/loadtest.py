@@ -22,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+# Same fixed key as bench/run.py: the benchmark databases hold synthetic people only.
+os.environ.setdefault("PORTAL_PII_KEY", "YmVuY2gtb25seS1rZXktZm9yLXN5bnRoZXRpYy0zMmI=")
 PG = os.environ.get("PORTAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -62,6 +64,11 @@ def main() -> None:
         action="store_true",
         help="serve the bare Flask-Admin floor (bench/floor_wsgi.py) instead of the portal",
     )
+    ap.add_argument(
+        "--read-only",
+        action="store_true",
+        help="the read-only mix: every write of the mix becomes a read of the same page",
+    )
     args = ap.parse_args()
     import sqlalchemy as sa
 
@@ -69,7 +76,7 @@ def main() -> None:
     app_url = base.set(database=args.db, username="portal_app", password=None).render_as_string(
         hide_password=False
     )
-    groups = ["floor"] if args.floor else route_groups(app_url)
+    groups = route_groups(app_url)  # the same mix for the portal and its floor
     port = free_port()
     RESULTS.mkdir(parents=True, exist_ok=True)
     env = dict(
@@ -114,7 +121,7 @@ def main() -> None:
         cmd = [
             str(bin_dir / "locust"),
             "-f",
-            "bench/locustfile_floor.py" if args.floor else "bench/locustfile.py",
+            "bench/locustfile.py",
             "--headless",
             "-u",
             str(args.users),
@@ -134,6 +141,8 @@ def main() -> None:
         sign_in_file = Path(f"{prefix}_sign_ins.json")
         lenv = dict(
             env,
+            BENCH_TARGET="floor" if args.floor else "portal",
+            BENCH_READ_ONLY="1" if args.read_only else "",
             BENCH_TENANTS=str(args.tenants),
             BENCH_ROUTES=",".join(groups),
             BENCH_SIGN_IN_STATS=str(sign_in_file),
@@ -146,6 +155,7 @@ def main() -> None:
             "when": stamp,
             "db": args.db,
             "served": "floor (bench/floor_wsgi.py)" if args.floor else "portal (wsgi.py)",
+            "mix": "read-only" if args.read_only else "same mix (reads, writes, sign-ins)",
             "tenants": args.tenants,
             "users": args.users,
             "seconds": args.seconds,
@@ -173,7 +183,9 @@ def main() -> None:
         if sign_in_file.exists():
             result["sign_ins"] = json.loads(sign_in_file.read_text())
         (RESULTS / f"loadtest-{stamp}.json").write_text(json.dumps(result, indent=1))
-        latest = "loadtest-floor-latest.json" if args.floor else "loadtest-latest.json"
+        latest = "loadtest-{}{}-latest.json".format(
+            "floor" if args.floor else "portal", "-read-only" if args.read_only else ""
+        )
         (RESULTS / latest).write_text(json.dumps(result, indent=1))
         print(proc.stdout[-4000:])
         print(proc.stderr[-3000:])

@@ -1,5 +1,11 @@
 """Officers and leads of many districts signing in and working (run by bench/loadtest.py).
 
+One mix for both targets, so the portal and its floor get the same offered load:
+BENCH_TARGET=portal (default) drives the portal's pages; BENCH_TARGET=floor drives the
+bare equivalents in bench/floor.py (the same sign-in with the same argon2 hash, the same
+share of list and detail reads, a bare insert for each progress entry written).
+BENCH_READ_ONLY=1 replaces every write by a read of the same page (the read-only mix).
+
 Environment: BENCH_TENANTS (districts seeded by `python -m bench.seed_scale`), BENCH_ROUTES
 (comma list of route groups on this build: home, duties, audit, meetings), BENCH_PASSWORD.
 """
@@ -28,7 +34,20 @@ DEPARTMENTS = [
         "departments"
     ]
 ]
+FLOOR = os.environ.get("BENCH_TARGET", "portal") == "floor"
+READ_ONLY = os.environ.get("BENCH_READ_ONLY", "") == "1"
+# The floor's stand-in for each portal page (bench/floor.py); the floor lists the middle
+# district's rows whichever district the simulated user belongs to.
+FLOOR_PAGES = {
+    "home": "/floor/period_duties/",
+    "duties": "/floor/officer_duties/",
+    "duty": "/floor/duty_entries/",
+    "audit": "/floor/audit_filtered/",
+    "review": "/floor/review_queue/",
+    "meetings": "/floor/period_duties/",
+}
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+ROW_VERSION = re.compile(r'name="row_version" value="(\d+)"')
 DUTY_LINK = re.compile(r'/t/[a-z0-9-]+/duties/([0-9a-f-]{36})"')
 MEETING_LINK = re.compile(r'/t/[a-z0-9-]+/meetings/([0-9a-f-]{36})"')
 
@@ -93,6 +112,12 @@ class Worker(FastHttpUser):
         r = self.client.get(path, name=name)
         return r.text or ""
 
+    def page(self, kind: str, path: str, name: str) -> str:
+        """A portal page, or its floor stand-in under BENCH_TARGET=floor."""
+        if FLOOR:
+            return self.get(FLOOR_PAGES[kind], FLOOR_PAGES[kind])
+        return self.get(path, name)
+
 
 class Officer(Worker):
     weight = 3
@@ -105,30 +130,34 @@ class Officer(Worker):
     def duty_list(self) -> None:
         if "duties" not in ROUTES:
             return self.home()
-        text = self.get(f"/t/{self.slug}/duties/", "/t/[slug]/duties/")
-        self.duties = DUTY_LINK.findall(text) or self.duties
+        text = self.page("duties", f"/t/{self.slug}/duties/", "/t/[slug]/duties/")
+        self.duties = (["floor"] if FLOOR else DUTY_LINK.findall(text)) or self.duties
         return None
 
     @task(4)
     def duty_detail(self) -> None:
         if "duties" not in ROUTES or not self.duties:
             return self.duty_list()
-        self.get(f"/t/{self.slug}/duties/{random.choice(self.duties)}", "/t/[slug]/duties/[id]")
+        duty = random.choice(self.duties)
+        self.page("duty", f"/t/{self.slug}/duties/{duty}", "/t/[slug]/duties/[id]")
         return None
 
     @task(1)
     def log_progress(self) -> None:
         if "duties" not in ROUTES or not self.duties:
             return self.home()
+        if READ_ONLY:
+            return self.duty_detail()
         duty = random.choice(self.duties)
-        page = self.get(f"/t/{self.slug}/duties/{duty}", "/t/[slug]/duties/[id]")
+        page = self.page("duty", f"/t/{self.slug}/duties/{duty}", "/t/[slug]/duties/[id]")
         token = CSRF.search(page)
-        if not token or "/entries" not in page:
+        if not FLOOR and (not token or "/entries" not in page):
             return None
         with self.client.post(
-            f"/t/{self.slug}/duties/{duty}/entries",
+            "/floor/entries" if FLOOR else f"/t/{self.slug}/duties/{duty}/entries",
             data={
-                "csrf_token": token.group(1),
+                "csrf_token": token.group(1) if token else "",
+                "row_version": version.group(1) if (version := ROW_VERSION.search(page)) else "",
                 "work_date": "2026-11-20",
                 "narrative": "负载测试：电话回访特殊家庭一户。",
                 "families_reached": "1",
@@ -146,7 +175,7 @@ class Officer(Worker):
 
     @task(1)
     def home(self) -> None:
-        self.get(f"/t/{self.slug}/", "/t/[slug]/")
+        self.page("home", f"/t/{self.slug}/", "/t/[slug]/")
 
 
 class Lead(Worker):
@@ -157,26 +186,29 @@ class Lead(Worker):
 
     @task(3)
     def home(self) -> None:
-        self.get(f"/t/{self.slug}/", "/t/[slug]/")
+        self.page("home", f"/t/{self.slug}/", "/t/[slug]/")
 
     @task(2)
     def audit(self) -> None:
         if "audit" not in ROUTES:
             return self.home()
-        self.get(f"/t/{self.slug}/audit/?action=update", "/t/[slug]/audit/?action=update")
+        self.page("audit", f"/t/{self.slug}/audit/?action=update", "/t/[slug]/audit/?action=update")
         return None
 
     @task(2)
     def review(self) -> None:
         if "duties" not in ROUTES:
             return self.home()
-        self.get(f"/t/{self.slug}/duties/review", "/t/[slug]/duties/review")
+        self.page("review", f"/t/{self.slug}/duties/review", "/t/[slug]/duties/review")
         return None
 
     @task(1)
     def meeting(self) -> None:
         if "meetings" not in ROUTES:
             return self.home()
+        if FLOOR:
+            self.page("meetings", "", "")
+            return None
         if not self.meetings:
             self.meetings = MEETING_LINK.findall(
                 self.get(f"/t/{self.slug}/meetings/", "/t/[slug]/meetings/")

@@ -33,6 +33,9 @@ PG_ADMIN = os.environ.get(
     "PORTAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 APP_ROLE = os.environ.get("PORTAL_APP_DB_ROLE", "portal_app")
+# The benchmark databases hold synthetic people only; their personal-information key is
+# fixed so that repeated runs read what earlier runs seeded (never use it for real data).
+os.environ.setdefault("PORTAL_PII_KEY", "YmVuY2gtb25seS1rZXktZm9yLXN5bnRoZXRpYy0zMmI=")
 
 import sqlalchemy as sa  # noqa: E402
 
@@ -51,7 +54,7 @@ class BenchDB:
             self.name = str(path)
         else:
             base = sa.engine.make_url(PG_ADMIN)
-            self.name = f"bench_{scale}"
+            self.name = os.environ.get("BENCH_DB_PREFIX", "") + f"bench_{scale}"
             self.owner_url = base.set(database=self.name).render_as_string(hide_password=False)
             self.app_url = base.set(
                 database=self.name, username=APP_ROLE, password=None
@@ -184,7 +187,7 @@ def context(app: Any, scale: int) -> dict:
         # The write measurement logs its entries in another department's duty, so the
         # measured officer's list and duty stay the same however often the bench runs.
         write = conn.execute(
-            sa.select(duties.c.id, departments.c.key)
+            sa.select(duties.c.id, duties.c.department_id, departments.c.key)
             .join(
                 departments,
                 sa.and_(
@@ -212,6 +215,7 @@ def context(app: Any, scale: int) -> dict:
             "duty_id": row.id,
             "duty_entries": row[2],
             "write_duty_id": write.id,
+            "write_department_id": write.department_id,
             "writer": officer_username(slug, write.key),
             "department_id": row.department_id,
             "officer": officer_username(slug, dept_key),
