@@ -18,7 +18,7 @@ from stdnum.cn import ric
 from portal.kernel.clock import today
 from portal.kernel.grants import can
 from portal.kernel.rules import ConflictError, NotFound, RuleError
-from portal.register.models import Gender, eligibility_department
+from portal.register.models import ELIGIBILITY_KIND, Gender, eligibility_department
 
 __all__ = ["Conflict", "Duplicate", "NotFound", "RegisterError", "today"]
 
@@ -38,6 +38,9 @@ class Duplicate(RegisterError):
 def is_eligibility_officer(user: Any) -> bool:
     if getattr(user, "department_id", None) is None:  # only department officers have one
         return False
+    department = getattr(user, "department", None)  # loaded with the user (joined)
+    if department is not None and department.kind_code != ELIGIBILITY_KIND:
+        return False  # not a health department: no look-up needed
     from flask import g, has_request_context
 
     from portal.extensions import db
