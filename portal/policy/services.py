@@ -363,7 +363,7 @@ def update_measure(
     category: str,
     lead: list[str],
     cooperating: list[str],
-    row_version: int | None = None,
+    row_version: int,
 ) -> Measure:
     """Change a measure's wording, category and responsible departments (flushes, no commit)."""
     from flask_babel import gettext as _
@@ -388,7 +388,7 @@ def update_measure(
         errors["lead"] = _("A measure that creates duties needs at least one department.")
     if errors:
         raise PolicyEditError(errors)
-    if row_version is not None and row_version != measure.row_version:
+    if row_version != measure.row_version:  # required: the view sends -1 for a missing one
         raise EditConflict()
 
     measure.title = title
