@@ -1,6 +1,6 @@
 """Policy rules shared by the UI, the JSON API, the CLI and onboarding.
 
-- `parse_policy_text` / `validate_policy`: every problem of a policy file (see schema.py);
+- `parse_policy_text` / `validate_policy`: every problem of a policy file (see schema.py, policy_text.py);
 - `load_policy`: validate completely, then write (the caller commits: one transaction);
 - `export_policy`: the tenant's configuration in the same file format; export → load →
   export gives the identical document;
@@ -30,6 +30,7 @@ from portal.kernel.grants import require
 from portal.kernel.rules import ConflictError, RuleError
 from portal.kernel.rules import flush as flush_or_conflict
 from portal.policy import rules
+from portal.policy.codes import CATEGORIES, MAX_AMOUNT
 from portal.policy.loader import apply_policy
 from portal.policy.models import (
     BenefitStandard,
@@ -41,16 +42,9 @@ from portal.policy.models import (
     ResponsibilityRole,
     VersionStatus,
 )
-from portal.policy.schema import (  # re-exported: the public API lives here
-    CATEGORIES,
-    MAX_AMOUNT,
-    PolicyInvalid,
-    Problem,
-    parse_policy_text,
-    to_date,
-    to_decimal,
-    validate_policy,
-)
+from portal.policy.policy_text import parse_policy_text  # re-exported: the public API
+from portal.policy.problems import PolicyInvalid, Problem, to_date, to_decimal
+from portal.policy.schema import validate_policy
 from portal.tenancy import scope
 from portal.tenancy.models import Department, Tenant
 
