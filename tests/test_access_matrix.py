@@ -327,12 +327,12 @@ ROUTES: dict[str, Route] = {
     "meetings.index": Route("district", "meeting.read"),
     "meetings.new": Route("district", "meeting.manage", ok={"GET": 200, "POST": 400}),
     # An allowed meeting POST without its fields is answered by the form shown again with
-    # the message (400), or 409 when it does not carry the row_version it edits.
+    # the message (400), also when it does not carry the row_version it edits.
     "meetings.arrangement": Route(
-        "district", "meeting.read", ok={"GET": 200, "POST": 409}, expect=_lead_only_post
+        "district", "meeting.read", ok={"GET": 200, "POST": 400}, expect=_lead_only_post
     ),
     "meetings.detail": Route("district", "meeting.read", ids={"meeting_id": "Meeting"}),
-    "meetings.edit": Route("district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=409),
+    "meetings.edit": Route("district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400),
     "meetings.agenda_action": Route(
         "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400
     ),
@@ -344,7 +344,7 @@ ROUTES: dict[str, Route] = {
         "district",
         "meeting.read",
         ids={"meeting_id": "Meeting"},
-        ok=409,
+        ok=400,
         data={"op": "save"},
         expect=_lead_only_post,
     ),
@@ -361,7 +361,7 @@ ROUTES: dict[str, Route] = {
         "district",
         "meeting.report",
         ids={"meeting_id": "Meeting"},
-        ok={"GET": 200, "POST": 409},
+        ok={"GET": 200, "POST": 400},
         data={"op": "save"},
     ),
     "meetings.department_report": Route(

@@ -8,7 +8,7 @@
 - `/platform/admin/`: operators see the platform-level table of tenants, never
   business records.
 
-Hardening (issue 19): page numbers clamped, no sorting on JSON columns, filters that
+Hardening (issue 19; `hardening.py`): page numbers clamped, no sorting on JSON columns, filters that
 refuse values they cannot clean, menu links built per request (never cached across
 districts), a working brand link, translated record types, columns and enum values,
 no inline script in the pages (CSP), and database errors shown as a sentence, not SQL.
@@ -35,7 +35,6 @@ import sqlalchemy as sa
 from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.contrib.sqla.filters import EnumEqualFilter
 from flask_admin.menu import MenuLink, MenuView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import gettext as _
@@ -45,12 +44,12 @@ from flask_wtf import FlaskForm
 from wtforms import validators
 from wtforms.fields import SelectField
 
+from portal.admin import formatters
+from portal.admin.hardening import Hardened, SafeEnumEqual, is_json
 from portal.admin.labels import (
     COLUMN_LABELS,
     HIDDEN_IN_LISTS,
     MODEL_LABELS,
-    enum_label,
-    related_label,
 )
 from portal.audit import trail
 from portal.auth import roles
@@ -58,7 +57,6 @@ from portal.auth.models import Role, User
 from portal.extensions import db, login_manager
 from portal.kernel.grants import ROLE_LABELS as ROLE_NAMES
 from portal.kernel.grants import can
-from portal.kernel.inputs import MAX_PAGE
 from portal.tenancy.models import Department
 
 log = logging.getLogger(__name__)
@@ -145,87 +143,7 @@ class _ById:
         return row
 
 
-class SafeEnumEqual(EnumEqualFilter):
-    """An enum filter that refuses a value that is not a member (Flask-Admin: KeyError)."""
-
-    def validate(self, value: Any) -> bool:
-        try:
-            self.clean(value)
-        except (KeyError, ValueError, TypeError):
-            return False
-        return True
-
-
-def _harden_filter(flt: Any) -> Any:
-    """Any filter: a value it cannot clean, or a number beyond BIGINT, is refused."""
-    original = flt.validate
-
-    def validate(value: Any) -> bool:
-        try:
-            if not original(value):
-                return False
-            cleaned = flt.clean(value)
-        except (KeyError, ValueError, TypeError, OverflowError, ArithmeticError):
-            return False
-        values = cleaned if isinstance(cleaned, list | tuple) else [cleaned]
-        return all(not isinstance(v, int) or abs(v) < 2**63 for v in values)
-
-    flt.validate = validate
-    return flt
-
-
-def _is_json(column: Any) -> bool:
-    return isinstance(getattr(column, "type", None), sa.JSON)
-
-
-class _Hardened:
-    """Flask-Admin list arguments that cannot reach the database as a server error."""
-
-    _list_columns: Any
-
-    # -- bad input: pages, sorting, filters
-    def _get_list_extra_args(self) -> Any:
-        """Flask-Admin pages are 0-based: `?page=-1` and `?page=10**20` become a real page."""
-        args = super()._get_list_extra_args()
-        args.page = max(0, min(args.page or 0, MAX_PAGE))
-        args.page_size = max(0, min(args.page_size or 0, 100))
-        if args.sort is not None and not 0 <= args.sort < len(self._list_columns):
-            args.sort = None
-        return args
-
-    def scaffold_sortable_columns(self) -> dict:
-        """No sorting on JSON columns: PostgreSQL has no ordering for `json`."""
-        return {k: c for k, c in super().scaffold_sortable_columns().items() if not _is_json(c)}
-
-    def get_sortable_columns(self) -> dict:
-        columns = super().get_sortable_columns()
-        return {k: c for k, c in columns.items() if not _is_json(c)}
-
-    def scaffold_filters(self, name: Any) -> Any:
-        filters = super().scaffold_filters(name)
-        return [_harden_filter(f) for f in filters] if filters else filters
-
-    def get_filters(self) -> Any:
-        filters = super().get_filters()
-        return [_harden_filter(f) for f in filters] if filters else filters
-
-    def handle_view_exception(self, exc: Exception) -> bool:
-        """A database error is a sentence for the lead, never SQL with its parameters."""
-        if isinstance(exc, sa.exc.SQLAlchemyError):
-            db.session.rollback()
-            log.warning("admin %s: %s", self.endpoint, exc)
-            if isinstance(exc, sa.exc.IntegrityError):
-                flash(
-                    _("This cannot be done: other records depend on it or it would duplicate one."),
-                    "error",
-                )
-            else:
-                flash(_("The change could not be saved. Please try again."), "error")
-            return True
-        return super().handle_view_exception(exc)  # type: ignore[misc]
-
-
-class ScopedModelView(_Access, _ById, _Hardened, ModelView):
+class ScopedModelView(_Access, _ById, Hardened, ModelView):
     """A model view whose role rules follow DESIGN.md §3."""
 
     form_base_class = SecureBaseForm
@@ -243,13 +161,13 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
     column_labels = COLUMN_LABELS
     column_type_formatters = {
         **ModelView.column_type_formatters,  # type: ignore[dict-item]
-        dt.datetime: lambda view, value, name: _local_time(value),
+        dt.datetime: lambda view, value, name: formatters.local_time(value),
     }
     column_type_formatters_detail = column_type_formatters
 
     def __init__(self, model: type, **kw: Any) -> None:
         table = model.__table__  # type: ignore[attr-defined]
-        json_columns = tuple(c.name for c in table.columns if _is_json(c))
+        json_columns = tuple(c.name for c in table.columns if is_json(c))
         enum_columns = [c.name for c in table.columns if getattr(c.type, "enum_class", None)]
         self.column_labels = {**COLUMN_LABELS, **(getattr(self, "column_labels", None) or {})}
         # JSON holds structured policy data (codes): readable in details, not in the table.
@@ -262,10 +180,19 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
             + tuple(c.name for c in table.columns if c.name.endswith("_id"))
         )
         self.column_formatters = {
-            **{name: _related_formatter for name in relations},
-            **{name: _enum_formatter for name in enum_columns},
-            **({"period": _period_formatter} if "period" in table.columns else {}),
+            **{name: formatters.related_formatter for name in relations},
+            **{name: formatters.enum_formatter for name in enum_columns},
+            **({"period": formatters.period_formatter} if "period" in table.columns else {}),
             **(getattr(self, "column_formatters", None) or {}),
+        }
+        # JSON in details and exports as a person reads it, never as raw JSON text.
+        self.column_formatters_detail = {
+            **self.column_formatters,
+            **{name: formatters.json_detail for name in json_columns},
+        }
+        self.column_formatters_export = {
+            **self.column_formatters,
+            **{name: formatters.json_export for name in json_columns},
         }
         super().__init__(model, db, **kw)
 
@@ -292,6 +219,7 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
     # -- exports are recorded in the audit trail
     @expose("/export/<export_type>/")
     def export(self, export_type: str) -> Any:
+        formatters.department_names()  # the rows are streamed outside the tenant scope
         response = super().export(export_type)
         if getattr(response, "status_code", 200) == 200 and self.can_export:
             trail.record(
@@ -301,30 +229,6 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
                 data={"format": export_type},
             )  # committed with the request (portal.kernel.uow)
         return response
-
-
-def _enum_formatter(view: Any, context: Any, model: Any, name: str) -> str:
-    return enum_label(getattr(model, name, None))
-
-
-def _local_time(value: dt.datetime | None) -> str:
-    """Stored UTC, shown in the district's zone in the one format (portal.kernel.timefmt)."""
-    from portal.kernel import timefmt
-
-    return timefmt.format_datetime(value)
-
-
-def _period_formatter(view: Any, context: Any, model: Any, name: str) -> str:
-    from portal.kernel import periods
-
-    return periods.label(getattr(model, name, None))
-
-
-def _related_formatter(view: Any, context: Any, model: Any, name: str) -> str:
-    value = getattr(model, name, None)
-    if isinstance(value, list | tuple | set):
-        return "、".join(filter(None, (related_label(v) for v in value)))
-    return related_label(value) if value is not None else ""
 
 
 def _department_choices() -> list[tuple[str, str]]:
@@ -448,7 +352,7 @@ class ReadOnlyView(ScopedModelView):
     can_view_details = True
 
 
-class TenantView(_Access, _ById, _Hardened, ModelView):
+class TenantView(_Access, _ById, Hardened, ModelView):
     """Operators: the platform's tenants (lifecycle actions are on the platform console)."""
 
     read_permission = "platform.console"

@@ -98,16 +98,7 @@ def conflict() -> ConflictError:
 
 
 def check_version(row: Any, expected: int | str | None) -> None:
-    """The stale-version check, required: a form or API call without `row_version` is
-    refused rather than let through unchecked."""
-    if expected is None or (isinstance(expected, str) and not expected.strip()):
-        raise DutyError(
-            _l(
-                "This form is missing the version of the record it was based on. "
-                "Reload the page and save again."
-            ),
-            field="row_version",
-        )
+    """The kernel's required version check, answered with the duty's conflict message."""
     rules.check_version(row, expected, conflict)
 
 

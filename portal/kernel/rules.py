@@ -58,12 +58,26 @@ def default_conflict() -> ConflictError:
     )
 
 
+def missing_version() -> RuleError:
+    return RuleError(
+        _l(
+            "This form is missing the version of the record it was based on. "
+            "Reload the page and save again."
+        ),
+        field="row_version",
+    )
+
+
 def check_version(
     row: Any, expected: int | str | None, conflict: Callable[[], RuleError] = default_conflict
 ) -> None:
-    """Optimistic concurrency: the form/API carries the row_version it was shown."""
-    if expected is None or expected == "":
-        return
+    """Optimistic concurrency: the form/API carries the row_version it was shown.
+
+    The version is required: an edit that does not say which version it is based on is
+    refused (400, field `row_version`) rather than let through unchecked; a stale or
+    unreadable one is a conflict (409)."""
+    if expected is None or (isinstance(expected, str) and not expected.strip()):
+        raise missing_version()
     try:
         expected_int = int(expected)
     except (TypeError, ValueError):

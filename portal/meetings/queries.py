@@ -37,14 +37,14 @@ from portal.meetings.models import (
     MinutesStatus,
     ReportStatus,
 )
+from portal.policy.codes import CADENCES as POLICY_CADENCES
 from portal.policy.models import Measure, MeetingArrangement
 from portal.policy.rules import meeting_interval_months
-from portal.policy.schema import CADENCES as POLICY_CADENCES
 from portal.tenancy import scope
 from portal.tenancy.models import Department
 
 SIGNED = (DutyStatus.submitted, DutyStatus.accepted)
-# The cadence vocabulary is the policy format's (portal.policy.schema.CADENCES).
+# The cadence vocabulary is the policy format's (portal.policy.codes.CADENCES).
 CADENCES = tuple(POLICY_CADENCES)
 
 

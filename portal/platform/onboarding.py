@@ -25,9 +25,9 @@ from portal.kernel import signals
 from portal.kernel.grants import LEAD, SYSTEM
 from portal.kernel.periods import Period
 from portal.platform.lifecycle import set_status
-from portal.policy import schema
+from portal.policy import policy_text
 from portal.policy import services as policy_services
-from portal.policy.schema import Problem
+from portal.policy.problems import Problem
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant, TenantStatus
 from portal.tenancy.services import ensure_department_kinds, tenant_by_slug
@@ -101,7 +101,7 @@ def preview(text: str, slug: str | None = None, lead_username: str | None = None
     """Parse and validate a policy file and summarise what onboarding would create."""
     if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
         return Preview(None, [Problem("", "文件过大（上限 2 MB）", "the file is too large (2 MB)")])
-    data, problems = schema.parse_policy_text(text)
+    data, problems = policy_text.parse_policy_text(text)
     problems = list(problems)
     if data is None:
         return Preview(None, problems)

@@ -16,7 +16,7 @@ from portal.api import ApiError, api_requires, bp
 from portal.kernel import clock
 from portal.policy import rules, services
 from portal.policy.models import BenefitStandard, Measure, PolicyVersion
-from portal.policy.schema import to_date
+from portal.policy.problems import to_date
 
 
 def _num(value: Any) -> Any:

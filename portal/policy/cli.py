@@ -108,7 +108,7 @@ def policy_cli() -> None:
 @LANG_OPTION
 def check(file: str, lang: str | None) -> None:
     """Validate a policy file; list every problem with its line and item (exit 1 if any)."""
-    from portal.policy.schema import parse_policy_text
+    from portal.policy.policy_text import parse_policy_text
 
     lang = cli_locale(lang)
     data, problems = parse_policy_text(read_text(file, lang))
@@ -141,7 +141,7 @@ def load(slug: str, file: str, lang: str | None) -> None:
     from portal.kernel import signals
     from portal.kernel.grants import SYSTEM
     from portal.kernel.uow import cli_transaction
-    from portal.policy.schema import parse_policy_text
+    from portal.policy.policy_text import parse_policy_text
     from portal.policy.services import PolicyInvalid, load_policy
     from portal.tenancy import scope
     from portal.tenancy.services import TenantError, get_tenant

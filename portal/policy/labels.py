@@ -1,6 +1,6 @@
 """Labels for the policy codes, in the reader's language.
 
-The codes and their Chinese and English names live in ONE place, `portal.policy.schema`
+The codes and their Chinese and English names live in ONE place, `portal.policy.codes`
 (the validator's tables, which docs/policy-format.md documents); this module only picks
 the name for the current locale.
 """
@@ -9,20 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.policy import schema
+from portal.policy import codes
 
-CATEGORY = schema.CATEGORIES
-UNIT = schema.UNITS
-FREQUENCY = schema.FREQUENCIES
-FESTIVAL = schema.FESTIVALS
-FAMILY_TYPE = schema.FAMILY_TYPES
-RESIDENCE = schema.RESIDENCES
-MAX_QUANTITY_UNIT = schema.MAX_QUANTITY_UNITS
-CADENCE = schema.CADENCES
-STATUS = schema.STATUSES
-CLAUSE = schema.CLAUSES
-SPLIT_APPLIES_TO = schema.SPLIT_APPLIES_TO
-DEPARTMENT_KIND = schema.DEPARTMENT_KIND_LABELS
+CATEGORY = codes.CATEGORIES
+UNIT = codes.UNITS
+FREQUENCY = codes.FREQUENCIES
+FESTIVAL = codes.FESTIVALS
+FAMILY_TYPE = codes.FAMILY_TYPES
+RESIDENCE = codes.RESIDENCES
+MAX_QUANTITY_UNIT = codes.MAX_QUANTITY_UNITS
+CADENCE = codes.CADENCES
+STATUS = codes.STATUSES
+CLAUSE = codes.CLAUSES
+SPLIT_APPLIES_TO = codes.SPLIT_APPLIES_TO
+DEPARTMENT_KIND = codes.DEPARTMENT_KIND_LABELS
 
 
 def _english() -> bool:

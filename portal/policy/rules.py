@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.policy.schema import CADENCE_MONTHS
+from portal.policy.codes import CADENCE_MONTHS
 
 
 def generates_duties(version: Any) -> bool:

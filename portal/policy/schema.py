@@ -4,608 +4,62 @@ Every problem is collected (validation never stops at the first one) and reporte
 its path in the file (`measures[3].benefits[0].values[0].amount`), a message in Chinese
 and in English, and — when the data came from YAML text — the line it is on.
 
-The allowed codes below are THE list: docs/policy-format.md documents the same values
-and `tests/policy/test_docs.py` keeps the two in step.
+The allowed codes are THE list in `portal.policy.codes` (docs/policy-format.md documents
+the same values and `tests/policy/test_docs.py` keeps the two in step); `Problem` and the
+`Checker` that collects them are in `portal.policy.problems`, the YAML reading with line
+numbers in `portal.policy.policy_text`, the JSON Schema in `portal.policy.json_schema`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-import difflib
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
-from portal.kernel.rules import RuleError
-from portal.tenancy.models import DEPARTMENT_KINDS
-
-FORMAT_VERSION = 1
-
-CATEGORIES: dict[str, tuple[str, str]] = {
-    "economic_aid": ("经济扶助", "Economic aid"),
-    "medical": ("医疗", "Medical care"),
-    "elderly_care": ("养老", "Elderly care"),
-    "rebirth": ("再生育", "Re-birth support"),
-    "housing": ("住房", "Housing"),
-    "legal_aid": ("法律援助", "Legal aid"),
-    "emotional_support": ("精神慰藉", "Emotional support"),
-    "funeral": ("殡葬", "Funeral"),
-    "education": ("教育", "Education"),
-    "employment": ("就业", "Employment"),
-    "contact_person": ("联系人制度", "Contact persons"),
-    "publicity": ("宣传", "Publicity"),
-    "insurance": ("保险", "Insurance"),
-    "social_care": ("社会关怀", "Social care"),
-    "rehabilitation": ("康复", "Rehabilitation"),
-    "organisation": ("组织保障", "Organisation"),
-    "other": ("其他", "Other"),
-}
-
-UNITS: dict[str, tuple[str, str]] = {
-    "yuan_per_person_month": ("元/人/月", "yuan per person per month"),
-    "yuan_per_person_year": ("元/人/年", "yuan per person per year"),
-    "yuan_per_person_day": ("元/人/日", "yuan per person per day"),
-    "yuan_per_person_time": ("元/人/次", "yuan per person per time"),
-    "yuan_per_person": ("元/人（一次性）", "yuan per person (once)"),
-    "yuan_per_household_month": ("元/户/月", "yuan per household per month"),
-    "yuan_per_household_year": ("元/户/年", "yuan per household per year"),
-    "yuan_per_household_time": ("元/户/次", "yuan per household per time"),
-    "yuan_per_household": ("元/户（一次性）", "yuan per household (once)"),
-    "yuan_per_couple": ("元/对（夫妻）", "yuan per couple"),
-    "yuan_per_hour": ("元/小时", "yuan per hour"),
-    "yuan_per_time": ("元/次", "yuan per time"),
-    "yuan_per_month": ("元/月", "yuan per month"),
-    "yuan_per_year": ("元/年", "yuan per year"),
-}
-
-FREQUENCIES: dict[str, tuple[str, str]] = {
-    "one_off": ("一次性", "one-off"),
-    "monthly": ("按月", "monthly"),
-    "quarterly": ("按季", "quarterly"),
-    "yearly": ("按年", "yearly"),
-    "daily": ("按日", "daily"),
-    "per_event": ("按次", "per event"),
-    "festival": ("节日", "on festivals"),
-}
-
-FESTIVALS: dict[str, tuple[str, str]] = {
-    "spring_festival": ("春节", "Spring Festival"),
-    "mid_autumn": ("中秋", "Mid-Autumn Festival"),
-    "double_ninth": ("重阳", "Double Ninth Festival"),
-    "mothers_day": ("母亲节", "Mother's Day"),
-    "other": ("其他节日", "other festival"),
-}
-
-MAX_QUANTITY_UNITS: dict[str, tuple[str, str]] = {
-    "days_per_year": ("天/年", "days per year"),
-    "times_per_year": ("次/年", "times per year"),
-    "hours_per_month": ("小时/月", "hours per month"),
-    "times": ("次", "times"),
-}
-
-FAMILY_TYPES: dict[str, tuple[str, str]] = {
-    "bereaved": ("失独", "only child died"),
-    "disabled_child": ("伤残", "only child disabled"),
-    "surgery_complication": ("手术并发症", "surgery complication"),
-}
-
-RESIDENCES: dict[str, tuple[str, str]] = {
-    "urban": ("城镇", "urban"),
-    "rural": ("农村", "rural"),
-    "local": ("本地户籍", "local residence"),
-}
-
-# The cadence vocabulary (the one list: meetings, the console and the docs use it).
-# Only the first three set a due date; `ad_hoc` (根据工作需要) never makes a meeting due.
-CADENCES: dict[str, tuple[str, str]] = {
-    "semiannual": ("每半年", "every half-year"),
-    "quarterly": ("每季度", "every quarter"),
-    "yearly": ("每年", "every year"),
-    "ad_hoc": ("根据工作需要", "as needed"),
-}
-CADENCE_MONTHS: dict[str, int] = {"semiannual": 6, "quarterly": 3, "yearly": 12}
-
-# A document's status. The rule on duties is `portal.policy.rules.generates_duties`.
-STATUSES: dict[str, tuple[str, str]] = {
-    "draft": ("征求意见稿", "draft for comment"),
-    "trial": ("试行", "trial"),
-    "in_force": ("正式", "final"),
-}
-
-# What a numbered item of the document is. Only a `measure` can create duties.
-CLAUSES: dict[str, tuple[str, str]] = {
-    "measure": ("措施", "measure"),
-    "general": ("一般性条款", "general provision"),
-    "interpretation": ("解释权条款", "interpretation clause"),
-    "effective_date": ("施行日期条款", "effective-date clause"),
-    "repeal": ("废止条款", "repeal clause"),
-}
-
-# Which part of an amount a funding split covers.
-SPLIT_APPLIES_TO: dict[str, tuple[str, str]] = {
-    "whole": ("全部金额", "the whole amount"),
-    "increase": ("提标增加部分", "the increase only"),
-}
-
-LEVELS = ("区", "县", "市")
-DEPARTMENT_KIND_CODES = {code for code, _zh, _en in DEPARTMENT_KINDS}
-DEPARTMENT_KIND_LABELS: dict[str, tuple[str, str]] = {c: (zh, en) for c, zh, en in DEPARTMENT_KINDS}
-
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$")
-KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
-MAX_AMOUNT = decimal.Decimal("9999999999.99")  # Numeric(12, 2)
-MAX_HOURS = decimal.Decimal("999999.99")  # Numeric(8, 2)
-
-TOP_KEYS = {
-    "format_version",
-    "tenant",
-    "department_kinds",
-    "departments",
-    "policy",
-    "measures",
-    "meeting",
-}
-LOCAL_KIND_KEYS = {"code", "name", "name_en"}
-TENANT_KEYS = {"slug", "name", "name_en", "level", "province"}
-DEPARTMENT_KEYS = {"key", "kind", "name"}
-POLICY_KEYS = {
-    "title",
-    "doc_number",
-    "issuers",
-    "issued_on",
-    "effective_from",
-    "effective_until",
-    "supersedes",
-    "status",
-    "source",
-    "lead_department",
-    "member_departments",
-    "inferred",
-}
-MEASURE_KEYS = {
-    "number",
-    "clause",
-    "category",
-    "title",
-    "text",
-    "lead",
-    "cooperating",
-    "duty",
-    "benefits",
-    "inferred",
-}
-BENEFIT_KEYS = {
-    "name",
-    "unit",
-    "frequency",
-    "festivals",
-    "amount_is_floor",
-    "amount_note",
-    "max_quantity",
-    "max_quantity_unit",
-    "hours_per_month",
-    "eligibility",
-    "funding_split",
-    "funding_split_applies_to",
-    "funding_note",
-    "values",
-    "note",
-}
-ELIGIBILITY_KEYS = {
-    "family_types",
-    "mother_min_age",
-    "member_min_age",
-    "member_max_age",
-    "residence",
-    "disability_grade_max",
-    "conditions",
-}
-VALUE_KEYS = {"amount", "effective_from", "in_force_before", "source"}
-SPLIT_KEYS = {"level", "share"}
-MEETING_KEYS = {
-    "name",
-    "cadence",
-    "chief_convener",
-    "conveners",
-    "office_department",
-    "member_departments",
-    "note",
-    "inferred",
-}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a policy file, where it is, in both languages.
-
-    `path` is the machine path (`measures[3].lead[0]`); `item` is the same place as the
-    document numbers it (`措施 三.(一).2`), so an operator finds it in the text.
-    """
-
-    path: str
-    message_zh: str
-    message_en: str
-    line: int | None = None
-    item: str = ""
-
-    def message(self, locale: str | None = None) -> str:
-        return self.message_en if (locale or "zh").startswith("en") else self.message_zh
-
-    def item_label(self, locale: str | None = None) -> str:
-        """`措施 三.(一).2` / `measure 三.(一).2` (or the department's name)."""
-        if not self.item:
-            return ""
-        kind, _sep, ref = self.item.partition(":")
-        en = (locale or "zh").startswith("en")
-        if kind == "m":
-            return f"measure {ref}" if en else f"措施 {ref}"
-        return f"department {ref}" if en else f"单位 {ref}"
-
-    def where(self, locale: str | None = None) -> str:
-        path = self.path or "/"
-        if not self.item:
-            return path
-        en = (locale or "zh").startswith("en")
-        item = self.item_label(locale)
-        return f"{path} ({item})" if en else f"{path}（{item}）"
-
-    def text(self, locale: str | None = None) -> str:
-        """`path (item): message (line n)` in one language, as the CLI and UI show it."""
-        if (locale or "zh").startswith("en"):
-            suffix = f" (line {self.line})" if self.line else ""
-            return f"{self.where(locale)}: {self.message(locale)}{suffix}"
-        suffix = f"（第 {self.line} 行）" if self.line else ""
-        return f"{self.where(locale)}: {self.message(locale)}{suffix}"
-
-    def __str__(self) -> str:
-        return self.text("en")
-
-
-class PolicyInvalid(RuleError):
-    """The policy data has problems; nothing was written."""
-
-    status = 422
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(str(p) for p in self.problems[:5]))
-
-
-def _codes(table: dict[str, tuple[str, str]] | Iterable[str]) -> str:
-    return ", ".join(sorted(table))
-
-
-def _labelled(table: dict[str, tuple[str, str]], lang: str) -> str:
-    """`finance（财政）、health（卫健）…` — the codes with their Chinese (or English) names."""
-    if lang == "zh":
-        return "、".join(f"{code}（{zh}）" for code, (zh, _en) in table.items())
-    return ", ".join(f"{code} ({en})" for code, (_zh, en) in table.items())
-
-
-def suggest(value: Any, table: dict[str, tuple[str, str]] | Iterable[str]) -> str | None:
-    """The closest known code for a misspelt one ("did you mean"); labels match too (财政 → finance)."""
-    if not isinstance(value, str) or not value:
-        return None
-    codes = list(table)
-    hit = difflib.get_close_matches(value, codes, n=1, cutoff=0.6)
-    if hit:
-        return hit[0]
-    if isinstance(table, dict):
-        by_label = {}
-        for code, labels in table.items():
-            for lab in labels if isinstance(labels, tuple) else (labels,):
-                by_label[str(lab)] = code
-        hit = difflib.get_close_matches(value, list(by_label), n=1, cutoff=0.5)
-        if hit:
-            return by_label[hit[0]]
-        for lab, code in by_label.items():
-            if lab and (lab in value or value in lab):
-                return code
-    return None
-
-
-def _zh_label(table: Any, code: str) -> str:
-    if isinstance(table, dict):
-        v = table.get(code)
-        if isinstance(v, tuple):
-            return f"{code}（{v[0]}）"
-        if isinstance(v, str):
-            return f"{code}（{v}）"
-    return code
-
-
-def _en_label(table: Any, code: str) -> str:
-    if isinstance(table, dict):
-        v = table.get(code)
-        if isinstance(v, tuple):
-            return f"{code} ({v[1]})"
-    return code
-
-
-_MEASURE_PATH = re.compile(r"^measures\[(\d+)\]")
-_DEPARTMENT_PATH = re.compile(r"^departments\[(\d+)\]")
-
-
-class _Checker:
-    """Walks the data once, collecting problems; `lines` maps paths to YAML lines."""
-
-    def __init__(self, lines: dict[str, int] | None, data: Any = None) -> None:
-        self.problems: list[Problem] = []
-        self.lines = lines or {}
-        self.data = data if isinstance(data, dict) else {}
-
-    # -- reporting ---------------------------------------------------------------
-    def item(self, path: str) -> str:
-        """The document's own number for the measure (or the department's key) at `path`."""
-        m = _MEASURE_PATH.match(path)
-        if m:
-            items = self.data.get("measures")
-            i = int(m.group(1))
-            if isinstance(items, list) and i < len(items) and isinstance(items[i], dict):
-                number = items[i].get("number")
-                if isinstance(number, str | int) and not isinstance(number, bool):
-                    return f"m:{number}"
-            return ""
-        m = _DEPARTMENT_PATH.match(path)
-        if m:
-            items = self.data.get("departments")
-            i = int(m.group(1))
-            if isinstance(items, list) and i < len(items) and isinstance(items[i], dict):
-                name = items[i].get("name") or items[i].get("key")
-                if isinstance(name, str):
-                    return f"d:{name}"
-        return ""
-
-    def add(self, path: str, zh: str, en: str) -> None:
-        probe = path
-        line = self.lines.get(probe)
-        while line is None and probe and self.lines:
-            shorter = _PARENT.sub("", probe)
-            if shorter == probe:
-                break
-            probe = shorter
-            line = self.lines.get(probe)
-        self.problems.append(Problem(path, zh, en, line, self.item(path)))
-
-    # -- primitive checks ----------------------------------------------------------
-    def mapping(self, value: Any, path: str, allowed: set[str], required: Iterable[str]) -> bool:
-        if not isinstance(value, dict):
-            self.add(path, "必须是映射（键: 值）", "must be a mapping (key: value)")
-            return False
-        required = list(required)
-        missing = {k for k in required if k not in value or value[k] is None}
-        meant: set[str] = set()
-        for key in value:
-            if key in allowed:
-                continue
-            guess = suggest(str(key), [k for k in allowed if k not in value] or allowed)
-            if guess:
-                meant.add(guess)
-                self.add(
-                    _join(path, str(key)),
-                    f"未知字段 {key}；是否应为 {guess}？",
-                    f"unknown field {key}; did you mean {guess}?",
-                )
-            else:
-                self.add(
-                    _join(path, str(key)),
-                    f"未知字段 {key}；允许的字段：{_codes(allowed)}",
-                    f"unknown field {key}; allowed fields: {_codes(allowed)}",
-                )
-        for key in required:
-            if key in missing and key not in meant:  # a misspelt key is reported once
-                self.add(_join(path, key), "必填", "is required")
-        return True
-
-    def text(
-        self, obj: dict, key: str, path: str, *, required: bool = False, max_len: int = 0
-    ) -> str | None:
-        p = _join(path, key)
-        if key not in obj or obj[key] is None:
-            return None  # required-ness reported by mapping()
-        value = obj[key]
-        if not isinstance(value, str):
-            self.add(p, "必须是文本", "must be text")
-            return None
-        if required and not value.strip():
-            self.add(p, "不能为空", "must not be empty")
-        if max_len and len(value) > max_len:
-            self.add(p, f"不能超过 {max_len} 个字符", f"must be at most {max_len} characters")
-        return value
-
-    def text_list(self, obj: dict, key: str, path: str, *, max_len: int = 0) -> list[str]:
-        p = _join(path, key)
-        value = obj.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.add(p, "必须是列表", "must be a list")
-            return []
-        out = []
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                self.add(f"{p}[{i}]", "必须是非空文本", "must be non-empty text")
-                continue
-            if max_len and len(item) > max_len:
-                self.add(
-                    f"{p}[{i}]",
-                    f"不能超过 {max_len} 个字符",
-                    f"must be at most {max_len} characters",
-                )
-            out.append(item)
-        return out
-
-    def code(
-        self,
-        obj: dict,
-        key: str,
-        path: str,
-        table: dict[str, Any] | set[str],
-        what: tuple[str, str],
-    ) -> str | None:
-        p = _join(path, key)
-        if key not in obj or obj[key] is None:
-            return None
-        value = obj[key]
-        if not isinstance(value, str) or value not in table:
-            self.unknown_code(p, value, table, what)
-            return None
-        return value
-
-    def unknown_code(self, p: str, value: Any, table: Any, what: tuple[str, str]) -> None:
-        guess = suggest(value, table)
-        if guess:
-            self.add(
-                p,
-                f"不是已知的{what[0]}代码（{value!r}）；是否应为 {_zh_label(table, guess)}？",
-                f"is not a known {what[1]} code ({value!r}); did you mean {_en_label(table, guess)}?",
-            )
-        elif isinstance(table, dict) and all(isinstance(v, tuple) for v in table.values()):
-            self.add(
-                p,
-                f"不是已知的{what[0]}代码（{value!r}）；可用：{_labelled(table, 'zh')}",
-                f"is not a known {what[1]} code ({value!r}); allowed: {_labelled(table, 'en')}",
-            )
-        else:
-            self.add(
-                p,
-                f"不是已知的{what[0]}代码（{value!r}）；可用：{_codes(table)}",
-                f"is not a known {what[1]} code ({value!r}); allowed: {_codes(table)}",
-            )
-
-    def department(self, value: Any, p: str, keys: dict[str, str]) -> bool:
-        """A reference to a department key; unknown ones get a "did you mean" with the name."""
-        if not isinstance(value, str):
-            self.add(p, "必须是部门引用名", "must be a department key")
-            return False
-        if value in keys:
-            return True
-        guess = suggest(value, {k: (n, n) for k, n in keys.items()})
-        if guess:
-            self.add(
-                p,
-                f"部门 {value!r} 不在 departments 名单中；是否应为 {guess}（{keys[guess]}）？",
-                f"department {value!r} is not in the departments list; did you mean {guess} ({keys[guess]})?",
-            )
-        else:
-            listed = "、".join(f"{k}（{n}）" for k, n in keys.items())
-            self.add(
-                p,
-                f"部门 {value!r} 不在 departments 名单中；名单：{listed}",
-                f"department {value!r} is not in the departments list; listed: {', '.join(keys)}",
-            )
-        return False
-
-    def date(self, obj: dict, key: str, path: str) -> dt.date | None:
-        p = _join(path, key)
-        if key not in obj or obj[key] is None:
-            return None
-        value = to_date(obj[key])
-        if value is None:
-            self.add(
-                p,
-                f"不是有效日期（{obj[key]!r}）；格式为 YYYY-MM-DD",
-                f"is not a valid date ({obj[key]!r}); use YYYY-MM-DD",
-            )
-        return value
-
-    def integer(self, obj: dict, key: str, path: str, lo: int, hi: int) -> int | None:
-        p = _join(path, key)
-        if key not in obj or obj[key] is None:
-            return None
-        value = obj[key]
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.add(p, "必须是整数", "must be a whole number")
-            return None
-        if not lo <= value <= hi:
-            self.add(p, f"必须在 {lo} 到 {hi} 之间", f"must be between {lo} and {hi}")
-            return None
-        return value
-
-    def positive(
-        self, obj: dict, key: str, path: str, limit: decimal.Decimal
-    ) -> decimal.Decimal | None:
-        p = _join(path, key)
-        if key not in obj or obj[key] is None:
-            return None
-        value = to_decimal(obj[key])
-        if value is None:
-            self.add(p, f"必须是数字（{obj[key]!r}）", f"must be a number ({obj[key]!r})")
-            return None
-        if value <= 0:
-            self.add(p, "必须为正数", "must be a positive number")
-            return None
-        if value > limit:
-            self.add(p, f"不能大于 {limit}", f"must not exceed {limit}")
-            return None
-        if value != value.quantize(decimal.Decimal("0.01")):
-            self.add(p, "最多两位小数", "may have at most two decimal places")
-            return None
-        return value
-
-    def boolean(self, obj: dict, key: str, path: str) -> None:
-        if key in obj and obj[key] is not None and not isinstance(obj[key], bool):
-            self.add(_join(path, key), "必须是 true 或 false", "must be true or false")
-
-    def list_of(self, obj: dict, key: str, path: str, *, required: bool = False) -> list:
-        p = _join(path, key)
-        value = obj.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.add(p, "必须是列表", "must be a list")
-            return []
-        if required and not value:
-            self.add(p, "不能为空列表", "must not be an empty list")
-        return value
-
-
-_PARENT = re.compile(r"(^|\.)[^.\[\]]+$|\[\d+\]$")
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def to_date(value: Any) -> dt.date | None:
-    """A date from a YAML date or a `YYYY-MM-DD` string; None when it is not one."""
-    if isinstance(value, dt.datetime):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def to_decimal(value: Any) -> decimal.Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | decimal.Decimal):
-        return decimal.Decimal(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return None
-        return decimal.Decimal(str(value))
-    if isinstance(value, str):
-        try:
-            d = decimal.Decimal(value.strip())
-        except decimal.InvalidOperation:
-            return None
-        return d if d.is_finite() else None
-    return None
+from portal.policy.codes import (
+    BENEFIT_KEYS,
+    CADENCES,
+    CATEGORIES,
+    CLAUSES,
+    DEPARTMENT_KEYS,
+    DEPARTMENT_KIND_LABELS,
+    ELIGIBILITY_KEYS,
+    FAMILY_TYPES,
+    FESTIVALS,
+    FORMAT_VERSION,
+    FREQUENCIES,
+    KEY_RE,
+    LEVELS,
+    LOCAL_KIND_KEYS,
+    MAX_AMOUNT,
+    MAX_HOURS,
+    MAX_QUANTITY_UNITS,
+    MEASURE_KEYS,
+    MEETING_KEYS,
+    POLICY_KEYS,
+    RESIDENCES,
+    SLUG_RE,
+    SPLIT_APPLIES_TO,
+    SPLIT_KEYS,
+    STATUSES,
+    TENANT_KEYS,
+    TOP_KEYS,
+    UNITS,
+    VALUE_KEYS,
+)
+from portal.policy.problems import (
+    Checker,
+    Problem,
+    codes_list,
+    join_path,
+    suggest,
+    to_date,
+)
 
 
 def validate_policy(data: Any, lines: dict[str, int] | None = None) -> list[Problem]:
     """Every problem in a policy file's data (an empty list means it may be loaded)."""
-    c = _Checker(lines, data)
+    c = Checker(lines, data)
     if not c.mapping(
         data, "", TOP_KEYS, ("format_version", "tenant", "departments", "policy", "measures")
     ):
@@ -641,7 +95,7 @@ def kind_table(data: Any) -> dict[str, tuple[str, str]]:
     return table
 
 
-def _check_local_kinds(c: _Checker, items: Any) -> dict[str, tuple[str, str]]:
+def _check_local_kinds(c: Checker, items: Any) -> dict[str, tuple[str, str]]:
     table = dict(DEPARTMENT_KIND_LABELS)
     for j, k in enumerate(c.list_of({"department_kinds": items}, "department_kinds", "")):
         p = f"department_kinds[{j}]"
@@ -669,12 +123,12 @@ def _check_local_kinds(c: _Checker, items: Any) -> dict[str, tuple[str, str]]:
     return table
 
 
-def _check_inferred(c: _Checker, obj: dict, path: str, allowed: set[str]) -> None:
+def _check_inferred(c: Checker, obj: dict, path: str, allowed: set[str]) -> None:
     """`inferred: {field: reason}` — a value the document does not state, with the reason."""
     value = obj.get("inferred")
     if value is None:
         return
-    p = _join(path, "inferred")
+    p = join_path(path, "inferred")
     if not isinstance(value, dict):
         c.add(p, "必须是映射（字段: 理由）", "must be a mapping (field: reason)")
         return
@@ -694,7 +148,7 @@ def _check_inferred(c: _Checker, obj: dict, path: str, allowed: set[str]) -> Non
             c.add(fp, "必须写明推定理由", "must give the reason for the inference")
 
 
-def _check_tenant(c: _Checker, t: Any) -> None:
+def _check_tenant(c: Checker, t: Any) -> None:
     if t is None or not c.mapping(t, "tenant", TENANT_KEYS, ("slug", "name", "level", "province")):
         return
     slug = c.text(t, "slug", "tenant", required=True)
@@ -716,9 +170,7 @@ def _check_tenant(c: _Checker, t: Any) -> None:
     c.text(t, "province", "tenant", required=True, max_len=40)
 
 
-def _check_departments(
-    c: _Checker, items: Any, kinds: dict[str, tuple[str, str]]
-) -> dict[str, str]:
+def _check_departments(c: Checker, items: Any, kinds: dict[str, tuple[str, str]]) -> dict[str, str]:
     """The department keys with their names (for "did you mean" on references)."""
     keys: dict[str, str] = {}
     if items is None:
@@ -753,7 +205,7 @@ def _check_departments(
     return keys
 
 
-def _check_policy(c: _Checker, p_: Any, keys: dict[str, str]) -> str | None:
+def _check_policy(c: Checker, p_: Any, keys: dict[str, str]) -> str | None:
     """Checks the document's metadata; returns the document-wide lead's key, if any."""
     if p_ is None or not c.mapping(p_, "policy", POLICY_KEYS, ("title", "effective_from")):
         return None
@@ -780,7 +232,7 @@ def _check_policy(c: _Checker, p_: Any, keys: dict[str, str]) -> str | None:
     return lead if ok_lead else None
 
 
-def _check_measures(c: _Checker, items: Any, keys: dict[str, str], doc_lead: str | None) -> None:
+def _check_measures(c: Checker, items: Any, keys: dict[str, str], doc_lead: str | None) -> None:
     if items is None:
         return
     if not isinstance(items, list):
@@ -869,14 +321,14 @@ def measures_taking_document_lead(data: dict) -> list[tuple[int, dict]]:
     ]
 
 
-def _has_problem_under(c: _Checker, path: str) -> bool:
+def _has_problem_under(c: Checker, path: str) -> bool:
     return any(
         pr.path.startswith(path + ".lead") or pr.path.startswith(path + ".cooperating")
         for pr in c.problems
     )
 
 
-def _check_benefit(c: _Checker, b: Any, p: str) -> None:
+def _check_benefit(c: Checker, b: Any, p: str) -> None:
     if not c.mapping(b, p, BENEFIT_KEYS, ("name", "unit", "frequency", "values")):
         return
     c.text(b, "name", p, required=True, max_len=200)
@@ -887,8 +339,8 @@ def _check_benefit(c: _Checker, b: Any, p: str) -> None:
         if not isinstance(f, str) or f not in FESTIVALS:
             c.add(
                 f"{p}.festivals[{j}]",
-                f"不是已知的节日代码（{f!r}）；允许：{_codes(FESTIVALS)}",
-                f"is not a known festival code ({f!r}); allowed: {_codes(FESTIVALS)}",
+                f"不是已知的节日代码（{f!r}）；允许：{codes_list(FESTIVALS)}",
+                f"is not a known festival code ({f!r}); allowed: {codes_list(FESTIVALS)}",
             )
     if frequency == "festival" and not festivals:
         c.add(
@@ -997,15 +449,15 @@ def _check_benefit(c: _Checker, b: Any, p: str) -> None:
             previous = day
 
 
-def _check_eligibility(c: _Checker, e: Any, p: str) -> None:
+def _check_eligibility(c: Checker, e: Any, p: str) -> None:
     if not c.mapping(e, p, ELIGIBILITY_KEYS, ()):
         return
     for j, f in enumerate(c.list_of(e, "family_types", p)):
         if not isinstance(f, str) or f not in FAMILY_TYPES:
             c.add(
                 f"{p}.family_types[{j}]",
-                f"不是已知的家庭类型（{f!r}）；允许：{_codes(FAMILY_TYPES)}",
-                f"is not a known family type ({f!r}); allowed: {_codes(FAMILY_TYPES)}",
+                f"不是已知的家庭类型（{f!r}）；允许：{codes_list(FAMILY_TYPES)}",
+                f"is not a known family type ({f!r}); allowed: {codes_list(FAMILY_TYPES)}",
             )
     c.integer(e, "mother_min_age", p, 0, 120)
     lo = c.integer(e, "member_min_age", p, 0, 120)
@@ -1017,7 +469,7 @@ def _check_eligibility(c: _Checker, e: Any, p: str) -> None:
     c.text_list(e, "conditions", p)
 
 
-def _check_meeting(c: _Checker, mt: Any, keys: dict[str, str]) -> None:
+def _check_meeting(c: Checker, mt: Any, keys: dict[str, str]) -> None:
     if not c.mapping(mt, "meeting", MEETING_KEYS, ("name",)):
         return
     c.text(mt, "name", "meeting", required=True, max_len=200)
@@ -1031,401 +483,3 @@ def _check_meeting(c: _Checker, mt: Any, keys: dict[str, str]) -> None:
         c.department(key, f"meeting.member_departments[{j}]", keys)
     c.text(mt, "note", "meeting")
     _check_inferred(c, mt, "meeting", MEETING_KEYS - {"inferred", "note"})
-
-
-# -- YAML text with line numbers --------------------------------------------------------
-
-
-_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when available
-
-
-class _Loader(_SafeBase):  # type: ignore[misc, valid-type]
-    """Safe loading that keeps dates as text, so an impossible date is a Problem, not a crash."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _line_map(node: yaml.Node, path: str, out: dict[str, int], problems: list[Problem]) -> None:
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            sub = _join(path, key)
-            if key in seen:
-                problems.append(
-                    Problem(
-                        sub, "字段重复出现", "the field appears twice", key_node.start_mark.line + 1
-                    )
-                )
-            seen.add(key)
-            out[sub] = key_node.start_mark.line + 1
-            _line_map(value_node, sub, out, problems)
-            out[sub] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_map(item, f"{path}[{i}]", out, problems)
-
-
-def _normalise_dates(obj: Any, path: str, date_paths: Callable[[str], bool]) -> Any:
-    """Dates stay strings while loading; turn the valid ones into `date` for the loader."""
-    if isinstance(obj, dict):
-        return {k: _normalise_dates(v, _join(path, str(k)), date_paths) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_normalise_dates(v, f"{path}[{i}]", date_paths) for i, v in enumerate(obj)]
-    if isinstance(obj, str) and date_paths(path):
-        day = to_date(obj)
-        return day if day is not None else obj
-    return obj
-
-
-_DATE_PATH = re.compile(
-    r"(^policy\.(issued_on|effective_from|effective_until)$"
-    r"|\.values\[\d+\]\.(effective_from|in_force_before)$)"
-)
-
-
-# PyYAML's messages in Chinese (the operator reads the CLI in Chinese by default).
-_YAML_MESSAGES: list[tuple[str, str, str]] = [
-    (
-        "mapping values are not allowed",
-        '此处不能出现“键: 值”：文本中的冒号请放在双引号里（"…: …"）',
-        "a 'key: value' is not allowed here: put text containing a colon in double quotes",
-    ),
-    (
-        "could not find expected ':'",
-        "缺少冒号：每个字段写成“键: 值”",
-        "a ':' is missing: write each field as 'key: value'",
-    ),
-    (
-        "tab character",
-        "不能用制表符（Tab）缩进，请用两个空格",
-        "tabs cannot indent YAML; use two spaces",
-    ),
-    (
-        "found character '\\t' that cannot start any token",
-        "不能用制表符（Tab）缩进，请用两个空格",
-        "tabs cannot indent YAML; use two spaces",
-    ),
-    (
-        "found unexpected end of stream",
-        "引号没有闭合",
-        "a quote is not closed",
-    ),
-    (
-        "found unknown escape character",
-        "双引号中的反斜杠转义无效",
-        "an invalid backslash escape inside double quotes",
-    ),
-    (
-        "did not find expected key",
-        "缩进不一致或缺少字段名",
-        "inconsistent indentation or a missing key",
-    ),
-    (
-        "expected <block end>, but found",
-        "缩进不一致：同一层的字段应对齐",
-        "inconsistent indentation: fields of one level must line up",
-    ),
-    (
-        "did not find expected '-' indicator",
-        "列表项缩进不一致：每项以“- ”开头并对齐",
-        "list items must line up, each starting with '- '",
-    ),
-    (
-        "found duplicate anchor",
-        "锚点重复",
-        "a duplicate anchor",
-    ),
-]
-
-
-def _yaml_problem(e: yaml.YAMLError) -> tuple[int | None, str, str]:
-    """(line, zh, en) for a YAML syntax error; the line is where the fault is."""
-    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-    line = mark.line + 1 if mark is not None else None
-    detail = str(getattr(e, "problem", "") or e).strip()
-    for needle, zh, en in _YAML_MESSAGES:
-        if needle in detail:
-            if needle == "found unexpected end of stream":
-                ctx = getattr(e, "context_mark", None)
-                line = ctx.line + 1 if ctx is not None else line
-            return line, f"YAML 语法错误：{zh}", f"YAML syntax error: {en}"
-    return line, f"YAML 语法错误（{detail}）", f"YAML syntax error ({detail})"
-
-
-def _parse(text: str) -> tuple[yaml.Node | None, Any]:
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        raw = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    return node, raw
-
-
-def _path_at(text: str, line: int) -> str:
-    """The path of the item a line belongs to, from the text above it (best effort)."""
-    lines = text.splitlines()
-    key = (
-        re.match(r"^(\s*(?:-\s+)?[A-Za-z_][\w]*):", lines[line - 1]) if line <= len(lines) else None
-    )
-    if key:  # keep the key of the broken line, so the path names it
-        try:
-            probe = key.group(1).replace("\t", "  ") + ":"
-            node, _raw = _parse("\n".join([*lines[: line - 1], probe]) + "\n")
-        except yaml.YAMLError:
-            node = None
-        if node is not None:
-            out: dict[str, int] = {}
-            _line_map(node, "", out, [])
-            here = [p for p, ln in out.items() if ln == line]
-            if here:
-                return max(here, key=len)
-    for end in range(min(line - 1, len(lines)), 0, -1):
-        try:
-            node, _raw = _parse("\n".join(lines[:end]) + "\n")
-        except yaml.YAMLError:
-            continue
-        if node is None:
-            return ""
-        out = {}
-        _line_map(node, "", out, [])
-        best = ""
-        for path, ln in out.items():
-            if ln <= line and (not best or (ln, len(path)) >= (out[best], len(best))):
-                best = path
-        return best
-    return ""
-
-
-def parse_policy_text(text: str) -> tuple[dict | None, list[Problem]]:
-    """Parse YAML text and validate it; problems carry line numbers.
-
-    A YAML syntax error is reported on its own line and item; the line is then left
-    out and parsing goes on (up to 20 times), so one run lists every problem. Returns
-    (data, problems); data is None only when the text is not usable YAML.
-    """
-    syntax: list[Problem] = []
-    left_out: set[str] = set()  # keys on the lines left out
-    work = text.split("\n")
-    node = raw = None
-    for _attempt in range(20):
-        try:
-            node, raw = _parse("\n".join(work))
-            break
-        except yaml.YAMLError as e:
-            line, zh, en = _yaml_problem(e)
-            path = _path_at("\n".join(work), line) if line else ""
-            item = _Checker(None, _safe_partial("\n".join(work[: (line or 1) - 1]))).item(path)
-            syntax.append(Problem(path, zh, en, line, item))
-            if not line or line > len(work) or not work[line - 1].strip():
-                return None, syntax
-            key = re.match(r"^\s*(?:-\s+)?([A-Za-z_]\w*):", work[line - 1])
-            if key:
-                left_out.add(key.group(1))
-            work[line - 1] = ""  # leave the broken line out and read on
-    else:
-        return None, syntax
-    if node is None or not isinstance(raw, dict):
-        return None, syntax or [
-            Problem(
-                "",
-                "文件顶层必须是映射（format_version、tenant …）",
-                "the top level must be a mapping (format_version, tenant, …)",
-                1,
-            )
-        ]
-    lines: dict[str, int] = {}
-    dup: list[Problem] = []
-    _line_map(node, "", lines, dup)
-    data = _normalise_dates(raw, "", lambda p: bool(_DATE_PATH.search(p)))
-    problems = syntax + dup + validate_policy(data, lines)
-    if syntax:
-        # A field on the line left out may be reported missing: that is the same fault.
-        problems = syntax + [
-            p
-            for p in dup + validate_policy(data, lines)
-            if not (p.message_en == "is required" and p.path.rsplit(".", 1)[-1] in left_out)
-        ]
-    return (None if syntax else data), problems
-
-
-def _safe_partial(text: str) -> Any:
-    try:
-        return _parse(text)[1]
-    except yaml.YAMLError:
-        return None
-
-
-# -- JSON Schema (docs/policy-schema.json is generated from this; a test keeps them equal) --
-
-
-def json_schema() -> dict[str, Any]:
-    """A JSON Schema of the file format, from the same code tables the validator uses."""
-
-    def enum(table: Iterable[str]) -> dict[str, Any]:
-        return {"type": "string", "enum": sorted(table)}
-
-    text = {"type": "string"}
-    texts = {"type": "array", "items": {"type": "string", "minLength": 1}}
-    date = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-    age = {"type": "integer", "minimum": 0, "maximum": 120}
-    key = {"type": "string", "pattern": KEY_RE.pattern}
-    positive = {"type": "number", "exclusiveMinimum": 0}
-
-    def obj(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": props,
-            "required": required,
-            "additionalProperties": False,
-        }
-
-    benefit = obj(
-        {
-            "name": {**text, "maxLength": 200},
-            "unit": enum(UNITS),
-            "frequency": enum(FREQUENCIES),
-            "festivals": {"type": "array", "items": enum(FESTIVALS)},
-            "amount_is_floor": {"type": "boolean"},
-            "amount_note": text,
-            "max_quantity": {"type": "integer", "minimum": 1},
-            "max_quantity_unit": enum(MAX_QUANTITY_UNITS),
-            "hours_per_month": positive,
-            "eligibility": obj(
-                {
-                    "family_types": {"type": "array", "items": enum(FAMILY_TYPES)},
-                    "mother_min_age": age,
-                    "member_min_age": age,
-                    "member_max_age": age,
-                    "residence": enum(RESIDENCES),
-                    "disability_grade_max": {"type": "integer", "minimum": 1, "maximum": 4},
-                    "conditions": texts,
-                },
-                [],
-            ),
-            "funding_split": {
-                "type": "array",
-                "items": obj(
-                    {"level": {**text, "minLength": 1}, "share": positive}, ["level", "share"]
-                ),
-            },
-            "funding_split_applies_to": enum(SPLIT_APPLIES_TO),
-            "funding_note": text,
-            "values": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    **obj(
-                        {
-                            "amount": positive,
-                            "effective_from": date,
-                            "in_force_before": date,
-                            "source": {**text, "maxLength": 200},
-                        },
-                        ["amount"],
-                    ),
-                    "oneOf": [{"required": ["effective_from"]}, {"required": ["in_force_before"]}],
-                },
-            },
-            "note": text,
-        },
-        ["name", "unit", "frequency", "values"],
-    )
-    inferred = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
-    measure = obj(
-        {
-            "number": {"type": ["string", "integer"], "minLength": 1, "maxLength": 30},
-            "clause": enum(CLAUSES),
-            "category": enum(CATEGORIES),
-            "title": {**text, "minLength": 1, "maxLength": 200},
-            "text": text,
-            "lead": {"type": "array", "items": key},
-            "cooperating": {"type": "array", "items": key},
-            "duty": {"type": "boolean"},
-            "benefits": {"type": "array", "items": benefit},
-            "inferred": inferred,
-        },
-        ["number", "category", "title"],
-    )
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://portal.example/policy-schema.json",
-        "title": "District policy file (政策配置文件), format_version 1",
-        "description": "Generated from portal/policy/schema.py; see docs/policy-format.md.",
-        **obj(
-            {
-                "format_version": {"const": FORMAT_VERSION},
-                "tenant": obj(
-                    {
-                        "slug": {"type": "string", "pattern": SLUG_RE.pattern},
-                        "name": {**text, "minLength": 1, "maxLength": 100},
-                        "name_en": {**text, "maxLength": 100},
-                        "level": {"type": "string", "enum": list(LEVELS)},
-                        "province": {**text, "minLength": 1, "maxLength": 40},
-                    },
-                    ["slug", "name", "level", "province"],
-                ),
-                "department_kinds": {
-                    "type": "array",
-                    "items": obj(
-                        {
-                            "code": key,
-                            "name": {**text, "minLength": 1, "maxLength": 60},
-                            "name_en": {**text, "maxLength": 60},
-                        },
-                        ["code", "name"],
-                    ),
-                },
-                "departments": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": obj(
-                        {
-                            "key": key,
-                            "kind": {"type": "string", "pattern": KEY_RE.pattern},
-                            "name": {**text, "minLength": 1, "maxLength": 120},
-                        },
-                        ["key", "kind", "name"],
-                    ),
-                },
-                "policy": obj(
-                    {
-                        "title": {**text, "minLength": 1, "maxLength": 200},
-                        "doc_number": {**text, "maxLength": 80},
-                        "issuers": texts,
-                        "issued_on": date,
-                        "effective_from": date,
-                        "effective_until": date,
-                        "supersedes": texts,
-                        "status": enum(STATUSES),
-                        "source": {**text, "maxLength": 300},
-                        "lead_department": key,
-                        "member_departments": {"type": "array", "items": key},
-                        "inferred": inferred,
-                    },
-                    ["title", "effective_from"],
-                ),
-                "measures": {"type": "array", "minItems": 1, "items": measure},
-                "meeting": obj(
-                    {
-                        "name": {**text, "minLength": 1, "maxLength": 200},
-                        "cadence": enum(CADENCES),
-                        "chief_convener": {**text, "maxLength": 100},
-                        "conveners": texts,
-                        "office_department": {"type": ["string", "null"]},
-                        "member_departments": {"type": "array", "items": key},
-                        "note": text,
-                        "inferred": inferred,
-                    },
-                    ["name"],
-                ),
-            },
-            ["format_version", "tenant", "departments", "policy", "measures"],
-        ),
-    }

@@ -1,6 +1,6 @@
 """Policy rules shared by the UI, the JSON API, the CLI and onboarding.
 
-- `parse_policy_text` / `validate_policy`: every problem of a policy file (see schema.py);
+- `parse_policy_text` / `validate_policy`: every problem of a policy file (see schema.py, policy_text.py);
 - `load_policy`: validate completely, then write (the caller commits: one transaction);
 - `export_policy`: the tenant's configuration in the same file format; export → load →
   export gives the identical document;
@@ -30,6 +30,7 @@ from portal.kernel.grants import require
 from portal.kernel.rules import ConflictError, RuleError
 from portal.kernel.rules import flush as flush_or_conflict
 from portal.policy import rules
+from portal.policy.codes import CATEGORIES, MAX_AMOUNT
 from portal.policy.loader import apply_policy
 from portal.policy.models import (
     BenefitStandard,
@@ -41,16 +42,9 @@ from portal.policy.models import (
     ResponsibilityRole,
     VersionStatus,
 )
-from portal.policy.schema import (  # re-exported: the public API lives here
-    CATEGORIES,
-    MAX_AMOUNT,
-    PolicyInvalid,
-    Problem,
-    parse_policy_text,
-    to_date,
-    to_decimal,
-    validate_policy,
-)
+from portal.policy.policy_text import parse_policy_text  # re-exported: the public API
+from portal.policy.problems import PolicyInvalid, Problem, to_date, to_decimal
+from portal.policy.schema import validate_policy
 from portal.tenancy import scope
 from portal.tenancy.models import Department, Tenant
 
@@ -363,7 +357,7 @@ def update_measure(
     category: str,
     lead: list[str],
     cooperating: list[str],
-    row_version: int | None = None,
+    row_version: int,
 ) -> Measure:
     """Change a measure's wording, category and responsible departments (flushes, no commit)."""
     from flask_babel import gettext as _
@@ -388,7 +382,7 @@ def update_measure(
         errors["lead"] = _("A measure that creates duties needs at least one department.")
     if errors:
         raise PolicyEditError(errors)
-    if row_version is not None and row_version != measure.row_version:
+    if row_version != measure.row_version:  # required: the view sends -1 for a missing one
         raise EditConflict()
 
     measure.title = title

@@ -271,17 +271,20 @@ def _requests(
         officer,
         households[0],
         {"address": households[0].address + "（新址）", "evidence_note": "搬迁证明"},
+        households[0].row_version,
     )
     exit_request = operations.propose_exit(
         officer,
         households[1],
         {"exit_reason": "moved_away", "exit_date": "2026-09-30", "evidence_note": "户口迁出证明"},
+        households[1].row_version,
     )
     if confirmer is not None:
-        operations.confirm(confirmer, made[0])
-        operations.confirm(confirmer, made[1])
-        operations.confirm(confirmer, exit_request)
-        operations.return_request(confirmer, made[2], "缺少独生子女死亡证明，请补充后重新提交。")
+        for request in (made[0], made[1], exit_request):
+            operations.confirm(confirmer, request, request.row_version)
+        operations.return_request(
+            confirmer, made[2], "缺少独生子女死亡证明，请补充后重新提交。", made[2].row_version
+        )
     _ = change  # stays pending
 
 

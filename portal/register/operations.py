@@ -299,9 +299,7 @@ def _household_request(
     return request
 
 
-def propose_change(
-    user: Any, household: Household, data: dict, row_version: Any = None
-) -> ChangeRequest:
+def propose_change(user: Any, household: Household, data: dict, row_version: Any) -> ChangeRequest:
     """Address, level, village, a member's phone or death: confirmed before it counts."""
     _open_for_proposal(user, household, row_version)
     changes: dict[str, Any] = {}
@@ -332,9 +330,7 @@ def propose_change(
     )
 
 
-def propose_exit(
-    user: Any, household: Household, data: dict, row_version: Any = None
-) -> ChangeRequest:
+def propose_exit(user: Any, household: Household, data: dict, row_version: Any) -> ChangeRequest:
     _open_for_proposal(user, household, row_version)
     reason = _enum(ExitReason, data.get("exit_reason"), "exit_reason")
     exit_date = _date(data.get("exit_date"), "exit_date")
@@ -453,7 +449,7 @@ def _apply_change(request: ChangeRequest, household: Household) -> dict:
     return applied
 
 
-def confirm(user: Any, request: ChangeRequest, row_version: Any = None) -> Household:
+def confirm(user: Any, request: ChangeRequest, row_version: Any) -> Household:
     """资格确认: the eligibility officer confirms; the data counts from now on."""
     if not can_decide(user, request):
         raise RegisterError(
@@ -481,7 +477,7 @@ def confirm(user: Any, request: ChangeRequest, row_version: Any = None) -> House
     return household
 
 
-def return_request(user: Any, request: ChangeRequest, reason: str, row_version: Any = None) -> None:
+def return_request(user: Any, request: ChangeRequest, reason: str, row_version: Any) -> None:
     if not can_decide(user, request):
         raise RegisterError(
             _l("Only the confirming department decides a pending request, never its proposer.")
@@ -496,14 +492,11 @@ def return_request(user: Any, request: ChangeRequest, reason: str, row_version: 
 
 
 def _check_request_version(request: ChangeRequest, expected: Any) -> None:
-    if expected in (None, ""):
-        return
-    try:
-        ok = int(expected) == request.row_version
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise Conflict(_l("The request was decided or changed after you opened it."))
+    rules.check_version(
+        request,
+        expected,
+        lambda: Conflict(_l("The request was decided or changed after you opened it.")),
+    )
 
 
 def _decided(user: Any, request: ChangeRequest, status: RequestStatus) -> None:
@@ -528,7 +521,7 @@ def confirm_batch(user: Any, batch: str) -> int:
     if not requests:
         raise NotFound(_l("The batch has no pending requests."))
     for request in requests:
-        confirm(user, request)
+        confirm(user, request, request.row_version)
     trail.record(
         db.session,
         "register_batch_confirmed",

@@ -142,3 +142,37 @@ def test_officers_have_no_back_office(login_as) -> None:  # type: ignore[no-unty
     assert op.get("/t/kaifeng/admin/").status_code == 404
     page = op.get("/platform/admin/tenants/").get_data(as_text=True)
     assert "kaifeng" in page and "jiading" in page
+
+
+def test_json_columns_read_as_text_in_details_and_exports(login_as) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19: eligibility, funding split, festivals, inferred reasons and member
+    departments are shown with Chinese labels and names, never as raw JSON."""
+    from portal.policy import labels
+
+    raw = re.compile(r"[{\[]['\"]|['\"][}\]]|\{\}|\[\]")
+    uuid_text = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    seen: dict[str, str] = {}
+    for slug in ("kaifeng", "jiangyan"):
+        b = login_as(f"{slug}-lead")
+        for model, table in (
+            ("BenefitStandard", "benefit_standards"),
+            ("PolicyVersion", "policy_versions"),
+            ("MeetingArrangement", "meeting_arrangements"),
+        ):
+            for record_id in _ids(b.app, model, slug):
+                r = b.get(f"/t/{slug}/admin/{table}/details/?id={record_id}")
+                assert r.status_code == 200, (table, record_id)
+                page = r.get_data(as_text=True)
+                body = page[page.index("<table") :]
+                assert not raw.search(body), (table, raw.search(body).group(0))
+                seen[f"{slug}:{table}:{record_id}"] = body
+            csv = b.get(f"/t/{slug}/admin/{table}/export/csv/").get_data(as_text=True)
+            assert not raw.search(csv), (table, raw.search(csv).group(0))
+    pages = "\n".join(seen.values())
+    bereaved = labels.label(labels.FAMILY_TYPE, "bereaved")
+    assert bereaved in pages  # eligibility by the policy's own labels
+    assert "市 : 县（区） = 1 : 1" in pages  # 开封's funding split of the increase
+    assert "牵头单位" in pages and "推定的取值及理由" in pages  # 姜堰's inferred values
+    arrangements = [v for k, v in seen.items() if ":meeting_arrangements:" in k]
+    assert arrangements and all("成员单位" in a for a in arrangements)
+    assert not any(uuid_text.search(a.split("成员单位", 1)[1][:2000]) for a in arrangements)

@@ -65,7 +65,7 @@ def test_api_officer_closes_action_item(fresh_app) -> None:  # type: ignore[no-u
     r = api.post(
         f"/api/v1/action-items/{item['id']}", headers=officer, json={"close": True, "note": "好"}
     )
-    assert r.status_code == 409 and r.get_json()["error"]["code"] == "conflict"
+    assert r.status_code == 400 and r.get_json()["error"]["message"].startswith("row_version")
     r = api.post(
         f"/api/v1/action-items/{item['id']}",
         headers=officer,

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from portal.policy import schema
+from portal.policy import codes, json_schema, policy_text
 from tests.conftest import ROOT
 
 DOC = (ROOT / "docs" / "policy-format.md").read_text(encoding="utf-8")
@@ -20,7 +20,7 @@ def _example() -> str:
 
 
 def test_the_complete_example_validates() -> None:
-    data, problems = schema.parse_policy_text(_example())
+    data, problems = policy_text.parse_policy_text(_example())
     assert problems == [], [str(p) for p in problems]
     # it really shows the hard cases
     benefits = [b for m in data["measures"] for b in m.get("benefits") or []]
@@ -36,18 +36,18 @@ def test_the_complete_example_validates() -> None:
 @pytest.mark.parametrize(
     "table",
     [
-        schema.CATEGORIES,
-        schema.UNITS,
-        schema.FREQUENCIES,
-        schema.FESTIVALS,
-        schema.MAX_QUANTITY_UNITS,
-        schema.FAMILY_TYPES,
-        schema.RESIDENCES,
-        schema.CADENCES,
-        schema.STATUSES,
-        schema.CLAUSES,
-        schema.SPLIT_APPLIES_TO,
-        schema.DEPARTMENT_KIND_CODES,
+        codes.CATEGORIES,
+        codes.UNITS,
+        codes.FREQUENCIES,
+        codes.FESTIVALS,
+        codes.MAX_QUANTITY_UNITS,
+        codes.FAMILY_TYPES,
+        codes.RESIDENCES,
+        codes.CADENCES,
+        codes.STATUSES,
+        codes.CLAUSES,
+        codes.SPLIT_APPLIES_TO,
+        codes.DEPARTMENT_KIND_CODES,
     ],
 )
 def test_every_code_is_documented(table) -> None:  # type: ignore[no-untyped-def]
@@ -57,17 +57,17 @@ def test_every_code_is_documented(table) -> None:  # type: ignore[no-untyped-def
 
 def test_every_field_is_documented() -> None:
     for keys in (
-        schema.TOP_KEYS,
-        schema.TENANT_KEYS,
-        schema.DEPARTMENT_KEYS,
-        schema.POLICY_KEYS,
-        schema.MEASURE_KEYS,
-        schema.BENEFIT_KEYS,
-        schema.ELIGIBILITY_KEYS,
-        schema.VALUE_KEYS,
-        schema.SPLIT_KEYS,
-        schema.MEETING_KEYS,
-        schema.LOCAL_KIND_KEYS,
+        codes.TOP_KEYS,
+        codes.TENANT_KEYS,
+        codes.DEPARTMENT_KEYS,
+        codes.POLICY_KEYS,
+        codes.MEASURE_KEYS,
+        codes.BENEFIT_KEYS,
+        codes.ELIGIBILITY_KEYS,
+        codes.VALUE_KEYS,
+        codes.SPLIT_KEYS,
+        codes.MEETING_KEYS,
+        codes.LOCAL_KIND_KEYS,
     ):
         assert [k for k in keys if f"`{k}`" not in DOC] == []
 
@@ -75,16 +75,16 @@ def test_every_field_is_documented() -> None:
 def test_documented_codes_are_all_accepted() -> None:
     """Each code row of the doc's tables (`code` | 中文 | English) is a real code."""
     known = (
-        set(schema.CATEGORIES)
-        | set(schema.UNITS)
-        | set(schema.FREQUENCIES)
-        | set(schema.FESTIVALS)
-        | set(schema.MAX_QUANTITY_UNITS)
-        | set(schema.CADENCES)
-        | set(schema.STATUSES)
-        | set(schema.CLAUSES)
-        | schema.DEPARTMENT_KIND_CODES
-        | schema.ELIGIBILITY_KEYS  # the eligibility table has the same shape
+        set(codes.CATEGORIES)
+        | set(codes.UNITS)
+        | set(codes.FREQUENCIES)
+        | set(codes.FESTIVALS)
+        | set(codes.MAX_QUANTITY_UNITS)
+        | set(codes.CADENCES)
+        | set(codes.STATUSES)
+        | set(codes.CLAUSES)
+        | codes.DEPARTMENT_KIND_CODES
+        | codes.ELIGIBILITY_KEYS  # the eligibility table has the same shape
     )
     rows = re.findall(r"^\| `([a-z_]+)` \| [^|]+ \| [^|]+ \|$", DOC, re.M)
     assert rows and [r for r in rows if r not in known] == []
@@ -92,12 +92,12 @@ def test_documented_codes_are_all_accepted() -> None:
 
 def test_json_schema_file_is_current() -> None:
     on_disk = json.loads((ROOT / "docs" / "policy-schema.json").read_text(encoding="utf-8"))
-    assert on_disk == schema.json_schema(), "regenerate docs/policy-schema.json"
+    assert on_disk == json_schema.json_schema(), "regenerate docs/policy-schema.json"
 
 
 def test_templates_match_the_json_schema_shape() -> None:
     """A light structural check of the JSON Schema against the templates (no extra keys)."""
-    js = schema.json_schema()
+    js = json_schema.json_schema()
     benefit_props = set(
         js["properties"]["measures"]["items"]["properties"]["benefits"]["items"]["properties"]
     )

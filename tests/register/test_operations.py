@@ -68,7 +68,7 @@ def test_enrolment_counts_only_once_confirmed(district) -> None:  # type: ignore
     ] == pii.mask_id(number)
     index = pii.blind_index(number, "id_number")
     assert db.session.execute(sa.select(Person).where(Person.id_index == index)).first() is None
-    household = operations.confirm(district["health"], request)
+    household = operations.confirm(district["health"], request, request.row_version)
     assert request.status == RequestStatus.confirmed and request.household_id == household.id
     person = db.session.execute(sa.select(Person).where(Person.id_index == index)).scalar_one()
     assert person.id_number == number and person.gender.value == "female"
@@ -124,18 +124,18 @@ def test_proposer_cannot_confirm_and_return_needs_a_reason(district) -> None:  #
 
     request = operations.propose_enrol(district["town"], _enrol(district, make_id("19720505", 346)))
     with pytest.raises(RegisterError):  # the town officer holds no confirm grant anyway
-        operations.confirm(district["town"], request)
+        operations.confirm(district["town"], request, request.row_version)
     request.proposed_by_id = district["health"].id  # as if the confirming officer proposed
     with pytest.raises(RegisterError):
-        operations.confirm(district["health"], request)
+        operations.confirm(district["health"], request, request.row_version)
     request.proposed_by_id = district["town"].id
     with pytest.raises(RegisterError) as caught:
-        operations.return_request(district["health"], request, "  ")
+        operations.return_request(district["health"], request, "  ", request.row_version)
     assert caught.value.field == "reason"
-    operations.return_request(district["health"], request, "材料不全")
+    operations.return_request(district["health"], request, "材料不全", request.row_version)
     assert request.status.value == "returned" and request.decided_by_name
     with pytest.raises(RegisterError):  # decided once
-        operations.confirm(district["health"], request)
+        operations.confirm(district["health"], request, request.row_version)
 
 
 def test_exit_and_change_through_the_pages(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
@@ -156,7 +156,9 @@ def test_exit_and_change_through_the_pages(fresh_app, login_as) -> None:  # type
     )
     assert r.status_code == 302
     r = town.post(
-        f"{target}/exit", {"exit_reason": "death", "exit_date": "2026-06-30"}, csrf_from=target
+        f"{target}/exit",
+        {"exit_reason": "death", "exit_date": "2026-06-30", "row_version": version},
+        csrf_from=target,
     )
     assert "已有待确认的申请" in town.get(target).get_data(as_text=True)
     health = login_as("kaifeng-health", fresh_app)
@@ -165,9 +167,12 @@ def test_exit_and_change_through_the_pages(fresh_app, login_as) -> None:  # type
     request_id = re.search(
         rf'data-request="([0-9a-f-]+)">\s*<td>退出</td>\s*<td><a href="[^"]*{household_id}"', queue
     ).group(1)
+    request_version = re.search(
+        rf'data-request="{request_id}".*?name="row_version" value="(\d+)"', queue, re.S
+    ).group(1)
     r = health.post(
         f"/t/kaifeng/register/requests/{request_id}/decide",
-        {"decision": "confirm"},
+        {"decision": "confirm", "row_version": request_version},
         csrf_from="/t/kaifeng/register/requests",
     )
     assert r.status_code == 302

@@ -65,10 +65,13 @@ def test_no_audit_event_holds_a_plaintext_number(fresh_app, login_as) -> None:  
     # generate events: a confirmation (persons created, phones changed) and an enrolment
     health = login_as("kaifeng-health", fresh_app)
     queue = health.get("/t/kaifeng/register/requests").get_data(as_text=True)
-    for request_id in re.findall(r'data-request="([0-9a-f-]+)"', queue)[:3]:
+    rows = re.findall(
+        r'data-request="([0-9a-f-]+)".*?name="row_version" value="(\d+)"', queue, re.S
+    )
+    for request_id, version in rows[:3]:
         health.post(
             f"/t/kaifeng/register/requests/{request_id}/decide",
-            {"decision": "confirm"},
+            {"decision": "confirm", "row_version": version},
             csrf_from="/t/kaifeng/register/requests",
         )
     ids, phones = demo_plaintexts(fresh_app)

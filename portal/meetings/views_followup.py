@@ -1,0 +1,252 @@
+"""The follow-up pages (thin): department reports, the .docx exports and action items.
+
+Routes on the meetings blueprint (`portal.meetings.views.bp`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.kernel import clock, downloads
+from portal.kernel.grants import can, requires
+from portal.kernel.uow import attempt
+from portal.meetings import (
+    decisions as decision_ops,
+)
+from portal.meetings import (
+    exports,
+    queries,
+    rules,
+)
+from portal.meetings import (
+    minutes as minutes_ops,
+)
+from portal.meetings import (
+    reports as report_ops,
+)
+from portal.meetings.models import (
+    Meeting,
+    ReportStatus,
+)
+from portal.meetings.views import (
+    PER_PAGE,
+    FormState,
+    bp,
+    meeting_or_404,
+    page_arg,
+    run_form,
+)
+
+# --- department reports ----------------------------------------------------------------
+
+
+@bp.route("/<uuid:meeting_id>/report", methods=["GET", "POST"])
+@requires("meeting.report")
+def my_report(meeting_id: uuid.UUID) -> Any:
+    """The officer's own department's report: drafted from its duties and shown on GET
+    (nothing is stored until the officer saves it)."""
+    meeting = meeting_or_404(meeting_id)
+    department_id = current_user.department_id
+    invitation = queries.invitation(meeting, department_id)
+    if invitation is None:
+        abort(404)
+    report = queries.get_report(meeting, department_id)
+    if report is None:
+        report = report_ops.unsaved_draft(meeting, department_id)
+    form = FormState("report-form", request.form if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        data = report_ops.ReportInput(
+            body=form.get("body"),
+            families_reached=form.get("families_reached"),
+            amount_paid=form.get("amount_paid"),
+            not_delivered=form.get("not_delivered"),
+        )
+        submit = form.get("op") == "submit"
+        outcome = attempt(
+            lambda: report_ops.save_own_report(
+                current_user, meeting, data, submit, form.get("row_version")
+            )
+        )
+        if outcome.ok:
+            flash(
+                _("The report was submitted.") if submit else _("The report was saved as a draft."),
+                "success",
+            )
+            return redirect(url_for("meetings.my_report", meeting_id=meeting.id))
+        if outcome.status in (403, 404):
+            abort(outcome.status)
+        form.add(outcome.error)  # type: ignore[arg-type]
+        status = outcome.status
+        report = queries.get_report(meeting, department_id) or report_ops.unsaved_draft(
+            meeting, department_id
+        )
+    return render_template(
+        "meetings/report.html",
+        meeting=meeting,
+        report=report,
+        department_name=invitation.department.name,
+        form=form,
+        editable=report.status == ReportStatus.draft and not queries.minutes_of(meeting).locked,
+        can_return=False,
+    ), status
+
+
+@bp.get("/<uuid:meeting_id>/reports/<uuid:department_id>")
+@requires("district.read_all")
+def department_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
+    meeting = meeting_or_404(meeting_id)
+    report = queries.get_report(meeting, department_id)
+    if report is None:
+        abort(404)
+    return render_template(
+        "meetings/report.html",
+        meeting=meeting,
+        report=report,
+        department_name=report.department.name,
+        form=FormState("report-form"),
+        editable=False,
+        can_return=rules.can_manage(current_user)
+        and report.status == ReportStatus.submitted
+        and not queries.minutes_of(meeting).locked,
+    )
+
+
+@bp.post("/<uuid:meeting_id>/reports/<uuid:department_id>/return")
+@requires("meeting.manage")
+def return_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
+    meeting = meeting_or_404(meeting_id)
+    report = queries.get_report(meeting, department_id)
+    if report is None:
+        abort(404)
+    form = FormState("return-report", request.form)
+
+    def run() -> str:
+        report_ops.reopen_report(current_user, report)
+        return _("The report was returned to the department as a draft.")
+
+    return run_form(meeting, form, run, "attendance")
+
+
+# --- exports -------------------------------------------------------------------------
+
+
+def _docx(meeting: Meeting, content: bytes, kind: str, filename: str) -> Any:
+    """The document as a download; the export is recorded and committed with the request."""
+    from flask import Response
+
+    minutes_ops.record_export(meeting, kind)
+    response = Response(content, mimetype=exports.DOCX_MIME)
+    return downloads.attach(response, filename)
+
+
+@bp.get("/<uuid:meeting_id>/export/minutes.docx")
+@requires("district.read_all")
+def export_minutes(meeting_id: uuid.UUID) -> Any:
+    meeting = meeting_or_404(meeting_id)
+    return _docx(
+        meeting, exports.minutes_docx(meeting), "minutes", f"会议纪要（{meeting.number}）.docx"
+    )
+
+
+@bp.get("/<uuid:meeting_id>/export/prep-pack.docx")
+@requires("district.read_all")
+def export_prep_pack(meeting_id: uuid.UUID) -> Any:
+    meeting = meeting_or_404(meeting_id)
+    return _docx(
+        meeting, exports.prep_pack_docx(meeting), "prep-pack", f"会议材料（{meeting.number}）.docx"
+    )
+
+
+# --- action items ----------------------------------------------------------------------
+
+
+def _action_items_page(forms: dict[str, FormState] | None = None) -> str:
+    status = request.args.get("status", "open")
+    overdue = request.args.get("overdue") == "1"
+    department = request.args.get("department", "")
+    try:
+        department_id = uuid.UUID(department) if department else None
+    except ValueError:
+        department_id = None
+    page = page_arg()
+    q = queries.action_items_query(
+        status=status if status != "all" else None, overdue=overdue, department_id=department_id
+    )
+    total = db.session.execute(
+        db.select(db.func.count()).select_from(q.order_by(None).subquery())
+    ).scalar_one()
+    rows = (
+        db.session.execute(q.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().scalars().all()
+    )
+    return render_template(
+        "meetings/action_items.html",
+        rows=rows,
+        status=status,
+        overdue=overdue,
+        department=department,
+        departments=queries.departments() if can(current_user, "district.read_all") else [],
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        total=total,
+        today=clock.today(),
+        forms=forms or {},
+        can_update=rules.can_update_items(current_user),
+        manage=rules.can_manage(current_user),
+    )
+
+
+@bp.get("/action-items")
+@requires("meeting.read")
+def action_items() -> Any:
+    return _action_items_page()
+
+
+@bp.post("/action-items/<uuid:item_id>")
+@requires("meeting.read")
+def update_action_item(item_id: uuid.UUID) -> Any:
+    item = queries.get_action_item(item_id)
+    if item is None:
+        abort(404)
+    op = request.form.get("op", "")
+    form = FormState(f"item-{item_id}", request.form)
+    version = form.get("row_version")
+    if op in ("progress", "close") and not rules.can_update_items(current_user):
+        abort(403)
+    if op == "reopen" and not rules.can_manage(current_user):
+        abort(403)
+    if op not in ("progress", "close", "reopen"):
+        abort(400)
+
+    def run() -> str:
+        if op == "reopen":
+            decision_ops.reopen_action_item(current_user, item, form.get("reason"), version)
+            return _("The action item was reopened.")
+        decision_ops.update_action_item(
+            current_user, item, form.get("note"), op == "close", version
+        )
+        return _("The action item was closed.") if op == "close" else _("Progress was noted.")
+
+    outcome = attempt(run)
+    if outcome.ok:
+        flash(outcome.value, "success")
+        target = form.get("next")
+        if target.startswith("/t/") and "//" not in target and "\\" not in target:
+            return redirect(target)
+        return redirect(url_for("meetings.action_items"))
+    if outcome.status in (403, 404):
+        abort(outcome.status)
+    form.add(outcome.error)  # type: ignore[arg-type]
+    return _action_items_page({form.name: form}), outcome.status
