@@ -39,13 +39,12 @@ from portal.duties.rules import STATUS_LABELS, status_label  # noqa: F401  (the 
 from portal.extensions import db
 from portal.kernel import clock, downloads, periods
 from portal.kernel.grants import can, requires
-from portal.kernel.inputs import page_number
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
 from portal.policy.models import ResponsibilityRole
 from portal.tenancy.models import Department
-from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
+from portal.ui import HomePanel, NavItem, page_arg, paged, register_home_panel, register_nav
 
 bp = Blueprint("duties", __name__, url_prefix="/t/<slug>/duties", template_folder="templates")
 
@@ -94,13 +93,6 @@ def _period_arg() -> Period:
         return Period.current()
 
 
-def _page_arg() -> int:
-    try:
-        return page_number(request.args.get("page"), maximum=10_000)
-    except ValueError:
-        return 1
-
-
 def _uuid_arg(name: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(request.args.get(name, ""))
@@ -145,7 +137,7 @@ def index() -> Any:
     department_id = _uuid_arg("department") if read_all else None
     search = request.args.get("q", "").replace("\x00", "").strip()[:80]
     per_page = current_app.config.get("PAGE_SIZE", 25)
-    page_no = _page_arg()
+    page_no = page_arg()
     stmt = queries.duty_query(
         period=period, status=status, department_id=department_id, search=search
     )
@@ -155,10 +147,7 @@ def index() -> Any:
         periods = sorted({*periods, period}, reverse=True)
     return render_template(
         "duties/index.html",
-        rows=duty_rows,
-        total=total,
-        page=page_no,
-        pages=max(1, -(-total // per_page)),
+        **paged(duty_rows, total, page_no, per_page),
         period=period,
         periods=periods,
         status=status,
@@ -174,15 +163,9 @@ def index() -> Any:
 def review_queue() -> Any:
     """Submitted duties waiting for review, oldest submission first, any period."""
     per_page = current_app.config.get("PAGE_SIZE", 25)
-    page_no = _page_arg()
+    page_no = page_arg()
     duty_rows, total = queries.page(queries.review_queue(), page_no, per_page)
-    return render_template(
-        "duties/review_queue.html",
-        rows=duty_rows,
-        total=total,
-        page=page_no,
-        pages=max(1, -(-total // per_page)),
-    )
+    return render_template("duties/review_queue.html", **paged(duty_rows, total, page_no, per_page))
 
 
 # --- one duty ---------------------------------------------------------------------------

@@ -20,11 +20,11 @@ from flask_login import current_user
 from portal.auth import operations
 from portal.auth.roles import DISTRICT_ROLES
 from portal.kernel.grants import requires
-from portal.kernel.inputs import page_number
+from portal.kernel.inputs import MAX_PAGE
 from portal.kernel.uow import attempt
 from portal.platform.views import secret_page
 from portal.tenancy import services as tenancy
-from portal.ui import NavItem, register_nav
+from portal.ui import NavItem, page_arg, paged, register_nav
 
 bp = Blueprint("district_admin", __name__, url_prefix="/t/<slug>", template_folder="templates")
 
@@ -40,10 +40,7 @@ PER_PAGE = 50
 @requires("district.configure")
 def users() -> Any:
     q = request.args.get("q", "").strip()[:80]
-    try:
-        page = page_number(request.args.get("page"))
-    except ValueError:
-        page = 1
+    page = page_arg(maximum=MAX_PAGE)
     everyone = operations.district_users(g.tenant)
     if q:
         needle = q.lower()
@@ -54,15 +51,11 @@ def users() -> Any:
             or needle in u.display_name.lower()
             or (u.department and needle in u.department.name.lower())
         ]
-    total = len(everyone)
     rows = everyone[(page - 1) * PER_PAGE : page * PER_PAGE]
     return render_template(
         "platform/district_users.html",
-        rows=rows,
+        **paged(rows, len(everyone), page, PER_PAGE),
         q=q,
-        page=page,
-        pages=max(1, -(-total // PER_PAGE)),
-        total=total,
         roles=DISTRICT_ROLES,
         departments=tenancy.departments_in_order(),
     )

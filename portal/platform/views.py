@@ -30,13 +30,13 @@ from flask_login import current_user
 from portal.auth import operations
 from portal.kernel import clock, downloads
 from portal.kernel.grants import LEAD, requires
-from portal.kernel.inputs import page_number
+from portal.kernel.inputs import MAX_PAGE
 from portal.kernel.periods import Period
 from portal.kernel.uow import attempt
 from portal.platform import onboarding, services
 from portal.platform.onboarding import problem_text
 from portal.tenancy.models import Tenant, TenantStatus
-from portal.ui import NavItem, register_nav
+from portal.ui import NavItem, page_arg, paged, register_nav
 
 bp = Blueprint("platform", __name__, url_prefix="/platform", template_folder="templates")
 
@@ -71,18 +71,11 @@ def console() -> Any:
     search = request.args.get("q", "").strip()[:100]
     status_arg = request.args.get("status", "")
     status = TenantStatus(status_arg) if status_arg in TenantStatus.__members__ else None
-    try:
-        page = page_number(request.args.get("page"))
-    except ValueError:
-        page = 1
+    page = page_arg(maximum=MAX_PAGE)
     rows, total = services.tenant_page(search=search, status=status, page=page, per_page=PER_PAGE)
-    pages = max(1, -(-total // PER_PAGE))
     return render_template(
         "platform/console.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=pages,
+        **paged(rows, total, page, PER_PAGE),
         search=search,
         status=status_arg,
         statuses=list(TenantStatus),
