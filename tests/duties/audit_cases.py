@@ -18,7 +18,9 @@ from tests.audit.coverage import (
     bearer,
     first_id,
     mark,
+    marked_post,
     officer_of,
+    row_version,
     scalars,
     signed_in,
 )
@@ -103,14 +105,21 @@ def _entry_form(duty_page: str) -> dict[str, str]:
     }
 
 
+def _post_on_duty_page(
+    app: Any, b: Any, duty_id: uuid.UUID, action: str, fields: dict, last: bool = False
+) -> None:
+    """Posts one of the duty page's forms with the version the page shows."""
+    path = f"/t/jiading/duties/{duty_id}"
+    version = row_version(b.get(path).get_data(as_text=True), last=last)
+    marked_post(app, b, f"{path}/{action}", {**fields, "row_version": version}, csrf_from=path)
+
+
 def _duty_add_entry(app: Any) -> list[Expect]:
     duty_id, officer = _duty_in(app, "in_progress")
     b = signed_in(app, officer)
     path = f"/t/jiading/duties/{duty_id}"
     form = _entry_form(b.get(path).get_data(as_text=True))
-    mark(app)
-    r = b.post(f"{path}/entries", form, csrf_from=path)
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
+    marked_post(app, b, f"{path}/entries", form, csrf_from=path)
     return [Expect("create", "ProgressEntry", "jiading")]  # the duty was in progress already
 
 
@@ -125,9 +134,7 @@ def _duty_edit_entry(app: Any) -> list[Expect]:
         for name in ("work_date", "families_reached", "amount_paid")
     }
     form = {**_entry_form(page), **shown, "narrative": "覆盖测试：修改后的工作记录。"}
-    mark(app)
-    r = b.post(path, form, csrf_from=path)
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
+    marked_post(app, b, path, form, csrf_from=path)
     return [
         Expect("update", "ProgressEntry", "jiading", entity_id=str(entry_id), changed={"narrative"})
     ]
@@ -135,17 +142,13 @@ def _duty_edit_entry(app: Any) -> list[Expect]:
 
 def _duty_sign_off(app: Any) -> list[Expect]:
     duty_id, officer = _duty_in(app, "in_progress", skip=1)  # not the one entries go to
-    b = signed_in(app, officer)
-    path = f"/t/jiading/duties/{duty_id}"
-    page = b.get(path).get_data(as_text=True)
-    version = re.search(r'name="row_version"[^>]*value="(\d+)"', page).group(1)
-    mark(app)
-    r = b.post(
-        f"{path}/sign-off",
-        {"assessment": "fully", "statement": "覆盖测试：已全面落实。", "row_version": version},
-        csrf_from=path,
+    _post_on_duty_page(
+        app,
+        signed_in(app, officer),
+        duty_id,
+        "sign-off",
+        {"assessment": "fully", "statement": "覆盖测试：已全面落实。"},
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
     return [
         Expect(
             "update",
@@ -167,17 +170,14 @@ def _duty_sign_off(app: Any) -> list[Expect]:
 
 def _duty_review(app: Any) -> list[Expect]:
     duty_id, _officer = _duty_in(app, "submitted")
-    b = signed_in(app, "jiading-lead")
-    path = f"/t/jiading/duties/{duty_id}"
-    page = b.get(path).get_data(as_text=True)
-    version = re.findall(r'name="row_version"[^>]*value="(\d+)"', page)[-1]
-    mark(app)
-    r = b.post(
-        f"{path}/review",
-        {"decision": "return", "reason": "覆盖测试：请补充材料。", "row_version": version},
-        csrf_from=path,
+    _post_on_duty_page(
+        app,
+        signed_in(app, "jiading-lead"),
+        duty_id,
+        "review",
+        {"decision": "return", "reason": "覆盖测试：请补充材料。"},
+        last=True,  # the review form comes after the others
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
     return [
         Expect(
             "update",
@@ -193,9 +193,9 @@ def _duty_review(app: Any) -> list[Expect]:
 
 def _duty_generate(app: Any) -> list[Expect]:
     b = signed_in(app, "jiading-lead")
-    mark(app)
-    r = b.post("/t/jiading/duties/generate", {"period": "2027H1"}, csrf_from="/t/jiading/duties/")
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
+    marked_post(
+        app, b, "/t/jiading/duties/generate", {"period": "2027H1"}, csrf_from="/t/jiading/duties/"
+    )
     (made,) = scalars(
         app,
         "jiading",
