@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_app
+from tests.conftest import demo_app
 from tests.test_access_matrix import (
     OTHER_TENANT,
     OWN,
@@ -47,13 +47,8 @@ def tenant_owned_models() -> list[type]:
 
 @pytest.fixture(scope="module")
 def probe_app(databases):  # type: ignore[no-untyped-def]
-    application = make_app(databases.new(demo=True))
-    yield application
-    from portal.extensions import db
-
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with demo_app(databases) as application:
+        yield application
 
 
 class Secrets:

@@ -33,7 +33,7 @@ from tests.audit.coverage import (
     new_events,
     plain_field,
 )
-from tests.conftest import DEMO_PASSWORD, make_app
+from tests.conftest import DEMO_PASSWORD, demo_app
 
 ROUTES: dict[str, Exercise | Listed] = domain_tables("ROUTES")
 DOWNLOADS: dict[str, Exercise | Listed] = domain_tables("DOWNLOADS")
@@ -64,13 +64,8 @@ def _covered(endpoint: str, table: dict) -> bool:
 @pytest.fixture(scope="module")
 def cov_app(databases):  # type: ignore[no-untyped-def]
     """One demo database for the whole module (each case diffs the chain heads)."""
-    application = make_app(databases.new(demo=True))
-    yield application
-    from portal.extensions import db
-
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with demo_app(databases) as application:
+        yield application
 
 
 def _state_changing_endpoints(app: Any) -> list[str]:
