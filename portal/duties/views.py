@@ -13,7 +13,6 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -43,7 +42,7 @@ from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
 from portal.policy.models import ResponsibilityRole
-from portal.tenancy.models import Department
+from portal.tenancy import services as tenancy
 from portal.ui import HomePanel, NavItem, page_arg, paged, register_home_panel, register_nav
 
 bp = Blueprint("duties", __name__, url_prefix="/t/<slug>/duties", template_folder="templates")
@@ -107,16 +106,6 @@ def _duty_or_404(duty_id: uuid.UUID) -> Duty:
     return duty
 
 
-def _departments() -> list[Department]:
-    return list(
-        db.session.execute(
-            sa.select(Department)
-            .where(Department.active.is_(True))
-            .order_by(Department.sort_order, Department.name)
-        ).scalars()
-    )
-
-
 def _generate_form(period: Period) -> GenerateForm:
     form = GenerateForm(formdata=None)
     form.set_periods(period)
@@ -152,7 +141,7 @@ def index() -> Any:
         periods=periods,
         status=status,
         department_id=department_id,
-        departments=_departments() if read_all else [],
+        departments=tenancy.departments_in_order() if read_all else [],
         search=search,
         generate_form=_generate_form(period) if can(current_user, "duty.review") else None,
     )

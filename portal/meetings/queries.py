@@ -41,6 +41,7 @@ from portal.policy.models import Measure, MeetingArrangement
 from portal.policy.rules import meeting_interval_months
 from portal.policy.schema import CADENCES as POLICY_CADENCES
 from portal.tenancy import scope
+from portal.tenancy import services as tenancy
 from portal.tenancy.models import Department
 
 SIGNED = (DutyStatus.submitted, DutyStatus.accepted)
@@ -56,13 +57,8 @@ def arrangement() -> MeetingArrangement | None:
 
 
 def departments() -> list[Department]:
-    return list(
-        db.session.execute(
-            sa.select(Department)
-            .where(Department.active.is_(True))
-            .order_by(Department.sort_order, Department.name)
-        ).scalars()
-    )
+    """The district's active departments in their order (the one tenancy query)."""
+    return tenancy.departments_in_order()
 
 
 def member_departments(arr: MeetingArrangement | None = None) -> list[Department]:

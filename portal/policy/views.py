@@ -24,6 +24,7 @@ from portal.kernel.uow import attempt
 from portal.policy import labels, services
 from portal.policy.models import BenefitStandard, Measure, PolicyVersion
 from portal.tenancy import scope
+from portal.tenancy import services as tenancy
 from portal.tenancy.models import Department, Tenant
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
@@ -37,18 +38,6 @@ def _uuid_or_404(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         abort(404)
-
-
-def _departments() -> list[Department]:
-    return list(
-        db.session.execute(
-            sa.select(Department)
-            .where(Department.active.is_(True))
-            .order_by(Department.sort_order, Department.name)
-        )
-        .scalars()
-        .all()
-    )
 
 
 def _tenant() -> Tenant:
@@ -184,7 +173,7 @@ def edit_measure(measure_id: str) -> Any:
             measure=measure,
             form=form,
             errors=errors,
-            departments=_departments(),
+            departments=tenancy.departments_in_order(),
             categories=labels.category_choices(),
         ),
         status,
