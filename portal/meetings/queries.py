@@ -190,40 +190,6 @@ def previous_regular(meeting: Meeting) -> Meeting | None:
 
 
 @dataclass
-class MatrixRow:
-    department_id: uuid.UUID
-    department: str
-    counts: dict[str, int]
-    overdue: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-def status_matrix(period: Period | str, as_of: dt.date | None = None) -> list[MatrixRow]:
-    """Departments × duty status counts (plus overdue) for a period, in one query."""
-    as_of = as_of or today()
-    code = Period.parse(period).code
-    overdue = sa.case((sa.and_(Duty.status.not_in(SIGNED), Duty.due_date < as_of), 1), else_=0)
-    rows = db.session.execute(
-        sa.select(
-            Department.id, Department.name, Duty.status, sa.func.count(), sa.func.sum(overdue)
-        )
-        .join(Duty, Duty.department_id == Department.id)
-        .where(Duty.period == code)
-        .group_by(Department.id, Department.name, Department.sort_order, Duty.status)
-        .order_by(Department.sort_order, Department.name)
-    ).all()
-    matrix: dict[uuid.UUID, MatrixRow] = {}
-    for dept_id, name, status, n, late in rows:
-        row = matrix.setdefault(dept_id, MatrixRow(dept_id, name, {s.value: 0 for s in DutyStatus}))
-        row.counts[DutyStatus(status).value] += int(n)
-        row.overdue += int(late or 0)
-    return list(matrix.values())
-
-
-@dataclass
 class DutyLine:
     id: uuid.UUID
     period: str
