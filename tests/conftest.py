@@ -154,6 +154,25 @@ def make_app(url: str, **overrides: object):  # type: ignore[no-untyped-def]
 
 
 @contextlib.contextmanager
+def statements(app) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    """The SQL statements the app runs inside the block (for bounded-query-count tests)."""
+    from portal.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def listener(conn, cursor, statement, *a) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+
+
+@contextlib.contextmanager
 def demo_app(databases: Databases, **overrides: object):  # type: ignore[no-untyped-def]
     """An app on a demo database of its own; its connections are closed afterwards (a
     fixture's scope decides how long it lives: session, module or one test)."""

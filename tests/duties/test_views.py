@@ -16,7 +16,7 @@ from portal.kernel.clock import today
 from portal.kernel.periods import Period
 from portal.tenancy import scope
 from portal.tenancy.models import Department, Tenant
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, statements
 from tests.duties.helpers import triple_current_duties
 
 BASE = "/t/kaifeng/duties"
@@ -268,18 +268,8 @@ def test_duty_list_query_count_does_not_grow(fresh_app, login_as) -> None:  # ty
     lead = login_as("kaifeng-lead", fresh_app)
 
     def queries(b, path: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-        with fresh_app.app_context():
-            engine = db.engine
-        seen: list[str] = []
-
-        def listener(conn, cursor, statement, *a) -> None:  # type: ignore[no-untyped-def]
-            seen.append(statement)
-
-        sa.event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with statements(fresh_app) as seen:
             r = b.get(path)
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", listener)
         assert r.status_code == 200
         return len(seen), len(_ids(r.get_data(as_text=True)))
 

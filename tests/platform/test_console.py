@@ -8,9 +8,8 @@ import zipfile
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
-from tests.conftest import DEMO_PASSWORD, ROOT, Browser
+from tests.conftest import DEMO_PASSWORD, ROOT, Browser, statements
 from tests.platform.helpers import assert_duties_for_current_period, lead_signs_in
 
 FIXTURE = ROOT / "tests" / "fixtures" / "dayi.yaml"
@@ -118,27 +117,15 @@ def test_preview_lists_problems_and_existing_slug_is_refused(fresh_app) -> None:
 
 
 def test_console_list_uses_a_bounded_number_of_queries(app) -> None:  # type: ignore[no-untyped-def]
-    from portal.extensions import db
-
     b = _operator(app)
     b.get("/platform/")
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(app) as seen:
         r = b.get("/platform/")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     page = r.get_data(as_text=True)
     assert r.status_code == 200
     for slug in ("kaifeng", "jiading", "zhangdian", "jiangyan"):
         assert f'data-slug="{slug}"' in page
-    assert len(statements) <= 12, statements
+    assert len(seen) <= 12, seen
     # the meetings domain's held meetings feed "last joint meeting"
     from portal.platform import services
 
