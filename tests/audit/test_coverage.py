@@ -90,30 +90,36 @@ def _download_endpoints(app: Any) -> list[str]:
     )
 
 
-def test_every_download_is_in_the_table(cov_app) -> None:  # type: ignore[no-untyped-def]
-    endpoints = _download_endpoints(cov_app)
-    missing = [e for e in endpoints if not _covered(e, DOWNLOADS)]
-    assert not missing, (
-        "exports/downloads without audit coverage — add each to DOWNLOADS in "
-        "tests/audit/test_coverage.py as Exercise(fn) or Listed('<expected event>', test=…) "
-        "(record them with trail.record(db.session, 'export' or 'download', entity_type=…, "
-        "summary=…, data={'rows': n, …})):\n  " + "\n  ".join(missing)
+def _table_matches(endpoints: list[str], table: dict, name: str, how: str) -> None:
+    """Every endpoint is in the table (`how` says how to add one) and nothing stale is."""
+    missing = [e for e in endpoints if not _covered(e, table)]
+    assert not missing, f"{name} without audit coverage — add each to {how}:\n  " + "\n  ".join(
+        missing
     )
-    stale = [e for e in DOWNLOADS if e not in endpoints]
-    assert not stale, f"DOWNLOADS lists endpoints that no longer exist: {stale}"
+    stale = [e for e in table if e not in endpoints]
+    assert not stale, f"the table lists {name} that no longer exist: {stale}"
+
+
+def test_every_download_is_in_the_table(cov_app) -> None:  # type: ignore[no-untyped-def]
+    _table_matches(
+        _download_endpoints(cov_app),
+        DOWNLOADS,
+        "exports/downloads",
+        "DOWNLOADS in tests/audit/test_coverage.py as Exercise(fn) or Listed('<expected "
+        "event>', test=…) (record them with trail.record(db.session, 'export' or 'download', "
+        "entity_type=…, summary=…, data={'rows': n, …}))",
+    )
 
 
 def test_every_state_changing_route_is_in_the_table(cov_app) -> None:  # type: ignore[no-untyped-def]
-    endpoints = _state_changing_endpoints(cov_app)
-    missing = [e for e in endpoints if not _covered(e, ROUTES)]
-    assert not missing, (
-        "state-changing routes without audit coverage — add each to ROUTES in "
-        "tests/audit/test_coverage.py as Exercise(fn) (fn makes the request and returns "
-        "the Expect(...) events it must leave) or Listed('<expected event shape>', "
-        "test='<your test that checks it>'):\n  " + "\n  ".join(missing)
+    _table_matches(
+        _state_changing_endpoints(cov_app),
+        ROUTES,
+        "state-changing routes",
+        "ROUTES in tests/audit/test_coverage.py as Exercise(fn) (fn makes the request and "
+        "returns the Expect(...) events it must leave) or Listed('<expected event shape>', "
+        "test='<your test that checks it>')",
     )
-    stale = [e for e in ROUTES if e not in endpoints]
-    assert not stale, f"ROUTES lists endpoints that no longer exist: {stale}"
 
 
 @pytest.mark.parametrize(
