@@ -22,7 +22,7 @@ from portal.auth.roles import DISTRICT_ROLES
 from portal.kernel.grants import requires
 from portal.kernel.inputs import MAX_PAGE
 from portal.kernel.uow import attempt
-from portal.platform.views import secret_page
+from portal.platform.views import secret_page, set_account_active
 from portal.tenancy import services as tenancy
 from portal.ui import NavItem, page_arg, paged, register_nav
 
@@ -109,14 +109,7 @@ def set_user_active(user_id: uuid.UUID) -> Any:
     user = _user_or_404(user_id)
     if (confirm := _reauthenticate()) is not None:
         return confirm
-    active = request.form.get("active") == "1"
-    outcome = attempt(lambda: operations.set_active(current_user, user, active, tenant=g.tenant))
-    if outcome.error is not None:
-        flash(str(outcome.error.message), "error")
-    elif active:
-        flash(_("%(user)s was reactivated.", user=user.username), "success")
-    else:
-        flash(_("%(user)s was deactivated.", user=user.username), "success")
+    set_account_active(user, request.form.get("active") == "1", g.tenant)
     return redirect(url_for("district_admin.users"))
 
 
