@@ -187,19 +187,7 @@ def build(app) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
         )
         for d in depts:
             officer = officers[d.id]
-            report = reports.start_report(officer, meeting, d.id)
-            reports.save_report(
-                officer,
-                report,
-                reports.ReportInput(
-                    body=report.body,
-                    families_reached=report.families_reached,
-                    amount_paid=report.amount_paid,
-                    not_delivered=report.not_delivered,
-                ),
-                submit=True,
-                expected_version=report.row_version,
-            )
+            reports.save_as_drafted(officer, reports.start_report(officer, meeting, d.id), True)
         db.session.commit()
         duties = db.session.execute(db.select(db.func.count(Duty.id))).scalar_one()
         print(

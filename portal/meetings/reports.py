@@ -202,6 +202,18 @@ def save_report(
     return report
 
 
+def save_as_drafted(user: Any, report: DepartmentReport, submit: bool) -> DepartmentReport:
+    """Saves (or submits) the report as it stands: the demo and the benchmark, whose
+    reports keep what `start_report` drafted from the department's duties."""
+    data = ReportInput(
+        body=report.body,
+        families_reached=report.families_reached,
+        amount_paid=report.amount_paid,
+        not_delivered=report.not_delivered,
+    )
+    return save_report(user, report, data, submit=submit, expected_version=report.row_version)
+
+
 def reopen_report(user: Any, report: DepartmentReport) -> DepartmentReport:
     """The lead sends a submitted report back to draft (e.g. a correction is needed)."""
     rules.require(user, rules.MANAGE)
