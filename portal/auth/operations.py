@@ -169,6 +169,15 @@ def _in_tenant(user: User, tenant: Tenant | None) -> None:
         raise NotFound(_l("The account was not found."))
 
 
+def _managed(actor: Any, user: User, tenant: Tenant | None) -> Tenant:
+    """The district whose account `actor` acts on (the account's own unless given),
+    after checking that `actor` manages it and that the account belongs to it."""
+    tenant = tenant or user.tenant
+    _require_manager(actor, tenant)
+    _in_tenant(user, tenant)
+    return tenant
+
+
 # ---------------------------------------------------------------- operations
 
 
@@ -234,9 +243,7 @@ def change_role(
     tenant: Tenant | None = None,
 ) -> bool:
     """Give the account another role (and department); its sessions end. True if changed."""
-    tenant = tenant or user.tenant
-    _require_manager(actor, tenant)
-    _in_tenant(user, tenant)
+    tenant = _managed(actor, user, tenant)
     new_role = _role(actor, role)
     if roles.is_platform_role(new_role) != roles.is_platform_role(user.role):
         raise RuleError(_l("This role cannot be given here."), field="role")
@@ -256,9 +263,7 @@ def change_role(
 
 def set_active(actor: Any, user: User, active: bool, *, tenant: Tenant | None = None) -> bool:
     """Deactivate (its sessions end) or reactivate an account. True if it changed."""
-    tenant = tenant or user.tenant
-    _require_manager(actor, tenant)
-    _in_tenant(user, tenant)
+    tenant = _managed(actor, user, tenant)
     if not active and getattr(actor, "id", None) == user.id:
         raise RuleError(_l("You cannot deactivate your own account."), field="active")
     if user.active == active:
@@ -274,9 +279,7 @@ def set_active(actor: Any, user: User, active: bool, *, tenant: Tenant | None = 
 
 
 def rename(actor: Any, user: User, display_name: str, *, tenant: Tenant | None = None) -> None:
-    tenant = tenant or user.tenant
-    _require_manager(actor, tenant)
-    _in_tenant(user, tenant)
+    tenant = _managed(actor, user, tenant)
     with account_scope(user):
         user.display_name = (display_name or "").strip()[:80] or user.username
         db.session.flush()
@@ -285,9 +288,7 @@ def rename(actor: Any, user: User, display_name: str, *, tenant: Tenant | None =
 def reset_password(actor: Any, user: User, *, tenant: Tenant | None = None) -> str:
     """A new temporary password (returned, shown once); the holder must change it at the
     next sign-in, and every open session ends."""
-    tenant = tenant or user.tenant
-    _require_manager(actor, tenant)
-    _in_tenant(user, tenant)
+    tenant = _managed(actor, user, tenant)
     if getattr(actor, "id", None) == user.id:
         raise RuleError(_l("Use “Change password” for your own account."))
     password = temporary_password()
