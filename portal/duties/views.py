@@ -244,6 +244,15 @@ def _after_refusal(form: Any, error: RuleError | None) -> None:
         files.errors = [_("Nothing was saved: please choose the files again.")]
 
 
+def _refused_page(duty_id: uuid.UUID, outcome: Any, **form: Any) -> Any | None:
+    """None when the write went through; else the duty page again with the refused form
+    (named as `_render_detail` takes it) keeping the user's input."""
+    if outcome.ok:
+        return None
+    _after_refusal(next(iter(form.values())), outcome.error)
+    return _render_detail(_duty_or_404(duty_id), status=outcome.status, **form)
+
+
 def _saved_entry_message(invalidated: bool) -> None:
     if invalidated:
         flash(
@@ -272,9 +281,8 @@ def add_entry(duty_id: uuid.UUID) -> Any:
         ),
         form,
     )
-    if not outcome.ok:
-        _after_refusal(form, outcome.error)
-        return _render_detail(_duty_or_404(duty_id), entry_form=form, status=outcome.status)
+    if (refused := _refused_page(duty_id, outcome, entry_form=form)) is not None:
+        return refused
     _saved_entry_message(was_signed)
     return redirect(url_for("duties.detail", duty_id=duty_id) + "#entries")
 
@@ -346,9 +354,8 @@ def sign_off(duty_id: uuid.UUID) -> Any:
         ),
         form,
     )
-    if not outcome.ok:
-        _after_refusal(form, outcome.error)
-        return _render_detail(_duty_or_404(duty_id), sign_form=form, status=outcome.status)
+    if (refused := _refused_page(duty_id, outcome, sign_form=form)) is not None:
+        return refused
     flash(
         _(
             "The duty was signed off for %(period)s and sent for review.",
@@ -379,9 +386,8 @@ def review(duty_id: uuid.UUID) -> Any:
         ),
         form,
     )
-    if not outcome.ok:
-        _after_refusal(form, outcome.error)
-        return _render_detail(_duty_or_404(duty_id), review_form=form, status=outcome.status)
+    if (refused := _refused_page(duty_id, outcome, review_form=form)) is not None:
+        return refused
     if decision == "accept":
         flash(_("The sign-off was accepted."), "success")
     else:
