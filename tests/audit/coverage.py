@@ -188,6 +188,17 @@ def mark(app: Any) -> None:
     MARKS["heads"] = heads(app)
 
 
+def exported(app: Any, username: str, path: str, zipped: bool = False) -> Any:
+    """Signs in, sets the mark and downloads `path` (an Office file when `zipped`): the
+    events compared are the download's own."""
+    b = signed_in(app, username)
+    mark(app)
+    r = b.get(path)
+    assert r.status_code == 200, r.get_data(as_text=True)[:800]
+    assert not zipped or r.data[:2] == b"PK"
+    return r
+
+
 def row_version(page: str, last: bool = False) -> str:
     """The version a form on `page` sends back (the page's last form's when `last`)."""
     found = re.findall(r'name="row_version"[^>]*value="(\d+)"', page)

@@ -16,6 +16,7 @@ from tests.audit.coverage import (
     Expect,
     Listed,
     bearer,
+    exported,
     first_id,
     mark,
     marked_post,
@@ -211,45 +212,30 @@ def _duty_generate(app: Any) -> list[Expect]:
     ]
 
 
-def _api_version(app: Any, duty_id: Any, headers: dict) -> int:
-    """The row_version a client must send back (the API requires it)."""
-    return (
-        app.test_client()
-        .get(f"/api/v1/duties/{duty_id}", headers=headers)
-        .get_json()["row_version"]
+def _api_post(app: Any, username: str, duty_id: Any, action: str, body: dict, ok: int) -> None:
+    """Posts `body` to the duty's API `action` with the row_version the API requires (read
+    before the mark, so only the write's events are compared)."""
+    headers = bearer(app, username)
+    client = app.test_client()
+    version = client.get(f"/api/v1/duties/{duty_id}", headers=headers).get_json()["row_version"]
+    mark(app)
+    r = client.post(
+        f"/api/v1/duties/{duty_id}/{action}", json={**body, "row_version": version}, headers=headers
     )
+    assert r.status_code == ok, r.get_json()
 
 
 def _api_entry_create(app: Any) -> list[Expect]:
     duty_id, officer = _duty_in(app, "in_progress", skip=2)
-    headers = bearer(app, officer)
-    version = _api_version(app, duty_id, headers)
-    mark(app)
-    r = app.test_client().post(
-        f"/api/v1/duties/{duty_id}/entries",
-        json={
-            "work_date": "2026-11-21",
-            "narrative": "覆盖测试：接口登记。",
-            "families_reached": 1,
-            "row_version": version,
-        },
-        headers=headers,
-    )
-    assert r.status_code == 201, r.get_json()
+    entry = {"work_date": "2026-11-21", "narrative": "覆盖测试：接口登记。", "families_reached": 1}
+    _api_post(app, officer, duty_id, "entries", entry, 201)
     return [Expect("create", "ProgressEntry", "jiading", actor=officer)]
 
 
 def _api_duty_sign_off(app: Any) -> list[Expect]:
     duty_id, officer = _duty_in(app, "in_progress", skip=3)
-    headers = bearer(app, officer)
-    version = _api_version(app, duty_id, headers)
-    mark(app)
-    r = app.test_client().post(
-        f"/api/v1/duties/{duty_id}/sign-off",
-        json={"assessment": "fully", "statement": "覆盖测试：接口签报。", "row_version": version},
-        headers=headers,
-    )
-    assert r.status_code == 200, r.get_json()
+    sign_off = {"assessment": "fully", "statement": "覆盖测试：接口签报。"}
+    _api_post(app, officer, duty_id, "sign-off", sign_off, 200)
     return [
         Expect("update", "Duty", "jiading", actor=officer, entity_id=str(duty_id)),
         Expect("create", "DutyReviewRecord", "jiading", actor=officer),
@@ -259,15 +245,7 @@ def _api_duty_sign_off(app: Any) -> list[Expect]:
 
 def _api_duty_review(app: Any) -> list[Expect]:
     duty_id, _officer = _duty_in(app, "submitted")
-    headers = bearer(app, "jiading-lead")
-    version = _api_version(app, duty_id, headers)
-    mark(app)
-    r = app.test_client().post(
-        f"/api/v1/duties/{duty_id}/review",
-        json={"decision": "accept", "row_version": version},
-        headers=headers,
-    )
-    assert r.status_code == 200, r.get_json()
+    _api_post(app, "jiading-lead", duty_id, "review", {"decision": "accept"}, 200)
     return [
         Expect("update", "Duty", "jiading", actor="jiading-lead", entity_id=str(duty_id)),
         Expect("create", "DutyReviewRecord", "jiading", actor="jiading-lead"),
@@ -276,10 +254,8 @@ def _api_duty_review(app: Any) -> list[Expect]:
 
 
 def _duties_export(app: Any) -> list[Expect]:
-    b = signed_in(app, "jiangyan-lead")  # (the auditor is deactivated by an earlier case)
-    mark(app)
-    r = b.get("/t/jiangyan/duties/export.xlsx")
-    assert r.status_code == 200 and r.data[:2] == b"PK"
+    # (the auditor is deactivated by an earlier case)
+    exported(app, "jiangyan-lead", "/t/jiangyan/duties/export.xlsx", zipped=True)
     return [Expect("duties.export", "period", "jiangyan")]
 
 

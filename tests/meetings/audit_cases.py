@@ -17,6 +17,7 @@ from tests.audit.coverage import (
     bearer,
     clone,
     department_id_of,
+    exported,
     first_id,
     mark,
     marked_post,
@@ -409,10 +410,8 @@ def _meeting_id(app: Any, slug: str) -> uuid.UUID:
 def _meetings_export(kind: str) -> Callable[[Any], list[Expect]]:
     def run(app: Any) -> list[Expect]:
         meeting_id = _meeting_id(app, "jiangyan")
-        b = signed_in(app, "jiangyan-lead")
-        mark(app)
-        r = b.get(f"/t/jiangyan/meetings/{meeting_id}/export/{kind}.docx")
-        assert r.status_code == 200 and r.data[:2] == b"PK"
+        path = f"/t/jiangyan/meetings/{meeting_id}/export/{kind}.docx"
+        exported(app, "jiangyan-lead", path, zipped=True)
         return [Expect("export", "Meeting", "jiangyan", entity_id=str(meeting_id))]
 
     return run

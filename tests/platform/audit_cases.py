@@ -13,6 +13,7 @@ from tests.audit.coverage import (
     Listed,
     bearer,
     department_id_of,
+    exported,
     mark,
     marked_post,
     signed_in,
@@ -197,9 +198,7 @@ def _platform_archive(app: Any) -> list[Expect]:
 
 
 def _export_policy(app: Any) -> list[Expect]:
-    b = signed_in(app, "operator")
-    mark(app)
-    assert b.get("/platform/tenants/zhangdian/policy.yaml").status_code == 200
+    exported(app, "operator", "/platform/tenants/zhangdian/policy.yaml")
     return [Expect("tenant_config_exported", "Tenant", "platform")]
 
 
