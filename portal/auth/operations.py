@@ -131,23 +131,19 @@ def _echo(action: str, actor: Any, user: User, tenant: Tenant | None) -> None:
     """Operator actions on district accounts are also recorded in the platform chain."""
     if actor is SYSTEM or tenant is None or not can(actor, "tenant.manage"):
         return
-    trail.record(
-        db.session,
+    trail.record_on(
+        user,
         action,
         tenant_id=trail.PLATFORM_CHAIN,
-        entity_type="User",
-        entity_id=user.id,
         summary=f"{tenant.slug}/{user.username}",
     )
 
 
 def _record(action: str, user: User, summary: str | None = None, data: dict | None = None) -> None:
-    trail.record(
-        db.session,
+    trail.record_on(
+        user,
         action,
         tenant_id=_chain(user),
-        entity_type="User",
-        entity_id=user.id,
         summary=summary or user.username,
         data=data or {},
     )

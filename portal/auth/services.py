@@ -102,12 +102,10 @@ def sign_in(username: str, password: str, ip: str) -> SignInResult:
         user.last_login_at = utcnow()
         if needs_rehash(user.password_hash):  # made with older parameters: bring it up to date
             user.password_hash = hash_password(password)
-        trail.record(
-            db.session,
+        trail.record_on(
+            user,
             "login",
             tenant_id=user.tenant_id or trail.PLATFORM_CHAIN,
-            entity_type="User",
-            entity_id=user.id,
             summary=username,
         )
         db.session.flush()
@@ -135,11 +133,9 @@ def create_token(user: User, name: str, expires_at: dt.datetime | None) -> tuple
         )
         db.session.add(token)
         db.session.flush()
-        trail.record(
-            db.session,
+        trail.record_on(
+            token,
             "token_created",
-            entity_type="ApiToken",
-            entity_id=token.id,
             summary=name[:80],
             tenant_id=user.tenant_id or trail.PLATFORM_CHAIN,
         )
@@ -150,11 +146,9 @@ def create_token(user: User, name: str, expires_at: dt.datetime | None) -> tuple
 def revoke_token(user: User, token: ApiToken) -> None:
     with account_scope(user):
         token.revoked_at = utcnow()
-        trail.record(
-            db.session,
+        trail.record_on(
+            token,
             "token_revoked",
-            entity_type="ApiToken",
-            entity_id=token.id,
             summary=token.name,
             tenant_id=user.tenant_id or trail.PLATFORM_CHAIN,
         )

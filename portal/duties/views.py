@@ -35,7 +35,6 @@ from portal.duties import operations, queries, rules, storage
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, ReviewForm, SignOffForm
 from portal.duties.models import Duty, DutyStatus
 from portal.duties.rules import STATUS_LABELS, status_label  # noqa: F401  (the back office reads views.STATUS_LABELS)
-from portal.extensions import db
 from portal.kernel import clock, downloads, periods
 from portal.kernel.grants import can, requires
 from portal.kernel.periods import Period
@@ -409,11 +408,9 @@ def evidence(evidence_id: uuid.UUID) -> Any:
         abort(404)
     if not path.exists():
         abort(404)
-    trail.record(
-        db.session,
+    trail.record_on(
+        row,
         "evidence.download",
-        entity_type="EvidenceFile",
-        entity_id=row.id,
         department_id=row.department_id,
         summary=f"{row.filename} ({row.sha256[:12]})",
     )

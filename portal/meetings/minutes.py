@@ -46,9 +46,7 @@ def _writable(user: Any, meeting: Meeting, expected_version: Any) -> Minutes:
 def _recorded(m: Minutes, action: str, summary: str, **kwargs: Any) -> Minutes:
     """Writes the change of state and records the act in the audit trail."""
     rules.flush()
-    trail.record(
-        db.session, action, entity_type="Minutes", entity_id=m.id, summary=summary, **kwargs
-    )
+    trail.record_on(m, action, summary=summary, **kwargs)
     return m
 
 
@@ -122,11 +120,9 @@ def comment_on_minutes(user: Any, meeting: Meeting, body: str) -> MinutesComment
 
 
 def record_export(meeting: Meeting, kind: str) -> None:
-    trail.record(
-        db.session,
+    trail.record_on(
+        meeting,
         "export",
-        entity_type="Meeting",
-        entity_id=meeting.id,
         summary=kind,
         data={"kind": kind},
     )

@@ -192,11 +192,9 @@ def save_report(
         report.submitted_by_id = user.id
     rules.flush()
     if submit:
-        trail.record(
-            db.session,
+        trail.record_on(
+            report,
             "report_submitted",
-            entity_type="DepartmentReport",
-            entity_id=report.id,
             department_id=report.department_id,
         )
     return report

@@ -60,12 +60,10 @@ def _refused(tenant: Tenant, target: TenantStatus) -> LifecycleError:
 
 def record_platform(action: str, tenant: Tenant, data: dict | None = None) -> None:
     """An event about a district in the platform's own chain (the operator's record)."""
-    trail.record(
-        db.session,
+    trail.record_on(
+        tenant,
         action,
         tenant_id=trail.PLATFORM_CHAIN,
-        entity_type="Tenant",
-        entity_id=tenant.id,
         summary=tenant.slug,
         data=data or {},
     )

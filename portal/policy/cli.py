@@ -199,7 +199,6 @@ def export(slug: str, output: str | None, lang: str | None) -> None:
     """Write a district's policy configuration in the policy-file format."""
     from portal.audit import trail
     from portal.audit.trail import as_system
-    from portal.extensions import db
     from portal.kernel.uow import cli_transaction
     from portal.policy.services import export_policy
     from portal.tenancy import scope
@@ -214,11 +213,9 @@ def export(slug: str, output: str | None, lang: str | None) -> None:
         with scope.tenant_scope(tenant.id), cli_transaction():
             data = export_policy(tenant)
             text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
-            trail.record(
-                db.session,
+            trail.record_on(
+                tenant,
                 "policy_exported",
-                entity_type="Tenant",
-                entity_id=tenant.id,
                 summary=slug,
             )
     if output:
