@@ -289,11 +289,7 @@ def reset_password(actor: Any, user: User, *, tenant: Tenant | None = None) -> s
         raise RuleError(_l("Use “Change password” for your own account."))
     password = temporary_password()
     with account_scope(user):
-        _remember(user)
-        user.password_hash = passwords.hash_password(password)
-        user.must_change_password = True
-        revoke_sessions(user)
-        _record("password_reset", user)
+        _set_password(user, password, "password_reset", must_change=True)
         _echo("password_reset", actor, user, tenant)
         db.session.flush()
     return password
@@ -314,6 +310,15 @@ def _remember(user: User) -> None:
         user.password_history = json.dumps(kept)
 
 
+def _set_password(user: User, password: str, action: str, must_change: bool) -> None:
+    """The new password (the old hash joins the history); every open session ends."""
+    _remember(user)
+    user.password_hash = passwords.hash_password(password)
+    user.must_change_password = must_change
+    revoke_sessions(user)
+    _record(action, user)
+
+
 def change_password(user: User, new_password: str) -> None:
     """The holder's own change: the policy, not one of the last passwords; sessions end."""
     problems = passwords.password_problems(new_password, user.username, [user.display_name])
@@ -325,11 +330,7 @@ def change_password(user: User, new_password: str) -> None:
             field="new_password",
         )
     with account_scope(user):
-        _remember(user)
-        user.password_hash = passwords.hash_password(new_password)
-        user.must_change_password = False
-        revoke_sessions(user)
-        _record("password_changed", user)
+        _set_password(user, new_password, "password_changed", must_change=False)
         db.session.flush()
 
 

@@ -43,24 +43,19 @@ def _record_refusal(user: User | None, username: str, ip: str, reason: str, wait
         record = db.session.session_factory()
         try:
             record.add(LoginAttempt(username=username[:80], ip=ip[:64], success=False))
-            trail.record(
-                record,
-                "login_failed",
-                tenant_id=chain,
-                entity_type="User",
-                entity_id=user_id,
-                summary=username[:80],
-                data={"username_tried": username[:80], "reason": reason},
-            )
+            tried = {"username_tried": username[:80]}
+            events = [("login_failed", {**tried, "reason": reason})]
             if wait:
+                events.append(("lockout", {**tried, "wait_seconds": wait}))
+            for action, data in events:
                 trail.record(
                     record,
-                    "lockout",
+                    action,
                     tenant_id=chain,
                     entity_type="User",
                     entity_id=user_id,
                     summary=username[:80],
-                    data={"username_tried": username[:80], "wait_seconds": wait},
+                    data=data,
                 )
             record.commit()
         finally:
