@@ -287,13 +287,15 @@ def invitations(meeting: Meeting) -> list[MeetingInvitation]:
     )
 
 
-def invitation(meeting: Meeting, department_id: Any) -> MeetingInvitation | None:
+def _of_department(model: Any, meeting: Meeting, department_id: Any) -> Any:
+    """The meeting's one row of `model` for a department (invitation, report), if any."""
     return db.session.execute(
-        sa.select(MeetingInvitation).where(
-            MeetingInvitation.meeting_id == meeting.id,
-            MeetingInvitation.department_id == department_id,
-        )
+        sa.select(model).where(model.meeting_id == meeting.id, model.department_id == department_id)
     ).scalar_one_or_none()
+
+
+def invitation(meeting: Meeting, department_id: Any) -> MeetingInvitation | None:
+    return _of_department(MeetingInvitation, meeting, department_id)
 
 
 def pending_invitations(on: dt.date | None = None) -> list[MeetingInvitation]:
@@ -312,12 +314,7 @@ def pending_invitations(on: dt.date | None = None) -> list[MeetingInvitation]:
 
 
 def get_report(meeting: Meeting, department_id: Any) -> DepartmentReport | None:
-    return db.session.execute(
-        sa.select(DepartmentReport).where(
-            DepartmentReport.meeting_id == meeting.id,
-            DepartmentReport.department_id == department_id,
-        )
-    ).scalar_one_or_none()
+    return _of_department(DepartmentReport, meeting, department_id)
 
 
 @dataclass
