@@ -99,6 +99,13 @@ class Secrets:
         return out
 
 
+def _as_lead(probe_app):  # type: ignore[no-untyped-def]
+    """The samples, tenant A's lead signed in, and a CSRF token of the lead's session."""
+    clients = Clients(probe_app)
+    lead = clients.get("lead")
+    return Samples(probe_app), lead, clients.csrf("lead", lead)
+
+
 def test_every_tenant_owned_model_is_scoped_in_the_orm(probe_app) -> None:  # type: ignore[no-untyped-def]
     """Lists, counts and get-by-id through the session never reach tenant B's rows."""
     from portal.extensions import db
@@ -180,10 +187,7 @@ def test_ids_of_tenant_b_in_admin_urls_are_404_and_delete_nothing(probe_app) -> 
     from portal.extensions import db
     from portal.tenancy import scope
 
-    samples = Samples(probe_app)
-    clients = Clients(probe_app)
-    lead = clients.get("lead")
-    token = clients.csrf("lead", lead)
+    samples, lead, token = _as_lead(probe_app)
     problems = []
     tables = {m.local_table.name: m.class_ for m in db.Model.registry.mappers}
     views = sorted(
@@ -227,10 +231,7 @@ def test_forged_tenant_and_department_fields_are_refused(probe_app) -> None:  # 
     from portal.tenancy import scope
     from portal.tenancy.models import Department
 
-    samples = Samples(probe_app)
-    clients = Clients(probe_app)
-    lead = clients.get("lead")
-    token = clients.csrf("lead", lead)
+    samples, lead, token = _as_lead(probe_app)
     b_dept = samples.record("Department", OTHER_TENANT)
     r = lead.client.post(
         f"/t/{A}/departments",

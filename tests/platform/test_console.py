@@ -99,20 +99,15 @@ def test_preview_lists_problems_and_existing_slug_is_refused(fresh_app) -> None:
     text = (ROOT / "tenants" / "kaifeng.yaml").read_text(encoding="utf-8")
     r = b.post("/platform/onboard/confirm", {"policy_text": text}, "/platform/onboard")
     assert r.status_code == 422
-    r = b.post(
-        "/platform/onboard",
-        {"source": "upload", "policy_file": (io.BytesIO(b"a: [1"), "x.yaml")},
-        "/platform/onboard",
-        content_type="multipart/form-data",
-    )
-    assert r.status_code == 422
-    r = b.post(
-        "/platform/onboard",
-        {"source": "upload", "policy_file": (io.BytesIO(b"\xff\xfe"), "x.pdf")},
-        "/platform/onboard",
-        content_type="multipart/form-data",
-    )
-    assert r.status_code == 400 and ".yaml" in r.get_data(as_text=True)
+    for content, name, status in ((b"a: [1", "x.yaml", 422), (b"\xff\xfe", "x.pdf", 400)):
+        r = b.post(
+            "/platform/onboard",
+            {"source": "upload", "policy_file": (io.BytesIO(content), name)},
+            "/platform/onboard",
+            content_type="multipart/form-data",
+        )
+        assert r.status_code == status, name
+    assert ".yaml" in r.get_data(as_text=True)  # the last: a PDF is not a policy file
     assert _counts(fresh_app) == before
 
 
