@@ -105,22 +105,14 @@ def start_report(user: Any, meeting: Meeting, department_id: uuid.UUID) -> Depar
         raise NotFound(_l("This report does not exist."))
     report = queries.get_report(meeting, department_id)
     if report is None:
-        d = draft_report(meeting, department_id)
-        report = DepartmentReport(
-            meeting_id=meeting.id,
-            department_id=department_id,
-            body=d.body,
-            families_reached=d.families_reached,
-            amount_paid=d.amount_paid,
-            not_delivered=d.not_delivered,
-        )
+        report = _drafted(meeting, department_id)
         db.session.add(report)
         rules.flush()
     return report
 
 
-def unsaved_draft(meeting: Meeting, department_id: uuid.UUID) -> DepartmentReport:
-    """What the report page shows before the first save: the draft, not stored."""
+def _drafted(meeting: Meeting, department_id: uuid.UUID) -> DepartmentReport:
+    """A new report holding the draft made from the department's duties."""
     d = draft_report(meeting, department_id)
     return DepartmentReport(
         meeting_id=meeting.id,
@@ -130,8 +122,15 @@ def unsaved_draft(meeting: Meeting, department_id: uuid.UUID) -> DepartmentRepor
         families_reached=d.families_reached,
         amount_paid=d.amount_paid,
         not_delivered=d.not_delivered,
-        row_version=0,
     )
+
+
+def unsaved_draft(meeting: Meeting, department_id: uuid.UUID) -> DepartmentReport:
+    """What the report page shows before the first save: the draft, not stored (version 0,
+    "not stored yet", which the first save expects)."""
+    report = _drafted(meeting, department_id)
+    report.row_version = 0
+    return report
 
 
 def save_own_report(
