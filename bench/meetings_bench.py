@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import decimal
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from bench.dbsetup import fresh_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 0.3
@@ -188,19 +187,7 @@ def build(app) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
         )
         for d in depts:
             officer = officers[d.id]
-            report = reports.start_report(officer, meeting, d.id)
-            reports.save_report(
-                officer,
-                report,
-                reports.ReportInput(
-                    body=report.body,
-                    families_reached=report.families_reached,
-                    amount_paid=report.amount_paid,
-                    not_delivered=report.not_delivered,
-                ),
-                submit=True,
-                expected_version=report.row_version,
-            )
+            reports.save_as_drafted(officer, reports.start_report(officer, meeting, d.id), True)
         db.session.commit()
         duties = db.session.execute(db.select(db.func.count(Duty.id))).scalar_one()
         print(
@@ -228,16 +215,7 @@ def main() -> int:
     args = parser.parse_args()
     url = args.database_url
     if url is None:
-        tmp = Path(tempfile.mkdtemp(prefix="bench-meetings-"))
-        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-        env = dict(os.environ, PORTAL_DATABASE_URL=url, FLASK_APP="portal", PORTAL_SECRET_KEY="b")
-        subprocess.run(
-            [sys.executable, "-m", "flask", "db", "upgrade", "heads"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        url = fresh_sqlite("bench-meetings-")
     from portal import create_app
     from portal.audit import trail
     from portal.extensions import db

@@ -13,13 +13,12 @@ with production-cost argon2). Prints the seconds per file; exits 1 if any took 5
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from bench.dbsetup import fresh_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT_SECONDS = 5.0
@@ -34,16 +33,7 @@ def main() -> int:
     args = parser.parse_args()
     url = args.database_url
     if url is None:
-        tmp = Path(tempfile.mkdtemp(prefix="bench-onboarding-"))
-        url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-        env = dict(os.environ, PORTAL_DATABASE_URL=url, FLASK_APP="portal", PORTAL_SECRET_KEY="b")
-        subprocess.run(
-            [sys.executable, "-m", "flask", "db", "upgrade", "heads"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        url = fresh_sqlite("bench-onboarding-")
     from portal import create_app
     from portal.audit import trail
     from portal.platform import onboarding

@@ -79,6 +79,15 @@ def _actor_for(user: Any) -> trail.Actor:
     return trail.Actor(id=user.id, name=user.username, role=str(user.role), request_id="seed-scale")
 
 
+def _review_record(duty: Any, action: str, actor: Any) -> Any:
+    """The history line of a sign-off or review the seed writes on a duty."""
+    from portal.duties.models import DutyReviewRecord
+
+    return DutyReviewRecord(
+        duty_id=duty.id, department_id=duty.department_id, action=action, actor_id=actor.id
+    )
+
+
 def build_template(template: str, period_count: int, entries_per_duty: int) -> uuid.UUID:
     """Tenant 1 through the app's own code paths; returns its id."""
     from portal.auth.models import Role, User
@@ -86,7 +95,6 @@ def build_template(template: str, period_count: int, entries_per_duty: int) -> u
     from portal.duties.models import (
         Assessment,
         Duty,
-        DutyReviewRecord,
         DutyStatus,
         ProgressEntry,
     )
@@ -209,28 +217,14 @@ def build_template(template: str, period_count: int, entries_per_duty: int) -> u
                             duty.sign_off_statement = "本期职责已按要求落实。"
                             duty.submitted_at = dt.datetime.combine(end, dt.time(9))
                             duty.submitted_by_id = officer.id
-                            db.session.add(
-                                DutyReviewRecord(
-                                    duty_id=duty.id,
-                                    department_id=duty.department_id,
-                                    action="submitted",
-                                    actor_id=officer.id,
-                                )
-                            )
+                            db.session.add(_review_record(duty, "submitted", officer))
                         db.session.flush()
                     if duty.status == DutyStatus.submitted and (not current or rng.random() < 0.5):
                         with trail.acting_as(_actor_for(lead)):
                             duty.status = DutyStatus.accepted
                             duty.reviewed_at = dt.datetime.combine(end, dt.time(15))
                             duty.reviewed_by_id = lead.id
-                            db.session.add(
-                                DutyReviewRecord(
-                                    duty_id=duty.id,
-                                    department_id=duty.department_id,
-                                    action="accepted",
-                                    actor_id=lead.id,
-                                )
-                            )
+                            db.session.add(_review_record(duty, "accepted", lead))
                             db.session.flush()
                 db.session.commit()
             _build_meetings(tenant_id, all_periods, lead, rng)

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.dbsetup import migrate
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PG = os.environ.get("PORTAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -61,20 +63,7 @@ def make_database() -> tuple[str, str]:
     app = base.set(database=name, username=APP_ROLE, password=None).render_as_string(
         hide_password=False
     )
-    env = dict(
-        os.environ,
-        PORTAL_DATABASE_URL=app,
-        PORTAL_MIGRATE_DATABASE_URL=owner,
-        PORTAL_SECRET_KEY="bench",
-        FLASK_APP="portal",
-        PYTHONPATH=str(ROOT),
-    )
-    env.pop("PORTAL_TEST_FAST_HASH", None)  # production hashing parameters
-    for args in (
-        ["-m", "flask", "db", "upgrade", "heads"],
-        ["-m", "portal.cli", "demo", "--quiet"],
-    ):
-        subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True, capture_output=True)
+    migrate(app, owner, demo=True)
     return owner, app
 
 

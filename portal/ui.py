@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.kernel.grants import ROLE_LABELS, can
+from portal.kernel.inputs import page_number
 from portal.tenancy.models import STATUS_LABELS as TENANT_STATUS_LABELS
 
 
@@ -271,6 +272,17 @@ def colon() -> str:
     from flask_babel import get_locale
 
     return ": " if str(get_locale()) == "en" else "："
+
+
+def page_arg(maximum: int = 10_000) -> int:
+    """The list page asked for in `?page=`: junk or < 1 gives 1, a huge one is clamped (an
+    empty last page, never an overflowing OFFSET)."""
+    return page_number(request.args.get("page"), maximum=maximum)
+
+
+def paged(rows: Any, total: int, page: int, per_page: int) -> dict[str, Any]:
+    """What every paged list template reads: the rows, the total and where the page stands."""
+    return {"rows": rows, "total": total, "page": page, "pages": max(1, -(-total // per_page))}
 
 
 def confirm_text(action: str) -> str:

@@ -6,6 +6,7 @@ import contextlib
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from flask import Flask, abort, current_app, g, redirect, render_template, reque
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
@@ -272,6 +274,24 @@ def _failure_message(status: int) -> str:
     return _("Something went wrong on our side. Please try again later.")
 
 
+# The plain HTTP errors: status, the code API clients see, the message people see.
+HTTP_ERRORS: tuple[tuple[int, str, Any], ...] = (
+    (400, "bad_request", _l("The request is not valid.")),
+    (403, "forbidden", _l("You do not have permission to do this.")),
+    (404, "not_found", _l("The page or record was not found.")),
+    (405, "method_not_allowed", _l("This method is not allowed here.")),
+    (413, "too_large", _l("The upload is too large.")),
+    (429, "rate_limited", _l("Too many attempts. Please wait a minute and try again.")),
+)
+
+
+def _http_error(status: int, code: str, message: Any) -> Callable[[Any], Any]:
+    def handler(e: Any) -> Any:
+        return _error(status, code, str(message))
+
+    return handler
+
+
 def register_errors(app: Flask) -> None:
     @app.errorhandler(BadInput)
     def bad_input(e: BadInput) -> Any:
@@ -304,31 +324,8 @@ def register_errors(app: Flask) -> None:
             ),
         )
 
-    @app.errorhandler(400)
-    def bad_request(e: Any) -> Any:
-        return _error(400, "bad_request", _("The request is not valid."))
-
-    @app.errorhandler(403)
-    def forbidden(e: Any) -> Any:
-        return _error(403, "forbidden", _("You do not have permission to do this."))
-
-    @app.errorhandler(404)
-    def not_found(e: Any) -> Any:
-        return _error(404, "not_found", _("The page or record was not found."))
-
-    @app.errorhandler(405)
-    def not_allowed(e: Any) -> Any:
-        return _error(405, "method_not_allowed", _("This method is not allowed here."))
-
-    @app.errorhandler(413)
-    def too_large(e: Any) -> Any:
-        return _error(413, "too_large", _("The upload is too large."))
-
-    @app.errorhandler(429)
-    def too_many(e: Any) -> Any:
-        return _error(
-            429, "rate_limited", _("Too many attempts. Please wait a minute and try again.")
-        )
+    for status, code, message in HTTP_ERRORS:
+        app.register_error_handler(status, _http_error(status, code, message))
 
     @app.errorhandler(500)
     def server_error(e: Any) -> Any:

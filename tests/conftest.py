@@ -6,6 +6,7 @@ app connects as the non-owner `portal_app` role, so row-level security really ap
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -152,30 +153,55 @@ def make_app(url: str, **overrides: object):  # type: ignore[no-untyped-def]
     return create_app(config)
 
 
+@contextlib.contextmanager
+def statements(app) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    """The SQL statements the app runs inside the block (for bounded-query-count tests)."""
+    from portal.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def listener(conn, cursor, statement, *a) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+
+
+@contextlib.contextmanager
+def demo_app(databases: Databases, **overrides: object):  # type: ignore[no-untyped-def]
+    """An app on a demo database of its own; its connections are closed afterwards (a
+    fixture's scope decides how long it lives: session, module or one test)."""
+    application = make_app(databases.new(demo=True), **overrides)
+    try:
+        yield application
+    finally:
+        from portal.extensions import db
+
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def app(databases: Databases):  # type: ignore[no-untyped-def]
     """One demo database shared by read-mostly tests."""
-    application = make_app(databases.new(demo=True))
-    yield application
-    from portal.extensions import db
-
-    with application.app_context():
-        db.engine.dispose()
+    with demo_app(databases) as application:
+        yield application
 
 
 @pytest.fixture
 def fresh_app(databases: Databases):  # type: ignore[no-untyped-def]
     """A demo database of its own, for tests that change or count things."""
-    application = make_app(databases.new(demo=True))
-    application.config["DATABASE_OWNER_URL"] = databases.owner_url(
-        application.config["SQLALCHEMY_DATABASE_URI"]
-    )
-    yield application
-    from portal.extensions import db
-
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with demo_app(databases) as application:
+        application.config["DATABASE_OWNER_URL"] = databases.owner_url(
+            application.config["SQLALCHEMY_DATABASE_URI"]
+        )
+        yield application
 
 
 class Browser:

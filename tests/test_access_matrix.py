@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import Browser, make_app
+from tests.conftest import Browser, demo_app
 
 A, B = "kaifeng", "zhangdian"  # B has meetings: 嘉定's document sets up none
 ROLES = ("anon", "operator", "lead", "officer", "auditor", "town", "village")
@@ -231,6 +231,21 @@ def _register_sample(model: str) -> Callable[[Any, str], Any]:
 
     sample.model = model  # type: ignore[attr-defined]  # a record: OTHER_RECORD is checked too
     return sample
+
+
+def _register_route(
+    perm: str,
+    sample: str | None = None,
+    ok: int | Mapping[str, int] = 200,
+    expect: Callable[[str, str, str], int | None] | None = _register_officer,
+) -> Route:
+    """A families-register page: denied as missing (404); `sample` names the demo record
+    its URL is about (household, person, change request)."""
+    ids = {REGISTER_IDS[sample]: _register_sample(sample)} if sample else {}
+    return Route("district", perm, ids=ids, ok=ok, deny=404, expect=expect)
+
+
+REGISTER_IDS = {"Household": "household_id", "Person": "person_id", "ChangeRequest": "request_id"}
 
 
 def _audit_no_grant(role: str, ctx: str, method: str) -> int | None:
@@ -461,57 +476,21 @@ ROUTES: dict[str, Route] = {
     ),
     # -- families register (portal/register): a town officer, a village contact and the
     # eligibility officer are covered by tests/register/test_scope.py
-    "register.index": Route("district", "register.read", deny=404, expect=_register_officer),
-    "register.search": Route(
-        "district", "register.read", ok=302, deny=404, expect=_register_officer
+    "register.index": _register_route("register.read"),
+    "register.search": _register_route("register.read", ok=302),
+    "register.export_full": _register_route("register.export_full", ok=302),
+    "register.export": _register_route("register.export"),
+    "register.household": _register_route("register.read", "Household"),
+    "register.reveal": _register_route("register.reveal", "Person", ok=302),
+    "register.propose": _register_route(
+        "register.propose", ok={"GET": 200, "POST": 400}, expect=None
     ),
-    "register.export_full": Route(
-        "district", "register.export_full", ok=302, deny=404, expect=_register_officer
+    "register.propose_change": _register_route(
+        "register.propose", "Household", ok=302, expect=None
     ),
-    "register.export": Route("district", "register.export", deny=404, expect=_register_officer),
-    "register.household": Route(
-        "district",
-        "register.read",
-        ids={"household_id": _register_sample("Household")},
-        deny=404,
-        expect=_register_officer,
-    ),
-    "register.reveal": Route(
-        "district",
-        "register.reveal",
-        ids={"person_id": _register_sample("Person")},
-        ok=302,
-        deny=404,
-        expect=_register_officer,
-    ),
-    "register.propose": Route(
-        "district", "register.propose", ok={"GET": 200, "POST": 400}, deny=404
-    ),
-    "register.propose_change": Route(
-        "district",
-        "register.propose",
-        ids={"household_id": _register_sample("Household")},
-        ok=302,
-        deny=404,
-    ),
-    "register.propose_exit": Route(
-        "district",
-        "register.propose",
-        ids={"household_id": _register_sample("Household")},
-        ok=302,
-        deny=404,
-    ),
-    "register.requests_queue": Route(
-        "district", "register.read", deny=404, expect=_register_officer
-    ),
-    "register.decide": Route(
-        "district",
-        "register.confirm",
-        ids={"request_id": _register_sample("ChangeRequest")},
-        ok=302,
-        deny=404,
-        expect=_register_officer,
-    ),
+    "register.propose_exit": _register_route("register.propose", "Household", ok=302, expect=None),
+    "register.requests_queue": _register_route("register.read"),
+    "register.decide": _register_route("register.confirm", "ChangeRequest", ok=302),
     "register.confirm_batch": Route(
         "district",
         "register.confirm",
@@ -520,15 +499,11 @@ ROUTES: dict[str, Route] = {
         deny=404,
         expect=_register_officer,
     ),
-    "register.areas": Route(
-        "district",
-        "register.read",
-        ok={"GET": 200, "POST": 400},
-        deny=404,
-        expect=_register_areas,
+    "register.areas": _register_route(
+        "register.read", ok={"GET": 200, "POST": 400}, expect=_register_areas
     ),
-    "register.import_sheet": Route(
-        "district", "register.import", ok={"GET": 200, "POST": 400}, deny=404
+    "register.import_sheet": _register_route(
+        "register.import", ok={"GET": 200, "POST": 400}, expect=None
     ),
     "api.households": Route("api", "register.read", expect=_register_officer),
     "api.household": Route(
@@ -758,13 +733,8 @@ class Samples:
 
 @pytest.fixture(scope="module")
 def matrix_app(databases):  # type: ignore[no-untyped-def]
-    application = make_app(databases.new(demo=True))
-    yield application
-    from portal.extensions import db
-
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with demo_app(databases) as application:
+        yield application
 
 
 def _contexts(route: Route, samples: Samples) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_app
+from tests.conftest import demo_app
 from tests.test_access_matrix import (
     OTHER_TENANT,
     OWN,
@@ -47,13 +47,8 @@ def tenant_owned_models() -> list[type]:
 
 @pytest.fixture(scope="module")
 def probe_app(databases):  # type: ignore[no-untyped-def]
-    application = make_app(databases.new(demo=True))
-    yield application
-    from portal.extensions import db
-
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with demo_app(databases) as application:
+        yield application
 
 
 class Secrets:
@@ -102,6 +97,13 @@ class Secrets:
                 for i in sorted(found & self.hidden_from_officer)[:3]
             ]
         return out
+
+
+def _as_lead(probe_app):  # type: ignore[no-untyped-def]
+    """The samples, tenant A's lead signed in, and a CSRF token of the lead's session."""
+    clients = Clients(probe_app)
+    lead = clients.get("lead")
+    return Samples(probe_app), lead, clients.csrf("lead", lead)
 
 
 def test_every_tenant_owned_model_is_scoped_in_the_orm(probe_app) -> None:  # type: ignore[no-untyped-def]
@@ -185,10 +187,7 @@ def test_ids_of_tenant_b_in_admin_urls_are_404_and_delete_nothing(probe_app) -> 
     from portal.extensions import db
     from portal.tenancy import scope
 
-    samples = Samples(probe_app)
-    clients = Clients(probe_app)
-    lead = clients.get("lead")
-    token = clients.csrf("lead", lead)
+    samples, lead, token = _as_lead(probe_app)
     problems = []
     tables = {m.local_table.name: m.class_ for m in db.Model.registry.mappers}
     views = sorted(
@@ -232,10 +231,7 @@ def test_forged_tenant_and_department_fields_are_refused(probe_app) -> None:  # 
     from portal.tenancy import scope
     from portal.tenancy.models import Department
 
-    samples = Samples(probe_app)
-    clients = Clients(probe_app)
-    lead = clients.get("lead")
-    token = clients.csrf("lead", lead)
+    samples, lead, token = _as_lead(probe_app)
     b_dept = samples.record("Department", OTHER_TENANT)
     r = lead.client.post(
         f"/t/{A}/departments",

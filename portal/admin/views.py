@@ -493,38 +493,31 @@ def without_inline_script(response: Any) -> Any:
     return response
 
 
-def init_app(app: Flask) -> None:
-    theme = Bootstrap4Theme(base_template="admin/portal_master.html")
-    district = Admin(
+def _admin(app: Flask, name: Any, url: str, endpoint: str, index: type, views: list) -> Admin:
+    """One Flask-Admin site in the portal's theme, ending with the link back to the portal
+    (its menus never cached: they depend on the user)."""
+    site = Admin(
         app,
-        name=_l("District admin"),
-        url=DISTRICT_URL,
-        endpoint="tadmin",
-        index_view=DistrictIndex(name=_l("Admin home"), url=DISTRICT_URL, endpoint="tadmin"),
-        theme=theme,
+        name=name,
+        url=url,
+        endpoint=endpoint,
+        index_view=index(name=_l("Admin home"), url=url, endpoint=endpoint),
+        theme=Bootstrap4Theme(base_template="admin/portal_master.html"),
         static_url_path="/static/admin-assets",
     )
-    for view in district_views():
-        district.add_view(view)
-    district.add_link(HomeLink(name=_l("Back to the portal")))
+    for view in views:
+        site.add_view(view)
+    site.add_link(HomeLink(name=_l("Back to the portal")))
+    _uncached_menus(site)
+    return site
 
-    platform = Admin(
-        app,
-        name=_l("Platform admin"),
-        url=PLATFORM_URL,
-        endpoint="padmin",
-        index_view=PlatformIndex(name=_l("Admin home"), url=PLATFORM_URL, endpoint="padmin"),
-        theme=theme,
-        static_url_path="/static/admin-assets",
-    )
+
+def init_app(app: Flask) -> None:
     from portal.tenancy.models import Tenant
 
-    platform.add_view(
-        TenantView(Tenant, name=_l("Districts"), endpoint="padmin_tenants", url="tenants")
-    )
-    platform.add_link(HomeLink(name=_l("Back to the portal")))
-    _uncached_menus(district)
-    _uncached_menus(platform)
+    _admin(app, _l("District admin"), DISTRICT_URL, "tadmin", DistrictIndex, district_views())
+    tenants = TenantView(Tenant, name=_l("Districts"), endpoint="padmin_tenants", url="tenants")
+    _admin(app, _l("Platform admin"), PLATFORM_URL, "padmin", PlatformIndex, [tenants])
     app.after_request(without_inline_script)
     _ = g  # noqa: F841 - g is used by url_defaults for the slug
 

@@ -196,6 +196,15 @@ def record(
     )
 
 
+def record_on(obj: Any, action: str, **kwargs: Any) -> None:
+    """`record` about one record of the request's session: the event names the record by
+    its class and id (the keywords as for `record`)."""
+    from portal.extensions import db
+
+    # `__class__`, not `type()`: `current_user` is a proxy that reports the user's class
+    record(db.session, action, entity_type=obj.__class__.__name__, entity_id=obj.id, **kwargs)
+
+
 def _unaudited(model_name: str) -> frozenset[str]:
     """Columns a domain declared bookkeeping of an explicit event (`vocabulary.not_audited`)."""
     from portal.audit import vocabulary

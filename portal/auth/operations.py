@@ -131,23 +131,19 @@ def _echo(action: str, actor: Any, user: User, tenant: Tenant | None) -> None:
     """Operator actions on district accounts are also recorded in the platform chain."""
     if actor is SYSTEM or tenant is None or not can(actor, "tenant.manage"):
         return
-    trail.record(
-        db.session,
+    trail.record_on(
+        user,
         action,
         tenant_id=trail.PLATFORM_CHAIN,
-        entity_type="User",
-        entity_id=user.id,
         summary=f"{tenant.slug}/{user.username}",
     )
 
 
 def _record(action: str, user: User, summary: str | None = None, data: dict | None = None) -> None:
-    trail.record(
-        db.session,
+    trail.record_on(
+        user,
         action,
         tenant_id=_chain(user),
-        entity_type="User",
-        entity_id=user.id,
         summary=summary or user.username,
         data=data or {},
     )
@@ -167,6 +163,15 @@ def _require_manager(actor: Any, tenant: Tenant | None) -> None:
 def _in_tenant(user: User, tenant: Tenant | None) -> None:
     if tenant is not None and user.tenant_id != tenant.id:
         raise NotFound(_l("The account was not found."))
+
+
+def _managed(actor: Any, user: User, tenant: Tenant | None) -> Tenant:
+    """The district whose account `actor` acts on (the account's own unless given),
+    after checking that `actor` manages it and that the account belongs to it."""
+    tenant = tenant or user.tenant
+    _require_manager(actor, tenant)
+    _in_tenant(user, tenant)
+    return tenant
 
 
 # ---------------------------------------------------------------- operations
@@ -234,9 +239,7 @@ def change_role(
     tenant: Tenant | None = None,
 ) -> bool:
     """Give the account another role (and department); its sessions end. True if changed."""
-    tenant = tenant or user.tenant
-    _require_manager(actor, tenant)
-    _in_tenant(user, tenant)
+    tenant = _managed(actor, user, tenant)
     new_role = _role(actor, role)
     if roles.is_platform_role(new_role) != roles.is_platform_role(user.role):
         raise RuleError(_l("This role cannot be given here."), field="role")
@@ -256,9 +259,7 @@ def change_role(
 
 def set_active(actor: Any, user: User, active: bool, *, tenant: Tenant | None = None) -> bool:
     """Deactivate (its sessions end) or reactivate an account. True if it changed."""
-    tenant = tenant or user.tenant
-    _require_manager(actor, tenant)
-    _in_tenant(user, tenant)
+    tenant = _managed(actor, user, tenant)
     if not active and getattr(actor, "id", None) == user.id:
         raise RuleError(_l("You cannot deactivate your own account."), field="active")
     if user.active == active:
@@ -274,9 +275,7 @@ def set_active(actor: Any, user: User, active: bool, *, tenant: Tenant | None = 
 
 
 def rename(actor: Any, user: User, display_name: str, *, tenant: Tenant | None = None) -> None:
-    tenant = tenant or user.tenant
-    _require_manager(actor, tenant)
-    _in_tenant(user, tenant)
+    tenant = _managed(actor, user, tenant)
     with account_scope(user):
         user.display_name = (display_name or "").strip()[:80] or user.username
         db.session.flush()
@@ -285,18 +284,12 @@ def rename(actor: Any, user: User, display_name: str, *, tenant: Tenant | None =
 def reset_password(actor: Any, user: User, *, tenant: Tenant | None = None) -> str:
     """A new temporary password (returned, shown once); the holder must change it at the
     next sign-in, and every open session ends."""
-    tenant = tenant or user.tenant
-    _require_manager(actor, tenant)
-    _in_tenant(user, tenant)
+    tenant = _managed(actor, user, tenant)
     if getattr(actor, "id", None) == user.id:
         raise RuleError(_l("Use “Change password” for your own account."))
     password = temporary_password()
     with account_scope(user):
-        _remember(user)
-        user.password_hash = passwords.hash_password(password)
-        user.must_change_password = True
-        revoke_sessions(user)
-        _record("password_reset", user)
+        _set_password(user, password, "password_reset", must_change=True)
         _echo("password_reset", actor, user, tenant)
         db.session.flush()
     return password
@@ -317,6 +310,15 @@ def _remember(user: User) -> None:
         user.password_history = json.dumps(kept)
 
 
+def _set_password(user: User, password: str, action: str, must_change: bool) -> None:
+    """The new password (the old hash joins the history); every open session ends."""
+    _remember(user)
+    user.password_hash = passwords.hash_password(password)
+    user.must_change_password = must_change
+    revoke_sessions(user)
+    _record(action, user)
+
+
 def change_password(user: User, new_password: str) -> None:
     """The holder's own change: the policy, not one of the last passwords; sessions end."""
     problems = passwords.password_problems(new_password, user.username, [user.display_name])
@@ -328,11 +330,7 @@ def change_password(user: User, new_password: str) -> None:
             field="new_password",
         )
     with account_scope(user):
-        _remember(user)
-        user.password_hash = passwords.hash_password(new_password)
-        user.must_change_password = False
-        revoke_sessions(user)
-        _record("password_changed", user)
+        _set_password(user, new_password, "password_changed", must_change=False)
         db.session.flush()
 
 

@@ -43,24 +43,19 @@ def _record_refusal(user: User | None, username: str, ip: str, reason: str, wait
         record = db.session.session_factory()
         try:
             record.add(LoginAttempt(username=username[:80], ip=ip[:64], success=False))
-            trail.record(
-                record,
-                "login_failed",
-                tenant_id=chain,
-                entity_type="User",
-                entity_id=user_id,
-                summary=username[:80],
-                data={"username_tried": username[:80], "reason": reason},
-            )
+            tried = {"username_tried": username[:80]}
+            events = [("login_failed", {**tried, "reason": reason})]
             if wait:
+                events.append(("lockout", {**tried, "wait_seconds": wait}))
+            for action, data in events:
                 trail.record(
                     record,
-                    "lockout",
+                    action,
                     tenant_id=chain,
                     entity_type="User",
                     entity_id=user_id,
                     summary=username[:80],
-                    data={"username_tried": username[:80], "wait_seconds": wait},
+                    data=data,
                 )
             record.commit()
         finally:
@@ -102,12 +97,10 @@ def sign_in(username: str, password: str, ip: str) -> SignInResult:
         user.last_login_at = utcnow()
         if needs_rehash(user.password_hash):  # made with older parameters: bring it up to date
             user.password_hash = hash_password(password)
-        trail.record(
-            db.session,
+        trail.record_on(
+            user,
             "login",
             tenant_id=user.tenant_id or trail.PLATFORM_CHAIN,
-            entity_type="User",
-            entity_id=user.id,
             summary=username,
         )
         db.session.flush()
@@ -135,11 +128,9 @@ def create_token(user: User, name: str, expires_at: dt.datetime | None) -> tuple
         )
         db.session.add(token)
         db.session.flush()
-        trail.record(
-            db.session,
+        trail.record_on(
+            token,
             "token_created",
-            entity_type="ApiToken",
-            entity_id=token.id,
             summary=name[:80],
             tenant_id=user.tenant_id or trail.PLATFORM_CHAIN,
         )
@@ -150,11 +141,9 @@ def create_token(user: User, name: str, expires_at: dt.datetime | None) -> tuple
 def revoke_token(user: User, token: ApiToken) -> None:
     with account_scope(user):
         token.revoked_at = utcnow()
-        trail.record(
-            db.session,
+        trail.record_on(
+            token,
             "token_revoked",
-            entity_type="ApiToken",
-            entity_id=token.id,
             summary=token.name,
             tenant_id=user.tenant_id or trail.PLATFORM_CHAIN,
         )

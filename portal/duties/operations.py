@@ -128,11 +128,9 @@ def _touch_for_edit(duty: Duty, user: Any) -> bool:
             )
         )
         _review_record(duty, "invalidated", user, note)
-        trail.record(
-            db.session,
+        trail.record_on(
+            duty,
             "duty.invalidated",
-            entity_type="Duty",
-            entity_id=duty.id,
             department_id=duty.department_id,
             summary=duty.measure_number,
             data={"status": {"before": str(was), "after": "in_progress"}},
@@ -269,11 +267,9 @@ def sign_off(
     duty.review_note = ""
     _review_record(duty, "submitted", user, statement_text[:400])
     flush()
-    trail.record(
-        db.session,
+    trail.record_on(
+        duty,
         "duty.sign_off",
-        entity_type="Duty",
-        entity_id=duty.id,
         department_id=duty.department_id,
         summary=duty.measure_number,
         data={"assessment": value, "statement": statement_text[:400], "reason": reason_text[:400]},
@@ -310,11 +306,9 @@ def review(
     _review_record(duty, action, user, note)
     flush()
     events.duty_reviewed.send(duty, accepted=accept, actor=user, note=note)
-    trail.record(
-        db.session,
+    trail.record_on(
+        duty,
         f"duty.{action}",
-        entity_type="Duty",
-        entity_id=duty.id,
         department_id=duty.department_id,
         summary=duty.measure_number,
         data={"reason": note[:400]},

@@ -13,7 +13,6 @@ import datetime as dt
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -36,16 +35,14 @@ from portal.duties import operations, queries, rules, storage
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, ReviewForm, SignOffForm
 from portal.duties.models import Duty, DutyStatus
 from portal.duties.rules import STATUS_LABELS, status_label  # noqa: F401  (the back office reads views.STATUS_LABELS)
-from portal.extensions import db
 from portal.kernel import clock, downloads, periods
 from portal.kernel.grants import can, requires
-from portal.kernel.inputs import page_number
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
 from portal.policy.models import ResponsibilityRole
-from portal.tenancy.models import Department
-from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
+from portal.tenancy import services as tenancy
+from portal.ui import HomePanel, NavItem, page_arg, paged, register_home_panel, register_nav
 
 bp = Blueprint("duties", __name__, url_prefix="/t/<slug>/duties", template_folder="templates")
 
@@ -94,13 +91,6 @@ def _period_arg() -> Period:
         return Period.current()
 
 
-def _page_arg() -> int:
-    try:
-        return page_number(request.args.get("page"), maximum=10_000)
-    except ValueError:
-        return 1
-
-
 def _uuid_arg(name: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(request.args.get(name, ""))
@@ -113,16 +103,6 @@ def _duty_or_404(duty_id: uuid.UUID) -> Duty:
     if duty is None:
         abort(404)
     return duty
-
-
-def _departments() -> list[Department]:
-    return list(
-        db.session.execute(
-            sa.select(Department)
-            .where(Department.active.is_(True))
-            .order_by(Department.sort_order, Department.name)
-        ).scalars()
-    )
 
 
 def _generate_form(period: Period) -> GenerateForm:
@@ -145,7 +125,7 @@ def index() -> Any:
     department_id = _uuid_arg("department") if read_all else None
     search = request.args.get("q", "").replace("\x00", "").strip()[:80]
     per_page = current_app.config.get("PAGE_SIZE", 25)
-    page_no = _page_arg()
+    page_no = page_arg()
     stmt = queries.duty_query(
         period=period, status=status, department_id=department_id, search=search
     )
@@ -155,15 +135,12 @@ def index() -> Any:
         periods = sorted({*periods, period}, reverse=True)
     return render_template(
         "duties/index.html",
-        rows=duty_rows,
-        total=total,
-        page=page_no,
-        pages=max(1, -(-total // per_page)),
+        **paged(duty_rows, total, page_no, per_page),
         period=period,
         periods=periods,
         status=status,
         department_id=department_id,
-        departments=_departments() if read_all else [],
+        departments=tenancy.departments_in_order() if read_all else [],
         search=search,
         generate_form=_generate_form(period) if can(current_user, "duty.review") else None,
     )
@@ -174,15 +151,9 @@ def index() -> Any:
 def review_queue() -> Any:
     """Submitted duties waiting for review, oldest submission first, any period."""
     per_page = current_app.config.get("PAGE_SIZE", 25)
-    page_no = _page_arg()
+    page_no = page_arg()
     duty_rows, total = queries.page(queries.review_queue(), page_no, per_page)
-    return render_template(
-        "duties/review_queue.html",
-        rows=duty_rows,
-        total=total,
-        page=page_no,
-        pages=max(1, -(-total // per_page)),
-    )
+    return render_template("duties/review_queue.html", **paged(duty_rows, total, page_no, per_page))
 
 
 # --- one duty ---------------------------------------------------------------------------
@@ -272,6 +243,15 @@ def _after_refusal(form: Any, error: RuleError | None) -> None:
         files.errors = [_("Nothing was saved: please choose the files again.")]
 
 
+def _refused_page(duty_id: uuid.UUID, outcome: Any, **form: Any) -> Any | None:
+    """None when the write went through; else the duty page again with the refused form
+    (named as `_render_detail` takes it) keeping the user's input."""
+    if outcome.ok:
+        return None
+    _after_refusal(next(iter(form.values())), outcome.error)
+    return _render_detail(_duty_or_404(duty_id), status=outcome.status, **form)
+
+
 def _saved_entry_message(invalidated: bool) -> None:
     if invalidated:
         flash(
@@ -300,9 +280,8 @@ def add_entry(duty_id: uuid.UUID) -> Any:
         ),
         form,
     )
-    if not outcome.ok:
-        _after_refusal(form, outcome.error)
-        return _render_detail(_duty_or_404(duty_id), entry_form=form, status=outcome.status)
+    if (refused := _refused_page(duty_id, outcome, entry_form=form)) is not None:
+        return refused
     _saved_entry_message(was_signed)
     return redirect(url_for("duties.detail", duty_id=duty_id) + "#entries")
 
@@ -374,9 +353,8 @@ def sign_off(duty_id: uuid.UUID) -> Any:
         ),
         form,
     )
-    if not outcome.ok:
-        _after_refusal(form, outcome.error)
-        return _render_detail(_duty_or_404(duty_id), sign_form=form, status=outcome.status)
+    if (refused := _refused_page(duty_id, outcome, sign_form=form)) is not None:
+        return refused
     flash(
         _(
             "The duty was signed off for %(period)s and sent for review.",
@@ -407,9 +385,8 @@ def review(duty_id: uuid.UUID) -> Any:
         ),
         form,
     )
-    if not outcome.ok:
-        _after_refusal(form, outcome.error)
-        return _render_detail(_duty_or_404(duty_id), review_form=form, status=outcome.status)
+    if (refused := _refused_page(duty_id, outcome, review_form=form)) is not None:
+        return refused
     if decision == "accept":
         flash(_("The sign-off was accepted."), "success")
     else:
@@ -431,11 +408,9 @@ def evidence(evidence_id: uuid.UUID) -> Any:
         abort(404)
     if not path.exists():
         abort(404)
-    trail.record(
-        db.session,
+    trail.record_on(
+        row,
         "evidence.download",
-        entity_type="EvidenceFile",
-        entity_id=row.id,
         department_id=row.department_id,
         summary=f"{row.filename} ({row.sha256[:12]})",
     )

@@ -18,6 +18,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from portal.db import utcnow
+from portal.duties import queries as duty_queries
 from portal.extensions import db
 from portal.kernel.periods import Period
 from portal.kernel.rules import NotFound
@@ -62,7 +63,7 @@ def draft_agenda(meeting: Meeting) -> list[AgendaDraft]:
                     "confirm_minutes",
                 )
             )
-    matrix = queries.status_matrix(period, as_of)
+    matrix = duty_queries.status_matrix(period, as_of)
     if matrix:
         lines = []
         outside = [row for row in matrix if row.department_id not in invited]

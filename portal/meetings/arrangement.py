@@ -257,16 +257,21 @@ def update_meeting(user: Any, meeting: Meeting, data: MeetingInput, expected_ver
     return meeting
 
 
-def set_status(user: Any, meeting: Meeting, status: str, expected_version: Any) -> Meeting:
-    """The lead's act: planned → held (from the meeting's date) or cancelled."""
-    rules.require(user, rules.MANAGE)
-    rules.check_version(meeting, expected_version)
+def _change_status(meeting: Meeting, status: str) -> None:
+    """A state from the list, and `held` only from the meeting's date."""
     try:
         value = MeetingStatus(status)
     except ValueError:
         raise MeetingError(_l("Choose a state from the list."), field="status") from None
     rules.check_held_date(meeting, value)
     meeting.status = value
+
+
+def set_status(user: Any, meeting: Meeting, status: str, expected_version: Any) -> Meeting:
+    """The lead's act: planned → held (from the meeting's date) or cancelled."""
+    rules.require(user, rules.MANAGE)
+    rules.check_version(meeting, expected_version)
+    _change_status(meeting, status)
     rules.flush()
     return meeting
 
@@ -278,12 +283,7 @@ def save_meeting(
     rules.require(user, rules.MANAGE)
     rules.check_version(meeting, expected_version)
     if status and status != meeting.status.value:
-        try:
-            value = MeetingStatus(status)
-        except ValueError:
-            raise MeetingError(_l("Choose a state from the list."), field="status") from None
-        rules.check_held_date(meeting, value)
-        meeting.status = value
+        _change_status(meeting, status)
     return update_meeting(user, meeting, data, meeting.row_version)
 
 

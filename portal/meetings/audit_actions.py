@@ -104,60 +104,50 @@ def _of_meeting(
 
 link = link_to("meetings.detail", "meeting_id")
 
-register_record_type(
+
+def _record_type(name: str, label: Any, names: Any, **kwargs: Any) -> None:
+    """Every meetings record type shares the field and value labels above."""
+    register_record_type(name, label, fields=FIELDS, values=VALUES, names=names, **kwargs)
+
+
+_record_type(
     "Meeting",
     _l("Joint meeting"),
-    fields=FIELDS,
-    values=VALUES,
-    names=names_from(Meeting, lambda m: m.title, Meeting.title),
+    names_from(Meeting, lambda m: m.title, Meeting.title),
     find=find_in(Meeting, Meeting.title),
     link=link,
 )
-register_record_type(
+_record_type(
     "AgendaItem",
     _l("Agenda item"),
-    fields=FIELDS,
-    values=VALUES,
-    names=_of_meeting(AgendaItem, lambda a: a.title, AgendaItem.title),
+    _of_meeting(AgendaItem, lambda a: a.title, AgendaItem.title),
     find=find_in(AgendaItem, AgendaItem.title),
 )
-register_record_type(
+_record_type(
     "MeetingInvitation",
     _l("Invitation"),
-    fields=FIELDS,
-    values=VALUES,
-    names=_of_meeting(MeetingInvitation, lambda i: i.department, department=True),
+    _of_meeting(MeetingInvitation, lambda i: i.department, department=True),
 )
-register_record_type(
+_record_type(
     "DepartmentReport",
     _l("Department report"),
-    fields=FIELDS,
-    values=VALUES,
-    names=_of_meeting(DepartmentReport, lambda r: r.department, department=True),
+    _of_meeting(DepartmentReport, lambda r: r.department, department=True),
 )
-register_record_type(
-    "Minutes", _l("Minutes"), fields=FIELDS, values=VALUES, names=_of_meeting(Minutes, lambda m: "")
-)
-register_record_type(
+_record_type("Minutes", _l("Minutes"), _of_meeting(Minutes, lambda m: ""))
+_record_type(
     "MinutesComment",
     _l("Comment on the minutes"),
-    fields=FIELDS,
-    values=VALUES,
-    names=_of_meeting(MinutesComment, lambda c: c.department, department=True),
+    _of_meeting(MinutesComment, lambda c: c.department, department=True),
 )
-register_record_type(
+_record_type(
     "Decision",
     _l("Decision"),
-    fields=FIELDS,
-    values=VALUES,
-    names=_of_meeting(Decision, lambda d: d.text[:30], Decision.text),
+    _of_meeting(Decision, lambda d: d.text[:30], Decision.text),
     find=find_in(Decision, Decision.text),
 )
-register_record_type(
+_record_type(
     "ActionItem",
     _l("Action item"),
-    fields=FIELDS,
-    values=VALUES,
-    names=_of_meeting(ActionItem, lambda a: a.text[:30], ActionItem.text),
+    _of_meeting(ActionItem, lambda a: a.text[:30], ActionItem.text),
     find=find_in(ActionItem, ActionItem.text),
 )

@@ -129,11 +129,9 @@ def update_action_item(
         item.progress_note = note
     rules.flush()
     if close:
-        trail.record(
-            db.session,
+        trail.record_on(
+            item,
             "action_item_closed",
-            entity_type="ActionItem",
-            entity_id=item.id,
             department_id=item.department_id,
             data={"note": note[:400]},
         )

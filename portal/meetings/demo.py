@@ -23,7 +23,7 @@ from portal.extensions import db
 from portal.kernel.clock import today as clock_today
 from portal.kernel.periods import Period
 from portal.meetings import agenda, arrangement, decisions, minutes, queries, reports
-from portal.meetings.models import Meeting
+from portal.meetings.models import Decision, Meeting
 from portal.tenancy.models import Tenant
 
 MINUTES = """{date}，{opening}在{place}召开{title}。会议听取了{period}各成员单位计划生育特殊家庭扶助关怀工作情况汇报，通报了职责落实和签报审核情况，研究了下一阶段重点工作。
@@ -74,6 +74,16 @@ DECISIONS = [
 def _meeting_day(today: dt.date) -> tuple[Period, dt.date]:
     period = Period.of(today).previous
     return period, min(period.end + dt.timedelta(days=15), today - dt.timedelta(days=1))
+
+
+def _close_items(meeting: Meeting, decision: Decision, officers: dict, note: str) -> None:
+    """Each department's officer closes its action item of the decision with `note`."""
+    for item in queries.decision_states(meeting)[decision.number - 1].items:
+        officer = officers.get(item.department_id)
+        if officer is not None:
+            decisions.update_action_item(
+                officer, item, note, close=True, expected_version=item.row_version
+            )
 
 
 def _minutes_version(meeting: Meeting) -> int:
@@ -134,18 +144,7 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
         if officer is None:
             continue
         report = reports.start_report(officer, meeting, inv.department_id)
-        reports.save_report(
-            officer,
-            report,
-            reports.ReportInput(
-                body=report.body,
-                families_reached=report.families_reached,
-                amount_paid=report.amount_paid,
-                not_delivered=report.not_delivered,
-            ),
-            submit=i % 6 != 4,  # one in six left as a draft
-            expected_version=report.row_version,
-        )
+        reports.save_as_drafted(officer, report, submit=i % 6 != 4)  # one in six left a draft
 
     minutes.save_minutes(
         lead,
@@ -184,16 +183,7 @@ def load_demo(tenant: Tenant, policy_data: dict) -> None:
             [decisions.ActionInput(action_text.format(office=office), assigned, due)],
         )
         if state == "done":
-            for item in queries.decision_states(meeting)[decision.number - 1].items:
-                officer = officers.get(item.department_id)
-                if officer is not None:
-                    decisions.update_action_item(
-                        officer,
-                        item,
-                        f"已完成台账补充完善，并报{office}备案。",
-                        close=True,
-                        expected_version=item.row_version,
-                    )
+            _close_items(meeting, decision, officers, f"已完成台账补充完善，并报{office}备案。")
     minutes.circulate_minutes(lead, meeting, _minutes_version(meeting))
     minutes.finalise_minutes(lead, meeting, _minutes_version(meeting))
     db.session.flush()
@@ -250,15 +240,6 @@ def _ad_hoc(
             )
         ],
     )
-    for item in queries.decision_states(meeting)[decision.number - 1].items:
-        officer = officers.get(item.department_id)
-        if officer is not None:
-            decisions.update_action_item(
-                officer,
-                item,
-                "已梳理堵点问题3个，解决措施已报会议召集人。",
-                close=True,
-                expected_version=item.row_version,
-            )
+    _close_items(meeting, decision, officers, "已梳理堵点问题3个，解决措施已报会议召集人。")
     minutes.finalise_minutes(lead, meeting, _minutes_version(meeting))
     db.session.flush()

@@ -26,6 +26,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from portal.duties import queries as duty_queries
 from portal.meetings import queries
 from portal.meetings.models import Attendance, Meeting
 from portal.meetings.rules import chinese_number
@@ -297,7 +298,7 @@ def prep_pack_docx(meeting: Meeting) -> bytes:
 
     period = queries.meeting_period(meeting)
     d.para(f"二、{period.label_in('zh')}职责落实情况汇总", "heading")
-    matrix = queries.status_matrix(period, queries.reference_date(meeting))
+    matrix = duty_queries.status_matrix(period, queries.reference_date(meeting))
     if matrix:
         header = ["责任单位", "职责数", "已审核", "已签报", "进行中", "未开始", "被退回", "逾期"]
         rows = []

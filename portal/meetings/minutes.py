@@ -35,10 +35,23 @@ def minutes_for_write(meeting: Meeting) -> Minutes:
     return m
 
 
-def save_minutes(user: Any, meeting: Meeting, body: str, expected_version: Any) -> Minutes:
+def _writable(user: Any, meeting: Meeting, expected_version: Any) -> Minutes:
+    """The meeting's minutes for the lead to change, at the version the form was based on."""
     rules.require(user, rules.MANAGE)
     m = minutes_for_write(meeting)
     rules.check_version(m, expected_version)
+    return m
+
+
+def _recorded(m: Minutes, action: str, summary: str, **kwargs: Any) -> Minutes:
+    """Writes the change of state and records the act in the audit trail."""
+    rules.flush()
+    trail.record_on(m, action, summary=summary, **kwargs)
+    return m
+
+
+def save_minutes(user: Any, meeting: Meeting, body: str, expected_version: Any) -> Minutes:
+    m = _writable(user, meeting, expected_version)
     rules.check_open(m, field="body")
     m.body = rules.text(body, "body", limit=rules.MAX_TEXT * 5)
     m.updated_at = utcnow()
@@ -47,31 +60,19 @@ def save_minutes(user: Any, meeting: Meeting, body: str, expected_version: Any) 
 
 
 def circulate_minutes(user: Any, meeting: Meeting, expected_version: Any) -> Minutes:
-    rules.require(user, rules.MANAGE)
-    m = minutes_for_write(meeting)
-    rules.check_version(m, expected_version)
+    m = _writable(user, meeting, expected_version)
     if m.status != MinutesStatus.draft:
         raise MeetingError(_l("Only draft minutes can be circulated."))
     if not m.body.strip():
         raise MeetingError(_l("Write the minutes before circulating them."), field="body")
     m.status = MinutesStatus.circulated
     m.circulated_at = utcnow()
-    rules.flush()
-    trail.record(
-        db.session,
-        "minutes_circulated",
-        entity_type="Minutes",
-        entity_id=m.id,
-        summary=meeting.number,
-    )
-    return m
+    return _recorded(m, "minutes_circulated", meeting.number)
 
 
 def finalise_minutes(user: Any, meeting: Meeting, expected_version: Any) -> Minutes:
     """The lead's act that closes the record: the meeting is held from then on."""
-    rules.require(user, rules.MANAGE)
-    m = minutes_for_write(meeting)
-    rules.check_version(m, expected_version)
+    m = _writable(user, meeting, expected_version)
     if m.status == MinutesStatus.finalised:
         raise MeetingError(_l("The minutes are already finalised."))
     if not m.body.strip():
@@ -82,22 +83,12 @@ def finalise_minutes(user: Any, meeting: Meeting, expected_version: Any) -> Minu
     m.finalised_by_id = user.id
     if meeting.status == MeetingStatus.planned:
         meeting.status = MeetingStatus.held
-    rules.flush()
-    trail.record(
-        db.session,
-        "minutes_finalised",
-        entity_type="Minutes",
-        entity_id=m.id,
-        summary=meeting.number,
-    )
-    return m
+    return _recorded(m, "minutes_finalised", meeting.number)
 
 
 def reopen_minutes(user: Any, meeting: Meeting, reason: str, expected_version: Any) -> Minutes:
     """Reopening finalised minutes is an explicit act with a reason, in the audit trail."""
-    rules.require(user, rules.MANAGE)
-    m = minutes_for_write(meeting)
-    rules.check_version(m, expected_version)
+    m = _writable(user, meeting, expected_version)
     if m.status != MinutesStatus.finalised:
         raise MeetingError(_l("Only finalised minutes can be reopened."))
     reason = rules.text(reason, "reason", required=True, limit=1000)
@@ -107,16 +98,7 @@ def reopen_minutes(user: Any, meeting: Meeting, reason: str, expected_version: A
     m.reopen_count += 1
     m.last_reopen_reason = reason
     m.finalised_at = None
-    rules.flush()
-    trail.record(
-        db.session,
-        "minutes_reopened",
-        entity_type="Minutes",
-        entity_id=m.id,
-        summary=reason[:400],
-        data={"reason": reason},
-    )
-    return m
+    return _recorded(m, "minutes_reopened", reason[:400], data={"reason": reason})
 
 
 def comment_on_minutes(user: Any, meeting: Meeting, body: str) -> MinutesComment:
@@ -138,11 +120,9 @@ def comment_on_minutes(user: Any, meeting: Meeting, body: str) -> MinutesComment
 
 
 def record_export(meeting: Meeting, kind: str) -> None:
-    trail.record(
-        db.session,
+    trail.record_on(
+        meeting,
         "export",
-        entity_type="Meeting",
-        entity_id=meeting.id,
         summary=kind,
         data={"kind": kind},
     )

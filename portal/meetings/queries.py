@@ -41,6 +41,7 @@ from portal.policy.codes import CADENCES as POLICY_CADENCES
 from portal.policy.models import Measure, MeetingArrangement
 from portal.policy.rules import meeting_interval_months
 from portal.tenancy import scope
+from portal.tenancy import services as tenancy
 from portal.tenancy.models import Department
 
 SIGNED = (DutyStatus.submitted, DutyStatus.accepted)
@@ -56,13 +57,8 @@ def arrangement() -> MeetingArrangement | None:
 
 
 def departments() -> list[Department]:
-    return list(
-        db.session.execute(
-            sa.select(Department)
-            .where(Department.active.is_(True))
-            .order_by(Department.sort_order, Department.name)
-        ).scalars()
-    )
+    """The district's active departments in their order (the one tenancy query)."""
+    return tenancy.departments_in_order()
 
 
 def member_departments(arr: MeetingArrangement | None = None) -> list[Department]:
@@ -194,40 +190,6 @@ def previous_regular(meeting: Meeting) -> Meeting | None:
 
 
 @dataclass
-class MatrixRow:
-    department_id: uuid.UUID
-    department: str
-    counts: dict[str, int]
-    overdue: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-def status_matrix(period: Period | str, as_of: dt.date | None = None) -> list[MatrixRow]:
-    """Departments × duty status counts (plus overdue) for a period, in one query."""
-    as_of = as_of or today()
-    code = Period.parse(period).code
-    overdue = sa.case((sa.and_(Duty.status.not_in(SIGNED), Duty.due_date < as_of), 1), else_=0)
-    rows = db.session.execute(
-        sa.select(
-            Department.id, Department.name, Duty.status, sa.func.count(), sa.func.sum(overdue)
-        )
-        .join(Duty, Duty.department_id == Department.id)
-        .where(Duty.period == code)
-        .group_by(Department.id, Department.name, Department.sort_order, Duty.status)
-        .order_by(Department.sort_order, Department.name)
-    ).all()
-    matrix: dict[uuid.UUID, MatrixRow] = {}
-    for dept_id, name, status, n, late in rows:
-        row = matrix.setdefault(dept_id, MatrixRow(dept_id, name, {s.value: 0 for s in DutyStatus}))
-        row.counts[DutyStatus(status).value] += int(n)
-        row.overdue += int(late or 0)
-    return list(matrix.values())
-
-
-@dataclass
 class DutyLine:
     id: uuid.UUID
     period: str
@@ -325,13 +287,15 @@ def invitations(meeting: Meeting) -> list[MeetingInvitation]:
     )
 
 
-def invitation(meeting: Meeting, department_id: Any) -> MeetingInvitation | None:
+def _of_department(model: Any, meeting: Meeting, department_id: Any) -> Any:
+    """The meeting's one row of `model` for a department (invitation, report), if any."""
     return db.session.execute(
-        sa.select(MeetingInvitation).where(
-            MeetingInvitation.meeting_id == meeting.id,
-            MeetingInvitation.department_id == department_id,
-        )
+        sa.select(model).where(model.meeting_id == meeting.id, model.department_id == department_id)
     ).scalar_one_or_none()
+
+
+def invitation(meeting: Meeting, department_id: Any) -> MeetingInvitation | None:
+    return _of_department(MeetingInvitation, meeting, department_id)
 
 
 def pending_invitations(on: dt.date | None = None) -> list[MeetingInvitation]:
@@ -350,12 +314,7 @@ def pending_invitations(on: dt.date | None = None) -> list[MeetingInvitation]:
 
 
 def get_report(meeting: Meeting, department_id: Any) -> DepartmentReport | None:
-    return db.session.execute(
-        sa.select(DepartmentReport).where(
-            DepartmentReport.meeting_id == meeting.id,
-            DepartmentReport.department_id == department_id,
-        )
-    ).scalar_one_or_none()
+    return _of_department(DepartmentReport, meeting, department_id)
 
 
 @dataclass

@@ -105,22 +105,14 @@ def start_report(user: Any, meeting: Meeting, department_id: uuid.UUID) -> Depar
         raise NotFound(_l("This report does not exist."))
     report = queries.get_report(meeting, department_id)
     if report is None:
-        d = draft_report(meeting, department_id)
-        report = DepartmentReport(
-            meeting_id=meeting.id,
-            department_id=department_id,
-            body=d.body,
-            families_reached=d.families_reached,
-            amount_paid=d.amount_paid,
-            not_delivered=d.not_delivered,
-        )
+        report = _drafted(meeting, department_id)
         db.session.add(report)
         rules.flush()
     return report
 
 
-def unsaved_draft(meeting: Meeting, department_id: uuid.UUID) -> DepartmentReport:
-    """What the report page shows before the first save: the draft, not stored."""
+def _drafted(meeting: Meeting, department_id: uuid.UUID) -> DepartmentReport:
+    """A new report holding the draft made from the department's duties."""
     d = draft_report(meeting, department_id)
     return DepartmentReport(
         meeting_id=meeting.id,
@@ -130,8 +122,15 @@ def unsaved_draft(meeting: Meeting, department_id: uuid.UUID) -> DepartmentRepor
         families_reached=d.families_reached,
         amount_paid=d.amount_paid,
         not_delivered=d.not_delivered,
-        row_version=0,
     )
+
+
+def unsaved_draft(meeting: Meeting, department_id: uuid.UUID) -> DepartmentReport:
+    """What the report page shows before the first save: the draft, not stored (version 0,
+    "not stored yet", which the first save expects)."""
+    report = _drafted(meeting, department_id)
+    report.row_version = 0
+    return report
 
 
 def save_own_report(
@@ -192,14 +191,24 @@ def save_report(
         report.submitted_by_id = user.id
     rules.flush()
     if submit:
-        trail.record(
-            db.session,
+        trail.record_on(
+            report,
             "report_submitted",
-            entity_type="DepartmentReport",
-            entity_id=report.id,
             department_id=report.department_id,
         )
     return report
+
+
+def save_as_drafted(user: Any, report: DepartmentReport, submit: bool) -> DepartmentReport:
+    """Saves (or submits) the report as it stands: the demo and the benchmark, whose
+    reports keep what `start_report` drafted from the department's duties."""
+    data = ReportInput(
+        body=report.body,
+        families_reached=report.families_reached,
+        amount_paid=report.amount_paid,
+        not_delivered=report.not_delivered,
+    )
+    return save_report(user, report, data, submit=submit, expected_version=report.row_version)
 
 
 def reopen_report(user: Any, report: DepartmentReport) -> DepartmentReport:

@@ -79,11 +79,9 @@ def mark_read(user: Any, message: Message) -> bool:
     if message.read_at is not None:
         return False
     message.read_at = utcnow()
-    trail.record(
-        db.session,
+    trail.record_on(
+        message,
         "message.read",
-        entity_type="Message",
-        entity_id=message.id,
         summary=f"{message.kind.value}: {message.subject[:120]}",
     )
     return True
@@ -100,11 +98,9 @@ def mark_all_read(user: Any) -> int:
     for message in unread:
         message.read_at = now
     if unread:
-        trail.record(
-            db.session,
+        trail.record_on(
+            user,
             "message.read_all",
-            entity_type="User",
-            entity_id=user.id,
             summary=f"{len(unread)} messages",
             data={"count": len(unread)},
         )

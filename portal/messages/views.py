@@ -21,7 +21,7 @@ from portal.kernel.grants import can, requires
 from portal.kernel.uow import attempt
 from portal.messages import operations, queries
 from portal.messages.models import MessageKind
-from portal.ui import NavItem, register_badge, register_nav, user_scope
+from portal.ui import NavItem, page_arg, paged, register_badge, register_nav, user_scope
 
 bp = Blueprint("messages", __name__, url_prefix="/t/<slug>", template_folder="templates")
 platform_bp = Blueprint("platform_notices", __name__, url_prefix="/platform")
@@ -79,25 +79,15 @@ def message_link(message: Any) -> str | None:
     return url_for(name, **({param: message.ref_id} if param else {}))
 
 
-def _page() -> int:
-    try:
-        return max(1, min(10_000, int(request.args.get("page", "1"))))
-    except ValueError:
-        return 1
-
-
 @bp.get("/messages/", endpoint="index")
 @requires("message.read", status=404)
 def message_list() -> Any:
-    page = _page()
+    page = page_arg()
     unread_only = request.args.get("unread") == "1"
     rows, total = queries.messages_of(current_user, page, PER_PAGE, unread_only)
     return render_template(
         "messages/index.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PER_PAGE)),
+        **paged(rows, total, page, PER_PAGE),
         unread_only=unread_only,
         kind_labels=KIND_LABELS,
         detail_labels=DETAIL_LABELS,
@@ -143,15 +133,12 @@ def notices() -> Any:
             status = outcome.status
         else:
             status = 400
-    page = _page()
+    page = page_arg()
     total = queries.notice_count()
     return (
         render_template(
             "messages/notices.html",
-            rows=queries.notices(PER_PAGE, (page - 1) * PER_PAGE),
-            total=total,
-            page=page,
-            pages=max(1, -(-total // PER_PAGE)),
+            **paged(queries.notices(PER_PAGE, (page - 1) * PER_PAGE), total, page, PER_PAGE),
             form=form,
         ),
         status,

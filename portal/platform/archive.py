@@ -35,6 +35,7 @@ from flask_babel import lazy_gettext as _l
 from portal.audit import trail
 from portal.extensions import db
 from portal.kernel.rules import RuleError
+from portal.platform.lifecycle import record_platform
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant
 from portal.tenancy.services import ensure_department_kinds
@@ -189,14 +190,10 @@ def write_archive(tenant: Tenant, out: IO[bytes]) -> dict:
                 "size": len(data),
             }
         zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
-        trail.record(
-            db.session,
+        record_platform(
             "tenant_archive_exported",
-            tenant_id=trail.PLATFORM_CHAIN,
-            entity_type="Tenant",
-            entity_id=tenant.id,
-            summary=tenant.slug,
-            data={
+            tenant,
+            {
                 "rows": sum(t["count"] for t in manifest["tables"].values()),
                 "files": len(manifest["files"]),
             },

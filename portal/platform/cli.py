@@ -130,46 +130,28 @@ def _lifecycle(slug: str, command: str, fn) -> None:  # type: ignore[no-untyped-
     click.echo(f"{slug}: {tenant.status.value}")
 
 
-@click.command("suspend")
-@click.argument("slug")
-@click.option("--reason", default="")
-@with_appcontext
-def suspend(slug: str, reason: str) -> None:
-    """Block sign-in to a district; its data is kept."""
-    _lifecycle(slug, "suspend", lambda t: services.apply_action(t, "suspend", reason))
+def _lifecycle_command(action: str, help_text: str, with_reason: bool = False) -> click.Command:
+    """`flask tenants <action> SLUG` (with `--reason` where the change records one)."""
+
+    def run(slug: str, reason: str | None = None) -> None:
+        extra = () if reason is None else (reason,)
+        _lifecycle(slug, action, lambda t: services.apply_action(t, action, *extra))
+
+    command = with_appcontext(run)
+    if with_reason:
+        command = click.option("--reason", default="")(command)
+    return click.command(action, help=help_text)(click.argument("slug")(command))
 
 
-@click.command("resume")
-@click.argument("slug")
-@with_appcontext
-def resume(slug: str) -> None:
-    """Open a suspended district again."""
-    _lifecycle(slug, "resume", lambda t: services.apply_action(t, "resume"))
-
-
-@click.command("activate")
-@click.argument("slug")
-@with_appcontext
-def activate(slug: str) -> None:
-    """Open a district that is still provisioning."""
-    _lifecycle(slug, "activate", lambda t: services.apply_action(t, "activate"))
-
-
-@click.command("delete")
-@click.argument("slug")
-@click.option("--reason", default="")
-@with_appcontext
-def delete(slug: str, reason: str) -> None:
-    """Mark a district pending deletion: hidden, restorable for 30 days, then purged."""
-    _lifecycle(slug, "delete", lambda t: services.apply_action(t, "delete", reason))
-
-
-@click.command("restore")
-@click.argument("slug")
-@with_appcontext
-def restore(slug: str) -> None:
-    """Undo a deletion request (the district comes back suspended)."""
-    _lifecycle(slug, "restore", lambda t: services.apply_action(t, "restore"))
+suspend = _lifecycle_command("suspend", "Block sign-in to a district; its data is kept.", True)
+resume = _lifecycle_command("resume", "Open a suspended district again.")
+activate = _lifecycle_command("activate", "Open a district that is still provisioning.")
+delete = _lifecycle_command(
+    "delete", "Mark a district pending deletion: hidden, restorable for 30 days, then purged.", True
+)
+restore = _lifecycle_command(
+    "restore", "Undo a deletion request (the district comes back suspended)."
+)
 
 
 @click.command("purge")

@@ -20,11 +20,11 @@ from flask_login import current_user
 from portal.auth import operations
 from portal.auth.roles import DISTRICT_ROLES
 from portal.kernel.grants import requires
-from portal.kernel.inputs import page_number
+from portal.kernel.inputs import MAX_PAGE
 from portal.kernel.uow import attempt
-from portal.platform.views import secret_page
+from portal.platform.views import secret_page, set_account_active
 from portal.tenancy import services as tenancy
-from portal.ui import NavItem, register_nav
+from portal.ui import NavItem, page_arg, paged, register_nav
 
 bp = Blueprint("district_admin", __name__, url_prefix="/t/<slug>", template_folder="templates")
 
@@ -40,10 +40,7 @@ PER_PAGE = 50
 @requires("district.configure")
 def users() -> Any:
     q = request.args.get("q", "").strip()[:80]
-    try:
-        page = page_number(request.args.get("page"))
-    except ValueError:
-        page = 1
+    page = page_arg(maximum=MAX_PAGE)
     everyone = operations.district_users(g.tenant)
     if q:
         needle = q.lower()
@@ -54,15 +51,11 @@ def users() -> Any:
             or needle in u.display_name.lower()
             or (u.department and needle in u.department.name.lower())
         ]
-    total = len(everyone)
     rows = everyone[(page - 1) * PER_PAGE : page * PER_PAGE]
     return render_template(
         "platform/district_users.html",
-        rows=rows,
+        **paged(rows, len(everyone), page, PER_PAGE),
         q=q,
-        page=page,
-        pages=max(1, -(-total // PER_PAGE)),
-        total=total,
         roles=DISTRICT_ROLES,
         departments=tenancy.departments_in_order(),
     )
@@ -116,14 +109,7 @@ def set_user_active(user_id: uuid.UUID) -> Any:
     user = _user_or_404(user_id)
     if (confirm := _reauthenticate()) is not None:
         return confirm
-    active = request.form.get("active") == "1"
-    outcome = attempt(lambda: operations.set_active(current_user, user, active, tenant=g.tenant))
-    if outcome.error is not None:
-        flash(str(outcome.error.message), "error")
-    elif active:
-        flash(_("%(user)s was reactivated.", user=user.username), "success")
-    else:
-        flash(_("%(user)s was deactivated.", user=user.username), "success")
+    set_account_active(user, request.form.get("active") == "1", g.tenant)
     return redirect(url_for("district_admin.users"))
 
 

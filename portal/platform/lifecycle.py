@@ -58,6 +58,17 @@ def _refused(tenant: Tenant, target: TenantStatus) -> LifecycleError:
     )
 
 
+def record_platform(action: str, tenant: Tenant, data: dict | None = None) -> None:
+    """An event about a district in the platform's own chain (the operator's record)."""
+    trail.record_on(
+        tenant,
+        action,
+        tenant_id=trail.PLATFORM_CHAIN,
+        summary=tenant.slug,
+        data=data or {},
+    )
+
+
 def set_status(
     tenant: Tenant,
     target: TenantStatus,
@@ -76,14 +87,10 @@ def set_status(
     with scope.cross_tenant("tenant lifecycle"):
         tenant.status = target
         tenant.status_changed_at = utcnow()
-        trail.record(
-            db.session,
+        record_platform(
             f"tenant_{target.value}",
-            tenant_id=trail.PLATFORM_CHAIN,
-            entity_type="Tenant",
-            entity_id=tenant.id,
-            summary=tenant.slug,
-            data={
+            tenant,
+            {
                 "status": {"before": before.value, "after": target.value},
                 **({"reason": reason} if reason or data is None else {}),
                 **(data or {}),

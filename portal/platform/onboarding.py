@@ -16,7 +16,6 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 
-from portal.audit import trail
 from portal.auth import operations
 from portal.auth.models import User
 from portal.auth.operations import USERNAME_RE, temporary_password  # noqa: F401 - re-exported
@@ -24,7 +23,7 @@ from portal.extensions import db
 from portal.kernel import signals
 from portal.kernel.grants import LEAD, SYSTEM
 from portal.kernel.periods import Period
-from portal.platform.lifecycle import set_status
+from portal.platform.lifecycle import record_platform, set_status
 from portal.policy import policy_text
 from portal.policy import services as policy_services
 from portal.policy.problems import Problem
@@ -232,14 +231,10 @@ def onboard(
             )
             db.session.add(tenant)
             db.session.flush()
-            trail.record(
-                db.session,
+            record_platform(
                 "tenant_onboarding",
-                tenant_id=trail.PLATFORM_CHAIN,
-                entity_type="Tenant",
-                entity_id=tenant.id,
-                summary=tenant.slug,
-                data={"departments": len(checked.departments), "measures": len(checked.measures)},
+                tenant,
+                {"departments": len(checked.departments), "measures": len(checked.measures)},
             )
         with scope.tenant_scope(tenant.id):
             version = policy_services.load_policy(tenant, data)

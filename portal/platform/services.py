@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from portal.audit import trail
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
@@ -30,6 +29,7 @@ from portal.platform.lifecycle import (
     RETENTION_DAYS,
     LifecycleError,
     apply_action,
+    record_platform,
     set_status,
 )
 from portal.tenancy import scope
@@ -171,18 +171,6 @@ def get_tenant(slug: str, *, include_purged: bool = True) -> Tenant | None:
 # ---------------------------------------------------------------- lifecycle
 
 
-def _record_platform(action: str, tenant: Tenant, data: dict | None = None) -> None:
-    trail.record(
-        db.session,
-        action,
-        tenant_id=trail.PLATFORM_CHAIN,
-        entity_type="Tenant",
-        entity_id=tenant.id,
-        summary=tenant.slug,
-        data=data or {},
-    )
-
-
 def _tenant_tables() -> list[sa.Table]:
     """Every table holding tenant rows, parents first (the audit chain excluded)."""
     return [
@@ -294,6 +282,6 @@ def export_configuration(tenant: Tenant) -> dict:
     with scope.tenant_scope(tenant.id, read_only=False):
         data = policy_services.export_policy(tenant)
     with scope.cross_tenant("policy export"):
-        _record_platform("tenant_config_exported", tenant)
+        record_platform("tenant_config_exported", tenant)
         db.session.flush()
     return data

@@ -30,13 +30,13 @@ from flask_login import current_user
 from portal.auth import operations
 from portal.kernel import clock, downloads
 from portal.kernel.grants import LEAD, requires
-from portal.kernel.inputs import page_number
+from portal.kernel.inputs import MAX_PAGE
 from portal.kernel.periods import Period
 from portal.kernel.uow import attempt
 from portal.platform import onboarding, services
 from portal.platform.onboarding import problem_text
 from portal.tenancy.models import Tenant, TenantStatus
-from portal.ui import NavItem, register_nav
+from portal.ui import NavItem, page_arg, paged, register_nav
 
 bp = Blueprint("platform", __name__, url_prefix="/platform", template_folder="templates")
 
@@ -51,6 +51,33 @@ def secret_page(template: str, **context: Any) -> Response:
     response = Response(render_template(template, **context))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def set_account_active(user: Any, active: bool, tenant: Tenant) -> None:
+    """Deactivates or reactivates an account of the district and says how it went (the
+    operator on a lead, the district's admin on its users)."""
+    outcome = attempt(lambda: operations.set_active(current_user, user, active, tenant=tenant))
+    if outcome.error is not None:
+        flash(str(outcome.error.message), "error")
+    elif active:
+        flash(_("%(user)s was reactivated.", user=user.username), "success")
+    else:
+        flash(_("%(user)s was deactivated.", user=user.username), "success")
+
+
+def _render_preview(
+    text: str, form: dict[str, str], problems: list | None = None, status: int | None = None
+) -> Any:
+    """The onboarding preview of `text`, with its problems (or those onboarding refused on)."""
+    preview = onboarding.preview(text, form["slug"] or None, form["lead_username"] or None)
+    shown = preview.problems if problems is None else problems
+    return render_template(
+        "platform/preview.html",
+        preview=preview,
+        text=text,
+        form=form,
+        problems=[problem_text(p, _locale()) for p in shown],
+    ), (status or (200 if preview.ok else 422))
 
 
 def _tenant_or_404(tenant_slug: str, purged: bool = True) -> Tenant:
@@ -71,18 +98,11 @@ def console() -> Any:
     search = request.args.get("q", "").strip()[:100]
     status_arg = request.args.get("status", "")
     status = TenantStatus(status_arg) if status_arg in TenantStatus.__members__ else None
-    try:
-        page = page_number(request.args.get("page"))
-    except ValueError:
-        page = 1
+    page = page_arg(maximum=MAX_PAGE)
     rows, total = services.tenant_page(search=search, status=status, page=page, per_page=PER_PAGE)
-    pages = max(1, -(-total // PER_PAGE))
     return render_template(
         "platform/console.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=pages,
+        **paged(rows, total, page, PER_PAGE),
         search=search,
         status=status_arg,
         statuses=list(TenantStatus),
@@ -138,14 +158,7 @@ def onboard_preview() -> Any:
         return render_template(
             "platform/onboard.html", templates=onboarding.templates(), form=form
         ), 400
-    preview = onboarding.preview(text, form["slug"] or None, form["lead_username"] or None)
-    return render_template(
-        "platform/preview.html",
-        preview=preview,
-        text=text,
-        form=form,
-        problems=[problem_text(p, _locale()) for p in preview.problems],
-    ), (200 if preview.ok else 422)
+    return _render_preview(text, form)
 
 
 @bp.post("/onboard/confirm")
@@ -158,14 +171,7 @@ def onboard_confirm() -> Any:
             text, form["slug"] or None, form["lead_username"] or None, form["lead_name"] or None
         )
     except onboarding.OnboardingRefused as e:
-        preview = onboarding.preview(text, form["slug"] or None, form["lead_username"] or None)
-        return render_template(
-            "platform/preview.html",
-            preview=preview,
-            text=text,
-            form=form,
-            problems=[problem_text(p, _locale()) for p in e.problems],
-        ), 422
+        return _render_preview(text, form, e.problems, 422)
     return secret_page("platform/onboarded.html", result=result)
 
 
@@ -334,14 +340,7 @@ def _lead_or_404(t: Tenant, user_id: uuid.UUID):  # type: ignore[no-untyped-def]
 def set_lead_active(tenant_slug: str, user_id: uuid.UUID) -> Any:
     t = _tenant_or_404(tenant_slug)
     user = _lead_or_404(t, user_id)
-    active = request.form.get("active") == "1"
-    outcome = attempt(lambda: operations.set_active(current_user, user, active, tenant=t))
-    if outcome.error is not None:
-        flash(str(outcome.error.message), "error")
-    elif active:
-        flash(_("%(user)s was reactivated.", user=user.username), "success")
-    else:
-        flash(_("%(user)s was deactivated.", user=user.username), "success")
+    set_account_active(user, request.form.get("active") == "1", t)
     return redirect(url_for("platform.tenant", tenant_slug=t.slug))
 
 

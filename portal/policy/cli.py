@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
@@ -98,6 +99,18 @@ def report_confirmations(data: dict, lang: str) -> int:
     return len(pending)
 
 
+def _valid_or_exit(file: str, lang: str) -> dict[str, Any]:
+    """The parsed policy file; every problem reported and exit 1 when there is any."""
+    from portal.policy.policy_text import parse_policy_text
+
+    data, problems = parse_policy_text(read_text(file, lang))
+    if problems:
+        report_problems(problems, lang)
+        sys.exit(1)
+    assert data is not None
+    return data
+
+
 @click.group("policy")
 def policy_cli() -> None:
     """District policy files (docs/policy-format.md): check, load, export."""
@@ -108,14 +121,9 @@ def policy_cli() -> None:
 @LANG_OPTION
 def check(file: str, lang: str | None) -> None:
     """Validate a policy file; list every problem with its line and item (exit 1 if any)."""
-    from portal.policy.policy_text import parse_policy_text
 
     lang = cli_locale(lang)
-    data, problems = parse_policy_text(read_text(file, lang))
-    if problems:
-        report_problems(problems, lang)
-        sys.exit(1)
-    assert data is not None
+    data = _valid_or_exit(file, lang)
     measures = data["measures"]
     benefits = sum(len(m.get("benefits") or []) for m in measures)
     click.echo(
@@ -141,17 +149,12 @@ def load(slug: str, file: str, lang: str | None) -> None:
     from portal.kernel import signals
     from portal.kernel.grants import SYSTEM
     from portal.kernel.uow import cli_transaction
-    from portal.policy.policy_text import parse_policy_text
     from portal.policy.services import PolicyInvalid, load_policy
     from portal.tenancy import scope
     from portal.tenancy.services import TenantError, get_tenant
 
     lang = cli_locale(lang)
-    data, problems = parse_policy_text(read_text(file, lang))
-    if problems:
-        report_problems(problems, lang)
-        sys.exit(1)
-    assert data is not None
+    data = _valid_or_exit(file, lang)
     file_slug = (data.get("tenant") or {}).get("slug")
     if file_slug != slug:
         click.echo(
@@ -196,7 +199,6 @@ def export(slug: str, output: str | None, lang: str | None) -> None:
     """Write a district's policy configuration in the policy-file format."""
     from portal.audit import trail
     from portal.audit.trail import as_system
-    from portal.extensions import db
     from portal.kernel.uow import cli_transaction
     from portal.policy.services import export_policy
     from portal.tenancy import scope
@@ -211,11 +213,9 @@ def export(slug: str, output: str | None, lang: str | None) -> None:
         with scope.tenant_scope(tenant.id), cli_transaction():
             data = export_policy(tenant)
             text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
-            trail.record(
-                db.session,
+            trail.record_on(
+                tenant,
                 "policy_exported",
-                entity_type="Tenant",
-                entity_id=tenant.id,
                 summary=slug,
             )
     if output:

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal.api import get_or_404
 from portal.extensions import db
 from portal.kernel import clock, periods, signals
 from portal.kernel.grants import can, requires
@@ -24,6 +25,7 @@ from portal.kernel.uow import attempt
 from portal.policy import labels, services
 from portal.policy.models import BenefitStandard, Measure, PolicyVersion
 from portal.tenancy import scope
+from portal.tenancy import services as tenancy
 from portal.tenancy.models import Department, Tenant
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
@@ -37,18 +39,6 @@ def _uuid_or_404(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         abort(404)
-
-
-def _departments() -> list[Department]:
-    return list(
-        db.session.execute(
-            sa.select(Department)
-            .where(Department.active.is_(True))
-            .order_by(Department.sort_order, Department.name)
-        )
-        .scalars()
-        .all()
-    )
 
 
 def _tenant() -> Tenant:
@@ -112,18 +102,10 @@ def index() -> Any:
     )
 
 
-def _measure_or_404(measure_id: str) -> Measure:
-    ident = _uuid_or_404(measure_id)
-    measure = db.session.execute(sa.select(Measure).where(Measure.id == ident)).scalar_one_or_none()
-    if measure is None:
-        abort(404)
-    return measure
-
-
 @bp.route("/measures/<measure_id>/edit", methods=["GET", "POST"])
 @requires("district.configure", status=404)
 def edit_measure(measure_id: str) -> Any:
-    measure = _measure_or_404(measure_id)
+    measure = get_or_404(Measure, measure_id)
     errors: dict[str, str] = {}
     form: dict[str, Any] = {
         "title": measure.title,
@@ -176,7 +158,7 @@ def edit_measure(measure_id: str) -> Any:
         else:
             errors = {"form": str(error.message)}  # type: ignore[union-attr]
             if status == 409:
-                measure = _measure_or_404(measure_id)
+                measure = get_or_404(Measure, measure_id)
                 form["row_version"] = measure.row_version
     return (
         render_template(
@@ -184,27 +166,17 @@ def edit_measure(measure_id: str) -> Any:
             measure=measure,
             form=form,
             errors=errors,
-            departments=_departments(),
+            departments=tenancy.departments_in_order(),
             categories=labels.category_choices(),
         ),
         status,
     )
 
 
-def _benefit_or_404(benefit_id: str) -> BenefitStandard:
-    ident = _uuid_or_404(benefit_id)
-    benefit = db.session.execute(
-        sa.select(BenefitStandard).where(BenefitStandard.id == ident)
-    ).scalar_one_or_none()
-    if benefit is None:
-        abort(404)
-    return benefit
-
-
 @bp.route("/benefits/<benefit_id>/values/new", methods=["GET", "POST"])
 @requires("district.configure", status=404)
 def add_value(benefit_id: str) -> Any:
-    benefit = _benefit_or_404(benefit_id)
+    benefit = get_or_404(BenefitStandard, benefit_id)
     errors: dict[str, str] = {}
     form = {"amount": "", "effective_from": "", "source": ""}
     status = 200
@@ -231,7 +203,7 @@ def add_value(benefit_id: str) -> Any:
         error = outcome.error
         errors = getattr(error, "errors", None) or {"form": str(error.message)}  # type: ignore[union-attr]
         status = outcome.status
-        benefit = _benefit_or_404(benefit_id)
+        benefit = get_or_404(BenefitStandard, benefit_id)
     return (
         render_template(
             "policy/add_value.html",

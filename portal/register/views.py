@@ -34,7 +34,7 @@ from portal.register.models import (
 )
 from portal.register.rules import RegisterError, today
 from portal.tenancy import scope
-from portal.ui import NavItem, register_nav
+from portal.ui import NavItem, page_arg, paged, register_nav
 
 bp = Blueprint("register", __name__, url_prefix="/t/<slug>/register", template_folder="templates")
 
@@ -135,13 +135,6 @@ def _household_or_404(household_id: Any) -> Household:
     return household
 
 
-def _page() -> int:
-    try:
-        return max(1, min(10_000, int(request.args.get("page", 1))))
-    except ValueError:
-        return 1
-
-
 # -- list, household, reveal -----------------------------------------------------------
 
 
@@ -152,15 +145,12 @@ def index() -> Any:
     filters = queries.Filters.from_args(request.args)
     on = today()
     per_page = 25
-    page = _page()
+    page = page_arg()
     rows, total = queries.list_households(filters, on, page, per_page)
     towns, villages = queries.areas()
     return render_template(
         "register/index.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // per_page)),
+        **paged(rows, total, page, per_page),
         filters=filters,
         towns=towns,
         villages=villages,

@@ -4,6 +4,7 @@ most once per request: `portal.ui` caches them in `g`)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from flask_login import current_user
@@ -16,34 +17,32 @@ from portal.meetings.models import ActionItem, ActionStatus
 from portal.ui import register_badge
 
 
+def _count(grant: str, model: Any, *where: Any) -> int | None:
+    """How many `model` rows in scope match, for a user holding `grant` (None: no badge)."""
+    if not can(current_user, grant):
+        return None
+    return db.session.execute(sa.select(sa.func.count(model.id)).where(*where)).scalar_one()
+
+
 def waiting_for_review() -> int | None:
     """待审核: submitted duties waiting for the lead, any half-year."""
-    if not can(current_user, "duty.review"):
-        return None
-    return db.session.execute(
-        sa.select(sa.func.count(Duty.id)).where(Duty.status == DutyStatus.submitted)
-    ).scalar_one()
+    return _count("duty.review", Duty, Duty.status == DutyStatus.submitted)
 
 
 def returned_to_me() -> int | None:
     """被退回: the officer's department's duties returned by the lead."""
-    if not can(current_user, "duty.sign_off"):
-        return None
-    return db.session.execute(
-        sa.select(sa.func.count(Duty.id)).where(Duty.status == DutyStatus.returned)
-    ).scalar_one()
+    return _count("duty.sign_off", Duty, Duty.status == DutyStatus.returned)
 
 
 def actions_due() -> int | None:
     """督办: the officer's open action items overdue or due within seven days."""
-    if not can(current_user, "action_item.update"):
-        return None
     horizon = today() + dt.timedelta(days=7)
-    return db.session.execute(
-        sa.select(sa.func.count(ActionItem.id)).where(
-            ActionItem.status == ActionStatus.open, ActionItem.due_date <= horizon
-        )
-    ).scalar_one()
+    return _count(
+        "action_item.update",
+        ActionItem,
+        ActionItem.status == ActionStatus.open,
+        ActionItem.due_date <= horizon,
+    )
 
 
 register_badge("duties.review_queue", waiting_for_review)

@@ -27,12 +27,10 @@ from portal.meetings.models import ActionItem, ActionStatus, Meeting, MeetingSta
 STATUSES = [s.value for s in DutyStatus]
 
 
-@dataclass
-class DepartmentRow:
-    department_id: uuid.UUID
-    name: str
+class StatusCounts:
+    """Duties counted by status (`counts`): their total and the accepted share."""
+
     counts: dict[str, int]
-    overdue: int
 
     @property
     def total(self) -> int:
@@ -40,8 +38,16 @@ class DepartmentRow:
 
     @property
     def completion(self) -> float:
-        """Accepted share of the department's duties, in percent."""
+        """Accepted share of the duties, in percent."""
         return round(100 * self.counts.get("accepted", 0) / self.total, 1) if self.total else 0.0
+
+
+@dataclass
+class DepartmentRow(StatusCounts):
+    department_id: uuid.UUID
+    name: str
+    counts: dict[str, int]
+    overdue: int
 
 
 @dataclass
@@ -85,16 +91,6 @@ def department_rows(period: Period) -> list[DepartmentRow]:
         DepartmentRow(r.department_id, r.department, dict(r.counts), r.overdue)
         for r in duties.status_matrix(period.code)
     ]
-
-
-def totals(rows: list[DepartmentRow]) -> dict[str, int]:
-    result = {s: 0 for s in STATUSES}
-    for row in rows:
-        for k, v in row.counts.items():
-            result[k] += v
-    result["overdue"] = sum(r.overdue for r in rows)
-    result["total"] = sum(r.total for r in rows)
-    return result
 
 
 def trend(period: Period, halves: int = 4) -> list[TrendPoint]:
@@ -156,7 +152,7 @@ def lead_dashboard(period: Period) -> LeadDashboard:
         period=period,
         today=on,
         departments=rows,
-        totals=totals(rows),
+        totals=duties.status_totals(rows),
         trend=trend(period),
         ranking=ranking(rows),
         actions=action_states(on),
@@ -166,19 +162,11 @@ def lead_dashboard(period: Period) -> LeadDashboard:
 
 
 @dataclass
-class OfficerDashboard:
+class OfficerDashboard(StatusCounts):
     period: Period
     counts: dict[str, int]
     overdue: int
     due_next: list[Any]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def completion(self) -> float:
-        return round(100 * self.counts.get("accepted", 0) / self.total, 1) if self.total else 0.0
 
 
 def officer_dashboard(period: Period, limit: int = 8) -> OfficerDashboard:

@@ -157,12 +157,10 @@ def force_sign_out(actor: Any, user_id: Any, *, platform: bool = False) -> int:
     ):
         accounts.revoke_sessions(target)
         closed = _close_open(target.id, "forced")
-        trail.record(
-            db.session,
+        trail.record_on(
+            target,
             "session.force_sign_out",
             tenant_id=chain,
-            entity_type="User",
-            entity_id=target.id,
             summary=target.username,
             data={"sessions": closed},
         )

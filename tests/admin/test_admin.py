@@ -6,7 +6,7 @@ import re
 
 import sqlalchemy as sa
 
-from tests.conftest import Browser
+from tests.conftest import Browser, statements
 
 
 def _ids(app, model_name: str, slug: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -24,25 +24,13 @@ def _ids(app, model_name: str, slug: str) -> list[str]:  # type: ignore[no-untyp
 
 
 def test_admin_pages_are_chinese_and_list_queries_are_bounded(login_as) -> None:  # type: ignore[no-untyped-def]
-    from portal.extensions import db
-
     b = login_as("kaifeng-lead")
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *a):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    with b.app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(b.app) as seen:
         r = b.get("/t/kaifeng/admin/users/")
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and "kaifeng-lead" in page and "jiading-lead" not in page
     assert "账号" in page and "返回平台" in page
-    assert len(statements) <= 12, statements
+    assert len(seen) <= 12, seen
 
 
 def test_lead_creates_a_department_and_forged_tenant_is_ignored(fresh_app) -> None:  # type: ignore[no-untyped-def]

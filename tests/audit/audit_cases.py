@@ -8,23 +8,17 @@ from tests.audit.coverage import (
     Exercise,
     Expect,
     Listed,
-    mark,
-    signed_in,
+    exported,
 )
 
 
 def _audit_export(app: Any) -> list[Expect]:
-    b = signed_in(app, "jiangyan-auditor")
-    mark(app)
-    r = b.get("/t/jiangyan/audit/export.csv?action=login")
-    assert r.status_code == 200
+    exported(app, "jiangyan-auditor", "/t/jiangyan/audit/export.csv?action=login")
     return [Expect("export", "AuditEvent", "jiangyan")]
 
 
 def _platform_audit_export(app: Any) -> list[Expect]:
-    b = signed_in(app, "operator")
-    mark(app)
-    assert b.get("/platform/audit/export.jsonl").status_code == 200
+    exported(app, "operator", "/platform/audit/export.jsonl")
     return [Expect("export", "AuditEvent", "platform")]
 
 

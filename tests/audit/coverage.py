@@ -23,6 +23,7 @@ import datetime as dt
 import importlib
 import json
 import pkgutil
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -185,6 +186,40 @@ def heads(app: Any) -> dict[uuid.UUID, int]:
 def mark(app: Any) -> None:
     """Events before this point (set-up requests) are not the route's."""
     MARKS["heads"] = heads(app)
+
+
+def exported(app: Any, username: str, path: str, zipped: bool = False) -> Any:
+    """Signs in, sets the mark and downloads `path` (an Office file when `zipped`): the
+    events compared are the download's own."""
+    b = signed_in(app, username)
+    mark(app)
+    r = b.get(path)
+    assert r.status_code == 200, r.get_data(as_text=True)[:800]
+    assert not zipped or r.data[:2] == b"PK"
+    return r
+
+
+def row_version(page: str, last: bool = False) -> str:
+    """The version a form on `page` sends back (the page's last form's when `last`)."""
+    found = re.findall(r'name="row_version"[^>]*value="(\d+)"', page)
+    assert found, page[:800]
+    return found[-1] if last else found[0]
+
+
+def marked_post(
+    app: Any,
+    b: Browser,
+    path: str,
+    data: dict | None = None,
+    csrf_from: str | None = None,
+    ok: tuple[int, ...] = (302,),
+) -> Any:
+    """Sets the mark, then posts the form the route is exercised with and checks it went
+    through: the events compared with the case's expectation are this request's only."""
+    mark(app)
+    r = b.post(path, data, csrf_from=csrf_from)
+    assert r.status_code in ok, r.get_data(as_text=True)[:800]
+    return r
 
 
 def new_events(app: Any, since: dict[uuid.UUID, int]) -> list[Any]:

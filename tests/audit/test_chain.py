@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -163,6 +164,23 @@ def _swap(conn: sa.Connection, tid: uuid.UUID, rows: list) -> int:
     return 5
 
 
+def _forged_event(tid: uuid.UUID, occurred_at: Any) -> dict:
+    """A review the lead never made, as `trail.event_row` takes it."""
+    from portal.audit import trail
+
+    return {
+        "tenant_id": tid,
+        "action": "review",
+        "entity_type": "Duty",
+        "entity_id": "forged",
+        "department_id": None,
+        "summary": "accepted",
+        "changes": {},
+        "actor": trail.Actor(name="kaifeng-lead", role="district_lead"),
+        "occurred_at": as_dt(occurred_at),
+    }
+
+
 def _forge_inside(conn: sa.Connection, tid: uuid.UUID, rows: list) -> int:
     """A forged event slipped in at 3 with a correctly computed hash, later events renumbered."""
     from portal.audit import trail
@@ -177,17 +195,7 @@ def _forge_inside(conn: sa.Connection, tid: uuid.UUID, rows: list) -> int:
         "UPDATE audit_events SET seq = seq - 999999 WHERE tenant_id = :t AND seq > 1000000",
         t=key(tid),
     )
-    ev = {
-        "tenant_id": tid,
-        "action": "review",
-        "entity_type": "Duty",
-        "entity_id": "forged",
-        "department_id": None,
-        "summary": "accepted",
-        "changes": {},
-        "actor": trail.Actor(name="kaifeng-lead", role="district_lead"),
-        "occurred_at": as_dt(rows[2].occurred_at),
-    }
+    ev = _forged_event(tid, rows[2].occurred_at)
     insert_event(conn, trail.event_row(ev, 3, rows[1].hash))
     run(conn, "UPDATE audit_chain_heads SET seq = seq + 1 WHERE tenant_id = :t", t=key(tid))
     return 4  # the forged event links well; the first event after it no longer does
@@ -196,17 +204,7 @@ def _forge_inside(conn: sa.Connection, tid: uuid.UUID, rows: list) -> int:
 def _forge_append(conn: sa.Connection, tid: uuid.UUID, rows: list) -> int:
     from portal.audit import trail
 
-    ev = {
-        "tenant_id": tid,
-        "action": "review",
-        "entity_type": "Duty",
-        "entity_id": "forged",
-        "department_id": None,
-        "summary": "accepted",
-        "changes": {},
-        "actor": trail.Actor(name="kaifeng-lead", role="district_lead"),
-        "occurred_at": as_dt(rows[-1].occurred_at),
-    }
+    ev = _forged_event(tid, rows[-1].occurred_at)
     n = len(rows)
     insert_event(conn, trail.event_row(ev, n + 1, "f" * 64))  # does not know the real head
     return n + 1

@@ -33,7 +33,7 @@ from tests.audit.coverage import (
     new_events,
     plain_field,
 )
-from tests.conftest import DEMO_PASSWORD, make_app
+from tests.conftest import DEMO_PASSWORD, demo_app
 
 ROUTES: dict[str, Exercise | Listed] = domain_tables("ROUTES")
 DOWNLOADS: dict[str, Exercise | Listed] = domain_tables("DOWNLOADS")
@@ -64,13 +64,8 @@ def _covered(endpoint: str, table: dict) -> bool:
 @pytest.fixture(scope="module")
 def cov_app(databases):  # type: ignore[no-untyped-def]
     """One demo database for the whole module (each case diffs the chain heads)."""
-    application = make_app(databases.new(demo=True))
-    yield application
-    from portal.extensions import db
-
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with demo_app(databases) as application:
+        yield application
 
 
 def _state_changing_endpoints(app: Any) -> list[str]:
@@ -95,30 +90,36 @@ def _download_endpoints(app: Any) -> list[str]:
     )
 
 
-def test_every_download_is_in_the_table(cov_app) -> None:  # type: ignore[no-untyped-def]
-    endpoints = _download_endpoints(cov_app)
-    missing = [e for e in endpoints if not _covered(e, DOWNLOADS)]
-    assert not missing, (
-        "exports/downloads without audit coverage — add each to DOWNLOADS in "
-        "tests/audit/test_coverage.py as Exercise(fn) or Listed('<expected event>', test=…) "
-        "(record them with trail.record(db.session, 'export' or 'download', entity_type=…, "
-        "summary=…, data={'rows': n, …})):\n  " + "\n  ".join(missing)
+def _table_matches(endpoints: list[str], table: dict, name: str, how: str) -> None:
+    """Every endpoint is in the table (`how` says how to add one) and nothing stale is."""
+    missing = [e for e in endpoints if not _covered(e, table)]
+    assert not missing, f"{name} without audit coverage — add each to {how}:\n  " + "\n  ".join(
+        missing
     )
-    stale = [e for e in DOWNLOADS if e not in endpoints]
-    assert not stale, f"DOWNLOADS lists endpoints that no longer exist: {stale}"
+    stale = [e for e in table if e not in endpoints]
+    assert not stale, f"the table lists {name} that no longer exist: {stale}"
+
+
+def test_every_download_is_in_the_table(cov_app) -> None:  # type: ignore[no-untyped-def]
+    _table_matches(
+        _download_endpoints(cov_app),
+        DOWNLOADS,
+        "exports/downloads",
+        "DOWNLOADS in tests/audit/test_coverage.py as Exercise(fn) or Listed('<expected "
+        "event>', test=…) (record them with trail.record(db.session, 'export' or 'download', "
+        "entity_type=…, summary=…, data={'rows': n, …}))",
+    )
 
 
 def test_every_state_changing_route_is_in_the_table(cov_app) -> None:  # type: ignore[no-untyped-def]
-    endpoints = _state_changing_endpoints(cov_app)
-    missing = [e for e in endpoints if not _covered(e, ROUTES)]
-    assert not missing, (
-        "state-changing routes without audit coverage — add each to ROUTES in "
-        "tests/audit/test_coverage.py as Exercise(fn) (fn makes the request and returns "
-        "the Expect(...) events it must leave) or Listed('<expected event shape>', "
-        "test='<your test that checks it>'):\n  " + "\n  ".join(missing)
+    _table_matches(
+        _state_changing_endpoints(cov_app),
+        ROUTES,
+        "state-changing routes",
+        "ROUTES in tests/audit/test_coverage.py as Exercise(fn) (fn makes the request and "
+        "returns the Expect(...) events it must leave) or Listed('<expected event shape>', "
+        "test='<your test that checks it>')",
     )
-    stale = [e for e in ROUTES if e not in endpoints]
-    assert not stale, f"ROUTES lists endpoints that no longer exist: {stale}"
 
 
 @pytest.mark.parametrize(

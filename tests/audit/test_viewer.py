@@ -10,7 +10,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from tests.conftest import Browser
+from tests.conftest import Browser, statements
 
 
 def _ids(app, slug: str):  # type: ignore[no-untyped-def]
@@ -105,21 +105,9 @@ def test_filters(app, login_as) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_list_page_query_count_is_bounded(app, login_as) -> None:  # type: ignore[no-untyped-def]
-    from portal.extensions import db
-
     b = login_as("kaifeng-auditor")
-    counts = []
-    with app.app_context():
-        engine = db.engine
-
-    def count(*args, **kw):  # type: ignore[no-untyped-def]
-        counts.append(1)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(app) as counts:
         page = b.get("/t/kaifeng/audit/").get_data(as_text=True)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
     # sign-in, departments, the page, its people, the filter's names, and one look-up per
     # kind of record on the page for its names — never one per event
     tid = _ids(app, "kaifeng")

@@ -14,8 +14,9 @@ from tests.conftest import ROOT, Browser, new_api_token
 
 
 def _literal_actions() -> set[str]:
-    """Every action code written as a literal in a `trail.record(…)` call of the package
-    (f-strings like f"tenant_{status}" and f"duty.{action}" are covered by the trail test)."""
+    """Every action code written as a literal in a `trail.record(…)` or `trail.record_on(…)`
+    call of the package (f-strings like f"tenant_{status}" and f"duty.{action}" are covered
+    by the trail test)."""
     codes = set()
     for path in (ROOT / "portal").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -23,14 +24,14 @@ def _literal_actions() -> set[str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "record"
+                and node.func.attr in ("record", "record_on")
                 and len(node.args) >= 2
                 and isinstance(node.args[1], ast.Constant)
                 and isinstance(node.args[1].value, str)
             ):
                 codes.add(node.args[1].value)
             # helpers that record on the caller's behalf: (function, index of the code)
-            helper = {"_record_platform": 0, "_platform_echo": 0, "fail": 1}.get(
+            helper = {"record_platform": 0, "_platform_echo": 0, "fail": 1, "_recorded": 1}.get(
                 getattr(node.func, "id", "") if isinstance(node, ast.Call) else ""
             )
             if helper is not None and len(node.args) > helper:  # type: ignore[attr-defined]

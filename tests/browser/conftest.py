@@ -125,3 +125,9 @@ def sign_in(page, live_server: str, username: str, password: str = "Demo-2026-pa
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def switch_user(page, live_server: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    """Signs the browser out (its cookies gone) and in again as `username`."""
+    page.context.clear_cookies()
+    sign_in(page, live_server, username)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, switch_user
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +25,7 @@ def _rows(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_auditor_searches_filters_and_exports(live_server: str, page) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, live_server, "kaifeng-civil-affairs")  # an officer with a sign-in of their own
-    page.context.clear_cookies()
-    sign_in(page, live_server, "kaifeng-auditor")
+    switch_user(page, live_server, "kaifeng-auditor")
     page.goto(live_server + "/t/kaifeng/audit/")
     rows = _rows(page)
     assert len(rows) == 50

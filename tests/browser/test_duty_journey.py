@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, switch_user
+
+
+def _sign_off_fully(page, statement: str) -> None:  # type: ignore[no-untyped-def]
+    """The officer signs the open duty page off as fully delivered; it is then submitted."""
+    page.select_option("select[name=assessment]", "fully")
+    page.fill("textarea[name=statement]", statement)
+    page.click("#sign-off button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.get_attribute("#duty", "data-status") == "submitted"
 
 
 def test_officer_logs_and_signs_off_lead_reviews(live_server: str, page) -> None:  # type: ignore[no-untyped-def]
@@ -40,14 +49,9 @@ def test_officer_logs_and_signs_off_lead_reviews(live_server: str, page) -> None
     assert page.get_attribute("#duty", "data-status") == "in_progress"
     assert "走访台账.pdf" in page.inner_text("#entry-list")
 
-    page.select_option("select[name=assessment]", "fully")
-    page.fill("textarea[name=statement]", "本期已全面落实走访慰问工作。")
-    page.click("#sign-off button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    assert page.get_attribute("#duty", "data-status") == "submitted"
+    _sign_off_fully(page, "本期已全面落实走访慰问工作。")
 
-    page.context.clear_cookies()
-    sign_in(page, live_server, "kaifeng-lead")
+    switch_user(page, live_server, "kaifeng-lead")
     page.click("#chart-departments-card button[data-toggle-table]")  # the numbers behind the chart
     assert page.locator("#duty-matrix").is_visible()
     page.goto(live_server + "/t/kaifeng/duties/review")
@@ -57,18 +61,12 @@ def test_officer_logs_and_signs_off_lead_reviews(live_server: str, page) -> None
     page.wait_for_load_state("networkidle")
     assert page.get_attribute("#duty", "data-status") == "returned"
 
-    page.context.clear_cookies()
-    sign_in(page, live_server, "kaifeng-civil-affairs")
+    switch_user(page, live_server, "kaifeng-civil-affairs")
     page.goto(duty_url)
     assert "请补充受益家庭名单" in page.inner_text("#return-reason")
-    page.select_option("select[name=assessment]", "fully")
-    page.fill("textarea[name=statement]", "已补充受益家庭名单。")
-    page.click("#sign-off button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    assert page.get_attribute("#duty", "data-status") == "submitted"
+    _sign_off_fully(page, "已补充受益家庭名单。")
 
-    page.context.clear_cookies()
-    sign_in(page, live_server, "kaifeng-lead")
+    switch_user(page, live_server, "kaifeng-lead")
     page.goto(duty_url)
     page.click("#review button[value=accept]")
     page.wait_for_load_state("networkidle")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, switch_user
 from tests.register.test_import import sheet
 
 pytestmark = pytest.mark.browser
@@ -54,15 +54,13 @@ def test_town_officer_imports_and_health_confirms(live_server: str, page) -> Non
     page.wait_for_load_state("networkidle")
     assert "47 行已生成信息变更申请" in page.inner_text("body")
 
-    page.context.clear_cookies()
-    sign_in(page, live_server, "kaifeng-health")
+    switch_user(page, live_server, "kaifeng-health")
     page.goto(live_server + "/t/kaifeng/register/requests")
     page.click("form.batch button")
     page.wait_for_load_state("networkidle")
     assert "已确认 47 条申请" in page.inner_text("body")
 
-    page.context.clear_cookies()
-    sign_in(page, live_server, "kaifeng-lead")
+    switch_user(page, live_server, "kaifeng-lead")
     page.goto(live_server + "/t/kaifeng/register/")
     page.fill("#q", "导入")
     page.click("#register-filters button[type=submit]")

@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -34,18 +35,30 @@ def _entry(duty: Duty) -> operations.EntryInput:
     return operations.EntryInput(min(today(), duty.due_date), "入户走访", 3, "0")
 
 
+def _add_entry_with_files(app: Any, tmp_path: Path, uploads: list) -> ProgressEntry:
+    """Adds (not commits) an entry with `uploads` on an in-progress duty of 开封's civil
+    affairs, inside `district`; the files go to `tmp_path`."""
+    app.config["UPLOAD_DIR"] = str(tmp_path)
+    duty = duty_in(DutyStatus.in_progress)
+    return operations.add_entry(
+        duty,
+        user("kaifeng-civil-affairs"),
+        _entry(duty),
+        uploads,
+        expected_version=duty.row_version,
+    )
+
+
+def _entry_with_files(app: Any, tmp_path: Path, uploads: list) -> list[EvidenceFile]:
+    """As `_add_entry_with_files`, committed; the entry's evidence rows."""
+    entry = _add_entry_with_files(app, tmp_path, uploads)
+    db.session.commit()
+    return list(db.session.execute(sa.select(EvidenceFile).filter_by(entry_id=entry.id)).scalars())
+
+
 def test_a_failed_commit_leaves_no_file(fresh_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    fresh_app.config["UPLOAD_DIR"] = str(tmp_path)
     with district(fresh_app, "kaifeng"):
-        officer = user("kaifeng-civil-affairs")
-        duty = duty_in(DutyStatus.in_progress)
-        operations.add_entry(
-            duty,
-            officer,
-            _entry(duty),
-            [storage.Upload("台账.pdf", PDF)],
-            expected_version=duty.row_version,
-        )
+        _add_entry_with_files(fresh_app, tmp_path, [storage.Upload("台账.pdf", PDF)])
         assert len(_files(tmp_path)) == 1  # written, under its temporary name only
         assert _files(tmp_path)[0].name.endswith(".part")
 
@@ -71,19 +84,10 @@ def test_a_failed_commit_leaves_no_file(fresh_app, tmp_path: Path) -> None:  # t
 
 
 def test_a_broken_rule_after_the_file_leaves_no_file(fresh_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    fresh_app.config["UPLOAD_DIR"] = str(tmp_path)
     with district(fresh_app, "kaifeng"):
-        officer = user("kaifeng-civil-affairs")
-        duty = duty_in(DutyStatus.in_progress)
 
         def add_then_fail() -> None:
-            operations.add_entry(
-                duty,
-                officer,
-                _entry(duty),
-                [storage.Upload("台账.pdf", PDF)],
-                expected_version=duty.row_version,
-            )
+            _add_entry_with_files(fresh_app, tmp_path, [storage.Upload("台账.pdf", PDF)])
             raise rules.DutyError("a later rule")
 
         outcome = attempt(add_then_fail)
@@ -91,19 +95,12 @@ def test_a_broken_rule_after_the_file_leaves_no_file(fresh_app, tmp_path: Path) 
 
 
 def test_a_committed_entry_has_its_file_and_nothing_else(fresh_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    fresh_app.config["UPLOAD_DIR"] = str(tmp_path)
     with district(fresh_app, "kaifeng"):
-        officer = user("kaifeng-civil-affairs")
-        duty = duty_in(DutyStatus.in_progress)
-        entry = operations.add_entry(
-            duty,
-            officer,
-            _entry(duty),
+        rows = _entry_with_files(
+            fresh_app,
+            tmp_path,
             [storage.Upload("a.pdf", PDF), storage.Upload("b.txt", "说明".encode())],
-            expected_version=duty.row_version,
         )
-        db.session.commit()
-        rows = db.session.execute(sa.select(EvidenceFile).filter_by(entry_id=entry.id)).scalars()
         paths = sorted(storage.path_of(r) for r in rows)
         assert sorted(_files(tmp_path)) == paths and len(paths) == 2
 
@@ -260,24 +257,12 @@ def test_duties_answer_the_platform_statistics(app) -> None:  # type: ignore[no-
 
 
 def test_downloads_name_the_file_safely(fresh_app, login_as, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    fresh_app.config["UPLOAD_DIR"] = str(tmp_path)
     with district(fresh_app, "kaifeng"):
-        officer = user("kaifeng-civil-affairs")
-        duty = duty_in(DutyStatus.in_progress)
-        entry = operations.add_entry(
-            duty,
-            officer,
-            _entry(duty),
-            [storage.Upload("x\u202eexe.txt", "说明".encode()), storage.Upload("台账.pdf", PDF)],
-            expected_version=duty.row_version,
-        )
-        db.session.commit()
-        files = {
-            f.filename: f.id
-            for f in db.session.execute(
-                sa.select(EvidenceFile).filter_by(entry_id=entry.id)
-            ).scalars()
-        }
+        uploads = [
+            storage.Upload("x\u202eexe.txt", "说明".encode()),
+            storage.Upload("台账.pdf", PDF),
+        ]
+        files = {f.filename: f.id for f in _entry_with_files(fresh_app, tmp_path, uploads)}
     assert set(files) == {"xexe.txt", "台账.pdf"}  # the bidi control is gone
     b = login_as("kaifeng-civil-affairs", fresh_app)
     text = b.get(f"{BASE}/evidence/{files['xexe.txt']}")

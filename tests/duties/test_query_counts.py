@@ -5,30 +5,19 @@ from __future__ import annotations
 
 import re
 
-import sqlalchemy as sa
-
 from portal.duties import operations, storage
 from portal.duties.models import Duty, DutyStatus
 from portal.extensions import db
 from portal.kernel.clock import today
+from tests.conftest import statements
 from tests.duties.helpers import district, duty_in, user
 
 BASE = "/t/kaifeng/duties"
 
 
 def _statements(app, b, path: str) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def listener(conn, cursor, statement, *a) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements(app) as seen:
         r = b.get(path)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
     assert r.status_code == 200, path
     return len(seen)
 

@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.kernel.clock import today
 from portal.kernel.grants import SYSTEM
 from portal.kernel.periods import Period
+from tests.conftest import statements
 from tests.duties.helpers import district, duty_in, user
 
 
@@ -248,17 +249,9 @@ def test_conflict_and_overdue(fresh_app) -> None:  # type: ignore[no-untyped-def
 
 def test_status_matrix_is_one_query(app) -> None:  # type: ignore[no-untyped-def]
     with district(app, "kaifeng"):
-        statements: list[str] = []
-
-        def count(conn, cursor, statement, *a) -> None:  # type: ignore[no-untyped-def]
-            statements.append(statement)
-
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with statements(app) as seen:
             matrix = queries.status_matrix()
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
-        assert len([s for s in statements if "duties" in s]) == 1
+        assert len([s for s in seen if "duties" in s]) == 1
         assert len(matrix) >= 10 and sum(r.total for r in matrix) == 51
 
 

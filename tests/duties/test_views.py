@@ -16,7 +16,7 @@ from portal.kernel.clock import today
 from portal.kernel.periods import Period
 from portal.tenancy import scope
 from portal.tenancy.models import Department, Tenant
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, statements
 from tests.duties.helpers import triple_current_duties
 
 BASE = "/t/kaifeng/duties"
@@ -83,12 +83,17 @@ def test_lead_home_matrix_and_lists(login_as) -> None:  # type: ignore[no-untype
     assert _ids(queue)
 
 
+def officer_at_a_new_duty(app, login_as, tmp_path):  # type: ignore[no-untyped-def]
+    """A duty of 开封's civil affairs not started yet, its page, its officer signed in, and
+    the work date an entry on it can carry (evidence files go to `tmp_path`)."""
+    app.config["UPLOAD_DIR"] = str(tmp_path)
+    duty = _duties(app, DutyStatus.not_started)[0]
+    officer = login_as("kaifeng-civil-affairs", app)
+    return duty, f"{BASE}/{duty.id}", officer, min(today(), duty.due_date).isoformat()
+
+
 def test_officer_logs_signs_off_and_lead_reviews(fresh_app, login_as, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    fresh_app.config["UPLOAD_DIR"] = str(tmp_path)
-    duty = _duties(fresh_app, DutyStatus.not_started)[0]
-    url = f"{BASE}/{duty.id}"
-    officer = login_as("kaifeng-civil-affairs", fresh_app)
-    day = min(today(), duty.due_date).isoformat()
+    duty, url, officer, day = officer_at_a_new_duty(fresh_app, login_as, tmp_path)
     data = {
         "work_date": day,
         "narrative": '=HYPERLINK("http://x") 入户走访特殊家庭',
@@ -268,18 +273,8 @@ def test_duty_list_query_count_does_not_grow(fresh_app, login_as) -> None:  # ty
     lead = login_as("kaifeng-lead", fresh_app)
 
     def queries(b, path: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-        with fresh_app.app_context():
-            engine = db.engine
-        seen: list[str] = []
-
-        def listener(conn, cursor, statement, *a) -> None:  # type: ignore[no-untyped-def]
-            seen.append(statement)
-
-        sa.event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with statements(fresh_app) as seen:
             r = b.get(path)
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", listener)
         assert r.status_code == 200
         return len(seen), len(_ids(r.get_data(as_text=True)))
 

@@ -17,9 +17,12 @@ from tests.audit.coverage import (
     bearer,
     clone,
     department_id_of,
+    exported,
     first_id,
     mark,
+    marked_post,
     officer_of,
+    row_version,
     scalars,
     signed_in,
 )
@@ -84,8 +87,9 @@ def _meeting_rows(app: Any, slug: str, model: str, meeting_id: uuid.UUID) -> int
 # The meeting exercises run in 姜堰 on its demo meetings or on one made for the case.
 def _meeting_new(app: Any) -> list[Expect]:
     b = signed_in(app, "jiangyan-lead")
-    mark(app)
-    r = b.post(
+    r = marked_post(
+        app,
+        b,
         "/t/jiangyan/meetings/new",
         {
             "kind": "ad_hoc",
@@ -97,7 +101,6 @@ def _meeting_new(app: Any) -> list[Expect]:
         },
         csrf_from="/t/jiangyan/meetings/new",
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
     meeting_id = uuid.UUID(re.search(r"/meetings/([0-9a-f-]{36})", r.headers["Location"]).group(1))
     invited = _meeting_rows(app, "jiangyan", "MeetingInvitation", meeting_id)
     agenda = _meeting_rows(app, "jiangyan", "AgendaItem", meeting_id)
@@ -127,9 +130,10 @@ def _meeting_edit(app: Any) -> list[Expect]:
     b = signed_in(app, "jiangyan-lead")
     path = f"/t/jiangyan/meetings/{meeting_id}"
     page = b.get(path).get_data(as_text=True)
-    version = re.search(r'name="row_version" value="(\d+)"', page).group(1)
-    mark(app)
-    r = b.post(
+    version = row_version(page)
+    marked_post(
+        app,
+        b,
         f"{path}/edit",
         {
             "kind": "ad_hoc",
@@ -141,7 +145,6 @@ def _meeting_edit(app: Any) -> list[Expect]:
         },
         csrf_from=path,
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
     return [
         Expect(
             "update", "Meeting", "jiangyan", entity_id=str(meeting_id), changed={"title", "place"}
@@ -154,8 +157,9 @@ def _meeting_add_decision(app: Any) -> list[Expect]:
     dept = department_id_of(app, "jiangyan", "civil_affairs")
     b = signed_in(app, "jiangyan-lead")
     path = f"/t/jiangyan/meetings/{meeting_id}"
-    mark(app)
-    r = b.post(
+    marked_post(
+        app,
+        b,
         f"{path}/decisions",
         {
             "decision": "覆盖测试：各成员单位按季度报送台账。",
@@ -165,7 +169,6 @@ def _meeting_add_decision(app: Any) -> list[Expect]:
         },
         csrf_from=path,
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
     return [
         Expect("create", "Decision", "jiangyan"),
         Expect("create", "ActionItem", "jiangyan"),
@@ -175,13 +178,13 @@ def _meeting_add_decision(app: Any) -> list[Expect]:
 def _meeting_close_action_item(app: Any) -> list[Expect]:
     item_id, item, officer = _open_action_item(app)
     b = signed_in(app, officer)
-    mark(app)
-    r = b.post(
+    marked_post(
+        app,
+        b,
         f"/t/jiangyan/meetings/action-items/{item_id}",
         {"op": "close", "note": "覆盖测试：已完成。", "row_version": str(item.row_version)},
         csrf_from="/t/jiangyan/meetings/action-items",
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
     return [
         Expect(
             "update",
@@ -213,13 +216,13 @@ def _meeting_attendance(app: Any) -> list[Expect]:
     dept = sorted(_invited(app, meeting_id), key=str)[0]
     b = signed_in(app, "jiangyan-lead")
     path = f"/t/jiangyan/meetings/{meeting_id}"
-    mark(app)
-    r = b.post(
+    marked_post(
+        app,
+        b,
         f"{path}/attendance",
         {f"attendance-{dept}": "delegate", f"delegate-{dept}": "李副局长"},
         csrf_from=path,
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
     # recording attendance never changes the meeting's state (no Meeting update)
     return [
         Expect("update", "MeetingInvitation", "jiangyan", changed={"attendance", "delegate_name"}),
@@ -234,9 +237,7 @@ def _meeting_invite(app: Any) -> list[Expect]:
     dept = sorted(everyone - _invited(app, meeting_id), key=str)[0]
     b = signed_in(app, "jiangyan-lead")
     path = f"/t/jiangyan/meetings/{meeting_id}"
-    mark(app)
-    r = b.post(f"{path}/invite", {"department": str(dept)}, csrf_from=path)
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
+    marked_post(app, b, f"{path}/invite", {"department": str(dept)}, csrf_from=path)
     assert dept in _invited(app, meeting_id)
     return [Expect("create", "MeetingInvitation", "jiangyan")]
 
@@ -247,14 +248,14 @@ def _meeting_minutes(app: Any) -> list[Expect]:
     path = f"/t/jiangyan/meetings/{meeting_id}"
     page = b.get(path).get_data(as_text=True)
     form = page[page.index('id="minutes-form"') :]
-    version = re.search(r'name="row_version" value="(\d+)"', form).group(1)
-    mark(app)
-    r = b.post(
+    version = row_version(form)
+    marked_post(
+        app,
+        b,
         f"{path}/minutes",
         {"op": "save", "body": "## 会议纪要\n\n覆盖测试。", "row_version": version},
         csrf_from=path,
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
     return [Expect("update", "Minutes", "jiangyan", changed={"body", "updated_at"})]
 
 
@@ -267,13 +268,13 @@ def _meeting_add_action(app: Any) -> list[Expect]:
     decision_id, _row = first_id(
         app, "Decision", "jiangyan", lambda cls: cls.meeting_id == meeting_id
     )
-    mark(app)
-    r = b.post(
+    marked_post(
+        app,
+        b,
         f"{path}/decisions/{decision_id}/actions",
         {"action_text": "拨付资金", "departments": [str(dept)], "due_date": "2027-06-30"},
         csrf_from=path,
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
     return [Expect("create", "ActionItem", "jiangyan")]
 
 
@@ -288,7 +289,7 @@ def _save_report_draft(b: Browser, meeting_id: uuid.UUID) -> None:
     """The first save stores the report (opening the page writes nothing)."""
     path = f"/t/jiangyan/meetings/{meeting_id}/report"
     page = b.get(path).get_data(as_text=True)
-    version = re.search(r'name="row_version" value="(\d+)"', page).group(1)
+    version = row_version(page)
     fields = {"op": "save", "body": "", "families_reached": "", "amount_paid": ""}
     r = b.post(path, {**fields, "not_delivered": "", "row_version": version}, csrf_from=path)
     assert r.status_code == 302, r.get_data(as_text=True)[:800]
@@ -297,7 +298,7 @@ def _save_report_draft(b: Browser, meeting_id: uuid.UUID) -> None:
 def _submit_report(b: Browser, meeting_id: uuid.UUID) -> None:
     path = f"/t/jiangyan/meetings/{meeting_id}/report"
     page = b.get(path).get_data(as_text=True)
-    version = re.search(r'name="row_version" value="(\d+)"', page).group(1)
+    version = row_version(page)
     r = b.post(
         path,
         {
@@ -346,9 +347,7 @@ def _meeting_return_report(app: Any) -> list[Expect]:
     _submit_report(signed_in(app, officer), meeting_id)
     b = signed_in(app, "jiangyan-lead")
     path = f"/t/jiangyan/meetings/{meeting_id}"
-    mark(app)
-    r = b.post(f"{path}/reports/{dept}/return", {}, csrf_from=path)
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
+    marked_post(app, b, f"{path}/reports/{dept}/return", {}, csrf_from=path)
     return [Expect("update", "DepartmentReport", "jiangyan")]
 
 
@@ -356,13 +355,13 @@ def _meeting_agenda_add(app: Any) -> list[Expect]:
     meeting_id = _new_meeting_id(app, "覆盖测试：议程")
     b = signed_in(app, "jiangyan-lead")
     path = f"/t/jiangyan/meetings/{meeting_id}"
-    mark(app)
-    r = b.post(
+    marked_post(
+        app,
+        b,
         f"{path}/agenda",
         {"op": "add", "title": "覆盖测试议题", "detail": "补充议题"},
         csrf_from=path,
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
     return [Expect("create", "AgendaItem", "jiangyan")]
 
 
@@ -411,10 +410,8 @@ def _meeting_id(app: Any, slug: str) -> uuid.UUID:
 def _meetings_export(kind: str) -> Callable[[Any], list[Expect]]:
     def run(app: Any) -> list[Expect]:
         meeting_id = _meeting_id(app, "jiangyan")
-        b = signed_in(app, "jiangyan-lead")
-        mark(app)
-        r = b.get(f"/t/jiangyan/meetings/{meeting_id}/export/{kind}.docx")
-        assert r.status_code == 200 and r.data[:2] == b"PK"
+        path = f"/t/jiangyan/meetings/{meeting_id}/export/{kind}.docx"
+        exported(app, "jiangyan-lead", path, zipped=True)
         return [Expect("export", "Meeting", "jiangyan", entity_id=str(meeting_id))]
 
     return run

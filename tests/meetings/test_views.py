@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from docx import Document
 
 from portal.meetings.exports import STYLES
-from tests.conftest import Browser
+from tests.conftest import Browser, statements
 from tests.meetings.helpers import form_version
 
 
@@ -147,29 +147,18 @@ def test_auditor_cannot_post(login_as) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_list_pages_have_bounded_queries(app, login_as) -> None:  # type: ignore[no-untyped-def]
-    from portal.extensions import db
-
     b = login_as("kaifeng-lead")
     (mid,) = _meeting_ids(b, "kaifeng")
     counts: list[int] = []
-
-    def count(*_a, **_k):  # type: ignore[no-untyped-def]
-        counts[-1] += 1
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        for path in (
-            "/t/kaifeng/meetings/",
-            "/t/kaifeng/meetings/action-items?status=all",
-            f"/t/kaifeng/meetings/{mid}",
-            "/t/kaifeng/",
-        ):
-            counts.append(0)
+    for path in (
+        "/t/kaifeng/meetings/",
+        "/t/kaifeng/meetings/action-items?status=all",
+        f"/t/kaifeng/meetings/{mid}",
+        "/t/kaifeng/",
+    ):
+        with statements(app) as seen:
             assert b.get(path).status_code == 200
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
+        counts.append(len(seen))
     assert max(counts) <= 20, counts
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.audit.coverage import Ctx, Exercise, Expect, Listed, mark, signed_in, user_id_of
+from tests.audit.coverage import Ctx, Exercise, Expect, Listed, marked_post, signed_in, user_id_of
 
 
 def _notice(ctx: Ctx) -> Any:
@@ -20,13 +20,13 @@ def _notice(ctx: Ctx) -> Any:
 
 def _post_notice(app: Any) -> list[Expect]:
     b = signed_in(app, "zhangdian-lead")
-    mark(app)
-    r = b.post(
+    marked_post(
+        app,
+        b,
         "/t/zhangdian/notices/",
         {"title": "覆盖测试：年中工作安排", "body": "请各部门按时签报。"},
         csrf_from="/t/zhangdian/notices/",
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
     return [Expect("create", "Notice", "zhangdian")]
 
 
@@ -49,9 +49,9 @@ def _withdraw_notice(app: Any) -> list[Expect]:
                 sa.select(Notice.id).filter_by(title="覆盖测试：待撤回")
             ).scalar_one()
         db.session.remove()
-    mark(app)
-    r = b.post(f"/t/zhangdian/notices/{notice_id}/withdraw", csrf_from="/t/zhangdian/notices/")
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
+    marked_post(
+        app, b, f"/t/zhangdian/notices/{notice_id}/withdraw", csrf_from="/t/zhangdian/notices/"
+    )
     return [
         Expect("update", "Notice", "zhangdian", entity_id=str(notice_id), changed={"withdrawn_at"})
     ]
@@ -77,9 +77,7 @@ def _give_message(app: Any, username: str) -> None:
 def _read_all(app: Any) -> list[Expect]:
     _give_message(app, "zhangdian-civil-affairs")
     b = signed_in(app, "zhangdian-civil-affairs")
-    mark(app)
-    r = b.post("/t/zhangdian/messages/read-all", csrf_from="/t/zhangdian/messages/")
-    assert r.status_code == 302
+    marked_post(app, b, "/t/zhangdian/messages/read-all", csrf_from="/t/zhangdian/messages/")
     return [Expect("message.read_all", "User", "zhangdian")]
 
 
@@ -89,9 +87,7 @@ def _read(app: Any) -> list[Expect]:
     page = b.get("/t/zhangdian/messages/?unread=1").get_data(as_text=True)
     found = re.search(r"/t/zhangdian/messages/([0-9a-f-]{36})/read", page)
     assert found, page[:2000]
-    mark(app)
-    r = b.post(found.group(0), csrf_from="/t/zhangdian/messages/")
-    assert r.status_code == 302
+    marked_post(app, b, found.group(0), csrf_from="/t/zhangdian/messages/")
     return [Expect("message.read", "Message", "zhangdian", entity_id=found.group(1))]
 
 
@@ -99,9 +95,9 @@ def _force_sign_out(app: Any) -> list[Expect]:
     signed_in(app, "zhangdian-finance")
     lead = signed_in(app, "zhangdian-lead")
     target = user_id_of(app, "zhangdian-finance")
-    mark(app)
-    r = lead.post(f"/t/zhangdian/online/{target}/sign-out", csrf_from="/t/zhangdian/online")
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
+    marked_post(
+        app, lead, f"/t/zhangdian/online/{target}/sign-out", csrf_from="/t/zhangdian/online"
+    )
     return [
         Expect("update", "User", "zhangdian", entity_id=str(target), changed={"session_version"}),
         Expect("session.force_sign_out", "User", "zhangdian", entity_id=str(target)),
@@ -112,9 +108,7 @@ def _platform_force_sign_out(app: Any) -> list[Expect]:
     signed_in(app, "jiangyan-lead")
     op = signed_in(app, "operator")
     target = user_id_of(app, "jiangyan-lead")
-    mark(app)
-    r = op.post(f"/platform/online/{target}/sign-out", csrf_from="/platform/online")
-    assert r.status_code == 302, r.get_data(as_text=True)[:800]
+    marked_post(app, op, f"/platform/online/{target}/sign-out", csrf_from="/platform/online")
     return [
         Expect("update", "User", "jiangyan", entity_id=str(target), changed={"session_version"}),
         Expect("session.force_sign_out", "User", "jiangyan", entity_id=str(target)),

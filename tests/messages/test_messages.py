@@ -60,44 +60,27 @@ def _unread_badge(page: str) -> int:
     return int(found.group(1) or 0)
 
 
+def _post_on_duty(b, url: str, action: str, fields: dict) -> None:  # type: ignore[no-untyped-def]
+    """Posts one of the duty page's forms with the version the page shows; it must go through."""
+    r = b.post(f"{url}/{action}", {**fields, "row_version": _row_version(b, url)}, csrf_from=url)
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+
+
 def test_returning_a_duty_messages_the_officer_with_the_unread_badge(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
     duty = _not_started_duty(fresh_app)
     url = f"/t/kaifeng/duties/{duty.id}"
     officer = login_as("kaifeng-civil-affairs", fresh_app)
     before = _unread_badge(officer.get("/t/kaifeng/").get_data(as_text=True))
-    r = officer.post(
-        f"{url}/entries",
-        {
-            "work_date": min(clock.today(), duty.due_date).isoformat(),
-            "narrative": "入户走访特殊家庭",
-            "families_reached": "3",
-            "amount_paid": "0",
-            "row_version": _row_version(officer, url),
-        },
-        csrf_from=url,
-    )
-    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
-    r = officer.post(
-        f"{url}/sign-off",
-        {
-            "assessment": "fully",
-            "statement": "已全面落实",
-            "row_version": _row_version(officer, url),
-        },
-        csrf_from=url,
-    )
-    assert r.status_code == 302
+    entry = {
+        "work_date": min(clock.today(), duty.due_date).isoformat(),
+        "narrative": "入户走访特殊家庭",
+        "families_reached": "3",
+        "amount_paid": "0",
+    }
+    _post_on_duty(officer, url, "entries", entry)
+    _post_on_duty(officer, url, "sign-off", {"assessment": "fully", "statement": "已全面落实"})
     lead = login_as("kaifeng-lead", fresh_app)
-    r = lead.post(
-        f"{url}/review",
-        {
-            "decision": "return",
-            "reason": "请补充走访台账。",
-            "row_version": _row_version(lead, url),
-        },
-        csrf_from=url,
-    )
-    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    _post_on_duty(lead, url, "review", {"decision": "return", "reason": "请补充走访台账。"})
 
     home = officer.get("/t/kaifeng/").get_data(as_text=True)
     assert _unread_badge(home) == before + 1

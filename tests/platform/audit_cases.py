@@ -13,7 +13,9 @@ from tests.audit.coverage import (
     Listed,
     bearer,
     department_id_of,
+    exported,
     mark,
+    marked_post,
     signed_in,
     user_id_of,
 )
@@ -21,12 +23,12 @@ from tests.audit.coverage import (
 
 def _create_department(app: Any) -> list[Expect]:
     b = signed_in(app, "jiangyan-lead")
-    mark(app)
-    r = b.post(
+    marked_post(
+        app,
+        b,
         "/t/jiangyan/departments",
         {"key": "coverage_dept", "kind": "statistics", "name": "覆盖测试科"},
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:300]
     return [Expect("create", "Department", "jiangyan")]
 
 
@@ -37,25 +39,26 @@ def _set_department_active(app: Any) -> list[Expect]:
         {"key": "coverage_dept2", "kind": "statistics", "name": "覆盖二科"},
     )
     dept = department_id_of(app, "jiangyan", "coverage_dept2")
-    mark(app)
-    r = b.post(
+    marked_post(
+        app,
+        b,
         f"/t/jiangyan/departments/{dept}/active",
         {"active": "0"},
         csrf_from="/t/jiangyan/departments",
     )
-    assert r.status_code == 302
     return [Expect("update", "Department", "jiangyan", entity_id=str(dept), changed={"active"})]
 
 
 def _create_user(app: Any) -> list[Expect]:
     b = signed_in(app, "jiangyan-lead")
-    mark(app)
-    r = b.post(
+    r = marked_post(
+        app,
+        b,
         "/t/jiangyan/users",
         {"username": "cov-officer", "display_name": "覆盖", "role": "auditor"},
         csrf_from="/t/jiangyan/users",
+        ok=(200,),
     )
-    assert r.status_code == 200, r.get_data(as_text=True)[:300]
     SECRETS.extend(re.findall(r'class="secret"[^>]*>\s*([^<\s]+)', r.get_data(as_text=True)))
     return [
         Expect("create", "User", "jiangyan"),
@@ -79,9 +82,9 @@ def _set_user_active(app: Any) -> list[Expect]:
 def _reset_user_password(app: Any) -> list[Expect]:
     b = signed_in(app, "jiangyan-lead")
     uid = user_id_of(app, "jiangyan-civil-affairs")
-    mark(app)
-    r = b.post(f"/t/jiangyan/users/{uid}/reset", {}, csrf_from="/t/jiangyan/users")
-    assert r.status_code == 200
+    r = marked_post(
+        app, b, f"/t/jiangyan/users/{uid}/reset", {}, csrf_from="/t/jiangyan/users", ok=(200,)
+    )
     SECRETS.extend(re.findall(r'class="secret"[^>]*>\s*([^<\s]+)', r.get_data(as_text=True)))
     return [
         Expect(
@@ -102,13 +105,13 @@ def _reset_user_password(app: Any) -> list[Expect]:
 
 def _change_status(app: Any) -> list[Expect]:
     b = signed_in(app, "operator")
-    mark(app)
-    r = b.post(
+    marked_post(
+        app,
+        b,
         "/platform/tenants/jiading/status",
         {"action": "suspend", "reason": "coverage"},
         csrf_from="/platform/tenants/jiading",
     )
-    assert r.status_code == 302
     return [
         Expect("update", "Tenant", "platform", changed={"status", "status_changed_at"}),
         Expect("tenant_suspended", "Tenant", "platform"),
@@ -132,13 +135,14 @@ def _api_tenant_status(app: Any) -> list[Expect]:
 
 def _platform_create_lead(app: Any) -> list[Expect]:
     b = signed_in(app, "operator")
-    mark(app)
-    r = b.post(
+    r = marked_post(
+        app,
+        b,
         "/platform/tenants/zhangdian/leads",
         {"username": "zhangdian-lead2", "display_name": "覆盖测试负责人"},
         csrf_from="/platform/tenants/zhangdian",
+        ok=(200, 302),
     )
-    assert r.status_code in (200, 302), r.get_data(as_text=True)[:800]
     secret = re.search(r'id="temporary-password">([^<]+)<', r.get_data(as_text=True))
     if secret:
         SECRETS.append(secret.group(1))
@@ -194,9 +198,7 @@ def _platform_archive(app: Any) -> list[Expect]:
 
 
 def _export_policy(app: Any) -> list[Expect]:
-    b = signed_in(app, "operator")
-    mark(app)
-    assert b.get("/platform/tenants/zhangdian/policy.yaml").status_code == 200
+    exported(app, "operator", "/platform/tenants/zhangdian/policy.yaml")
     return [Expect("tenant_config_exported", "Tenant", "platform")]
 
 

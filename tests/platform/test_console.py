@@ -8,9 +8,8 @@ import zipfile
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
-from tests.conftest import DEMO_PASSWORD, ROOT, Browser
+from tests.conftest import DEMO_PASSWORD, ROOT, Browser, statements
 from tests.platform.helpers import assert_duties_for_current_period, lead_signs_in
 
 FIXTURE = ROOT / "tests" / "fixtures" / "dayi.yaml"
@@ -100,45 +99,28 @@ def test_preview_lists_problems_and_existing_slug_is_refused(fresh_app) -> None:
     text = (ROOT / "tenants" / "kaifeng.yaml").read_text(encoding="utf-8")
     r = b.post("/platform/onboard/confirm", {"policy_text": text}, "/platform/onboard")
     assert r.status_code == 422
-    r = b.post(
-        "/platform/onboard",
-        {"source": "upload", "policy_file": (io.BytesIO(b"a: [1"), "x.yaml")},
-        "/platform/onboard",
-        content_type="multipart/form-data",
-    )
-    assert r.status_code == 422
-    r = b.post(
-        "/platform/onboard",
-        {"source": "upload", "policy_file": (io.BytesIO(b"\xff\xfe"), "x.pdf")},
-        "/platform/onboard",
-        content_type="multipart/form-data",
-    )
-    assert r.status_code == 400 and ".yaml" in r.get_data(as_text=True)
+    for content, name, status in ((b"a: [1", "x.yaml", 422), (b"\xff\xfe", "x.pdf", 400)):
+        r = b.post(
+            "/platform/onboard",
+            {"source": "upload", "policy_file": (io.BytesIO(content), name)},
+            "/platform/onboard",
+            content_type="multipart/form-data",
+        )
+        assert r.status_code == status, name
+    assert ".yaml" in r.get_data(as_text=True)  # the last: a PDF is not a policy file
     assert _counts(fresh_app) == before
 
 
 def test_console_list_uses_a_bounded_number_of_queries(app) -> None:  # type: ignore[no-untyped-def]
-    from portal.extensions import db
-
     b = _operator(app)
     b.get("/platform/")
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(app) as seen:
         r = b.get("/platform/")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     page = r.get_data(as_text=True)
     assert r.status_code == 200
     for slug in ("kaifeng", "jiading", "zhangdian", "jiangyan"):
         assert f'data-slug="{slug}"' in page
-    assert len(statements) <= 12, statements
+    assert len(seen) <= 12, seen
     # the meetings domain's held meetings feed "last joint meeting"
     from portal.platform import services
 

@@ -14,6 +14,7 @@ from tests.audit.coverage import (
     Listed,
     first_id,
     mark,
+    marked_post,
     signed_in,
 )
 
@@ -31,12 +32,12 @@ def _measure_responsibility(ctx: Ctx) -> Any:
 def _policy_add_value(app: Any) -> list[Expect]:
     benefit_id, _row = first_id(app, "BenefitStandard", "zhangdian")
     b = signed_in(app, "zhangdian-lead")
-    mark(app)
-    r = b.post(
+    marked_post(
+        app,
+        b,
         f"/t/zhangdian/policy/benefits/{benefit_id}/values/new",
         {"amount": "1234.50", "effective_from": "2031-01-01", "source": "覆盖测试文件"},
     )
-    assert r.status_code == 302, r.get_data(as_text=True)[:500]
     return [Expect("create", "BenefitValue", "zhangdian")]
 
 

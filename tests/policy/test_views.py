@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from sqlalchemy import event
+
+from tests.conftest import statements
 
 
 def _ids(app, slug: str, number: str) -> tuple[str, str, list[str]]:  # type: ignore[no-untyped-def]
@@ -27,28 +28,16 @@ def _ids(app, slug: str, number: str) -> tuple[str, str, list[str]]:  # type: ig
 
 
 def test_lead_sees_policy_with_dated_values_in_bounded_queries(app, login_as) -> None:  # type: ignore[no-untyped-def]
-    from portal.extensions import db
-
     b = login_as("kaifeng-lead")
-    count = {"n": 0}
-
-    def counter(*_a, **_k):  # type: ignore[no-untyped-def]
-        count["n"] += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
+    with statements(app) as seen:
         r = b.get("/t/kaifeng/policy/")
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
     page = r.get_data(as_text=True)
     assert r.status_code == 200
     assert "汴政办〔2023〕24号" in page and "住院护理补贴" in page
     assert "1180" in page and "1430" in page and "2023-08-01" in page
     assert "开封市计划生育协会" in page  # a responsible department
     assert "/edit" in page and "values/new" in page
-    assert count["n"] <= 20, count["n"]
+    assert len(seen) <= 20, len(seen)
 
 
 def test_officer_and_auditor_read_only_other_tenant_404(app, login_as) -> None:  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_app
+from tests.conftest import demo_app
 from tests.test_access_matrix import OWN, USERS, Clients, Samples, all_routes, route_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,13 +119,8 @@ def _json(kind: str) -> str:
 @pytest.fixture(scope="module")
 def fuzz_app(databases):  # type: ignore[no-untyped-def]
     # Server errors are answered (and collected below), not raised into the test.
-    application = make_app(databases.new(demo=True), PROPAGATE_EXCEPTIONS=False)
-    yield application
-    from portal.extensions import db
-
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with demo_app(databases, PROPAGATE_EXCEPTIONS=False) as application:
+        yield application
 
 
 def _write_method(methods: set[str]) -> str | None:

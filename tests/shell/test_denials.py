@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 
@@ -24,22 +25,37 @@ def _denials(application, slug: str) -> list[dict]:  # type: ignore[no-untyped-d
         return [json.loads(r) for r in rows]
 
 
-def test_repeated_404s_are_aggregated_with_a_count(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
-    b = login_as("kaifeng-civil-affairs", fresh_app)
-    before = len(_denials(fresh_app, "kaifeng"))
-    for _ in range(120):
-        assert b.get(f"/t/kaifeng/duties/{uuid.uuid4()}").status_code == 404
-    events = _denials(fresh_app, "kaifeng")[before:]
-    assert [e.get("repeats") for e in events] == [1, 10, 100]
-
-
-def test_cross_district_probes_are_aggregated(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
-    b = login_as("zhangdian-lead", fresh_app)
-    before = len(_denials(fresh_app, "zhangdian"))
-    for i in range(30):
-        assert b.get(f"/t/{'kaifeng' if i % 2 else 'nosuch'}/duties/").status_code == 404
-    events = _denials(fresh_app, "zhangdian")[before:]
-    assert [e.get("repeats") for e in events] == [1, 10]
+@pytest.mark.parametrize(
+    ("username", "slug", "path", "probes", "repeats"),
+    [
+        # one user asking for missing duties again and again
+        (
+            "kaifeng-civil-affairs",
+            "kaifeng",
+            lambda i: f"/t/kaifeng/duties/{uuid.uuid4()}",
+            120,
+            [1, 10, 100],
+        ),
+        # a lead probing another district's URLs and a district that does not exist
+        (
+            "zhangdian-lead",
+            "zhangdian",
+            lambda i: f"/t/{'kaifeng' if i % 2 else 'nosuch'}/duties/",
+            30,
+            [1, 10],
+        ),
+    ],
+    ids=["repeated-404s", "cross-district-probes"],
+)
+def test_denials_are_aggregated_with_a_count(  # type: ignore[no-untyped-def]
+    fresh_app, login_as, username, slug, path, probes, repeats
+) -> None:
+    b = login_as(username, fresh_app)
+    before = len(_denials(fresh_app, slug))
+    for i in range(probes):
+        assert b.get(path(i)).status_code == 404
+    events = _denials(fresh_app, slug)[before:]
+    assert [e.get("repeats") for e in events] == repeats
 
 
 def test_reported_counts() -> None:

@@ -6,7 +6,7 @@ import io
 import re
 
 from portal.kernel.downloads import clean_filename, content_disposition, text_mimetype
-from tests.duties.test_views import BASE, DutyStatus, _duties, _version, today
+from tests.duties.test_views import BASE, _version, officer_at_a_new_duty
 
 
 def test_bidi_and_control_characters_are_stripped() -> None:
@@ -32,11 +32,7 @@ def test_charset_once() -> None:
 
 
 def test_evidence_with_a_bidi_name_downloads_safely(fresh_app, login_as, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    fresh_app.config["UPLOAD_DIR"] = str(tmp_path)
-    duty = _duties(fresh_app, DutyStatus.not_started)[0]
-    url = f"{BASE}/{duty.id}"
-    officer = login_as("kaifeng-civil-affairs", fresh_app)
-    day = min(today(), duty.due_date).isoformat()
+    _duty, url, officer, day = officer_at_a_new_duty(fresh_app, login_as, tmp_path)
     data = {
         "work_date": day,
         "narrative": "入户走访",

@@ -15,22 +15,13 @@ from portal.extensions import db
 from portal.kernel.periods import Period
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant
+from tests.conftest import statements
 from tests.duties.helpers import triple_current_duties
 
 
 def _queries(app, b, path: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def listener(conn, cursor, statement, *a) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements(app) as seen:
         r = b.get(path)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
     assert r.status_code == 200, r.get_data(as_text=True)[:2000]
     return len(seen), r.get_data(as_text=True)
 
