@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -33,7 +34,6 @@ class NavItem:
     # eligibility department among officers)
     when: Callable[[Any], bool] | None = None
     group: str | None = None  # None: taken from GROUP_BY_ENDPOINT
-    badge: Callable[[], int | None] | None = None  # what waits on the user (a count)
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ GROUP_BY_ENDPOINT: dict[str, str] = {
 
 _nav: list[NavItem] = []
 _panels: list[HomePanel] = []
-_badges: dict[str, Callable[[], int | None]] = {}
+_badges: dict[str, Callable[[], Any]] = {}
 
 
 def register_nav(item: NavItem) -> None:
@@ -83,8 +83,11 @@ def register_nav(item: NavItem) -> None:
         _nav.append(item)
 
 
-def register_badge(endpoint: str, badge: Callable[[], int | None]) -> None:
-    """A count shown beside the menu item of `endpoint` (registered by the web shell)."""
+def register_badge(endpoint: str, badge: Callable[[], Any]) -> None:
+    """A count shown beside the menu item of `endpoint` (registered by the web shell).
+
+    `badge()` answers None (no badge for this user), a number, or — preferably — a count
+    `Select`, so that all the menu's counts run as one statement per page."""
     _badges[endpoint] = badge
 
 
@@ -124,20 +127,42 @@ def _url(endpoint: str) -> str | None:
         return None
 
 
-def _badge_value(item: NavItem, with_badges: bool) -> int | None:
-    if not with_badges:
-        return None
-    fn = item.badge or _badges.get(item.endpoint)
-    if fn is None:
-        return None
-    cache: dict[str, int | None] = g.setdefault("_nav_badges", {})
-    if item.endpoint not in cache:
-        try:
-            with user_scope():
-                cache[item.endpoint] = fn()
-        except Exception:  # noqa: BLE001 - a badge never breaks a page
-            cache[item.endpoint] = None
-    return cache[item.endpoint]
+def _badge_values(endpoints: list[str]) -> dict[str, int | None]:
+    """Every badge of the menu in one statement, once per request.
+
+    A badge function answers None (no badge for this user), a number, or a count
+    `Select`; the selects of all items run together as scalar subqueries of one SELECT
+    (the scoping hook narrows each subquery as it would narrow the query alone)."""
+    if "_nav_badges" in g:
+        return g._nav_badges
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    values: dict[str, int | None] = {}
+    queries: dict[str, Any] = {}
+    try:
+        with user_scope():
+            for endpoint in endpoints:
+                fn = _badges.get(endpoint)
+                value = fn() if fn is not None else None
+                if isinstance(value, sa.Select):
+                    queries[endpoint] = value
+                else:
+                    values[endpoint] = value
+            if queries and scope.current().tenant_id is not None:
+                row = db.session.execute(
+                    sa.select(*(q.scalar_subquery() for q in queries.values()))
+                ).one()
+                values.update(zip(queries, row, strict=True))
+    except Exception:  # noqa: BLE001 - a badge never breaks a page
+        values = {}
+    g._nav_badges = values
+    return values
+
+
+def badge(endpoint: str) -> int | None:
+    """The badge count of one menu item (computed with the whole menu's, once)."""
+    return _badge_values([i["endpoint"] for i in nav_items(False)]).get(endpoint)
 
 
 @contextlib.contextmanager
@@ -165,8 +190,13 @@ def nav_items(with_badges: bool = True, error: bool = False) -> list[dict[str, A
     page highlights 职责); the result is cached for the request."""
     if not getattr(current_user, "is_authenticated", False):
         return []
-    with_badges = with_badges and not error
-    key = "_nav_items_e" if error else "_nav_items_b" if with_badges else "_nav_items"
+    if with_badges and not error:
+        if "_nav_items_b" not in g:
+            base = nav_items(False)
+            values = _badge_values([i["endpoint"] for i in base])
+            g._nav_items_b = [{**i, "badge": values.get(i["endpoint"])} for i in base]
+        return g._nav_items_b
+    key = "_nav_items_e" if error else "_nav_items"
     if key in g:
         return g.get(key)
     items = []
@@ -186,7 +216,7 @@ def nav_items(with_badges: bool = True, error: bool = False) -> list[dict[str, A
                 "url": url,
                 "endpoint": item.endpoint,
                 "group": group_of(item),
-                "badge": _badge_value(item, with_badges),
+                "badge": None,
                 "active": False,
             }
         )

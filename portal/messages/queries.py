@@ -12,14 +12,11 @@ from portal.messages.models import Message, Notice, NoticeAudience
 from portal.tenancy import scope
 
 
-def unread_count(user: Any) -> int:
-    if getattr(user, "tenant_id", None) is None:
-        return 0
-    return db.session.execute(
-        sa.select(sa.func.count(Message.id)).where(
-            Message.user_id == user.id, Message.read_at.is_(None)
-        )
-    ).scalar_one()
+def unread_query(user: Any) -> sa.Select:
+    """The count of the user's unread messages (the menu badge runs it with the others)."""
+    return sa.select(sa.func.count(Message.id)).where(
+        Message.user_id == user.id, Message.read_at.is_(None)
+    )
 
 
 def messages_of(user: Any, page: int, per_page: int, unread_only: bool = False):  # type: ignore[no-untyped-def]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,7 +22,7 @@ from portal.kernel.grants import can, requires
 from portal.kernel.uow import attempt
 from portal.messages import operations, queries
 from portal.messages.models import MessageKind
-from portal.ui import NavItem, page_arg, paged, register_badge, register_nav, user_scope
+from portal.ui import NavItem, badge, page_arg, paged, register_badge, register_nav
 
 bp = Blueprint("messages", __name__, url_prefix="/t/<slug>", template_folder="templates")
 platform_bp = Blueprint("platform_notices", __name__, url_prefix="/platform")
@@ -58,17 +59,19 @@ class NoticeForm(FlaskForm):
     body = TextAreaField(_l("Text"), validators=[Length(max=operations.MAX_BODY)])
 
 
+def unread_badge() -> sa.Select | None:
+    """The menu badge: the signed-in user's unread messages (counted with the other badges)."""
+    if not can(current_user, "message.read") or current_user.tenant_id is None:
+        return None
+    return queries.unread_query(current_user)
+
+
 def unread_messages() -> int:
-    """The signed-in user's unread count (one query per request, cached)."""
-    if "_unread_messages" not in g:
-        with user_scope():
-            g._unread_messages = (
-                queries.unread_count(current_user) if can(current_user, "message.read") else 0
-            )
-    return g._unread_messages
+    """The signed-in user's unread count, as the menu badge shows it (no extra query)."""
+    return badge("messages.index") or 0
 
 
-register_badge("messages.index", unread_messages)
+register_badge("messages.index", unread_badge)
 
 
 def message_link(message: Any) -> str | None:
