@@ -413,6 +413,7 @@ ROUTES: dict[str, Route] = {
     # -- platform
     "platform.console": Route("platform", "platform.console"),
     "platform.onboard": Route("platform", "tenant.manage"),
+    "platform.policy_format": Route("platform", "platform.console"),
     "platform.onboard_preview": Route("platform", "tenant.manage", ok=400),
     "platform.onboard_confirm": Route("platform", "tenant.manage", ok=422),
     "platform.tenant": Route("platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}),

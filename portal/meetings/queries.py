@@ -491,36 +491,6 @@ def decision_states(meeting: Meeting) -> list[DecisionState]:
 
 def render_markdown(text: str) -> str:
     """Markdown → HTML, sanitised with nh3 (no scripts, no inline handlers, no styles)."""
-    import markdown
-    import nh3
+    from portal.kernel import markdown
 
-    html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
-    return nh3.clean(
-        html,
-        tags={
-            "p",
-            "br",
-            "strong",
-            "em",
-            "ul",
-            "ol",
-            "li",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "blockquote",
-            "code",
-            "pre",
-            "hr",
-            "table",
-            "thead",
-            "tbody",
-            "tr",
-            "th",
-            "td",
-            "a",
-        },
-        attributes={"a": {"href", "title"}},
-        url_schemes={"http", "https", "mailto"},
-    )
+    return markdown.render(text)
