@@ -273,8 +273,11 @@ def _summarise(result: Preview, data: dict) -> None:
             )
     meeting = data.get("meeting")
     if isinstance(meeting, dict):
+        from portal.policy.labels import cadence_label
+
         result.meeting = {
             **meeting,
+            "cadence_label": cadence_label(meeting.get("cadence")),
             "office_department": names.get(
                 meeting.get("office_department"), meeting.get("office_department")
             ),
