@@ -268,6 +268,46 @@ def adopt(version_id: str) -> Any:
     return redirect(url_for("policy.index"))
 
 
+@bp.post("/versions/<version_id>/after-expiry")
+@requires("district.configure", status=404)
+def after_expiry(version_id: str) -> Any:
+    """The lead decides whether the district keeps working to an expired policy (audited)."""
+    ident = _uuid_or_404(version_id)
+    version = db.session.execute(
+        sa.select(PolicyVersion).where(PolicyVersion.id == ident)
+    ).scalar_one_or_none()
+    if version is None:
+        abort(404)
+    decision = request.form.get("decision", "")
+    if decision not in ("continue", "stop"):
+        abort(400)
+
+    def run() -> list[Any]:
+        services.decide_after_expiry(current_user, version, decision == "continue")
+        return announce_change(version)
+
+    outcome = attempt(run)
+    if not outcome.ok:
+        flash(str(outcome.error.message), "error")  # type: ignore[union-attr]
+        return redirect(url_for("policy.index")), 303
+    if decision == "continue":
+        flash(
+            _(
+                "Recorded: the district keeps working to the expired policy until a new one is loaded."
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "Recorded: the district does not work to the expired policy; it creates no more duties."
+            ),
+            "success",
+        )
+    _flash_results(outcome.value or [])
+    return redirect(url_for("policy.index"))
+
+
 def _expiry_context() -> dict[str, Any]:
     today = clock.today()
     return {"warning": services.expiry_warning(today), "today": today}
