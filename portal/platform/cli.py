@@ -9,9 +9,7 @@ own messages are rendered in that language too (`force_locale`).
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,43 +17,13 @@ import click
 import yaml
 from flask import Flask
 from flask.cli import with_appcontext
-from flask_babel import force_locale
 
 from portal.audit.trail import as_system
 from portal.kernel.uow import cli_transaction
 from portal.platform import onboarding, services
 from portal.platform.onboarding import problem_text
-from portal.policy.cli import LANG_OPTION, cli_locale, say
+from portal.policy.cli import CliError, localized, say
 from portal.tenancy.models import STATUS_LABELS, Tenant, TenantStatus
-
-
-class CliError(click.ClickException):
-    """A refusal printed as `错误：…` (or `Error: …`) in the command's language."""
-
-    def __init__(self, message: str, lang: str = "zh") -> None:
-        super().__init__(message)
-        self.lang = lang
-
-    def show(self, file: Any = None) -> None:
-        click.echo(say(self.lang, f"错误：{self.message}", f"Error: {self.message}"), err=True)
-
-
-def localized(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Add `--lang` and run the command with the rules' messages in that language."""
-
-    @LANG_OPTION
-    @functools.wraps(fn)
-    def wrapper(*args: Any, lang: str | None = None, **kwargs: Any) -> Any:
-        code = cli_locale(lang)
-        with force_locale("en" if code == "en" else "zh_Hans_CN"):
-            try:
-                return fn(*args, lang=code, **kwargs)
-            except click.ClickException as e:  # a rule's refusal from cli_transaction
-                if isinstance(e, CliError):
-                    raise
-                raise CliError(e.message, code) from e
-
-    return wrapper
 
 
 def _tenant(slug: str, lang: str) -> Tenant:

@@ -116,6 +116,10 @@ def test_tenants_commands_speak_chinese_unless_asked(fresh_app, monkeypatch) -> 
     assert r.exit_code != 0 and r.output.startswith("错误：") and "Error" not in r.output
     r = runner.invoke(args=["tenants", "onboard"])
     assert r.exit_code != 0 and "请指定政策文件或 --template 模板" in r.output
+    dayi = str(ROOT / "tests" / "fixtures" / "dayi.yaml")
+    r = runner.invoke(args=["policy", "load", "no-such", dayi])
+    assert r.exit_code != 0 and "错误：" in r.output and "no-such" in r.output
+    assert "Error" not in r.output
     r = runner.invoke(args=["tenants", "list", "--lang", "en"])
     assert r.output.startswith("slug") and "active" in r.output
     monkeypatch.setenv("PORTAL_LANG", "en")
