@@ -224,7 +224,7 @@ def onboard(
     click.echo(
         say(
             lang,
-            f"已开通 {t.slug}（{t.name}）：{result.duties} 项职责",
+            f"已接入 {t.slug}（{t.name}）：{result.duties} 项职责",
             f"onboarded {t.slug} ({t.name}): {result.duties} duties",
         )
     )

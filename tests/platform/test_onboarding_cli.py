@@ -40,7 +40,7 @@ def test_each_template_onboards_from_the_cli_and_works(fresh_app) -> None:  # ty
             + ["--name", f"测试{stem}区", "--level", "区"]
         )
         assert r.exit_code == 0, r.output
-        assert f"已开通 {slug}（测试{stem}区）" in r.output
+        assert f"已接入 {slug}（测试{stem}区）" in r.output
         assert "注意" not in r.output  # a new name: no duplicate warning
         lead_signs_in(fresh_app, slug, f"{slug}-lead", temporary_password(r.output))
         assert_duties_for_current_period(fresh_app, slug, ROOT / "tenants" / f"{stem}.yaml")
@@ -90,7 +90,7 @@ def test_template_asks_name_slug_and_level_and_warns_of_a_duplicate_name(fresh_a
         args=["tenants", "onboard", "--template", "kaifeng"], input="兰考县\nkaifeng\n县\nlankao\n"
     )
     assert r.exit_code == 0, r.output
-    assert "兰考县（lankao，县）" in r.output and "已开通 lankao（兰考县）" in r.output
+    assert "兰考县（lankao，县）" in r.output and "已接入 lankao（兰考县）" in r.output
     with fresh_app.app_context():
         from portal.platform.services import tenant_by_slug
 
