@@ -244,16 +244,21 @@ def add_value(benefit_id: str) -> Any:
     )
 
 
-@bp.post("/versions/<version_id>/adopt")
-@requires("district.configure", status=404)
-def adopt(version_id: str) -> Any:
-    """The lead adopts a draft for comment: it creates duties from now on (audited)."""
+def _version_or_404(version_id: str) -> PolicyVersion:
     ident = _uuid_or_404(version_id)
     version = db.session.execute(
         sa.select(PolicyVersion).where(PolicyVersion.id == ident)
     ).scalar_one_or_none()
     if version is None:
         abort(404)
+    return version
+
+
+@bp.post("/versions/<version_id>/adopt")
+@requires("district.configure", status=404)
+def adopt(version_id: str) -> Any:
+    """The lead adopts a draft for comment: it creates duties from now on (audited)."""
+    version = _version_or_404(version_id)
 
     def run() -> list[Any]:
         services.adopt_draft(current_user, version)
@@ -272,12 +277,7 @@ def adopt(version_id: str) -> Any:
 @requires("district.configure", status=404)
 def after_expiry(version_id: str) -> Any:
     """The lead decides whether the district keeps working to an expired policy (audited)."""
-    ident = _uuid_or_404(version_id)
-    version = db.session.execute(
-        sa.select(PolicyVersion).where(PolicyVersion.id == ident)
-    ).scalar_one_or_none()
-    if version is None:
-        abort(404)
+    version = _version_or_404(version_id)
     decision = request.form.get("decision", "")
     if decision not in ("continue", "stop"):
         abort(400)
