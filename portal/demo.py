@@ -54,6 +54,26 @@ def _ensure_user(username: str, **kw: object) -> None:
         operations.create_user(SYSTEM, username=username, password=DEMO_PASSWORD, **kw)  # type: ignore[arg-type]
 
 
+def _keep_expired_policy(lead_username: str) -> None:
+    """张店's policy expired on 2026-01-07: its demo lead has decided, as any lead may on
+    the policy page (audited), that the district keeps working to it until a new one is
+    loaded, so the demo's current half-year has duties. The pages still say it expired."""
+    from portal.kernel import clock
+    from portal.policy import services as policy_services
+
+    version = policy_services.latest_version()
+    if (
+        version is None
+        or version.after_expiry
+        or version.effective_until is None
+        or version.effective_until >= clock.today()
+        or policy_services.current_version() is not None
+    ):
+        return
+    lead = db.session.execute(sa.select(User).filter_by(username=lead_username)).scalar_one()
+    policy_services.decide_after_expiry(lead, version, keep=True)
+
+
 def load_demo() -> list[tuple[str, str, str]]:
     """Returns (district, username, role) for every demo login."""
     logins: list[tuple[str, str, str]] = []
@@ -98,6 +118,8 @@ def load_demo() -> list[tuple[str, str, str]]:
                 role=Role.district_lead,
                 tenant=tenant,
             )
+            db.session.flush()
+            _keep_expired_policy(f"{slug}-lead")
             _ensure_user(
                 f"{slug}-auditor",
                 display_name=f"{info['name']}审计",

@@ -425,9 +425,17 @@ ROUTES: dict[str, Route] = {
         deny=404,
         ok=303,  # 开封's version is final: nothing to adopt, back to the policy page
     ),
+    "policy.after_expiry": Route(
+        "district",
+        "district.configure",
+        ids={"version_id": "PolicyVersion"},
+        deny=404,
+        ok=400,  # no decision in the form (and 开封's policy is in force: nothing to decide)
+    ),
     # -- platform
     "platform.console": Route("platform", "platform.console"),
     "platform.onboard": Route("platform", "tenant.manage"),
+    "platform.policy_format": Route("platform", "platform.console"),
     "platform.onboard_preview": Route("platform", "tenant.manage", ok=400),
     "platform.onboard_confirm": Route("platform", "tenant.manage", ok=422),
     "platform.tenant": Route("platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}),

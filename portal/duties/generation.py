@@ -70,8 +70,9 @@ def new_duty(period: Period, measure: Measure, resp: MeasureResponsibility) -> D
 def version_for_period(period: Period) -> tuple[PolicyVersion | None, str | None]:
     """The policy version in force during the period; else the last one, with a warning.
 
-    An expired policy (张店 expired 2026-01-07) keeps generating duties from its last
-    version; a draft (姜堰's 征求意见稿) creates none until adopted (policy.rules).
+    An expired policy (张店 expired 2026-01-07) creates duties for the half-years after
+    its end only when the district lead decided to keep working to it (policy.rules);
+    a draft (姜堰's 征求意见稿) creates none until adopted.
     """
     versions = (
         db.session.execute(
@@ -84,16 +85,32 @@ def version_for_period(period: Period) -> tuple[PolicyVersion | None, str | None
     )
     in_force = [v for v in versions if policy_rules.generates_duties(v)]
     for version in in_force:
-        if version.effective_until is None or version.effective_until >= period.start:
+        if not policy_rules.expired_before(version, period):
             return version, None
     if in_force:
         last = in_force[0]
-        return last, str(
+        until = last.effective_until.isoformat() if last.effective_until else ""
+        if policy_rules.generates_duties_for(last, period):
+            return last, str(
+                _l(
+                    "The policy %(doc)s expired on %(date)s; by the decision of %(who)s on "
+                    "%(when)s, duties for %(period)s follow it until a new policy is loaded.",
+                    doc=str(last),
+                    date=until,
+                    who=last.after_expiry_decided_by,
+                    when=last.after_expiry_decided_at.date().isoformat()
+                    if last.after_expiry_decided_at
+                    else "",
+                    period=period.label,
+                )
+            )
+        return None, str(
             _l(
-                "The policy %(doc)s expired on %(date)s; duties for %(period)s follow its last "
-                "version until a new one is configured.",
+                "The policy %(doc)s expired on %(date)s; no duties are created for %(period)s "
+                "unless the district lead decides to keep working to it until a new policy "
+                "is loaded.",
                 doc=str(last),
-                date=last.effective_until.isoformat() if last.effective_until else "",
+                date=until,
                 period=period.label,
             )
         )
@@ -139,10 +156,10 @@ def generate_duties(actor: Any, period: Period | str | None = None) -> Generatio
     version, warning = version_for_period(half)
     if warning:
         result.warnings.append(warning)
-    if version is None:
-        return result
     result.version = version
-    wanted = _wanted(version)
+    # No version for the half-year (e.g. an expired policy the lead does not keep working
+    # to): unsigned duties with no work logged are removed like any obsolete duty.
+    wanted = _wanted(version) if version is not None else {}
     existing = {
         (d.department_id, d.measure_number): d
         for d in db.session.execute(sa.select(Duty).where(Duty.period == half.code))

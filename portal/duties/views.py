@@ -31,7 +31,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.audit import trail
-from portal.duties import operations, queries, rules, storage
+from portal.duties import generation, operations, queries, rules, storage
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, ReviewForm, SignOffForm
 from portal.duties.models import Duty, DutyStatus
 from portal.duties.rules import STATUS_LABELS, status_label  # noqa: F401  (the back office reads views.STATUS_LABELS)
@@ -143,6 +143,8 @@ def index() -> Any:
         departments=tenancy.departments_in_order() if read_all else [],
         search=search,
         generate_form=_generate_form(period) if can(current_user, "duty.review") else None,
+        # an expired policy, a draft only, or none: said on the list of the half-year
+        policy_notice=generation.version_for_period(period)[1],
     )
 
 

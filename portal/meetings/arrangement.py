@@ -125,6 +125,14 @@ def update_arrangement(user: Any, data: ArrangementInput, expected_version: Any 
         if str(raw) not in members:
             members.append(str(raw))
     conveners = [rules.text(c, "conveners", limit=100) for c in data.conveners]
+    before = {
+        "name": arr.name,
+        "cadence": arr.cadence,
+        "chief_convener": arr.chief_convener,
+        "conveners": list(arr.conveners or []),
+        "office_department": str(arr.office_department_id or ""),
+        "member_departments": list(arr.member_department_ids or []),
+    }
     arr.name = name
     arr.cadence = cadence
     arr.chief_convener = rules.text(data.chief_convener, "chief_convener", limit=100)
@@ -132,6 +140,17 @@ def update_arrangement(user: Any, data: ArrangementInput, expected_version: Any 
     arr.office_department_id = uuid.UUID(office) if office else None
     arr.member_department_ids = members
     arr.note = rules.text(data.note, "note", limit=rules.MAX_TEXT)
+    after = {
+        "name": arr.name,
+        "cadence": arr.cadence,
+        "chief_convener": arr.chief_convener,
+        "conveners": arr.conveners,
+        "office_department": str(arr.office_department_id or ""),
+        "member_departments": arr.member_department_ids,
+    }
+    # A value the lead changes is the district's own decision, no longer 推定.
+    if arr.inferred:
+        arr.inferred = {k: v for k, v in arr.inferred.items() if before.get(k) == after.get(k)}
     rules.flush()
     return arr
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -94,9 +94,10 @@ class Schedule:
     cadence: str
     last_regular: Meeting | None
     next_due: dt.date | None
-    stale: bool  # the last regular meeting is more than six months old (or there is none)
+    stale: bool  # the cadence's interval has passed since the last regular meeting (or none)
     upcoming: list[Meeting]
     today: dt.date
+    inferred: dict = field(default_factory=dict)  # the arrangement's 推定 values and reasons
 
 
 def schedule(on: dt.date | None = None) -> Schedule:
@@ -125,7 +126,15 @@ def schedule(on: dt.date | None = None) -> Schedule:
     stale = bool(months) and (
         last_regular is None or add_months(last_regular.meeting_date, months) < on
     )
-    return Schedule(cadence, last_regular, next_due, stale, upcoming, on)
+    return Schedule(
+        cadence,
+        last_regular,
+        next_due,
+        stale,
+        upcoming,
+        on,
+        dict(arr.inferred or {}) if arr else {},
+    )
 
 
 def suggested_period(sched: Schedule) -> Period:
@@ -450,36 +459,6 @@ def decision_states(meeting: Meeting) -> list[DecisionState]:
 
 def render_markdown(text: str) -> str:
     """Markdown → HTML, sanitised with nh3 (no scripts, no inline handlers, no styles)."""
-    import markdown
-    import nh3
+    from portal.kernel import markdown
 
-    html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
-    return nh3.clean(
-        html,
-        tags={
-            "p",
-            "br",
-            "strong",
-            "em",
-            "ul",
-            "ol",
-            "li",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "blockquote",
-            "code",
-            "pre",
-            "hr",
-            "table",
-            "thead",
-            "tbody",
-            "tr",
-            "th",
-            "td",
-            "a",
-        },
-        attributes={"a": {"href", "title"}},
-        url_schemes={"http", "https", "mailto"},
-    )
+    return markdown.render(text)

@@ -59,6 +59,7 @@ from portal.meetings.models import (
     MinutesStatus,
     ReportStatus,
 )
+from portal.policy import labels as policy_labels
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
 bp = Blueprint("meetings", __name__, url_prefix="/t/<slug>/meetings", template_folder="templates")
@@ -91,13 +92,6 @@ DECISION_STATE_LABELS = {
     "overdue": _l("overdue"),
     "done": _l("done"),
 }
-CADENCE_LABELS = {
-    "semiannual": _l("every half-year"),
-    "quarterly": _l("every quarter"),
-    "yearly": _l("every year"),
-    "ad_hoc": _l("when needed"),
-    "unspecified": _l("not specified"),
-}
 MEETING_STATUS_LABELS = {
     "planned": _l("planned"),
     "held": _l("held"),
@@ -115,10 +109,11 @@ def _labels() -> dict[str, Any]:
             "report": REPORT_LABELS,
             "action": ACTION_LABELS,
             "decision": DECISION_STATE_LABELS,
-            "cadence": CADENCE_LABELS,
             "status": MEETING_STATUS_LABELS,
         },
         "render_md": queries.render_markdown,
+        # the cadence in the policy vocabulary (portal.policy.labels), not a copy of it
+        "cadence_label": policy_labels.cadence_label,
         "meeting_open_action_items": _open_action_items_for_lists,
         "meeting_today": clock.today,
     }

@@ -100,16 +100,25 @@ def platform_tenant_status(tenant_slug: str) -> Any:
 @bp.post("/platform/tenants")
 @api_requires("tenant.manage")
 def platform_onboard() -> Any:
-    """{"policy": "<policy file text>", "slug"?, "lead_username"?, "lead_name"?} → 201."""
+    """{"policy": "<policy file text>", "name"?, "slug"?, "level"?, "lead_username"?,
+    "lead_name"?} → 201 (name, slug and level replace the file's, as from a template)."""
     body = json_body()
     text = body.get("policy")
     if not isinstance(text, str) or not text.strip():
         raise ApiError(400, "bad_policy", _("policy must hold the policy file's text."))
     opt = {
-        k: (str(body[k]) if body.get(k) else None) for k in ("slug", "lead_username", "lead_name")
+        k: (str(body[k]) if body.get(k) else None)
+        for k in ("name", "slug", "level", "lead_username", "lead_name")
     }
     try:
-        result = onboarding.onboard(text, opt["slug"], opt["lead_username"], opt["lead_name"])
+        result = onboarding.onboard(
+            text,
+            opt["slug"],
+            opt["lead_username"],
+            opt["lead_name"],
+            name=opt["name"],
+            level=opt["level"],
+        )
     except onboarding.OnboardingRefused as e:
         return jsonify(
             {

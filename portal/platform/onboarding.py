@@ -54,6 +54,10 @@ class Preview:
     measures: list[dict] = field(default_factory=list)
     benefits: list[dict] = field(default_factory=list)
     meeting: dict | None = None
+    # Not errors: things the operator should see before confirming (a duplicate name).
+    warnings: list[Any] = field(default_factory=list)
+    name: str = ""
+    level: str = ""
 
     @property
     def ok(self) -> bool:
@@ -96,8 +100,56 @@ def _first_value(b: dict) -> Any:
     return values[-1].get("amount") if values and isinstance(values[-1], dict) else None
 
 
-def preview(text: str, slug: str | None = None, lead_username: str | None = None) -> Preview:
-    """Parse and validate a policy file and summarise what onboarding would create."""
+def is_slug_problem(problem: Problem, lead_username_given: bool = False) -> bool:
+    """A problem the operator fixes by typing another slug (not by editing the file).
+
+    The lead's username follows the slug (`<slug>-lead`) unless it was typed.
+    """
+    return problem.path == "tenant.slug" or (
+        problem.path == "lead_username" and not lead_username_given
+    )
+
+
+def template_defaults(text: str) -> dict[str, str]:
+    """The template's own name, slug and level (what the prompts offer as defaults)."""
+    try:
+        info = (yaml.safe_load(text) or {}).get("tenant") or {}
+    except (yaml.YAMLError, AttributeError):
+        return {"name": "", "slug": "", "level": ""}
+    if not isinstance(info, dict):
+        info = {}
+    return {k: str(info.get(k) or "") for k in ("name", "slug", "level")}
+
+
+def level_choices() -> tuple[str, ...]:
+    """The administrative levels a district may have (the schema's list)."""
+    return schema.LEVELS
+
+
+def _duplicate_name(name: str, slug: str) -> Tenant | None:
+    """Another (not purged) district already called `name`."""
+    with scope.cross_tenant("onboarding: is the district name used"):
+        return db.session.execute(
+            sa.select(Tenant)
+            .where(Tenant.name == name, Tenant.slug != slug)
+            .where(Tenant.status != TenantStatus.purged)
+            .limit(1)
+        ).scalar_one_or_none()
+
+
+def preview(
+    text: str,
+    slug: str | None = None,
+    lead_username: str | None = None,
+    *,
+    name: str | None = None,
+    level: str | None = None,
+) -> Preview:
+    """Parse and validate a policy file and summarise what onboarding would create.
+
+    `slug`, `name` and `level` replace the file's `tenant` values: a template describes
+    one district, and a new district made from it needs its own name, slug and level.
+    """
     if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
         return Preview(None, [Problem("", "文件过大（上限 2 MB）", "the file is too large (2 MB)")])
     data, problems = policy_text.parse_policy_text(text)
@@ -106,6 +158,19 @@ def preview(text: str, slug: str | None = None, lead_username: str | None = None
         return Preview(None, problems)
     data = copy.deepcopy(data)
     tenant_info = data.get("tenant") if isinstance(data.get("tenant"), dict) else None
+    if tenant_info is not None:
+        if name and name.strip():
+            tenant_info["name"] = name.strip()[:100]
+        if level and level.strip():
+            tenant_info["level"] = level.strip()
+            if tenant_info["level"] not in schema.LEVELS:
+                problems.append(
+                    Problem(
+                        "tenant.level",
+                        f"级别应为以下之一：{'、'.join(schema.LEVELS)}",
+                        f"the level must be one of: {', '.join(schema.LEVELS)}",
+                    )
+                )
     if slug:
         slug = slug.strip()
         if tenant_info is not None:
@@ -150,6 +215,19 @@ def preview(text: str, slug: str | None = None, lead_username: str | None = None
                 )
             )
     result = Preview(data, problems, slug=slug, lead_username=lead_username)
+    if tenant_info is not None:
+        result.name = str(tenant_info.get("name") or "")
+        result.level = str(tenant_info.get("level") or "")
+        other = _duplicate_name(result.name, slug) if result.name else None
+        if other is not None:
+            result.warnings.append(
+                Problem(
+                    "tenant.name",
+                    f"已有同名区县“{other.name}”（标识 {other.slug}）；如是另一个区县，请改写名称",
+                    f"a district named “{other.name}” already exists (slug {other.slug}); "
+                    "if this is another district, change the name",
+                )
+            )
     _summarise(result, data)
     return result
 
@@ -194,8 +272,11 @@ def _summarise(result: Preview, data: dict) -> None:
             )
     meeting = data.get("meeting")
     if isinstance(meeting, dict):
+        from portal.policy.labels import cadence_label
+
         result.meeting = {
             **meeting,
+            "cadence_label": cadence_label(meeting.get("cadence")),
             "office_department": names.get(
                 meeting.get("office_department"), meeting.get("office_department")
             ),
@@ -210,9 +291,12 @@ def onboard(
     slug: str | None = None,
     lead_username: str | None = None,
     lead_name: str | None = None,
+    *,
+    name: str | None = None,
+    level: str | None = None,
 ) -> OnboardResult:
     """Validate again, then create everything in one transaction (raises OnboardingRefused)."""
-    checked = preview(text, slug, lead_username)
+    checked = preview(text, slug, lead_username, name=name, level=level)
     if not checked.ok:
         raise OnboardingRefused(checked.problems or [Problem("", "无法读取", "cannot be read")])
     data = checked.data

@@ -8,6 +8,7 @@ Routes take `tenant_slug`, not `slug`: `slug` is reserved for `/t/<slug>/` URLs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from typing import Any
 
@@ -65,21 +66,6 @@ def set_account_active(user: Any, active: bool, tenant: Tenant) -> None:
         flash(_("%(user)s was deactivated.", user=user.username), "success")
 
 
-def _render_preview(
-    text: str, form: dict[str, str], problems: list | None = None, status: int | None = None
-) -> Any:
-    """The onboarding preview of `text`, with its problems (or those onboarding refused on)."""
-    preview = onboarding.preview(text, form["slug"] or None, form["lead_username"] or None)
-    shown = preview.problems if problems is None else problems
-    return render_template(
-        "platform/preview.html",
-        preview=preview,
-        text=text,
-        form=form,
-        problems=[problem_text(p, _locale()) for p in shown],
-    ), (status or (200 if preview.ok else 422))
-
-
 def _tenant_or_404(tenant_slug: str, purged: bool = True) -> Tenant:
     """The tenant of the URL; `purged=False` where a purged tenant has nothing left to act on."""
     tenant = services.tenant_by_slug(tenant_slug, include_purged=purged)
@@ -117,7 +103,44 @@ def console() -> Any:
 @bp.get("/onboard")
 @requires("tenant.manage")
 def onboard() -> Any:
-    return render_template("platform/onboard.html", templates=onboarding.templates(), form={})
+    return render_template(
+        "platform/onboard.html",
+        templates=onboarding.templates(),
+        levels=onboarding.level_choices(),
+        form={},
+    )
+
+
+FORM_FIELDS = ("name", "slug", "level", "lead_username", "lead_name")
+
+
+def _form() -> dict[str, str]:
+    return {k: request.form.get(k, "").strip()[:100] for k in FORM_FIELDS}
+
+
+def _preview_page(text: str, form: dict[str, str], problems: list | None = None) -> Any:
+    """The preview (or the problems) with every typed field kept and editable."""
+    preview = onboarding.preview(
+        text,
+        form["slug"] or None,
+        form["lead_username"] or None,
+        name=form["name"] or None,
+        level=form["level"] or None,
+    )
+    problems = preview.problems if problems is None else problems
+    slug_only = bool(problems) and all(
+        onboarding.is_slug_problem(p, bool(form["lead_username"])) for p in problems
+    )
+    return render_template(
+        "platform/preview.html",
+        preview=preview,
+        text=text,
+        form=form,
+        levels=onboarding.level_choices(),
+        slug_only=slug_only,
+        problems=[problem_text(p, _locale()) for p in problems],
+        warnings=[problem_text(w, _locale()) for w in preview.warnings],
+    ), (200 if preview.ok and not problems else 422)
 
 
 def _read_source() -> tuple[str | None, str | None]:
@@ -151,28 +174,60 @@ def _read_source() -> tuple[str | None, str | None]:
 @bp.post("/onboard")
 @requires("tenant.manage")
 def onboard_preview() -> Any:
-    form = {k: request.form.get(k, "").strip() for k in ("slug", "lead_username", "lead_name")}
+    form = _form()
     text, error = _read_source()
     if text is None:
         flash(error or "", "error")
         return render_template(
-            "platform/onboard.html", templates=onboarding.templates(), form=form
+            "platform/onboard.html",
+            templates=onboarding.templates(),
+            levels=onboarding.level_choices(),
+            form=form,
         ), 400
-    return _render_preview(text, form)
+    return _preview_page(text, form)
 
 
 @bp.post("/onboard/confirm")
 @requires("tenant.manage")
 def onboard_confirm() -> Any:
-    form = {k: request.form.get(k, "").strip() for k in ("slug", "lead_username", "lead_name")}
+    form = _form()
     text = request.form.get("policy_text", "")
     try:
         result = onboarding.onboard(
-            text, form["slug"] or None, form["lead_username"] or None, form["lead_name"] or None
+            text,
+            form["slug"] or None,
+            form["lead_username"] or None,
+            form["lead_name"] or None,
+            name=form["name"] or None,
+            level=form["level"] or None,
         )
     except onboarding.OnboardingRefused as e:
-        return _render_preview(text, form, e.problems, 422)
+        return _preview_page(text, form, list(e.problems))
     return secret_page("platform/onboarded.html", result=result)
+
+
+# ---------------------------------------------------------------- the format guide
+
+FORMAT_GUIDE = onboarding.TEMPLATES_DIR.parent / "docs" / "policy-format.md"
+
+
+@functools.lru_cache(maxsize=2)
+def _format_guide_html(mtime: float) -> str:
+    """docs/policy-format.md rendered and sanitised (cached until the file changes)."""
+    from portal.kernel import markdown
+
+    return markdown.render(FORMAT_GUIDE.read_text(encoding="utf-8"), document=True)
+
+
+@bp.get("/policy-format")
+@requires("platform.console")
+def policy_format() -> Any:
+    """The policy-file format guide as a page, so operators need no repository checkout."""
+    try:
+        html = _format_guide_html(FORMAT_GUIDE.stat().st_mtime)
+    except OSError:
+        abort(404)
+    return render_template("platform/policy_format.html", guide=html)
 
 
 # ---------------------------------------------------------------- one tenant

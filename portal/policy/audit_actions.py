@@ -92,6 +92,9 @@ add_fields(
         "department_kinds": _l("District's own department kinds"),
         "adopted_at": _l("Adopted at"),
         "adopted_by": _l("Adopted by"),
+        "after_expiry": _l("Decision after expiry"),
+        "after_expiry_decided_at": _l("Decision after expiry taken at"),
+        "after_expiry_decided_by": _l("Decision after expiry taken by"),
     },
 )
 add_fields("MeetingArrangement", {"inferred": _l("Inferred values")})

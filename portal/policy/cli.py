@@ -7,8 +7,10 @@ uses the same helpers (`cli_locale`, `report_problems`, `report_confirmations`).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +48,45 @@ def say(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
 
 
+class CliError(click.ClickException):
+    """A refusal printed as `错误：…` (or `Error: …`) in the command's language."""
+
+    def __init__(self, message: str, lang: str = "zh") -> None:
+        super().__init__(message)
+        self.lang = lang
+
+    def show(self, file: Any = None) -> None:
+        click.echo(say(self.lang, f"错误：{self.message}", f"Error: {self.message}"), err=True)
+
+
+def localized(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add `--lang`; run the command with the rules' messages in that language.
+
+    Put it below `with_appcontext` (the locale is forced inside the app context). A
+    refusal from `cli_transaction` (a ClickException) is shown as a `CliError`.
+    """
+    from flask_babel import force_locale
+
+    @LANG_OPTION
+    @functools.wraps(fn)
+    def wrapper(*args: Any, lang: str | None = None, **kwargs: Any) -> Any:
+        code = cli_locale(lang)
+        with force_locale("en" if code == "en" else "zh_Hans_CN"):
+            try:
+                return fn(*args, lang=code, **kwargs)
+            except click.ClickException as e:
+                if isinstance(e, CliError):
+                    raise
+                raise CliError(e.message, code) from e
+
+    return wrapper
+
+
 def read_text(path: str, lang: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise click.ClickException(
-            say(lang, f"无法读取 {path}：{e}", f"cannot read {path}: {e}")
-        ) from e
+        raise CliError(say(lang, f"无法读取 {path}：{e}", f"cannot read {path}: {e}"), lang) from e
 
 
 def report_problems(problems: list, lang: str) -> None:
@@ -118,7 +152,7 @@ def policy_cli() -> None:
 
 @policy_cli.command("check")
 @click.argument("file", type=click.Path(dir_okay=False))
-@LANG_OPTION
+@localized
 def check(file: str, lang: str | None) -> None:
     """Validate a policy file; list every problem with its line and item (exit 1 if any)."""
 
@@ -141,8 +175,8 @@ def check(file: str, lang: str | None) -> None:
 @policy_cli.command("load")
 @click.argument("slug")
 @click.argument("file", type=click.Path(dir_okay=False))
-@LANG_OPTION
 @with_appcontext
+@localized
 def load(slug: str, file: str, lang: str | None) -> None:
     """Load a policy file into an existing district as a new policy version."""
     from portal.audit.trail import as_system
@@ -169,7 +203,7 @@ def load(slug: str, file: str, lang: str | None) -> None:
         try:
             tenant = get_tenant(slug)
         except TenantError as e:
-            raise click.ClickException(str(e)) from e
+            raise CliError(str(e.message), lang) from e
         with scope.tenant_scope(tenant.id):
             with cli_transaction():
                 try:
@@ -193,8 +227,8 @@ def load(slug: str, file: str, lang: str | None) -> None:
 @policy_cli.command("export")
 @click.argument("slug")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE, not stdout.")
-@LANG_OPTION
 @with_appcontext
+@localized
 def export(slug: str, output: str | None, lang: str | None) -> None:
     """Write a district's policy configuration in the policy-file format."""
     from portal.audit import trail
@@ -209,7 +243,7 @@ def export(slug: str, output: str | None, lang: str | None) -> None:
         try:
             tenant = get_tenant(slug)
         except TenantError as e:
-            raise click.ClickException(str(e)) from e
+            raise CliError(str(e.message), lang) from e
         with scope.tenant_scope(tenant.id), cli_transaction():
             data = export_policy(tenant)
             text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)

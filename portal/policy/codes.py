@@ -117,7 +117,8 @@ SPLIT_APPLIES_TO: dict[str, tuple[str, str]] = {
     "increase": ("提标增加部分", "the increase only"),
 }
 
-LEVELS = ("区", "县", "市")
+# The district levels (county-level divisions; 市 for a city that is itself a district).
+LEVELS = ("区", "县", "县级市", "自治县", "旗", "市")
 DEPARTMENT_KIND_CODES = {code for code, _zh, _en in DEPARTMENT_KINDS}
 DEPARTMENT_KIND_LABELS: dict[str, tuple[str, str]] = {c: (zh, en) for c, zh, en in DEPARTMENT_KINDS}
 

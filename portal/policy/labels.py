@@ -43,6 +43,17 @@ def label(table: dict[str, tuple[str, str]], code: Any) -> str:
     return names[1] if _english() else names[0]
 
 
+# A meeting arrangement whose document names no cadence (会议频次: 未规定).
+NO_CADENCE = ("未规定", "not specified")
+
+
+def cadence_label(code: Any) -> str:
+    """The cadence as the policy vocabulary names it; no cadence is 未规定."""
+    if not code or code == "unspecified":
+        return NO_CADENCE[1] if _english() else NO_CADENCE[0]
+    return label(CADENCE, code)
+
+
 def choices(table: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
     return [(code, label(table, code)) for code in table]
 

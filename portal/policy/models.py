@@ -76,6 +76,12 @@ class PolicyVersion(TenantOwned, Base):
     # A draft creates duties only once the district lead adopts it (audited).
     adopted_at: Mapped[dt.datetime | None]
     adopted_by: Mapped[str] = mapped_column(sa.String(120), default="")
+    # Once it has expired: the lead's decision whether the district keeps working to it
+    # until a new version is loaded ("" undecided, "continue", "stop"; audited). Without
+    # "continue" it creates no duties for half-years after `effective_until`.
+    after_expiry: Mapped[str] = mapped_column(sa.String(10), default="")
+    after_expiry_decided_at: Mapped[dt.datetime | None]
+    after_expiry_decided_by: Mapped[str] = mapped_column(sa.String(120), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     document: Mapped[PolicyDocument] = relationship(back_populates="versions")

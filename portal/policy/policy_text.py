@@ -124,6 +124,16 @@ _YAML_MESSAGES: list[tuple[str, str, str]] = [
         "list items must line up, each starting with '- '",
     ),
     (
+        "did not find expected ',' or ']'",
+        "方括号 [ 没有闭合，或列表项之间缺少逗号",
+        "a '[' is not closed, or a ',' is missing between list items",
+    ),
+    (
+        "did not find expected ',' or '}'",
+        "花括号 { 没有闭合，或字段之间缺少逗号",
+        "a '{' is not closed, or a ',' is missing between fields",
+    ),
+    (
         "found duplicate anchor",
         "锚点重复",
         "a duplicate anchor",
@@ -138,7 +148,7 @@ def _yaml_problem(e: yaml.YAMLError) -> tuple[int | None, str, str]:
     detail = str(getattr(e, "problem", "") or e).strip()
     for needle, zh, en in _YAML_MESSAGES:
         if needle in detail:
-            if needle == "found unexpected end of stream":
+            if needle == "found unexpected end of stream" or "did not find expected ','" in needle:
                 ctx = getattr(e, "context_mark", None)
                 line = ctx.line + 1 if ctx is not None else line
             return line, f"YAML 语法错误：{zh}", f"YAML syntax error: {en}"

@@ -469,6 +469,39 @@ def adopt_draft(user: Any, version: PolicyVersion) -> PolicyVersion:
     return version
 
 
+def decide_after_expiry(user: Any, version: PolicyVersion, keep: bool) -> PolicyVersion:
+    """The district lead decides whether the district keeps working to an expired policy.
+
+    With `keep` it creates the duties of the half-years after its end until a new
+    version is loaded; without, it creates none (policy.rules.generates_duties_for).
+    Audited (the ORM capture records the change, with who and when). Refused for a
+    draft, a version that has not expired, one that a newer version replaces, and a
+    decision that is already the recorded one.
+    """
+    from flask_babel import lazy_gettext as _l
+
+    require(user, "district.configure")
+    today = clock.today()
+    if (
+        version.status == VersionStatus.draft
+        or version.effective_until is None
+        or version.effective_until >= today
+    ):
+        raise RuleError(_l("Only a policy that has expired needs this decision."))
+    if current_version(today) is not None:
+        raise RuleError(_l("A newer policy is in force; the expired one needs no decision."))
+    wanted = rules.CONTINUE if keep else rules.STOP
+    if version.after_expiry == wanted:
+        raise ConflictError(_l("This decision has been recorded already."))
+    version.after_expiry = wanted
+    version.after_expiry_decided_at = clock.now().replace(tzinfo=None)
+    version.after_expiry_decided_by = str(
+        getattr(user, "username", "") or getattr(user, "name", "") or user
+    )
+    db.session.flush()
+    return version
+
+
 def creates_duties(version: PolicyVersion | None) -> bool:
     """Re-exported rule (portal.policy.rules.generates_duties) for templates and callers."""
     return rules.generates_duties(version)

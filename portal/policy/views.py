@@ -216,16 +216,21 @@ def add_value(benefit_id: str) -> Any:
     )
 
 
-@bp.post("/versions/<version_id>/adopt")
-@requires("district.configure", status=404)
-def adopt(version_id: str) -> Any:
-    """The lead adopts a draft for comment: it creates duties from now on (audited)."""
+def _version_or_404(version_id: str) -> PolicyVersion:
     ident = _uuid_or_404(version_id)
     version = db.session.execute(
         sa.select(PolicyVersion).where(PolicyVersion.id == ident)
     ).scalar_one_or_none()
     if version is None:
         abort(404)
+    return version
+
+
+@bp.post("/versions/<version_id>/adopt")
+@requires("district.configure", status=404)
+def adopt(version_id: str) -> Any:
+    """The lead adopts a draft for comment: it creates duties from now on (audited)."""
+    version = _version_or_404(version_id)
 
     def run() -> list[Any]:
         services.adopt_draft(current_user, version)
@@ -236,6 +241,41 @@ def adopt(version_id: str) -> Any:
         flash(str(outcome.error.message), "error")  # type: ignore[union-attr]
         return redirect(url_for("policy.index")), 303
     flash(_("The draft is adopted; it creates duties from now on."), "success")
+    _flash_results(outcome.value or [])
+    return redirect(url_for("policy.index"))
+
+
+@bp.post("/versions/<version_id>/after-expiry")
+@requires("district.configure", status=404)
+def after_expiry(version_id: str) -> Any:
+    """The lead decides whether the district keeps working to an expired policy (audited)."""
+    version = _version_or_404(version_id)
+    decision = request.form.get("decision", "")
+    if decision not in ("continue", "stop"):
+        abort(400)
+
+    def run() -> list[Any]:
+        services.decide_after_expiry(current_user, version, decision == "continue")
+        return announce_change(version)
+
+    outcome = attempt(run)
+    if not outcome.ok:
+        flash(str(outcome.error.message), "error")  # type: ignore[union-attr]
+        return redirect(url_for("policy.index")), 303
+    if decision == "continue":
+        flash(
+            _(
+                "Recorded: the district keeps working to the expired policy until a new one is loaded."
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "Recorded: the district does not work to the expired policy; it creates no more duties."
+            ),
+            "success",
+        )
     _flash_results(outcome.value or [])
     return redirect(url_for("policy.index"))
 

@@ -8,10 +8,25 @@ from tests.browser.conftest import sign_in
 def test_operator_onboards_kaifeng_template_and_lead_signs_in(live_server: str, page) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, live_server, "operator")
     page.goto(live_server + "/platform/onboard")
-    page.select_option("select[name=template]", "kaifeng")
-    page.fill("input[name=slug]", "kaifeng-b")
-    page.click("#onboard-form button[type=submit]")
+    # the format guide is one click away, rendered
+    page.click("#format-guide-link")
     page.wait_for_load_state("networkidle")
+    assert page.locator("#policy-format-guide table").count() > 5
+    page.go_back()
+    page.select_option("select[name=template]", "kaifeng")
+    page.fill("#name", "兰考县")
+    page.select_option("#level", "县")
+    page.click("#onboard-form button[type=submit]")  # the template's slug kaifeng: taken
+    page.wait_for_load_state("networkidle")
+    assert "已被使用" in page.inner_text("#problems")
+    assert page.locator("#fix-form").get_attribute("open") is not None
+    assert page.input_value("#fix-name") == "兰考县" and page.input_value("#fix-level") == "县"
+    page.fill("#fix-slug", "kaifeng-b")  # only the slug is typed again
+    page.click("#fix-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.inner_text("#preview-name") == "兰考县"
+    assert page.inner_text("#preview-slug") == "kaifeng-b"
+    assert page.locator("#warnings").count() == 0  # a new name: nothing to confirm
     assert page.locator("#preview-departments tbody tr").count() == 16
     assert "开封市民政局" in page.inner_text("#preview-departments")
     assert "特别扶助金" in page.inner_text("#preview-benefits")
@@ -36,4 +51,4 @@ def test_operator_onboards_kaifeng_template_and_lead_signs_in(live_server: str, 
     page.click("main button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("/t/kaifeng-b/")
-    assert "开封市" in page.inner_text("body")
+    assert "兰考县" in page.inner_text("body")

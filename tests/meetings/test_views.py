@@ -235,3 +235,61 @@ def test_duty_list_shows_the_officers_open_action_items(login_as) -> None:  # ty
     assert 'id="duty-list-action-items"' in page and "开展医疗和养老服务需求摸底" in page
     lead_page = login_as("kaifeng-lead").get("/t/kaifeng/duties/").get_data(as_text=True)
     assert 'id="duty-list-action-items"' not in lead_page
+
+
+def test_meetings_use_the_policy_cadence_labels_and_the_one_inferred_marker(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """张店's cadence reads as its policy says (根据工作需要); an inferred arrangement value
+    shows the shared 推定 marker with its reason until the lead changes that value."""
+    from portal.extensions import db
+    from portal.meetings import queries
+    from portal.tenancy import scope
+    from portal.tenancy.services import get_tenant
+
+    b = Browser(fresh_app)
+    b.login("zhangdian-lead")
+    page = b.get("/t/zhangdian/meetings/arrangement").get_data(as_text=True)
+    assert '<option value="ad_hoc" selected>根据工作需要</option>' in page
+    assert "根据需要召开" not in page and "every half-year" not in page
+    home = b.get("/t/zhangdian/").get_data(as_text=True)
+    assert "会议频次：根据工作需要" in home
+    reason = "文件未写明会议办公室；测试用推定理由"
+    with fresh_app.app_context():
+        tenant = get_tenant("kaifeng")
+        with scope.tenant_scope(tenant.id):
+            arr = queries.arrangement()
+            arr.inferred = {"office_department": reason, "cadence": reason}
+            db.session.commit()
+    lead = Browser(fresh_app)
+    lead.login("kaifeng-lead")
+    page = lead.get("/t/kaifeng/meetings/arrangement").get_data(as_text=True)
+    marker = f'<span class="badge inferred" title="{reason}">推定</span>'
+    assert page.count(marker) == 2
+    assert marker in lead.get("/t/kaifeng/").get_data(as_text=True)  # next to the cadence
+    version = re.search(r'name="row_version" value="(\d+)"', page).group(1)
+    office = re.search(
+        r'<option value="([0-9a-f-]{36})" selected>', page.split('id="office_department"')[1]
+    )
+    form = {
+        "name": "开封市失独家庭扶助关怀工作联席会议",
+        "cadence": "quarterly",
+        "row_version": version,
+    }
+    if office:
+        form["office_department"] = office.group(1)
+    r = lead.post("/t/kaifeng/meetings/arrangement", form, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "联席会议制度已保存" in page and page.count(marker) == 1  # the cadence was decided
+
+
+def test_no_template_draws_its_own_inferred_badge_or_cadence_labels() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "portal"
+    own = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.html")
+        if 'class="badge inferred"' in p.read_text(encoding="utf-8") and p.name != "_inferred.html"
+    ]
+    assert own == []
+    views = (root / "meetings" / "views.py").read_text(encoding="utf-8")
+    assert "every half-year" not in views and "when needed" not in views

@@ -47,7 +47,7 @@ def current_duties(app, slug: str) -> int:  # type: ignore[no-untyped-def]
 
 
 def temporary_password(output: str) -> str:
-    match = re.search(r"temporary password[^:]*: (\S+)", output)
+    match = re.search(r"(?:temporary password[^:]*: |临时密码[^：]*：)(\S+)", output)
     assert match, output
     return match.group(1)
 

@@ -39,6 +39,10 @@ def test_operator_api_lists_onboards_and_suspends(fresh_app) -> None:  # type: i
     r = api.post("/api/v1/platform/tenants", json={"policy": text}, headers=headers)
     assert r.status_code == 422
     assert any(p["path"] == "tenant.slug" for p in r.get_json()["error"]["problems"])
+    new = {"policy": text, "name": "大邑二县", "slug": "dayi-2", "level": "县级市"}
+    r = api.post("/api/v1/platform/tenants", json=new, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["tenant"]["name"] == "大邑二县"
     r = api.post("/api/v1/platform/tenants", json={"policy": broken_policy()}, headers=headers)
     assert r.status_code == 422 and len(r.get_json()["error"]["problems"]) == 10
     r = api.post(

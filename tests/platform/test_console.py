@@ -45,7 +45,10 @@ def _onboard_through_console(app, b: Browser, data: dict, files=None) -> str:  #
     page = r.get_data(as_text=True)
     assert r.status_code == 200, page[:3000]
     assert 'id="preview-departments"' in page and 'id="preview-measures"' in page
-    confirm = {k: _hidden(page, k) for k in ("policy_text", "slug", "lead_username", "lead_name")}
+    confirm = {
+        k: _hidden(page, k)
+        for k in ("policy_text", "name", "level", "slug", "lead_username", "lead_name")
+    }
     r = b.post("/platform/onboard/confirm", confirm, csrf_from="/platform/onboard")
     assert r.status_code == 200, r.get_data(as_text=True)[:3000]
     return r.get_data(as_text=True)
@@ -109,6 +112,86 @@ def test_preview_lists_problems_and_existing_slug_is_refused(fresh_app) -> None:
         assert r.status_code == status, name
     assert ".yaml" in r.get_data(as_text=True)  # the last: a PDF is not a policy file
     assert _counts(fresh_app) == before
+
+
+def test_template_takes_a_new_name_level_and_slug_and_warns_of_a_duplicate(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """A slug clash keeps what was typed and makes the slug editable; a duplicate name warns."""
+    import html
+
+    from portal.platform.services import tenant_by_slug
+
+    b = _operator(fresh_app)
+    typed = {"source": "template", "template": "kaifeng", "name": "兰考县", "level": "县"}
+    r = b.post("/platform/onboard", typed, "/platform/onboard")  # slug kaifeng: taken
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "标识 kaifeng 已被使用" in page
+    fix = re.search(r'<details id="fix-form" open>(.*?)</details>', page, re.S)
+    assert fix, "the correction form is open after a slug clash"
+    form = fix.group(1)
+    assert re.search(r'<input id="fix-slug" name="slug" value=""', form)  # visible, editable
+    assert 'id="fix-name" name="name" value="兰考县"' in form
+    assert re.search(r'<option value="县" selected>', form)
+    assert 'type="hidden" name="slug"' not in form
+    text = html.unescape(re.search(r'name="policy_text"[^>]*>(.*?)</textarea>', form, re.S)[1])
+    r = b.post(
+        "/platform/onboard",
+        {"source": "text", "policy_text": text, "name": "兰考县", "level": "县", "slug": "lankao"},
+        "/platform/onboard",
+    )
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200, page[:2000]
+    assert 'id="preview-name">兰考县<' in page and 'id="preview-level">县<' in page
+    assert 'id="warnings"' not in page
+    confirm = {
+        k: _hidden(page, k)
+        for k in ("policy_text", "name", "level", "slug", "lead_username", "lead_name")
+    }
+    assert b.post("/platform/onboard/confirm", confirm, "/platform/onboard").status_code == 200
+    with fresh_app.app_context():
+        tenant = tenant_by_slug("lankao")
+        assert tenant is not None and (tenant.name, tenant.level) == ("兰考县", "县")
+    # the template's own name again, under a new slug: a warning to confirm, not an error
+    r = b.post(
+        "/platform/onboard",
+        {"source": "template", "template": "kaifeng", "slug": "kf-2"},
+        "/platform/onboard",
+    )
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and 'id="warnings"' in page
+    assert "已有同名区县“开封市”（标识 kaifeng）" in page and "data-confirm=" in page
+    r = b.post("/platform/onboard", {**typed, "level": "州", "slug": "x-2"}, "/platform/onboard")
+    assert r.status_code == 422 and "级别应为以下之一" in r.get_data(as_text=True)
+
+
+def test_format_guide_is_a_page_of_the_console(app) -> None:  # type: ignore[no-untyped-def]
+    b = _operator(app)
+    onboard = b.get("/platform/onboard").get_data(as_text=True)
+    assert 'href="/platform/policy-format"' in onboard
+    r = b.get("/platform/policy-format")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200
+    guide = re.search(
+        r'<article class="prose" id="policy-format-guide"[^>]*>(.*?)</article>', page, re.S
+    )
+    assert guide and "政策配置文件格式" in guide[1]
+    assert "<table>" in guide[1] and "<code>" in guide[1] and "<script" not in guide[1]
+    assert 'id="top-level"' in guide[1] or "<h2 id=" in guide[1]  # headings can be linked
+    assert "**" not in guide[1] and "| --- |" not in guide[1]  # rendered, not raw Markdown
+    lead = Browser(app)
+    lead.login("kaifeng-lead")
+    assert lead.get("/platform/policy-format").status_code in (403, 404)
+
+
+def test_format_guide_markdown_is_sanitised() -> None:
+    from portal.kernel.markdown import render
+
+    html = render(
+        "# T\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n"
+        '<img src=x onerror="alert(1)">\n\n| a | b |\n|---|---|\n| 1 | 2 |\n',
+        document=True,
+    )
+    assert "<script" not in html and "javascript:" not in html and "onerror" not in html
+    assert "<table>" in html and '<h1 id="t">' in html
 
 
 def test_console_list_uses_a_bounded_number_of_queries(app) -> None:  # type: ignore[no-untyped-def]

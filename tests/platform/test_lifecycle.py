@@ -36,7 +36,7 @@ def test_lifecycle_through_the_cli_is_enforced_and_audited(fresh_app, tmp_path) 
     assert run(args=["tenants", "restore", "jiading"]).exit_code != 0  # not pending deletion
     assert run(args=["tenants", "purge", "jiading", "--confirm", "jiading"]).exit_code != 0
     r = run(args=["tenants", "suspend", "jiading"])
-    assert r.exit_code == 0 and "suspended" in r.output
+    assert r.exit_code == 0 and "jiading：已暂停" in r.output
     # suspended: sign-in blocked with a clear message, data kept
     b = Browser(fresh_app)
     r = b.login("jiading-lead", DEMO_PASSWORD)
@@ -55,7 +55,7 @@ def test_lifecycle_through_the_cli_is_enforced_and_audited(fresh_app, tmp_path) 
     assert run(args=["tenants", "delete", "jiading"]).exit_code == 0
     assert evidence.is_file()  # kept while restorable
     r = run(args=["tenants", "purge", "jiading", "--confirm", "jiading"])
-    assert r.exit_code == 0 and "purged" in r.output
+    assert r.exit_code == 0 and "已清除" in r.output
     assert not evidence.exists()
     assert _platform_actions(fresh_app, "jiading") == [
         "tenant_suspended",

@@ -59,7 +59,7 @@ def test_ten_mistakes_ten_messages_through_the_cli(fresh_app, tmp_path: Path) ->
     assert r.exit_code != 0
     lines = [line for line in r.output.splitlines() if line.startswith(f"{path}: ")]
     _matches([line.split(": ", 2)[1] for line in lines])
-    assert "10 problem(s)" in r.output and "nothing was created" in r.output
+    assert "10 个问题" in r.output and "未创建任何内容" in r.output
     assert _counts(fresh_app) == before
 
 

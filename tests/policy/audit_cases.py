@@ -87,6 +87,13 @@ ROUTES: dict[str, Exercise | Listed] = {
         "update PolicyVersion (adopted_at, adopted_by) by the district lead",
         "tests/policy/test_rules.py::test_a_draft_creates_no_duties_until_the_lead_adopts_it",
     ),
+    # Only 张店's expired policy takes this decision, and the demo has taken it already.
+    "policy.after_expiry": Listed(
+        "update PolicyVersion (after_expiry, after_expiry_decided_at, after_expiry_decided_by) "
+        "by the district lead",
+        "tests/policy/test_rules.py::"
+        "test_an_expired_policy_creates_duties_only_by_the_leads_audited_decision",
+    ),
 }
 
 #: Factories for models the generic clone cannot make.

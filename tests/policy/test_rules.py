@@ -168,3 +168,108 @@ def test_no_meeting_is_ever_due_without_a_fixed_cadence(app, login_as) -> None: 
     with acting_as(app, "kaifeng-lead"):
         assert meeting_interval_months(queries.arrangement()) == 6
         assert queries.schedule(on=today() + dt.timedelta(days=3650)).stale
+
+
+def test_an_expired_policy_creates_duties_only_by_the_leads_audited_decision(
+    fresh_app, login_as
+) -> None:  # type: ignore[no-untyped-def]
+    """张店's policy expired on 2026-01-07 (its seed: 有效期至2026年1月7日). The lead sees it
+    has expired on the policy page, the home page and the duty list, and decides whether
+    the district keeps working to it; without that decision no duties are generated for
+    half-years after the expiry."""
+    import datetime as dt
+
+    from portal.audit.models import AuditEvent
+    from portal.duties import generation
+    from portal.extensions import db
+    from portal.kernel import clock
+    from portal.kernel.grants import SYSTEM
+    from portal.kernel.periods import Period
+    from portal.policy import rules
+    from portal.policy.models import PolicyVersion
+    from portal.tenancy import scope
+    from portal.tenancy.services import get_tenant
+
+    with fresh_app.app_context():
+        today = clock.today()
+    current = Period.current()
+    if current.start <= dt.date(2026, 1, 7):  # noqa: DTZ001 - the seed's date
+        import pytest
+
+        pytest.skip("the clock is pinned before 张店's policy expired")
+    within = Period.parse("2026H1")  # begins before the expiry: the policy covers it
+    with fresh_app.app_context():
+        tenant_id = get_tenant("zhangdian").id
+        with scope.tenant_scope(tenant_id):
+            version = db.session.execute(sa.select(PolicyVersion)).scalar_one()
+            assert version.effective_until == dt.date(2026, 1, 7) < today
+            # the demo's lead decided to keep working to it (recorded like any decision)
+            assert (version.after_expiry, version.after_expiry_decided_by) == (
+                rules.CONTINUE,
+                "zhangdian-lead",
+            )
+            version.after_expiry, version.after_expiry_decided_at = "", None
+            version.after_expiry_decided_by = ""
+            db.session.commit()
+            assert rules.generates_duties_for(version, within)
+            assert not rules.generates_duties_for(version, current)
+            before = _duty_holders(fresh_app, "zhangdian", current.code)
+            result = generation.generate_duties(SYSTEM, current)
+            assert result.version is None and result.created == 0
+            assert any("2026-01-07" in w and "不生成职责" in w for w in result.warnings)
+            db.session.commit()
+    after = _duty_holders(fresh_app, "zhangdian", current.code)
+    # unsigned duties with no work logged went; those with work or a sign-off stay
+    assert sum(map(len, after.values())) < sum(map(len, before.values()))
+
+    lead = login_as("zhangdian-lead", fresh_app)
+    page = lead.get("/t/zhangdian/policy/").get_data(as_text=True)
+    assert 'id="policy-warning"' in page and "2026-01-07" in page
+    assert 'id="after-expiry-undecided"' in page and 'id="keep-expired"' in page
+    home = lead.get("/t/zhangdian/").get_data(as_text=True)
+    assert 'id="after-expiry-undecided"' in home and "2026-01-07" in home
+    duties = lead.get(f"/t/zhangdian/duties/?period={current.code}").get_data(as_text=True)
+    assert 'id="policy-notice"' in duties and "不生成职责" in duties
+    version_id = version.id
+    url = f"/t/zhangdian/policy/versions/{version_id}/after-expiry"
+    officer = login_as("zhangdian-health", fresh_app)
+    assert (
+        officer.post(url, {"decision": "continue"}, csrf_from="/t/zhangdian/policy/").status_code
+        == 404
+    )
+    assert (
+        lead.post(url, {"decision": "maybe"}, csrf_from="/t/zhangdian/policy/").status_code == 400
+    )
+    r = lead.post(url, {"decision": "continue"}, csrf_from="/t/zhangdian/policy/")
+    assert r.status_code == 302
+    page = lead.get("/t/zhangdian/policy/").get_data(as_text=True)
+    assert 'id="after-expiry-decided"' in page and "zhangdian-lead" in page
+    assert 'id="keep-expired"' not in page and 'id="stop-expired"' in page
+    assert 'id="policy-warning"' in page  # still said to have expired
+    # the decision regenerated the half-year's duties in the same request
+    assert _duty_holders(fresh_app, "zhangdian", current.code) == before
+    duties = lead.get(f"/t/zhangdian/duties/?period={current.code}").get_data(as_text=True)
+    assert 'id="policy-notice"' in duties and "zhangdian-lead" in duties
+    # the same decision twice is refused
+    assert (
+        lead.post(url, {"decision": "continue"}, csrf_from="/t/zhangdian/policy/").status_code
+        == 303
+    )
+    with fresh_app.app_context(), scope.tenant_scope(tenant_id):
+        events = db.session.execute(
+            sa.select(AuditEvent).where(
+                AuditEvent.entity_type == "PolicyVersion",
+                AuditEvent.actor_name == "zhangdian-lead",
+            )
+        ).scalars()
+        assert any("after_expiry" in (e.changes or {}) for e in events)
+    # a policy that is in force needs no decision
+    kaifeng = login_as("kaifeng-lead", fresh_app)
+    with fresh_app.app_context(), scope.tenant_scope(get_tenant("kaifeng").id):
+        kf = db.session.execute(sa.select(PolicyVersion)).scalars().first().id
+    r = kaifeng.post(
+        f"/t/kaifeng/policy/versions/{kf}/after-expiry",
+        {"decision": "continue"},
+        csrf_from="/t/kaifeng/policy/",
+    )
+    assert r.status_code == 303

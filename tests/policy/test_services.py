@@ -153,7 +153,11 @@ def test_yaml_syntax_error_has_a_line() -> None:
     from portal.policy.services import parse_policy_text
 
     data, problems = parse_policy_text("format_version: 1\ntenant: [unclosed\n")
-    assert data is None and len(problems) == 1 and problems[0].line
+    assert data is None and problems[0].line == 2 and problems[0].path == "tenant"
+    assert "方括号 [ 没有闭合" in problems[0].message_zh
+    # the broken line is left out and reading goes on: what is missing is listed too,
+    # but not the section on the broken line
+    assert all(p.path != "tenant" or p is problems[0] for p in problems)
 
 
 def test_duplicate_yaml_key_and_unknown_field_are_reported() -> None:
