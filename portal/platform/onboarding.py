@@ -25,6 +25,7 @@ from portal.kernel.grants import LEAD, SYSTEM
 from portal.kernel.periods import Period
 from portal.platform.lifecycle import record_platform, set_status
 from portal.policy import policy_text
+from portal.policy.codes import LEVELS
 from portal.policy import services as policy_services
 from portal.policy.problems import Problem
 from portal.tenancy import scope
@@ -123,7 +124,7 @@ def template_defaults(text: str) -> dict[str, str]:
 
 def level_choices() -> tuple[str, ...]:
     """The administrative levels a district may have (the schema's list)."""
-    return schema.LEVELS
+    return LEVELS
 
 
 def _duplicate_name(name: str, slug: str) -> Tenant | None:
@@ -163,12 +164,12 @@ def preview(
             tenant_info["name"] = name.strip()[:100]
         if level and level.strip():
             tenant_info["level"] = level.strip()
-            if tenant_info["level"] not in schema.LEVELS:
+            if tenant_info["level"] not in LEVELS:
                 problems.append(
                     Problem(
                         "tenant.level",
-                        f"级别应为以下之一：{'、'.join(schema.LEVELS)}",
-                        f"the level must be one of: {', '.join(schema.LEVELS)}",
+                        f"级别应为以下之一：{'、'.join(LEVELS)}",
+                        f"the level must be one of: {', '.join(LEVELS)}",
                     )
                 )
     if slug:
