@@ -319,6 +319,23 @@ class OfficerTown(TenantOwned, Base):
     town_id: Mapped[uuid.UUID]
 
 
+class ContactVillage(TenantOwned, Base):
+    """The village a `village_contact` account serves (one each). Its households are
+    assigned within that village (`HouseholdContact`); who may manage it: the lead for
+    the district, a town officer for the villages of their own town."""
+
+    __tablename__ = "register_contact_villages"
+    __admin__ = False
+    __table_args__ = (
+        tenant_fk(["village_id"], "areas", ["id"]),
+        sa.UniqueConstraint("tenant_id", "user_id"),
+        sa.Index("ix_register_contact_villages_tenant_village", "tenant_id", "village_id"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
+    village_id: Mapped[uuid.UUID]
+
+
 class HouseholdContact(TenantOwned, Base):
     """A `village_contact` account assigned to a household (the care issue adds the rest)."""
 

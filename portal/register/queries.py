@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -61,6 +62,19 @@ class Filters:
 def looks_like_id(text: str) -> bool:
     digits = pii.normalise(text)
     return len(digits) >= 15 and digits[:15].isdigit()
+
+
+def id_in_args(args: Any) -> bool:
+    """Does any query-string value hold something shaped like a resident ID number?
+    (GET requests refuse it: the number would be written to access logs.)"""
+    return any(
+        looks_like_id(v) and _uuid(v) is None and not _BLIND_INDEX.fullmatch(v)
+        for values in args.listvalues()
+        for v in values
+    )
+
+
+_BLIND_INDEX = re.compile(r"[0-9a-f]{64}")
 
 
 def _uuid(value: str) -> uuid.UUID | None:
