@@ -542,6 +542,10 @@ ROUTES: dict[str, Route] = {
     "register.import_sheet": Route(
         "district", "register.import", ok={"GET": 200, "POST": 400}, deny=404
     ),
+    # no upload under this token: 404 for everyone (an upload's progress is its owner's)
+    "register.import_progress": Route(
+        "district", "register.import", ids={"token": lambda s, c: "0" * 32}, ok=404, deny=404
+    ),
     # accounts: empty forms answer 400 (nothing changes); "reactivate" an active
     # account changes nothing (302); another district's account is 404
     "register.accounts_page": Route("district", "register.contacts", deny=404),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import json
 import os
 import re
 import secrets
@@ -177,6 +178,53 @@ def _stash_path(token: str) -> Path:
     return path
 
 
+# -- progress of a long check or import (polled by the import page) ---------------------
+
+PROGRESS_EVERY = 250
+
+
+class Progress:
+    """Rows checked / written so far for one upload, in a small JSON file beside the
+    stashed sheet (counts and the stage only, no personal data), so the page can poll it
+    while its own request is still working — whichever worker answers the poll."""
+
+    def __init__(self, token: str, stage: str, total: int) -> None:
+        self.path = _stash_dir() / f"{token}.progress.json" if token else None
+        self.stage, self.total, self.user = stage, total, _current_user_id()
+        self.write(0)
+
+    def write(self, done: int, force: bool = False) -> None:
+        if self.path is None or not (force or done % PROGRESS_EVERY == 0):
+            return
+        data = {"stage": self.stage, "done": done, "total": self.total, "user": self.user}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(self.path)
+
+    def finish(self) -> None:
+        self.write(self.total, force=True)
+
+
+def _current_user_id() -> str:
+    from flask_login import current_user
+
+    return str(getattr(current_user, "id", "") or "")
+
+
+def read_progress(token: str) -> dict | None:
+    """The upload's progress for the user who uploaded it; None for anyone else."""
+    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+        return None
+    path = _stash_dir() / f"{token}.progress.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("user") != _current_user_id():
+        return None
+    return {k: data[k] for k in ("stage", "done", "total")}
+
+
 def stash_upload(upload: Any) -> tuple[str, list[str]]:
     if upload is None or not upload.filename:
         raise RegisterError(_l("Choose an .xlsx file."), "file")
@@ -287,7 +335,9 @@ def validate(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> 
     errors: dict[int, list[tuple[str, str]]] = {}
     parsed: list[tuple[int, dict, list[tuple[str, str]]]] = []  # row, data, [(index, column)]
     seen: dict[str, int] = {}
+    progress = Progress(token, "validating", len(data_rows))
     for n, row in enumerate(data_rows, start=2):
+        progress.write(n - 2)
 
         def get(field: str, row: list = row) -> str:
             i = col.get(field)
@@ -371,6 +421,7 @@ def validate(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> 
                 )
         if n not in errors:
             valid.append((n, data))
+    progress.finish()
     return ImportResult(headings=headings, rows=data_rows, valid=valid, errors_by_row=errors)
 
 
@@ -399,8 +450,11 @@ def import_valid(user: Any, result: ImportResult, token: str = "") -> str:
     if not result.valid:
         raise RegisterError(_l("No valid rows to import."), "file")
     batch = f"import-{secrets.token_hex(6)}"
-    for _n, data in result.valid:
+    progress = Progress(token, "writing", len(result.valid))
+    for done, (_n, data) in enumerate(result.valid):
+        progress.write(done)
         operations.propose_enrol(user, data, batch=batch, check_duplicates=False)
+    progress.finish()
     trail.record(
         db.session,
         "register_import",
@@ -416,4 +470,6 @@ def import_valid(user: Any, result: ImportResult, token: str = "") -> str:
     if token:
         with contextlib.suppress(RegisterError, OSError):
             _stash_path(token).unlink()
+        with contextlib.suppress(OSError):
+            (_stash_dir() / f"{token}.progress.json").unlink()
     return batch

@@ -9,7 +9,17 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -602,6 +612,17 @@ def import_sheet() -> Any:
         )
         return page, outcome.status if outcome.status != 404 else 400
     return outcome.value
+
+
+@bp.get("/import/<token>/progress")
+@requires("register.import", status=404)
+def import_progress(token: str) -> Any:
+    """Rows checked / written so far for the uploader's own sheet (polled by the page)."""
+    _need(register_rules.can_import)
+    found = excel.read_progress(token)
+    if found is None:
+        abort(404)
+    return jsonify(found), 200, {"Cache-Control": "no-store"}
 
 
 def _import_step(stage: str, town_id: Any) -> Any:

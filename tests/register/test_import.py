@@ -104,11 +104,20 @@ def test_import_preview_reject_download_and_confirm(fresh_app, login_as) -> None
         and "本街镇没有这个村居" in errors[1][2]
         and "第 20 行" in errors[2][2]
     )
+    # the progress the page polls: the uploader's own, counts only; anyone else 404
+    progress = town.get(f"{start}/{token}/progress")
+    assert progress.get_json() == {"stage": "validating", "done": 50, "total": 50}
+    assert progress.headers["Cache-Control"] == "no-store"
+    other_officer = login_as("kaifeng-village1", fresh_app)
+    assert other_officer.get(f"{start}/{token}/progress").status_code == 404
+    assert town.get(f"{start}/{'0' * 32}/progress").status_code == 404
+    assert 'id="import-progress"' in body and "register_import.js" in body
     rejected = town.post(start, {**form, "stage": "rejected"}, csrf_from=start)
     rows = list(load_workbook(io.BytesIO(rejected.data)).active.iter_rows(values_only=True))
     assert rows[0][-1] == "原因" and len(rows) == 4 and all(r[-1] for r in rows[1:])
     r = town.post(start, {**form, "stage": "import"}, csrf_from=start)
     assert r.status_code == 302
+    assert town.get(f"{start}/{token}/progress").status_code == 404  # done: cleaned up
     # the mapping is remembered for the district
     again = town.post(
         start,
