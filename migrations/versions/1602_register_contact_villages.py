@@ -1,4 +1,4 @@
-"""register: the village a village-contact account serves (issue 16, accounts UI)
+"""register: the village a village-contact account serves; households by number (issue 16)
 
 Revision ID: 1602_register_contact_villages
 Revises: 1601
@@ -32,9 +32,14 @@ def upgrade():
     with op.batch_alter_table('register_contact_villages', schema=None) as batch_op:
         batch_op.create_index('ix_register_contact_villages_tenant_village', ['tenant_id', 'village_id'], unique=False)
     rls.tenant_table('register_contact_villages')
+    # the register lists are ordered by number: a top-25 reads the index in order
+    with op.batch_alter_table('households', schema=None) as batch_op:
+        batch_op.create_index('ix_households_tenant_number', ['tenant_id', 'number'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('households', schema=None) as batch_op:
+        batch_op.drop_index('ix_households_tenant_number')
     with op.batch_alter_table('register_contact_villages', schema=None) as batch_op:
         batch_op.drop_index('ix_register_contact_villages_tenant_village')
     op.drop_table('register_contact_villages')

@@ -26,6 +26,7 @@ def _check() -> None:
 def _list(filters: queries.Filters) -> Any:
     on = register_rules.today()
     stmt = queries.household_select(filters, on)
+    queries.areas()  # the rows' town and village names from the session, not per row
     return paginate(stmt, lambda h: queries.household_view(h, on))
 
 

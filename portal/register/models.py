@@ -132,6 +132,7 @@ class Household(TenantOwned, Base):
         sa.Index("ix_households_tenant_village", "tenant_id", "village_id"),
         sa.Index("ix_households_tenant_category_status", "tenant_id", "category", "status"),
         sa.Index("ix_households_tenant_head_name", "tenant_id", "head_name"),
+        sa.Index("ix_households_tenant_number", "tenant_id", "number"),  # the lists' order
     )
 
     number: Mapped[str] = mapped_column(sa.String(30))  # 档案号, per district

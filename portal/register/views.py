@@ -177,7 +177,8 @@ def index() -> Any:
     on = today()
     per_page = 25
     page = _page()
-    rows, total = queries.list_households(filters, on, page, per_page)
+    counts = queries.counts()
+    rows, total = queries.list_households(filters, on, page, per_page, counts)
     towns, villages = queries.areas()
     return render_template(
         "register/index.html",
@@ -192,7 +193,7 @@ def index() -> Any:
         categories=list(Category),
         statuses=list(HouseholdStatus),
         age_bands=AGE_BAND_LABELS,
-        counts=queries.counts(),
+        counts=counts,
     )
 
 
@@ -216,6 +217,7 @@ def export() -> Any:
     filters = queries.Filters.from_args(request.args)
     on = today()
     rows, total = queries.list_households(filters, on, 1, 50_000)
+    queries.areas()  # towns and villages into the session: the rows' names without a query
     data = excel.export_households(rows, on, _label_maps())
     operations.record_export("xlsx", total, filters.as_dict())
     return send_file(
@@ -237,6 +239,7 @@ def export_full() -> Any:
     filters = queries.Filters.from_args(request.form)
     on = today()
     rows, total = queries.list_households(filters, on, 1, 50_000)
+    queries.areas()
     reason = request.form.get("reason", "")
     outcome = _attempt(lambda: operations.record_export("xlsx", total, filters.as_dict(), reason))
     if not outcome.ok:
