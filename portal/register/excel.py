@@ -226,14 +226,19 @@ def read_progress(token: str) -> dict | None:
 
 
 def stash_upload(upload: Any) -> tuple[str, list[str]]:
+    """Read the sheet once and keep its cells (as text), encrypted, for the next steps:
+    checking and importing then never parse the workbook again."""
     if upload is None or not upload.filename:
         raise RegisterError(_l("Choose an .xlsx file."), "file")
     if not upload.filename.lower().endswith(".xlsx"):
         raise RegisterError(_l("The file is not an Excel workbook (.xlsx)."), "file")
-    data = upload.read()
-    ws = _open(io.BytesIO(data))
-    first = next(ws.iter_rows(values_only=True, max_row=1), ())
-    headings = [str(c).strip() for c in first if c is not None and str(c).strip()]
+    ws = _open(io.BytesIO(upload.read()))
+    cells: list[list[str]] = []
+    for row in ws.iter_rows(values_only=True):
+        if len(cells) > MAX_ROWS + 1:
+            raise RegisterError(_l("At most %(n)d rows per import.", n=MAX_ROWS), "file")
+        cells.append([_cell(c) for c in row])
+    headings = [c for c in (cells[0] if cells else []) if c]
     if not headings:
         raise RegisterError(_l("The first row must hold the column headings."), "file")
     token = secrets.token_hex(16)
@@ -241,12 +246,13 @@ def stash_upload(upload: Any) -> tuple[str, list[str]]:
     nonce = os.urandom(12)
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    data = json.dumps(cells, ensure_ascii=False).encode()
     sealed = AESGCM(ring.current).encrypt(nonce, data, b"register-import")
     (_stash_dir() / f"{token}.bin").write_bytes(ring.current_id.encode() + b":" + nonce + sealed)
     return token, headings
 
 
-def _load_stash(token: str) -> bytes:
+def _load_stash(token: str) -> list[list[str]]:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     raw = _stash_path(token).read_bytes()
@@ -254,7 +260,10 @@ def _load_stash(token: str) -> bytes:
     key = pii.keyring().keys.get(kid.decode())
     if key is None:
         raise RegisterError(_l("The upload has expired; upload the file again."), "file")
-    return AESGCM(key).decrypt(rest[:12], rest[12:], b"register-import")
+    try:
+        return json.loads(AESGCM(key).decrypt(rest[:12], rest[12:], b"register-import"))
+    except ValueError:  # a stash of an older format (an .xlsx): upload again
+        raise RegisterError(_l("The upload has expired; upload the file again."), "file") from None
 
 
 def saved_mapping() -> dict[str, str]:
@@ -319,8 +328,7 @@ def validate(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> 
         raise RegisterError(_l("Map the required columns: %(c)s", c="、".join(missing)), "mapping")
     if town_id is None:
         raise RegisterError(_l("Your account is not bound to a town."))
-    ws = _open(io.BytesIO(_load_stash(token)))
-    all_rows = list(ws.iter_rows(values_only=True))
+    all_rows = _load_stash(token)
     headings = [_cell(c) for c in all_rows[0]] if all_rows else []
     data_rows = [list(r) for r in all_rows[1:] if any(c not in (None, "") for c in r)]
     if len(data_rows) > MAX_ROWS:
@@ -335,6 +343,7 @@ def validate(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> 
     errors: dict[int, list[tuple[str, str]]] = {}
     parsed: list[tuple[int, dict, list[tuple[str, str]]]] = []  # row, data, [(index, column)]
     seen: dict[str, int] = {}
+    ring_indexes: dict[str, str] = {}  # index under any key of the ring -> current index
     progress = Progress(token, "validating", len(data_rows))
     for n, row in enumerate(data_rows, start=2):
         progress.write(n - 2)
@@ -373,7 +382,11 @@ def validate(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> 
                 err(prefix + "name", _("This column is empty but required."))
             try:
                 number, _born, _g = check_id_number(number)
-                indexes.append((pii.blind_index(number, "id_number"), prefix + "id_number"))
+                ring = pii.blind_indexes(number, "id_number")
+                current = pii.blind_index(number, "id_number")
+                indexes.append((current, prefix + "id_number"))
+                for alt in ring:
+                    ring_indexes[alt] = current
             except RegisterError as e:
                 err(prefix + "id_number", str(e.message))
             try:
@@ -401,13 +414,6 @@ def validate(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> 
         if problems:
             errors[n] = problems
     # duplicates against the register, in one pass over all the file's indexes
-    ring_indexes: dict[str, str] = {}
-    for _n, data, indexes in parsed:
-        for index, _f in indexes:
-            for m in data["members"]:
-                if m["id_number"] and pii.blind_index(m["id_number"], "id_number") == index:
-                    for alt in pii.blind_indexes(m["id_number"], "id_number"):
-                        ring_indexes[alt] = index
     taken = {ring_indexes[i] for i in operations.id_indexes_taken(list(ring_indexes))}
     valid = []
     for n, data, indexes in parsed:
@@ -451,9 +457,9 @@ def import_valid(user: Any, result: ImportResult, token: str = "") -> str:
         raise RegisterError(_l("No valid rows to import."), "file")
     batch = f"import-{secrets.token_hex(6)}"
     progress = Progress(token, "writing", len(result.valid))
-    for done, (_n, data) in enumerate(result.valid):
-        progress.write(done)
-        operations.propose_enrol(user, data, batch=batch, check_duplicates=False)
+    operations.propose_enrol_many(
+        user, [data for _n, data in result.valid], batch=batch, progress=progress.write
+    )
     progress.finish()
     trail.record(
         db.session,

@@ -97,9 +97,7 @@ def household_select(f: Filters, on: dt.date) -> sa.Select:
     callers load the district's areas once (`areas()`), after which `h.town` and
     `h.village` come from the session's identity map without a query. (Joining them made
     PostgreSQL misjudge the RLS-filtered row counts and nest-loop 9,000 × 228 rows.)"""
-    stmt = sa.select(Household).options(
-        lazyload(Household.town), lazyload(Household.village)
-    )
+    stmt = sa.select(Household).options(lazyload(Household.town), lazyload(Household.village))
     if f.town and (town := _uuid(f.town)):
         stmt = stmt.where(Household.town_id == town)
     if f.village and (village := _uuid(f.village)):
