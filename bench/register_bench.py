@@ -105,6 +105,28 @@ def context(owner_url: str, slug: str | None) -> dict:
     }
 
 
+def bench_app(db_name: str, slug: str | None) -> tuple[str, dict, Any]:
+    """The owner URL, the measured district's context and the portal app on `db_name`
+    (shared by this module and bench/register_import.py)."""
+    from bench.run import BENCH_PII_KEY
+
+    os.environ.setdefault("PORTAL_PII_KEY", BENCH_PII_KEY)
+    os.environ.setdefault("PORTAL_SECRET_KEY", "bench")
+    from portal import create_app
+
+    owner_url, app_url = _urls(db_name)
+    ctx = context(owner_url, slug)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": app_url,
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+            "AUDIT_KEY": "bench",
+        }
+    )
+    return owner_url, ctx, app
+
+
 @contextlib.contextmanager
 def encryption_off() -> Iterator[None]:
     """Measurement only: the column type hands the stored text through undecrypted."""
@@ -136,25 +158,12 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "register.json"))
     args = ap.parse_args()
 
-    from bench.run import BENCH_PII_KEY, QueryCounter, sign_in, summarize
-
-    os.environ.setdefault("PORTAL_PII_KEY", BENCH_PII_KEY)
-    os.environ.setdefault("PORTAL_SECRET_KEY", "bench")
     from bench.floor import floor_app
-    from portal import create_app
+    from bench.run import QueryCounter, sign_in, summarize
     from portal.extensions import db
 
-    owner_url, app_url = _urls(args.db)
-    ctx = context(owner_url, args.slug)
+    owner_url, ctx, app = bench_app(args.db, args.slug)
     print(f"{args.db}: {ctx['slug']} {json.dumps(ctx['counts'])}", flush=True)
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": app_url,
-            "SECRET_KEY": "bench",
-            "RATELIMIT_ENABLED": False,
-            "AUDIT_KEY": "bench",
-        }
-    )
     clients = {"lead": sign_in(app, ctx["lead"]), "town": sign_in(app, ctx["town"])}
     with app.app_context():
         counter = QueryCounter(db.engine)

@@ -76,18 +76,13 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "register_import.json"))
     args = ap.parse_args()
 
-    from bench.register_bench import _urls, context
-    from bench.run import BENCH_PII_KEY, sign_in
-
-    os.environ.setdefault("PORTAL_PII_KEY", BENCH_PII_KEY)
-    os.environ.setdefault("PORTAL_SECRET_KEY", "bench")
     from openpyxl import load_workbook
 
-    from portal import create_app
+    from bench.register_bench import bench_app
+    from bench.run import sign_in
     from portal.extensions import db
 
-    owner_url, app_url = _urls(args.db)
-    ctx = context(owner_url, args.slug)
+    owner_url, ctx, app = bench_app(args.db, args.slug)
     owner = sa.create_engine(owner_url)
     with owner.connect() as c:
         villages = list(
@@ -98,14 +93,6 @@ def main() -> None:
                 {"t": ctx["tenant_id"], "p": ctx["register_town_id"]},
             ).scalars()
         )
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": app_url,
-            "SECRET_KEY": "bench",
-            "RATELIMIT_ENABLED": False,
-            "AUDIT_KEY": "bench",
-        }
-    )
     data = build_sheet(villages, args.rows)
     client = sign_in(app, ctx["town"])
     base = f"/t/{ctx['slug']}/register/import"
@@ -127,7 +114,7 @@ def main() -> None:
             r = poller.get(f"{base}/{token}/progress")
             if r.status_code == 200:
                 seen_progress.append(r.get_json())
-            stop.wait(0.5)
+            stop.wait(2.0)  # a poll every 2 s (the poller shares this process)
 
     def post(stage: str, form: dict) -> tuple[Any, float]:
         t0 = time.perf_counter()

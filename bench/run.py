@@ -35,7 +35,9 @@ PG_ADMIN = os.environ.get(
 APP_ROLE = os.environ.get("PORTAL_APP_DB_ROLE", "portal_app")
 #: The benchmark databases' personal-information key (synthetic data only; a fixed key so
 #: repeated runs and the register seeding read each other's ciphertexts).
-BENCH_PII_KEY = os.environ.get("PORTAL_PII_KEY", "k1:" + "YmVuY2gtb25seS1waWkta2V5LW5vdC1mb3ItcmVhbCE=")
+BENCH_PII_KEY = os.environ.get(
+    "PORTAL_PII_KEY", "k1:" + "YmVuY2gtb25seS1waWkta2V5LW5vdC1mb3ItcmVhbCE="
+)
 
 import sqlalchemy as sa  # noqa: E402
 
