@@ -242,26 +242,24 @@ def stash_upload(upload: Any) -> tuple[str, list[str]]:
     if not headings:
         raise RegisterError(_l("The first row must hold the column headings."), "file")
     token = secrets.token_hex(16)
-    ring = pii.keyring()
-    nonce = os.urandom(12)
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    data = json.dumps(cells, ensure_ascii=False).encode()
-    sealed = AESGCM(ring.current).encrypt(nonce, data, b"register-import")
-    (_stash_dir() / f"{token}.bin").write_bytes(ring.current_id.encode() + b":" + nonce + sealed)
+    _seal_to(_stash_dir() / f"{token}.bin", cells)
     return token, headings
 
 
-def _load_stash(token: str) -> list[list[str]]:
+def _seal_to(path: Path, value: Any) -> None:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    raw = _stash_path(token).read_bytes()
-    kid, _sep, rest = raw.partition(b":")
-    key = pii.keyring().keys.get(kid.decode())
-    if key is None:
-        raise RegisterError(_l("The upload has expired; upload the file again."), "file")
+    ring = pii.keyring()
+    nonce = os.urandom(12)
+    data = json.dumps(value, ensure_ascii=False).encode()
+    sealed = AESGCM(ring.current).encrypt(nonce, data, b"register-import")
+    path.write_bytes(ring.current_id.encode() + b":" + nonce + sealed)
+
+
+def _load_stash(token: str) -> list[list[str]]:
+
     try:
-        return json.loads(AESGCM(key).decrypt(rest[:12], rest[12:], b"register-import"))
+        return json.loads(_open_sealed(_stash_path(token)))
     except ValueError:  # a stash of an older format (an .xlsx): upload again
         raise RegisterError(_l("The upload has expired; upload the file again."), "file") from None
 
@@ -431,6 +429,67 @@ def validate(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> 
     return ImportResult(headings=headings, rows=data_rows, valid=valid, errors_by_row=errors)
 
 
+def _checked_path(token: str, mapping: dict[str, str], town_id: Any) -> Path:
+    key = json.dumps([sorted(mapping.items()), str(town_id)], ensure_ascii=False)
+    digest = pii.blind_index(key, "register-import-check")[:16]
+    return _stash_path(token).with_name(f"{token}.{digest}.checked")
+
+
+def checked(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> ImportResult:
+    """The preview's result for this upload, mapping and town (kept encrypted beside the
+    stash), with only the duplicates against the register checked again — they are what
+    can change between the preview and the import; without a kept result: `validate`."""
+    path = _checked_path(token, mapping, town_id)
+    try:
+        kept = json.loads(_open_sealed(path))
+    except (OSError, ValueError, RegisterError):
+        result = validate(token, mapping, town_id)
+        keep_checked(token, mapping, town_id, result)
+        return result
+    errors = {int(n): [tuple(p) for p in ps] for n, ps in kept["errors"].items()}
+    valid = [(int(n), data) for n, data in kept["valid"]]
+    ring_indexes: dict[str, tuple[int, str]] = {}
+    for n, data in valid:
+        for position, m in enumerate(data["members"]):
+            field = "id_number" if position == 0 else "spouse_id_number"
+            for alt in pii.blind_indexes(m["id_number"], "id_number"):
+                ring_indexes[alt] = (n, field)
+    taken = {ring_indexes[i] for i in operations.id_indexes_taken(list(ring_indexes))}
+    for n, field in sorted(taken):
+        errors.setdefault(n, []).append(
+            (mapping.get(field, field), _("This ID number is already in the district's register."))
+        )
+    valid = [(n, data) for n, data in valid if n not in errors]
+    return ImportResult(
+        headings=kept["headings"], rows=kept["rows"], valid=valid, errors_by_row=errors
+    )
+
+
+def keep_checked(
+    token: str, mapping: dict[str, str], town_id: uuid.UUID | None, result: ImportResult
+) -> None:
+    """Keep a preview's result (encrypted, like the sheet) for the import step."""
+    kept = {
+        "headings": result.headings,
+        "rows": result.rows,
+        "valid": result.valid,
+        "errors": {str(n): p for n, p in result.errors_by_row.items()},
+    }
+    with contextlib.suppress(OSError):
+        _seal_to(_checked_path(token, mapping, town_id), kept)
+
+
+def _open_sealed(path: Path) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    raw = path.read_bytes()
+    kid, _sep, rest = raw.partition(b":")
+    key = pii.keyring().keys.get(kid.decode())
+    if key is None:
+        raise RegisterError(_l("The upload has expired; upload the file again."), "file")
+    return AESGCM(key).decrypt(rest[:12], rest[12:], b"register-import")
+
+
 def rejected_workbook(result: ImportResult) -> bytes:
     wb = Workbook()
     ws = wb.active
@@ -476,6 +535,7 @@ def import_valid(user: Any, result: ImportResult, token: str = "") -> str:
     if token:
         with contextlib.suppress(RegisterError, OSError):
             _stash_path(token).unlink()
-        with contextlib.suppress(OSError):
-            (_stash_dir() / f"{token}.progress.json").unlink()
+        for leftover in _stash_dir().glob(f"{token}.*"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
     return batch

@@ -642,7 +642,13 @@ def _import_step(stage: str, town_id: Any) -> Any:
         )
     token = request.form.get("token", "")
     mapping = {f: request.form.get(f"map_{f}", "") for f, _label in excel.FIELDS}
-    result = excel.validate(token, mapping, town_id)
+    # the preview checks every row; the later steps reuse its result (duplicates against
+    # the register are checked again)
+    if stage == "preview":
+        result = excel.validate(token, mapping, town_id)
+        excel.keep_checked(token, mapping, town_id, result)
+    else:
+        result = excel.checked(token, mapping, town_id)
     if stage == "preview":
         excel.remember_mapping(mapping)
         return render_template(
