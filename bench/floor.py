@@ -52,50 +52,92 @@ def floor_app(url: str, ctx: dict) -> Flask:
     session = scoped_session(sessionmaker(bind=engine))
     admin = Admin(app, name="floor", url="/floor")
     tenant = ctx["tenant_id"]
-    admin.add_view(
-        FilteredView(
-            Duty,
-            session,
-            "officer_duties",
-            {"tenant_id": tenant, "department_id": ctx["department_id"], "period": ctx["period"]},
+    if "department_id" in ctx:  # bench/run.py: the duty lists
+        admin.add_view(
+            FilteredView(
+                Duty,
+                session,
+                "officer_duties",
+                {
+                    "tenant_id": tenant,
+                    "department_id": ctx["department_id"],
+                    "period": ctx["period"],
+                },
+            )
         )
-    )
-    admin.add_view(
-        FilteredView(
-            Duty,
-            session,
-            "period_duties",
-            {"tenant_id": tenant, "period": ctx["period"]},
-            page_size=100,
+        admin.add_view(
+            FilteredView(
+                Duty,
+                session,
+                "period_duties",
+                {"tenant_id": tenant, "period": ctx["period"]},
+                page_size=100,
+            )
         )
-    )
-    admin.add_view(
-        FilteredView(
-            ProgressEntry, session, "duty_entries", {"tenant_id": tenant, "duty_id": ctx["duty_id"]}
+        admin.add_view(
+            FilteredView(
+                ProgressEntry,
+                session,
+                "duty_entries",
+                {"tenant_id": tenant, "duty_id": ctx["duty_id"]},
+            )
         )
-    )
-    admin.add_view(
-        FilteredView(
-            Duty,
-            session,
-            "review_queue",
-            {"tenant_id": tenant, "status": "submitted"},
-            column_default_sort="submitted_at",
+        admin.add_view(
+            FilteredView(
+                Duty,
+                session,
+                "review_queue",
+                {"tenant_id": tenant, "status": "submitted"},
+                column_default_sort="submitted_at",
+            )
         )
-    )
-    admin.add_view(
-        FilteredView(
-            AuditEvent,
-            session,
-            "audit_filtered",
-            {"tenant_id": tenant, "action": "update", "department_id": ctx["department_id"]},
-            column_default_sort=("seq", True),
-            page_size=50,
-            column_exclude_list=["changes", "prev_hash", "hash", "user_agent"],
+        admin.add_view(
+            FilteredView(
+                AuditEvent,
+                session,
+                "audit_filtered",
+                {"tenant_id": tenant, "action": "update", "department_id": ctx["department_id"]},
+                column_default_sort=("seq", True),
+                page_size=50,
+                column_exclude_list=["changes", "prev_hash", "hash", "user_agent"],
+            )
         )
-    )
 
-    _sign_in_and_write(app, session, ctx)
+    if "register_town_id" in ctx:  # bench/register_bench.py: the register's lists
+        from portal.register.models import Household
+
+        listing = {
+            "column_default_sort": "number",
+            "column_list": [
+                "number",
+                "head_name",
+                "town_id",
+                "village_id",
+                "category",
+                "level",
+                "woman_birth_date",
+                "registered_on",
+                "status",
+                "exit_reason",
+            ],
+        }
+        admin.add_view(
+            FilteredView(
+                Household,
+                session,
+                "town_households",
+                {"tenant_id": tenant, "town_id": ctx["register_town_id"]},
+                **listing,
+            )
+        )
+        admin.add_view(
+            FilteredView(
+                Household, session, "district_households", {"tenant_id": tenant}, **listing
+            )
+        )
+
+    if "write_duty_id" in ctx:  # bench/loadtest.py --floor: the same-mix load floor
+        _sign_in_and_write(app, session, ctx)
 
     @app.teardown_appcontext
     def _remove(exc: object = None) -> None:

@@ -22,8 +22,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-# Same fixed key as bench/run.py: the benchmark databases hold synthetic people only.
-os.environ.setdefault("PORTAL_PII_KEY", "YmVuY2gtb25seS1rZXktZm9yLXN5bnRoZXRpYy0zMmI=")
+sys.path.insert(0, str(ROOT))
+from bench.run import BENCH_PII_KEY  # noqa: E402 - the benchmark databases' fixed key
+
+os.environ.setdefault("PORTAL_PII_KEY", BENCH_PII_KEY)
 PG = os.environ.get("PORTAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 

@@ -33,9 +33,12 @@ PG_ADMIN = os.environ.get(
     "PORTAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 APP_ROLE = os.environ.get("PORTAL_APP_DB_ROLE", "portal_app")
-# The benchmark databases hold synthetic people only; their personal-information key is
-# fixed so that repeated runs read what earlier runs seeded (never use it for real data).
-os.environ.setdefault("PORTAL_PII_KEY", "YmVuY2gtb25seS1rZXktZm9yLXN5bnRoZXRpYy0zMmI=")
+#: The benchmark databases' personal-information key (synthetic data only; a fixed key so
+#: repeated runs and the register seeding read each other's ciphertexts).
+BENCH_PII_KEY = os.environ.get(
+    "PORTAL_PII_KEY", "k1:" + "YmVuY2gtb25seS1waWkta2V5LW5vdC1mb3ItcmVhbCE="
+)
+os.environ.setdefault("PORTAL_PII_KEY", BENCH_PII_KEY)  # for importers (floor_wsgi, profiles)
 
 import sqlalchemy as sa  # noqa: E402
 
@@ -67,6 +70,7 @@ class BenchDB:
             PORTAL_DATABASE_URL=self.app_url,
             PORTAL_MIGRATE_DATABASE_URL=self.owner_url,
             PORTAL_SECRET_KEY="bench",
+            PORTAL_PII_KEY=BENCH_PII_KEY,
             FLASK_APP="portal",
         )
 
@@ -645,6 +649,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     os.environ.setdefault("PORTAL_SECRET_KEY", "bench")
+    os.environ.setdefault("PORTAL_PII_KEY", BENCH_PII_KEY)
     RESULTS.mkdir(parents=True, exist_ok=True)
     log_file = (RESULTS / "run.log").open("a")
 

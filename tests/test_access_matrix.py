@@ -248,6 +248,18 @@ def _register_route(
 REGISTER_IDS = {"Household": "household_id", "Person": "person_id", "ChangeRequest": "request_id"}
 
 
+def _register_account(role_value: str) -> Callable[[Any, str], Any]:
+    """The district's first account of this register role (A: kaifeng-town1 /
+    kaifeng-village1, whose village lies in the town officer's town); B's for the other
+    contexts."""
+
+    def sample(samples: Samples, ctx: str) -> Any:
+        return samples.user_id(B if ctx in (OTHER_RECORD, OTHER_TENANT) else A, role_value)
+
+    sample.model = "User"  # type: ignore[attr-defined]  # OTHER_RECORD is checked too
+    return sample
+
+
 def _audit_no_grant(role: str, ctx: str, method: str) -> int | None:
     """The audit viewer answers 403 to a district role holding neither audit grant (the
     register's town officer and village contact): the same for every record, so it tells
@@ -513,7 +525,46 @@ ROUTES: dict[str, Route] = {
     "register.import_sheet": _register_route(
         "register.import", ok={"GET": 200, "POST": 400}, expect=None
     ),
+    # no upload under this token: 404 for everyone (an upload's progress is its owner's)
+    "register.import_progress": Route(
+        "district", "register.import", ids={"token": lambda s, c: "0" * 32}, ok=404, deny=404
+    ),
+    # accounts: empty forms answer 400 (nothing changes); "reactivate" an active
+    # account changes nothing (302); another district's account is 404
+    "register.accounts_page": Route("district", "register.contacts", deny=404),
+    "register.bind_officer": Route(
+        "district",
+        "register.officers",
+        ids={"user_id": _register_account("town_officer")},
+        ok=400,
+        deny=404,
+    ),
+    "register.create_contact": Route("district", "register.contacts", ok=400, deny=404),
+    "register.reassign_contact": Route(
+        "district",
+        "register.contacts",
+        ids={"user_id": _register_account("village_contact")},
+        ok=400,
+        deny=404,
+    ),
+    "register.contact_active": Route(
+        "district",
+        "register.contacts",
+        ids={"user_id": _register_account("village_contact")},
+        data={"active": "1"},
+        ok=302,
+        deny=404,
+    ),
+    "register.contact_households": Route(
+        "district",
+        "register.contacts",
+        ids={"user_id": _register_account("village_contact")},
+        data={"household": "not-a-household"},
+        ok={"GET": 200, "POST": 400},
+        deny=404,
+    ),
     "api.households": Route("api", "register.read", expect=_register_officer),
+    "api.households_search": Route("api", "register.read", ok=400, expect=_register_officer),
     "api.household": Route(
         "api",
         "register.read",

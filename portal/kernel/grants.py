@@ -79,6 +79,8 @@ GRANTS: dict[str, frozenset[Role]] = {
     "register.export": frozenset({LEAD, OFFICER, AUDITOR, TOWN}),
     "register.export_full": frozenset({OFFICER}),  # unmasked, with a reason, audited
     "register.import": frozenset({TOWN}),
+    "register.officers": frozenset({LEAD}),  # bind a town officer to its town
+    "register.contacts": frozenset({LEAD, TOWN}),  # village-contact accounts (own town)
     # messages, notices and online users (the workspace)
     "message.read": frozenset({LEAD, OFFICER, AUDITOR}),
     "notice.read": frozenset({LEAD, OFFICER, AUDITOR}),

@@ -53,6 +53,9 @@ class TenantRow:
     duties_total: int = 0
     duties_accepted: int = 0
     last_meeting: Any = None
+    households: int | None = None  # the register's counts (None: domain not answering)
+    persons: int | None = None
+    pending_changes: int | None = None
     policy_until: dt.date | None = None
     has_policy: bool = False
 
@@ -146,6 +149,9 @@ def tenant_page(
             duties_total=int(figures.get(t.id, {}).get("duties_total", 0)),
             duties_accepted=int(figures.get(t.id, {}).get("duties_accepted", 0)),
             last_meeting=figures.get(t.id, {}).get("last_meeting"),
+            households=figures.get(t.id, {}).get("households"),
+            persons=figures.get(t.id, {}).get("persons"),
+            pending_changes=figures.get(t.id, {}).get("pending_changes"),
             policy_until=latest.get(t.id, (None, None))[1],
             has_policy=t.id in latest,
         )
@@ -156,7 +162,8 @@ def tenant_page(
 
 def domain_statistics(tenant_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     """Each domain's own figures for these tenants, asked through `tenant_statistics`
-    (duties: this half-year's duties and accepted ones; meetings: the last one held)."""
+    (duties: this half-year's duties and accepted ones; meetings: the last one held;
+    register: households and persons in the register, changes awaiting confirmation)."""
     merged: dict[uuid.UUID, dict[str, Any]] = {}
     for answer in signals.responses(signals.tenant_statistics.send(None, tenant_ids=tenant_ids)):
         for tenant_id, figures in answer.items():  # type: ignore[attr-defined]

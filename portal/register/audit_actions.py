@@ -87,6 +87,9 @@ register_record_type(
 register_record_type("ChangeRequestBatch", _l("Import batch"))
 register_record_type("OfficerTown", _l("Town officer's town"), fields={"town_id": _l("Town")})
 register_record_type(
+    "ContactVillage", _l("Village contact's village"), fields={"village_id": _l("Village")}
+)
+register_record_type(
     "HouseholdContact", _l("Household contact"), fields={"household_id": _l("Household")}
 )
 register_record_type(

@@ -29,6 +29,7 @@ from portal.register.models import (
     Area,
     AreaKind,
     Category,
+    ContactVillage,
     ExitReason,
     Household,
     HouseholdContact,
@@ -310,6 +311,7 @@ def load_demo(tenant: Tenant, policy_data: dict) -> list[tuple[str, str, str]]:
     conn.execute(sa.insert(Person.__table__), persons)
     db.session.add(OfficerTown(user_id=officer.id, town_id=towns[0][0].id))
     first_village = towns[0][1][0].id
+    db.session.add(ContactVillage(user_id=contact.id, village_id=first_village))
     for h in [h for h in households if h["village_id"] == first_village][:12]:
         db.session.add(HouseholdContact(user_id=contact.id, household_id=h["id"]))
     db.session.flush()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import json
 import os
 import re
 import secrets
@@ -177,36 +178,90 @@ def _stash_path(token: str) -> Path:
     return path
 
 
+# -- progress of a long check or import (polled by the import page) ---------------------
+
+PROGRESS_EVERY = 250
+
+
+class Progress:
+    """Rows checked / written so far for one upload, in a small JSON file beside the
+    stashed sheet (counts and the stage only, no personal data), so the page can poll it
+    while its own request is still working — whichever worker answers the poll."""
+
+    def __init__(self, token: str, stage: str, total: int) -> None:
+        self.path = _stash_dir() / f"{token}.progress.json" if token else None
+        self.stage, self.total, self.user = stage, total, _current_user_id()
+        self.write(0)
+
+    def write(self, done: int, force: bool = False) -> None:
+        if self.path is None or not (force or done % PROGRESS_EVERY == 0):
+            return
+        data = {"stage": self.stage, "done": done, "total": self.total, "user": self.user}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(self.path)
+
+    def finish(self) -> None:
+        self.write(self.total, force=True)
+
+
+def _current_user_id() -> str:
+    from flask_login import current_user
+
+    return str(getattr(current_user, "id", "") or "")
+
+
+def read_progress(token: str) -> dict | None:
+    """The upload's progress for the user who uploaded it; None for anyone else."""
+    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+        return None
+    path = _stash_dir() / f"{token}.progress.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("user") != _current_user_id():
+        return None
+    return {k: data[k] for k in ("stage", "done", "total")}
+
+
 def stash_upload(upload: Any) -> tuple[str, list[str]]:
+    """Read the sheet once and keep its cells (as text), encrypted, for the next steps:
+    checking and importing then never parse the workbook again."""
     if upload is None or not upload.filename:
         raise RegisterError(_l("Choose an .xlsx file."), "file")
     if not upload.filename.lower().endswith(".xlsx"):
         raise RegisterError(_l("The file is not an Excel workbook (.xlsx)."), "file")
-    data = upload.read()
-    ws = _open(io.BytesIO(data))
-    first = next(ws.iter_rows(values_only=True, max_row=1), ())
-    headings = [str(c).strip() for c in first if c is not None and str(c).strip()]
+    ws = _open(io.BytesIO(upload.read()))
+    cells: list[list[str]] = []
+    for row in ws.iter_rows(values_only=True):
+        if len(cells) > MAX_ROWS + 1:
+            raise RegisterError(_l("At most %(n)d rows per import.", n=MAX_ROWS), "file")
+        cells.append([_cell(c) for c in row])
+    headings = [c for c in (cells[0] if cells else []) if c]
     if not headings:
         raise RegisterError(_l("The first row must hold the column headings."), "file")
     token = secrets.token_hex(16)
-    ring = pii.keyring()
-    nonce = os.urandom(12)
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    sealed = AESGCM(ring.current).encrypt(nonce, data, b"register-import")
-    (_stash_dir() / f"{token}.bin").write_bytes(ring.current_id.encode() + b":" + nonce + sealed)
+    _seal_to(_stash_dir() / f"{token}.bin", cells)
     return token, headings
 
 
-def _load_stash(token: str) -> bytes:
+def _seal_to(path: Path, value: Any) -> None:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    raw = _stash_path(token).read_bytes()
-    kid, _sep, rest = raw.partition(b":")
-    key = pii.keyring().keys.get(kid.decode())
-    if key is None:
-        raise RegisterError(_l("The upload has expired; upload the file again."), "file")
-    return AESGCM(key).decrypt(rest[:12], rest[12:], b"register-import")
+    ring = pii.keyring()
+    nonce = os.urandom(12)
+    data = json.dumps(value, ensure_ascii=False).encode()
+    sealed = AESGCM(ring.current).encrypt(nonce, data, b"register-import")
+    path.write_bytes(ring.current_id.encode() + b":" + nonce + sealed)
+
+
+def _load_stash(token: str) -> list[list[str]]:
+
+    try:
+        return json.loads(_open_sealed(_stash_path(token)))
+    except ValueError:  # a stash of an older format (an .xlsx): upload again
+        raise RegisterError(_l("The upload has expired; upload the file again."), "file") from None
 
 
 def saved_mapping() -> dict[str, str]:
@@ -271,8 +326,7 @@ def validate(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> 
         raise RegisterError(_l("Map the required columns: %(c)s", c="、".join(missing)), "mapping")
     if town_id is None:
         raise RegisterError(_l("Your account is not bound to a town."))
-    ws = _open(io.BytesIO(_load_stash(token)))
-    all_rows = list(ws.iter_rows(values_only=True))
+    all_rows = _load_stash(token)
     headings = [_cell(c) for c in all_rows[0]] if all_rows else []
     data_rows = [list(r) for r in all_rows[1:] if any(c not in (None, "") for c in r)]
     if len(data_rows) > MAX_ROWS:
@@ -287,7 +341,10 @@ def validate(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> 
     errors: dict[int, list[tuple[str, str]]] = {}
     parsed: list[tuple[int, dict, list[tuple[str, str]]]] = []  # row, data, [(index, column)]
     seen: dict[str, int] = {}
+    ring_indexes: dict[str, str] = {}  # index under any key of the ring -> current index
+    progress = Progress(token, "validating", len(data_rows))
     for n, row in enumerate(data_rows, start=2):
+        progress.write(n - 2)
 
         def get(field: str, row: list = row) -> str:
             i = col.get(field)
@@ -323,7 +380,11 @@ def validate(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> 
                 err(prefix + "name", _("This column is empty but required."))
             try:
                 number, _born, _g = check_id_number(number)
-                indexes.append((pii.blind_index(number, "id_number"), prefix + "id_number"))
+                ring = pii.blind_indexes(number, "id_number")
+                current = pii.blind_index(number, "id_number")
+                indexes.append((current, prefix + "id_number"))
+                for alt in ring:
+                    ring_indexes[alt] = current
             except RegisterError as e:
                 err(prefix + "id_number", str(e.message))
             try:
@@ -351,13 +412,6 @@ def validate(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> 
         if problems:
             errors[n] = problems
     # duplicates against the register, in one pass over all the file's indexes
-    ring_indexes: dict[str, str] = {}
-    for _n, data, indexes in parsed:
-        for index, _f in indexes:
-            for m in data["members"]:
-                if m["id_number"] and pii.blind_index(m["id_number"], "id_number") == index:
-                    for alt in pii.blind_indexes(m["id_number"], "id_number"):
-                        ring_indexes[alt] = index
     taken = {ring_indexes[i] for i in operations.id_indexes_taken(list(ring_indexes))}
     valid = []
     for n, data, indexes in parsed:
@@ -371,7 +425,69 @@ def validate(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> 
                 )
         if n not in errors:
             valid.append((n, data))
+    progress.finish()
     return ImportResult(headings=headings, rows=data_rows, valid=valid, errors_by_row=errors)
+
+
+def _checked_path(token: str, mapping: dict[str, str], town_id: Any) -> Path:
+    key = json.dumps([sorted(mapping.items()), str(town_id)], ensure_ascii=False)
+    digest = pii.blind_index(key, "register-import-check")[:16]
+    return _stash_path(token).with_name(f"{token}.{digest}.checked")
+
+
+def checked(token: str, mapping: dict[str, str], town_id: uuid.UUID | None) -> ImportResult:
+    """The preview's result for this upload, mapping and town (kept encrypted beside the
+    stash), with only the duplicates against the register checked again — they are what
+    can change between the preview and the import; without a kept result: `validate`."""
+    path = _checked_path(token, mapping, town_id)
+    try:
+        kept = json.loads(_open_sealed(path))
+    except (OSError, ValueError, RegisterError):
+        result = validate(token, mapping, town_id)
+        keep_checked(token, mapping, town_id, result)
+        return result
+    errors = {int(n): [tuple(p) for p in ps] for n, ps in kept["errors"].items()}
+    valid = [(int(n), data) for n, data in kept["valid"]]
+    ring_indexes: dict[str, tuple[int, str]] = {}
+    for n, data in valid:
+        for position, m in enumerate(data["members"]):
+            field = "id_number" if position == 0 else "spouse_id_number"
+            for alt in pii.blind_indexes(m["id_number"], "id_number"):
+                ring_indexes[alt] = (n, field)
+    taken = {ring_indexes[i] for i in operations.id_indexes_taken(list(ring_indexes))}
+    for n, field in sorted(taken):
+        errors.setdefault(n, []).append(
+            (mapping.get(field, field), _("This ID number is already in the district's register."))
+        )
+    valid = [(n, data) for n, data in valid if n not in errors]
+    return ImportResult(
+        headings=kept["headings"], rows=kept["rows"], valid=valid, errors_by_row=errors
+    )
+
+
+def keep_checked(
+    token: str, mapping: dict[str, str], town_id: uuid.UUID | None, result: ImportResult
+) -> None:
+    """Keep a preview's result (encrypted, like the sheet) for the import step."""
+    kept = {
+        "headings": result.headings,
+        "rows": result.rows,
+        "valid": result.valid,
+        "errors": {str(n): p for n, p in result.errors_by_row.items()},
+    }
+    with contextlib.suppress(OSError):
+        _seal_to(_checked_path(token, mapping, town_id), kept)
+
+
+def _open_sealed(path: Path) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    raw = path.read_bytes()
+    kid, _sep, rest = raw.partition(b":")
+    key = pii.keyring().keys.get(kid.decode())
+    if key is None:
+        raise RegisterError(_l("The upload has expired; upload the file again."), "file")
+    return AESGCM(key).decrypt(rest[:12], rest[12:], b"register-import")
 
 
 def rejected_workbook(result: ImportResult) -> bytes:
@@ -399,8 +515,11 @@ def import_valid(user: Any, result: ImportResult, token: str = "") -> str:
     if not result.valid:
         raise RegisterError(_l("No valid rows to import."), "file")
     batch = f"import-{secrets.token_hex(6)}"
-    for _n, data in result.valid:
-        operations.propose_enrol(user, data, batch=batch, check_duplicates=False)
+    progress = Progress(token, "writing", len(result.valid))
+    operations.propose_enrol_many(
+        user, [data for _n, data in result.valid], batch=batch, progress=progress.write
+    )
+    progress.finish()
     trail.record(
         db.session,
         "register_import",
@@ -416,4 +535,7 @@ def import_valid(user: Any, result: ImportResult, token: str = "") -> str:
     if token:
         with contextlib.suppress(RegisterError, OSError):
             _stash_path(token).unlink()
+        for leftover in _stash_dir().glob(f"{token}.*"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
     return batch

@@ -132,6 +132,7 @@ class Household(TenantOwned, Base):
         sa.Index("ix_households_tenant_village", "tenant_id", "village_id"),
         sa.Index("ix_households_tenant_category_status", "tenant_id", "category", "status"),
         sa.Index("ix_households_tenant_head_name", "tenant_id", "head_name"),
+        sa.Index("ix_households_tenant_number", "tenant_id", "number"),  # the lists' order
     )
 
     number: Mapped[str] = mapped_column(sa.String(30))  # 档案号, per district
@@ -317,6 +318,23 @@ class OfficerTown(TenantOwned, Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
     town_id: Mapped[uuid.UUID]
+
+
+class ContactVillage(TenantOwned, Base):
+    """The village a `village_contact` account serves (one each). Its households are
+    assigned within that village (`HouseholdContact`); who may manage it: the lead for
+    the district, a town officer for the villages of their own town."""
+
+    __tablename__ = "register_contact_villages"
+    __admin__ = False
+    __table_args__ = (
+        tenant_fk(["village_id"], "areas", ["id"]),
+        sa.UniqueConstraint("tenant_id", "user_id"),
+        sa.Index("ix_register_contact_villages_tenant_village", "tenant_id", "village_id"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
+    village_id: Mapped[uuid.UUID]
 
 
 class HouseholdContact(TenantOwned, Base):

@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -218,6 +218,47 @@ def propose_enrol(
     if town_id is None:
         raise RegisterError(_l("Your account is not bound to a town."))
     village = _village_in_town(data.get("village_id"), town_id)
+    request = _enrol_request(user, town_id, village, data, batch, check_duplicates)
+    db.session.add(request)
+    db.session.flush()
+    return request
+
+
+def propose_enrol_many(
+    user: Any,
+    items: list[dict],
+    batch: str,
+    progress: Callable[[int], None] | None = None,
+) -> list[ChangeRequest]:
+    """Many enrolments of one import (checked already, duplicates included): the same
+    rules as `propose_enrol`, with the town and villages looked up once and one flush
+    for all (the audit trail captures every row in that flush)."""
+    require(user, "register.propose")
+    town_id = officer_town_id(user)
+    if town_id is None:
+        raise RegisterError(_l("Your account is not bound to a town."))
+    villages = {
+        str(a.id): a
+        for a in db.session.execute(
+            sa.select(Area).where(Area.kind == AreaKind.village, Area.parent_id == town_id)
+        ).scalars()
+    }
+    made = []
+    for done, data in enumerate(items):
+        if progress is not None:
+            progress(done)
+        village = villages.get(str(data.get("village_id") or ""))
+        if village is None:
+            raise RegisterError(_l("The village is not in your town."), "village_id")
+        made.append(_enrol_request(user, town_id, village, data, batch, check_duplicates=False))
+    db.session.add_all(made)
+    db.session.flush()
+    return made
+
+
+def _enrol_request(
+    user: Any, town_id: uuid.UUID, village: Area, data: dict, batch: str, check_duplicates: bool
+) -> ChangeRequest:
     category = _enum(Category, data.get("category"), "category")
     registered_on = _date(data.get("registered_on") or today(), "registered_on")
     members_raw = [m for m in data.get("members") or [] if any((m or {}).values())]
@@ -227,7 +268,7 @@ def propose_enrol(
     indexes = [m["id"]["index"] for m in members]
     if len(set(indexes)) != len(indexes):
         raise Duplicate(_l("The same resident ID number is given twice."), "members")
-    request = ChangeRequest(
+    return ChangeRequest(
         kind=RequestKind.enrol,
         town_id=town_id,
         summary=f"{members[0]['name']} · {village.name}"[:200],
@@ -246,9 +287,6 @@ def propose_enrol(
         proposed_by_id=user.id,
         proposed_by_name=user.display_name,
     )
-    db.session.add(request)
-    db.session.flush()
-    return request
 
 
 def _pending_for(household: Household) -> bool:

@@ -92,6 +92,14 @@ def can_manage_areas(user: Any) -> bool:
     return can(user, "register.areas")
 
 
+def can_manage_officers(user: Any) -> bool:
+    return can(user, "register.officers")
+
+
+def can_manage_contacts(user: Any) -> bool:
+    return can(user, "register.contacts")
+
+
 def can_decide(user: Any, request: Any) -> bool:
     """The confirming officer decides a pending request — never one they proposed."""
     from portal.register.models import RequestStatus

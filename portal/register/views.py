@@ -9,7 +9,17 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,7 +27,7 @@ from flask_login import current_user
 from portal.kernel import uow
 from portal.kernel.grants import requires
 from portal.kernel.rules import RuleError
-from portal.register import excel, operations, pii, queries
+from portal.register import accounts, excel, operations, pii, queries
 from portal.register import rules as register_rules
 from portal.register.models import (
     Area,
@@ -135,6 +145,18 @@ def _household_or_404(household_id: Any) -> Household:
     return household
 
 
+def _id_in_url() -> Any:
+    """A resident ID number in a GET URL would be written to access logs: refused (400)
+    with the way to search instead (the form posts, and keeps only the blind index)."""
+    if not queries.id_in_args(request.args):
+        return None
+    message = _(
+        "A resident ID number must not be put in the address bar; type it in the search "
+        "box instead."
+    )
+    return render_template("error.html", status=400, message=message), 400
+
+
 # -- list, household, reveal -----------------------------------------------------------
 
 
@@ -142,11 +164,14 @@ def _household_or_404(household_id: Any) -> Household:
 @requires("register.read", status=404)
 def index() -> Any:
     _need(register_rules.can_read)
+    if refused := _id_in_url():
+        return refused
     filters = queries.Filters.from_args(request.args)
     on = today()
     per_page = 25
     page = page_arg()
-    rows, total = queries.list_households(filters, on, page, per_page)
+    counts = queries.counts()
+    rows, total = queries.list_households(filters, on, page, per_page, counts)
     towns, villages = queries.areas()
     return render_template(
         "register/index.html",
@@ -158,7 +183,7 @@ def index() -> Any:
         categories=list(Category),
         statuses=list(HouseholdStatus),
         age_bands=AGE_BAND_LABELS,
-        counts=queries.counts(),
+        counts=counts,
     )
 
 
@@ -177,9 +202,12 @@ def search() -> Any:
 def export() -> Any:
     """Masked always; the export is an audit event with its filters and row count."""
     _need(register_rules.can_export)
+    if refused := _id_in_url():
+        return refused
     filters = queries.Filters.from_args(request.args)
     on = today()
     rows, total = queries.list_households(filters, on, 1, 50_000)
+    queries.areas()  # towns and villages into the session: the rows' names without a query
     data = excel.export_households(rows, on, _label_maps())
     operations.record_export("xlsx", total, filters.as_dict())
     return send_file(
@@ -201,6 +229,7 @@ def export_full() -> Any:
     filters = queries.Filters.from_args(request.form)
     on = today()
     rows, total = queries.list_households(filters, on, 1, 50_000)
+    queries.areas()
     reason = request.form.get("reason", "")
     outcome = _attempt(lambda: operations.record_export("xlsx", total, filters.as_dict(), reason))
     if not outcome.ok:
@@ -428,6 +457,131 @@ def _save_areas() -> str:
     return _("Saved.")
 
 
+# -- accounts: town officers' towns, village contacts ----------------------------------
+
+
+def _accounts_page(status: int = 200, error: RuleError | None = None, created: Any = None) -> Any:
+    towns, villages = queries.areas()
+    town_id = accounts.actor_town_id(current_user)
+    if current_user.role == "town_officer":
+        towns = [t for t in towns if t.id == town_id]
+    officers = accounts.town_officers() if register_rules.can_manage_officers(current_user) else []
+    page = render_template(
+        "register/accounts.html",
+        towns=towns,
+        villages=villages,
+        all_towns={t.id: t for t in queries.areas()[0]},
+        officers=officers,
+        contacts=accounts.contacts(current_user),
+        form=request.form if error is not None else {},
+        error=error,
+        created=created,
+    )
+    headers = {"Cache-Control": "no-store"} if created is not None else {}
+    return page, status, headers
+
+
+def _accounts_step(action: Any, message: str) -> Any:
+    """One account change: a redirect with its message, or the page with the error by
+    its field (the request's unit of work rolls the attempt back)."""
+    outcome = uow.attempt(action)
+    if outcome.error is not None:
+        if outcome.status == 404:
+            abort(404)
+        return _accounts_page(400, outcome.error)
+    flash(message if outcome.value is not False else _("Nothing changed."), "success")
+    return redirect(url_for("register.accounts_page"))
+
+
+@bp.get("/accounts")
+@requires("register.contacts", status=404)
+def accounts_page() -> Any:
+    """Town officers' towns (the lead) and the village-contact accounts (lead: the
+    district's; town officer: their town's)."""
+    return _accounts_page()
+
+
+@bp.post("/accounts/officers/<user_id>/town")
+@requires("register.officers", status=404)
+def bind_officer(user_id: str) -> Any:
+    return _accounts_step(
+        lambda: accounts.bind_officer_town(current_user, user_id, request.form.get("town_id")),
+        _("The town officer's town was saved."),
+    )
+
+
+@bp.post("/accounts/contacts")
+@requires("register.contacts", status=404)
+def create_contact() -> Any:
+    from flask import g
+
+    form = request.form
+    outcome = uow.attempt(
+        lambda: accounts.create_contact(
+            current_user,
+            g.tenant,
+            form.get("username", ""),
+            form.get("display_name", ""),
+            form.get("village_id"),
+        )
+    )
+    if outcome.error is not None:
+        if outcome.status == 404:
+            abort(404)
+        return _accounts_page(400, outcome.error)
+    return _accounts_page(created=outcome.value)
+
+
+@bp.post("/accounts/contacts/<user_id>/village")
+@requires("register.contacts", status=404)
+def reassign_contact(user_id: str) -> Any:
+    return _accounts_step(
+        lambda: accounts.reassign_contact(current_user, user_id, request.form.get("village_id")),
+        _("The contact was moved to the village."),
+    )
+
+
+@bp.post("/accounts/contacts/<user_id>/active")
+@requires("register.contacts", status=404)
+def contact_active(user_id: str) -> Any:
+    active = request.form.get("active") == "1"
+    return _accounts_step(
+        lambda: accounts.set_contact_active(current_user, user_id, active),
+        _("The account was reactivated.") if active else _("The account was deactivated."),
+    )
+
+
+@bp.route("/accounts/contacts/<user_id>/households", methods=["GET", "POST"])
+@requires("register.contacts", status=404)
+def contact_households(user_id: str) -> Any:
+    """The households of the contact's village it looks after (ticked: assigned)."""
+    try:
+        user, binding = accounts.contact_for(current_user, user_id)
+    except RuleError:
+        abort(404)
+    status = 200
+    if request.method == "POST":
+        outcome = _attempt(
+            lambda: accounts.assign_households(
+                current_user, user_id, request.form.getlist("household")
+            )
+        )
+        if outcome.ok:
+            added, removed = outcome.value
+            flash(_("%(a)d households assigned, %(r)d removed.", a=added, r=removed), "success")
+            return redirect(url_for("register.contact_households", user_id=user.id))
+        status = 400
+    village = scope.get_scoped(Area, binding.village_id) if binding else None
+    page = render_template(
+        "register/contact_households.html",
+        contact=user,
+        village=village,
+        households=accounts.village_households(binding.village_id) if binding else [],
+        assigned=accounts.assigned_household_ids(user.id),
+    )
+    return page, status
+
+
 # -- import ----------------------------------------------------------------------------
 
 
@@ -453,6 +607,17 @@ def import_sheet() -> Any:
     return outcome.value
 
 
+@bp.get("/import/<token>/progress")
+@requires("register.import", status=404)
+def import_progress(token: str) -> Any:
+    """Rows checked / written so far for the uploader's own sheet (polled by the page)."""
+    _need(register_rules.can_import)
+    found = excel.read_progress(token)
+    if found is None:
+        abort(404)
+    return jsonify(found), 200, {"Cache-Control": "no-store"}
+
+
 def _import_step(stage: str, town_id: Any) -> Any:
     if stage == "upload":
         token, headings = excel.stash_upload(request.files.get("file"))
@@ -467,7 +632,13 @@ def _import_step(stage: str, town_id: Any) -> Any:
         )
     token = request.form.get("token", "")
     mapping = {f: request.form.get(f"map_{f}", "") for f, _label in excel.FIELDS}
-    result = excel.validate(token, mapping, town_id)
+    # the preview checks every row; the later steps reuse its result (duplicates against
+    # the register are checked again)
+    if stage == "preview":
+        result = excel.validate(token, mapping, town_id)
+        excel.keep_checked(token, mapping, town_id, result)
+    else:
+        result = excel.checked(token, mapping, town_id)
     if stage == "preview":
         excel.remember_mapping(mapping)
         return render_template(

@@ -34,6 +34,8 @@ def test_town_officer_imports_and_health_confirms(live_server: str, page) -> Non
     page.wait_for_load_state("networkidle")
     assert page.get_attribute("#import", "data-stage") == "map"
     assert page.input_value("#map_id_number") == "身份证号"
+    # the progress bar waits hidden (register_import.js shows it on submit and polls)
+    assert page.locator("#import-progress").is_hidden()
     page.click("button[value=preview]")
     page.wait_for_load_state("networkidle")
     assert "共 50 行：47 行有效，3 行有错误" in page.inner_text("#import-counts")

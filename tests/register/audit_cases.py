@@ -23,6 +23,14 @@ def _officer_town(ctx: Ctx) -> Any:
     return OfficerTown(user_id=ctx.make("User").id, town_id=ctx.first("OfficerTown").town_id)
 
 
+def _contact_village(ctx: Ctx) -> Any:
+    from portal.register.models import ContactVillage
+
+    return ContactVillage(
+        user_id=ctx.make("User").id, village_id=ctx.first("ContactVillage").village_id
+    )
+
+
 def _import_mapping(ctx: Ctx) -> Any:
     from portal.register.models import ImportMapping
 
@@ -34,6 +42,10 @@ ROUTES: dict[str, Exercise | Listed] = {
         "export Household (district chain) with masked=false and the reason, actor the "
         "eligibility officer; no reason: no event and no file",
         test="tests/register/test_masking.py::test_full_export_needs_the_grant_and_a_reason",
+    ),
+    "api.households_search": Listed(
+        "no event: a read, POSTed so that a resident ID number stays out of the URL",
+        test="tests/register/test_id_in_url.py",
     ),
     "register.search": Listed("no event: the typed search becomes a blind index in a redirect"),
     "register.reveal": Listed(
@@ -70,6 +82,28 @@ ROUTES: dict[str, Exercise | Listed] = {
         "per valid row + one register_import event with the counts",
         test="tests/register/test_import.py::test_import_preview_reject_download_and_confirm",
     ),
+    "register.bind_officer": Listed(
+        "create or update OfficerTown (district chain), actor the lead",
+        test="tests/register/test_accounts.py::test_lead_binds_and_moves_a_town_officer",
+    ),
+    "register.create_contact": Listed(
+        "account_created User (district chain) + create ContactVillage, actor the lead or "
+        "town officer",
+        test="tests/register/test_accounts.py::test_town_officer_manages_contacts_of_their_own_town",
+    ),
+    "register.reassign_contact": Listed(
+        "update ContactVillage + delete HouseholdContact per assignment outside the new "
+        "village, actor the lead or town officer",
+        test="tests/register/test_accounts.py::test_town_officer_manages_contacts_of_their_own_town",
+    ),
+    "register.contact_active": Listed(
+        "account_deactivated / account_reactivated User (district chain)",
+        test="tests/register/test_accounts.py::test_town_officer_manages_contacts_of_their_own_town",
+    ),
+    "register.contact_households": Listed(
+        "create / delete HouseholdContact per household added or removed",
+        test="tests/register/test_accounts.py::test_town_officer_manages_contacts_of_their_own_town",
+    ),
 }
 
 DOWNLOADS: dict[str, Exercise | Listed] = {
@@ -81,6 +115,7 @@ DOWNLOADS: dict[str, Exercise | Listed] = {
 
 MODEL_FACTORIES: dict[str, Callable[[Ctx], Any]] = {
     "HouseholdContact": _household_contact,
+    "ContactVillage": _contact_village,
     "ImportMapping": _import_mapping,
     "OfficerTown": _officer_town,
 }

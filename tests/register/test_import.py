@@ -104,11 +104,20 @@ def test_import_preview_reject_download_and_confirm(fresh_app, login_as) -> None
         and "本街镇没有这个村居" in errors[1][2]
         and "第 20 行" in errors[2][2]
     )
+    # the progress the page polls: the uploader's own, counts only; anyone else 404
+    progress = town.get(f"{start}/{token}/progress")
+    assert progress.get_json() == {"stage": "validating", "done": 50, "total": 50}
+    assert progress.headers["Cache-Control"] == "no-store"
+    other_officer = login_as("kaifeng-village1", fresh_app)
+    assert other_officer.get(f"{start}/{token}/progress").status_code == 404
+    assert town.get(f"{start}/{'0' * 32}/progress").status_code == 404
+    assert 'id="import-progress"' in body and "register_import.js" in body
     rejected = town.post(start, {**form, "stage": "rejected"}, csrf_from=start)
     rows = list(load_workbook(io.BytesIO(rejected.data)).active.iter_rows(values_only=True))
     assert rows[0][-1] == "原因" and len(rows) == 4 and all(r[-1] for r in rows[1:])
     r = town.post(start, {**form, "stage": "import"}, csrf_from=start)
     assert r.status_code == 302
+    assert town.get(f"{start}/{token}/progress").status_code == 404  # done: cleaned up
     # the mapping is remembered for the district
     again = town.post(
         start,
@@ -172,3 +181,55 @@ def test_a_file_that_is_not_xlsx_is_refused_in_chinese(fresh_app, login_as) -> N
     assert r.status_code == 400 and "文件不是 Excel 工作簿" in r.get_data(as_text=True)
     r = town.post(start, {"stage": "preview", "token": "../../etc/passwd"}, csrf_from=start)
     assert r.status_code == 400
+
+
+def test_import_reuses_the_preview_and_rechecks_only_the_register(
+    fresh_app, login_as, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The import step takes the preview's checked rows (no second check of every row)
+    but asks the register again: an ID that entered it meanwhile is rejected then."""
+    from portal.register import excel, operations, pii
+
+    data, ids = sheet()
+    town = login_as("kaifeng-town1", fresh_app)
+    start = "/t/kaifeng/register/import"
+    page = town.post(
+        start,
+        {"stage": "upload", "file": (io.BytesIO(data), "名册.xlsx")},
+        csrf_from=start,
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', page).group(1)
+    form = {
+        "token": token,
+        "map_village": "村居",
+        "map_category": "类别",
+        "map_name": "姓名",
+        "map_id_number": "身份证号",
+        "map_phone": "联系电话",
+        "map_spouse_name": "配偶姓名",
+        "map_spouse_id_number": "配偶身份证号",
+        "map_address": "家庭住址",
+    }
+    preview = town.post(start, {**form, "stage": "preview"}, csrf_from=start)
+    assert "47 行有效" in preview.get_data(as_text=True)
+
+    def no_second_check(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise AssertionError("the import step checked every row again")
+
+    with fresh_app.app_context():
+        meanwhile = {pii.blind_index(ids[0], "id_number")}  # row 2's woman, now registered
+    monkeypatch.setattr(excel, "validate", no_second_check)
+    monkeypatch.setattr(operations, "id_indexes_taken", lambda idx: meanwhile & set(idx))
+    r = town.post(start, {**form, "stage": "import"}, csrf_from=start)
+    assert r.status_code == 302
+    from portal.audit.models import AuditEvent
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    with fresh_app.app_context(), scope.tenant_scope(tenant_id(fresh_app, "kaifeng")):
+        event = db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.action == "register_import")
+        ).scalar_one()
+        assert '"imported": 46' in event.changes and '"rejected": 4' in event.changes
+        db.session.remove()
