@@ -25,8 +25,8 @@ from portal.kernel.grants import LEAD, SYSTEM
 from portal.kernel.periods import Period
 from portal.platform.lifecycle import record_platform, set_status
 from portal.policy import policy_text
-from portal.policy.codes import LEVELS
 from portal.policy import services as policy_services
+from portal.policy.codes import LEVELS
 from portal.policy.problems import Problem
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant, TenantStatus
