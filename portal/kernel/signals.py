@@ -47,6 +47,15 @@ tenant_export = _signals.signal(
     """,
 )
 
+list_exported = _signals.signal(
+    "list-exported",
+    doc="""A list page was exported to Excel (portal/listing.py).
+
+    sender: the list's endpoint; kwargs: `rows` (how many), `filters` (the URL's filters).
+    The audit layer records an "export" event in the same transaction.
+    """,
+)
+
 
 def responses(signal_results: list[tuple[object, object]]) -> list[object]:
     """The non-None answers of `signal.send(...)`, in receiver order."""

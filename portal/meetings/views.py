@@ -32,10 +32,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from portal import listing
 from portal.extensions import db
-from portal.kernel import clock, downloads
+from portal.kernel import clock, downloads, periods
 from portal.kernel.grants import can, requires
-from portal.kernel.inputs import page_number
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
@@ -60,6 +60,7 @@ from portal.meetings import (
     reports as report_ops,
 )
 from portal.meetings.models import (
+    ActionItem,
     ActionStatus,
     Attendance,
     Meeting,
@@ -67,14 +68,13 @@ from portal.meetings.models import (
     MinutesStatus,
     ReportStatus,
 )
+from portal.tenancy.models import Department
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
 bp = Blueprint("meetings", __name__, url_prefix="/t/<slug>/meetings", template_folder="templates")
 
 register_nav(NavItem(_l("Joint meetings"), "meetings.index", "meeting.read", order=40))
 register_nav(NavItem(_l("Action items"), "meetings.action_items", "meeting.read", order=41))
-
-PER_PAGE = 30
 
 KIND_LABELS = {MeetingKind.regular: _l("regular"), MeetingKind.ad_hoc: _l("ad hoc")}
 ATTENDANCE_LABELS = {
@@ -142,13 +142,6 @@ def _open_action_items_for_lists() -> list[Any] | None:
     )
 
 
-def _page() -> int:
-    try:
-        return page_number(request.args.get("page"))
-    except ValueError:
-        return 1
-
-
 def _meeting_or_404(meeting_id: uuid.UUID) -> Meeting:
     meeting = queries.get_meeting(meeting_id)
     if meeting is None:
@@ -209,22 +202,58 @@ def _url(meeting: Meeting, anchor: str = "") -> str:
 # --- list, create, arrangement ---------------------------------------------------------
 
 
+def _search_arg() -> str:
+    return request.args.get("q", "").replace("\x00", "").strip()[:80]
+
+
+def _like(text: str) -> str:
+    return f"%{text.replace('%', '').replace('_', '')}%"
+
+
+MEETING_COLUMNS = [
+    listing.Column("number", _l("Number"), lambda m: m.number, sort=(Meeting.year, Meeting.sequence)),
+    listing.Column("title", _l("Title"), lambda m: m.title, sort=Meeting.title),
+    listing.Column(
+        "kind",
+        _l("Kind"),
+        lambda m: str(KIND_LABELS.get(m.kind, m.kind))
+        + (f" · {periods.label(m.period)}" if m.period else ""),
+        sort=Meeting.kind,
+    ),
+    listing.Column("date", _l("Date"), lambda m: m.meeting_date, sort=Meeting.meeting_date),
+    listing.Column("place", _l("Place"), lambda m: m.place, sort=Meeting.place),
+    listing.Column(
+        "state",
+        _l("State"),
+        lambda m: str(MEETING_STATUS_LABELS.get(m.status.value, m.status.value)),
+        sort=Meeting.status,
+    ),
+]
+
+
 @bp.get("/")
 @requires("meeting.read")
 def index() -> Any:
     kind = request.args.get("kind", "")
-    page = _page()
+    if kind not in {k.value for k in MeetingKind}:
+        kind = ""
+    search = _search_arg()
+    lst = listing.Listing.from_request(
+        "meetings.index", MEETING_COLUMNS, keep={"kind": kind, "q": search}, title=_("Joint meetings")
+    )
     q = queries.meetings_query(kind=kind or None)
-    total = db.session.execute(
-        db.select(db.func.count()).select_from(q.order_by(None).subquery())
-    ).scalar_one()
-    rows = db.session.execute(q.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).scalars().all()
+    if search:
+        like = _like(search)
+        q = q.where(sa.or_(Meeting.title.ilike(like), Meeting.place.ilike(like)))
+    if lst.exporting:
+        return lst.export(q, tiebreak=(Meeting.id,))
+    rows, total = lst.fetch(q, tiebreak=(Meeting.id,))
     return render_template(
         "meetings/list.html",
         rows=rows,
         kind=kind,
-        page=page,
-        pages=max(1, -(-total // PER_PAGE)),
+        search=search,
+        listing=lst,
         total=total,
         schedule=queries.schedule() if rules.can_manage(current_user) else None,
         today=clock.today(),
@@ -652,33 +681,78 @@ def export_prep_pack(meeting_id: uuid.UUID) -> Any:
 # --- action items ----------------------------------------------------------------------
 
 
-def _action_items_page(forms: dict[str, FormState] | None = None) -> str:
+def _department_name() -> Any:
+    return (
+        sa.select(Department.name)
+        .where(Department.tenant_id == ActionItem.tenant_id, Department.id == ActionItem.department_id)
+        .scalar_subquery()
+    )
+
+
+def _meeting_date() -> Any:
+    return (
+        sa.select(Meeting.meeting_date)
+        .where(Meeting.tenant_id == ActionItem.tenant_id, Meeting.id == ActionItem.meeting_id)
+        .scalar_subquery()
+    )
+
+
+ACTION_ITEM_COLUMNS = [
+    listing.Column("text", _l("Action item"), lambda a: a.text, sort=ActionItem.text),
+    listing.Column("department", _l("Department"), lambda a: a.department.name, sort=_department_name()),
+    listing.Column("meeting", _l("Meeting"), lambda a: a.meeting.number, sort=_meeting_date()),
+    listing.Column("due", _l("Due date"), lambda a: a.due_date, sort=ActionItem.due_date),
+    listing.Column(
+        "state",
+        _l("State"),
+        lambda a: str(ACTION_LABELS.get(a.status, a.status))
+        + (f" · {_('overdue')}" if a.is_overdue(clock.today()) else ""),
+        sort=ActionItem.status,
+    ),
+    listing.Column("note", _l("Note"), lambda a: a.closing_note or a.progress_note),
+]
+
+
+def _action_items_page(forms: dict[str, FormState] | None = None) -> Any:
     status = request.args.get("status", "open")
+    if status not in ("open", "done", "all"):
+        status = "open"
     overdue = request.args.get("overdue") == "1"
     department = request.args.get("department", "")
     try:
         department_id = uuid.UUID(department) if department else None
     except ValueError:
         department_id = None
-    page = _page()
+        department = ""
+    search = _search_arg()
+    lst = listing.Listing.from_request(
+        "meetings.action_items",
+        ACTION_ITEM_COLUMNS,
+        keep={
+            "status": status,
+            "overdue": "1" if overdue else "",
+            "department": department,
+            "q": search,
+        },
+        title=_("Action items"),
+    )
     q = queries.action_items_query(
         status=status if status != "all" else None, overdue=overdue, department_id=department_id
     )
-    total = db.session.execute(
-        db.select(db.func.count()).select_from(q.order_by(None).subquery())
-    ).scalar_one()
-    rows = (
-        db.session.execute(q.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().scalars().all()
-    )
+    if search:
+        q = q.where(ActionItem.text.ilike(_like(search)))
+    if lst.exporting and not forms:
+        return lst.export(q, tiebreak=(ActionItem.id,))
+    rows, total = lst.fetch(q, tiebreak=(ActionItem.id,))
     return render_template(
         "meetings/action_items.html",
         rows=rows,
         status=status,
         overdue=overdue,
         department=department,
+        search=search,
+        listing=lst,
         departments=queries.departments() if can(current_user, "district.read_all") else [],
-        page=page,
-        pages=max(1, -(-total // PER_PAGE)),
         total=total,
         today=clock.today(),
         forms=forms or {},
