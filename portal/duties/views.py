@@ -18,7 +18,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -31,13 +30,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal import listing
 from portal.audit import trail
 from portal.duties import operations, queries, rules, storage
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, ReviewForm, SignOffForm
 from portal.duties.models import Duty, DutyStatus
 from portal.duties.rules import STATUS_LABELS, status_label  # noqa: F401  (the back office reads views.STATUS_LABELS)
 from portal.extensions import db
-from portal import listing
 from portal.kernel import clock, downloads, periods
 from portal.kernel.grants import can, requires
 from portal.kernel.periods import Period
@@ -160,7 +159,9 @@ DUTY_COLUMNS = [
     listing.Column("progress", _l("Progress"), _progress_text),
 ]
 REVIEW_COLUMNS = [
-    listing.Column("period", _l("Period"), lambda r: periods.label(r.duty.period), sort=Duty.period),
+    listing.Column(
+        "period", _l("Period"), lambda r: periods.label(r.duty.period), sort=Duty.period
+    ),
     DUTY_COLUMNS[0],
     DUTY_COLUMNS[1],
     listing.Column("assessment", _l("Assessment"), lambda r: assessment_label(r.duty.assessment)),

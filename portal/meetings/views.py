@@ -211,13 +211,17 @@ def _like(text: str) -> str:
 
 
 MEETING_COLUMNS = [
-    listing.Column("number", _l("Number"), lambda m: m.number, sort=(Meeting.year, Meeting.sequence)),
+    listing.Column(
+        "number", _l("Number"), lambda m: m.number, sort=(Meeting.year, Meeting.sequence)
+    ),
     listing.Column("title", _l("Title"), lambda m: m.title, sort=Meeting.title),
     listing.Column(
         "kind",
         _l("Kind"),
-        lambda m: str(KIND_LABELS.get(m.kind, m.kind))
-        + (f" · {periods.label(m.period)}" if m.period else ""),
+        lambda m: (
+            str(KIND_LABELS.get(m.kind, m.kind))
+            + (f" · {periods.label(m.period)}" if m.period else "")
+        ),
         sort=Meeting.kind,
     ),
     listing.Column("date", _l("Date"), lambda m: m.meeting_date, sort=Meeting.meeting_date),
@@ -239,7 +243,10 @@ def index() -> Any:
         kind = ""
     search = _search_arg()
     lst = listing.Listing.from_request(
-        "meetings.index", MEETING_COLUMNS, keep={"kind": kind, "q": search}, title=_("Joint meetings")
+        "meetings.index",
+        MEETING_COLUMNS,
+        keep={"kind": kind, "q": search},
+        title=_("Joint meetings"),
     )
     q = queries.meetings_query(kind=kind or None)
     if search:
@@ -684,7 +691,9 @@ def export_prep_pack(meeting_id: uuid.UUID) -> Any:
 def _department_name() -> Any:
     return (
         sa.select(Department.name)
-        .where(Department.tenant_id == ActionItem.tenant_id, Department.id == ActionItem.department_id)
+        .where(
+            Department.tenant_id == ActionItem.tenant_id, Department.id == ActionItem.department_id
+        )
         .scalar_subquery()
     )
 
@@ -699,14 +708,18 @@ def _meeting_date() -> Any:
 
 ACTION_ITEM_COLUMNS = [
     listing.Column("text", _l("Action item"), lambda a: a.text, sort=ActionItem.text),
-    listing.Column("department", _l("Department"), lambda a: a.department.name, sort=_department_name()),
+    listing.Column(
+        "department", _l("Department"), lambda a: a.department.name, sort=_department_name()
+    ),
     listing.Column("meeting", _l("Meeting"), lambda a: a.meeting.number, sort=_meeting_date()),
     listing.Column("due", _l("Due date"), lambda a: a.due_date, sort=ActionItem.due_date),
     listing.Column(
         "state",
         _l("State"),
-        lambda a: str(ACTION_LABELS.get(a.status, a.status))
-        + (f" · {_('overdue')}" if a.is_overdue(clock.today()) else ""),
+        lambda a: (
+            str(ACTION_LABELS.get(a.status, a.status))
+            + (f" · {_('overdue')}" if a.is_overdue(clock.today()) else "")
+        ),
         sort=ActionItem.status,
     ),
     listing.Column("note", _l("Note"), lambda a: a.closing_note or a.progress_note),
