@@ -56,6 +56,15 @@ list_exported = _signals.signal(
     """,
 )
 
+platform_figures = _signals.signal(
+    "platform-figures",
+    doc="""The operator's dashboard asks for platform-wide figures (counts only).
+
+    sender: None. Each receiver returns a mapping {name: number} (the workspace:
+    `users_online`). Runs inside a cross-tenant scope.
+    """,
+)
+
 
 def responses(signal_results: list[tuple[object, object]]) -> list[object]:
     """The non-None answers of `signal.send(...)`, in receiver order."""

@@ -138,7 +138,9 @@ def test_console_list_uses_a_bounded_number_of_queries(app) -> None:  # type: ig
     assert r.status_code == 200
     for slug in ("kaifeng", "jiading", "zhangdian", "jiangyan"):
         assert f'data-slug="{slug}"' in page
-    assert len(statements) <= 12, statements
+    # the list: 12 at most; the operator's dashboard above it: districts by status,
+    # onboarding, users online, sign-in failures (+ their districts' names), database size
+    assert len(statements) <= 18, statements
     # the meetings domain's held meetings feed "last joint meeting"
     from portal.platform import services
 
