@@ -37,10 +37,50 @@ def demo_command(quiet: bool) -> None:
         click.echo(f"  {tenant_name:<12} {role:<18} {username}")
 
 
+@click.command("remind")
+@click.option("--tenant", "slug", help="District slug (default: every active district).")
+@with_appcontext
+def remind_command(slug: str | None) -> None:
+    """The daily reminders (run once a day from cron): 站内消息 for duties due within 7 days
+    or overdue, and for reports a regular meeting within 7 days still lacks. Each
+    recipient hears of each duty or meeting once, however often this runs."""
+    import sqlalchemy as sa
+
+    from portal.audit.trail import as_system
+    from portal.duties.reminders import send_reminders
+    from portal.extensions import db
+    from portal.kernel.uow import cli_transaction
+    from portal.meetings.reminders import send_report_reminders
+    from portal.tenancy import scope
+    from portal.tenancy.models import Tenant, TenantStatus
+
+    with scope.cross_tenant("remind: list districts"):
+        stmt = sa.select(Tenant).order_by(Tenant.slug)
+        stmt = (
+            stmt.where(Tenant.slug == slug)
+            if slug
+            else stmt.where(Tenant.status == TenantStatus.active)
+        )
+        tenants = db.session.execute(stmt).scalars().all()
+        db.session.rollback()
+    if slug and not tenants:
+        raise click.ClickException(f"no district with slug {slug!r}")
+    with as_system("remind"):
+        for tenant in tenants:
+            with scope.tenant_scope(tenant.id), cli_transaction():
+                soon, overdue = send_reminders()
+                reports = send_report_reminders()
+            click.echo(
+                f"{tenant.slug}: {soon} due within 7 days, {overdue} overdue, "
+                f"{reports} reports awaited"
+            )
+
+
 def register_cli(app: Flask) -> None:
     from portal.audit.cli import audit_cli
 
     app.cli.add_command(demo_command)
+    app.cli.add_command(remind_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(i18n_cli)
 
