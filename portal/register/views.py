@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal import listing
 from portal.kernel import uow
 from portal.kernel.grants import requires
 from portal.kernel.rules import RuleError
@@ -135,14 +136,26 @@ def _household_or_404(household_id: Any) -> Household:
     return household
 
 
-def _page() -> int:
-    try:
-        return max(1, min(10_000, int(request.args.get("page", 1))))
-    except ValueError:
-        return 1
-
-
 # -- list, household, reveal -----------------------------------------------------------
+
+
+#: The register list's columns (sortable by what the households table holds). Its export
+#: stays the register's own masked one (`export`), which takes the same filters.
+HOUSEHOLD_COLUMNS = [
+    listing.Column("number", _l("Number"), lambda h: h.number, sort=Household.number),
+    listing.Column("name", _l("Name"), lambda h: h.head_name, sort=Household.head_name),
+    listing.Column("town", _l("Town"), lambda h: h.town.name),
+    listing.Column("village", _l("Village"), lambda h: h.village.name),
+    listing.Column("category", _l("Category"), lambda h: h.category, sort=Household.category),
+    listing.Column("age", _l("Woman's age"), lambda h: h.woman_birth_date),
+    listing.Column(
+        "registered",
+        _l("Years registered"),
+        lambda h: h.registered_on,
+        sort=Household.registered_on,
+    ),
+    listing.Column("status", _l("Status"), lambda h: h.status, sort=Household.status),
+]
 
 
 @bp.get("/")
@@ -151,16 +164,16 @@ def index() -> Any:
     _need(register_rules.can_read)
     filters = queries.Filters.from_args(request.args)
     on = today()
-    per_page = 25
-    page = _page()
-    rows, total = queries.list_households(filters, on, page, per_page)
+    lst = listing.Listing.from_request(
+        "register.index", HOUSEHOLD_COLUMNS, keep=filters.as_dict(), title=_("Register")
+    )
+    rows, total = lst.fetch(queries.household_select(filters, on), tiebreak=(Household.id,))
     towns, villages = queries.areas()
     return render_template(
         "register/index.html",
         rows=rows,
         total=total,
-        page=page,
-        pages=max(1, -(-total // per_page)),
+        listing=lst,
         filters=filters,
         towns=towns,
         villages=villages,
