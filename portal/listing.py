@@ -87,6 +87,7 @@ class Listing:
     total: int = 0
     exporting: bool = False
     title: Any = ""  # the sheet's and the file's name
+    default_size: int = 25
 
     @classmethod
     def from_request(
@@ -96,16 +97,17 @@ class Listing:
         keep: Mapping[str, Any] | None = None,
         title: Any = "",
         url_values: Mapping[str, Any] | None = None,
+        default_size: int | None = None,
     ) -> Listing:
         columns = list(columns)
         sortable = {c.key for c in columns if c.sort is not None}
         sort = request.args.get("sort", "")
-        default_size = int(current_app.config.get("PAGE_SIZE", 25))
+        default_size = default_size or int(current_app.config.get("PAGE_SIZE", 25))
         try:
             per_page = int(request.args.get("per_page", "") or default_size)
         except ValueError:
             per_page = default_size
-        if per_page not in PAGE_SIZES:
+        if per_page not in PAGE_SIZES and per_page != default_size:
             per_page = default_size
         return cls(
             endpoint=endpoint,
@@ -118,6 +120,7 @@ class Listing:
             per_page=per_page,
             exporting=request.args.get("export") == "xlsx",
             title=title,
+            default_size=default_size,
         )
 
     # --- query -------------------------------------------------------------------------
@@ -195,7 +198,7 @@ class Listing:
             values["sort"] = self.sort
             if self.desc:
                 values["dir"] = "desc"
-        if self.per_page != int(current_app.config.get("PAGE_SIZE", 25)):
+        if self.per_page != self.default_size:
             values["per_page"] = self.per_page
         if self.page > 1:
             values["page"] = self.page
