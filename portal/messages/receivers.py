@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from portal.audit import trail
 from portal.auth.models import User
 from portal.extensions import db
 from portal.kernel import events, periods
@@ -64,6 +65,18 @@ def _meeting_invited(meeting: Any, *, department_ids: list, actor: Any = None, *
     )
 
 
+def _record_reminders(kind: MessageKind, made: int) -> None:
+    """The daily job's messages are its own writes: one audit event with their number."""
+    if made:
+        trail.record(
+            db.session,
+            "message.reminders",
+            entity_type="Message",
+            summary=f"{kind.value}: {made}",
+            data={"kind": kind.value, "messages": made},
+        )
+
+
 def _already_told(kind: MessageKind, ref_ids: list) -> set[tuple]:
     """(ref_id, user_id) pairs that already have a message of this kind: the daily job
     tells each recipient once, however often it runs."""
@@ -98,19 +111,23 @@ def _duties_due(_sender: Any, *, duties: list, overdue: bool, **_: Any) -> None:
     kind = MessageKind.duty_overdue if overdue else MessageKind.duty_due_soon
     told = _already_told(kind, [d.id for d in duties])
     officers = _officers_by_department([d.department_id for d in duties])
+    made = 0
     for duty in duties:
         recipients = [u for u in officers.get(duty.department_id, []) if (duty.id, u) not in told]
         if not recipients:
             continue
         title = getattr(getattr(duty, "measure", None), "title", "") or ""
-        operations.notify(
-            recipients,
-            kind,
-            subject=f"{periods.label(duty.period)} {duty.measure_number} {title}".strip(),
-            detail=duty.due_date.isoformat(),
-            ref_type="Duty",
-            ref_id=duty.id,
+        made += len(
+            operations.notify(
+                recipients,
+                kind,
+                subject=f"{periods.label(duty.period)} {duty.measure_number} {title}".strip(),
+                detail=duty.due_date.isoformat(),
+                ref_type="Duty",
+                ref_id=duty.id,
+            )
         )
+    _record_reminders(kind, made)
 
 
 @events.report_requested.connect
@@ -122,7 +139,7 @@ def _report_requested(
     recipients = [
         u for d in department_ids for u in officers.get(d, []) if (meeting.id, u) not in told
     ]
-    operations.notify(
+    made = operations.notify(
         recipients,
         MessageKind.report_requested,
         subject=(meeting.title or "")[:300],
@@ -131,3 +148,5 @@ def _report_requested(
         ref_id=meeting.id,
         actor=actor,
     )
+    if once:  # the daily job's; a returned report is already audited as its own event
+        _record_reminders(MessageKind.report_requested, len(made))

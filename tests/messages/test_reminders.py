@@ -55,6 +55,16 @@ def test_remind_tells_each_officer_once(fresh_app) -> None:  # type: ignore[no-u
             for officer in officers:
                 assert (duty_id, officer) in soon
         assert len(soon) == len(set(soon))
+        from portal.audit.models import AuditEvent
+
+        events = (
+            db.session.execute(
+                sa.select(AuditEvent.changes).where(AuditEvent.action == "message.reminders")
+            )
+            .scalars()
+            .all()
+        )
+        assert events, "the job's messages are recorded in the trail"
     # the next run (same day or the next) sends nothing new
     r = runner.invoke(args=["remind", "--tenant", "kaifeng"])
     assert r.exit_code == 0, r.output
