@@ -44,25 +44,15 @@ def remind_command(slug: str | None) -> None:
     """The daily reminders (run once a day from cron): 站内消息 for duties due within 7 days
     or overdue, and for reports a regular meeting within 7 days still lacks. Each
     recipient hears of each duty or meeting once, however often this runs."""
-    import sqlalchemy as sa
 
     from portal.audit.trail import as_system
     from portal.duties.reminders import send_reminders
-    from portal.extensions import db
     from portal.kernel.uow import cli_transaction
     from portal.meetings.reminders import send_report_reminders
     from portal.tenancy import scope
-    from portal.tenancy.models import Tenant, TenantStatus
+    from portal.tenancy.services import tenants_for_job
 
-    with scope.cross_tenant("remind: list districts"):
-        stmt = sa.select(Tenant).order_by(Tenant.slug)
-        stmt = (
-            stmt.where(Tenant.slug == slug)
-            if slug
-            else stmt.where(Tenant.status == TenantStatus.active)
-        )
-        tenants = db.session.execute(stmt).scalars().all()
-        db.session.rollback()
+    tenants = tenants_for_job(slug, "remind: list districts")
     if slug and not tenants:
         raise click.ClickException(f"no district with slug {slug!r}")
     with as_system("remind"):

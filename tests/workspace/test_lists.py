@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from portal.kernel.periods import Period
 from tests.conftest import Browser, make_app
+from tests.duties.test_query_counts import _statements
 
 PERIOD = Period.current().code
 
@@ -98,25 +99,6 @@ def _join(url: str, **args: str) -> str:
 def _total(page: str) -> int:
     found = re.search(r'data-total="(\d+)"', page)
     return int(found.group(1)) if found else 0
-
-
-def _statements(app, b: Browser, url: str) -> int:  # type: ignore[no-untyped-def]
-    from portal.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def listener(conn, cursor, statement, *a) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        r = b.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-    assert r.status_code == 200, url
-    return len(seen)
 
 
 @pytest.mark.parametrize(("who", "url", "keys", "kit_export"), LISTS, ids=IDS)
