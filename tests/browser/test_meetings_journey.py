@@ -65,7 +65,7 @@ def test_joint_meeting_journey(live_server: str, page, chromium) -> None:  # typ
     finance.locator("select").select_option("delegate")  # the delegate's name forgotten
     row.locator("select").select_option("present")
     health.locator("select").select_option("absent")
-    page.click("#attendance-form button[type=submit]")
+    page.click("#attendance-form button[type=submit].primary")
     page.wait_for_load_state("networkidle")
     # one error: the form comes back with every choice, the message beside the row and a
     # summary at the top of the form, scrolled into view; nothing was saved
@@ -81,7 +81,7 @@ def test_joint_meeting_journey(live_server: str, page, chromium) -> None:  # typ
     finance.locator("input").fill("李明（副局长）")
     row.locator("select").select_option("present")
     health.locator("select").select_option("absent")
-    page.click("#attendance-form button[type=submit]")
+    page.click("#attendance-form button[type=submit].primary")
     page.wait_for_load_state("networkidle")
     assert "出席情况已登记" in page.inner_text("body")
     assert health.locator("select").input_value() == "absent"  # every row saved
