@@ -37,10 +37,40 @@ def demo_command(quiet: bool) -> None:
         click.echo(f"  {tenant_name:<12} {role:<18} {username}")
 
 
+@click.command("remind")
+@click.option("--tenant", "slug", help="District slug (default: every active district).")
+@with_appcontext
+def remind_command(slug: str | None) -> None:
+    """The daily reminders (run once a day from cron): 站内消息 for duties due within 7 days
+    or overdue, and for reports a regular meeting within 7 days still lacks. Each
+    recipient hears of each duty or meeting once, however often this runs."""
+
+    from portal.audit.trail import as_system
+    from portal.duties.reminders import send_reminders
+    from portal.kernel.uow import cli_transaction
+    from portal.meetings.reminders import send_report_reminders
+    from portal.tenancy import scope
+    from portal.tenancy.services import tenants_for_job
+
+    tenants = tenants_for_job(slug, "remind: list districts")
+    if slug and not tenants:
+        raise click.ClickException(f"no district with slug {slug!r}")
+    with as_system("remind"):
+        for tenant in tenants:
+            with scope.tenant_scope(tenant.id), cli_transaction():
+                soon, overdue = send_reminders()
+                reports = send_report_reminders()
+            click.echo(
+                f"{tenant.slug}: {soon} due within 7 days, {overdue} overdue, "
+                f"{reports} reports awaited"
+            )
+
+
 def register_cli(app: Flask) -> None:
     from portal.audit.cli import audit_cli
 
     app.cli.add_command(demo_command)
+    app.cli.add_command(remind_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(i18n_cli)
 

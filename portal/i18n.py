@@ -32,10 +32,18 @@ def compile_catalogs(force: bool = False) -> None:
 
 
 def select_locale() -> str:
-    """The user's own choice first, then the browser's Accept-Language, then Chinese."""
+    """Chinese first: the user's own saved choice, else the district default (Chinese).
+
+    A signed-in user's browser language is never consulted: an officer whose browser
+    sends `Accept-Language: en` still sees the district's Chinese dashboard until they
+    choose English in the user menu. Only before anyone is known (the sign-in page, a
+    bare error page) does the browser's language pick the page's language, and then
+    only when it prefers English to Chinese; the `portal_locale` cookie, when set, wins.
+    """
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     try:
-        if current_user.is_authenticated and current_user.locale in LOCALES:
-            return current_user.locale
+        if current_user.is_authenticated:
+            return current_user.locale if current_user.locale in LOCALES else default
     except Exception:  # noqa: BLE001 - no user context (CLI)
         pass
     chosen = request.cookies.get("portal_locale") if request else None
@@ -45,7 +53,7 @@ def select_locale() -> str:
         best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
         if best and best.startswith("en"):
             return "en"
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return default
 
 
 PORTAL = ROOT / "portal"

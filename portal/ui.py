@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from portal.kernel.grants import ROLE_LABELS, can
 from portal.kernel.inputs import page_number
+from portal.listing import PAGE_SIZES
 from portal.tenancy.models import STATUS_LABELS as TENANT_STATUS_LABELS
 
 
@@ -332,6 +333,7 @@ def init_app(app: Flask) -> None:
             "local_time": local_time,
             "confirm_text": confirm_text,
             "colon": colon,
+            "page_sizes": PAGE_SIZES,
             "role_label": lambda r: ROLE_LABELS.get(r, r),
             "tenant_status_label": lambda s: TENANT_STATUS_LABELS.get(s, s),
         }

@@ -30,3 +30,13 @@ def test_user_choice_overrides_browser(login_as) -> None:  # type: ignore[no-unt
     page = b.get("/t/kaifeng/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "Home" in page
     b.post("/account/locale", {"locale": "zh_Hans_CN"}, csrf_from="/t/kaifeng/")
+
+
+def test_browser_language_does_not_override_the_district_chinese(login_as) -> None:  # type: ignore[no-untyped-def]
+    """Chinese first: a signed-in lead whose browser prefers English still sees Chinese."""
+    b = login_as("kaifeng-lead")
+    page = b.get("/t/kaifeng/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(
+        as_text=True
+    )
+    assert 'lang="zh-CN"' in page
+    assert "工作台" in page

@@ -16,6 +16,7 @@ from portal.audit.vocabulary import (
     register_record_type,
     value_label,
 )
+from portal.kernel.signals import list_exported
 from portal.tenancy.models import STATUS_LABELS as TENANT_STATUS_LABELS
 from portal.tenancy.models import Department, Tenant
 
@@ -188,4 +189,21 @@ register_record_type(
 )
 register_record_type("DepartmentKind", _l("Department kind"))
 register_record_type("AuditEvent", _l("Audit trail"))
+register_record_type("list", _l("List page"))
 register_record_type("url", _l("Page"))
+
+
+@list_exported.connect
+def _record_list_export(endpoint: str, rows: int = 0, filters: dict | None = None) -> None:
+    """Every list's Excel export (portal/listing.py) is an "export" event of its district."""
+    from portal.audit import trail
+    from portal.extensions import db
+
+    trail.record(
+        db.session,
+        "export",
+        entity_type="list",
+        entity_id=endpoint,
+        summary=endpoint,
+        data={"format": "xlsx", "rows": rows, "list": endpoint, "filter": filters or {}},
+    )

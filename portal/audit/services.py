@@ -406,6 +406,17 @@ def export_jsonl(events: Iterator[AuditEvent]) -> Iterator[str]:
         yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
+#: The viewer's total is counted up to this many events ("10000+" beyond): a count over
+#: a long chain must not cost more than the page itself.
+TOTAL_CAP = 10_000
+
+
+def count_capped(query: sa.Select, cap: int = TOTAL_CAP) -> int:
+    """How many events the filter matches, at most `cap` + 1 (one bounded statement)."""
+    capped = query.with_only_columns(AuditEvent.seq).order_by(None).limit(cap + 1).subquery()
+    return int(db.session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())
+
+
 def count_for_export(query: sa.Select) -> int:
     """The exact number of rows an export will hold (capped), for its audit event."""
     capped = query.with_only_columns(AuditEvent.seq).order_by(None).limit(EXPORT_LIMIT).subquery()

@@ -29,6 +29,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from portal import listing
 from portal.audit import display, services, vocabulary
 from portal.audit.models import PLATFORM_CHAIN
 from portal.db import utcnow
@@ -57,11 +58,17 @@ def _list(chain: uuid.UUID, template: str, *, module: str = "", **extra: Any) ->
         f.module = module
     platform = chain == PLATFORM_CHAIN
     departments = services.department_names(None if platform else chain)
+    # The trail pages by cursor (newest first: an append-only chain has one natural
+    # order); the list kit gives it the page size choice and the (capped) total.
+    lst = listing.Listing.from_request(
+        request.endpoint or "audit.events", [], keep=f.args(), default_size=services.PAGE_SIZE
+    )
     if f.errors:
         result = services.Page([], None, None)
     else:
         query = services.filtered(chain, f)
-        result = services.page(query, _cursor("before"), _cursor("after"))
+        result = services.page(query, _cursor("before"), _cursor("after"), size=lst.per_page)
+        lst.total = services.count_capped(query)
     rows = display.present(
         result.events,
         district=not platform,
@@ -71,6 +78,8 @@ def _list(chain: uuid.UUID, template: str, *, module: str = "", **extra: Any) ->
     return render_template(
         template,
         page=result,
+        listing=lst,
+        total_cap=services.TOTAL_CAP,
         rows=rows,
         f=f,
         departments=departments,

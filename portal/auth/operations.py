@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.audit import trail
@@ -382,6 +383,33 @@ def district_users(tenant: Tenant, role: Role | None = None) -> list[User]:
         if role is not None:
             q = q.where(User.role == role)
         return list(db.session.execute(q).scalars().all())
+
+
+def district_users_query(tenant: Tenant, search: str = "", role: str = "") -> sa.Select:
+    """The district's accounts for the users list: search by username, name or department;
+    the department is joined once (sorting by it, showing it) rather than per row."""
+    q = (
+        sa.select(User)
+        .outerjoin(
+            Department,
+            sa.and_(Department.tenant_id == User.tenant_id, Department.id == User.department_id),
+        )
+        .options(contains_eager(User.department))
+        .where(User.tenant_id == tenant.id)
+        .order_by(User.role, User.username)
+    )
+    if role:
+        q = q.where(User.role == role)
+    if search:
+        like = f"%{search.replace('%', '').replace('_', '').lower()}%"
+        q = q.where(
+            sa.or_(
+                sa.func.lower(User.username).like(like),
+                sa.func.lower(User.display_name).like(like),
+                sa.func.lower(Department.name).like(like),
+            )
+        )
+    return q
 
 
 def district_user(tenant: Tenant, user_id: Any) -> User | None:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 from flask import Flask
 from flask.cli import with_appcontext
-
-from portal.extensions import db
 
 
 @click.group("duties")
@@ -28,20 +25,13 @@ def generate_command(slug: str | None, period: str | None) -> None:
     from portal.kernel.rules import RuleError
     from portal.kernel.uow import cli_transaction
     from portal.tenancy import scope
-    from portal.tenancy.models import Tenant, TenantStatus
+    from portal.tenancy.services import tenants_for_job
 
     try:
         half = Period.parse(period) if period else Period.current()
     except RuleError as e:
         raise click.BadParameter(str(e.message), param_hint="--period") from e
-    with scope.cross_tenant("duties generate: list districts"):
-        stmt = sa.select(Tenant).order_by(Tenant.slug)
-        if slug:
-            stmt = stmt.where(Tenant.slug == slug)
-        else:
-            stmt = stmt.where(Tenant.status == TenantStatus.active)
-        tenants = db.session.execute(stmt).scalars().all()
-        db.session.rollback()
+    tenants = tenants_for_job(slug, "duties generate: list districts")
     if slug and not tenants:
         raise click.ClickException(f"no district with slug {slug!r}")
     with as_system("duties generate"):

@@ -162,10 +162,10 @@ def page(stmt: sa.Select, page_no: int, per_page: int) -> tuple[list[DutyRow], i
     return found, count(stmt)
 
 
-def review_queue() -> sa.Select:
+def review_queue(search: str = "") -> sa.Select:
     """Submitted duties of any period, oldest submission first."""
     return (
-        duty_query(status=DutyStatus.submitted.value)
+        duty_query(status=DutyStatus.submitted.value, search=search)
         .order_by(None)
         .order_by(Duty.submitted_at, Measure.position, Duty.measure_number)
     )

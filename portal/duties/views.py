@@ -13,11 +13,11 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal import listing
 from portal.audit import trail
 from portal.duties import generation, operations, queries, rules, storage
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, ReviewForm, SignOffForm
@@ -40,9 +41,10 @@ from portal.kernel.grants import can, requires
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
-from portal.policy.models import ResponsibilityRole
+from portal.policy.models import Measure, ResponsibilityRole
 from portal.tenancy import services as tenancy
-from portal.ui import HomePanel, NavItem, page_arg, paged, register_home_panel, register_nav
+from portal.tenancy.models import Department
+from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
 bp = Blueprint("duties", __name__, url_prefix="/t/<slug>/duties", template_folder="templates")
 
@@ -114,6 +116,52 @@ def _generate_form(period: Period) -> GenerateForm:
 # --- lists ------------------------------------------------------------------------------
 
 
+def _load_rows(stmt: sa.Select, limit: int | None, offset: int) -> list[queries.DutyRow]:
+    return queries.rows(stmt, limit=limit or listing.EXPORT_LIMIT, offset=offset)
+
+
+def _progress_text(r: queries.DutyRow) -> str:
+    return _("%(n)d entries", n=r.entries) + " · " + _("%(n)d families", n=r.families)
+
+
+#: The duty list's columns: headers, export cells and the (whitelisted) sort expressions.
+DUTY_COLUMNS = [
+    listing.Column(
+        "measure",
+        _l("Measure"),
+        lambda r: f"{r.duty.measure_number} {r.duty.measure.title}",
+        sort=(Measure.position, Duty.measure_number),
+    ),
+    listing.Column(
+        "department",
+        _l("Department"),
+        lambda r: r.duty.department.name,
+        sort=(Department.sort_order, Department.name),
+    ),
+    listing.Column("role", _l("Responsibility"), lambda r: role_label(r.duty.role), sort=Duty.role),
+    listing.Column(
+        "status",
+        _l("Status"),
+        lambda r: status_label(r.duty.status) + (f" · {_('Overdue')}" if r.overdue else ""),
+        sort=Duty.status,
+    ),
+    listing.Column("due", _l("Due date"), lambda r: r.duty.due_date, sort=Duty.due_date),
+    listing.Column("progress", _l("Progress"), _progress_text),
+]
+REVIEW_COLUMNS = [
+    listing.Column(
+        "period", _l("Period"), lambda r: periods.label(r.duty.period), sort=Duty.period
+    ),
+    DUTY_COLUMNS[0],
+    DUTY_COLUMNS[1],
+    listing.Column("assessment", _l("Assessment"), lambda r: assessment_label(r.duty.assessment)),
+    listing.Column(
+        "submitted", _l("Signed off"), lambda r: r.duty.submitted_at, sort=Duty.submitted_at
+    ),
+    DUTY_COLUMNS[5],
+]
+
+
 @bp.get("/")
 @requires("duty.read", status=404)
 def index() -> Any:
@@ -124,20 +172,29 @@ def index() -> Any:
     read_all = can(current_user, "district.read_all")
     department_id = _uuid_arg("department") if read_all else None
     search = request.args.get("q", "").replace("\x00", "").strip()[:80]
-    per_page = current_app.config.get("PAGE_SIZE", 25)
-    page_no = page_arg()
+    columns = DUTY_COLUMNS if read_all else [c for c in DUTY_COLUMNS if c.key != "department"]
+    lst = listing.Listing.from_request(
+        "duties.index",
+        columns,
+        keep={"period": period.code, "status": status, "department": department_id, "q": search},
+        title=_("Duties"),
+    )
     stmt = queries.duty_query(
         period=period, status=status, department_id=department_id, search=search
     )
-    duty_rows, total = queries.page(stmt, page_no, per_page)
-    periods = Period.choices(Period.current())
-    if period not in periods:
-        periods = sorted({*periods, period}, reverse=True)
+    if lst.exporting:
+        return lst.export(stmt, _load_rows, tiebreak=(Duty.id,))
+    duty_rows, total = lst.fetch(stmt, _load_rows, tiebreak=(Duty.id,))
+    periods_ = Period.choices(Period.current())
+    if period not in periods_:
+        periods_ = sorted({*periods_, period}, reverse=True)
     return render_template(
         "duties/index.html",
-        **paged(duty_rows, total, page_no, per_page),
+        rows=duty_rows,
+        total=total,
+        listing=lst,
         period=period,
-        periods=periods,
+        periods=periods_,
         status=status,
         department_id=department_id,
         departments=tenancy.departments_in_order() if read_all else [],
@@ -152,10 +209,17 @@ def index() -> Any:
 @requires("duty.review", status=404)
 def review_queue() -> Any:
     """Submitted duties waiting for review, oldest submission first, any period."""
-    per_page = current_app.config.get("PAGE_SIZE", 25)
-    page_no = page_arg()
-    duty_rows, total = queries.page(queries.review_queue(), page_no, per_page)
-    return render_template("duties/review_queue.html", **paged(duty_rows, total, page_no, per_page))
+    search = request.args.get("q", "").replace("\x00", "").strip()[:80]
+    lst = listing.Listing.from_request(
+        "duties.review_queue", REVIEW_COLUMNS, keep={"q": search}, title=_("Review queue")
+    )
+    stmt = queries.review_queue(search=search)
+    if lst.exporting:
+        return lst.export(stmt, _load_rows, tiebreak=(Duty.id,))
+    duty_rows, total = lst.fetch(stmt, _load_rows, tiebreak=(Duty.id,))
+    return render_template(
+        "duties/review_queue.html", rows=duty_rows, total=total, listing=lst, search=search
+    )
 
 
 # --- one duty ---------------------------------------------------------------------------

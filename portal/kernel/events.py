@@ -34,3 +34,23 @@ meeting_invited = _events.signal(
     sender: the Meeting; kwargs: `department_ids` (list of UUIDs), `actor`.
     """,
 )
+
+duties_due = _events.signal(
+    "duties-due",
+    doc="""The daily reminder found duties due soon or overdue (not signed off).
+
+    sender: None; kwargs: `duties` (list of Duty), `overdue` (bool: past the due date;
+    False: due within 7 days), `on` (the day judged). Receivers tell each duty's
+    department once per recipient, however often the job runs.
+    """,
+)
+
+report_requested = _events.signal(
+    "report-requested",
+    doc="""A meeting asks departments for their report.
+
+    sender: the Meeting; kwargs: `department_ids`, `actor` (None for the daily job),
+    `once` (True: the daily job's reminder, sent once per recipient and meeting;
+    False: a person's request, e.g. a report returned for correction, always sent).
+    """,
+)

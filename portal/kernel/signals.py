@@ -47,6 +47,24 @@ tenant_export = _signals.signal(
     """,
 )
 
+list_exported = _signals.signal(
+    "list-exported",
+    doc="""A list page was exported to Excel (portal/listing.py).
+
+    sender: the list's endpoint; kwargs: `rows` (how many), `filters` (the URL's filters).
+    The audit layer records an "export" event in the same transaction.
+    """,
+)
+
+platform_figures = _signals.signal(
+    "platform-figures",
+    doc="""The operator's dashboard asks for platform-wide figures (counts only).
+
+    sender: None. Each receiver returns a mapping {name: number} (the workspace:
+    `users_online`). Runs inside a cross-tenant scope.
+    """,
+)
+
 
 def responses(signal_results: list[tuple[object, object]]) -> list[object]:
     """The non-None answers of `signal.send(...)`, in receiver order."""

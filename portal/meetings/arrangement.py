@@ -9,6 +9,7 @@ second submission of the same form finds the meeting the first one made.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -335,8 +336,24 @@ class AttendanceErrors(MeetingError):
         self.errors = {k: str(v) for k, v in errors.items()}
 
 
-def record_attendance(user: Any, meeting: Meeting, marks: dict[str, tuple[str, str]]) -> None:
-    """`marks`: department id → (attendance, delegate name). All rows or none.
+ATTENDEES_MAX = 300
+_NAME_SEPARATORS = re.compile(r"\s*[,，;；/、\n]+\s*")
+
+
+def clean_attendees(text: Any) -> str:
+    """Names as a sign-in sheet lists them: one 、 between names, whatever was typed."""
+    names = [n for n in _NAME_SEPARATORS.split(str(text or "").strip()) if n]
+    return "、".join(dict.fromkeys(names))
+
+
+def record_attendance(
+    user: Any,
+    meeting: Meeting,
+    marks: dict[str, tuple[str, str]],
+    attendees: dict[str, str] | None = None,
+) -> None:
+    """`marks`: department id → (attendance, delegate name); `attendees`: department id →
+    the names of those who attended for it. All rows or none.
 
     Recording attendance never changes the meeting's state (that follows its date and
     the lead's own action).
@@ -346,7 +363,7 @@ def record_attendance(user: Any, meeting: Meeting, marks: dict[str, tuple[str, s
     rules.check_attendance_day(meeting)
     invs = {str(i.department_id): i for i in queries.invitations(meeting)}
     errors: dict[str, Any] = {}
-    clean: dict[str, tuple[Attendance, str]] = {}
+    clean: dict[str, tuple[Attendance, str, str | None]] = {}
     for dept_id, (value, delegate) in marks.items():
         inv = invs.get(str(dept_id))
         if inv is None:
@@ -364,13 +381,26 @@ def record_attendance(user: Any, meeting: Meeting, marks: dict[str, tuple[str, s
         if status == Attendance.delegate and not name:
             errors[f"delegate-{dept_id}"] = _l("Give the name of the delegate who attended.")
             continue
-        clean[str(dept_id)] = (status, name if status == Attendance.delegate else "")
+        people: str | None = None
+        if attendees is not None and str(dept_id) in attendees:
+            people = clean_attendees(attendees[str(dept_id)])
+            if len(people) > ATTENDEES_MAX:
+                errors[f"attendees-{dept_id}"] = _l("At most %(n)s characters.", n=ATTENDEES_MAX)
+                continue
+            if people and status in (Attendance.absent, Attendance.unknown):
+                errors[f"attendees-{dept_id}"] = _l(
+                    "Names of attendees go with present or delegate."
+                )
+                continue
+        clean[str(dept_id)] = (status, name if status == Attendance.delegate else "", people)
     if errors:
         raise AttendanceErrors(errors)
-    for dept_id, (status, name) in clean.items():
+    for dept_id, (status, name, people) in clean.items():
         inv = invs[dept_id]
         if inv.attendance != status:
             inv.attendance = status
         if inv.delegate_name != name:
             inv.delegate_name = name
+        if people is not None and inv.attendees != people:
+            inv.attendees = people
     rules.flush()

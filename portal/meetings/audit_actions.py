@@ -69,6 +69,7 @@ FIELDS = {
     "amount_paid": _l("Amount paid"),
     "not_delivered": _l("Not delivered, and why"),
     "delegate_name": _l("Delegate"),
+    "attendees": _l("Attendees"),
     "attendance": _l("Attendance"),
     "text": _l("Decision"),
     "due_date": _l("Due date"),

@@ -169,6 +169,8 @@ class MeetingInvitation(TenantOwned, DepartmentOwned, Base):
     attendance: Mapped[Attendance] = mapped_column(_enum(Attendance), default=Attendance.unknown)
     delegate_name: Mapped[str] = mapped_column(sa.String(100), default="")
     note: Mapped[str] = mapped_column(sa.String(300), default="")
+    # who attended for the department (names as the sign-in sheet has them, 、-separated)
+    attendees: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
     department: Mapped[Department] = relationship(lazy="joined", viewonly=True)
     meeting: Mapped[Meeting] = relationship(viewonly=True)

@@ -21,6 +21,7 @@ from portal.audit import trail
 from portal.db import utcnow
 from portal.duties.models import Assessment, Duty, DutyStatus, ProgressEntry
 from portal.extensions import db
+from portal.kernel import events
 from portal.kernel.rules import NotFound
 from portal.meetings import queries, rules
 from portal.meetings.agenda import STATUS_ZH
@@ -219,4 +220,7 @@ def reopen_report(user: Any, report: DepartmentReport) -> DepartmentReport:
         raise MeetingError(_l("Only a submitted report can be returned."))
     report.status = ReportStatus.draft
     rules.flush()
+    events.report_requested.send(
+        report.meeting, department_ids=[report.department_id], actor=user, once=False
+    )
     return report

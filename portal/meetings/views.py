@@ -37,10 +37,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from portal import listing
 from portal.extensions import db
-from portal.kernel import clock
+from portal.kernel import clock, periods
 from portal.kernel.grants import can, requires
-from portal.kernel.inputs import page_number
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
@@ -66,8 +66,6 @@ bp = Blueprint("meetings", __name__, url_prefix="/t/<slug>/meetings", template_f
 
 register_nav(NavItem(_l("Joint meetings"), "meetings.index", "meeting.read", order=40))
 register_nav(NavItem(_l("Action items"), "meetings.action_items", "meeting.read", order=41))
-
-PER_PAGE = 30
 
 KIND_LABELS = {MeetingKind.regular: _l("regular"), MeetingKind.ad_hoc: _l("ad hoc")}
 ATTENDANCE_LABELS = {
@@ -127,13 +125,6 @@ def _open_action_items_for_lists() -> list[Any] | None:
     return list(
         db.session.execute(queries.action_items_query(status="open").limit(50)).unique().scalars()
     )
-
-
-def page_arg() -> int:
-    try:
-        return page_number(request.args.get("page"))
-    except ValueError:
-        return 1
 
 
 def meeting_or_404(meeting_id: uuid.UUID) -> Meeting:
@@ -196,22 +187,65 @@ def meeting_url(meeting: Meeting, anchor: str = "") -> str:
 # --- list, create, arrangement ---------------------------------------------------------
 
 
+def search_arg() -> str:
+    return request.args.get("q", "").replace("\x00", "").strip()[:80]
+
+
+def like_pattern(text: str) -> str:
+    return f"%{text.replace('%', '').replace('_', '')}%"
+
+
+MEETING_COLUMNS = [
+    listing.Column(
+        "number", _l("Number"), lambda m: m.number, sort=(Meeting.year, Meeting.sequence)
+    ),
+    listing.Column("title", _l("Title"), lambda m: m.title, sort=Meeting.title),
+    listing.Column(
+        "kind",
+        _l("Kind"),
+        lambda m: (
+            str(KIND_LABELS.get(m.kind, m.kind))
+            + (f" · {periods.label(m.period)}" if m.period else "")
+        ),
+        sort=Meeting.kind,
+    ),
+    listing.Column("date", _l("Date"), lambda m: m.meeting_date, sort=Meeting.meeting_date),
+    listing.Column("place", _l("Place"), lambda m: m.place, sort=Meeting.place),
+    listing.Column(
+        "state",
+        _l("State"),
+        lambda m: str(MEETING_STATUS_LABELS.get(m.status.value, m.status.value)),
+        sort=Meeting.status,
+    ),
+]
+
+
 @bp.get("/")
 @requires("meeting.read")
 def index() -> Any:
     kind = request.args.get("kind", "")
-    page = page_arg()
+    if kind not in {k.value for k in MeetingKind}:
+        kind = ""
+    search = search_arg()
+    lst = listing.Listing.from_request(
+        "meetings.index",
+        MEETING_COLUMNS,
+        keep={"kind": kind, "q": search},
+        title=_("Joint meetings"),
+    )
     q = queries.meetings_query(kind=kind or None)
-    total = db.session.execute(
-        db.select(db.func.count()).select_from(q.order_by(None).subquery())
-    ).scalar_one()
-    rows = db.session.execute(q.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).scalars().all()
+    if search:
+        like = like_pattern(search)
+        q = q.where(sa.or_(Meeting.title.ilike(like), Meeting.place.ilike(like)))
+    if lst.exporting:
+        return lst.export(q, tiebreak=(Meeting.id,))
+    rows, total = lst.fetch(q, tiebreak=(Meeting.id,))
     return render_template(
         "meetings/list.html",
         rows=rows,
         kind=kind,
-        page=page,
-        pages=max(1, -(-total // PER_PAGE)),
+        search=search,
+        listing=lst,
         total=total,
         schedule=queries.schedule() if rules.can_manage(current_user) else None,
         today=clock.today(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from flask import (
     abort,
     flash,
@@ -16,9 +17,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.extensions import db
+from portal import listing
 from portal.kernel import clock, downloads
 from portal.kernel.grants import can, requires
 from portal.kernel.uow import attempt
@@ -37,17 +39,20 @@ from portal.meetings import (
     reports as report_ops,
 )
 from portal.meetings.models import (
+    ActionItem,
     Meeting,
     ReportStatus,
 )
 from portal.meetings.views import (
-    PER_PAGE,
+    ACTION_LABELS,
     FormState,
     bp,
+    like_pattern,
     meeting_or_404,
-    page_arg,
     run_form,
+    search_arg,
 )
+from portal.tenancy.models import Department
 
 # --- department reports ----------------------------------------------------------------
 
@@ -173,33 +178,84 @@ def export_prep_pack(meeting_id: uuid.UUID) -> Any:
 # --- action items ----------------------------------------------------------------------
 
 
-def _action_items_page(forms: dict[str, FormState] | None = None) -> str:
+def _department_name() -> Any:
+    return (
+        sa.select(Department.name)
+        .where(
+            Department.tenant_id == ActionItem.tenant_id, Department.id == ActionItem.department_id
+        )
+        .scalar_subquery()
+    )
+
+
+def _meeting_date() -> Any:
+    return (
+        sa.select(Meeting.meeting_date)
+        .where(Meeting.tenant_id == ActionItem.tenant_id, Meeting.id == ActionItem.meeting_id)
+        .scalar_subquery()
+    )
+
+
+ACTION_ITEM_COLUMNS = [
+    listing.Column("text", _l("Action item"), lambda a: a.text, sort=ActionItem.text),
+    listing.Column(
+        "department", _l("Department"), lambda a: a.department.name, sort=_department_name()
+    ),
+    listing.Column("meeting", _l("Meeting"), lambda a: a.meeting.number, sort=_meeting_date()),
+    listing.Column("due", _l("Due date"), lambda a: a.due_date, sort=ActionItem.due_date),
+    listing.Column(
+        "state",
+        _l("State"),
+        lambda a: (
+            str(ACTION_LABELS.get(a.status, a.status))
+            + (f" · {_('overdue')}" if a.is_overdue(clock.today()) else "")
+        ),
+        sort=ActionItem.status,
+    ),
+    listing.Column("note", _l("Note"), lambda a: a.closing_note or a.progress_note),
+]
+
+
+def _action_items_page(forms: dict[str, FormState] | None = None) -> Any:
     status = request.args.get("status", "open")
+    if status not in ("open", "done", "all"):
+        status = "open"
     overdue = request.args.get("overdue") == "1"
     department = request.args.get("department", "")
     try:
         department_id = uuid.UUID(department) if department else None
     except ValueError:
         department_id = None
-    page = page_arg()
+        department = ""
+    search = search_arg()
+    lst = listing.Listing.from_request(
+        "meetings.action_items",
+        ACTION_ITEM_COLUMNS,
+        keep={
+            "status": status,
+            "overdue": "1" if overdue else "",
+            "department": department,
+            "q": search,
+        },
+        title=_("Action items"),
+    )
     q = queries.action_items_query(
         status=status if status != "all" else None, overdue=overdue, department_id=department_id
     )
-    total = db.session.execute(
-        db.select(db.func.count()).select_from(q.order_by(None).subquery())
-    ).scalar_one()
-    rows = (
-        db.session.execute(q.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().scalars().all()
-    )
+    if search:
+        q = q.where(ActionItem.text.ilike(like_pattern(search)))
+    if lst.exporting and not forms:
+        return lst.export(q, tiebreak=(ActionItem.id,))
+    rows, total = lst.fetch(q, tiebreak=(ActionItem.id,))
     return render_template(
         "meetings/action_items.html",
         rows=rows,
         status=status,
         overdue=overdue,
         department=department,
+        search=search,
+        listing=lst,
         departments=queries.departments() if can(current_user, "district.read_all") else [],
-        page=page,
-        pages=max(1, -(-total // PER_PAGE)),
         total=total,
         today=clock.today(),
         forms=forms or {},

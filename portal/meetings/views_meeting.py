@@ -33,6 +33,7 @@ from portal.meetings import (
     queries,
     rules,
 )
+from portal.meetings.models import Attendance
 from portal.meetings.views import (
     FormState,
     bp,
@@ -114,16 +115,24 @@ def agenda_action(meeting_id: uuid.UUID) -> Any:
 def attendance(meeting_id: uuid.UUID) -> Any:
     meeting = meeting_or_404(meeting_id)
     form = FormState("attendance", request.form)
+    everyone = form.get("all_present") == "1"  # 全部出席: every department present
     marks = {}
+    people = {}
     for inv in queries.invitations(meeting):
         key = str(inv.department_id)
         marks[key] = (
-            form.get(f"attendance-{key}", inv.attendance.value),
-            form.get(f"delegate-{key}", ""),
+            Attendance.present.value
+            if everyone
+            else form.get(f"attendance-{key}", inv.attendance.value),
+            "" if everyone else form.get(f"delegate-{key}", ""),
         )
+        if f"attendees-{key}" in form.data:
+            people[key] = form.get(f"attendees-{key}", "")
 
     def run() -> str:
-        arrangement_ops.record_attendance(current_user, meeting, marks)
+        arrangement_ops.record_attendance(current_user, meeting, marks, people)
+        if everyone:
+            return _("Every invited department is recorded as present.")
         return _("Attendance was recorded.")
 
     return run_form(meeting, form, run, "attendance")

@@ -20,6 +20,8 @@ register_actions(
         "message.read": _l("Message read"),
         "message.read_all": _l("All messages marked read"),
         "session.force_sign_out": _l("Signed out by force"),
+        # the daily job (portal remind): one event per district and kind, with the count
+        "message.reminders": (_l("Reminders sent"), _l("%(messages)s messages")),
     },
 )
 register_record_type("Message", _l("Message"))

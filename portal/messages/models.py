@@ -22,6 +22,9 @@ class MessageKind(enum.StrEnum):
     duty_accepted = "duty_accepted"
     action_item_assigned = "action_item_assigned"
     meeting_invited = "meeting_invited"
+    duty_due_soon = "duty_due_soon"  # the daily job: due within 7 days, not signed off
+    duty_overdue = "duty_overdue"  # the daily job: past its due date, not signed off
+    report_requested = "report_requested"  # a meeting asks the department for its report
 
 
 class Message(TenantOwned, Base):
@@ -75,3 +78,20 @@ class Notice(TenantOwned, Base):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NoticeRead(TenantOwned, Base):
+    """Who has opened which notice (the per-user read state of 通知公告). Bookkeeping of a
+    read, like the session rows: not audited row by row, never shown to others."""
+
+    __tablename__ = "notice_reads"
+    __admin__ = False
+    __audit__ = False
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "notice_id", "user_id", name="uq_notice_reads_user"),
+        sa.Index("ix_notice_reads_tenant_user", "tenant_id", "user_id"),
+    )
+
+    notice_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
+    read_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -20,7 +20,7 @@ from portal.db import new_id, utcnow
 from portal.extensions import db
 from portal.kernel.grants import require
 from portal.kernel.rules import NotFound, RuleError
-from portal.messages.models import Message, MessageKind, Notice, NoticeAudience
+from portal.messages.models import Message, MessageKind, Notice, NoticeAudience, NoticeRead
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant, TenantStatus
 
@@ -105,6 +105,22 @@ def mark_all_read(user: Any) -> int:
             data={"count": len(unread)},
         )
     return len(unread)
+
+
+def mark_notice_read(user: Any, notice: Notice) -> bool:
+    """The user opened the notice: their read state, once (bookkeeping, not audited)."""
+    user_id = getattr(user, "id", None)
+    if user_id is None or getattr(user, "tenant_id", None) != notice.tenant_id:
+        return False
+    seen = db.session.execute(
+        sa.select(NoticeRead.id).where(
+            NoticeRead.notice_id == notice.id, NoticeRead.user_id == user_id
+        )
+    ).first()
+    if seen is not None:
+        return False
+    db.session.add(NoticeRead(tenant_id=notice.tenant_id, notice_id=notice.id, user_id=user_id))
+    return True
 
 
 def _clean(title: Any, body: Any) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.messages.models import Message, Notice, NoticeAudience
+from portal.messages.models import Message, MessageKind, Notice, NoticeAudience, NoticeRead
 from portal.tenancy import scope
 
 
@@ -17,6 +17,61 @@ def unread_query(user: Any) -> sa.Select:
     return sa.select(sa.func.count(Message.id)).where(
         Message.user_id == user.id, Message.read_at.is_(None)
     )
+
+
+def messages_stmt(
+    user: Any, unread_only: bool = False, kind: str = "", search: str = ""
+) -> sa.Select:
+    """The user's messages, newest first (for the shared list helper)."""
+    stmt = (
+        sa.select(Message)
+        .where(Message.user_id == user.id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+    )
+    if unread_only:
+        stmt = stmt.where(Message.read_at.is_(None))
+    if kind in MessageKind.__members__:
+        stmt = stmt.where(Message.kind == MessageKind(kind))
+    if search:
+        stmt = stmt.where(Message.subject.ilike(f"%{search.replace('%', '').replace('_', '')}%"))
+    return stmt
+
+
+def notices_stmt(user: Any, search: str = "", unread_only: bool = False) -> sa.Select:
+    """The district's notices in force with the user's read time (None: unread)."""
+    read = (
+        sa.select(NoticeRead.read_at)
+        .where(
+            NoticeRead.tenant_id == Notice.tenant_id,
+            NoticeRead.notice_id == Notice.id,
+            NoticeRead.user_id == getattr(user, "id", None),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.select(Notice, read.label("read_at"))
+        .where(Notice.withdrawn_at.is_(None))
+        .order_by(Notice.posted_at.desc(), Notice.id.desc())
+    )
+    if search:
+        like = f"%{search.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(sa.or_(Notice.title.ilike(like), Notice.body.ilike(like)))
+    if unread_only:
+        stmt = stmt.where(read.is_(None))
+    return stmt
+
+
+def unread_notice_count(user: Any) -> int:
+    if getattr(user, "tenant_id", None) is None:
+        return 0
+    return count_of(notices_stmt(user, unread_only=True))
+
+
+def count_of(stmt: sa.Select) -> int:
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
 
 
 def messages_of(user: Any, page: int, per_page: int, unread_only: bool = False):  # type: ignore[no-untyped-def]

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
+from portal.audit import trail
+from portal.auth.models import User
+from portal.extensions import db
 from portal.kernel import events, periods
 from portal.messages import operations
-from portal.messages.models import MessageKind
+from portal.messages.models import Message, MessageKind
 
 
 @events.duty_reviewed.connect
@@ -58,3 +63,90 @@ def _meeting_invited(meeting: Any, *, department_ids: list, actor: Any = None, *
         ref_id=meeting.id,
         actor=actor,
     )
+
+
+def _record_reminders(kind: MessageKind, made: int) -> None:
+    """The daily job's messages are its own writes: one audit event with their number."""
+    if made:
+        trail.record(
+            db.session,
+            "message.reminders",
+            entity_type="Message",
+            summary=f"{kind.value}: {made}",
+            data={"kind": kind.value, "messages": made},
+        )
+
+
+def _already_told(kind: MessageKind, ref_ids: list) -> set[tuple]:
+    """(ref_id, user_id) pairs that already have a message of this kind: the daily job
+    tells each recipient once, however often it runs."""
+    if not ref_ids:
+        return set()
+    return set(
+        db.session.execute(
+            sa.select(Message.ref_id, Message.user_id).where(
+                Message.kind == kind, Message.ref_id.in_(ref_ids)
+            )
+        ).all()
+    )
+
+
+def _officers_by_department(department_ids: list) -> dict[Any, list]:
+    """Active officers per department, in one query."""
+    ids = list({d for d in department_ids if d is not None})
+    if not ids:
+        return {}
+    found: dict[Any, list] = {}
+    for user_id, department_id in db.session.execute(
+        sa.select(User.id, User.department_id).where(
+            User.department_id.in_(ids), User.active.is_(True)
+        )
+    ).all():
+        found.setdefault(department_id, []).append(user_id)
+    return found
+
+
+@events.duties_due.connect
+def _duties_due(_sender: Any, *, duties: list, overdue: bool, **_: Any) -> None:
+    kind = MessageKind.duty_overdue if overdue else MessageKind.duty_due_soon
+    told = _already_told(kind, [d.id for d in duties])
+    officers = _officers_by_department([d.department_id for d in duties])
+    made = 0
+    for duty in duties:
+        recipients = [u for u in officers.get(duty.department_id, []) if (duty.id, u) not in told]
+        if not recipients:
+            continue
+        title = getattr(getattr(duty, "measure", None), "title", "") or ""
+        made += len(
+            operations.notify(
+                recipients,
+                kind,
+                subject=f"{periods.label(duty.period)} {duty.measure_number} {title}".strip(),
+                detail=duty.due_date.isoformat(),
+                ref_type="Duty",
+                ref_id=duty.id,
+            )
+        )
+    _record_reminders(kind, made)
+
+
+@events.report_requested.connect
+def _report_requested(
+    meeting: Any, *, department_ids: list, actor: Any = None, once: bool = False, **_: Any
+) -> None:
+    told = _already_told(MessageKind.report_requested, [meeting.id]) if once else set()
+    officers = _officers_by_department(department_ids)
+    recipients = [
+        u for d in department_ids for u in officers.get(d, []) if (meeting.id, u) not in told
+    ]
+    made = operations.notify(
+        recipients,
+        MessageKind.report_requested,
+        subject=(meeting.title or "")[:300],
+        detail=meeting.meeting_date.isoformat() if meeting.meeting_date else "",
+        ref_type="MeetingReport",
+        ref_id=meeting.id,
+        actor=actor,
+    )
+    if once:  # the daily job's; a returned report is already audited as its own event
+        _record_reminders(MessageKind.report_requested, len(made))

@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,11 +18,14 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
+from portal import listing
+from portal.extensions import db
+from portal.kernel import clock
 from portal.kernel.grants import can, requires
 from portal.kernel.uow import attempt
 from portal.messages import operations, queries
-from portal.messages.models import MessageKind
-from portal.ui import NavItem, badge, page_arg, paged, register_badge, register_nav
+from portal.messages.models import Message, MessageKind, Notice
+from portal.ui import NavItem, badge, register_badge, register_nav
 
 bp = Blueprint("messages", __name__, url_prefix="/t/<slug>", template_folder="templates")
 platform_bp = Blueprint("platform_notices", __name__, url_prefix="/platform")
@@ -33,23 +36,29 @@ register_nav(
     NavItem(_l("Notices"), "platform_notices.index", "platform.notice", order=3, group="workbench")
 )
 
-PER_PAGE = 20
 
 KIND_LABELS = {
     MessageKind.duty_returned: _l("Duty returned"),
     MessageKind.duty_accepted: _l("Duty accepted"),
     MessageKind.action_item_assigned: _l("Action item assigned"),
     MessageKind.meeting_invited: _l("Meeting invitation"),
+    MessageKind.duty_due_soon: _l("Duty due soon"),
+    MessageKind.duty_overdue: _l("Duty overdue"),
+    MessageKind.report_requested: _l("Report requested"),
 }
 DETAIL_LABELS = {
     MessageKind.duty_returned: _l("Reason"),
     MessageKind.duty_accepted: _l("Note"),
     MessageKind.action_item_assigned: _l("Due date"),
     MessageKind.meeting_invited: _l("Meeting date"),
+    MessageKind.duty_due_soon: _l("Due date"),
+    MessageKind.duty_overdue: _l("Due date"),
+    MessageKind.report_requested: _l("Meeting date"),
 }
 REF_ENDPOINTS = {
     "Duty": ("duties.detail", "duty_id"),
     "Meeting": ("meetings.detail", "meeting_id"),
+    "MeetingReport": ("meetings.my_report", "meeting_id"),
     "ActionItem": ("meetings.action_items", None),
 }
 
@@ -82,16 +91,83 @@ def message_link(message: Any) -> str | None:
     return url_for(name, **({param: message.ref_id} if param else {}))
 
 
+def _search_arg() -> str:
+    return request.args.get("q", "").replace("\x00", "").strip()[:80]
+
+
+MESSAGE_COLUMNS = [
+    listing.Column(
+        "kind", _l("Type"), lambda m: str(KIND_LABELS.get(m.kind, m.kind)), sort=Message.kind
+    ),
+    listing.Column("subject", _l("About"), lambda m: m.subject, sort=Message.subject),
+    listing.Column("detail", _l("Details"), lambda m: m.detail),
+    listing.Column("actor", _l("Sent by"), lambda m: m.actor_name or "—", sort=Message.actor_name),
+    listing.Column(
+        "received",
+        _l("Received"),
+        lambda m: clock.local(m.created_at, g.tenant),
+        sort=Message.created_at,
+    ),
+    listing.Column(
+        "read",
+        _l("Read"),
+        lambda m: clock.local(m.read_at, g.tenant) if m.read_at else _("Unread"),
+        sort=Message.read_at,
+    ),
+]
+NOTICE_COLUMNS = [
+    listing.Column("title", _l("Title"), lambda r: r[0].title, sort=Notice.title),
+    listing.Column(
+        "posted_by",
+        _l("Posted by"),
+        lambda r: r[0].posted_by_name or "—",
+        sort=Notice.posted_by_name,
+    ),
+    listing.Column(
+        "posted",
+        _l("Posted"),
+        lambda r: clock.local(r[0].posted_at, g.tenant),
+        sort=Notice.posted_at,
+    ),
+    listing.Column(
+        "read", _l("Read"), lambda r: clock.local(r[1], g.tenant) if r[1] else _("Unread")
+    ),
+]
+
+
+def _rows(stmt: Any, limit: int | None, offset: int) -> list[Any]:
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    return list(db.session.execute(stmt).all())
+
+
 @bp.get("/messages/", endpoint="index")
 @requires("message.read", status=404)
 def message_list() -> Any:
-    page = page_arg()
     unread_only = request.args.get("unread") == "1"
-    rows, total = queries.messages_of(current_user, page, PER_PAGE, unread_only)
+    kind = request.args.get("kind", "")
+    if kind not in MessageKind.__members__:
+        kind = ""
+    search = _search_arg()
+    lst = listing.Listing.from_request(
+        "messages.index",
+        MESSAGE_COLUMNS,
+        keep={"unread": "1" if unread_only else "", "kind": kind, "q": search},
+        title=_("Messages"),
+    )
+    stmt = queries.messages_stmt(current_user, unread_only, kind, search)
+    if lst.exporting:
+        return lst.export(stmt, tiebreak=(Message.id,))
+    rows, total = lst.fetch(stmt, tiebreak=(Message.id,))
     return render_template(
         "messages/index.html",
-        **paged(rows, total, page, PER_PAGE),
+        rows=rows,
+        total=total,
+        listing=lst,
         unread_only=unread_only,
+        kind=kind,
+        kinds=list(MessageKind),
+        search=search,
         kind_labels=KIND_LABELS,
         detail_labels=DETAIL_LABELS,
         link=message_link,
@@ -136,12 +212,26 @@ def notices() -> Any:
             status = outcome.status
         else:
             status = 400
-    page = page_arg()
-    total = queries.notice_count()
+    search = _search_arg()
+    unread_only = request.args.get("unread") == "1"
+    lst = listing.Listing.from_request(
+        "messages.notices",
+        NOTICE_COLUMNS,
+        keep={"q": search, "unread": "1" if unread_only else ""},
+        title=_("Notices"),
+    )
+    stmt = queries.notices_stmt(current_user, search, unread_only)
+    if lst.exporting and request.method == "GET":
+        return lst.export(stmt, _rows, tiebreak=(Notice.id,))
+    rows, total = lst.fetch(stmt, _rows, tiebreak=(Notice.id,))
     return (
         render_template(
             "messages/notices.html",
-            **paged(queries.notices(PER_PAGE, (page - 1) * PER_PAGE), total, page, PER_PAGE),
+            rows=rows,
+            total=total,
+            listing=lst,
+            search=search,
+            unread_only=unread_only,
             form=form,
         ),
         status,
@@ -154,6 +244,7 @@ def notice(notice_id: uuid.UUID) -> Any:
     found = queries.get_notice(notice_id)
     if found is None:
         abort(404)
+    operations.mark_notice_read(current_user, found)
     return render_template("messages/notice.html", notice=found)
 
 

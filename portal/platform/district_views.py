@@ -17,14 +17,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal import listing
 from portal.auth import operations
+from portal.auth.models import User
 from portal.auth.roles import DISTRICT_ROLES
-from portal.kernel.grants import requires
-from portal.kernel.inputs import MAX_PAGE
+from portal.kernel import clock
+from portal.kernel.grants import ROLE_LABELS, requires
 from portal.kernel.uow import attempt
 from portal.platform.views import secret_page, set_account_active
 from portal.tenancy import services as tenancy
-from portal.ui import NavItem, page_arg, paged, register_nav
+from portal.tenancy.models import Department
+from portal.ui import NavItem, register_nav
 
 bp = Blueprint("district_admin", __name__, url_prefix="/t/<slug>", template_folder="templates")
 
@@ -33,29 +36,55 @@ register_nav(
     NavItem(_l("Departments"), "district_admin.departments", "district.configure", order=81)
 )
 
-PER_PAGE = 50
+
+def _state(u: Any) -> str:
+    text = _("active") if u.active else _("deactivated")
+    return text + (f" · {_('must change password')}" if u.must_change_password else "")
+
+
+USER_COLUMNS = [
+    listing.Column("username", _l("Username"), lambda u: u.username, sort=User.username),
+    listing.Column("name", _l("Name"), lambda u: u.display_name, sort=User.display_name),
+    listing.Column(
+        "role", _l("Role"), lambda u: str(ROLE_LABELS.get(u.role, u.role)), sort=User.role
+    ),
+    listing.Column(
+        "department",
+        _l("Department"),
+        lambda u: u.department.name if u.department else "—",
+        sort=(Department.sort_order, Department.name),
+    ),
+    listing.Column("state", _l("State"), _state, sort=User.active),
+    listing.Column(
+        "last_sign_in",
+        _l("Last sign-in"),
+        lambda u: clock.local(u.last_login_at, g.tenant),
+        sort=User.last_login_at,
+    ),
+]
 
 
 @bp.get("/users")
 @requires("district.configure")
 def users() -> Any:
-    q = request.args.get("q", "").strip()[:80]
-    page = page_arg(maximum=MAX_PAGE)
-    everyone = operations.district_users(g.tenant)
-    if q:
-        needle = q.lower()
-        everyone = [
-            u
-            for u in everyone
-            if needle in u.username.lower()
-            or needle in u.display_name.lower()
-            or (u.department and needle in u.department.name.lower())
-        ]
-    rows = everyone[(page - 1) * PER_PAGE : page * PER_PAGE]
+    q = request.args.get("q", "").replace("\x00", "").strip()[:80]
+    role = request.args.get("role", "")
+    if role not in {r.value for r in DISTRICT_ROLES}:
+        role = ""
+    lst = listing.Listing.from_request(
+        "district_admin.users", USER_COLUMNS, keep={"q": q, "role": role}, title=_("Users")
+    )
+    stmt = operations.district_users_query(g.tenant, search=q, role=role)
+    if lst.exporting:
+        return lst.export(stmt, tiebreak=(User.id,))
+    rows, total = lst.fetch(stmt, tiebreak=(User.id,))
     return render_template(
         "platform/district_users.html",
-        **paged(rows, len(everyone), page, PER_PAGE),
+        rows=rows,
         q=q,
+        role=role,
+        listing=lst,
+        total=total,
         roles=DISTRICT_ROLES,
         departments=tenancy.departments_in_order(),
     )

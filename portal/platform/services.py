@@ -83,6 +83,22 @@ def tenant_overview(
     return tenant_page(search=search, status=status, page=page, per_page=per_page)[0]
 
 
+def tenant_query(*, search: str = "", status: TenantStatus | None = None) -> sa.Select:
+    """The districts the console lists: by status and a search of name, slug, province."""
+    q = sa.select(Tenant)
+    if status is not None:
+        q = q.where(Tenant.status == status)
+    if search:
+        like = f"%{search.strip()}%"
+        q = q.where(
+            Tenant.name.like(like)
+            | Tenant.slug.like(like)
+            | Tenant.province.like(like)
+            | Tenant.name_en.like(like)
+        )
+    return q.order_by(Tenant.province, Tenant.name, Tenant.slug)
+
+
 def tenant_page(
     *,
     search: str = "",
@@ -91,30 +107,25 @@ def tenant_page(
     per_page: int | None = None,
 ) -> tuple[list[TenantRow], int]:
     """One page of the tenant list and the number of matching tenants."""
-    from portal.policy.models import PolicyVersion, VersionStatus
-
     with scope.cross_tenant("platform console: counts per tenant"):
-        q = sa.select(Tenant)
-        if status is not None:
-            q = q.where(Tenant.status == status)
-        if search:
-            like = f"%{search.strip()}%"
-            q = q.where(
-                Tenant.name.like(like)
-                | Tenant.slug.like(like)
-                | Tenant.province.like(like)
-                | Tenant.name_en.like(like)
-            )
+        q = tenant_query(search=search, status=status)
         total = db.session.execute(
-            sa.select(sa.func.count()).select_from(q.subquery())
+            sa.select(sa.func.count()).select_from(q.order_by(None).subquery())
         ).scalar_one()
-        q = q.order_by(Tenant.province, Tenant.name, Tenant.slug)
         if per_page:
             q = q.limit(per_page).offset(max(page - 1, 0) * per_page)
-        tenants = db.session.execute(q).scalars().all()
-        ids = [t.id for t in tenants]
-        if not ids:
-            return [], total
+        tenants = list(db.session.execute(q).scalars().all())
+        return tenant_rows(tenants), total
+
+
+def tenant_rows(tenants: list[Tenant]) -> list[TenantRow]:
+    """Counts and health of these tenants in a constant number of aggregate queries."""
+    from portal.policy.models import PolicyVersion, VersionStatus
+
+    ids = [t.id for t in tenants]
+    if not ids:
+        return []
+    with scope.cross_tenant("platform console: counts per tenant"):
         dept_counts = dict(
             db.session.execute(
                 sa.select(Department.tenant_id, sa.func.count())
@@ -140,7 +151,7 @@ def tenant_page(
     for tenant_id, start, until in version_rows:
         if tenant_id not in latest or start >= latest[tenant_id][0]:
             latest[tenant_id] = (start, until)
-    rows = [
+    return [
         TenantRow(
             tenant=t,
             departments=dept_counts.get(t.id, 0),
@@ -157,7 +168,6 @@ def tenant_page(
         )
         for t in tenants
     ]
-    return rows, total
 
 
 def domain_statistics(tenant_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:

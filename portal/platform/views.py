@@ -28,16 +28,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal import listing
 from portal.auth import operations
 from portal.kernel import clock, downloads
 from portal.kernel.grants import LEAD, requires
-from portal.kernel.inputs import MAX_PAGE
 from portal.kernel.periods import Period
 from portal.kernel.uow import attempt
-from portal.platform import onboarding, services
+from portal.platform import dashboard, onboarding, services
 from portal.platform.onboarding import problem_text
+from portal.tenancy import scope
+from portal.tenancy.models import STATUS_LABELS as TENANT_STATUS_LABELS
 from portal.tenancy.models import Tenant, TenantStatus
-from portal.ui import NavItem, page_arg, paged, register_nav
+from portal.ui import NavItem, register_nav
 
 bp = Blueprint("platform", __name__, url_prefix="/platform", template_folder="templates")
 
@@ -78,22 +80,75 @@ def _locale() -> str:
     return str(get_locale() or "zh")
 
 
+def _policy_until(r: services.TenantRow) -> str:
+    if not r.has_policy:
+        return _("no policy in force")
+    return r.policy_until.isoformat() if r.policy_until else _("open-ended")
+
+
+#: The console's district list (sortable by what the tenants table holds).
+TENANT_COLUMNS = [
+    listing.Column("name", _l("District"), lambda r: r.tenant.name, sort=Tenant.name),
+    listing.Column("province", _l("Province"), lambda r: r.tenant.province, sort=Tenant.province),
+    listing.Column("slug", _l("Slug"), lambda r: r.tenant.slug, sort=Tenant.slug),
+    listing.Column(
+        "status",
+        _l("Status"),
+        lambda r: str(TENANT_STATUS_LABELS.get(r.tenant.status, r.tenant.status)),
+        sort=Tenant.status,
+    ),
+    listing.Column("departments", _l("Departments"), lambda r: r.departments),
+    listing.Column("users", _l("Users"), lambda r: r.users),
+    listing.Column(
+        "completion",
+        _l("Completion"),
+        lambda r: (
+            f"{r.completion}% ({r.duties_accepted}/{r.duties_total})"
+            if r.completion is not None
+            else "—"
+        ),
+    ),
+    listing.Column(
+        "last_sign_in", _l("Last sign-in"), lambda r: clock.local(r.last_sign_in, r.tenant)
+    ),
+    listing.Column("last_meeting", _l("Last joint meeting"), lambda r: r.last_meeting),
+    listing.Column("policy_until", _l("Policy valid until"), _policy_until),
+]
+
+
+def _tenant_rows(stmt: Any, limit: int | None, offset: int) -> list[services.TenantRow]:
+    return services.tenant_rows(listing.scalars(stmt, limit, offset))
+
+
 @bp.get("/")
 @requires("platform.console")
 def console() -> Any:
-    search = request.args.get("q", "").strip()[:100]
+    search = request.args.get("q", "").replace("\x00", "").strip()[:100]
     status_arg = request.args.get("status", "")
     status = TenantStatus(status_arg) if status_arg in TenantStatus.__members__ else None
-    page = page_arg(maximum=MAX_PAGE)
-    rows, total = services.tenant_page(search=search, status=status, page=page, per_page=PER_PAGE)
+    lst = listing.Listing.from_request(
+        "platform.console",
+        TENANT_COLUMNS,
+        keep={"q": search, "status": status_arg if status else ""},
+        title=_("Districts"),
+    )
+    stmt = services.tenant_query(search=search, status=status)
+    with scope.cross_tenant("platform console: the district list"):
+        if lst.exporting:
+            return lst.export(stmt, _tenant_rows, tiebreak=(Tenant.id,))
+        rows, total = lst.fetch(stmt, _tenant_rows, tiebreak=(Tenant.id,))
     return render_template(
         "platform/console.html",
-        **paged(rows, total, page, PER_PAGE),
+        rows=rows,
+        total=total,
+        listing=lst,
         search=search,
         status=status_arg,
         statuses=list(TenantStatus),
         period=Period.current().label,
         today=clock.today(),
+        dashboard=dashboard.console_dashboard(),
+        human_size=dashboard.human_size,
     )
 
 

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal import listing
 from portal.kernel import uow
 from portal.kernel.grants import requires
 from portal.kernel.rules import RuleError
@@ -44,7 +45,7 @@ from portal.register.models import (
 )
 from portal.register.rules import RegisterError, today
 from portal.tenancy import scope
-from portal.ui import NavItem, page_arg, paged, register_nav
+from portal.ui import NavItem, register_nav
 
 bp = Blueprint("register", __name__, url_prefix="/t/<slug>/register", template_folder="templates")
 
@@ -160,6 +161,25 @@ def _id_in_url() -> Any:
 # -- list, household, reveal -----------------------------------------------------------
 
 
+#: The register list's columns (sortable by what the households table holds). Its export
+#: stays the register's own masked one (`export`), which takes the same filters.
+HOUSEHOLD_COLUMNS = [
+    listing.Column("number", _l("Number"), lambda h: h.number, sort=Household.number),
+    listing.Column("name", _l("Name"), lambda h: h.head_name, sort=Household.head_name),
+    listing.Column("town", _l("Town"), lambda h: h.town.name),
+    listing.Column("village", _l("Village"), lambda h: h.village.name),
+    listing.Column("category", _l("Category"), lambda h: h.category, sort=Household.category),
+    listing.Column("age", _l("Woman's age"), lambda h: h.woman_birth_date),
+    listing.Column(
+        "registered",
+        _l("Years registered"),
+        lambda h: h.registered_on,
+        sort=Household.registered_on,
+    ),
+    listing.Column("status", _l("Status"), lambda h: h.status, sort=Household.status),
+]
+
+
 @bp.get("/")
 @requires("register.read", status=404)
 def index() -> Any:
@@ -168,14 +188,17 @@ def index() -> Any:
         return refused
     filters = queries.Filters.from_args(request.args)
     on = today()
-    per_page = 25
-    page = page_arg()
     counts = queries.counts()
-    rows, total = queries.list_households(filters, on, page, per_page, counts)
+    lst = listing.Listing.from_request(
+        "register.index", HOUSEHOLD_COLUMNS, keep=filters.as_dict(), title=_("Register")
+    )
+    rows, total = lst.fetch(queries.household_select(filters, on), tiebreak=(Household.id,))
     towns, villages = queries.areas()
     return render_template(
         "register/index.html",
-        **paged(rows, total, page, per_page),
+        rows=rows,
+        total=total,
+        listing=lst,
         filters=filters,
         towns=towns,
         villages=villages,

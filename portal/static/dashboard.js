@@ -6,6 +6,8 @@
   const COLORS = {
     not_started: "#98a2b3", in_progress: "#f79009", submitted: "#2e90fa",
     accepted: "#12b76a", returned: "#f04438", overdue: "#b42318", open: "#2e90fa", done: "#12b76a",
+    // districts (the operator's console)
+    active: "#12b76a", provisioning: "#2e90fa", suspended: "#f79009", pending_deletion: "#b42318", purged: "#98a2b3",
   };
   const charts = {};
   window.portalCharts = charts; // for tests and for resizing
@@ -86,7 +88,20 @@
     return chart;
   }
 
-  const DRAW = { departments, trend, ranking, actions: pie, progress: pie };
+  // Failed sign-ins per day (the operator's console): bars, no link (counts only).
+  function failures(el, d) {
+    const chart = init(el);
+    chart.setOption({ animation: !still,
+      tooltip: { trigger: "axis" },
+      grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: d.days.map((day) => day.slice(5)) },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [{ name: d.name, type: "bar", data: d.counts, itemStyle: { color: COLORS.returned } }],
+    });
+    return chart;
+  }
+
+  const DRAW = { departments, trend, ranking, actions: pie, progress: pie, status: pie, failures };
 
   document.addEventListener("DOMContentLoaded", () => {
     const block = document.getElementById("dashboard-data");

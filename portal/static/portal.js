@@ -54,6 +54,37 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // Department pickers (templates/_dept_picker.html): search as one types, count the chosen.
+  document.querySelectorAll("[data-dept-picker]").forEach((picker) => {
+    const tools = picker.querySelector(".picker-tools");
+    const search = picker.querySelector(".picker-search");
+    const items = Array.from(picker.querySelectorAll(".picker-item"));
+    const empty = picker.querySelector(".picker-empty");
+    const count = picker.querySelector("[data-picker-count]");
+    const recount = () => {
+      const n = items.filter((i) => i.querySelector("input").checked).length;
+      if (count) count.textContent = count.dataset.template.replace("{n}", String(n));
+    };
+    const filter = () => {
+      const q = search.value.trim().toLowerCase();
+      let shown = 0;
+      items.forEach((i) => {
+        const hit = !q || i.textContent.toLowerCase().includes(q);
+        i.hidden = !hit;
+        if (hit) shown += 1;
+      });
+      if (empty) empty.hidden = shown > 0;
+    };
+    if (tools) tools.hidden = false;
+    if (search) search.addEventListener("input", filter);
+    search && search.addEventListener("keydown", (e) => { if (e.key === "Enter") e.preventDefault(); });
+    const all = picker.querySelector("[data-picker-all]");
+    const none = picker.querySelector("[data-picker-none]");
+    if (all) all.addEventListener("click", () => { items.forEach((i) => { if (!i.hidden) i.querySelector("input").checked = true; }); recount(); });
+    if (none) none.addEventListener("click", () => { items.forEach((i) => { i.querySelector("input").checked = false; }); recount(); });
+    picker.addEventListener("change", recount);
+  });
+
   // "Show the numbers" toggles on dashboard cards.
   document.querySelectorAll("button[data-toggle-table]").forEach((btn) => {
     btn.addEventListener("click", () => {

@@ -24,6 +24,20 @@ class TenantError(NotFound):
 # ---------------------------------------------------------------- look-up
 
 
+def tenants_for_job(slug: str | None, reason: str) -> list[Tenant]:
+    """The districts a batch command works on: the one named, or every active one (the
+    read ends its transaction: each district then runs in its own)."""
+    with scope.cross_tenant(reason):
+        stmt = sa.select(Tenant).order_by(Tenant.slug)
+        if slug:
+            stmt = stmt.where(Tenant.slug == slug)
+        else:
+            stmt = stmt.where(Tenant.status == TenantStatus.active)
+        tenants = list(db.session.execute(stmt).scalars().all())
+        db.session.rollback()
+    return tenants
+
+
 def tenant_by_slug(slug: str, *, include_purged: bool = True) -> Tenant | None:
     """The one look-up of a tenant by its slug (explicitly across tenants)."""
     with scope.cross_tenant("tenant by slug"):

@@ -23,6 +23,7 @@ from portal.auth import operations as accounts
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
+from portal.kernel import signals
 from portal.kernel.grants import can
 from portal.kernel.rules import NotAllowed, NotFound
 from portal.tenancy import scope
@@ -136,6 +137,17 @@ def online_sessions(limit: int = 500) -> list[UserSession]:
         .unique()
         .scalars()
     )
+
+
+@signals.platform_figures.connect
+def _platform_figures(sender: Any, **_: Any) -> dict[str, int]:
+    """Users online across the platform, for the operator's dashboard (one COUNT)."""
+    n = db.session.execute(
+        sa.select(sa.func.count(sa.distinct(UserSession.user_id))).where(
+            UserSession.ended_at.is_(None), UserSession.last_seen_at >= online_cutoff()
+        )
+    ).scalar_one()
+    return {"users_online": int(n)}
 
 
 def force_sign_out(actor: Any, user_id: Any, *, platform: bool = False) -> int:

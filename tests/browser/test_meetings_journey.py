@@ -65,7 +65,7 @@ def test_joint_meeting_journey(live_server: str, page, chromium) -> None:  # typ
     finance.locator("select").select_option("delegate")  # the delegate's name forgotten
     row.locator("select").select_option("present")
     health.locator("select").select_option("absent")
-    page.click("#attendance-form button[type=submit]")
+    page.click("#attendance-form button[type=submit].primary")
     page.wait_for_load_state("networkidle")
     # one error: the form comes back with every choice, the message beside the row and a
     # summary at the top of the form, scrolled into view; nothing was saved
@@ -78,13 +78,15 @@ def test_joint_meeting_journey(live_server: str, page, chromium) -> None:  # typ
     page.goto(meeting_url)
     assert row.locator("select").input_value() == "unknown"  # nothing saved
     finance.locator("select").select_option("delegate")
-    finance.locator("input").fill("李明（副局长）")
+    finance.locator('input[name^="delegate-"]').fill("李明（副局长）")
     row.locator("select").select_option("present")
+    row.locator("input.attendees").fill("王芳，赵强")  # attendee names, any separator
     health.locator("select").select_option("absent")
-    page.click("#attendance-form button[type=submit]")
+    page.click("#attendance-form button[type=submit].primary")
     page.wait_for_load_state("networkidle")
     assert "出席情况已登记" in page.inner_text("body")
     assert health.locator("select").input_value() == "absent"  # every row saved
+    assert row.locator("input.attendees").input_value() == "王芳、赵强"
     page.fill("#minutes-body", "会议听取了各成员单位2026年下半年工作汇报。")
     page.click("#minutes-form button[value=save]")
     page.wait_for_load_state("networkidle")

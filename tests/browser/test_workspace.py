@@ -20,8 +20,11 @@ PAGES = {
         "/t/kaifeng/duties/review",
         "/t/kaifeng/meetings/",
         "/t/kaifeng/meetings/action-items",
+        "/t/kaifeng/meetings/new",
+        "/t/kaifeng/meetings/arrangement",
         "/t/kaifeng/policy/",
         "/t/kaifeng/audit/",
+        "/t/kaifeng/audit/logins",
         "/t/kaifeng/users",
         "/t/kaifeng/departments",
         "/t/kaifeng/messages/",
@@ -39,6 +42,13 @@ PAGES = {
         "/t/kaifeng/messages/",
         "/t/kaifeng/notices/",
         "/account/password",
+    ],
+    "kaifeng-health": [
+        "/t/kaifeng/",
+        "/t/kaifeng/register/",
+        "/t/kaifeng/register/requests",
+        "/t/kaifeng/duties/",
+        "/t/kaifeng/messages/",
     ],
     "kaifeng-auditor": [
         "/t/kaifeng/",
@@ -165,3 +175,66 @@ def test_lead_dashboard_draws_its_charts_and_a_bar_opens_the_list(page, live_ser
     assert f"period={period}" in page.url and "status=" in page.url
     assert page.locator("#duty-list tbody tr").count() == target["n"]
     assert not errors
+
+
+def test_operator_dashboard_draws_districts_by_status(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    """The console home: the status chart sums to its table, a slice opens the filtered
+    list, the failures chart and the key figures are there; no console error."""
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.emulate_media(reduced_motion="reduce")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, live_server, "operator")
+    page.goto(f"{live_server}/platform/")
+    page.wait_for_function("window.portalCharts && window.portalCharts.status")
+    assert "failures" in page.evaluate("Object.keys(window.portalCharts)")
+    chart_sum = page.evaluate(
+        """() => window.portalCharts.status.getOption().series[0].data
+            .reduce((a, d) => a + d.value, 0)"""
+    )
+    table_sum = page.evaluate(
+        """() => [...document.querySelectorAll('#status-table [data-status-count]')]
+            .reduce((a, td) => a + Number(td.textContent), 0)"""
+    )
+    assert chart_sum == table_sum and chart_sum >= 4
+    assert not page.is_visible("#status-table")
+    page.click("#chart-status-card button[data-toggle-table]")
+    assert page.is_visible("#status-table")
+    active = int(page.inner_text('#status-table [data-status-count="active"]'))
+    page.click('#status-table a[href*="status=active"]')
+    page.wait_for_url(re.compile(r"/platform/\?status=active"))
+    assert page.locator("#tenant-list tbody tr").count() == active
+    assert page.inner_text("#kpi-online .value").strip().isdigit()
+    assert not errors, errors
+
+
+def test_department_picker_searches_at_phone_width(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    """Choosing invited departments: type to narrow the list, tick, the count follows;
+    at 390 px the picker fits and no name breaks one character per line."""
+    page.set_viewport_size({"width": 390, "height": 800})
+    sign_in(page, live_server, "kaifeng-lead")
+    page.goto(f"{live_server}/t/kaifeng/meetings/new")
+    picker = page.locator("#departments-picker")
+    assert picker.locator(".picker-search").is_visible()
+    total = picker.locator(".picker-item").count()
+    assert total > 5
+    page.click("#departments-picker [data-picker-none]")
+    assert "已选 0 个" in picker.locator("[data-picker-count]").inner_text()
+    picker.locator(".picker-search").fill("民政")
+    shown = picker.locator(".picker-item:visible")
+    assert 1 <= shown.count() < total
+    page.click("#departments-picker [data-picker-all]")
+    n = shown.count()
+    assert f"已选 {n} 个" in picker.locator("[data-picker-count]").inner_text()
+    picker.locator(".picker-search").fill("")
+    assert picker.locator(".picker-item:visible").count() == total
+    assert picker.locator("input[type=checkbox]:checked").count() == n
+    overflow = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert overflow[0] <= overflow[1], overflow
+    heights = page.evaluate(
+        "[...document.querySelectorAll('#departments-picker .picker-item span')]"
+        ".map(e => e.getBoundingClientRect().height)"
+    )
+    assert max(heights) < 60, heights
+    page.screenshot(path=str(ARTIFACTS / "workspace-department-picker-390.png"))

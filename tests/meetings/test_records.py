@@ -248,3 +248,42 @@ def test_meeting_times_shown_in_the_district_zone(fresh_app) -> None:  # type: i
         db.session.commit()
     page = lead.get(f"/t/kaifeng/meetings/{mid}").get_data(as_text=True)
     assert "2026年12月6日 07:37" in page and "23:37" not in page and "UTC" not in page
+
+
+def test_all_present_and_attendee_names(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """全部出席 marks every invited department present in one click (keeping the names
+    typed); attendee names are kept per department, 、-separated, shown on the page."""
+    from portal.extensions import db
+    from portal.meetings.models import MeetingInvitation
+
+    lead = Browser(fresh_app)
+    lead.login("kaifeng-lead")
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    url = _new_meeting(lead, yesterday)
+    depts = [d for d, _a, _n in _invitations(fresh_app, url)]
+    page = lead.get(url).get_data(as_text=True)
+    assert 'id="all-present"' in page and "全部出席" in page
+    form = {f"attendance-{d}": "absent" for d in depts}
+    form[f"attendees-{depts[0]}"] = "张三，李四; 王五"
+    form["all_present"] = "1"
+    r = lead.post(f"{url}/attendance", form, csrf_from=url)
+    assert r.status_code == 302, r.get_data(as_text=True)[:800]
+    assert {a for _d, a, _n in _invitations(fresh_app, url)} == {"present"}
+    meeting_id = uuid.UUID(url.rstrip("/").rsplit("/", 1)[1])
+    with acting_as(fresh_app, "kaifeng-lead"):
+        names = dict(
+            db.session.execute(
+                sa.select(MeetingInvitation.department_id, MeetingInvitation.attendees).where(
+                    MeetingInvitation.meeting_id == meeting_id
+                )
+            ).all()
+        )
+    assert names[uuid.UUID(depts[0])] == "张三、李四、王五"
+    assert "张三、李四、王五" in lead.get(url).get_data(as_text=True)
+    # names go with present or delegate only: an absent department with names is refused
+    form = {f"attendance-{d}": "present" for d in depts}
+    form[f"attendance-{depts[1]}"] = "absent"
+    form[f"attendees-{depts[1]}"] = "赵六"
+    r = lead.post(f"{url}/attendance", form, csrf_from=url)
+    assert r.status_code == 400
+    assert "赵六" in r.get_data(as_text=True)  # kept in the field

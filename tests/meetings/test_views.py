@@ -201,7 +201,7 @@ def test_officer_sees_minutes_only_once_circulated_and_comments(fresh_app) -> No
     lead = Browser(fresh_app)
     lead.login("kaifeng-lead")
     page = lead.get("/t/kaifeng/meetings/new").get_data(as_text=True)
-    civil = re.search(r'value="([0-9a-f-]{36})"[^>]*> 开封市民政局', page).group(1)
+    civil = re.search(r'value="([0-9a-f-]{36})"[^>]*> <span>开封市民政局', page).group(1)
     r = lead.post(
         "/t/kaifeng/meetings/new",
         {"kind": "ad_hoc", "meeting_date": "2026-12-05", "departments": civil},

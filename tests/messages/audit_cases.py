@@ -144,4 +144,6 @@ NOT_AUDITED: dict[str, str] = {
     "reading is recorded explicitly (message.read, message.read_all)",
     "UserSession": "session bookkeeping (a heartbeat a minute); sign-in, sign-out and force "
     "sign-out are explicit events",
+    "NoticeRead": "a user's own read state of a notice (bookkeeping of opening a page, "
+    "written once per user and notice); posting and withdrawing notices are audited",
 }

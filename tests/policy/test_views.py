@@ -251,7 +251,8 @@ def test_a_measure_edit_sends_policy_changed_and_shows_the_answer(fresh_app, log
     url = f"/t/kaifeng/policy/measures/{measure_id}/edit"
     form = b.get(url).get_data(as_text=True)
     version = re.search(r'name="row_version" value="(\d+)"', form).group(1)
-    lead = re.search(r'<option value="([0-9a-f-]+)" selected>开封市民政局', form).group(1)
+    # the department picker: checkboxes named "lead", the chosen one checked
+    lead = re.search(r'name="lead" value="([0-9a-f-]+)" checked> <span>开封市民政局', form).group(1)
     data = {
         "title": "优先安排其收养子女",
         "category": "other",
