@@ -205,7 +205,7 @@ def test_console_list_uses_a_bounded_number_of_queries(app) -> None:  # type: ig
         assert f'data-slug="{slug}"' in page
     # the list: 12 at most; the operator's dashboard above it: districts by status,
     # onboarding, users online, sign-in failures (+ their districts' names), database size
-    assert len(statements) <= 18, statements
+    assert len(seen) <= 18, seen
     # the meetings domain's held meetings feed "last joint meeting"
     from portal.platform import services
 
