@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from portal.kernel.rules import RuleError
+from portal.policy.entitlement import benefit_names, check_entitlement, json_schema_part
 from portal.tenancy.models import DEPARTMENT_KINDS
 
 FORMAT_VERSION = 1
@@ -194,6 +195,7 @@ BENEFIT_KEYS = {
     "funding_note",
     "values",
     "note",
+    "entitlement",  # how the benefits engine computes it: portal/policy/entitlement.py
 }
 ELIGIBILITY_KEYS = {
     "family_types",
@@ -337,6 +339,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.lines = lines or {}
         self.data = data if isinstance(data, dict) else {}
+        self.benefit_names: set[str] = set()
 
     # -- reporting ---------------------------------------------------------------
     def item(self, path: str) -> str:
@@ -606,6 +609,7 @@ def to_decimal(value: Any) -> decimal.Decimal | None:
 def validate_policy(data: Any, lines: dict[str, int] | None = None) -> list[Problem]:
     """Every problem in a policy file's data (an empty list means it may be loaded)."""
     c = _Checker(lines, data)
+    c.benefit_names = benefit_names(data)
     if not c.mapping(
         data, "", TOP_KEYS, ("format_version", "tenant", "departments", "policy", "measures")
     ):
@@ -923,6 +927,8 @@ def _check_benefit(c: _Checker, b: Any, p: str) -> None:
         )
     if b.get("eligibility") is not None:
         _check_eligibility(c, b["eligibility"], f"{p}.eligibility")
+    if b.get("entitlement") is not None:
+        check_entitlement(c, b["entitlement"], f"{p}.entitlement", b, c.benefit_names)
     splits = c.list_of(b, "funding_split", p)
     for j, s in enumerate(splits):
         sp = f"{p}.funding_split[{j}]"
@@ -1334,6 +1340,7 @@ def json_schema() -> dict[str, Any]:
                 },
             },
             "note": text,
+            "entitlement": json_schema_part(enum, obj, texts, positive),
         },
         ["name", "unit", "frequency", "values"],
     )
