@@ -1,0 +1,1 @@
+"""Benefits (应享待遇与发放): entitlements from the policy, payment cycles, claims."""
