@@ -21,6 +21,7 @@ import datetime as dt
 import decimal
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -83,6 +84,8 @@ class Standard:
     funding_split: tuple[tuple[str, decimal.Decimal], ...] = ()
     split_applies_to: str = "whole"
     doc_number: str = ""
+    max_quantity: int | None = None
+    max_quantity_unit: str | None = None
 
     def __hash__(self) -> int:  # dict fields: hash by the stable key
         return hash(self.key)
@@ -267,7 +270,7 @@ def _reasons(
             (
                 s.measure_number,
                 s.name,
-                str(rate.amount),
+                str(rate.amount.quantize(CENT)),
                 s.unit,
                 since,
                 until,
@@ -522,6 +525,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
+        return str(value.quantize(CENT))  # 1430 and 1430.00 are one amount
+    if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}

@@ -24,7 +24,7 @@ def _rates(values: list[dict] | list[Any]) -> tuple[Rate, ...]:
         start, before = get("effective_from"), get("in_force_before")
         out.append(
             Rate(
-                amount=decimal.Decimal(str(get("amount"))),
+                amount=decimal.Decimal(str(get("amount"))).quantize(decimal.Decimal("0.01")),
                 start=_d(start),
                 end=_d(before),
                 source=get("source") or "",
@@ -67,6 +67,8 @@ def standards_from_data(data: dict) -> list[Standard]:
                     ),
                     split_applies_to=b.get("funding_split_applies_to") or "whole",
                     doc_number=doc,
+                    max_quantity=b.get("max_quantity"),
+                    max_quantity_unit=b.get("max_quantity_unit"),
                 )
             )
     return out
@@ -94,6 +96,8 @@ def standards_from_version(version: Any) -> list[Standard]:
                     ),
                     split_applies_to=b.funding_split_applies_to or "whole",
                     doc_number=version.doc_number,
+                    max_quantity=b.max_quantity,
+                    max_quantity_unit=b.max_quantity_unit,
                 )
             )
     return out
@@ -124,7 +128,7 @@ def policy_standards(month: dt.date) -> tuple[Any, list[Standard]]:
     return loaded, standards_from_version(loaded)
 
 
-def register_facts(town_id: Any = None) -> list[HouseholdFacts]:
+def register_facts(town_id: Any = None, household_id: Any = None) -> list[HouseholdFacts]:
     """Every confirmed household (in the caller's scope) with its members: two queries."""
     from portal.register.models import Household, HouseholdStatus, Person
 
@@ -141,6 +145,8 @@ def register_facts(town_id: Any = None) -> list[HouseholdFacts]:
     )
     if town_id is not None:
         hq = hq.where(Household.town_id == town_id)
+    if household_id is not None:
+        hq = hq.where(Household.id == household_id)
     rows = db.session.execute(hq).all()
     pq = sa.select(
         Person.household_id,
@@ -156,6 +162,8 @@ def register_facts(town_id: Any = None) -> list[HouseholdFacts]:
         pq = pq.where(
             Person.household_id.in_(sa.select(Household.id).where(Household.town_id == town_id))
         )
+    if household_id is not None:
+        pq = pq.where(Person.household_id == household_id)
     members: dict[Any, list[PersonFacts]] = {}
     for r in db.session.execute(pq):
         members.setdefault(r[0], []).append(

@@ -28,7 +28,7 @@ def test_kaifeng_mother_49_in_2022_owed_1180_until_july_2023_then_1430() -> None
         assert _amounts(lines, "1-w") == [want] and _amounts(lines, "1-m") == [want], m
     reasons = dict(by_month[D(2023, 8, 1)][0].reasons)
     assert reasons["woman_age"] == ("2022-05-14", 49)
-    assert reasons["standard"][2] == "1430" and reasons["standard"][4] == "2023-08-01"
+    assert reasons["standard"][2] == "1430.00" and reasons["standard"][4] == "2023-08-01"
     july = dict(by_month[D(2023, 7, 1)][0].reasons)["standard"]
     assert july[4] == "" and july[5] == "2023-08-01"  # start unknown, in force before the rise
 
