@@ -23,7 +23,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 CENT = decimal.Decimal("0.01")
@@ -535,14 +535,76 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _canon(value: Any) -> Any:
+    """A canonical form for hashing: dataclasses as lists of their fields in order."""
+    if isinstance(value, HouseholdFacts):
+        return [
+            value.id, value.number, value.town_id, value.category, str(value.registered_on),
+            str(value.woman_birth_date), value.level, str(value.exited_on), value.exited,
+            [
+                [p.id, p.relationship, str(p.birth_date), p.gender, p.alive, str(p.death_date),
+                 p.disability_grade]
+                for p in value.persons
+            ],
+        ]  # fmt: skip
+    if hasattr(value, "__dataclass_fields__"):
+        return [_canon(getattr(value, f)) for f in value.__dataclass_fields__]
+    if isinstance(value, list | tuple):
+        return [_canon(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _canon(v) for k, v in value.items()}
+    if isinstance(value, decimal.Decimal):
+        return str(value.quantize(CENT))
+    if isinstance(value, dt.date | uuid.UUID):
+        return str(value)
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value.quantize(CENT))
+    return str(value)
+
+
 def digest(
     households: Iterable[HouseholdFacts], standards: Iterable[Standard], lines: Iterable[Any] = ()
 ) -> str:
-    """sha256 of the canonical JSON of the inputs and the lines (order-independent input)."""
-    payload = {
-        "households": sorted((_plain(asdict(h)) for h in households), key=lambda d: d["id"]),
-        "standards": sorted((_plain(asdict(s)) for s in standards), key=lambda d: d["key"]),
-        "lines": [_plain(asdict(x) if hasattr(x, "__dataclass_fields__") else x) for x in lines],
-    }
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """sha256 of the canonical JSON of the inputs and the lines (order-independent input).
+    Lines may be dataclasses or plain dicts (stored rows)."""
+    payload = [
+        sorted((_canon(h) for h in households), key=lambda d: d[0]),
+        sorted((_canon(s) for s in standards), key=lambda d: d[0]),
+        [x if isinstance(x, dict) else _canon(x) for x in lines],
+    ]
+    text = json.dumps(
+        payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default
+    )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+class MonthCache:
+    """Owed lines per month for one set of inputs (their digest): recomputing a cycle, or
+    the next cycle with an unchanged register and policy, reuses the earlier months."""
+
+    def __init__(self) -> None:
+        self.key = ""
+        self.months: dict[dt.date, list[Line]] = {}
+
+    def owed(
+        self,
+        key: str,
+        months_: Sequence[dt.date],
+        households: Sequence[HouseholdFacts],
+        standards: Sequence[Standard],
+    ) -> list[Line]:
+        if key != self.key:
+            self.key, self.months = key, {}
+        out: list[Line] = []
+        for m in months_:
+            if m not in self.months:
+                self.months[m] = compute_month(m, households, standards)
+            out.extend(self.months[m])
+        return out
+
+
+MONTHS = MonthCache()

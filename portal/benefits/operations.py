@@ -9,6 +9,7 @@ are ordinary audited rows; every step of a cycle is also an explicit event.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import uuid
@@ -94,34 +95,66 @@ def create_cycle(user: Any, period: dt.date) -> PaymentCycle:
 
 
 def _covered(exclude_cycle: uuid.UUID) -> dict[tuple, engine.Paid]:
-    """What other cycles cover per line key: paid or in-flight amounts, failures apart."""
+    """What other cycles cover per line key: paid or in-flight amounts (failures apart),
+    summed in SQL; funding parts are fetched later, only for keys that need them."""
+    key_cols = (
+        PaymentLine.standard_key,
+        PaymentLine.household_id,
+        PaymentLine.person_id,
+        PaymentLine.period,
+    )
+    failed = PaymentLine.status == LineStatus.failed
     rows = db.session.execute(
+        sa.select(
+            *key_cols,
+            sa.func.sum(sa.case((failed, 0), else_=PaymentLine.amount)),
+            sa.func.max(sa.case((failed, PaymentLine.result_reason), else_=None)),
+        )
+        .where(PaymentLine.cycle_id != exclude_cycle, PaymentLine.kind != LineKind.claim)
+        .group_by(*key_cols)
+    ).all()
+    out = {}
+    for key_std, hid, pid, period, amount, why in rows:
+        key = (key_std, str(hid), str(pid) if pid else "", period)
+        out[key] = engine.Paid(
+            decimal.Decimal(str(amount or 0)).quantize(engine.CENT), (), why or ""
+        )
+    return out
+
+
+def _with_funding(settled: list[engine.Settled], exclude_cycle: uuid.UUID) -> list[engine.Settled]:
+    """Settled lines against earlier payments: funding = owed parts − already paid parts
+    (one query for the keys concerned; a rise's arrears are all increase, for instance)."""
+    need = {s.line.key for s in settled if s.kind != "regular"}
+    if not need:
+        return settled
+    households = {uuid.UUID(k[1]) for k in need}
+    paid: dict[tuple, list] = defaultdict(list)
+    for key_std, hid, pid, period, funding in db.session.execute(
         sa.select(
             PaymentLine.standard_key,
             PaymentLine.household_id,
             PaymentLine.person_id,
             PaymentLine.period,
-            PaymentLine.amount,
             PaymentLine.funding,
-            PaymentLine.status,
-            PaymentLine.result_reason,
-        ).where(PaymentLine.cycle_id != exclude_cycle, PaymentLine.kind != LineKind.claim)
-    ).all()
-    amounts: dict[tuple, decimal.Decimal] = defaultdict(lambda: ZERO)
-    parts: dict[tuple, list] = defaultdict(list)
-    failed: dict[tuple, str] = {}
-    for key_std, hid, pid, period, amount, funding, status, why in rows:
+        ).where(
+            PaymentLine.cycle_id != exclude_cycle,
+            PaymentLine.kind != LineKind.claim,
+            PaymentLine.status != LineStatus.failed,
+            PaymentLine.household_id.in_(households),
+        )
+    ):
         key = (key_std, str(hid), str(pid) if pid else "", period)
-        if status == LineStatus.failed:
-            failed[key] = why or "failed"
-            amounts.setdefault(key, ZERO)
+        if key in need:
+            paid[key].extend((p, lvl, decimal.Decimal(str(a))) for p, lvl, a in funding or [])
+    out = []
+    for s in settled:
+        if s.kind == "regular":
+            out.append(s)
             continue
-        amounts[key] += amount
-        parts[key].extend((p, lvl, decimal.Decimal(str(a))) for p, lvl, a in funding or [])
-    return {
-        key: engine.Paid(amount, engine._minus(tuple(parts[key]), ()), failed.get(key, ""))
-        for key, amount in amounts.items()
-    }
+        parts = engine._minus(s.line.funding, tuple(paid.get(s.line.key, ())))
+        out.append(dataclasses.replace(s, funding=parts))
+    return out
 
 
 def _line_row(
@@ -174,12 +207,11 @@ def compute_cycle(user: Any, cycle: PaymentCycle, row_version: Any = None) -> Pa
         ).scalars():
             claim.cycle_id = None
         first = db.session.execute(sa.select(sa.func.min(PaymentCycle.period))).scalar()
-        owed = [
-            line
-            for m in engine.months(first or cycle.period, cycle.period)
-            for line in engine.compute_month(m, facts, standards)
-        ]
-        settled = engine.settle(owed, _covered(cycle.id), cycle.period)
+        input_hash = engine.digest(facts, standards)
+        owed = engine.MONTHS.owed(
+            input_hash, engine.months(first or cycle.period, cycle.period), facts, standards
+        )
+        settled = _with_funding(engine.settle(owed, _covered(cycle.id), cycle.period), cycle.id)
         towns = {h.id: h.town_id for h in facts}
         rows = [_line_row(cycle, i + 1, s, towns) for i, s in enumerate(settled)]
         claims = (
@@ -204,7 +236,7 @@ def compute_cycle(user: Any, cycle: PaymentCycle, row_version: Any = None) -> Pa
         db.session.execute(sa.insert(PaymentLine), rows)
     total = sum((r["amount"] for r in rows if not r["in_kind"]), ZERO)
     cycle.policy_version_id = version.id if version is not None else None
-    cycle.input_hash = engine.digest(facts, standards)
+    cycle.input_hash = input_hash
     cycle.lines_hash = engine.digest((), (), [_hashable(r) for r in rows])
     cycle.total = total
     cycle.line_count = len(rows)

@@ -231,4 +231,31 @@ def open_cycles() -> int:
     )
 
 
+def household_by_number(number: str) -> Any:
+    """A household by its 档案号, as the user may see it (None otherwise)."""
+    from portal.register.models import Household
+
+    number = (number or "").strip()[:30]
+    if not number:
+        return None
+    return db.session.execute(sa.select(Household).where(Household.number == number)).scalar()
+
+
+def member(household_id: Any, relationship: str) -> Any:
+    from portal.register.models import Person
+
+    if relationship not in ("principal", "spouse", "child", "other"):
+        return None
+    return (
+        db.session.execute(
+            sa.select(Person)
+            .where(Person.household_id == household_id, Person.relationship_ == relationship)
+            .order_by(Person.position)
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
+
+
 __all__ = ["uuid"]
