@@ -81,11 +81,9 @@ def create_cycle(user: Any, period: dt.date) -> PaymentCycle:
     month = engine.month_start(period)
     latest = db.session.execute(sa.select(sa.func.max(PaymentCycle.period))).scalar()
     if latest is not None and month <= latest:
+        shown = latest.strftime("%Y-%m")
         raise BenefitsError(
-            _l(
-                "Cycles run in month order: the next cycle must be after %(month)s.",
-                month=f"{latest:%Y-%m}",
-            ),
+            _l("Cycles run in month order: the next cycle must be after %(month)s.", month=shown),
             "period",
         )
     cycle = PaymentCycle(period=month, created_by_name=_name(user))

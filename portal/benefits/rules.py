@@ -59,9 +59,15 @@ def department_kind(user: Any) -> str | None:
     key = f"benefits_kind_{department_id}"
     if has_request_context() and key in g:
         return g.get(key)
-    kind = db.session.execute(
-        sa.select(Department.kind_code).where(Department.id == department_id)
-    ).scalar()
+    from portal.tenancy import scope
+
+    query = sa.select(Department.kind_code).where(Department.id == department_id)
+    if scope.current().tenant_id is None and getattr(user, "tenant_id", None) is not None:
+        # pages outside a district (the account's own pages) still draw the menu
+        with scope.tenant_scope(user.tenant_id):
+            kind = db.session.execute(query).scalar()
+    else:
+        kind = db.session.execute(query).scalar()
     if has_request_context():
         setattr(g, key, kind)
     return kind

@@ -116,7 +116,8 @@ def create() -> Any:
     outcome = _attempt(lambda: operations.create_cycle(current_user, month))
     if not outcome.ok:
         return redirect(url_for("benefits.index"))
-    flash(_("Payment cycle %(month)s created.", month=f"{month:%Y-%m}"), "success")
+    shown = month.strftime("%Y-%m")
+    flash(_("Payment cycle %(month)s created.", month=shown), "success")
     return redirect(url_for("benefits.cycle", cycle_id=outcome.value.id))
 
 
