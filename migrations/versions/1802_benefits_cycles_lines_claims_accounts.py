@@ -18,7 +18,7 @@ from portal.tenancy import rls
 revision = '1802'
 down_revision = '1801'
 branch_labels = None
-depends_on = None
+depends_on = '1601'  # households (the register)
 
 
 TABLES = ['payment_cycles', 'payment_lines', 'benefit_claims', 'payee_accounts']
