@@ -23,7 +23,7 @@ from portal.kernel import uow
 from portal.kernel.clock import today
 from portal.kernel.grants import requires
 from portal.kernel.rules import RuleError
-from portal.ui import NavItem, register_nav
+from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
 bp = Blueprint("benefits", __name__, url_prefix="/t/<slug>/benefits", template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -33,6 +33,15 @@ register_nav(
     NavItem(
         _l("Benefits"), "benefits.index", "benefits.read", order=35, when=benefit_rules.can_read
     )
+)
+
+
+def _lead_panel() -> dict[str, Any]:
+    return {"figures": queries.figures()}
+
+
+register_home_panel(
+    HomePanel("benefits/_lead_panel.html", "district.read_all", _lead_panel, order=25)
 )
 
 
