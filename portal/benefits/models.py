@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.db import Base, TenantOwned, listen_once, tenant_fk, utcnow
 from portal.register.models import DEPT_OFFICER, TOWN_OFFICER, VILLAGE_CONTACT, OfficerTown
-from portal.register.pii import Encrypted
+from portal.register.pii import Encrypted, mask_id
 
 #: Department kinds that work with payment cycles: eligibility (卫健) and finance (财政).
 ELIGIBILITY_KIND, FINANCE_KIND = "health", "finance"
@@ -255,14 +255,8 @@ class PayeeAccount(TenantOwned, Base):
         return self.holder
 
 
-def mask_account(value: str | None) -> str:
-    """6222 **** **** 1234 → 6222***********1234: the bank prefix and the last four."""
-    if not value:
-        return ""
-    v = "".join(value.split())
-    if len(v) <= 8:
-        return "*" * len(v)
-    return v[:4] + "*" * (len(v) - 8) + v[-4:]
+#: A bank account is masked like a resident ID: the first four and the last four digits.
+mask_account = mask_id
 
 
 def refuse_closed_changes(session: Any, flush_context: Any, instances: Any) -> None:

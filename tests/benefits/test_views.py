@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tests.duties.test_query_counts import _statements
 from tests.register.helpers import tenant_id
 
 BASE = "/t/kaifeng/benefits"
@@ -153,25 +154,6 @@ def test_a_town_officer_enters_a_claim_and_sees_the_refusal(fresh_app, login_as)
     r = town_b.post(url, {**form, "household_number": "D999999"}, csrf_from=url)
     assert r.status_code == 400
     assert "没有这个档案号的家庭" in r.get_data(as_text=True)
-
-
-def _statements(app, b, path: str) -> int:  # type: ignore[no-untyped-def]
-    from portal.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def listener(conn, cursor, statement, *a) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        r = b.get(path)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-    assert r.status_code == 200, path
-    return len(seen)
 
 
 def test_cycle_page_statements_do_not_grow_with_lines(app, login_as) -> None:  # type: ignore[no-untyped-def]
