@@ -27,6 +27,7 @@ DOMAINS = (
     "policy",
     "duties",
     "register",
+    "benefits",
     "meetings",
     "messages",
     "platform",

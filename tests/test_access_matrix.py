@@ -203,6 +203,19 @@ def _register_areas(role: str, ctx: str, method: str) -> int | None:
 REGISTER_ROLES = ("lead", "auditor", "town", "village")
 
 
+def _benefit_claims(role: str, ctx: str, method: str) -> int | None:
+    """Claims are read by every benefits role; only town officers (and the eligibility
+    officer) enter them: the lead and the auditor get 404 on POST, an empty form 400."""
+    if role == "officer":
+        return 404
+    if method == "POST" and ctx == OWN:
+        if role in ("lead", "auditor"):
+            return 404
+        if role == "town":
+            return 400
+    return None
+
+
 def _register_sample(model: str) -> Callable[[Any, str], Any]:
     """The demo's first household (D000001: in the town officer's town, assigned to the
     village contact), its first member, or the district's first change request."""
@@ -563,6 +576,49 @@ ROUTES: dict[str, Route] = {
         ok={"GET": 200, "POST": 400},
         deny=404,
     ),
+    # -- benefits (portal/benefits): the matrix's officer (civil affairs) is neither the
+    # eligibility (卫健) nor the finance (财政) department: 404 everywhere
+    "benefits.index": Route("district", "benefits.read", deny=404, expect=_register_officer),
+    "benefits.create": Route(
+        "district", "benefits.compute", ok=400, deny=404, expect=_register_officer
+    ),
+    "benefits.cycle": Route(
+        "district",
+        "benefits.read",
+        ids={"cycle_id": "PaymentCycle"},
+        deny=404,
+        expect=_register_officer,
+    ),
+    "benefits.step": Route(
+        "district",
+        "benefits.read",
+        ids={"cycle_id": "PaymentCycle"},
+        ok=400,
+        deny=404,
+        expect=_register_officer,
+    ),
+    "benefits.bank_file": Route(
+        "district",
+        "benefits.pay",
+        ids={"cycle_id": "PaymentCycle"},
+        deny=404,
+        expect=_register_officer,
+    ),
+    "benefits.results": Route(
+        "district",
+        "benefits.pay",
+        ids={"cycle_id": "PaymentCycle"},
+        deny=404,
+        expect=_register_officer,
+    ),
+    "benefits.funding": Route(
+        "district",
+        "benefits.export",
+        ids={"cycle_id": "PaymentCycle"},
+        deny=404,
+        expect=_register_officer,
+    ),
+    "benefits.claims": Route("district", "benefits.read", deny=404, expect=_benefit_claims),
     "api.households": Route("api", "register.read", expect=_register_officer),
     "api.households_search": Route("api", "register.read", ok=400, expect=_register_officer),
     "api.household": Route(

@@ -81,6 +81,16 @@ GRANTS: dict[str, frozenset[Role]] = {
     "register.import": frozenset({TOWN}),
     "register.officers": frozenset({LEAD}),  # bind a town officer to its town
     "register.contacts": frozenset({LEAD, TOWN}),  # village-contact accounts (own town)
+    # benefits: entitlements and payment cycles (officers: the eligibility department
+    # computes and reviews, the finance department approves and pays —
+    # portal/benefits/rules.py; town officers their town's lines and claims)
+    "benefits.read": frozenset({LEAD, OFFICER, AUDITOR, TOWN}),
+    "benefits.compute": frozenset({OFFICER}),
+    "benefits.review": frozenset({OFFICER}),
+    "benefits.approve": frozenset({OFFICER}),
+    "benefits.pay": frozenset({OFFICER}),
+    "benefits.claim": frozenset({OFFICER, TOWN}),
+    "benefits.export": frozenset({LEAD, OFFICER, AUDITOR}),
     # messages, notices and online users (the workspace)
     "message.read": frozenset({LEAD, OFFICER, AUDITOR}),
     "notice.read": frozenset({LEAD, OFFICER, AUDITOR}),

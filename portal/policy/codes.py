@@ -181,6 +181,7 @@ BENEFIT_KEYS = {
     "funding_note",
     "values",
     "note",
+    "entitlement",  # how the benefits engine computes it: portal/policy/entitlement.py
 }
 ELIGIBILITY_KEYS = {
     "family_types",

@@ -23,6 +23,7 @@ from portal.policy.codes import (
     STATUSES,
     UNITS,
 )
+from portal.policy.entitlement import json_schema_part
 
 # -- JSON Schema (docs/policy-schema.json is generated from this; a test keeps them equal) --
 
@@ -96,6 +97,7 @@ def json_schema() -> dict[str, Any]:
                 },
             },
             "note": text,
+            "entitlement": json_schema_part(enum, obj, texts, positive),
         },
         ["name", "unit", "frequency", "values"],
     )

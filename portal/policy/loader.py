@@ -135,6 +135,7 @@ def apply_policy(tenant: Tenant, data: dict) -> PolicyVersion:
                 funding_split_applies_to=b.get("funding_split_applies_to") or "",
                 funding_note=b.get("funding_note") or "",
                 note=b.get("note") or "",
+                entitlement=dict(b.get("entitlement") or {}),
             )
             db.session.add(benefit)
             db.session.flush()

@@ -182,6 +182,8 @@ class BenefitStandard(TenantOwned, Base):
     funding_split_applies_to: Mapped[str] = mapped_column(sa.String(20), default="")
     funding_note: Mapped[str] = mapped_column(sa.Text, default="")
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    #: How the benefits engine computes it (`portal/policy/entitlement.py`); {} = not computed.
+    entitlement: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     measure: Mapped[Measure] = relationship(back_populates="benefits")
     values: Mapped[list[BenefitValue]] = relationship(

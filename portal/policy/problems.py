@@ -134,6 +134,7 @@ class Checker:
         self.problems: list[Problem] = []
         self.lines = lines or {}
         self.data = data if isinstance(data, dict) else {}
+        self.benefit_names: set[str] = set()  # for entitlements that refer to another
 
     # -- reporting ---------------------------------------------------------------
     def item(self, path: str) -> str:

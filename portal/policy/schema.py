@@ -47,6 +47,7 @@ from portal.policy.codes import (
     UNITS,
     VALUE_KEYS,
 )
+from portal.policy.entitlement import benefit_names, check_entitlement
 from portal.policy.problems import (
     Checker,
     Problem,
@@ -60,6 +61,7 @@ from portal.policy.problems import (
 def validate_policy(data: Any, lines: dict[str, int] | None = None) -> list[Problem]:
     """Every problem in a policy file's data (an empty list means it may be loaded)."""
     c = Checker(lines, data)
+    c.benefit_names = benefit_names(data)
     if not c.mapping(
         data, "", TOP_KEYS, ("format_version", "tenant", "departments", "policy", "measures")
     ):
@@ -375,6 +377,8 @@ def _check_benefit(c: Checker, b: Any, p: str) -> None:
         )
     if b.get("eligibility") is not None:
         _check_eligibility(c, b["eligibility"], f"{p}.eligibility")
+    if b.get("entitlement") is not None:
+        check_entitlement(c, b["entitlement"], f"{p}.entitlement", b, c.benefit_names)
     splits = c.list_of(b, "funding_split", p)
     for j, s in enumerate(splits):
         sp = f"{p}.funding_split[{j}]"

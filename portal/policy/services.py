@@ -206,6 +206,8 @@ def export_benefit(b: BenefitStandard) -> dict[str, Any]:
     ]
     if b.note:
         out["note"] = b.note
+    if b.entitlement:
+        out["entitlement"] = dict(b.entitlement)
     return out
 
 

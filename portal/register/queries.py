@@ -64,9 +64,7 @@ def looks_like_id(text: str) -> bool:
     """Shaped like a resident ID number: 15 digits (first generation) or 17 digits and a
     check character (a longer number, e.g. a page number, is not one)."""
     digits = pii.normalise(text)
-    return (len(digits) == 15 and digits.isdigit()) or (
-        len(digits) == 18 and digits[:17].isdigit()
-    )
+    return (len(digits) == 15 and digits.isdigit()) or (len(digits) == 18 and digits[:17].isdigit())
 
 
 def id_in_args(args: Any) -> bool:

@@ -8,7 +8,8 @@ import re
 import pytest
 import yaml
 
-from portal.policy import codes, json_schema, policy_text
+from portal.policy import codes, entitlement, json_schema, policy_text, schema
+from portal.policy.problems import Checker
 from tests.conftest import ROOT
 
 DOC = (ROOT / "docs" / "policy-format.md").read_text(encoding="utf-8")
@@ -31,6 +32,9 @@ def test_the_complete_example_validates() -> None:
     assert any(b.get("hours_per_month") and b["unit"] == "yuan_per_hour" for b in benefits)
     assert any(b.get("eligibility", {}).get("mother_min_age") for b in benefits)
     assert any(b.get("eligibility", {}).get("member_max_age") for b in benefits)
+    rules = [b["entitlement"] for b in benefits if b.get("entitlement")]
+    assert {r["basis"] for r in rules} == {"register", "claim"}
+    assert any(r.get("in_kind") for r in rules) and any(r.get("once") for r in rules)
 
 
 @pytest.mark.parametrize(
@@ -48,6 +52,11 @@ def test_the_complete_example_validates() -> None:
         codes.CLAUSES,
         codes.SPLIT_APPLIES_TO,
         codes.DEPARTMENT_KIND_CODES,
+        entitlement.BASES,
+        entitlement.PAYEES,
+        entitlement.PERSONS,
+        entitlement.PARTIAL_PERIODS,
+        entitlement.ONCE,
     ],
 )
 def test_every_code_is_documented(table) -> None:  # type: ignore[no-untyped-def]
@@ -68,6 +77,7 @@ def test_every_field_is_documented() -> None:
         codes.SPLIT_KEYS,
         codes.MEETING_KEYS,
         codes.LOCAL_KIND_KEYS,
+        entitlement.ENTITLEMENT_KEYS,
     ):
         assert [k for k in keys if f"`{k}`" not in DOC] == []
 
@@ -85,6 +95,10 @@ def test_documented_codes_are_all_accepted() -> None:
         | set(codes.CLAUSES)
         | codes.DEPARTMENT_KIND_CODES
         | codes.ELIGIBILITY_KEYS  # the eligibility table has the same shape
+        | set(entitlement.BASES)
+        | set(entitlement.PAYEES)
+        | set(entitlement.PERSONS)
+        | set(entitlement.PARTIAL_PERIODS)
     )
     rows = re.findall(r"^\| `([a-z_]+)` \| [^|]+ \| [^|]+ \|$", DOC, re.M)
     assert rows and [r for r in rows if r not in known] == []
@@ -107,3 +121,54 @@ def test_templates_match_the_json_schema_shape() -> None:
         for m in data["measures"]:
             for b in m.get("benefits") or []:
                 assert set(b) <= benefit_props
+
+
+@pytest.mark.parametrize(
+    ("rule", "path"),
+    [
+        ({"basis": "register"}, "entitlement.partial_period"),  # monthly needs the rule
+        ({"basis": "sometimes", "partial_period": "prorate_days"}, "entitlement.basis"),
+        ({"basis": "register", "partial_period": "weekly"}, "entitlement.partial_period"),
+        ({"basis": "claim", "once": "lifetime"}, "entitlement.once"),  # monthly, not one-off
+        ({"basis": "claim", "reference": "无此标准"}, "entitlement.reference"),
+        ({"basis": "claim", "top_up": 5}, "entitlement.top_up"),
+        (
+            {"basis": "claim", "any_of": [{"member_min_age": 70, "member_max_age": 60}]},
+            "entitlement.any_of[0].member_max_age",
+        ),
+        ({"basis": "claim", "any_of": [{"residence": "urban"}]}, "entitlement.any_of[0].residence"),
+        ({"basis": "claim", "inferred": {"payee": "猜的"}}, "entitlement.inferred.payee"),
+    ],
+)
+def test_entitlement_mistakes_are_named(rule: dict, path: str) -> None:
+    benefit = {
+        "name": "特别扶助金",
+        "unit": "yuan_per_person_month",
+        "frequency": "monthly",
+        "values": [{"amount": 100, "effective_from": "2024-01-01"}],
+        "entitlement": rule,
+    }
+    c = Checker(None, {})
+    schema._check_benefit(c, benefit, "b")
+    assert any(p.path == f"b.{path}" for p in c.problems), [str(p) for p in c.problems]
+
+
+def test_entitlement_reference_to_another_standard_is_accepted() -> None:
+    data = yaml.safe_load(_example())
+    benefits = data["measures"][1]["benefits"]
+    benefits.append(
+        {
+            "name": "加发",
+            "unit": "yuan_per_person_month",
+            "frequency": "monthly",
+            "values": [{"amount": 100, "effective_from": "2025-04-01"}],
+            "entitlement": {
+                "basis": "register",
+                "partial_period": "prorate_days",
+                "reference": benefits[0]["name"],
+                "top_up": 100,
+                "any_of": [{"family_types": ["bereaved"], "mother_min_age": 49}],
+            },
+        }
+    )
+    assert [str(p) for p in schema.validate_policy(data)] == []

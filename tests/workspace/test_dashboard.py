@@ -66,7 +66,8 @@ def test_dashboards_take_a_bounded_number_of_queries(fresh_app, login_as) -> Non
     after = [_queries(fresh_app, b, "/t/kaifeng/")[0] for b in (lead, officer, auditor)]
     assert after == before
     print("home queries (lead, officer, auditor):", after)
-    assert after[0] <= 18 and after[1] <= 12 and after[2] <= 13
+    # + 2 for the benefits panel (lead, auditor): one grouped query of lines, the latest cycle
+    assert after[0] <= 20 and after[1] <= 12 and after[2] <= 15
     start = time.perf_counter()
     for _ in range(5):
         lead.get("/t/kaifeng/")

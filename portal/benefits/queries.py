@@ -1,0 +1,254 @@
+"""Reads of the benefit ledger, with bounded query counts (no writes)."""
+
+from __future__ import annotations
+
+import decimal
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from portal.benefits.models import (
+    Claim,
+    CycleStatus,
+    LineKind,
+    LineStatus,
+    PaymentCycle,
+    PaymentLine,
+)
+from portal.extensions import db
+from portal.tenancy import scope
+
+ZERO = decimal.Decimal("0")
+PART_WORDS = {"whole": "全部金额", "base": "基础部分（原定比例）", "increase": "提标增加部分"}
+PART_LABELS = {
+    "whole": _l("Whole amount"),
+    "base": _l("Base (earlier split, not stated)"),
+    "increase": _l("Increase"),
+}
+PAGE = 50
+SORTS = {
+    "position": PaymentLine.position,
+    "amount": PaymentLine.amount,
+    "period": PaymentLine.period,
+    "standard": PaymentLine.standard_name,
+    "kind": PaymentLine.kind,
+}
+
+
+def cycles() -> list[PaymentCycle]:
+    """Every cycle visible to the user, newest first (one query)."""
+    return list(
+        db.session.execute(sa.select(PaymentCycle).order_by(PaymentCycle.period.desc()))
+        .scalars()
+        .all()
+    )
+
+
+def get_cycle(raw_id: Any) -> PaymentCycle | None:
+    return scope.get_scoped(PaymentCycle, raw_id)
+
+
+def lines(
+    cycle: PaymentCycle,
+    *,
+    kind: str = "",
+    status: str = "",
+    q: str = "",
+    sort: str = "position",
+    desc: bool = False,
+    page: int = 1,
+    per_page: int = PAGE,
+) -> tuple[list[PaymentLine], int]:
+    """One page of a cycle's lines (the scoping hook narrows a town officer to their town),
+    with the total count: two queries."""
+    query = sa.select(PaymentLine).where(PaymentLine.cycle_id == cycle.id)
+    if kind in {k.value for k in LineKind}:
+        query = query.where(PaymentLine.kind == kind)
+    if status in {s.value for s in LineStatus}:
+        query = query.where(PaymentLine.status == status)
+    if q:
+        query = query.where(
+            sa.or_(
+                PaymentLine.standard_name.contains(q[:60], autoescape=True),
+                PaymentLine.household_id.in_(_households_numbered(q)),
+            )
+        )
+    total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar()
+    col = SORTS.get(sort, PaymentLine.position)
+    order = col.desc() if desc else col.asc()
+    page = max(1, page)
+    rows = (
+        db.session.execute(
+            query.order_by(order, PaymentLine.position)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+        .scalars()
+        .all()
+    )
+    return list(rows), int(total or 0)
+
+
+def _households_numbered(q: str) -> sa.Select:
+    from portal.register.models import Household
+
+    return sa.select(Household.id).where(Household.number == q.strip()[:30])
+
+
+def all_lines(cycle: PaymentCycle) -> list[PaymentLine]:
+    return list(
+        db.session.execute(
+            sa.select(PaymentLine)
+            .where(PaymentLine.cycle_id == cycle.id)
+            .order_by(PaymentLine.position)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def household_names(ids: set[Any]) -> dict[Any, tuple[str, str]]:
+    """(number, head's name) per household id, as the user may see them (one query)."""
+    from portal.register.models import Household
+
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Household.id, Household.number, Household.head_name).where(Household.id.in_(ids))
+    ).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def person_names(ids: set[Any]) -> dict[Any, str]:
+    from portal.register.models import Person
+
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    rows = db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_(ids))).all()
+    return dict(rows)
+
+
+def funding_totals(cycle: PaymentCycle) -> dict[tuple[str, str], decimal.Decimal]:
+    """(part, level) → amount over the cycle's cash lines (services are counted, not paid)."""
+    out: dict[tuple[str, str], decimal.Decimal] = defaultdict(lambda: ZERO)
+    rows = db.session.execute(
+        sa.select(PaymentLine.funding).where(
+            PaymentLine.cycle_id == cycle.id, PaymentLine.in_kind.is_(False)
+        )
+    ).scalars()
+    for funding in rows:
+        for part, level, amount in funding or []:
+            out[(part, level)] += decimal.Decimal(str(amount))
+    return dict(out)
+
+
+def totals_by_standard(cycle: PaymentCycle) -> list[tuple[str, str, str, int, float]]:
+    rows = db.session.execute(
+        sa.select(
+            PaymentLine.measure_number,
+            PaymentLine.standard_name,
+            PaymentLine.kind,
+            sa.func.count(),
+            sa.func.sum(PaymentLine.amount),
+        )
+        .where(PaymentLine.cycle_id == cycle.id)
+        .group_by(PaymentLine.measure_number, PaymentLine.standard_name, PaymentLine.kind)
+        .order_by(PaymentLine.measure_number, PaymentLine.standard_name, PaymentLine.kind)
+    ).all()
+    return [(m, n, str(getattr(k, "value", k)), int(c), float(s or 0)) for m, n, k, c, s in rows]
+
+
+def figures() -> dict[str, Any]:
+    """The district's benefit figures (dashboards, meetings): two queries.
+
+    paid_on_time: share of bank results that were paid at the first attempt;
+    arrears/recoveries outstanding: arrears lines not yet paid, recovery lines (追回) still
+    to be recovered; paid by standard; the latest cycle (month, status, total).
+    """
+    rows = db.session.execute(
+        sa.select(
+            PaymentLine.kind,
+            PaymentLine.status,
+            PaymentLine.standard_name,
+            sa.func.count(),
+            sa.func.sum(PaymentLine.amount),
+        ).group_by(PaymentLine.kind, PaymentLine.status, PaymentLine.standard_name)
+    ).all()
+    paid = failed = 0
+    arrears_out = recovery_out = ZERO
+    by_standard: dict[str, decimal.Decimal] = defaultdict(lambda: ZERO)
+    for kind, status, name, count, amount in rows:
+        kind, status = str(getattr(kind, "value", kind)), str(getattr(status, "value", status))
+        amount = amount or ZERO
+        if status == "paid":
+            paid += count
+            by_standard[name] += amount
+        elif status == "failed":
+            failed += count
+        if kind == "arrears" and status == "pending":
+            arrears_out += amount
+        if kind == "recovery" and status == "pending":
+            recovery_out += -amount
+    latest = db.session.execute(
+        sa.select(PaymentCycle).order_by(PaymentCycle.period.desc()).limit(1)
+    ).scalar()
+    return {
+        "paid_on_time": round(100 * paid / (paid + failed)) if paid + failed else None,
+        "paid_lines": paid,
+        "failed_lines": failed,
+        "arrears_outstanding": arrears_out,
+        "recoveries_outstanding": recovery_out,
+        "latest": latest,
+        "paid_by_standard": sorted(by_standard.items()),
+    }
+
+
+def claims(limit: int = 100) -> list[Claim]:
+    return list(
+        db.session.execute(sa.select(Claim).order_by(Claim.entered_at.desc()).limit(limit))
+        .scalars()
+        .all()
+    )
+
+
+def open_cycles() -> int:
+    return int(
+        db.session.execute(
+            sa.select(sa.func.count()).where(PaymentCycle.status != CycleStatus.closed)
+        ).scalar()
+        or 0
+    )
+
+
+def household_by_number(number: str) -> Any:
+    """A household by its 档案号, as the user may see it (None otherwise)."""
+    from portal.register.models import Household
+
+    number = (number or "").strip()[:30]
+    if not number:
+        return None
+    return db.session.execute(sa.select(Household).where(Household.number == number)).scalar()
+
+
+def member(household_id: Any, relationship: str) -> Any:
+    from portal.register.models import Person
+
+    if relationship not in ("principal", "spouse", "child", "other"):
+        return None
+    return (
+        db.session.execute(
+            sa.select(Person)
+            .where(Person.household_id == household_id, Person.relationship_ == relationship)
+            .order_by(Person.position)
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
+
+
+__all__ = ["uuid"]

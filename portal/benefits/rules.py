@@ -1,0 +1,200 @@
+"""The benefit ledger's rules and permission predicates (`can_*` beside the rules).
+
+Grants say which roles may act at all (portal/kernel/grants.py). Among department
+officers, the eligibility department (卫健, kind `health`) computes and reviews a cycle and
+enters claims; the finance department (财政, kind `finance`) approves and pays. Four
+eyes: the officer who reviewed a cycle never approves it. A cycle moves one way only:
+draft → computed → reviewed → approved → exported → closed, and a closed one never
+changes (also enforced at flush time, `models.refuse_closed_changes`).
+
+Claim caps are pure functions (`cap_claim`) so that the 91st hospital day is refused the
+same way in the UI, the CLI, the demo and the property tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from portal.benefits.models import ELIGIBILITY_KIND, FINANCE_KIND, CycleStatus
+from portal.kernel.grants import can
+from portal.kernel.rules import ConflictError, NotFound, RuleError
+
+__all__ = ["BenefitsError", "ConflictError", "NotFound"]
+
+
+class BenefitsError(RuleError):
+    """A benefits rule was broken."""
+
+
+class FourEyes(BenefitsError):
+    code = "four_eyes"
+    status = 409
+
+
+#: The one order of a cycle's states, and the action that moves it on.
+NEXT: dict[CycleStatus, CycleStatus] = {
+    CycleStatus.draft: CycleStatus.computed,
+    CycleStatus.computed: CycleStatus.reviewed,
+    CycleStatus.reviewed: CycleStatus.approved,
+    CycleStatus.approved: CycleStatus.exported,
+    CycleStatus.exported: CycleStatus.closed,
+}
+
+
+def department_kind(user: Any) -> str | None:
+    """The kind of the officer's department (None for other roles), one query a request."""
+    department_id = getattr(user, "department_id", None)
+    if department_id is None:
+        return None
+    from flask import g, has_request_context
+
+    from portal.extensions import db
+    from portal.tenancy.models import Department
+
+    key = f"benefits_kind_{department_id}"
+    if has_request_context() and key in g:
+        return g.get(key)
+    from portal.tenancy import scope
+
+    query = sa.select(Department.kind_code).where(Department.id == department_id)
+    if scope.current().tenant_id is None and getattr(user, "tenant_id", None) is not None:
+        # pages outside a district (the account's own pages) still draw the menu
+        with scope.tenant_scope(user.tenant_id):
+            kind = db.session.execute(query).scalar()
+    else:
+        kind = db.session.execute(query).scalar()
+    if has_request_context():
+        setattr(g, key, kind)
+    return kind
+
+
+def _officer_of(user: Any, grant: str, kinds: tuple[str, ...]) -> bool:
+    return can(user, grant) and (
+        getattr(user, "department_id", None) is None or department_kind(user) in kinds
+    )
+
+
+def can_read(user: Any) -> bool:
+    """Lead, auditor, town officers (their town's lines), the 卫健 and 财政 officers."""
+    return _officer_of(user, "benefits.read", (ELIGIBILITY_KIND, FINANCE_KIND))
+
+
+def can_compute(user: Any) -> bool:
+    return _officer_of(user, "benefits.compute", (ELIGIBILITY_KIND,))
+
+
+def can_review(user: Any) -> bool:
+    return _officer_of(user, "benefits.review", (ELIGIBILITY_KIND,))
+
+
+def can_approve(user: Any) -> bool:
+    return _officer_of(user, "benefits.approve", (FINANCE_KIND,))
+
+
+def can_pay(user: Any) -> bool:
+    return _officer_of(user, "benefits.pay", (FINANCE_KIND,))
+
+
+def can_claim(user: Any) -> bool:
+    return _officer_of(user, "benefits.claim", (ELIGIBILITY_KIND,))
+
+
+def can_export(user: Any) -> bool:
+    return _officer_of(user, "benefits.export", (ELIGIBILITY_KIND, FINANCE_KIND))
+
+
+def check_step(cycle: Any, to: CycleStatus) -> None:
+    """The cycle must be in the state right before `to` (a closed cycle never moves)."""
+    if cycle.status == CycleStatus.closed:
+        raise BenefitsError(_l("A closed payment cycle never changes."))
+    if to == CycleStatus.computed and cycle.status in (CycleStatus.draft, CycleStatus.computed):
+        return  # computing again before review replaces the lines
+    if NEXT.get(cycle.status) != to:
+        raise ConflictError(_l("The payment cycle is not at this step any more."))
+
+
+def check_four_eyes(cycle: Any, user: Any) -> None:
+    """The approver (财政) is never the officer who computed or reviewed the cycle."""
+    uid = getattr(user, "id", None)
+    if uid is not None and uid in (cycle.reviewed_by_id, cycle.computed_by_id):
+        raise FourEyes(
+            _l("Four eyes: the officer who computed or reviewed a cycle cannot approve it.")
+        )
+
+
+def check_version(cycle: Any, expected: Any) -> None:
+    if expected in (None, ""):
+        return
+    try:
+        ok = int(expected) == cycle.row_version
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConflictError(_l("The payment cycle changed after you opened it."))
+
+
+# -- claims -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CapResult:
+    accepted: int  # days or times accepted
+    refused: int
+    reason: tuple[str, tuple[Any, ...]] | None  # structured, rendered by `reasons`
+
+
+def days_by_year(start: dt.date, end: dt.date) -> dict[int, int]:
+    out: dict[int, int] = {}
+    day = start
+    while day <= end:
+        year_end = dt.date(day.year, 12, 31)
+        last = min(end, year_end)
+        out[day.year] = out.get(day.year, 0) + (last - day).days + 1
+        day = last + dt.timedelta(days=1)
+    return out
+
+
+def cap_claim(
+    standard: Any,
+    start: dt.date,
+    end: dt.date,
+    used_by_year: dict[int, int],
+    used_ever: int,
+) -> CapResult:
+    """How much of a claim the standard's cap allows (`max_quantity` per year / in all,
+    or once in a lifetime); the rest is refused with the reason."""
+    frequency = standard.frequency
+    once = (standard.rule or {}).get("once") == "lifetime"
+    if once and used_ever:
+        return CapResult(0, 1, ("once", ()))
+    asked_by_year = days_by_year(start, end) if frequency == "daily" else {start.year: 1}
+    asked = sum(asked_by_year.values())
+    cap, unit = (
+        getattr(standard, "max_quantity", None),
+        getattr(standard, "max_quantity_unit", None),
+    )
+    if cap is None or unit is None:
+        return CapResult(asked, 0, None)
+    if unit in ("days_per_year", "times_per_year"):
+        accepted = 0
+        first_over: tuple[int, int] | None = None
+        for year, n in sorted(asked_by_year.items()):
+            room = max(cap - used_by_year.get(year, 0), 0)
+            take = min(room, n)
+            accepted += take
+            if take < n and first_over is None:
+                first_over = (year, used_by_year.get(year, 0) + take + 1)
+        if accepted == asked:
+            return CapResult(asked, 0, None)
+        year, nth = first_over or (start.year, cap + 1)
+        return CapResult(accepted, asked - accepted, ("cap_year", (unit, cap, year, nth)))
+    room = max(cap - used_ever, 0)  # `times`: in all
+    take = min(room, asked)
+    if take == asked:
+        return CapResult(asked, 0, None)
+    return CapResult(take, asked - take, ("cap_total", (unit, cap, used_ever + take + 1)))
