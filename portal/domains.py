@@ -27,6 +27,7 @@ DOMAINS = (
     "policy",
     "duties",
     "register",
+    "care",
     "meetings",
     "messages",
     "platform",

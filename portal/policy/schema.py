@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from portal.kernel.rules import RuleError
+from portal.policy.care_format import care_json_schema, check_care
 from portal.tenancy.models import DEPARTMENT_KINDS
 
 FORMAT_VERSION = 1
@@ -148,6 +149,7 @@ TOP_KEYS = {
     "policy",
     "measures",
     "meeting",
+    "care",
 }
 LOCAL_KIND_KEYS = {"code", "name", "name_en"}
 TENANT_KEYS = {"slug", "name", "name_en", "level", "province"}
@@ -624,6 +626,8 @@ def validate_policy(data: Any, lines: dict[str, int] | None = None) -> list[Prob
     _check_measures(c, data.get("measures"), keys, lead)
     if data.get("meeting") is not None:
         _check_meeting(c, data["meeting"], keys)
+    if data.get("care") is not None:
+        check_care(c, data["care"])
     return c.problems
 
 
@@ -1425,6 +1429,7 @@ def json_schema() -> dict[str, Any]:
                     },
                     ["name"],
                 ),
+                "care": care_json_schema(obj, enum, inferred, FAMILY_TYPES),
             },
             ["format_version", "tenant", "departments", "policy", "measures"],
         ),

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from portal.policy import schema
+from portal.policy import care_format, schema
 from tests.conftest import ROOT
 
 DOC = (ROOT / "docs" / "policy-format.md").read_text(encoding="utf-8")
@@ -48,6 +48,9 @@ def test_the_complete_example_validates() -> None:
         schema.CLAUSES,
         schema.SPLIT_APPLIES_TO,
         schema.DEPARTMENT_KIND_CODES,
+        care_format.CONTACT_ROLES,
+        care_format.CARE_FESTIVALS,
+        care_format.CARE_CADENCES,
     ],
 )
 def test_every_code_is_documented(table) -> None:  # type: ignore[no-untyped-def]
@@ -68,6 +71,11 @@ def test_every_field_is_documented() -> None:
         schema.SPLIT_KEYS,
         schema.MEETING_KEYS,
         schema.LOCAL_KIND_KEYS,
+        care_format.CARE_KEYS,
+        care_format.CONTACTS_KEYS,
+        care_format.FESTIVAL_VISIT_KEYS,
+        care_format.DOCTOR_CONTACT_KEYS,
+        care_format.CHECKUP_KEYS,
     ):
         assert [k for k in keys if f"`{k}`" not in DOC] == []
 
@@ -85,6 +93,9 @@ def test_documented_codes_are_all_accepted() -> None:
         | set(schema.CLAUSES)
         | schema.DEPARTMENT_KIND_CODES
         | schema.ELIGIBILITY_KEYS  # the eligibility table has the same shape
+        | set(care_format.CONTACT_ROLES)
+        | set(care_format.CARE_FESTIVALS)
+        | set(care_format.CARE_CADENCES)
     )
     rows = re.findall(r"^\| `([a-z_]+)` \| [^|]+ \| [^|]+ \|$", DOC, re.M)
     assert rows and [r for r in rows if r not in known] == []
