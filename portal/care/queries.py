@@ -270,7 +270,7 @@ def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = Non
         if vid in town_of:
             towns.setdefault(town_of[vid], Figures()).add(f)
         district.add(f)
-    names = dict(db.session.execute(sa.select(Area.id, Area.name)).tuples().all())
+    names = dict(db.session.execute(sa.select(Area.id, Area.name)).all())
     return Coverage(as_of, policy, district, towns, villages, names, town_of)
 
 

@@ -154,3 +154,8 @@ def check_visit_date(day: dt.date | None) -> dt.date:
     if day > today():
         raise CareError(_l("A visit cannot be in the future."), field="visited_on")
     return day
+
+
+def age(born: dt.date, on: dt.date) -> int:
+    """Whole years (周岁)."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
