@@ -360,3 +360,16 @@ __all__ = [
     "record_contract",
     "record_visit",
 ]
+
+
+def record_roster_export(rows: int) -> None:
+    """The roster export is an audit event (masked phones; its row count)."""
+    from portal.audit import trail
+
+    trail.record(
+        db.session,
+        "care_roster_exported",
+        entity_type="Contact",
+        summary=f"contact roster: {rows} households",
+        data={"rows": rows, "masked": True},
+    )

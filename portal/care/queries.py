@@ -375,3 +375,80 @@ def household_care(household_id: uuid.UUID) -> dict:
         "checkups": list(checkups),
         "visits": list(visits),
     }
+
+
+def area_name(area_id: uuid.UUID) -> str:
+    return db.session.execute(sa.select(Area.name).where(Area.id == area_id)).scalar() or ""
+
+
+@dataclass
+class RosterRow:
+    household: Household
+    contacts: list[Contact]
+
+
+def roster_rows(limit: int | None = None, offset: int = 0) -> list[RosterRow]:
+    """The 联系人名册 as districts keep it: one row per household with its current contact
+    persons (two statements)."""
+    q = (
+        sa.select(Household)
+        .where(Household.status == HouseholdStatus.registered)
+        .order_by(Household.town_id, Household.village_id, Household.number)
+        .offset(offset)
+    )
+    if limit is not None:
+        q = q.limit(limit)
+    households = list(db.session.execute(q).unique().scalars())
+    ids = [h.id for h in households]
+    held: dict[uuid.UUID, list[Contact]] = {}
+    if ids:
+        for hid, contact in db.session.execute(
+            sa.select(Assignment.household_id, Contact)
+            .join(
+                Contact,
+                sa.and_(
+                    Contact.tenant_id == Assignment.tenant_id, Contact.id == Assignment.contact_id
+                ),
+            )
+            .where(
+                Assignment.household_id.in_(ids),
+                Assignment.ended_on.is_(None),
+                Contact.active.is_(True),
+            )
+            .order_by(Contact.role, Contact.name)
+        ).all():
+            held.setdefault(hid, []).append(contact)
+    return [RosterRow(h, held.get(h.id, [])) for h in households]
+
+
+def my_households() -> list[Household]:
+    """The households in the user's scope (a village contact: those assigned to them)."""
+    return list(
+        db.session.execute(
+            sa.select(Household)
+            .where(Household.status == HouseholdStatus.registered)
+            .order_by(Household.number)
+            .limit(500)
+        )
+        .unique()
+        .scalars()
+    )
+
+
+def nearest_festival(day: dt.date) -> str:
+    """The festival a visit form suggests: the next within 30 days, else the last past."""
+    from portal.care import festivals
+
+    best, best_gap = "", None
+    for code in ("spring_festival", "mid_autumn", "double_ninth"):
+        for year in (day.year, day.year + 1):
+            try:
+                when = festivals.festival_date(code, year)
+            except rules.CareError:
+                continue
+            except Exception:  # noqa: BLE001 - a year outside the table
+                continue
+            gap = abs((when - day).days)
+            if best_gap is None or gap < best_gap:
+                best, best_gap = code, gap
+    return best
