@@ -452,3 +452,27 @@ def nearest_festival(day: dt.date) -> str:
             if best_gap is None or gap < best_gap:
                 best, best_gap = code, gap
     return best
+
+
+def household_due(h: Household, as_of: dt.date | None = None) -> list[dict]:
+    """This year's festival visits due for the household, each done, due or overdue."""
+    as_of = as_of or rules.today()
+    policy = rules.current_policy(as_of)
+    births = [p.birth_date for p in h.persons if p.alive and p.relationship_ in HOLDERS]
+    done = set(
+        db.session.execute(
+            sa.select(Visit.festival).where(
+                Visit.household_id == h.id,
+                Visit.kind == VisitKind.festival,
+                Visit.festival_year == as_of.year,
+            )
+        ).scalars()
+    )
+    out = []
+    for rule, day in policy.festivals_in(as_of.year):
+        oldest = max((rules.age(b, day) for b in births), default=None)
+        if not rule.applies(h.category, oldest):
+            continue
+        state = "done" if rule.festival in done else ("overdue" if day < as_of else "due")
+        out.append({"festival": rule.festival, "date": day, "state": state})
+    return out

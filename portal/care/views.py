@@ -190,6 +190,7 @@ def _household_page(h: Household, form: Any = None, errors: dict | None = None) 
         "care/household.html",
         h=h,
         care=queries.household_care(h.id),
+        due=queries.household_due(h, today),
         policy=rules.current_policy(today),
         today=today,
         kinds=list(VisitKind),
