@@ -459,6 +459,28 @@ ROUTES: dict[str, Route] = {
     "audit.platform_export": Route(
         "platform", "platform.audit.read", ids={"fmt": lambda s, c: "jsonl"}
     ),
+    # -- care (portal/care): like the register, only the eligibility department among
+    # officers; rows follow the household (village contacts: theirs; town officers: town)
+    "care.dashboard": Route("district", "care.dashboard", deny=404, expect=_register_officer),
+    "care.drill": Route("district", "care.dashboard", deny=404, expect=_register_officer),
+    "care.roster": Route("district", "care.read", deny=404, expect=_register_officer),
+    "care.roster_export": Route("district", "care.export", deny=404, expect=_register_officer),
+    "care.mine": Route("district", "care.visit", deny=404),
+    "care.household": Route(
+        "district",
+        "care.read",
+        ids={"household_id": _register_sample("Household")},
+        deny=404,
+        expect=_register_officer,
+    ),
+    "care.record_visit": Route(
+        "district",
+        "care.visit",
+        ids={"household_id": _register_sample("Household")},
+        ok=302,
+        deny=404,
+        data={"kind": "phone", "visited_on": "2026-01-05", "findings": "matrix"},
+    ),
     # -- families register (portal/register): a town officer, a village contact and the
     # eligibility officer are covered by tests/register/test_scope.py
     "register.index": Route("district", "register.read", deny=404, expect=_register_officer),

@@ -144,6 +144,17 @@ def years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
+def can_use(user: Any, grant: str) -> bool:
+    """The grant, and among department officers only the eligibility department (卫健):
+    other departments' officers see no household's care (minimum necessary)."""
+    from portal.kernel.grants import can
+    from portal.register.rules import is_eligibility_officer
+
+    if not can(user, grant):
+        return False
+    return getattr(user, "department_id", None) is None or is_eligibility_officer(user)
+
+
 def today() -> dt.date:
     return clock.today()
 

@@ -28,7 +28,15 @@ from portal.ui import NavItem, register_nav
 
 bp = Blueprint("care", __name__, url_prefix="/t/<slug>/care", template_folder="templates")
 
-register_nav(NavItem(_l("Care coverage"), "care.dashboard", "care.dashboard", order=32))
+register_nav(
+    NavItem(
+        _l("Care coverage"),
+        "care.dashboard",
+        "care.dashboard",
+        order=32,
+        when=lambda u: rules.can_use(u, "care.dashboard"),
+    )
+)
 register_nav(NavItem(_l("My households"), "care.mine", "care.visit", order=31))
 
 VISIT_KIND_LABELS = {
@@ -68,6 +76,14 @@ def _labels() -> dict[str, Any]:
     }
 
 
+def _need(grant: str) -> None:
+    """Out of care (an officer of a department other than eligibility): 404."""
+    if not current_user.is_authenticated:
+        abort(401)
+    if not rules.can_use(current_user, grant):
+        abort(404)
+
+
 def _household_or_404(household_id: Any) -> Household:
     household = scope.get_scoped(Household, household_id)
     if household is None:
@@ -89,6 +105,7 @@ def _area_arg() -> uuid.UUID | None:
 @bp.get("/")
 @requires("care.dashboard", status=404)
 def dashboard() -> Any:
+    _need("care.dashboard")
     cov = queries.coverage()
     towns = sorted(cov.towns.items(), key=lambda kv: cov.names.get(kv[0], ""))
     chart = {
@@ -119,6 +136,7 @@ def dashboard() -> Any:
 @bp.get("/households")
 @requires("care.dashboard", status=404)
 def drill() -> Any:
+    _need("care.dashboard")
     figure = request.args.get("figure", "contact_missing")
     if figure not in FIGURE_LABELS:
         abort(404)
@@ -145,6 +163,7 @@ def drill() -> Any:
 @bp.get("/roster")
 @requires("care.read", status=404)
 def roster() -> Any:
+    _need("care.read")
     try:
         page = max(1, min(10_000, int(request.args.get("page", 1))))
     except ValueError:
@@ -164,6 +183,7 @@ def roster() -> Any:
 @bp.get("/roster.xlsx")
 @requires("care.export", status=404)
 def roster_export() -> Any:
+    _need("care.export")
     rows = queries.roster_rows()
     data = excel.roster_workbook(rows, lambda c: _zh_or_en(CONTACT_ROLES, c))
     operations.record_roster_export(len(rows))
@@ -206,6 +226,7 @@ def _household_page(h: Household, form: Any = None, errors: dict | None = None) 
 @bp.get("/households/<household_id>")
 @requires("care.read", status=404)
 def household(household_id: str) -> Any:
+    _need("care.read")
     return _household_page(_household_or_404(household_id))
 
 

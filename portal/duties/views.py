@@ -37,7 +37,7 @@ from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, Revi
 from portal.duties.models import Duty, DutyStatus
 from portal.duties.rules import STATUS_LABELS, status_label  # noqa: F401  (the back office reads views.STATUS_LABELS)
 from portal.extensions import db
-from portal.kernel import clock, downloads, periods
+from portal.kernel import clock, downloads, periods, signals
 from portal.kernel.grants import can, requires
 from portal.kernel.inputs import page_number
 from portal.kernel.periods import Period
@@ -227,6 +227,11 @@ def _render_detail(
             can_sign=can_sign,
             can_review=can_review,
             history_label=lambda a: str(HISTORY_LABELS.get(a, a)),
+            evidence_figures=[
+                figure
+                for answer in signals.responses(signals.duty_evidence.send(duty))
+                for figure in answer  # type: ignore[attr-defined]
+            ],
         ),
         status,
     )
