@@ -35,7 +35,7 @@ def test_lead_dashboard_roster_export_and_drill(login_as) -> None:  # type: igno
     roster = b.get("/t/zhangdian/care/roster").get_data(as_text=True)
     assert 'id="roster"' in roster
     assert re.search(r"1[3-8]\d\*{4}\d{4}", roster)  # phones masked
-    assert not re.search(r"1[3-8]\d{9}", roster)
+    assert not re.search(r"(?<![\w.-])1[3-8]\d{9}(?![\w-])", roster), re.search(r".{60}1[3-8]\d{9}.{20}", roster)
     r = b.get("/t/zhangdian/care/roster.xlsx")
     assert r.status_code == 200
     ws = openpyxl.load_workbook(io.BytesIO(r.data)).active
