@@ -38,6 +38,8 @@ register_nav(
     )
 )
 register_nav(NavItem(_l("My households"), "care.mine", "care.visit", order=31))
+register_nav(NavItem(_l("Contact persons"), "care.contacts", "care.contacts", order=33))
+register_nav(NavItem(_l("Contact roster"), "care.roster", "care.export", order=34))
 
 VISIT_KIND_LABELS = {
     VisitKind.home: _l("Home visit"),
@@ -219,6 +221,8 @@ def _household_page(h: Household, form: Any = None, errors: dict | None = None) 
         form=form or {},
         errors=errors or {},
         can_visit=can(current_user, "care.visit"),
+        can_manage=(manage := can(current_user, "care.contacts")),
+        town_contacts=queries.roster(h.town_id) if manage else [],
         mask_phone=pii.mask_phone,
     )
 
@@ -260,3 +264,99 @@ def record_visit(household_id: str) -> Any:
     e = outcome.error
     errors = {e.field or "_": str(e.message)}
     return _household_page(h, form, errors), e.status if e.status != 404 else 400
+
+
+# -- the town officer's contact persons: add, assign, reassign, deactivate ----------------
+
+
+def _back(default: str) -> Any:
+    return redirect(request.form.get("next") or default)
+
+
+@bp.route("/contacts", methods=["GET", "POST"])
+@requires("care.contacts", status=404)
+def contacts() -> Any:
+    form: Any = {}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = request.form
+        outcome = uow.attempt(
+            lambda: operations.add_contact(
+                current_user,
+                name=form.get("name", ""),
+                role=form.get("role", ""),
+                unit=form.get("unit", ""),
+                position=form.get("position", ""),
+                phone=form.get("phone", ""),
+            )
+        )
+        if outcome.ok:
+            flash(_("The contact person was added."), "success")
+            return redirect(url_for("care.contacts"))
+        e = outcome.error
+        errors = {e.field or "_": str(e.message)}
+        status = 400
+    page = render_template(
+        "care/contacts.html",
+        rows=queries.roster(),
+        roles=CONTACT_ROLES,
+        form=form,
+        errors=errors,
+        mask_phone=pii.mask_phone,
+    )
+    return page, status
+
+
+@bp.post("/contacts/<contact_id>/deactivate")
+@requires("care.contacts", status=404)
+def deactivate_contact(contact_id: str) -> Any:
+    outcome = uow.attempt(
+        lambda: operations.deactivate_contact(
+            current_user, contact_id, request.form.get("reason", "")
+        )
+    )
+    if outcome.ok:
+        flash(_("The contact person was deactivated; their households need another."), "success")
+    elif outcome.error is not None:
+        if outcome.error.status == 404:
+            abort(404)
+        flash(str(outcome.error.message), "error")
+    return redirect(url_for("care.contacts"))
+
+
+@bp.post("/households/<household_id>/assign")
+@requires("care.contacts", status=404)
+def assign(household_id: str) -> Any:
+    h = _household_or_404(household_id)
+    outcome = uow.attempt(
+        lambda: operations.assign(current_user, h.id, request.form.get("contact_id", ""))
+    )
+    if outcome.ok:
+        flash(_("The contact person was assigned."), "success")
+    elif outcome.error is not None:
+        flash(str(outcome.error.message), "error")
+    return redirect(url_for("care.household", household_id=h.id))
+
+
+@bp.post("/assignments/<assignment_id>/reassign")
+@requires("care.contacts", status=404)
+def reassign(assignment_id: str) -> Any:
+    outcome = uow.attempt(
+        lambda: operations.reassign(
+            current_user,
+            assignment_id,
+            request.form.get("contact_id", ""),
+            request.form.get("reason", ""),
+        )
+    )
+    if outcome.ok:
+        flash(
+            _("The household has a new contact person; the earlier one stays in its history."),
+            "success",
+        )
+        return redirect(url_for("care.household", household_id=outcome.value.household_id))
+    if outcome.error is not None and outcome.error.status == 404 and outcome.error.field is None:
+        abort(404)
+    flash(str(outcome.error.message) if outcome.error else "", "error")
+    return redirect(request.referrer or url_for("care.contacts"))

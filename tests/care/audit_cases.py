@@ -72,3 +72,26 @@ MODEL_FACTORIES: dict[str, Callable[[Ctx], Any]] = {
     "Checkup": _checkup,
     "VisitPhoto": _photo,
 }
+
+ROUTES.update(
+    {
+        "care.contacts": Listed(
+            "create Contact (district chain; phone masked, blind index in clear), actor the "
+            "town officer",
+            test="tests/care/test_views.py::test_town_officer_adds_assigns_and_reassigns_keeping_history",
+        ),
+        "care.deactivate_contact": Listed(
+            "update Contact active=false + update Assignment ended_on/end_reason for each open "
+            "one (and delete HouseholdContact of a linked account), actor the town officer",
+            test="tests/care/test_operations.py",
+        ),
+        "care.assign": Listed(
+            "create Assignment (+ HouseholdContact for a linked account), actor the town officer",
+            test="tests/care/test_operations.py",
+        ),
+        "care.reassign": Listed(
+            "update Assignment ended_on/end_reason + create Assignment, actor the town officer",
+            test="tests/care/test_views.py::test_town_officer_adds_assigns_and_reassigns_keeping_history",
+        ),
+    }
+)

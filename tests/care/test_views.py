@@ -35,7 +35,9 @@ def test_lead_dashboard_roster_export_and_drill(login_as) -> None:  # type: igno
     roster = b.get("/t/zhangdian/care/roster").get_data(as_text=True)
     assert 'id="roster"' in roster
     assert re.search(r"1[3-8]\d\*{4}\d{4}", roster)  # phones masked
-    assert not re.search(r"(?<![\w.-])1[3-8]\d{9}(?![\w-])", roster), re.search(r".{60}1[3-8]\d{9}.{20}", roster)
+    assert not re.search(r"(?<![\w.-])1[3-8]\d{9}(?![\w-])", roster), re.search(
+        r".{60}1[3-8]\d{9}.{20}", roster
+    )
     r = b.get("/t/zhangdian/care/roster.xlsx")
     assert r.status_code == 200
     ws = openpyxl.load_workbook(io.BytesIO(r.data)).active
@@ -104,3 +106,62 @@ def test_out_of_scope_household_is_404(app, login_as, user: str) -> None:  # typ
     assert (
         b.get("/t/kaifeng/care/households/00000000-0000-0000-0000-000000000000").status_code == 404
     )
+
+
+def test_town_officer_adds_assigns_and_reassigns_keeping_history(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
+    from portal.care.models import Assignment, Contact
+    from portal.extensions import db
+
+    town = households_by_town(fresh_app)
+    hid = next(iter(town.values()))[0]  # the first town is the officer's
+    b = login_as("kaifeng-town1", fresh_app)
+    r = b.post("/t/kaifeng/care/contacts", {"name": "", "role": "village_cadre"})
+    assert r.status_code == 400 and "village_cadre" in r.get_data(as_text=True)
+    r = b.post(
+        "/t/kaifeng/care/contacts",
+        {"name": "测试联系人", "role": "village_cadre", "unit": "居委会", "phone": "13800001234"},
+    )
+    assert r.status_code == 302
+    page = b.get("/t/kaifeng/care/contacts").get_data(as_text=True)
+    assert "测试联系人" in page and "138****1234" in page and "13800001234" not in page
+    with district(fresh_app, "kaifeng"):
+        new = db.session.execute(sa.select(Contact).filter_by(name="测试联系人")).scalar_one()
+        new_id = new.id
+        old = (
+            db.session.execute(
+                sa.select(Assignment).where(
+                    Assignment.household_id == hid, Assignment.ended_on.is_(None)
+                )
+            )
+            .scalars()
+            .first()
+        )
+        old_id, old_contact = old.id, old.contact_id
+    path = f"/t/kaifeng/care/households/{hid}"
+    r = b.post(
+        f"/t/kaifeng/care/assignments/{old_id}/reassign",
+        {"contact_id": str(new_id), "reason": "工作调动"},
+        csrf_from=path,
+    )
+    assert r.status_code == 302
+    with district(fresh_app, "kaifeng"):
+        ended = db.session.execute(
+            sa.select(Assignment).where(Assignment.id == old_id)
+        ).scalar_one()
+        assert ended.ended_on is not None and ended.end_reason == "工作调动"
+        current = (
+            db.session.execute(
+                sa.select(Assignment.contact_id).where(
+                    Assignment.household_id == hid, Assignment.ended_on.is_(None)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert new_id in current and old_contact not in current
+    # another town's household: 404
+    other = list(town.values())[1][0]
+    r = b.post(
+        f"/t/kaifeng/care/households/{other}/assign", {"contact_id": str(new_id)}, csrf_from=path
+    )
+    assert r.status_code == 404
