@@ -131,8 +131,7 @@ def main(n: int = 100) -> dict:
         ctoken = contact.csrf(path)
         off = Browser(app)
         off.login(officer_name)
-        page = off.get(f"/t/{SLUG}/duties/{duty_id}").get_data(as_text=True)
-        otoken = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        otoken = off.csrf(f"/t/{SLUG}/duties/{duty_id}")
         visits: list[float] = []
         entries: list[float] = []
         writes = max(20, n // 2)
@@ -149,16 +148,20 @@ def main(n: int = 100) -> dict:
             )
             dt_v = time.perf_counter() - t0
             assert r.status_code == 302, r.status_code
+            detail = off.get(f"/t/{SLUG}/duties/{duty_id}").get_data(as_text=True)
+            version = re.search(r'name="row_version"[^>]*value="(\d+)"', detail).group(1)
             t0 = time.perf_counter()
             r = off.post(
                 f"/t/{SLUG}/duties/{duty_id}/entries",
                 {
-                    "csrf_token": otoken, "row_version": "", "work_date": today.isoformat(),
+                    "csrf_token": otoken, "row_version": version, "work_date": today.isoformat(),
                     "narrative": "基准测试：入户走访。", "families_reached": "1", "amount_paid": "0",
                 },
             )  # fmt: skip
             dt_e = time.perf_counter() - t0
-            assert r.status_code in (302, 303), r.status_code
+            if r.status_code not in (302, 303):
+                Path("/tmp/care_bench_entry.html").write_text(r.get_data(as_text=True))
+                raise SystemExit(f"progress entry refused: {r.status_code}")
             if i >= 4:
                 visits.append(dt_v)
                 entries.append(dt_e)

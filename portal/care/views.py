@@ -39,7 +39,15 @@ register_nav(
 )
 register_nav(NavItem(_l("My households"), "care.mine", "care.visit", order=31))
 register_nav(NavItem(_l("Contact persons"), "care.contacts", "care.contacts", order=33))
-register_nav(NavItem(_l("Contact roster"), "care.roster", "care.export", order=34))
+register_nav(
+    NavItem(
+        _l("Contact roster"),
+        "care.roster",
+        "care.export",
+        order=34,
+        when=lambda u: rules.can_use(u, "care.export"),
+    )
+)
 
 VISIT_KIND_LABELS = {
     VisitKind.home: _l("Home visit"),
