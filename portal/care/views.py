@@ -24,7 +24,7 @@ from portal.policy.care_format import CARE_FESTIVALS, CONTACT_ROLES
 from portal.register import pii
 from portal.register.models import Household
 from portal.tenancy import scope
-from portal.ui import NavItem, register_nav
+from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
 bp = Blueprint("care", __name__, url_prefix="/t/<slug>/care", template_folder="templates")
 
@@ -46,6 +46,16 @@ register_nav(
         "care.export",
         order=34,
         when=lambda u: rules.can_use(u, "care.export"),
+    )
+)
+
+# The town officer's home: their town's care figures (the scoping hook narrows them).
+register_home_panel(
+    HomePanel(
+        "care/_town_panel.html",
+        "care.contacts",
+        lambda: {"care_cov": queries.coverage()},
+        order=15,
     )
 )
 

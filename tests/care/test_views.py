@@ -165,3 +165,30 @@ def test_town_officer_adds_assigns_and_reassigns_keeping_history(fresh_app, logi
         f"/t/kaifeng/care/households/{other}/assign", {"contact_id": str(new_id)}, csrf_from=path
     )
     assert r.status_code == 404
+
+
+def test_town_officer_home_shows_their_towns_figures(app, login_as) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from portal.auth.models import User
+    from portal.care import queries
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    with district(app, "zhangdian"):
+        officer = db.session.execute(
+            sa.select(User).filter_by(username="zhangdian-town1")
+        ).scalar_one()
+        token = scope.set_scope(
+            dataclasses.replace(scope.current(), user_id=officer.id, role="town_officer")
+        )
+        try:
+            f = queries.coverage().district
+        finally:
+            scope.reset_scope(token)
+    page = login_as("zhangdian-town1").get("/t/zhangdian/").get_data(as_text=True)
+    panel = re.search(r'id="care-town-panel">(.*?)</section>\s*</section>', page, re.S).group(1)
+    assert f"{f.festival_done} / {f.festival_due}" in panel
+    assert "care-town-panel" not in login_as("zhangdian-lead").get("/t/zhangdian/").get_data(
+        as_text=True
+    )
