@@ -9,7 +9,6 @@ user's scope is not found, exactly like a missing one.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from typing import Any
 
@@ -334,9 +333,7 @@ def _photo(visit: Visit, upload: storage.Upload) -> VisitPhoto:
     filename, content_type = storage.validate(upload)
     if filename.rsplit(".", 1)[-1].lower() not in PHOTO_TYPES:
         raise CareError(_l("A photo must be a .jpg or .png file."), "photos")
-    digest = hashlib.sha256(upload.data).hexdigest()
-    key = f"{visit.tenant_id}/care/{digest[:2]}/{uuid.uuid4().hex}"
-    storage._write_pending(key, upload.data)
+    key, digest = storage.write_file(visit.tenant_id, upload.data, "care")
     photo = VisitPhoto(
         visit_id=visit.id,
         household_id=visit.household_id,
