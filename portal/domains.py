@@ -28,6 +28,7 @@ DOMAINS = (
     "duties",
     "register",
     "benefits",
+    "care",
     "meetings",
     "messages",
     "platform",

@@ -65,6 +65,7 @@ GROUP_BY_ENDPOINT: dict[str, str] = {
     "messages.": "workbench",
     "platform.console": "workbench",
     "duties.": "duties",
+    "care.": "workbench",
     "meetings.": "meetings",
     "meetings.action_items": "actions",
     "policy.": "policy",

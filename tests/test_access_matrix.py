@@ -84,6 +84,26 @@ def _tenant_lead(samples: Samples, ctx: str) -> uuid.UUID:
     return samples.user_id(B, "district_lead")
 
 
+def _reset_target(samples: Samples, ctx: str) -> uuid.UUID:
+    """A user whose password the lead may reset: an officer the matrix does not sign in
+    as (the first user by id was chance: ids made in one millisecond order at random,
+    and the lead itself is refused, "use Change password")."""
+    from portal.auth.models import User
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    slug = B if ctx in (OTHER_RECORD, OTHER_TENANT) else A
+    with samples.app.app_context(), scope.tenant_scope(samples.tenants[slug]):
+        found = db.session.execute(
+            sa.select(User.id)
+            .where(User.role == "dept_officer", User.username.not_in(USERS.values()))
+            .order_by(User.username)
+        ).scalar()
+        db.session.remove()
+    assert found, f"no other officer in {slug}"
+    return found
+
+
 def _tenant_slug(samples: Samples, ctx: str) -> str:
     return B
 
@@ -216,6 +236,34 @@ def _benefit_claims(role: str, ctx: str, method: str) -> int | None:
     return None
 
 
+def _care_sample(model: str) -> Callable[[Any, str], Any]:
+    """An open assignment of the demo's first household (in the town officer's town) and
+    its contact person."""
+
+    def sample(samples: Samples, ctx: str) -> Any:
+        from portal.care.models import Assignment
+        from portal.extensions import db
+        from portal.register.models import Household
+        from portal.tenancy import scope
+
+        slug = B if ctx in (OTHER_RECORD, OTHER_TENANT) else A
+        first = sa.select(Household.id).where(Household.number == "D000001").scalar_subquery()
+        column = Assignment.id if model == "Assignment" else Assignment.contact_id
+        stmt = (
+            sa.select(column)
+            .where(Assignment.household_id == first, Assignment.ended_on.is_(None))
+            .order_by(Assignment.id)
+            .limit(1)
+        )
+        with samples.app.app_context(), scope.tenant_scope(samples.tenants[slug]):
+            found = db.session.execute(stmt).scalar()
+            db.session.remove()
+        assert found, f"no care sample {model} in {slug}"
+        return found
+
+    return sample
+
+
 def _register_sample(model: str) -> Callable[[Any, str], Any]:
     """The demo's first household (D000001: in the town officer's town, assigned to the
     village contact), its first member, or the district's first change request."""
@@ -320,7 +368,7 @@ ROUTES: dict[str, Route] = {
         "district", "district.configure", ids={"user_id": "User"}, ok=302, data={"active": "1"}
     ),
     "district_admin.reset_user_password": Route(
-        "district", "district.configure", ids={"user_id": "User"}, ok=200
+        "district", "district.configure", ids={"user_id": _reset_target}, ok=200
     ),
     # -- workspace: messages, notices, online users (portal/messages, portal/workspace)
     "messages.index": Route("district", "message.read", deny=404),
@@ -506,6 +554,47 @@ ROUTES: dict[str, Route] = {
     "audit.platform_event": Route("platform", "platform.audit.read", ids={"seq": lambda s, c: 1}),
     "audit.platform_export": Route(
         "platform", "platform.audit.read", ids={"fmt": lambda s, c: "jsonl"}
+    ),
+    # -- care (portal/care): like the register, only the eligibility department among
+    # officers; rows follow the household (village contacts: theirs; town officers: town)
+    "care.dashboard": Route("district", "care.dashboard", deny=404, expect=_register_officer),
+    "care.drill": Route("district", "care.dashboard", deny=404, expect=_register_officer),
+    "care.roster": Route("district", "care.read", deny=404, expect=_register_officer),
+    "care.roster_export": Route("district", "care.export", deny=404, expect=_register_officer),
+    "care.mine": Route("district", "care.visit", deny=404),
+    # the town officer's contact persons (no reason / no contact chosen: refused, 302)
+    "care.contacts": Route("district", "care.contacts", ok={"GET": 200, "POST": 400}, deny=404),
+    "care.deactivate_contact": Route(
+        "district", "care.contacts", ids={"contact_id": _care_sample("Contact")}, ok=302, deny=404
+    ),
+    "care.assign": Route(
+        "district",
+        "care.contacts",
+        ids={"household_id": _register_sample("Household")},
+        ok=302,
+        deny=404,
+    ),
+    "care.reassign": Route(
+        "district",
+        "care.contacts",
+        ids={"assignment_id": _care_sample("Assignment")},
+        ok=302,
+        deny=404,
+    ),
+    "care.household": Route(
+        "district",
+        "care.read",
+        ids={"household_id": _register_sample("Household")},
+        deny=404,
+        expect=_register_officer,
+    ),
+    "care.record_visit": Route(
+        "district",
+        "care.visit",
+        ids={"household_id": _register_sample("Household")},
+        ok=302,
+        deny=404,
+        data={"kind": "phone", "visited_on": "2026-01-05", "findings": "matrix"},
     ),
     # -- families register (portal/register): a town officer, a village contact and the
     # eligibility officer are covered by tests/register/test_scope.py

@@ -153,12 +153,21 @@ def _write_pending(key: str, data: bytes) -> None:
     db.session.info.setdefault(PENDING, []).append((part, final))
 
 
+def write_file(tenant_id: Any, data: bytes, folder: str = "") -> tuple[str, str]:
+    """Keep `data` under a new storage key of the tenant (pending the COMMIT); returns
+    (storage key, sha256). Duty evidence and other domains' files (care's visit photos)
+    share this one way of storing."""
+    digest = hashlib.sha256(data).hexdigest()
+    prefix = f"{tenant_id}/{folder}/" if folder else f"{tenant_id}/"
+    key = f"{prefix}{digest[:2]}/{uuid.uuid4().hex}"
+    _write_pending(key, data)
+    return key, digest
+
+
 def store(entry: ProgressEntry, upload: Upload, user: Any) -> EvidenceFile:
     """The evidence row for an upload, its file written pending the transaction."""
     filename, content_type = validate(upload)
-    digest = hashlib.sha256(upload.data).hexdigest()
-    key = f"{entry.tenant_id}/{digest[:2]}/{uuid.uuid4().hex}"
-    _write_pending(key, upload.data)
+    key, digest = write_file(entry.tenant_id, upload.data)
     evidence = EvidenceFile(
         entry_id=entry.id,
         department_id=entry.department_id,

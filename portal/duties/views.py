@@ -36,7 +36,7 @@ from portal.duties import generation, operations, queries, rules, storage
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, ReviewForm, SignOffForm
 from portal.duties.models import Duty, DutyStatus
 from portal.duties.rules import STATUS_LABELS, status_label  # noqa: F401  (the back office reads views.STATUS_LABELS)
-from portal.kernel import clock, downloads, periods
+from portal.kernel import clock, downloads, periods, signals
 from portal.kernel.grants import can, requires
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
@@ -264,6 +264,11 @@ def _render_detail(
             can_sign=can_sign,
             can_review=can_review,
             history_label=lambda a: str(HISTORY_LABELS.get(a, a)),
+            evidence_figures=[
+                figure
+                for answer in signals.responses(signals.duty_evidence.send(duty))
+                for figure in answer  # type: ignore[attr-defined]
+            ],
         ),
         status,
     )

@@ -91,6 +91,13 @@ GRANTS: dict[str, frozenset[Role]] = {
     "benefits.pay": frozenset({OFFICER}),
     "benefits.claim": frozenset({OFFICER, TOWN}),
     "benefits.export": frozenset({LEAD, OFFICER, AUDITOR}),
+    # care (portal/care): contacts, doctors, check-ups, visits; rows follow the household
+    "care.read": frozenset({LEAD, OFFICER, AUDITOR, TOWN, VILLAGE}),
+    "care.contacts": frozenset({TOWN}),  # add, assign, reassign, deactivate contact persons
+    "care.visit": frozenset({TOWN, VILLAGE}),
+    "care.health": frozenset({OFFICER, TOWN}),  # doctor contracts and check-ups
+    "care.dashboard": frozenset({LEAD, OFFICER, AUDITOR, TOWN}),
+    "care.export": frozenset({LEAD, OFFICER, AUDITOR, TOWN}),
     # messages, notices and online users (the workspace)
     "message.read": frozenset({LEAD, OFFICER, AUDITOR}),
     "notice.read": frozenset({LEAD, OFFICER, AUDITOR}),

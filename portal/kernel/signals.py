@@ -66,6 +66,16 @@ platform_figures = _signals.signal(
 )
 
 
+duty_evidence = _signals.signal(
+    "duty-evidence",
+    doc="""A duty's page asks the domains above duties for live figures that evidence it.
+
+    sender: the duty. Each receiver returns a list of {"label", "value", "detail",
+    "as_of"} (counts only, never records) or None when it has nothing for this duty.
+    """,
+)
+
+
 def responses(signal_results: list[tuple[object, object]]) -> list[object]:
     """The non-None answers of `signal.send(...)`, in receiver order."""
     return [value for _receiver, value in signal_results if value is not None]

@@ -12,14 +12,17 @@ minutes lock the agenda until they are reopened.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from portal.care import summary as care_summary
 from portal.db import utcnow
 from portal.duties import queries as duty_queries
 from portal.extensions import db
+from portal.kernel import clock
 from portal.kernel.periods import Period
 from portal.kernel.rules import NotFound
 from portal.meetings import queries, rules
@@ -44,6 +47,11 @@ class AgendaDraft:
 
 def _others(n_departments: int, what: str) -> str:
     return f"- 其他单位（{n_departments}个）：{what}"
+
+
+def care_as_of(reference: dt.date) -> dt.date:
+    """Care figures are counted up to the meeting's reference date, never past today."""
+    return min(reference, clock.today())
 
 
 def draft_agenda(meeting: Meeting) -> list[AgendaDraft]:
@@ -84,6 +92,11 @@ def draft_agenda(meeting: Meeting) -> list[AgendaDraft]:
     else:
         detail = f"{label}尚未生成职责。"
     items.append(AgendaDraft(f"通报{label}各成员单位职责落实情况", detail, "period_status"))
+    care_line = care_summary.agenda_line(care_summary.coverage(care_as_of(as_of)))
+    if care_line:
+        items.append(
+            AgendaDraft("通报特殊家庭联系人、家庭医生签约和走访关怀情况", care_line, "care")
+        )
 
     def listed(lines: list[Any], line: Any) -> str:
         mine = [line(d) for d in lines if d.department_id in invited]

@@ -26,7 +26,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from portal.care import summary as care_summary
 from portal.duties import queries as duty_queries
+from portal.kernel import clock
 from portal.meetings import queries
 from portal.meetings.models import Attendance, Meeting
 from portal.meetings.rules import chinese_number
@@ -330,7 +332,16 @@ def prep_pack_docx(meeting: Meeting) -> bytes:
     else:
         d.para(f"{period.label_in('zh')}尚未生成职责。")
 
-    d.para("三、各成员单位工作汇报", "heading")
+    care_as_of = min(queries.reference_date(meeting), clock.today())
+    cov = care_summary.coverage(care_as_of)
+    d.para("三、特殊家庭关怀覆盖情况", "heading")
+    if cov.district.households:
+        d.para(f"截至{care_as_of.isoformat()}，按本地区政策实时计算。", "small")
+        d.table(care_summary.TABLE_HEADER, care_summary.table(cov), bold_last=True)
+    else:
+        d.para("档案中尚无在册家庭。")
+
+    d.para("四、各成员单位工作汇报", "heading")
     for n, t in enumerate(queries.report_tracking(meeting), 1):
         d.para(f"（{chinese_number(n)}）{t.invitation.department.name}", "heading")
         if not t.submitted or t.report is None:

@@ -135,6 +135,7 @@ TOP_KEYS = {
     "policy",
     "measures",
     "meeting",
+    "care",
 }
 LOCAL_KIND_KEYS = {"code", "name", "name_en"}
 TENANT_KEYS = {"slug", "name", "name_en", "level", "province"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from portal.policy.care_format import care_json_schema
 from portal.policy.codes import (
     CADENCES,
     CATEGORIES,
@@ -189,6 +190,7 @@ def json_schema() -> dict[str, Any]:
                     },
                     ["name"],
                 ),
+                "care": care_json_schema(obj, enum, inferred, FAMILY_TYPES),
             },
             ["format_version", "tenant", "departments", "policy", "measures"],
         ),

@@ -78,6 +78,7 @@ def apply_policy(tenant: Tenant, data: dict) -> PolicyVersion:
             }
             for code, k in local_kinds.items()
         ],
+        care=dict(data.get("care") or {}),
     )
     db.session.add(version)
     db.session.flush()

@@ -73,6 +73,9 @@ class PolicyVersion(TenantOwned, Base):
     # Department kinds of this district beyond the canonical list:
     # [{code, name, name_en, departments: [keys]}].
     department_kinds: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The document's `care:` section as written (contacts, festival visits, doctor
+    # contact, check-ups; docs/policy-format.md); the care domain reads it.
+    care: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     # A draft creates duties only once the district lead adopts it (audited).
     adopted_at: Mapped[dt.datetime | None]
     adopted_by: Mapped[str] = mapped_column(sa.String(120), default="")

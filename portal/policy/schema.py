@@ -16,6 +16,7 @@ import datetime as dt
 import decimal
 from typing import Any
 
+from portal.policy.care_format import check_care
 from portal.policy.codes import (
     BENEFIT_KEYS,
     CADENCES,
@@ -80,6 +81,8 @@ def validate_policy(data: Any, lines: dict[str, int] | None = None) -> list[Prob
     _check_measures(c, data.get("measures"), keys, lead)
     if data.get("meeting") is not None:
         _check_meeting(c, data["meeting"], keys)
+    if data.get("care") is not None:
+        check_care(c, data["care"])
     return c.problems
 
 

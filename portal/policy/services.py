@@ -319,6 +319,8 @@ def export_policy(tenant: Tenant) -> dict[str, Any]:
         if arrangement.inferred:
             meeting["inferred"] = dict(arrangement.inferred)
         out["meeting"] = meeting
+    if version is not None and version.care:
+        out["care"] = dict(version.care)
     return out
 
 

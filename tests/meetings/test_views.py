@@ -99,7 +99,8 @@ def test_minutes_export_is_valid_docx_with_decisions_and_audited(fresh_app) -> N
     pack = b.get(f"/t/kaifeng/meetings/{mid}/export/prep-pack.docx")
     assert pack.status_code == 200
     pack_text = _docx_text(pack.data)
-    assert "一、会议议程" in pack_text and "三、各成员单位工作汇报" in pack_text
+    assert "一、会议议程" in pack_text and "四、各成员单位工作汇报" in pack_text
+    assert "三、特殊家庭关怀覆盖情况" in pack_text
     from portal.audit.models import AuditEvent
     from portal.extensions import db
     from portal.tenancy import scope

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from portal.policy import codes, entitlement, json_schema, policy_text, schema
+from portal.policy import care_format, codes, entitlement, json_schema, policy_text, schema
 from portal.policy.problems import Checker
 from tests.conftest import ROOT
 
@@ -57,6 +57,9 @@ def test_the_complete_example_validates() -> None:
         entitlement.PERSONS,
         entitlement.PARTIAL_PERIODS,
         entitlement.ONCE,
+        care_format.CONTACT_ROLES,
+        care_format.CARE_FESTIVALS,
+        care_format.CARE_CADENCES,
     ],
 )
 def test_every_code_is_documented(table) -> None:  # type: ignore[no-untyped-def]
@@ -78,6 +81,11 @@ def test_every_field_is_documented() -> None:
         codes.MEETING_KEYS,
         codes.LOCAL_KIND_KEYS,
         entitlement.ENTITLEMENT_KEYS,
+        care_format.CARE_KEYS,
+        care_format.CONTACTS_KEYS,
+        care_format.FESTIVAL_VISIT_KEYS,
+        care_format.DOCTOR_CONTACT_KEYS,
+        care_format.CHECKUP_KEYS,
     ):
         assert [k for k in keys if f"`{k}`" not in DOC] == []
 
@@ -99,6 +107,9 @@ def test_documented_codes_are_all_accepted() -> None:
         | set(entitlement.PAYEES)
         | set(entitlement.PERSONS)
         | set(entitlement.PARTIAL_PERIODS)
+        | set(care_format.CONTACT_ROLES)
+        | set(care_format.CARE_FESTIVALS)
+        | set(care_format.CARE_CADENCES)
     )
     rows = re.findall(r"^\| `([a-z_]+)` \| [^|]+ \| [^|]+ \|$", DOC, re.M)
     assert rows and [r for r in rows if r not in known] == []

@@ -1,0 +1,187 @@
+"""Care benchmark at DEMO scale (not the national scale the issue asks for):
+
+- the lead's coverage dashboard (GET /t/<slug>/care/) p50/p95, and the same figures as
+  plain SQL counts (households, contact coverage, doctor contracts, no contact this
+  quarter, festival visits done) on one connection — the "1.5× a plain count" ratio;
+- recording a visit (POST …/care/households/<id>/visits, no photo) against logging a
+  duty progress entry (POST …/duties/<id>/entries), alternating, p50/p95 — the "1.2×" ratio.
+
+Run: PYTHONPATH=$PWD PORTAL_TEST_BACKEND=postgres .venv/bin/python -m bench.care_bench
+It builds a fresh demo database through the tests' `Databases` helper and drops it after.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+SLUG = "zhangdian"
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] * 1000
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "n": len(values),
+        "p50_ms": round(pct(values, 0.5), 2),
+        "p95_ms": round(pct(values, 0.95), 2),
+    }
+
+
+def main(n: int = 100) -> dict:
+    from tests.conftest import BACKEND, Browser, Databases, make_app
+
+    tmp = Path(tempfile.mkdtemp(prefix="care-bench-"))
+    dbs = Databases(tmp)
+    try:
+        url = dbs.new(demo=True)
+        app = make_app(url, UPLOAD_DIR=str(tmp / "uploads"))
+        from portal.auth.models import User
+        from portal.care import rules
+        from portal.duties.models import Duty, DutyStatus
+        from portal.extensions import db
+        from portal.kernel.periods import Period
+        from portal.register.models import HouseholdContact
+        from portal.tenancy import scope
+        from portal.tenancy.models import Tenant
+
+        with app.app_context(), scope.cross_tenant("bench"):
+            tid = db.session.execute(sa.select(Tenant.id).filter_by(slug=SLUG)).scalar_one()
+        with app.app_context(), scope.tenant_scope(tid):
+            village = db.session.execute(
+                sa.select(User).filter_by(username=f"{SLUG}-village1")
+            ).scalar_one()
+            hid = db.session.execute(
+                sa.select(HouseholdContact.household_id)
+                .where(HouseholdContact.user_id == village.id)
+                .limit(1)
+            ).scalar_one()
+            officer = db.session.execute(
+                sa.select(User).where(User.role == "dept_officer").order_by(User.username).limit(1)
+            ).scalar_one()
+            duty_id = db.session.execute(
+                sa.select(Duty.id)
+                .where(
+                    Duty.department_id == officer.department_id,
+                    Duty.period == Period.current().code,
+                    Duty.status.in_([DutyStatus.not_started, DutyStatus.in_progress]),
+                )
+                .limit(1)
+            ).scalar_one()
+            officer_name = officer.username
+            today = rules.today()
+            q_start, _ = rules.quarter_of(today)
+            db.session.remove()
+
+        lead = Browser(app)
+        lead.login(f"{SLUG}-lead")
+        dash: list[float] = []
+        for i in range(n + 10):
+            t0 = time.perf_counter()
+            r = lead.get(f"/t/{SLUG}/care/")
+            if i >= 10:
+                dash.append(time.perf_counter() - t0)
+            assert r.status_code == 200
+
+        t = tid.hex if BACKEND == "sqlite" else tid
+        plain_sql = [
+            "SELECT count(*) FROM households WHERE tenant_id = :t AND status = 'registered'",
+            "SELECT count(*) FROM households h WHERE h.tenant_id = :t AND h.status = 'registered' AND "
+            "(SELECT count(*) FROM care_assignments a JOIN care_contacts c ON c.tenant_id = a.tenant_id "
+            "AND c.id = a.contact_id WHERE a.tenant_id = h.tenant_id AND a.household_id = h.id AND "
+            "a.ended_on IS NULL AND c.active) >= 3",
+            "SELECT count(*) FROM persons p JOIN households h ON h.tenant_id = p.tenant_id AND h.id = "
+            "p.household_id WHERE p.tenant_id = :t AND h.status = 'registered' AND p.alive AND EXISTS "
+            "(SELECT 1 FROM care_doctor_contracts d WHERE d.tenant_id = p.tenant_id AND d.person_id = p.id "
+            "AND NOT d.declined)",
+            "SELECT count(*) FROM households h WHERE h.tenant_id = :t AND h.status = 'registered' AND NOT "
+            "EXISTS (SELECT 1 FROM care_visits v WHERE v.tenant_id = h.tenant_id AND v.household_id = h.id "
+            "AND v.visited_on >= :q AND v.visited_on <= :d)",
+            "SELECT count(*) FROM households h WHERE h.tenant_id = :t AND h.status = 'registered' AND "
+            "h.category = 'bereaved' AND EXISTS (SELECT 1 FROM care_visits v WHERE v.tenant_id = h.tenant_id "
+            "AND v.household_id = h.id AND v.kind = 'festival' AND v.festival = 'mid_autumn' AND "
+            "v.festival_year = :y)",
+        ]
+        plain: list[float] = []
+        with app.app_context(), scope.cross_tenant("bench"):
+            conn = db.session.connection()
+            for i in range(n + 10):
+                t0 = time.perf_counter()
+                for sql in plain_sql:
+                    conn.execute(
+                        sa.text(sql), {"t": t, "q": q_start, "d": today, "y": today.year}
+                    ).scalar()
+                if i >= 10:
+                    plain.append(time.perf_counter() - t0)
+            db.session.remove()
+
+        contact = Browser(app)
+        contact.login(f"{SLUG}-village1")
+        path = f"/t/{SLUG}/care/households/{hid}"
+        ctoken = contact.csrf(path)
+        off = Browser(app)
+        off.login(officer_name)
+        otoken = off.csrf(f"/t/{SLUG}/duties/{duty_id}")
+        visits: list[float] = []
+        entries: list[float] = []
+        writes = max(20, n // 2)
+        for i in range(writes + 4):
+            t0 = time.perf_counter()
+            r = contact.post(
+                f"{path}/visits",
+                {
+                    "csrf_token": ctoken,
+                    "kind": "phone",
+                    "visited_on": today.isoformat(),
+                    "findings": "基准测试电话联系",
+                },
+            )
+            dt_v = time.perf_counter() - t0
+            assert r.status_code == 302, r.status_code
+            detail = off.get(f"/t/{SLUG}/duties/{duty_id}").get_data(as_text=True)
+            version = re.search(r'name="row_version"[^>]*value="(\d+)"', detail).group(1)
+            t0 = time.perf_counter()
+            r = off.post(
+                f"/t/{SLUG}/duties/{duty_id}/entries",
+                {
+                    "csrf_token": otoken, "row_version": version, "work_date": today.isoformat(),
+                    "narrative": "基准测试：入户走访。", "families_reached": "1", "amount_paid": "0",
+                },
+            )  # fmt: skip
+            dt_e = time.perf_counter() - t0
+            if r.status_code not in (302, 303):
+                Path("/tmp/care_bench_entry.html").write_text(r.get_data(as_text=True))
+                raise SystemExit(f"progress entry refused: {r.status_code}")
+            if i >= 4:
+                visits.append(dt_v)
+                entries.append(dt_e)
+        out = {
+            "backend": BACKEND,
+            "scale": "demo (4 districts, ~200 households each)",
+            "dashboard": summary(dash),
+            "plain_sql_counts": summary(plain),
+            "dashboard_vs_plain_p95": round(pct(dash, 0.95) / pct(plain, 0.95), 2),
+            "record_visit": summary(visits),
+            "progress_entry": summary(entries),
+            "visit_vs_entry_p50": round(statistics.median(visits) / statistics.median(entries), 2),
+        }
+        with app.app_context():
+            db.engine.dispose()
+        return out
+    finally:
+        dbs.drop_all()
+
+
+if __name__ == "__main__":
+    result = main(int(sys.argv[1]) if len(sys.argv) > 1 else 100)
+    print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -1,0 +1,372 @@
+"""Writes of the care domain: one function per user action. Nothing here commits (the
+caller's unit of work does) and every row change is captured by the audit trail's flush
+hook, phone numbers masked (`Contact.__audit_mask__`).
+
+Which households a user may touch is the scoping hook's answer: a household outside the
+user's scope is not found, exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from portal.care import rules
+from portal.care.models import (
+    Assignment,
+    Checkup,
+    Contact,
+    DoctorContract,
+    Visit,
+    VisitKind,
+    VisitPhoto,
+)
+from portal.care.rules import CareError, NotFound
+from portal.duties import storage
+from portal.extensions import db
+from portal.kernel.grants import require
+from portal.policy.care_format import CARE_FESTIVALS, CONTACT_ROLES
+from portal.register import pii
+from portal.register.models import (
+    VILLAGE_CONTACT,
+    Household,
+    HouseholdContact,
+    HouseholdStatus,
+    OfficerTown,
+    Person,
+)
+from portal.register.rules import check_phone
+from portal.tenancy import scope
+
+PHOTO_TYPES = {"jpg", "jpeg", "png"}
+
+
+def _household(household_id: Any) -> Household:
+    household = scope.get_scoped(Household, household_id)
+    if household is None or household.status != HouseholdStatus.registered:
+        raise NotFound(_l("The household was not found."))
+    return household
+
+
+def _text(value: Any, field: str, limit: int, required: bool = False) -> str:
+    text = (value or "").strip() if isinstance(value, str) else ""
+    if required and not text:
+        raise CareError(_l("This field is required."), field)
+    if len(text) > limit:
+        raise CareError(_l("At most %(n)s characters.", n=limit), field)
+    return text
+
+
+def _date(value: Any, field: str, required: bool = True) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if not value:
+        if required:
+            raise CareError(_l("A date is required."), field)
+        return None
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise CareError(_l("Enter the date as YYYY-MM-DD."), field) from None
+
+
+def _own_town(user: Any) -> uuid.UUID | None:
+    return db.session.execute(
+        sa.select(OfficerTown.town_id).where(OfficerTown.user_id == user.id)
+    ).scalar()
+
+
+# -- contact persons -------------------------------------------------------------------
+
+
+def add_contact(
+    user: Any,
+    *,
+    name: str,
+    role: str,
+    unit: str = "",
+    position: str = "",
+    phone: str | None = None,
+    contact_user_id: uuid.UUID | None = None,
+) -> Contact:
+    """A contact person of the officer's town (联系人)."""
+    require(user, "care.contacts")
+    if role not in CONTACT_ROLES:
+        raise CareError(_l("Choose the contact's role."), "role")
+    phone = check_phone(phone)
+    contact = Contact(
+        name=_text(name, "name", 40, required=True),
+        role=role,
+        unit=_text(unit, "unit", 100),
+        position=_text(position, "position", 60),
+        phone=phone,
+        phone_index=pii.blind_index(phone, "phone") if phone else None,
+        town_id=_own_town(user) if getattr(user, "id", None) else None,
+        user_id=contact_user_id,
+    )
+    db.session.add(contact)
+    db.session.flush()
+    return contact
+
+
+def deactivate_contact(user: Any, contact_id: Any, reason: str, on: dt.date | None = None) -> int:
+    """The contact leaves: every open assignment ends with the reason (history kept)."""
+    require(user, "care.contacts")
+    contact = scope.get_scoped(Contact, contact_id)
+    if contact is None or not contact.active:
+        raise NotFound(_l("The contact person was not found."))
+    reason = _text(reason, "reason", 200, required=True)
+    contact.active = False
+    ended = 0
+    for a in db.session.execute(
+        sa.select(Assignment).where(
+            Assignment.contact_id == contact.id, Assignment.ended_on.is_(None)
+        )
+    ).scalars():
+        _end(a, contact, on or rules.today(), reason)
+        ended += 1
+    db.session.flush()
+    return ended
+
+
+def _end(a: Assignment, contact: Contact, on: dt.date, reason: str) -> None:
+    a.ended_on = on
+    a.end_reason = reason
+    if contact.user_id is not None:  # the account no longer sees the household
+        link = db.session.execute(
+            sa.select(HouseholdContact).where(
+                HouseholdContact.user_id == contact.user_id,
+                HouseholdContact.household_id == a.household_id,
+            )
+        ).scalar()
+        if link is not None:
+            db.session.delete(link)
+
+
+def assign(user: Any, household_id: Any, contact_id: Any, on: dt.date | None = None) -> Assignment:
+    """Assign a contact person to a household (from `on`, today by default)."""
+    require(user, "care.contacts")
+    household = _household(household_id)
+    contact = scope.get_scoped(Contact, contact_id)
+    if contact is None or not contact.active:
+        raise NotFound(_l("The contact person was not found."), "contact_id")
+    existing = db.session.execute(
+        sa.select(Assignment.id).where(
+            Assignment.household_id == household.id,
+            Assignment.contact_id == contact.id,
+            Assignment.ended_on.is_(None),
+        )
+    ).scalar()
+    if existing is not None:
+        raise CareError(
+            _l("This contact person is already assigned to the household."), "contact_id"
+        )
+    a = Assignment(contact_id=contact.id, household_id=household.id, started_on=on or rules.today())
+    db.session.add(a)
+    if contact.user_id is not None:
+        db.session.add(HouseholdContact(user_id=contact.user_id, household_id=household.id))
+    db.session.flush()
+    return a
+
+
+def reassign(
+    user: Any, assignment_id: Any, new_contact_id: Any, reason: str, on: dt.date | None = None
+) -> Assignment:
+    """End one assignment with a reason and give the household another contact."""
+    require(user, "care.contacts")
+    a = scope.get_scoped(Assignment, assignment_id)
+    if a is None or a.ended_on is not None:
+        raise NotFound(_l("The assignment was not found."))
+    reason = _text(reason, "reason", 200, required=True)
+    old = scope.get_scoped(Contact, a.contact_id)
+    day = on or rules.today()
+    _end(a, old, day, reason) if old is not None else None
+    db.session.flush()
+    return assign(user, a.household_id, new_contact_id, day)
+
+
+# -- family doctors and check-ups -------------------------------------------------------
+
+
+def _person(household: Household, person_id: Any) -> Person:
+    person = scope.get_scoped(Person, person_id)
+    if person is None or person.household_id != household.id:
+        raise NotFound(_l("The member was not found."), "person_id")
+    return person
+
+
+def record_contract(
+    user: Any,
+    household_id: Any,
+    person_id: Any,
+    *,
+    doctor: str = "",
+    institution: str = "",
+    signed_on: Any = None,
+    renewed_on: Any = None,
+    declined_reason: str = "",
+) -> DoctorContract:
+    """A person's family-doctor contract, its renewal, or the person's refusal (with why)."""
+    require(user, "care.health")
+    household = _household(household_id)
+    person = _person(household, person_id)
+    contract = db.session.execute(
+        sa.select(DoctorContract).where(DoctorContract.person_id == person.id)
+    ).scalar()
+    if contract is None:
+        contract = DoctorContract(household_id=household.id, person_id=person.id)
+        db.session.add(contract)
+    declined_reason = _text(declined_reason, "declined_reason", 200)
+    if declined_reason:
+        contract.declined, contract.declined_reason = True, declined_reason
+    else:
+        contract.doctor = _text(doctor, "doctor", 40, required=True)
+        contract.institution = _text(institution, "institution", 100, required=True)
+        contract.signed_on = _date(signed_on, "signed_on")
+        contract.renewed_on = _date(renewed_on, "renewed_on", required=False)
+        if contract.renewed_on and contract.signed_on and contract.renewed_on < contract.signed_on:
+            raise CareError(_l("Renewal cannot be before signing."), "renewed_on")
+        contract.declined, contract.declined_reason = False, ""
+    db.session.flush()
+    return contract
+
+
+def record_checkup(
+    user: Any,
+    household_id: Any,
+    person_id: Any,
+    done_on: Any,
+    institution: str = "",
+    note: str = "",
+) -> Checkup:
+    require(user, "care.health")
+    household = _household(household_id)
+    person = _person(household, person_id)
+    day = _date(done_on, "done_on")
+    if day > rules.today():
+        raise CareError(_l("The date cannot be in the future."), "done_on")
+    checkup = Checkup(
+        household_id=household.id,
+        person_id=person.id,
+        done_on=day,
+        institution=_text(institution, "institution", 100),
+        note=_text(note, "note", 2000),
+    )
+    db.session.add(checkup)
+    db.session.flush()
+    return checkup
+
+
+# -- visits ----------------------------------------------------------------------------
+
+
+def record_visit(
+    user: Any,
+    household_id: Any,
+    *,
+    visited_on: Any,
+    kind: str,
+    festival: str = "",
+    companions: str = "",
+    findings: str = "",
+    follow_up: bool = False,
+    follow_up_note: str = "",
+    photos: list[storage.Upload] | None = None,
+) -> Visit:
+    """A visit, call or festival greeting (走访/慰问) with its findings and photos."""
+    require(user, "care.visit")
+    household = _household(household_id)
+    try:
+        kind_ = VisitKind(kind)
+    except ValueError:
+        raise CareError(_l("Choose the kind of visit."), "kind") from None
+    day = rules.check_visit_date(_date(visited_on, "visited_on"))
+    festival = festival or ""
+    if kind_ == VisitKind.festival:
+        if festival not in CARE_FESTIVALS:
+            raise CareError(_l("Choose the festival."), "festival")
+    elif festival:
+        raise CareError(_l("Only a festival visit names a festival."), "festival")
+    follow_up_note = _text(follow_up_note, "follow_up_note", 2000)
+    if follow_up and not follow_up_note:
+        raise CareError(_l("Say what needs following up."), "follow_up_note")
+    contact = (
+        db.session.execute(
+            sa.select(Contact).where(Contact.user_id == user.id, Contact.active.is_(True))
+        ).scalar()
+        if getattr(user, "id", None)
+        else None
+    )
+    visit = Visit(
+        household_id=household.id,
+        visited_on=day,
+        kind=kind_,
+        festival=festival,
+        festival_year=festival_year(festival, day) if festival else None,
+        contact_id=contact.id if contact else None,
+        visitor_name=getattr(user, "display_name", None) or getattr(user, "username", "") or "",
+        companions=_text(companions, "companions", 200),
+        findings=_text(findings, "findings", 4000),
+        follow_up=bool(follow_up),
+        follow_up_note=follow_up_note if follow_up else "",
+        recorded_by_id=getattr(user, "id", None),
+    )
+    db.session.add(visit)
+    db.session.flush()
+    for upload in photos or []:
+        _photo(visit, upload)
+    db.session.flush()
+    return visit
+
+
+def festival_year(festival: str, day: dt.date) -> int:
+    """The year whose festival a visit is for: a December visit before 春节 greets the
+    coming year's (春节 falls between 21 January and 20 February)."""
+    return day.year + 1 if festival == "spring_festival" and day.month == 12 else day.year
+
+
+def _photo(visit: Visit, upload: storage.Upload) -> VisitPhoto:
+    filename, content_type = storage.validate(upload)
+    if filename.rsplit(".", 1)[-1].lower() not in PHOTO_TYPES:
+        raise CareError(_l("A photo must be a .jpg or .png file."), "photos")
+    key, digest = storage.write_file(visit.tenant_id, upload.data, "care")
+    photo = VisitPhoto(
+        visit_id=visit.id,
+        household_id=visit.household_id,
+        filename=filename,
+        content_type=content_type,
+        size=len(upload.data),
+        sha256=digest,
+        storage_key=key,
+    )
+    db.session.add(photo)
+    return photo
+
+
+__all__ = [
+    "VILLAGE_CONTACT",
+    "add_contact",
+    "assign",
+    "deactivate_contact",
+    "reassign",
+    "record_checkup",
+    "record_contract",
+    "record_visit",
+]
+
+
+def record_roster_export(rows: int) -> None:
+    """The roster export is an audit event (masked phones; its row count)."""
+    from portal.audit import trail
+
+    trail.record(
+        db.session,
+        "care_roster_exported",
+        entity_type="Contact",
+        summary=f"contact roster: {rows} households",
+        data={"rows": rows, "masked": True},
+    )

@@ -1,0 +1,76 @@
+"""Coverage figures as the joint meeting and the duties show them: a line of figures
+for the draft agenda ("联系人覆盖率 96.5%，3 户未落实"), a table per town for the prep
+pack, and evidence for the duty of a measure. Chinese, since these go into the
+district's own documents (the meeting material is written in Chinese).
+
+Meetings (above care) call these directly; duties (below care) ask through the
+`duty_evidence` signal, answered in `portal.care.signals`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from portal.care import queries
+from portal.care.queries import Coverage, Figures
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def agenda_line(cov: Coverage) -> str:
+    """The figures in one paragraph (empty when the register has no household)."""
+    f = cov.district
+    if not f.households:
+        return ""
+    r = f.rates()
+    parts = [
+        f"联系人覆盖率 {_pct(r['contact'])}，{f.households - f.contact_ok} 户未落实",
+        f"家庭医生签约率 {_pct(r['doctor'])}（{f.doctor_signed}/{f.persons} 人）",
+    ]
+    if f.festival_due:
+        parts.append(f"节日走访完成率 {_pct(r['festival'])}（{f.festival_done}/{f.festival_due}）")
+    if f.checkup_due:
+        parts.append(f"体检完成率 {_pct(r['checkup'])}（{f.checkup_done}/{f.checkup_due} 人）")
+    parts.append(f"逾期未访 {f.overdue} 项")
+    parts.append(f"本季度未联系 {f.no_contact_quarter} 户")
+    return f"截至{cov.as_of.isoformat()}：" + "；".join(parts) + "。"
+
+
+TABLE_HEADER = [
+    "街镇",
+    "在册户数",
+    "联系人覆盖率",
+    "家庭医生签约率",
+    "节日走访完成",
+    "体检完成",
+    "逾期未访",
+    "本季度未联系",
+]
+
+
+def _row(name: str, f: Figures) -> list[str]:
+    r = f.rates()
+    return [
+        name,
+        str(f.households),
+        _pct(r["contact"]),
+        _pct(r["doctor"]),
+        f"{f.festival_done}/{f.festival_due}",
+        f"{f.checkup_done}/{f.checkup_due}",
+        str(f.overdue),
+        str(f.no_contact_quarter),
+    ]
+
+
+def table(cov: Coverage) -> list[list[str]]:
+    """One row per town (by name) and the district's total last."""
+    rows = [_row(cov.names.get(t, ""), f) for t, f in cov.towns.items()]
+    rows.sort(key=lambda r: r[0])
+    rows.append(_row("合计", cov.district))
+    return rows
+
+
+def coverage(as_of: dt.date | None = None) -> Coverage:
+    return queries.coverage(as_of)

@@ -1,0 +1,380 @@
+"""Care pages under /t/<slug>/care: the coverage dashboard with drill-down, the contact
+roster (联系人名册) and its Excel export, a household's care tab and the visit form a
+village contact uses on a phone. Thin: rules in `operations`, reads in `queries`; which
+households a user sees is the scoping hook's business (out of scope: 404).
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.care import excel, operations, queries, rules
+from portal.care.models import VisitKind
+from portal.duties.storage import Upload
+from portal.kernel import uow
+from portal.kernel.grants import can, requires
+from portal.policy.care_format import CARE_FESTIVALS, CONTACT_ROLES
+from portal.register import pii
+from portal.register.models import Household
+from portal.tenancy import scope
+from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
+
+bp = Blueprint("care", __name__, url_prefix="/t/<slug>/care", template_folder="templates")
+
+register_nav(
+    NavItem(
+        _l("Care coverage"),
+        "care.dashboard",
+        "care.dashboard",
+        order=32,
+        when=lambda u: rules.can_use(u, "care.dashboard"),
+    )
+)
+register_nav(NavItem(_l("My households"), "care.mine", "care.visit", order=31))
+register_nav(NavItem(_l("Contact persons"), "care.contacts", "care.contacts", order=33))
+register_nav(
+    NavItem(
+        _l("Contact roster"),
+        "care.roster",
+        "care.export",
+        order=34,
+        when=lambda u: rules.can_use(u, "care.export"),
+    )
+)
+
+# The town officer's home: their town's care figures (the scoping hook narrows them).
+register_home_panel(
+    HomePanel(
+        "care/_town_panel.html",
+        "care.contacts",
+        lambda: {"care_cov": queries.coverage()},
+        order=15,
+    )
+)
+
+VISIT_KIND_LABELS = {
+    VisitKind.home: _l("Home visit"),
+    VisitKind.phone: _l("Phone call"),
+    VisitKind.festival: _l("Festival visit"),
+    VisitKind.hospital: _l("Hospital visit"),
+    VisitKind.emotional: _l("Emotional support"),
+    VisitKind.doctor: _l("Family-doctor contact"),
+    VisitKind.other: _l("Other"),
+}
+FIGURE_LABELS = {
+    "contact_missing": _l("Short of contact persons"),
+    "no_contact_quarter": _l("No contact this quarter"),
+    "festival_overdue": _l("Festival visit overdue"),
+    "doctor_overdue": _l("Doctor contact overdue"),
+}
+
+
+def _zh_or_en(table: dict, code: str) -> str:
+    from flask_babel import get_locale
+
+    pair = table.get(code)
+    if not pair:
+        return code or ""
+    return pair[1] if str(get_locale()).startswith("en") else pair[0]
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {
+        "visit_kind_label": lambda v: str(VISIT_KIND_LABELS.get(v, v)),
+        "festival_label": lambda c: _zh_or_en(CARE_FESTIVALS, c),
+        "contact_role_label": lambda c: _zh_or_en(CONTACT_ROLES, c),
+        "figure_label": lambda f: str(FIGURE_LABELS.get(f, f)),
+        "care_can": lambda grant: can(current_user, grant),
+    }
+
+
+def _need(grant: str) -> None:
+    """Out of care (an officer of a department other than eligibility): 404."""
+    if not current_user.is_authenticated:
+        abort(401)
+    if not rules.can_use(current_user, grant):
+        abort(404)
+
+
+def _household_or_404(household_id: Any) -> Household:
+    household = scope.get_scoped(Household, household_id)
+    if household is None:
+        abort(404)
+    return household
+
+
+def _area_arg() -> uuid.UUID | None:
+    raw = request.args.get("area", "")
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        return None
+
+
+# -- the lead's (and town officer's) coverage dashboard ---------------------------------
+
+
+@bp.get("/")
+@requires("care.dashboard", status=404)
+def dashboard() -> Any:
+    _need("care.dashboard")
+    cov = queries.coverage()
+    towns = sorted(cov.towns.items(), key=lambda kv: cov.names.get(kv[0], ""))
+    chart = {
+        "towns": [cov.names.get(t, "") for t, _f in towns],
+        "series": {
+            key: [f.rates()[key] or 0 for _t, f in towns]
+            for key in ("contact", "doctor", "festival", "checkup")
+        },
+        "labels": {
+            "contact": _("Contact coverage"),
+            "doctor": _("Doctor-contract coverage"),
+            "festival": _("Festival-visit completion"),
+            "checkup": _("Check-up completion"),
+        },
+    }
+    villages = {
+        t: sorted(
+            ((v, f) for v, f in cov.villages.items() if cov.town_of.get(v) == t),
+            key=lambda vf: cov.names.get(vf[0], ""),
+        )
+        for t, _f in towns
+    }
+    return render_template(
+        "care/dashboard.html", cov=cov, towns=towns, villages=villages, chart=chart
+    )
+
+
+@bp.get("/households")
+@requires("care.dashboard", status=404)
+def drill() -> Any:
+    _need("care.dashboard")
+    figure = request.args.get("figure", "contact_missing")
+    if figure not in FIGURE_LABELS:
+        abort(404)
+    try:
+        page = max(1, min(10_000, int(request.args.get("page", 1))))
+    except ValueError:
+        page = 1
+    area = _area_arg()
+    rows = queries.households_for(figure, area_id=area, limit=51, offset=(page - 1) * 50)
+    return render_template(
+        "care/drill.html",
+        figure=figure,
+        rows=rows[:50],
+        more=len(rows) > 50,
+        page=page,
+        area=area,
+        area_name=queries.area_name(area) if area else "",
+    )
+
+
+# -- the roster (联系人名册) ---------------------------------------------------------------
+
+
+@bp.get("/roster")
+@requires("care.read", status=404)
+def roster() -> Any:
+    _need("care.read")
+    try:
+        page = max(1, min(10_000, int(request.args.get("page", 1))))
+    except ValueError:
+        page = 1
+    rows = queries.roster_rows(limit=101, offset=(page - 1) * 100)
+    policy = rules.current_policy()
+    return render_template(
+        "care/roster.html",
+        rows=rows[:100],
+        more=len(rows) > 100,
+        page=page,
+        policy=policy,
+        mask_phone=pii.mask_phone,
+    )
+
+
+@bp.get("/roster.xlsx")
+@requires("care.export", status=404)
+def roster_export() -> Any:
+    _need("care.export")
+    rows = queries.roster_rows()
+    data = excel.roster_workbook(rows, lambda c: _zh_or_en(CONTACT_ROLES, c))
+    operations.record_roster_export(len(rows))
+    return send_file(
+        io.BytesIO(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name="contact-roster.xlsx",
+    )
+
+
+# -- a village contact's households, a household's care tab, the visit form ---------------
+
+
+@bp.get("/mine")
+@requires("care.visit", status=404)
+def mine() -> Any:
+    return render_template("care/mine.html", rows=queries.my_households())
+
+
+def _household_page(h: Household, form: Any = None, errors: dict | None = None) -> str:
+    today = rules.today()
+    return render_template(
+        "care/household.html",
+        h=h,
+        care=queries.household_care(h.id),
+        due=queries.household_due(h, today),
+        policy=rules.current_policy(today),
+        today=today,
+        kinds=list(VisitKind),
+        festivals=CARE_FESTIVALS,
+        default_festival=queries.nearest_festival(today),
+        form=form or {},
+        errors=errors or {},
+        can_visit=can(current_user, "care.visit"),
+        can_manage=(manage := can(current_user, "care.contacts")),
+        town_contacts=queries.roster(h.town_id) if manage else [],
+        mask_phone=pii.mask_phone,
+    )
+
+
+@bp.get("/households/<household_id>")
+@requires("care.read", status=404)
+def household(household_id: str) -> Any:
+    _need("care.read")
+    return _household_page(_household_or_404(household_id))
+
+
+@bp.post("/households/<household_id>/visits")
+@requires("care.visit", status=404)
+def record_visit(household_id: str) -> Any:
+    h = _household_or_404(household_id)
+    form = request.form
+    photos = [
+        Upload(f.filename or "photo", f.read())
+        for f in request.files.getlist("photos")
+        if f and f.filename
+    ]
+    outcome = uow.attempt(
+        lambda: operations.record_visit(
+            current_user,
+            h.id,
+            visited_on=form.get("visited_on", ""),
+            kind=form.get("kind", ""),
+            festival=form.get("festival", "") if form.get("kind") == "festival" else "",
+            companions=form.get("companions", ""),
+            findings=form.get("findings", ""),
+            follow_up=form.get("follow_up") == "1",
+            follow_up_note=form.get("follow_up_note", ""),
+            photos=photos,
+        )
+    )
+    if outcome.ok:
+        flash(_("The visit was recorded."), "success")
+        return redirect(url_for("care.household", household_id=h.id))
+    e = outcome.error
+    errors = {e.field or "_": str(e.message)}
+    return _household_page(h, form, errors), e.status if e.status != 404 else 400
+
+
+# -- the town officer's contact persons: add, assign, reassign, deactivate ----------------
+
+
+def _back(default: str) -> Any:
+    return redirect(request.form.get("next") or default)
+
+
+@bp.route("/contacts", methods=["GET", "POST"])
+@requires("care.contacts", status=404)
+def contacts() -> Any:
+    form: Any = {}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = request.form
+        outcome = uow.attempt(
+            lambda: operations.add_contact(
+                current_user,
+                name=form.get("name", ""),
+                role=form.get("role", ""),
+                unit=form.get("unit", ""),
+                position=form.get("position", ""),
+                phone=form.get("phone", ""),
+            )
+        )
+        if outcome.ok:
+            flash(_("The contact person was added."), "success")
+            return redirect(url_for("care.contacts"))
+        e = outcome.error
+        errors = {e.field or "_": str(e.message)}
+        status = 400
+    page = render_template(
+        "care/contacts.html",
+        rows=queries.roster(),
+        roles=CONTACT_ROLES,
+        form=form,
+        errors=errors,
+        mask_phone=pii.mask_phone,
+    )
+    return page, status
+
+
+@bp.post("/contacts/<contact_id>/deactivate")
+@requires("care.contacts", status=404)
+def deactivate_contact(contact_id: str) -> Any:
+    outcome = uow.attempt(
+        lambda: operations.deactivate_contact(
+            current_user, contact_id, request.form.get("reason", "")
+        )
+    )
+    if outcome.ok:
+        flash(_("The contact person was deactivated; their households need another."), "success")
+    elif outcome.error is not None:
+        if outcome.error.status == 404:
+            abort(404)
+        flash(str(outcome.error.message), "error")
+    return redirect(url_for("care.contacts"))
+
+
+@bp.post("/households/<household_id>/assign")
+@requires("care.contacts", status=404)
+def assign(household_id: str) -> Any:
+    h = _household_or_404(household_id)
+    outcome = uow.attempt(
+        lambda: operations.assign(current_user, h.id, request.form.get("contact_id", ""))
+    )
+    if outcome.ok:
+        flash(_("The contact person was assigned."), "success")
+    elif outcome.error is not None:
+        flash(str(outcome.error.message), "error")
+    return redirect(url_for("care.household", household_id=h.id))
+
+
+@bp.post("/assignments/<assignment_id>/reassign")
+@requires("care.contacts", status=404)
+def reassign(assignment_id: str) -> Any:
+    outcome = uow.attempt(
+        lambda: operations.reassign(
+            current_user,
+            assignment_id,
+            request.form.get("contact_id", ""),
+            request.form.get("reason", ""),
+        )
+    )
+    if outcome.ok:
+        flash(
+            _("The household has a new contact person; the earlier one stays in its history."),
+            "success",
+        )
+        return redirect(url_for("care.household", household_id=outcome.value.household_id))
+    if outcome.error is not None and outcome.error.status == 404 and outcome.error.field is None:
+        abort(404)
+    flash(str(outcome.error.message) if outcome.error else "", "error")
+    return redirect(request.referrer or url_for("care.contacts"))

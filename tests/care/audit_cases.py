@@ -1,0 +1,97 @@
+"""Audit coverage cases of the care domain (collected by tests/audit/test_coverage.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from tests.audit.coverage import Ctx, Exercise, Listed
+
+
+def _contract(ctx: Ctx) -> Any:
+    """A contract for a member who has none yet (one per person)."""
+    from portal.care.models import DoctorContract
+    from portal.register.models import Person
+
+    person = ctx.session.execute(
+        sa.select(Person).where(~Person.id.in_(sa.select(DoctorContract.person_id))).limit(1)
+    ).scalar_one()
+    return DoctorContract(
+        household_id=person.household_id,
+        person_id=person.id,
+        doctor="覆盖测试医生",
+        institution="社区卫生服务中心",
+        signed_on=dt.date(2026, 3, 1),
+    )
+
+
+def _checkup(ctx: Ctx) -> Any:
+    from portal.care.models import Checkup
+
+    person = ctx.first("Person")
+    return Checkup(
+        household_id=person.household_id, person_id=person.id, done_on=dt.date(2026, 5, 1)
+    )
+
+
+def _photo(ctx: Ctx) -> Any:
+    from portal.care.models import VisitPhoto
+
+    visit = ctx.first("Visit")
+    return VisitPhoto(
+        visit_id=visit.id,
+        household_id=visit.household_id,
+        filename="visit.png",
+        content_type="image/png",
+        size=72,
+        sha256="0" * 64,
+        storage_key=f"{visit.tenant_id}/care/00/coverage",
+    )
+
+
+ROUTES: dict[str, Exercise | Listed] = {
+    "care.record_visit": Listed(
+        "create Visit (district chain) and a VisitPhoto per photo, actor the village contact "
+        "or town officer",
+        test="tests/care/test_views.py::test_village_contact_sees_only_their_households_and_records_a_visit",
+    ),
+}
+
+DOWNLOADS: dict[str, Exercise | Listed] = {
+    "care.roster_export": Listed(
+        "care_roster_exported Contact (district chain) with the row count and masked=true",
+        test="tests/care/test_views.py::test_lead_dashboard_roster_export_and_drill",
+    ),
+}
+
+MODEL_FACTORIES: dict[str, Callable[[Ctx], Any]] = {
+    "DoctorContract": _contract,
+    "Checkup": _checkup,
+    "VisitPhoto": _photo,
+}
+
+ROUTES.update(
+    {
+        "care.contacts": Listed(
+            "create Contact (district chain; phone masked, blind index in clear), actor the "
+            "town officer",
+            test="tests/care/test_views.py::test_town_officer_adds_assigns_and_reassigns_keeping_history",
+        ),
+        "care.deactivate_contact": Listed(
+            "update Contact active=false + update Assignment ended_on/end_reason for each open "
+            "one (and delete HouseholdContact of a linked account), actor the town officer",
+            test="tests/care/test_operations.py",
+        ),
+        "care.assign": Listed(
+            "create Assignment (+ HouseholdContact for a linked account), actor the town officer",
+            test="tests/care/test_operations.py",
+        ),
+        "care.reassign": Listed(
+            "update Assignment ended_on/end_reason + create Assignment, actor the town officer",
+            test="tests/care/test_views.py::test_town_officer_adds_assigns_and_reassigns_keeping_history",
+        ),
+    }
+)

@@ -1,0 +1,79 @@
+"""The joint meeting gets the care figures as figures: the draft agenda's care item and
+the prep pack's coverage table hold the same numbers as the lead's dashboard."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from docx import Document
+
+from tests.care.helpers import district
+
+
+def _meeting_ids(b, slug: str) -> list[str]:  # type: ignore[no-untyped-def]
+    ids: list[str] = []
+    for kind in ("regular", "ad_hoc"):
+        page = b.get(f"/t/{slug}/meetings/?kind={kind}").get_data(as_text=True)
+        ids += re.findall(rf"/t/{slug}/meetings/([0-9a-f-]{{36}})", page)
+    return list(dict.fromkeys(ids))
+
+
+def _dashboard_rows(page: str) -> dict[str, list[str]]:
+    """Town rows of the dashboard table: name → [households, contact %, doctor %,
+    festival done/due, check-ups done/due, overdue, silent]."""
+    out = {}
+    for row in re.findall(r'<tr class="town".*?</tr>', page, re.S):
+        cells = [
+            re.sub(r"<[^>]+>|&emsp;", "", c).strip()
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        out[cells[0]] = cells[1:]
+    return out
+
+
+@pytest.mark.parametrize("slug", ["zhangdian", "jiangyan", "kaifeng"])
+def test_prep_pack_coverage_table_equals_the_dashboard(app, login_as, slug: str) -> None:  # type: ignore[no-untyped-def]
+    from portal.care import queries, summary
+    from portal.kernel import clock
+
+    b = login_as(f"{slug}-lead")
+    ids = _meeting_ids(b, slug)
+    assert ids, f"{slug} has no demo meeting"
+    r = b.get(f"/t/{slug}/meetings/{ids[0]}/export/prep-pack.docx")
+    assert r.status_code == 200
+    doc = Document(io.BytesIO(r.data))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "三、特殊家庭关怀覆盖情况" in text
+    as_of = re.search(r"截至(\d{4}-\d{2}-\d{2})，按本地区政策实时计算", text).group(1)
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "街镇")
+    rows = [[c.text for c in row.cells] for row in table.rows[1:]]
+    with district(app, slug):
+        import datetime as dt
+
+        expected = summary.table(queries.coverage(dt.date.fromisoformat(as_of)))
+        today = clock.today()
+    assert rows == expected
+    if as_of == today.isoformat():  # an upcoming meeting: exactly the dashboard's figures
+        dash = _dashboard_rows(b.get(f"/t/{slug}/care/").get_data(as_text=True))
+        for row in rows[:-1]:
+            town = dash[row[0]]
+            assert row[1] == town[0]  # households
+            assert row[2] == town[1]  # contact coverage
+            assert row[4] == town[3].replace(" ", "")  # festival done/due
+            assert row[6] == town[5]  # overdue
+
+
+def test_draft_agenda_carries_the_care_figures(app) -> None:  # type: ignore[no-untyped-def]
+    from portal.care import queries, summary
+    from portal.kernel import clock
+
+    with district(app, "zhangdian"):
+        cov = queries.coverage(clock.today())
+        line = summary.agenda_line(cov)
+    f = cov.district
+    assert (
+        f"联系人覆盖率 {f.rates()['contact']:.1f}%，{f.households - f.contact_ok} 户未落实" in line
+    )
+    assert "节日走访完成率" in line and f"{f.festival_done}/{f.festival_due}" in line
