@@ -47,8 +47,10 @@ from wtforms.fields import SelectField
 
 from portal.admin.labels import (
     COLUMN_LABELS,
+    HIDDEN_EVERYWHERE,
     HIDDEN_IN_LISTS,
     MODEL_LABELS,
+    code_tables,
     enum_label,
     related_label,
 )
@@ -244,6 +246,8 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
     column_type_formatters = {
         **ModelView.column_type_formatters,  # type: ignore[dict-item]
         dt.datetime: lambda view, value, name: _local_time(value),
+        # Flask-Admin's icon carries "name: true" as its title: a word, not a code.
+        bool: lambda view, value, name: _("yes") if value else _("no"),
     }
     column_type_formatters_detail = column_type_formatters
 
@@ -256,14 +260,27 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
         excluded = tuple(getattr(self, "column_exclude_list", None) or ())
         self.column_exclude_list = excluded + json_columns
         relations = [r.key for r in sa.inspect(model).relationships]
+        ids = tuple(c.name for c in table.columns if c.name.endswith("_id"))
         self.column_exclude_list = (
-            self.column_exclude_list
-            + HIDDEN_IN_LISTS
-            + tuple(c.name for c in table.columns if c.name.endswith("_id"))
+            self.column_exclude_list + HIDDEN_IN_LISTS + HIDDEN_EVERYWHERE + ids
         )
+        # Details: the same, and the policy data held as JSON (the policy page reads it out).
+        self.column_details_exclude_list = (
+            tuple(getattr(self, "column_details_exclude_list", None) or ())
+            + HIDDEN_EVERYWHERE
+            + ids
+            + json_columns
+        )
+        codes = {n: t for n, t in code_tables().items() if n in table.columns}
         self.column_formatters = {
             **{name: _related_formatter for name in relations},
             **{name: _enum_formatter for name in enum_columns},
+            **{name: _code_formatter(t) for name, t in codes.items()},
+            **(
+                {"action": _review_action_formatter} if model.__name__ == "DutyReviewRecord" else {}
+            ),
+            **({"sha256": _literal_formatter} if "sha256" in table.columns else {}),
+            **({"content_type": _file_type_formatter} if "content_type" in table.columns else {}),
             **({"period": _period_formatter} if "period" in table.columns else {}),
             **(getattr(self, "column_formatters", None) or {}),
         }
@@ -307,6 +324,50 @@ def _enum_formatter(view: Any, context: Any, model: Any, name: str) -> str:
     return enum_label(getattr(model, name, None))
 
 
+def _code_formatter(table: dict[str, tuple[str, str]]) -> Any:
+    """A policy-vocabulary code shown by its name in the reader's language."""
+    from portal.policy import labels as pl
+
+    return lambda view, context, model, name: pl.label(table, getattr(model, name, None))
+
+
+def _review_action_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    """A duty review's action (submitted/accepted/returned) by the duty status's label."""
+    from portal.duties.models import DutyStatus
+
+    value = getattr(model, name, None)
+    try:
+        return enum_label(DutyStatus(value))
+    except ValueError:
+        return str(value or "")
+
+
+def _literal_formatter(view: Any, context: Any, model: Any, name: str) -> Any:
+    """Machine text a person compares, not reads (a checksum): set apart as code."""
+    from markupsafe import Markup, escape
+
+    value = getattr(model, name, None)
+    return Markup("<code>%s</code>") % escape(value) if value else ""
+
+
+FILE_TYPES = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPG",
+    "image/png": "PNG",
+    "text/plain": _l("Text"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    "application/msword": "Word",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+    "application/vnd.ms-excel": "Excel",
+}
+
+
+def _file_type_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    """A file's type as people name it (PDF, Word, Excel), not its MIME string."""
+    value = getattr(model, name, None) or ""
+    return str(FILE_TYPES.get(value, _("Other file")))
+
+
 def _local_time(value: dt.datetime | None) -> str:
     """Stored UTC, shown in the district's zone in the one format (portal.kernel.timefmt)."""
     from portal.kernel import timefmt
@@ -343,8 +404,11 @@ class DepartmentView(ScopedModelView):
 
     write_permission = "district.configure"
     allow_create = allow_edit = allow_delete = True
-    column_list = ("key", "name", "kind", "active", "sort_order")
-    column_searchable_list = ("key", "name")
+    # The key (used in login names and the policy file) is entered when adding a
+    # department; people find departments by name and kind.
+    column_list = ("name", "kind", "active", "sort_order")
+    column_details_list = ("name", "kind", "active", "sort_order")
+    column_searchable_list = ("name",)
     column_filters = ("active",)
     column_default_sort = "sort_order"
     form_columns = ("key", "name", "kind", "active", "sort_order")
