@@ -246,6 +246,7 @@ class ScopedModelView(_Access, _ById, _Hardened, ModelView):
     column_type_formatters = {
         **ModelView.column_type_formatters,  # type: ignore[dict-item]
         dt.datetime: lambda view, value, name: _local_time(value),
+        dt.date: lambda view, value, name: _local_date(value),
         # Flask-Admin's icon carries "name: true" as its title: a word, not a code.
         bool: lambda view, value, name: _("yes") if value else _("no"),
     }
@@ -373,6 +374,13 @@ def _local_time(value: dt.datetime | None) -> str:
     from portal.kernel import timefmt
 
     return timefmt.format_datetime(value)
+
+
+def _local_date(value: dt.date | None) -> str:
+    """A calendar date in the one format (2026年12月6日), not ISO."""
+    from portal.kernel import timefmt
+
+    return timefmt.format_date(value)
 
 
 def _period_formatter(view: Any, context: Any, model: Any, name: str) -> str:

@@ -28,7 +28,7 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EMPTY, YES, NO = _l("(empty)"), _l("yes"), _l("no")
-ANOTHER, SYSTEM, ADDRESS = _l("(another record)"), _l("System"), _l("Address")
+ANOTHER, SYSTEM, ADDRESS = _l("(another record)"), _l("System"), _l("Web address")
 REASON, NOTE, ANONYMOUS = _l("Reason"), _l("Note"), _l("Not signed in")
 _ = vocabulary.text  # labels translated once per locale
 

@@ -71,6 +71,8 @@ ALLOWED = {
     "Shanghai",  # the zone name on the account page
 }
 PERIOD_CODE = re.compile(r"\b20\d\dH[12]\b")
+# Dates are shown as 2026年12月6日 through portal.kernel.timefmt, never as ISO text.
+ISO_DATE = re.compile(r"(?<!\d)20\d\d-[01]\d-[0-3]\d(?!\d)")
 # A hex run of 6+ characters with both a digit and a letter: a uuid or a fragment of one.
 HEX = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{6,}(?![0-9A-Za-z])")
 # Latin words; letters joined to digits (D000001, 4102…851X) are record numbers, not words.
@@ -209,10 +211,11 @@ def _vocabulary(app) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 def _names(app) -> re.Pattern[str]:  # type: ignore[no-untyped-def]
-    """Proper names in Latin letters: login names and districts' web names (slugs)."""
+    """Proper names in Latin letters: login names (of accounts, and as typed at failed
+    sign-ins, which the trail quotes) and districts' web names (slugs)."""
     import sqlalchemy as sa
 
-    from portal.auth.models import User
+    from portal.auth.models import LoginAttempt, User
     from portal.extensions import db
     from portal.tenancy import scope
     from portal.tenancy.models import Tenant
@@ -220,6 +223,8 @@ def _names(app) -> re.Pattern[str]:  # type: ignore[no-untyped-def]
     with app.app_context(), scope.cross_tenant("test: names"):
         names = set(db.session.execute(sa.select(User.username)).scalars())
         names |= set(db.session.execute(sa.select(Tenant.slug)).scalars())
+        names |= set(db.session.execute(sa.select(LoginAttempt.username).distinct()).scalars())
+    names.discard("")
     ordered = sorted(names, key=len, reverse=True)
     return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w-])")
 
@@ -232,6 +237,7 @@ def _problems(text: str, literal: bool, codes: set[str], names: re.Pattern[str])
         found.append("repository path shared/")
     text = names.sub(" ", text)
     if not literal:
+        found += [f"ISO date {m.group(0)} in …{text[:80]}…" for m in ISO_DATE.finditer(text)]
         for match in HEX.finditer(text):
             found.append(f"uuid fragment {match.group(0)}")
     for match in WORD.finditer(text):
@@ -269,10 +275,13 @@ def test_the_check_finds_each_kind_of_problem(app) -> None:  # type: ignore[no-u
     codes, names = _vocabulary(app), _names(app)
     assert {"semiannual", "yuan_per_household", "civil_affairs", "bereaved"} <= codes
     found = _problems(
-        "2026H2 来源 shared/seeds/a.txt 每 semiannual 01a24991 Clause", False, codes, names
+        "2026H2 来源 shared/seeds/a.txt 每 semiannual 01a24991 Clause 2026-12-06",
+        False,
+        codes,
+        names,
     )
     kinds = {p.split(" ")[0] for p in found}
-    assert kinds == {"period", "repository", "raw", "uuid", "English"}, found
+    assert kinds == {"period", "repository", "raw", "uuid", "English", "ISO"}, found
     assert not _problems("开封市卫生健康委员会经办人 kaifeng-lead 导出 Excel", False, codes, names)
     # literal text (a header to type) may be English, never a vocabulary code
     assert not _problems("Authorization: Bearer", True, codes, names)
