@@ -18,11 +18,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-# The roles of one district (开封, which has the most departments) and the operator.
+# The roles of one district (开封, which has the most departments), the lead of a district
+# whose policy is a draft with inferred values (姜堰), and the operator.
 # Officers: one per kind of department whose pages differ (the eligibility department
 # confirms register changes; the others report on duties) plus the back office for the lead.
 USERS = (
     "kaifeng-lead",
+    "jiangyan-lead",  # a draft policy with `inferred:` notes
     "kaifeng-auditor",
     "kaifeng-civil-affairs",
     "kaifeng-health",
@@ -212,10 +214,11 @@ def _vocabulary(app) -> set[str]:  # type: ignore[no-untyped-def]
 
 def _names(app) -> re.Pattern[str]:  # type: ignore[no-untyped-def]
     """Proper names in Latin letters: login names (of accounts, and as typed at failed
-    sign-ins, which the trail quotes) and districts' web names (slugs)."""
+    sign-ins, which the trail quotes), the names people give their API tokens, and
+    districts' web names (slugs)."""
     import sqlalchemy as sa
 
-    from portal.auth.models import LoginAttempt, User
+    from portal.auth.models import ApiToken, LoginAttempt, User
     from portal.extensions import db
     from portal.tenancy import scope
     from portal.tenancy.models import Tenant
@@ -224,6 +227,7 @@ def _names(app) -> re.Pattern[str]:  # type: ignore[no-untyped-def]
         names = set(db.session.execute(sa.select(User.username)).scalars())
         names |= set(db.session.execute(sa.select(Tenant.slug)).scalars())
         names |= set(db.session.execute(sa.select(LoginAttempt.username).distinct()).scalars())
+        names |= set(db.session.execute(sa.select(ApiToken.name).distinct()).scalars())
     names.discard("")
     ordered = sorted(names, key=len, reverse=True)
     return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w-])")
