@@ -281,13 +281,15 @@ def breadcrumbs(with_badges: bool = False) -> list[dict[str, Any]]:
     return crumbs
 
 
-def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC instant shown in the district's zone (the user's own for account pages)."""
-    from portal.kernel.clock import local
+def local_time(value: Any) -> str:
+    """A stored UTC instant in the district's zone (the user's own for account pages), in
+    the one format of `portal.kernel.timefmt`."""
+    from portal.kernel import timefmt
 
+    if value is None:
+        return "—"
     tenant = getattr(g, "tenant", None) or getattr(current_user, "tenant", None)
-    shown = local(value, tenant)
-    return shown.strftime(fmt) if shown else "—"
+    return timefmt.format_datetime(value, tenant)
 
 
 # Questions asked before consequential one-click actions (portal.js reads `data-confirm`).

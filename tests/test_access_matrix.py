@@ -162,6 +162,11 @@ def _lead_only_post(role: str, ctx: str, method: str) -> int | None:
     return None
 
 
+def _preview_writers(role: str, ctx: str, method: str) -> int | None:
+    """The Markdown preview: readers of meetings who write no Markdown (auditors) get 403."""
+    return 403 if role == "auditor" and ctx == OWN else None
+
+
 def _report_department(samples: Samples, ctx: str) -> uuid.UUID:
     """A department with a report in the context's sample meeting (any department when the
     meeting has no reports, as the demo's ad hoc meeting)."""
@@ -420,6 +425,9 @@ ROUTES: dict[str, Route] = {
         "district", "meeting.read", ok={"GET": 200, "POST": 400}, expect=_lead_only_post
     ),
     "meetings.detail": Route("district", "meeting.read", ids={"meeting_id": "Meeting"}),
+    "meetings.preview_markdown": Route(
+        "district", "meeting.read", data={"text": "**预览**"}, expect=_preview_writers
+    ),
     "meetings.edit": Route("district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400),
     "meetings.agenda_action": Route(
         "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400

@@ -40,3 +40,32 @@ def test_browser_language_does_not_override_the_district_chinese(login_as) -> No
     )
     assert 'lang="zh-CN"' in page
     assert "工作台" in page
+
+
+def test_a_msgid_has_one_translation_in_every_catalog() -> None:
+    """Catalogs are per domain but gettext has one namespace: the catalog that loads first
+    would decide, so the same msgid (in the same context) must mean the same in all of
+    them. Where the meaning differs, use a distinct msgid (e.g. "Full name" for a person,
+    "Name" for a thing)."""
+    from collections import defaultdict
+
+    from babel.messages.pofile import read_po
+
+    from portal.i18n import TRANSLATIONS
+
+    for locale in ("zh_Hans_CN", "en"):
+        seen: dict[tuple[str | None, str], dict[str, object]] = defaultdict(dict)
+        for po in sorted(TRANSLATIONS.glob(f"*/{locale}/LC_MESSAGES/messages.po")):
+            with po.open("rb") as f:
+                for m in read_po(f, locale=locale):
+                    if m.id and m.string:
+                        key = (m.context, m.id if isinstance(m.id, str) else m.id[0])
+                        seen[key][po.parent.parent.parent.name] = m.string
+        clashes = {k: v for k, v in seen.items() if len(set(map(str, v.values()))) > 1}
+        assert not clashes, (
+            f"{locale}: {len(clashes)} msgids translated differently:\n"
+            + "\n".join(
+                f"{mid!r}: {by}"
+                for (_, mid), by in sorted(clashes.items(), key=lambda kv: kv[0][1])
+            )
+        )

@@ -186,8 +186,64 @@ def related_formatter(view: Any, context: Any, model: Any, name: str) -> str:
     return related_label(value) if value is not None else ""
 
 
+def code_formatter(table: dict[str, tuple[str, str]]) -> Any:
+    """A policy-vocabulary code shown by its name in the reader's language."""
+    from portal.policy import labels as pl
+
+    return lambda view, context, model, name: pl.label(table, getattr(model, name, None))
+
+
+def review_action_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    """A duty review's action (submitted/accepted/returned) by the duty status's label."""
+    from portal.duties.models import DutyStatus
+
+    value = getattr(model, name, None)
+    try:
+        return enum_label(DutyStatus(value))
+    except ValueError:
+        return str(value or "")
+
+
+def literal_formatter(view: Any, context: Any, model: Any, name: str) -> Any:
+    """Machine text a person compares, not reads (a checksum): set apart as code."""
+    from markupsafe import Markup, escape
+
+    value = getattr(model, name, None)
+    return Markup("<code>%s</code>") % escape(value) if value else ""
+
+
+FILE_TYPES = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPG",
+    "image/png": "PNG",
+    "text/plain": _l("Text"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    "application/msword": "Word",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+    "application/vnd.ms-excel": "Excel",
+}
+
+
+def file_type_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    """A file's type as people name it (PDF, Word, Excel), not its MIME string."""
+    value = getattr(model, name, None) or ""
+    return str(FILE_TYPES.get(value, _("Other file")))
+
+
+def local_date(value: dt.date | None) -> str:
+    """A calendar date in the one format (2026年12月6日), not ISO."""
+    from portal.kernel import timefmt
+
+    return timefmt.format_date(value)
+
+
 __all__ = [
+    "code_formatter",
     "enum_formatter",
+    "file_type_formatter",
+    "literal_formatter",
+    "local_date",
+    "review_action_formatter",
     "json_detail",
     "json_export",
     "json_lines",

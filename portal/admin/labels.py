@@ -126,6 +126,18 @@ COLUMN_LABELS: dict[str, Any] = {
     "username": _l("Username"),
     "work_date": _l("Date of the work"),
     "year": _l("Year"),
+    "adopted_at": _l("Adopted at"),
+    "adopted_by": _l("Adopted by"),
+    "agenda_circulated_at": _l("Agenda circulated at"),
+    "clause": _l("Clause type"),
+    "funding_split_applies_to": _l("Funding split applies to"),
+    "in_force_before": _l("In force before"),
+    "lead_from_document": _l("Lead from the document"),
+    "name_en": _l("English name"),
+    "posted_at": _l("Posted at"),
+    "posted_by_name": _l("Posted by"),
+    "status_changed_at": _l("Status changed at"),
+    "withdrawn_at": _l("Withdrawn at"),
     # related records (shown by their name or title)
     "agenda": _l("Agenda items"),
     "benefit": _l("Benefit standard"),
@@ -149,6 +161,44 @@ COLUMN_LABELS: dict[str, Any] = {
 
 #: Bookkeeping columns no person needs in a table (still in the record's details).
 HIDDEN_IN_LISTS = ("row_version", "tenant_id", "id")
+
+#: Columns no person reads, in tables or details: identifiers (records are shown by their
+#: name through the relationship), idempotency keys, storage paths, the generator's tag of
+#: an agenda item, and the policy file's working data (keys and `inferred:` notes, which the
+#: policy page shows in words).
+HIDDEN_EVERYWHERE = (
+    "row_version",
+    "tenant_id",
+    "id",
+    "request_key",
+    "storage_key",
+    "broadcast_id",
+    "inferred",
+    "lead_department_key",
+    "member_department_keys",
+    "department_kinds",
+    "source",
+    "audience",
+    "kind_code",
+    "locale",
+    "session_version",
+    "password_history",
+)
+
+
+def code_tables() -> dict[str, dict[str, tuple[str, str]]]:
+    """String columns holding a policy-vocabulary code → the vocabulary's table."""
+    from portal.policy import labels as pl
+
+    return {
+        "category": pl.CATEGORY,
+        "unit": pl.UNIT,
+        "frequency": pl.FREQUENCY,
+        "max_quantity_unit": pl.MAX_QUANTITY_UNIT,
+        "funding_split_applies_to": pl.SPLIT_APPLIES_TO,
+        "cadence": pl.CADENCE,
+        "clause": pl.CLAUSE,
+    }
 
 
 def related_label(obj: object) -> str:

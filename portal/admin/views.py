@@ -48,8 +48,10 @@ from portal.admin import formatters
 from portal.admin.hardening import Hardened, SafeEnumEqual, is_json
 from portal.admin.labels import (
     COLUMN_LABELS,
+    HIDDEN_EVERYWHERE,
     HIDDEN_IN_LISTS,
     MODEL_LABELS,
+    code_tables,
 )
 from portal.audit import trail
 from portal.auth import roles
@@ -162,6 +164,9 @@ class ScopedModelView(_Access, _ById, Hardened, ModelView):
     column_type_formatters = {
         **ModelView.column_type_formatters,  # type: ignore[dict-item]
         dt.datetime: lambda view, value, name: formatters.local_time(value),
+        dt.date: lambda view, value, name: formatters.local_date(value),
+        # Flask-Admin's icon carries "name: true" as its title: a word, not a code.
+        bool: lambda view, value, name: _("yes") if value else _("no"),
     }
     column_type_formatters_detail = column_type_formatters
 
@@ -174,14 +179,33 @@ class ScopedModelView(_Access, _ById, Hardened, ModelView):
         excluded = tuple(getattr(self, "column_exclude_list", None) or ())
         self.column_exclude_list = excluded + json_columns
         relations = [r.key for r in sa.inspect(model).relationships]
+        ids = tuple(c.name for c in table.columns if c.name.endswith("_id"))
         self.column_exclude_list = (
-            self.column_exclude_list
-            + HIDDEN_IN_LISTS
-            + tuple(c.name for c in table.columns if c.name.endswith("_id"))
+            self.column_exclude_list + HIDDEN_IN_LISTS + HIDDEN_EVERYWHERE + ids
         )
+        # Details: the same, and the policy data held as JSON (the policy page reads it out).
+        self.column_details_exclude_list = (
+            tuple(getattr(self, "column_details_exclude_list", None) or ())
+            + HIDDEN_EVERYWHERE
+            + ids
+            + json_columns
+        )
+        codes = {n: t for n, t in code_tables().items() if n in table.columns}
         self.column_formatters = {
             **{name: formatters.related_formatter for name in relations},
             **{name: formatters.enum_formatter for name in enum_columns},
+            **{name: formatters.code_formatter(t) for name, t in codes.items()},
+            **(
+                {"action": formatters.review_action_formatter}
+                if model.__name__ == "DutyReviewRecord"
+                else {}
+            ),
+            **({"sha256": formatters.literal_formatter} if "sha256" in table.columns else {}),
+            **(
+                {"content_type": formatters.file_type_formatter}
+                if "content_type" in table.columns
+                else {}
+            ),
             **({"period": formatters.period_formatter} if "period" in table.columns else {}),
             **(getattr(self, "column_formatters", None) or {}),
         }
@@ -247,8 +271,11 @@ class DepartmentView(ScopedModelView):
 
     write_permission = "district.configure"
     allow_create = allow_edit = allow_delete = True
-    column_list = ("key", "name", "kind", "active", "sort_order")
-    column_searchable_list = ("key", "name")
+    # The key (used in login names and the policy file) is entered when adding a
+    # department; people find departments by name and kind.
+    column_list = ("name", "kind", "active", "sort_order")
+    column_details_list = ("name", "kind", "active", "sort_order")
+    column_searchable_list = ("name",)
     column_filters = ("active",)
     column_default_sort = "sort_order"
     form_columns = ("key", "name", "kind", "active", "sort_order")

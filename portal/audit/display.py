@@ -28,7 +28,7 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EMPTY, YES, NO = _l("(empty)"), _l("yes"), _l("no")
-ANOTHER, SYSTEM, ADDRESS = _l("(another record)"), _l("System"), _l("Address")
+ANOTHER, SYSTEM, ADDRESS = _l("(another record)"), _l("System"), _l("Web address")
 REASON, NOTE, ANONYMOUS = _l("Reason"), _l("Note"), _l("Not signed in")
 _ = vocabulary.text  # labels translated once per locale
 
@@ -202,6 +202,15 @@ def _value(record_type: str, key: str, value: Any, names: Names, limit: int | No
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
         single = "department_id" if key.endswith("department_ids") else key.removesuffix("s")
         text = "、".join(_value(record_type, single, v, names, None) for v in value)
+    elif isinstance(value, dict) and set(value) == {"before", "after"}:
+        before = _value(record_type, key, value["before"], names, None)
+        text = f"{before} → {_value(record_type, key, value['after'], names, None)}"
+    elif isinstance(value, dict) and value and all(isinstance(k, str) for k in value):
+        # structured data (what a confirmed request changed): each part by its label
+        text = "；".join(
+            f"{vocabulary.field_label(record_type, k)}：{_value(record_type, k, v, names, None)}"
+            for k, v in value.items()
+        )
     elif isinstance(value, dict | list):
         text = json.dumps(value, ensure_ascii=False)
     else:

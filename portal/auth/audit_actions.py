@@ -14,6 +14,7 @@ from portal.audit.vocabulary import (
     register_record_type,
 )
 from portal.auth.models import ApiToken, User
+from portal.kernel.grants import ROLE_LABELS
 
 register_module(SIGN_IN, _l("Sign-in log"), order=20)
 register_module("accounts", _l("Accounts"), order=30)
@@ -71,12 +72,9 @@ register_record_type(
             "inactive": _l("account deactivated"),
             "suspended": _l("district suspended"),
         },
-        "role": {
-            "platform_operator": _l("Platform operator"),
-            "district_lead": _l("District lead"),
-            "dept_officer": _l("Department officer"),
-            "auditor": _l("Auditor"),
-        },
+        "role": {role.value: label for role, label in ROLE_LABELS.items()},
+        # each language by its own name, as the language menu shows it
+        "locale": {"en": "English", "zh_Hans_CN": "简体中文"},
     },
     names=names_from(
         User, lambda u: u.display_name or u.username, User.display_name, User.username

@@ -20,7 +20,7 @@ from portal.audit import trail
 from portal.duties import queries
 from portal.duties.models import DutyStatus, ProgressEntry
 from portal.extensions import db
-from portal.kernel import clock
+from portal.kernel import timefmt
 from portal.kernel.periods import Period
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -59,8 +59,8 @@ def _widths(ws: Any, widths: list[int]) -> None:
 
 
 def _local(value: Any) -> str:
-    shown = clock.local(value, g.get("tenant"))
-    return shown.strftime("%Y-%m-%d %H:%M") if shown else ""
+    """A stored UTC instant in the district's zone, in the one format of every page."""
+    return timefmt.format_datetime(value, g.get("tenant")) if value else ""
 
 
 def build_workbook(

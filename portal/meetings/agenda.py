@@ -22,7 +22,7 @@ from portal.care import summary as care_summary
 from portal.db import utcnow
 from portal.duties import queries as duty_queries
 from portal.extensions import db
-from portal.kernel import clock
+from portal.kernel import clock, timefmt
 from portal.kernel.periods import Period
 from portal.kernel.rules import NotFound
 from portal.meetings import queries, rules
@@ -67,7 +67,7 @@ def draft_agenda(meeting: Meeting) -> list[AgendaDraft]:
             items.append(
                 AgendaDraft(
                     f"审议确认上次会议（{prev.number}）纪要",
-                    f"{prev.title}，{prev.meeting_date.isoformat()}。",
+                    f"{prev.title}，{timefmt.format_date(prev.meeting_date, english=False)}。",
                     "confirm_minutes",
                 )
             )
@@ -116,7 +116,7 @@ def draft_agenda(meeting: Meeting) -> list[AgendaDraft]:
                     lambda d: (
                         f"- {d.department}：{d.measure_number} {d.measure_title}"
                         f"（{Period.parse(d.period).label_in('zh')}，"
-                        f"应于{d.due_date.isoformat()}前签报，{STATUS_ZH.get(d.status, '')}）"
+                        f"应于{timefmt.format_date(d.due_date, english=False)}前签报，{STATUS_ZH.get(d.status, '')}）"
                     ),
                 ),
                 "overdue_duties",
@@ -147,7 +147,7 @@ def draft_agenda(meeting: Meeting) -> list[AgendaDraft]:
                     actions,
                     lambda a: (
                         f"- {a.department.name}：{a.text}（{a.meeting.number}会议，"
-                        f"限{a.due_date.isoformat()}前办结"
+                        f"限{timefmt.format_date(a.due_date, english=False)}前办结"
                         f"{'，已逾期' if a.is_overdue(as_of) else ''}）"
                     ),
                 ),

@@ -21,7 +21,7 @@ from portal.audit import trail
 from portal.db import utcnow
 from portal.duties.models import Assessment, Duty, DutyStatus, ProgressEntry
 from portal.extensions import db
-from portal.kernel import events
+from portal.kernel import events, timefmt
 from portal.kernel.rules import NotFound
 from portal.meetings import queries, rules
 from portal.meetings.agenda import STATUS_ZH
@@ -75,7 +75,10 @@ def draft_report(meeting: Meeting, department_id: uuid.UUID) -> ReportDraft:
         ]
         if es[-3:]:
             block.append("")
-            block.extend(f"- {e.work_date.isoformat()}：{e.narrative}" for e in es[-3:])
+            block.extend(
+                f"- {timefmt.format_date(e.work_date, english=False)}：{e.narrative}"
+                for e in es[-3:]
+            )
         if d.sign_off_statement:
             block.extend(["", f"签报说明：{d.sign_off_statement}"])
         sections.append("\n".join(block))

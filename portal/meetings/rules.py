@@ -15,7 +15,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from portal.kernel import grants, rules
+from portal.kernel import grants, rules, timefmt
 from portal.kernel.clock import today
 from portal.kernel.rules import ConflictError, NotAllowed, NotFound, RuleError
 
@@ -95,7 +95,7 @@ def check_attendance_day(meeting: Any) -> None:
         raise MeetingError(
             _l(
                 "Attendance can be recorded from the day of the meeting (%(day)s).",
-                day=meeting.meeting_date.isoformat(),
+                day=timefmt.format_date(meeting.meeting_date),
             ),
             field="attendance",
         )

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     redirect,
@@ -372,6 +373,26 @@ def render_detail(meeting: Meeting, forms: dict[str, FormState] | None = None) -
         MinutesStatus=MinutesStatus,
         ActionStatus=ActionStatus,
     )
+
+
+#: The longest text the preview renders (the longest Markdown field is well under it).
+PREVIEW_MAX = 50_000
+
+
+@bp.post("/preview")
+@requires("meeting.read")
+def preview_markdown() -> Any:
+    """The live preview of a Markdown field: the same renderer and nh3 sanitiser as the
+    saved view, so what the writer sees is what readers get. Writers only (the lead and
+    reporting officers); it reads and stores nothing."""
+    if not (can(current_user, "meeting.manage") or can(current_user, "meeting.report")):
+        abort(403)  # like every write the role may not do (an auditor)
+    text = request.form.get("text", "")
+    if len(text) > PREVIEW_MAX:
+        return Response(_("The text is too long to preview."), status=413, mimetype="text/plain")
+    response = Response(queries.render_markdown(text), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- home panels ------------------------------------------------------------------------

@@ -34,6 +34,16 @@ bp = Blueprint("policy", __name__, url_prefix="/t/<slug>/policy", template_folde
 register_nav(NavItem(_l("Policy"), "policy.index", "policy.read", order=20))
 
 
+#: The fields a policy file may mark `inferred:` (docs/policy-format.md), by their names
+#: on this page: the reason is shown in the writer's words, the field never as a key.
+INFERRED_LABELS = {
+    "effective_from": _l("In force from"),
+    "lead_department": _l("Lead of the document"),
+    "lead": _l("Lead"),
+    "office_department": _l("Office department"),
+}
+
+
 def _uuid_or_404(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
@@ -99,6 +109,7 @@ def index() -> Any:
         today=today,
         can_edit=can(current_user, "district.configure"),
         labels=labels,
+        inferred_labels=INFERRED_LABELS,
     )
 
 

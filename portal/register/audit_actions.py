@@ -13,6 +13,26 @@ from portal.audit.vocabulary import (
 )
 from portal.register.models import Area, Household
 
+# Value labels (the same msgids as the register's pages, so the same words).
+_HOUSEHOLD_STATUS = {"registered": _l("Registered"), "exited": _l("Exited")}
+_EXIT_REASONS = {
+    "death": _l("Death"),
+    "rebirth_adoption": _l("Re-birth or adoption"),
+    "moved_away": _l("Moved away"),
+    "no_longer_eligible": _l("No longer eligible"),
+}
+_CATEGORIES = {
+    "bereaved": _l("Bereaved (only child died)"),
+    "disabled_child": _l("Only child disabled"),
+    "surgery_complication": _l("Surgery complication"),
+}
+_REQUEST_STATUS = {
+    "pending": _l("Pending"),
+    "confirmed": _l("Confirmed"),
+    "returned": _l("Returned"),
+}
+_REQUEST_KINDS = {"enrol": _l("Enrolment"), "change": _l("Change"), "exit": _l("Exit")}
+
 register_module("register", _l("Families register"), order=45)
 register_actions(
     "register",
@@ -38,13 +58,16 @@ register_record_type(
         "town_id": _l("Town"),
         "village_id": _l("Village"),
         "category": _l("Category"),
-        "address": _l("Address"),
+        "address": _l("Home address"),
         "head_name": _l("Head of household"),
         "woman_birth_date": _l("Woman's date of birth"),
         "exit_reason": _l("Exit reason"),
         "exit_date": _l("Exit date"),
         "registered_on": _l("Registered on"),
+        "status": _l("Status"),
+        "level": _l("Grade"),
     },
+    values={"status": _HOUSEHOLD_STATUS, "exit_reason": _EXIT_REASONS, "category": _CATEGORIES},
     names=names_from(Household, lambda h: h.address or "", Household.address),
 )
 register_record_type(
@@ -71,9 +94,9 @@ register_record_type(
         "kind": _l("Kind"),
         "household_id": _l("Household"),
         "town_id": _l("Town"),
-        "summary": _l("Summary"),
+        "summary": _l("Change summary"),
         "payload": _l("Proposed data"),
-        "evidence_note": _l("Evidence"),
+        "evidence_note": _l("Supporting documents"),
         "batch": _l("Import batch"),
         "proposed_by_id": _l("Proposed by"),
         "proposed_by_name": _l("Proposed by"),
@@ -82,6 +105,16 @@ register_record_type(
         "decided_by_name": _l("Decided by"),
         "decided_at": _l("Decided at"),
         "changes": _l("Changes"),
+        "status": _l("Status"),
+        # the parts of `changes` (what a confirmed request changed on the household)
+        "enrolled": _l("Enrolled as number"),
+        "level": _l("Grade"),
+        "village_id": _l("Village"),
+    },
+    values={
+        "status": {**_REQUEST_STATUS, **_HOUSEHOLD_STATUS},
+        "kind": _REQUEST_KINDS,
+        "exit_reason": _EXIT_REASONS,
     },
 )
 register_record_type("ChangeRequestBatch", _l("Import batch"))

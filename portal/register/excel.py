@@ -39,14 +39,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FIELDS: list[tuple[str, Any]] = [
     ("village", _l("Village")),
     ("category", _l("Category")),
-    ("level", _l("Level")),
-    ("name", _l("Name")),
+    ("level", _l("Grade")),
+    ("name", _l("Full name")),
     ("id_number", _l("Resident ID number")),
     ("phone", _l("Phone")),
     ("spouse_name", _l("Spouse's name")),
     ("spouse_id_number", _l("Spouse's resident ID number")),
     ("spouse_phone", _l("Spouse's phone")),
-    ("address", _l("Address")),
+    ("address", _l("Home address")),
     ("registered_on", _l("Date registered")),
 ]
 REQUIRED = ("village", "category", "name", "id_number")
@@ -94,14 +94,14 @@ def export_households(
     ws.title = "register"
     ws.append(
         [
-            _("Number"),
+            _("File number"),
             _("Town"),
             _("Village"),
             _("Category"),
-            _("Level"),
+            _("Grade"),
             _("Status"),
             _("Exit reason"),
-            _("Name"),
+            _("Full name"),
             _("Relationship"),
             _("Resident ID number"),
             _("Phone"),

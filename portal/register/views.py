@@ -86,8 +86,8 @@ REQUEST_STATUS_LABELS = {
 CHANGE_LABELS = {
     "enrolled": _l("Enrolled as number"),
     "status": _l("Status"),
-    "address": _l("Address"),
-    "level": _l("Level"),
+    "address": _l("Home address"),
+    "level": _l("Grade"),
     "village_id": _l("Village"),
 }
 AGE_BAND_LABELS = {

@@ -97,3 +97,39 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Live preview of Markdown fields (textarea[data-markdown-preview]): the server renders
+// with the same sanitiser (nh3) as the saved view, so the preview is what readers get;
+// nothing from a CDN, no inline script. The HTML inserted is the sanitised rendering.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("textarea[data-markdown-preview]").forEach((area) => {
+    const form = area.form;
+    const token = form && form.querySelector("input[name=csrf_token]");
+    if (!token) return;
+    const box = document.createElement("div");
+    box.className = "md-preview";
+    box.setAttribute("aria-live", "polite");
+    const title = document.createElement("p");
+    title.className = "md-preview-label muted";
+    title.textContent = area.dataset.previewLabel || "";
+    const body = document.createElement("div");
+    body.className = "md-preview-body";
+    box.append(title, body);
+    area.insertAdjacentElement("afterend", box);
+    let timer = null;
+    let sent = 0;
+    const render = () => {
+      const mine = ++sent;
+      const data = new FormData();
+      data.append("text", area.value);
+      data.append("csrf_token", token.value);
+      fetch(area.dataset.markdownPreview, { method: "POST", body: data, credentials: "same-origin" })
+        .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+        .then((html) => { if (mine === sent) { body.innerHTML = html; box.hidden = !area.value.trim(); } })
+        .catch(() => { box.hidden = true; });
+    };
+    area.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(render, 300); });
+    box.hidden = !area.value.trim();
+    if (area.value.trim()) render();
+  });
+});

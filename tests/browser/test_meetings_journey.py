@@ -26,6 +26,7 @@ def test_joint_meeting_journey(live_server: str, page, chromium) -> None:  # typ
     assert page.locator("#meetings-schedule-panel").is_visible()
     page.goto(live_server + "/t/kaifeng/meetings/new")
     day = today().isoformat()
+    shown_day = f"{today().year}年{today().month}月{today().day}日"  # as pages show dates
     page.select_option("#period", "2026H2")
     assert page.locator("#period option:checked").inner_text() == "2026年下半年"
     page.fill("#meeting_date", day)
@@ -47,10 +48,14 @@ def test_joint_meeting_journey(live_server: str, page, chromium) -> None:  # typ
     officer = officer_ctx.new_page()
     officer.set_default_timeout(15000)
     sign_in(officer, live_server, "kaifeng-civil-affairs")
-    notice = officer.locator("#meeting-invitations li").filter(has_text=day)
+    notice = officer.locator("#meeting-invitations li").filter(has_text=shown_day)
     notice.get_by_role("link", name="撰写本单位汇报").click()
     officer.wait_for_load_state("networkidle")
     assert officer.input_value("#body").startswith("## 2026年下半年")
+    # the live preview renders what the officer types, as the saved view will
+    officer.locator("#body").press("Control+End")
+    officer.locator("#body").type("\n\n**预览测试**")
+    officer.wait_for_selector(".md-preview-body strong:has-text('预览测试')")
     officer.fill("#families_reached", "36")
     officer.click("#report-form button[value=submit]")
     officer.wait_for_load_state("networkidle")

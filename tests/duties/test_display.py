@@ -53,7 +53,7 @@ def test_times_are_in_the_district_zone(fresh_app, login_as) -> None:  # type: i
         for c in row
         if c.value is not None
     ]
-    assert "2026-12-06 07:37" in cells and not any("23:37" in c for c in cells)
+    assert "2026年12月6日 07:37" in cells and not any("23:37" in c for c in cells)
 
 
 def test_periods_are_shown_as_labels(login_as) -> None:  # type: ignore[no-untyped-def]

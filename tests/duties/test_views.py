@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -189,9 +190,20 @@ def test_officer_logs_signs_off_and_lead_reviews(fresh_app, login_as, tmp_path) 
     assert any(str(v).startswith("'=HYPERLINK") for v in values)
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
     with fresh_app.app_context():
+        from zoneinfo import ZoneInfo
+
         from portal.audit.models import AuditEvent
 
         with scope.tenant_scope(duty.tenant_id):
+            # the sign-off time in Beijing time, the one format of the pages (not UTC)
+            stored = db.session.execute(
+                sa.select(Duty.submitted_at).where(Duty.id == duty.id)
+            ).scalar_one()
+            local = stored.replace(tzinfo=stored.tzinfo or dt.UTC).astimezone(
+                ZoneInfo("Asia/Shanghai")
+            )
+            shown = f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+            assert shown in values, (shown, values[:40])
             actions = set(
                 db.session.execute(
                     sa.select(AuditEvent.action).where(AuditEvent.entity_id == str(duty.id))

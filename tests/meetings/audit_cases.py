@@ -440,6 +440,10 @@ ROUTES: dict[str, Exercise | Listed] = {
         test="tests/meetings/test_api.py",
     ),
     "api.update_action_item": Exercise(_api_close_action_item),
+    "meetings.preview_markdown": Listed(
+        "no event: the preview renders the posted text and stores nothing",
+        test="tests/meetings/test_preview.py",
+    ),
 }
 
 #: Exports and downloads of this domain.

@@ -84,7 +84,7 @@ def test_fifth_district_from_the_docs_onboards_by_upload(fresh_app) -> None:  # 
     assert_duties_for_current_period(fresh_app, "dayi", FIXTURE)
     assert "大邑县民政局" in lead.get("/t/dayi/departments").get_data(as_text=True)
     listing = b.get("/platform/?q=大邑").get_data(as_text=True)
-    assert 'data-slug="dayi"' in listing and "2029-06-30" in listing
+    assert 'data-slug="dayi"' in listing and "2029年6月30日" in listing
 
 
 def test_preview_lists_problems_and_existing_slug_is_refused(fresh_app) -> None:  # type: ignore[no-untyped-def]
@@ -212,7 +212,8 @@ def test_console_list_uses_a_bounded_number_of_queries(app) -> None:  # type: ig
     with app.app_context():
         rows = {r.tenant.slug: r for r in services.tenant_overview()}
     assert rows["kaifeng"].last_meeting is not None
-    assert rows["kaifeng"].last_meeting.isoformat() in page
+    day = rows["kaifeng"].last_meeting
+    assert f"{day.year}年{day.month}月{day.day}日" in page
     # no business records on the console: no measure titles, no department names
     assert "开封市民政局" not in page and "特别扶助金" not in page
 

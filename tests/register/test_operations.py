@@ -177,7 +177,7 @@ def test_exit_and_change_through_the_pages(fresh_app, login_as) -> None:  # type
     )
     assert r.status_code == 302
     detail = health.get(target).get_data(as_text=True)
-    assert "迁出" in detail and "2026-06-30" in detail and "已确认" in detail
+    assert "迁出" in detail and "2026年6月30日" in detail and "已确认" in detail
     # a stale row_version is a conflict, not a silent overwrite
     r = town.post(
         f"{target}/change", {"address": "新地址", "row_version": version}, csrf_from=target
