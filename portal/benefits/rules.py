@@ -17,12 +17,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.benefits.models import ELIGIBILITY_KIND, FINANCE_KIND, CycleStatus
 from portal.kernel.grants import can
 from portal.kernel.rules import ConflictError, NotFound, RuleError
+from portal.tenancy.services import department_kind
 
 __all__ = ["BenefitsError", "ConflictError", "NotFound"]
 
@@ -44,33 +44,6 @@ NEXT: dict[CycleStatus, CycleStatus] = {
     CycleStatus.approved: CycleStatus.exported,
     CycleStatus.exported: CycleStatus.closed,
 }
-
-
-def department_kind(user: Any) -> str | None:
-    """The kind of the officer's department (None for other roles), one query a request."""
-    department_id = getattr(user, "department_id", None)
-    if department_id is None:
-        return None
-    from flask import g, has_request_context
-
-    from portal.extensions import db
-    from portal.tenancy.models import Department
-
-    key = f"benefits_kind_{department_id}"
-    if has_request_context() and key in g:
-        return g.get(key)
-    from portal.tenancy import scope
-
-    query = sa.select(Department.kind_code).where(Department.id == department_id)
-    if scope.current().tenant_id is None and getattr(user, "tenant_id", None) is not None:
-        # pages outside a district (the account's own pages) still draw the menu
-        with scope.tenant_scope(user.tenant_id):
-            kind = db.session.execute(query).scalar()
-    else:
-        kind = db.session.execute(query).scalar()
-    if has_request_context():
-        setattr(g, key, kind)
-    return kind
 
 
 def _officer_of(user: Any, grant: str, kinds: tuple[str, ...]) -> bool:

@@ -19,6 +19,7 @@ from portal.kernel.clock import today
 from portal.kernel.grants import can
 from portal.kernel.rules import ConflictError, NotFound, RuleError
 from portal.register.models import ELIGIBILITY_KIND, Gender, eligibility_department
+from portal.tenancy.services import department_kind
 
 __all__ = ["Conflict", "Duplicate", "NotFound", "RegisterError", "today"]
 
@@ -38,9 +39,8 @@ class Duplicate(RegisterError):
 def is_eligibility_officer(user: Any) -> bool:
     if getattr(user, "department_id", None) is None:  # only department officers have one
         return False
-    department = getattr(user, "department", None)  # loaded with the user (joined)
-    if department is not None and department.kind_code != ELIGIBILITY_KIND:
-        return False  # not a health department: no look-up needed
+    if department_kind(user) != ELIGIBILITY_KIND:
+        return False  # not a health department (the look-up is shared with other domains)
     from flask import g, has_request_context
 
     from portal.extensions import db

@@ -157,3 +157,30 @@ def set_department_active(tenant: Tenant, department_id: Any, active: bool) -> D
             dept.active = active
             db.session.flush()
     return dept
+
+
+def department_kind(user: Any) -> str | None:
+    """The kind of an officer's department (None for other roles), one query a request.
+
+    Not read from `user.department`: the user is loaded before the request's district is
+    in scope, so on PostgreSQL row-level security hides the joined department row. Domains
+    that open only to some kinds of department (the register and benefits: the health
+    department) ask here, so the menu and the views share one look-up."""
+    department_id = getattr(user, "department_id", None)
+    if department_id is None:
+        return None
+    from flask import g, has_request_context
+
+    key = f"department_kind_{department_id}"
+    if has_request_context() and key in g:
+        return g.get(key)
+    query = sa.select(Department.kind_code).where(Department.id == department_id)
+    if scope.current().tenant_id is None and getattr(user, "tenant_id", None) is not None:
+        # pages outside a district (the account's own pages) still draw the menu
+        with scope.tenant_scope(user.tenant_id):
+            kind = db.session.execute(query).scalar()
+    else:
+        kind = db.session.execute(query).scalar()
+    if has_request_context():
+        setattr(g, key, kind)
+    return kind
