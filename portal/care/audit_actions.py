@@ -27,7 +27,7 @@ register_record_type(
     fields={
         "name": _l("Name"),
         "unit": _l("Unit"),
-        "position": _l("Position"),
+        "position": _l("Job title"),
         "role": _l("Contact role"),
         "phone": _l("Phone"),
         "phone_index": _l("Phone search index"),

@@ -13,6 +13,7 @@ import datetime as dt
 
 from portal.care import queries
 from portal.care.queries import Coverage, Figures
+from portal.kernel import timefmt
 
 
 def _pct(value: float | None) -> str:
@@ -35,7 +36,7 @@ def agenda_line(cov: Coverage) -> str:
         parts.append(f"体检完成率 {_pct(r['checkup'])}（{f.checkup_done}/{f.checkup_due} 人）")
     parts.append(f"逾期未访 {f.overdue} 项")
     parts.append(f"本季度未联系 {f.no_contact_quarter} 户")
-    return f"截至{cov.as_of.isoformat()}：" + "；".join(parts) + "。"
+    return f"截至{timefmt.format_date(cov.as_of, english=False)}：" + "；".join(parts) + "。"
 
 
 TABLE_HEADER = [

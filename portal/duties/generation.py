@@ -18,6 +18,7 @@ from portal.audit import trail
 from portal.duties.models import Duty, DutyStatus, ProgressEntry
 from portal.duties.rules import SIGNED, flush
 from portal.extensions import db
+from portal.kernel import timefmt
 from portal.kernel.grants import require
 from portal.kernel.periods import Period
 from portal.policy import rules as policy_rules
@@ -89,7 +90,7 @@ def version_for_period(period: Period) -> tuple[PolicyVersion | None, str | None
             return version, None
     if in_force:
         last = in_force[0]
-        until = last.effective_until.isoformat() if last.effective_until else ""
+        until = timefmt.format_date(last.effective_until)
         if policy_rules.generates_duties_for(last, period):
             return last, str(
                 _l(
@@ -98,9 +99,7 @@ def version_for_period(period: Period) -> tuple[PolicyVersion | None, str | None
                     doc=str(last),
                     date=until,
                     who=last.after_expiry_decided_by,
-                    when=last.after_expiry_decided_at.date().isoformat()
-                    if last.after_expiry_decided_at
-                    else "",
+                    when=timefmt.format_date(last.after_expiry_decided_at),
                     period=period.label,
                 )
             )

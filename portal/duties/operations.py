@@ -36,7 +36,7 @@ from portal.duties.rules import (
 )
 from portal.duties.storage import Upload
 from portal.extensions import db
-from portal.kernel import events
+from portal.kernel import events, timefmt
 from portal.kernel.clock import today
 from portal.kernel.grants import require
 from portal.kernel.periods import Period
@@ -66,8 +66,8 @@ def _clean_entry(data: EntryInput, period: Period) -> tuple[dt.date, str, int, d
             _l(
                 "The date must fall within %(period)s (%(start)s – %(end)s).",
                 period=period.label,
-                start=period.start.isoformat(),
-                end=period.end.isoformat(),
+                start=timefmt.format_date(period.start),
+                end=timefmt.format_date(period.end),
             ),
             field="work_date",
         )

@@ -28,7 +28,7 @@ from docx.shared import Mm, Pt, RGBColor
 
 from portal.care import summary as care_summary
 from portal.duties import queries as duty_queries
-from portal.kernel import clock
+from portal.kernel import clock, timefmt
 from portal.meetings import queries
 from portal.meetings.models import Attendance, Meeting
 from portal.meetings.rules import chinese_number
@@ -336,7 +336,9 @@ def prep_pack_docx(meeting: Meeting) -> bytes:
     cov = care_summary.coverage(care_as_of)
     d.para("三、特殊家庭关怀覆盖情况", "heading")
     if cov.district.households:
-        d.para(f"截至{care_as_of.isoformat()}，按本地区政策实时计算。", "small")
+        d.para(
+            f"截至{timefmt.format_date(care_as_of, english=False)}，按本地区政策实时计算。", "small"
+        )
         d.table(care_summary.TABLE_HEADER, care_summary.table(cov), bold_last=True)
     else:
         d.para("档案中尚无在册家庭。")

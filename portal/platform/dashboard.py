@@ -184,11 +184,10 @@ def _folder(root: Path) -> tuple[int, int, bool]:
 
 
 def human_size(n: int | None) -> str:
+    """A size in MB, the one unit the pages name (1 decimal; small sizes as "<0.1 MB")."""
     if n is None:
         return "—"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
+    mb = n / (1024 * 1024)
+    if n and mb < 0.1:
+        return "<0.1 MB"
+    return f"{mb:,.1f} MB"

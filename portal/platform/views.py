@@ -30,7 +30,7 @@ from flask_login import current_user
 
 from portal import listing
 from portal.auth import operations
-from portal.kernel import clock, downloads
+from portal.kernel import clock, downloads, timefmt
 from portal.kernel.grants import LEAD, requires
 from portal.kernel.periods import Period
 from portal.kernel.uow import attempt
@@ -83,7 +83,7 @@ def _locale() -> str:
 def _policy_until(r: services.TenantRow) -> str:
     if not r.has_policy:
         return _("no policy in force")
-    return r.policy_until.isoformat() if r.policy_until else _("open-ended")
+    return timefmt.format_date(r.policy_until) if r.policy_until else _("open-ended")
 
 
 #: The console's district list (sortable by what the tenants table holds).

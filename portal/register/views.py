@@ -164,7 +164,7 @@ def _id_in_url() -> Any:
 #: The register list's columns (sortable by what the households table holds). Its export
 #: stays the register's own masked one (`export`), which takes the same filters.
 HOUSEHOLD_COLUMNS = [
-    listing.Column("number", _l("Number"), lambda h: h.number, sort=Household.number),
+    listing.Column("number", _l("File number"), lambda h: h.number, sort=Household.number),
     listing.Column("name", _l("Name"), lambda h: h.head_name, sort=Household.head_name),
     listing.Column("town", _l("Town"), lambda h: h.town.name),
     listing.Column("village", _l("Village"), lambda h: h.village.name),

@@ -46,16 +46,18 @@ def test_prep_pack_coverage_table_equals_the_dashboard(app, login_as, slug: str)
     doc = Document(io.BytesIO(r.data))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "三、特殊家庭关怀覆盖情况" in text
-    as_of = re.search(r"截至(\d{4}-\d{2}-\d{2})，按本地区政策实时计算", text).group(1)
+    # the date in the one Chinese format of portal.kernel.timefmt (2026年12月6日)
+    y, m, d = re.search(r"截至(\d{4})年(\d{1,2})月(\d{1,2})日，按本地区政策实时计算", text).groups()
     table = next(t for t in doc.tables if t.rows[0].cells[0].text == "街镇")
     rows = [[c.text for c in row.cells] for row in table.rows[1:]]
     with district(app, slug):
         import datetime as dt
 
-        expected = summary.table(queries.coverage(dt.date.fromisoformat(as_of)))
+        as_of = dt.date(int(y), int(m), int(d))
+        expected = summary.table(queries.coverage(as_of))
         today = clock.today()
     assert rows == expected
-    if as_of == today.isoformat():  # an upcoming meeting: exactly the dashboard's figures
+    if as_of == today:  # an upcoming meeting: exactly the dashboard's figures
         dash = _dashboard_rows(b.get(f"/t/{slug}/care/").get_data(as_text=True))
         for row in rows[:-1]:
             town = dash[row[0]]

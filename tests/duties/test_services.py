@@ -54,7 +54,7 @@ def test_generate_is_idempotent_and_warns_on_expired_policy(fresh_app) -> None: 
     with district(fresh_app, "zhangdian"):
         result = generation.generate_duties(SYSTEM, Period.current().next.code)
         assert result.created == 25
-        assert any("2026-01-07" in w for w in result.warnings)
+        assert any("2026年1月7日" in w for w in result.warnings)
 
 
 def test_new_policy_version_updates_unsigned_duties_only(fresh_app) -> None:  # type: ignore[no-untyped-def]
@@ -261,7 +261,7 @@ def test_cli_generate(fresh_app) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(args=["duties", "generate", "--tenant", "zhangdian", "--period", period])
     assert result.exit_code == 0, result.output
     assert f"zhangdian {period}: 25 created" in result.output
-    assert "2026-01-07" in result.output  # the expired-policy warning
+    assert "2026年1月7日" in result.output  # the expired-policy warning
     again = runner.invoke(args=["duties", "generate", "--tenant", "zhangdian", "--period", period])
     assert "0 created" in again.output and "25 unchanged" in again.output
     assert runner.invoke(args=["duties", "generate", "--tenant", "nope"]).exit_code != 0
