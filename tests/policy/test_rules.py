@@ -224,10 +224,11 @@ def test_an_expired_policy_creates_duties_only_by_the_leads_audited_decision(
 
     lead = login_as("zhangdian-lead", fresh_app)
     page = lead.get("/t/zhangdian/policy/").get_data(as_text=True)
-    assert 'id="policy-warning"' in page and "2026-01-07" in page
+    # pages show dates in the one Chinese format (records branch); the warnings stay ISO
+    assert 'id="policy-warning"' in page and "2026年1月7日" in page
     assert 'id="after-expiry-undecided"' in page and 'id="keep-expired"' in page
     home = lead.get("/t/zhangdian/").get_data(as_text=True)
-    assert 'id="after-expiry-undecided"' in home and "2026-01-07" in home
+    assert 'id="after-expiry-undecided"' in home and "2026年1月7日" in home
     duties = lead.get(f"/t/zhangdian/duties/?period={current.code}").get_data(as_text=True)
     assert 'id="policy-notice"' in duties and "不生成职责" in duties
     version_id = version.id
