@@ -13,6 +13,7 @@ from portal.audit.vocabulary import (
     register_record_type,
 )
 from portal.care.models import Contact
+from portal.policy import audit_actions as _policy_vocabulary  # noqa: F401 - PolicyVersion first
 
 register_module("care", _l("Care and contacts"), order=46)
 register_actions(
