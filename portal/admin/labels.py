@@ -168,8 +168,9 @@ HIDDEN_IN_LISTS = ("row_version", "tenant_id", "id")
 
 #: Columns no person reads, in tables or details: identifiers (records are shown by their
 #: name through the relationship), idempotency keys, storage paths, the generator's tag of
-#: an agenda item, and the policy file's working data (keys and `inferred:` notes, which the
-#: policy page shows in words).
+#: an agenda item, and the policy file's department key. The policy's JSON data (the
+#: `inferred:` reasons, member departments, department kinds) is not here: JSON stays out of
+#: tables and reads as text in details and exports (`portal.admin.formatters`).
 HIDDEN_EVERYWHERE = (
     "row_version",
     "tenant_id",
@@ -177,10 +178,7 @@ HIDDEN_EVERYWHERE = (
     "request_key",
     "storage_key",
     "broadcast_id",
-    "inferred",
     "lead_department_key",
-    "member_department_keys",
-    "department_kinds",
     "source",
     "audience",
     "kind_code",

@@ -183,12 +183,11 @@ class ScopedModelView(_Access, _ById, Hardened, ModelView):
         self.column_exclude_list = (
             self.column_exclude_list + HIDDEN_IN_LISTS + HIDDEN_EVERYWHERE + ids
         )
-        # Details: the same, and the policy data held as JSON (the policy page reads it out).
+        # Details: the same, but JSON is shown, read out as text by `formatters.json_detail`.
         self.column_details_exclude_list = (
             tuple(getattr(self, "column_details_exclude_list", None) or ())
             + HIDDEN_EVERYWHERE
             + ids
-            + json_columns
         )
         codes = {n: t for n, t in code_tables().items() if n in table.columns}
         self.column_formatters = {

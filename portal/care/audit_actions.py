@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.audit.vocabulary import (
+    add_fields,
     find_in,
     names_from,
     register_actions,
@@ -12,6 +13,7 @@ from portal.audit.vocabulary import (
     register_record_type,
 )
 from portal.care.models import Contact
+from portal.policy import audit_actions as _policy_vocabulary  # noqa: F401 - PolicyVersion first
 
 register_module("care", _l("Care and contacts"), order=46)
 register_actions(
@@ -95,5 +97,13 @@ register_record_type(
 register_record_type(
     "VisitPhoto",
     _l("Visit photo"),
-    fields={"visit_id": _l("Visit"), "filename": _l("File name"), "size": _l("Size")},
+    fields={
+        "visit_id": _l("Visit"),
+        "household_id": _l("Household"),
+        "filename": _l("File name"),
+        "size": _l("Size"),
+    },
 )
+# The policy file's care: section is a column of the policy version (the policy domain
+# cannot name care's vocabulary; care adds the label).
+add_fields("PolicyVersion", {"care": _l("Care")})

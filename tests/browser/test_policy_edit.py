@@ -23,4 +23,4 @@ def test_lead_adds_a_dated_amount(live_server: str, page) -> None:  # type: igno
     page.click("#value-form button[type=submit]")
     page.wait_for_url("**/t/jiading/policy/**")
     body = page.inner_text("#measures")
-    assert "3600" in body and "2027-01-01" in body and "3000" in body
+    assert "3600" in body and "2027年1月1日" in body and "3000" in body  # dates in the one format

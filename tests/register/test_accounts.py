@@ -57,7 +57,9 @@ def _events(app: Any, action: str) -> list[Any]:
 
     return _one(
         app,
-        sa.select(AuditEvent.summary, AuditEvent.entity_type).where(AuditEvent.action == action),
+        sa.select(AuditEvent.summary, AuditEvent.entity_type)
+        .where(AuditEvent.action == action)
+        .order_by(AuditEvent.occurred_at, AuditEvent.seq),  # [-1] is the latest on any backend
     )
 
 
