@@ -145,6 +145,12 @@ def lines(value: Any) -> list[str]:
     return [scalar(value)]
 
 
+#: JSON columns the back office reads out on detail pages. The others (a policy version's
+#: `care` section, a standard's `entitlement` rules) are structured for the engines and
+#: stay off the back office's detail pages.
+READABLE_JSON = frozenset({*BY_COLUMN, "inferred"})
+
+
 def json_lines(name: str, value: Any) -> list[str]:
     return BY_COLUMN.get(name, lines)(value)
 

@@ -183,11 +183,13 @@ class ScopedModelView(_Access, _ById, Hardened, ModelView):
         self.column_exclude_list = (
             self.column_exclude_list + HIDDEN_IN_LISTS + HIDDEN_EVERYWHERE + ids
         )
-        # Details: the same, but JSON is shown, read out as text by `formatters.json_detail`.
+        # Details: the same, but the JSON the back office can read out is shown as text
+        # (`formatters.json_detail`); the rest is read out on the policy page.
         self.column_details_exclude_list = (
             tuple(getattr(self, "column_details_exclude_list", None) or ())
             + HIDDEN_EVERYWHERE
             + ids
+            + tuple(c for c in json_columns if c not in formatters.READABLE_JSON)
         )
         codes = {n: t for n, t in code_tables().items() if n in table.columns}
         self.column_formatters = {
