@@ -125,6 +125,46 @@ def _rows(table: sa.Table, tenant_id: uuid.UUID) -> list[dict]:
     return [{k: _encode(v) for k, v in row._mapping.items()} for row in result]
 
 
+def parents_first(table: sa.Table, rows: list[dict]) -> list[dict]:
+    """Rows of a table that refers to itself (a village to its town, a payment line to the
+    line it carries over) ordered so that every row comes after the row it refers to: the
+    archive lists rows by primary key, which says nothing about that order."""
+    refs = [
+        (list(fk.column_keys), [e.column.name for e in fk.elements])
+        for fk in table.foreign_key_constraints
+        if fk.referred_table is table
+    ]
+    if not refs:
+        return rows
+
+    def own_keys(row: dict) -> set[tuple]:
+        return {(tuple(dst), tuple(row.get(c) for c in dst)) for _src, dst in refs}
+
+    def parents(row: dict) -> list[tuple]:
+        out = []
+        for src, dst in refs:
+            values = tuple(row.get(c) for c in src)
+            if all(v is not None for v in values):
+                out.append((tuple(dst), values))
+        return out
+
+    present = set().union(*(own_keys(r) for r in rows))
+    placed: set[tuple] = set()
+    ordered: list[dict] = []
+    pending = list(rows)
+    while pending:
+        ready = [r for r in pending if all(p in placed or p not in present for p in parents(r))]
+        if not ready:  # a cycle (real data has none): keep the archive's order for the rest
+            ordered.extend(pending)
+            break
+        chosen = {id(r) for r in ready}
+        for row in ready:
+            ordered.append(row)
+            placed |= own_keys(row)
+        pending = [r for r in pending if id(r) not in chosen]
+    return ordered
+
+
 def _evidence(tenant_id: uuid.UUID) -> list[str]:
     table = db.Model.metadata.tables.get("evidence_files")
     if table is None or "storage_key" not in table.c:
@@ -285,7 +325,10 @@ def import_archive(source: IO[bytes] | Path) -> tuple[Tenant, dict]:
                 cols = table.c
                 conn.execute(
                     table.insert(),
-                    [{k: _decode(cols[k], v) for k, v in row.items() if k in cols} for row in rows],
+                    [
+                        {k: _decode(cols[k], v) for k, v in row.items() if k in cols}
+                        for row in parents_first(table, rows)
+                    ],
                 )
             trail.record(
                 db.session,

@@ -160,15 +160,19 @@ def set_department_active(tenant: Tenant, department_id: Any, active: bool) -> D
 
 
 def department_kind(user: Any) -> str | None:
-    """The kind of an officer's department (None for other roles), one query a request.
+    """The kind of an officer's department (None for other roles).
 
-    Not read from `user.department`: the user is loaded before the request's district is
-    in scope, so on PostgreSQL row-level security hides the joined department row. Domains
+    From `user.department` inside a district (the web shell loads it once the district is
+    in scope); otherwise one query a request (account pages: the user was loaded before
+    any district was in scope, and on PostgreSQL row-level security hid the row). Domains
     that open only to some kinds of department (the register and benefits: the health
     department) ask here, so the menu and the views share one look-up."""
     department_id = getattr(user, "department_id", None)
     if department_id is None:
         return None
+    department = getattr(user, "department", None)  # loaded once the district is in scope
+    if department is not None:
+        return department.kind_code
     from flask import g, has_request_context
 
     key = f"department_kind_{department_id}"

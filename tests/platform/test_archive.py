@@ -196,3 +196,17 @@ def test_oversize_archive_is_refused_with_a_clear_message(
     r = op.post("/platform/tenants/jiading/archive", {}, csrf_from="/platform/tenants/jiading")
     assert r.status_code == 302
     assert "上限" in op.get("/platform/tenants/jiading").get_data(as_text=True)
+
+
+def test_import_puts_a_village_after_its_town_whatever_the_archive_order(app) -> None:  # type: ignore[no-untyped-def]
+    """Rows are archived by primary key (random among ids made in one millisecond); a
+    village inserted before its town broke the foreign key on import."""
+    from portal.extensions import db
+    from portal.platform.archive import parents_first
+
+    with app.app_context():
+        areas = db.Model.metadata.tables["areas"]
+        village = {"tenant_id": "t", "id": "a", "parent_id": "b", "name": "示例社区一"}
+        town = {"tenant_id": "t", "id": "b", "parent_id": None, "name": "示例街道一"}
+        other = {"tenant_id": "t", "id": "c", "parent_id": "z", "name": "外部"}  # parent absent
+        assert [r["id"] for r in parents_first(areas, [village, other, town])] == ["c", "b", "a"]
