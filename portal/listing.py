@@ -47,6 +47,11 @@ _CELL_MAX = 32_000  # Excel refuses longer cells
 Loader = Callable[[sa.Select, int | None, int], list[Any]]
 
 
+def search_arg(name: str = "q", limit: int = 80) -> str:
+    """The search box's text from the query string: NUL bytes dropped, trimmed, bounded."""
+    return request.args.get(name, "").replace("\x00", "").strip()[:limit]
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a list: its key in `?sort=`, its (translated) header, its cell."""

@@ -171,7 +171,7 @@ def index() -> Any:
         status = ""
     read_all = can(current_user, "district.read_all")
     department_id = _uuid_arg("department") if read_all else None
-    search = request.args.get("q", "").replace("\x00", "").strip()[:80]
+    search = listing.search_arg()
     columns = DUTY_COLUMNS if read_all else [c for c in DUTY_COLUMNS if c.key != "department"]
     lst = listing.Listing.from_request(
         "duties.index",
@@ -209,7 +209,7 @@ def index() -> Any:
 @requires("duty.review", status=404)
 def review_queue() -> Any:
     """Submitted duties waiting for review, oldest submission first, any period."""
-    search = request.args.get("q", "").replace("\x00", "").strip()[:80]
+    search = listing.search_arg()
     lst = listing.Listing.from_request(
         "duties.review_queue", REVIEW_COLUMNS, keep={"q": search}, title=_("Review queue")
     )

@@ -188,10 +188,6 @@ def meeting_url(meeting: Meeting, anchor: str = "") -> str:
 # --- list, create, arrangement ---------------------------------------------------------
 
 
-def search_arg() -> str:
-    return request.args.get("q", "").replace("\x00", "").strip()[:80]
-
-
 def like_pattern(text: str) -> str:
     return f"%{text.replace('%', '').replace('_', '')}%"
 
@@ -227,7 +223,7 @@ def index() -> Any:
     kind = request.args.get("kind", "")
     if kind not in {k.value for k in MeetingKind}:
         kind = ""
-    search = search_arg()
+    search = listing.search_arg()
     lst = listing.Listing.from_request(
         "meetings.index",
         MEETING_COLUMNS,

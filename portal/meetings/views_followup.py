@@ -50,7 +50,6 @@ from portal.meetings.views import (
     like_pattern,
     meeting_or_404,
     run_form,
-    search_arg,
 )
 from portal.tenancy.models import Department
 
@@ -227,7 +226,7 @@ def _action_items_page(forms: dict[str, FormState] | None = None) -> Any:
     except ValueError:
         department_id = None
         department = ""
-    search = search_arg()
+    search = listing.search_arg()
     lst = listing.Listing.from_request(
         "meetings.action_items",
         ACTION_ITEM_COLUMNS,

@@ -91,10 +91,6 @@ def message_link(message: Any) -> str | None:
     return url_for(name, **({param: message.ref_id} if param else {}))
 
 
-def _search_arg() -> str:
-    return request.args.get("q", "").replace("\x00", "").strip()[:80]
-
-
 MESSAGE_COLUMNS = [
     listing.Column(
         "kind", _l("Type"), lambda m: str(KIND_LABELS.get(m.kind, m.kind)), sort=Message.kind
@@ -148,7 +144,7 @@ def message_list() -> Any:
     kind = request.args.get("kind", "")
     if kind not in MessageKind.__members__:
         kind = ""
-    search = _search_arg()
+    search = listing.search_arg()
     lst = listing.Listing.from_request(
         "messages.index",
         MESSAGE_COLUMNS,
@@ -212,7 +208,7 @@ def notices() -> Any:
             status = outcome.status
         else:
             status = 400
-    search = _search_arg()
+    search = listing.search_arg()
     unread_only = request.args.get("unread") == "1"
     lst = listing.Listing.from_request(
         "messages.notices",

@@ -67,7 +67,7 @@ USER_COLUMNS = [
 @bp.get("/users")
 @requires("district.configure")
 def users() -> Any:
-    q = request.args.get("q", "").replace("\x00", "").strip()[:80]
+    q = listing.search_arg()
     role = request.args.get("role", "")
     if role not in {r.value for r in DISTRICT_ROLES}:
         role = ""

@@ -123,7 +123,7 @@ def _tenant_rows(stmt: Any, limit: int | None, offset: int) -> list[services.Ten
 @bp.get("/")
 @requires("platform.console")
 def console() -> Any:
-    search = request.args.get("q", "").replace("\x00", "").strip()[:100]
+    search = listing.search_arg(limit=100)
     status_arg = request.args.get("status", "")
     status = TenantStatus(status_arg) if status_arg in TenantStatus.__members__ else None
     lst = listing.Listing.from_request(
