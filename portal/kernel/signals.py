@@ -76,6 +76,17 @@ duty_evidence = _signals.signal(
 )
 
 
+report_figures = _signals.signal(
+    "report-figures",
+    doc="""A department's report to a meeting is drafted and asks the domains above duties
+    for the department's figures of the meeting's period.
+
+    sender: the meeting; kwargs: `department_id`, `period` (kernel Period), `as_of` (date).
+    Each receiver returns Markdown lines (a short section, counts and amounts only) or None.
+    """,
+)
+
+
 def responses(signal_results: list[tuple[object, object]]) -> list[object]:
     """The non-None answers of `signal.send(...)`, in receiver order."""
     return [value for _receiver, value in signal_results if value is not None]

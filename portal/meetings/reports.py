@@ -21,7 +21,7 @@ from portal.audit import trail
 from portal.db import utcnow
 from portal.duties.models import Assessment, Duty, DutyStatus, ProgressEntry
 from portal.extensions import db
-from portal.kernel import events, timefmt
+from portal.kernel import events, signals, timefmt
 from portal.kernel.rules import NotFound
 from portal.meetings import queries, rules
 from portal.meetings.agenda import STATUS_ZH
@@ -97,7 +97,15 @@ def draft_report(meeting: Meeting, department_id: uuid.UUID) -> ReportDraft:
         f"本期共承担职责 {len(duties)} 项，已签报 {signed} 项，"
         f"累计惠及特殊家庭 {families} 户，发放资金 {amount:.2f} 元。",
     ]
-    body = "\n\n".join(["\n".join(head), *(sections or ["本期无职责。"])])
+    figures = [
+        "\n".join(lines)
+        for lines in signals.responses(
+            signals.report_figures.send(
+                meeting, department_id=department_id, period=period, as_of=as_of
+            )
+        )
+    ]
+    body = "\n\n".join(["\n".join(head), *(sections or ["本期无职责。"]), *figures])
     return ReportDraft(body, families, amount, "\n".join(missing))
 
 
