@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm.util import LoaderCriteriaOption
+from sqlalchemy.sql.cache_key import NO_CACHE, anon_map
 
 from portal.db import DepartmentOwned, TenantOwned, TenantScopedGlobal, listen_once
 
@@ -144,6 +146,35 @@ def _user_scoped_roles() -> frozenset[str]:
     for cls in _row_scoped_classes():
         roles |= set(getattr(cls, "__user_scoped_roles__", ()))
     return frozenset(roles)
+
+
+class _ScopeCriteria(LoaderCriteriaOption):
+    """`with_loader_criteria` whose statement-cache key is worked out once.
+
+    The options of a scope are built once (`_criteria`) and then added to every statement;
+    SQLAlchemy walks each option's criteria expression again for every statement's cache
+    key — for an officer's 14 options 0.45 ms per statement, a sixth of a page's CPU. The
+    option never changes, so its key and bound values are the same every time: they are
+    kept on the option and handed back (the bound values in the same order, so a cached
+    compiled statement receives this scope's tenant and department)."""
+
+    _traverse_internals = LoaderCriteriaOption._traverse_internals  # the same key parts
+
+    def _gen_cache_key(self, anon_map_: Any, bindparams: list[Any]) -> Any:
+        memo = self.__dict__.get("_scope_key")
+        if memo is None:
+            own_map, own_binds = anon_map(), []
+            key = super()._gen_cache_key(own_map, own_binds)
+            if NO_CACHE in own_map:  # an uncacheable criteria: say so, keep nothing
+                anon_map_[NO_CACHE] = True
+                return key
+            memo = self.__dict__["_scope_key"] = (key, tuple(own_binds))
+        bindparams.extend(memo[1])
+        return memo[0]
+
+
+def with_loader_criteria(entity: Any, criteria: Any, **kw: Any) -> _ScopeCriteria:
+    return _ScopeCriteria(entity, criteria, **kw)
 
 
 @functools.lru_cache(maxsize=4096)

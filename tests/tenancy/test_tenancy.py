@@ -133,3 +133,40 @@ def test_rls_raw_sql_sees_only_the_tenant_in_the_setting(fresh_app) -> None:  # 
                         "values (%(t)s, gen_random_uuid(), 'forged', 'other', 'x', true, 0)",
                         {"t": str(ids["jiading"])},
                     )
+
+
+def test_one_statement_under_many_scopes_keeps_each_scopes_rows(app) -> None:  # type: ignore[no-untyped-def]
+    """The scope's criteria keep their statement-cache key between statements (speed):
+    the same statement run in turn for two districts and two departments (a cached
+    compiled statement each time after the first) still answers only that scope's rows,
+    in the main query, its joined eager loads and its lazy loads."""
+    from portal.duties.models import Duty, ProgressEntry
+    from portal.extensions import db
+    from portal.tenancy import scope
+    from portal.tenancy.models import Department
+
+    ids = _tenant_ids(app)
+    stmt = sa.select(Duty).limit(200)
+    with app.app_context():
+        depts: dict[str, list] = {}
+        for slug in ("kaifeng", "jiading"):
+            with scope.tenant_scope(ids[slug]):
+                rows = db.session.execute(
+                    sa.select(Department.id).where(Department.active).limit(2)
+                )
+                depts[slug] = [r[0] for r in rows]
+        for _round in range(2):
+            for slug in ("kaifeng", "jiading"):
+                for dept in depts[slug]:
+                    db.session.expunge_all()
+                    with scope.tenant_scope(ids[slug], department_id=dept):
+                        duties = db.session.execute(stmt).unique().scalars().all()
+                        assert duties, (slug, dept)
+                        assert {d.tenant_id for d in duties} == {ids[slug]}
+                        assert {d.department_id for d in duties} == {dept}
+                        assert {d.department.id for d in duties} == {dept}  # joined
+                        entries = [e for d in duties[:5] for e in d.entries]  # lazy
+                        assert all(
+                            isinstance(e, ProgressEntry) and e.department_id == dept
+                            for e in entries
+                        )
