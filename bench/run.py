@@ -471,10 +471,12 @@ def measure_page(page: Page, setups: list[Setup], args: Any, log: Callable[[str]
             continue
         path = page.path.format(**st.ctx)
         client = st.clients[page.role]
+        status, _, size = timed_gets(client, path, 0, args.warmup)
+        # statements of one steady-state request (after the warm-up: a page's first request
+        # may also count the menu's badges or record the session as seen)
         before = st.counter.n
         client.get(path)
         queries = st.counter.n - before
-        status, _, size = timed_gets(client, path, 0, args.warmup)
         if status != 200:
             log(f"  {page.name} @{st.bdb.scale}: n/a (HTTP {status} on {path})")
             st.out["pages"][page.name] = {"status": f"n/a: HTTP {status}", "path": path}
