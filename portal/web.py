@@ -183,12 +183,26 @@ def prepare_request(endpoint: str | None, values: dict[str, Any] | None) -> None
 
 
 def url_defaults(endpoint: str, values: dict[str, Any]) -> None:
-    from flask import current_app
-
     if "slug" in values or not hasattr(g, "tenant"):
         return
-    if current_app.url_map.is_endpoint_expecting(endpoint, "slug"):
+    if _expects_slug(endpoint):
         values["slug"] = g.tenant.slug
+
+
+_SLUG_ENDPOINTS: dict[tuple[int, str], bool] = {}
+
+
+def _expects_slug(endpoint: str) -> bool:
+    """Whether the endpoint's URL has a <slug> (asked of the URL map once per endpoint: a
+    page builds dozens of URLs, and the map walks the endpoint's rules every time)."""
+    from flask import current_app
+
+    url_map = current_app.url_map
+    key = (id(url_map), endpoint)
+    found = _SLUG_ENDPOINTS.get(key)
+    if found is None:
+        found = _SLUG_ENDPOINTS[key] = url_map.is_endpoint_expecting(endpoint, "slug")
+    return found
 
 
 def set_actor() -> None:
