@@ -85,6 +85,7 @@ _badges: dict[str, Callable[[], Any]] = {}
 def register_nav(item: NavItem) -> None:
     if item not in _nav:
         _nav.append(item)
+        forget_menu()
 
 
 def register_badge(endpoint: str, badge: Callable[[], Any]) -> None:
@@ -131,18 +132,19 @@ def _url(endpoint: str) -> str | None:
         return None
 
 
-# The menu's counts are worked out at most every BADGE_SECONDS per user and scope: the
-# statement and its result cost ~1.5 ms of CPU on every page, a tenth of a duty page.
-# Any commit that wrote something drops the counts this process holds, so a user's own
-# action (and anyone's on the same server process) shows at once; an action handled by
-# another worker process shows within BADGE_SECONDS.
+# What the menu shows a user — the items the role may open and their counts — is worked
+# out at most every BADGE_SECONDS per user and scope: the counts' statement and the
+# items' grant checks and URLs cost ~2.5 ms of CPU on every page, a fifth of a duty page.
+# Any commit that wrote something drops what this process keeps, so a user's own action
+# (and anyone's on the same server process) shows at once; an action handled by another
+# worker process shows within BADGE_SECONDS.
 BADGE_SECONDS = 10.0
-_BADGE_MEMO_MAX = 20_000
-_badge_memo: dict[tuple[Any, ...], tuple[float, dict[str, int | None]]] = {}
+_MEMO_MAX = 20_000
+_menu_memo: dict[tuple[Any, ...], tuple[float, Any]] = {}
 
 
-def forget_badges() -> None:
-    _badge_memo.clear()
+def forget_menu() -> None:
+    _menu_memo.clear()
 
 
 @sa.event.listens_for(Session, "after_flush")
@@ -153,12 +155,41 @@ def _note_write(session: Session, _flush_context: object) -> None:
 @sa.event.listens_for(Session, "after_commit")
 def _forget_after_write(session: Session) -> None:
     if session.info.pop("portal_wrote", False):
-        forget_badges()
+        forget_menu()
 
 
 @sa.event.listens_for(Session, "after_rollback")
 def _no_write(session: Session) -> None:
     session.info.pop("portal_wrote", None)
+
+
+def _remembered(kind: str, extra: Any, compute: Callable[[], Any]) -> Any:
+    """`compute()` for the signed-in user and scope, kept for BADGE_SECONDS (None: not kept)."""
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    current = scope.current()
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    key = (
+        kind,
+        db.engine.url,  # one process may serve several databases (tests, tools)
+        user.id,
+        user.session_version,
+        current.tenant_id,
+        current.department_id,
+        current.role,
+        extra,
+    )
+    now = time.monotonic()
+    memo = _menu_memo.get(key)
+    if memo is not None and now - memo[0] < BADGE_SECONDS:
+        return memo[1]
+    value = compute()
+    if value is not None:
+        if len(_menu_memo) >= _MEMO_MAX:
+            _menu_memo.clear()
+        _menu_memo[key] = (now, value)
+    return value
 
 
 def _badge_values(endpoints: list[str]) -> dict[str, int | None]:
@@ -169,32 +200,8 @@ def _badge_values(endpoints: list[str]) -> dict[str, int | None]:
     (the scoping hook narrows each subquery as it would narrow the query alone)."""
     if "_nav_badges" in g:
         return g._nav_badges
-    from portal.extensions import db
-    from portal.tenancy import scope
-
-    current = scope.current()
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
-    key = (
-        db.engine.url,  # one process may serve several databases (tests, tools)
-        user.id,
-        user.session_version,
-        current.tenant_id,
-        current.department_id,
-        current.role,
-        tuple(endpoints),
-    )
-    now = time.monotonic()
-    memo = _badge_memo.get(key)
-    if memo is not None and now - memo[0] < BADGE_SECONDS:
-        g._nav_badges = memo[1]
-        return memo[1]
-    values = _count_badges(endpoints)
-    if values is None:  # a badge never breaks a page, and a failed count is not kept
-        values = {}
-    else:
-        if len(_badge_memo) >= _BADGE_MEMO_MAX:
-            _badge_memo.clear()
-        _badge_memo[key] = (now, values)
+    # a badge never breaks a page, and a failed count is not kept
+    values = _remembered("badges", tuple(endpoints), lambda: _count_badges(endpoints)) or {}
     g._nav_badges = values
     return values
 
@@ -263,12 +270,30 @@ def nav_items(with_badges: bool = True, error: bool = False) -> list[dict[str, A
     key = "_nav_items_e" if error else "_nav_items"
     if key in g:
         return g.get(key)
+    items = [dict(i) for i in _remembered("menu", None, _menu_items)]
+    path = "" if error else request.path
+    best = None
+    best_len = -1
+    for it in items:
+        base = it["url"].split("?", 1)[0]
+        inside = path == base or path.startswith(base if base.endswith("/") else base + "/")
+        if path and inside and len(base) > best_len:
+            best, best_len = it, len(base)
+    if best is not None:
+        best["active"] = True
+    g.setdefault(key, items)
+    return items
+
+
+def _menu_items() -> list[dict[str, Any]]:
+    """The items the user may open, in menu order (not yet marked current)."""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
     items = []
     seen: set[str] = set()
     for item in sorted(_nav, key=lambda i: i.order):
-        if not can(current_user, item.permission) or item.endpoint in seen:
+        if not can(user, item.permission) or item.endpoint in seen:
             continue
-        if item.when is not None and not item.when(current_user):
+        if item.when is not None and not item.when(user):
             continue
         url = _url(item.endpoint)
         if url is None:
@@ -284,17 +309,6 @@ def nav_items(with_badges: bool = True, error: bool = False) -> list[dict[str, A
                 "active": False,
             }
         )
-    path = "" if error else request.path
-    best = None
-    best_len = -1
-    for it in items:
-        base = it["url"].split("?", 1)[0]
-        inside = path == base or path.startswith(base if base.endswith("/") else base + "/")
-        if path and inside and len(base) > best_len:
-            best, best_len = it, len(base)
-    if best is not None:
-        best["active"] = True
-    g.setdefault(key, items)
     return items
 
 
