@@ -49,13 +49,17 @@ class ConflictError(RuleError):
     status = 409
 
 
-def default_conflict() -> ConflictError:
-    return ConflictError(
-        _l(
-            "Someone else changed this record after you opened it. Your input is kept below: "
-            "check the current state and save again."
-        )
+def conflict_with(message: Any) -> Callable[[], ConflictError]:
+    """A domain's conflict: the same error, its own words for what was changed."""
+    return lambda: ConflictError(message)
+
+
+default_conflict = conflict_with(
+    _l(
+        "Someone else changed this record after you opened it. Your input is kept below: "
+        "check the current state and save again."
     )
+)
 
 
 def missing_version() -> RuleError:

@@ -105,22 +105,24 @@ def suggest(value: Any, table: dict[str, tuple[str, str]] | Iterable[str]) -> st
     return None
 
 
+def _with_name(table: Any, code: str, english: bool) -> str:
+    """`code` followed by its name from `table` (a tuple's zh or en part; a bare string is
+    Chinese only), for the hint "did you mean …?"."""
+    v = table.get(code) if isinstance(table, dict) else None
+    if isinstance(v, str):
+        v = (v, None)
+    name = v[1 if english else 0] if isinstance(v, tuple) else None
+    if name is None:
+        return code
+    return f"{code} ({name})" if english else f"{code}（{name}）"
+
+
 def zh_label(table: Any, code: str) -> str:
-    if isinstance(table, dict):
-        v = table.get(code)
-        if isinstance(v, tuple):
-            return f"{code}（{v[0]}）"
-        if isinstance(v, str):
-            return f"{code}（{v}）"
-    return code
+    return _with_name(table, code, english=False)
 
 
 def en_label(table: Any, code: str) -> str:
-    if isinstance(table, dict):
-        v = table.get(code)
-        if isinstance(v, tuple):
-            return f"{code} ({v[1]})"
-    return code
+    return _with_name(table, code, english=True)
 
 
 MEASURE_PATH = re.compile(r"^measures\[(\d+)\]")
