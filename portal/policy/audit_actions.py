@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 
 from portal.audit.vocabulary import (
@@ -24,12 +26,19 @@ from portal.policy.models import (
 register_module("policy", _l("Policy"), order=35)
 register_actions("policy", {"policy_exported": _l("Policy exported")})
 
-register_record_type(
-    "PolicyDocument",
-    _l("Policy document"),
-    names=names_from(PolicyDocument, lambda d: d.title, PolicyDocument.title),
-    find=find_in(PolicyDocument, PolicyDocument.title),
-)
+
+def _named_by(column: Any, label: Any, *, searchable: bool = True) -> None:
+    """A record type the trail names by one column of its own (a title, a name)."""
+    model = column.class_
+    register_record_type(
+        model.__name__,
+        label,
+        names=names_from(model, lambda row: getattr(row, column.key), column),
+        find=find_in(model, column) if searchable else None,
+    )
+
+
+_named_by(PolicyDocument.title, _l("Policy document"))
 register_record_type(
     "PolicyVersion",
     _l("Policy version"),
@@ -50,12 +59,7 @@ register_record_type(
     find=find_in(Measure, Measure.title),
 )
 register_record_type("MeasureResponsibility", _l("Responsibility"))
-register_record_type(
-    "BenefitStandard",
-    _l("Benefit standard"),
-    names=names_from(BenefitStandard, lambda b: b.name, BenefitStandard.name),
-    find=find_in(BenefitStandard, BenefitStandard.name),
-)
+_named_by(BenefitStandard.name, _l("Benefit standard"))
 register_record_type(
     "BenefitValue",
     _l("Benefit amount"),
@@ -68,11 +72,7 @@ register_record_type(
         joins=[(BenefitStandard, BenefitStandard.id == BenefitValue.benefit_id)],
     ),
 )
-register_record_type(
-    "MeetingArrangement",
-    _l("Meeting arrangement"),
-    names=names_from(MeetingArrangement, lambda a: a.name, MeetingArrangement.name),
-)
+_named_by(MeetingArrangement.name, _l("Meeting arrangement"), searchable=False)
 
 # Columns the policy format gained for issue 14 (document lead, clauses, inferred values).
 add_fields(
