@@ -40,6 +40,7 @@ from portal.kernel import events, timefmt
 from portal.kernel.clock import today
 from portal.kernel.grants import require
 from portal.kernel.periods import Period
+from portal.kernel.rules import clean_text
 
 
 @dataclass
@@ -71,11 +72,10 @@ def _clean_entry(data: EntryInput, period: Period) -> tuple[dt.date, str, int, d
             ),
             field="work_date",
         )
-    narrative = str(data.narrative or "").strip()
-    if not narrative:
-        raise DutyError(_l("Please describe the work."), field="narrative")
-    if len(narrative) > MAX_NARRATIVE:
-        raise DutyError(_l("At most %(n)s characters.", n=MAX_NARRATIVE), field="narrative")
+    described = _l("Please describe the work.")
+    narrative = clean_text(
+        data.narrative, "narrative", MAX_NARRATIVE, required=described, error=DutyError
+    )
     try:
         families = int(str(data.families_reached if data.families_reached != "" else 0))
     except (TypeError, ValueError):
@@ -234,19 +234,16 @@ def sign_off(
         raise DutyError(
             _l("Choose fully, partly, not delivered or not applicable."), field="assessment"
         ) from None
-    statement_text = str(statement or "").strip()
-    reason_text = str(reason or "").strip()
-    if not statement_text:
-        raise DutyError(_l("Please state what the department delivered."), field="statement")
-    if len(statement_text) > MAX_NARRATIVE:
-        raise DutyError(_l("At most %(n)s characters.", n=MAX_NARRATIVE), field="statement")
+    asked = _l("Please state what the department delivered.")
+    statement_text = clean_text(
+        statement, "statement", MAX_NARRATIVE, required=asked, error=DutyError
+    )
+    reason_text = clean_text(reason, "reason", MAX_REASON, error=DutyError)
     if value != Assessment.fully and not reason_text:
         raise DutyError(
             _l("Please explain why the duty was not fully delivered or does not apply."),
             field="reason",
         )
-    if len(reason_text) > MAX_REASON:
-        raise DutyError(_l("At most %(n)s characters.", n=MAX_REASON), field="reason")
     if value in (Assessment.fully, Assessment.partly):
         has_entry = db.session.execute(
             sa.select(ProgressEntry.id).where(ProgressEntry.duty_id == duty.id).limit(1)

@@ -62,6 +62,25 @@ default_conflict = conflict_with(
 )
 
 
+def clean_text(
+    value: Any,
+    field: str,
+    max_len: int,
+    *,
+    required: Any = None,
+    too_long: Any = None,
+    error: type[RuleError] = RuleError,
+) -> str:
+    """A free-text input trimmed; refused beside its field when `required` (the message)
+    and empty, or longer than `max_len` (`too_long`, by default "At most n characters")."""
+    text = str(value or "").strip()
+    if required is not None and not text:
+        raise error(required, field=field)
+    if len(text) > max_len:
+        raise error(too_long or _l("At most %(n)s characters.", n=max_len), field=field)
+    return text
+
+
 def missing_version() -> RuleError:
     return RuleError(
         _l(
