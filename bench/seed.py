@@ -128,21 +128,20 @@ def build_template(template: str, period_count: int, entries_per_duty: int) -> u
                 db.session.execute(sa.select(Department).order_by(Department.sort_order)).scalars()
             )
             password_hash = _one_hash()
+            # the lead first (`lead = users[0]` below), then the auditor
+            district_roles = (
+                (Role.district_lead, "lead", "联席办"),
+                (Role.auditor, "auditor", "审计"),
+            )
             users = [
                 User(
-                    username=f"{slug}-lead",
-                    display_name=f"{name}联席办",
-                    role=Role.district_lead,
+                    username=f"{slug}-{suffix}",
+                    display_name=f"{name}{title}",
+                    role=role,
                     tenant_id=tenant_id,
                     password_hash=password_hash,
-                ),
-                User(
-                    username=f"{slug}-auditor",
-                    display_name=f"{name}审计",
-                    role=Role.auditor,
-                    tenant_id=tenant_id,
-                    password_hash=password_hash,
-                ),
+                )
+                for role, suffix, title in district_roles
             ]
             officers: dict[uuid.UUID, list[User]] = {}
             for dept in departments:

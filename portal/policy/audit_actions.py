@@ -27,52 +27,60 @@ register_module("policy", _l("Policy"), order=35)
 register_actions("policy", {"policy_exported": _l("Policy exported")})
 
 
-def _named_by(column: Any, label: Any, *, searchable: bool = True) -> None:
-    """A record type the trail names by one column of its own (a title, a name)."""
-    model = column.class_
+def _named_by(
+    model: Any,
+    label: Any,
+    *columns: Any,
+    find: tuple = (),
+    fields: dict | None = None,
+    joins: tuple = (),
+) -> None:
+    """A record type the trail names by its `columns`' values joined by a space, and
+    finds by the `find` columns' text."""
     register_record_type(
         model.__name__,
         label,
-        names=names_from(model, lambda row: getattr(row, column.key), column),
-        find=find_in(model, column) if searchable else None,
+        fields=fields,
+        names=names_from(
+            model,
+            lambda row: " ".join(str(getattr(row, c.key)) for c in columns).strip(),
+            *columns,
+            joins=joins,
+        ),
+        find=find_in(model, *find) if find else None,
     )
 
 
-_named_by(PolicyDocument.title, _l("Policy document"))
-register_record_type(
-    "PolicyVersion",
+_named_by(PolicyDocument, _l("Policy document"), PolicyDocument.title, find=(PolicyDocument.title,))
+_named_by(
+    PolicyVersion,
     _l("Policy version"),
+    PolicyVersion.title,
+    PolicyVersion.doc_number,
+    find=(PolicyVersion.title, PolicyVersion.doc_number),
     fields={"doc_number": _l("Document number"), "effective_from": _l("Effective from")},
-    names=names_from(
-        PolicyVersion,
-        lambda v: f"{v.title} {v.doc_number}".strip(),
-        PolicyVersion.title,
-        PolicyVersion.doc_number,
-    ),
-    find=find_in(PolicyVersion, PolicyVersion.title, PolicyVersion.doc_number),
 )
-register_record_type(
-    "Measure",
+_named_by(
+    Measure,
     _l("Measure"),
+    Measure.number,
+    Measure.title,
+    find=(Measure.title,),
     fields={"number": _l("Measure number"), "text": _l("Text"), "category": _l("Category")},
-    names=names_from(Measure, lambda m: f"{m.number} {m.title}", Measure.number, Measure.title),
-    find=find_in(Measure, Measure.title),
 )
 register_record_type("MeasureResponsibility", _l("Responsibility"))
-_named_by(BenefitStandard.name, _l("Benefit standard"))
-register_record_type(
-    "BenefitValue",
-    _l("Benefit amount"),
-    fields={"amount": _l("Amount"), "effective_from": _l("Effective from")},
-    names=names_from(
-        BenefitValue,
-        lambda v: f"{v.name} {v.amount}",
-        BenefitStandard.name,
-        BenefitValue.amount,
-        joins=[(BenefitStandard, BenefitStandard.id == BenefitValue.benefit_id)],
-    ),
+_named_by(
+    BenefitStandard, _l("Benefit standard"), BenefitStandard.name, find=(BenefitStandard.name,)
 )
-_named_by(MeetingArrangement.name, _l("Meeting arrangement"), searchable=False)
+_named_by(
+    BenefitValue,
+    _l("Benefit amount"),
+    BenefitStandard.name,
+    BenefitValue.amount,
+    fields={"amount": _l("Amount"), "effective_from": _l("Effective from")},
+    joins=((BenefitStandard, BenefitStandard.id == BenefitValue.benefit_id),),
+)
+_named_by(MeetingArrangement, _l("Meeting arrangement"), MeetingArrangement.name)
 
 # Columns the policy format gained for issue 14 (document lead, clauses, inferred values).
 add_fields(

@@ -219,14 +219,8 @@ class Checker:
 
     def text_list(self, obj: dict, key: str, path: str, *, max_len: int = 0) -> list[str]:
         p = join_path(path, key)
-        value = obj.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.add(p, "必须是列表", "must be a list")
-            return []
         out = []
-        for i, item in enumerate(value):
+        for i, item in enumerate(self.list_of(obj, key, path)):
             if not isinstance(item, str) or not item.strip():
                 self.add(f"{p}[{i}]", "必须是非空文本", "must be non-empty text")
                 continue
