@@ -141,6 +141,15 @@ def _duty_edit_entry(app: Any) -> list[Expect]:
     ]
 
 
+def _status_moved(duty_id: Any, action: str, changed: set[str]) -> list[Expect]:
+    """A sign-off or review: the duty's columns, its review record, the named event."""
+    return [
+        Expect("update", "Duty", "jiading", entity_id=str(duty_id), changed=changed),
+        Expect("create", "DutyReviewRecord", "jiading"),
+        Expect(action, "Duty", "jiading", entity_id=str(duty_id)),
+    ]
+
+
 def _duty_sign_off(app: Any) -> list[Expect]:
     duty_id, officer = _duty_in(app, "in_progress", skip=1)  # not the one entries go to
     _post_on_duty_page(
@@ -150,23 +159,8 @@ def _duty_sign_off(app: Any) -> list[Expect]:
         "sign-off",
         {"assessment": "fully", "statement": "覆盖测试：已全面落实。"},
     )
-    return [
-        Expect(
-            "update",
-            "Duty",
-            "jiading",
-            entity_id=str(duty_id),
-            changed={
-                "assessment",
-                "sign_off_statement",
-                "status",
-                "submitted_at",
-                "submitted_by_id",
-            },
-        ),
-        Expect("create", "DutyReviewRecord", "jiading"),
-        Expect("duty.sign_off", "Duty", "jiading", entity_id=str(duty_id)),
-    ]
+    signed = {"assessment", "sign_off_statement", "status", "submitted_at", "submitted_by_id"}
+    return _status_moved(duty_id, "duty.sign_off", signed)
 
 
 def _duty_review(app: Any) -> list[Expect]:
@@ -179,17 +173,8 @@ def _duty_review(app: Any) -> list[Expect]:
         {"decision": "return", "reason": "覆盖测试：请补充材料。"},
         last=True,  # the review form comes after the others
     )
-    return [
-        Expect(
-            "update",
-            "Duty",
-            "jiading",
-            entity_id=str(duty_id),
-            changed={"review_note", "reviewed_at", "reviewed_by_id", "status"},
-        ),
-        Expect("create", "DutyReviewRecord", "jiading"),
-        Expect("duty.returned", "Duty", "jiading", entity_id=str(duty_id)),
-    ]
+    reviewed = {"review_note", "reviewed_at", "reviewed_by_id", "status"}
+    return _status_moved(duty_id, "duty.returned", reviewed)
 
 
 def _duty_generate(app: Any) -> list[Expect]:
