@@ -146,6 +146,26 @@ def _attach(entry: ProgressEntry, uploads: list[Upload], user: Any) -> None:
     flush()
 
 
+def _checked_entry(
+    user: Any,
+    row: Any,
+    duty: Duty,
+    expected_version: int | str | None,
+    data: EntryInput,
+    uploads: Iterable[Upload],
+) -> tuple[tuple, list[Upload]]:
+    """What adding and editing an entry check first, in this order: the grant, the version
+    of the row edited (the duty, or the entry), the fields within the duty's period, the
+    files. Returns the cleaned fields and the uploads."""
+    require(user, "duty.log")
+    check_version(row, expected_version)
+    cleaned = _clean_entry(data, Period.parse(duty.period))
+    uploads = list(uploads)
+    for upload in uploads:
+        storage.validate(upload)
+    return cleaned, uploads
+
+
 def add_entry(
     duty: Duty,
     user: Any,
@@ -155,12 +175,8 @@ def add_entry(
     expected_version: int | str | None,
 ) -> ProgressEntry:
     """Log work against a duty (an officer of its department)."""
-    require(user, "duty.log")
-    check_version(duty, expected_version)
-    work_date, narrative, families, amount = _clean_entry(data, Period.parse(duty.period))
-    uploads = list(uploads)
-    for upload in uploads:
-        storage.validate(upload)
+    cleaned, uploads = _checked_entry(user, duty, duty, expected_version, data, uploads)
+    work_date, narrative, families, amount = cleaned
     entry = ProgressEntry(
         duty_id=duty.id,
         department_id=duty.department_id,
@@ -186,12 +202,8 @@ def update_entry(
     expected_version: int | str | None,
 ) -> bool:
     """Edit an entry; True when this withdrew a sign-off."""
-    require(user, "duty.log")
-    check_version(entry, expected_version)
-    work_date, narrative, families, amount = _clean_entry(data, Period.parse(entry.duty.period))
-    uploads = list(uploads)
-    for upload in uploads:
-        storage.validate(upload)
+    cleaned, uploads = _checked_entry(user, entry, entry.duty, expected_version, data, uploads)
+    work_date, narrative, families, amount = cleaned
     changed = (
         entry.work_date != work_date
         or entry.narrative != narrative
