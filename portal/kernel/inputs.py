@@ -53,6 +53,15 @@ def bounded_int(value: Any, maximum: int = MAX_BIGINT, minimum: int = 0) -> int 
     return number
 
 
+def where_given(stmt: Any, *equal: tuple[Any, Any]) -> Any:
+    """A list's optional filters: `column == value` for each (column, value) pair whose
+    value was given (None, "" and 0 mean "any")."""
+    for column, value in equal:
+        if value:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
 def contains_pattern(search: str) -> str:
     """A search box's text as a LIKE pattern matching it anywhere; the user's `%` and `_`
     are dropped (they would match everything)."""

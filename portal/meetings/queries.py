@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from portal.duties.models import Duty, DutyStatus
 from portal.extensions import db
 from portal.kernel.clock import today
+from portal.kernel.inputs import where_given
 from portal.kernel.periods import Period
 from portal.meetings import rules
 from portal.meetings.models import (
@@ -150,11 +151,8 @@ def suggested_period(sched: Schedule) -> Period:
 
 def meetings_query(kind: str | None = None, year: int | None = None) -> sa.Select:
     q = sa.select(Meeting).order_by(Meeting.meeting_date.desc(), Meeting.sequence.desc())
-    if kind in {k.value for k in MeetingKind}:
-        q = q.where(Meeting.kind == kind)
-    if year:
-        q = q.where(Meeting.year == year)
-    return q
+    known_kind = kind if kind in {k.value for k in MeetingKind} else None
+    return where_given(q, (Meeting.kind, known_kind), (Meeting.year, year))
 
 
 def get_meeting(meeting_id: Any) -> Meeting | None:
@@ -404,15 +402,15 @@ def action_items_query(
         .options(joinedload(ActionItem.meeting))
         .order_by(ActionItem.status, ActionItem.due_date, ActionItem.created_at)
     )
-    if status in {s.value for s in ActionStatus}:
-        q = q.where(ActionItem.status == status)
     if overdue:
         q = q.where(ActionItem.status == ActionStatus.open, ActionItem.due_date < (on or today()))
-    if meeting_id:
-        q = q.where(ActionItem.meeting_id == meeting_id)
-    if department_id:
-        q = q.where(ActionItem.department_id == department_id)
-    return q
+    known_status = status if status in {s.value for s in ActionStatus} else None
+    return where_given(
+        q,
+        (ActionItem.status, known_status),
+        (ActionItem.meeting_id, meeting_id),
+        (ActionItem.department_id, department_id),
+    )
 
 
 def get_action_item(item_id: Any) -> ActionItem | None:
