@@ -25,6 +25,7 @@ from portal.policy.codes import (
     DEPARTMENT_KEYS,
     DEPARTMENT_KIND_LABELS,
     ELIGIBILITY_KEYS,
+    FAMILY_TYPES,  # noqa: F401 - read as schema.FAMILY_TYPES elsewhere
     FESTIVALS,
     FORMAT_VERSION,
     FREQUENCIES,
