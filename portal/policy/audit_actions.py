@@ -6,14 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from portal.audit.vocabulary import (
-    add_fields,
-    find_in,
-    names_from,
-    register_actions,
-    register_module,
-    register_record_type,
-)
+from portal.audit import vocabulary
 from portal.policy.models import (
     BenefitStandard,
     BenefitValue,
@@ -23,8 +16,8 @@ from portal.policy.models import (
     PolicyVersion,
 )
 
-register_module("policy", _l("Policy"), order=35)
-register_actions("policy", {"policy_exported": _l("Policy exported")})
+vocabulary.register_module("policy", _l("Policy"), order=35)
+vocabulary.register_actions("policy", {"policy_exported": _l("Policy exported")})
 
 
 def _named_by(
@@ -37,17 +30,17 @@ def _named_by(
 ) -> None:
     """A record type the trail names by its `columns`' values joined by a space, and
     finds by the `find` columns' text."""
-    register_record_type(
+    vocabulary.register_record_type(
         model.__name__,
         label,
         fields=fields,
-        names=names_from(
+        names=vocabulary.names_from(
             model,
             lambda row: " ".join(str(getattr(row, c.key)) for c in columns).strip(),
             *columns,
             joins=joins,
         ),
-        find=find_in(model, *find) if find else None,
+        find=vocabulary.find_in(model, *find) if find else None,
     )
 
 
@@ -68,7 +61,7 @@ _named_by(
     find=(Measure.title,),
     fields={"number": _l("Measure number"), "text": _l("Text"), "category": _l("Category")},
 )
-register_record_type("MeasureResponsibility", _l("Responsibility"))
+vocabulary.register_record_type("MeasureResponsibility", _l("Responsibility"))
 _named_by(
     BenefitStandard, _l("Benefit standard"), BenefitStandard.name, find=(BenefitStandard.name,)
 )
@@ -83,7 +76,7 @@ _named_by(
 _named_by(MeetingArrangement, _l("Meeting arrangement"), MeetingArrangement.name)
 
 # Columns the policy format gained for issue 14 (document lead, clauses, inferred values).
-add_fields(
+vocabulary.add_fields(
     "Measure",
     {
         "clause": _l("Clause type"),
@@ -91,7 +84,7 @@ add_fields(
         "inferred": _l("Inferred values"),
     },
 )
-add_fields(
+vocabulary.add_fields(
     "PolicyVersion",
     {
         "lead_department_key": _l("Document lead"),
@@ -105,6 +98,8 @@ add_fields(
         "after_expiry_decided_by": _l("Decision after expiry taken by"),
     },
 )
-add_fields("MeetingArrangement", {"inferred": _l("Inferred values")})
-add_fields("BenefitStandard", {"funding_split_applies_to": _l("Funding split applies to")})
-add_fields("BenefitValue", {"in_force_before": _l("In force before")})
+vocabulary.add_fields("MeetingArrangement", {"inferred": _l("Inferred values")})
+vocabulary.add_fields(
+    "BenefitStandard", {"funding_split_applies_to": _l("Funding split applies to")}
+)
+vocabulary.add_fields("BenefitValue", {"in_force_before": _l("In force before")})
