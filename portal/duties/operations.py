@@ -221,6 +221,17 @@ def update_entry(
     return invalidated
 
 
+def _status_allows(
+    duty: Duty, user: Any, action: str, expected_version: int | str | None, refusal: Any
+) -> None:
+    """What signing off and reviewing check first, in this order: the grant (`duty.<action>`),
+    the version the form was based on, the status matrix (else `refusal`)."""
+    require(user, f"duty.{action}")
+    check_version(duty, expected_version)
+    if not allows(duty, action):
+        raise DutyError(refusal)
+
+
 def sign_off(
     duty: Duty,
     user: Any,
@@ -231,15 +242,10 @@ def sign_off(
     expected_version: int | str | None,
 ) -> None:
     """The department submits the duty for the period, for review."""
-    require(user, "duty.sign_off")
-    check_version(duty, expected_version)
-    if not allows(duty, "sign_off"):
-        raise DutyError(
-            _l(
-                "This duty is already signed off for %(period)s.",
-                period=Period.parse(duty.period).label,
-            )
-        )
+    signed = _l(
+        "This duty is already signed off for %(period)s.", period=Period.parse(duty.period).label
+    )
+    _status_allows(duty, user, "sign_off", expected_version, signed)
     try:
         value = Assessment(str(assessment or ""))
     except ValueError:
@@ -294,10 +300,8 @@ def review(
     expected_version: int | str | None,
 ) -> None:
     """The reviewer (联席会议办公室) accepts or returns a submitted duty; never its submitter."""
-    require(user, "duty.review")
-    check_version(duty, expected_version)
-    if not allows(duty, "review"):
-        raise DutyError(_l("Only a submitted duty can be reviewed."))
+    not_submitted = _l("Only a submitted duty can be reviewed.")
+    _status_allows(duty, user, "review", expected_version, not_submitted)
     if is_submitter(user, duty):
         raise NotAllowed(_l("You signed this duty off yourself; someone else must review it."))
     note = str(reason or "").strip()
