@@ -41,7 +41,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
+from bench.dbsetup import free_port, portal_env, spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ROLE = "portal_app"
@@ -89,12 +90,6 @@ def find_bindir() -> Path | None:
         if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
             return bindir
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclasses.dataclass
@@ -210,23 +205,10 @@ def start_migration(cluster: Cluster) -> tuple[subprocess.Popen, str, str]:
     admin.dispose()
     owner = cluster.url(database="portal")
     app_url = cluster.url(user=APP_ROLE, database="portal")
-    env = dict(
-        os.environ,
-        PORTAL_DATABASE_URL=app_url,
-        PORTAL_MIGRATE_DATABASE_URL=owner,
-        PORTAL_SECRET_KEY="fault-drill",
-        FLASK_APP="portal",
-        PYTHONPATH=str(ROOT),
-        PORTAL_PII_KEY=os.environ.get("PORTAL_PII_KEY", PII_KEY),
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "db", "upgrade", "heads"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    pii_key = os.environ.get("PORTAL_PII_KEY", PII_KEY)
+    env = portal_env(app_url, owner, secret="fault-drill", fast_hash=None, PORTAL_PII_KEY=pii_key)
+    upgrade = ["-m", "flask", "db", "upgrade", "heads"]
+    process = spawn(upgrade, env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     return process, app_url, owner
 
 

@@ -13,26 +13,18 @@ import csv
 import datetime as dt
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
+from bench.dbsetup import free_port, portal_env, start_gunicorn, wait_until_up  # noqa: E402
 from bench.run import BENCH_PII_KEY  # noqa: E402 - the benchmark databases' fixed key
 
 os.environ.setdefault("PORTAL_PII_KEY", BENCH_PII_KEY)
 PG = os.environ.get("PORTAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def route_groups(app_url: str) -> list[str]:
@@ -81,11 +73,10 @@ def main() -> None:
     groups = route_groups(app_url)  # the same mix for the portal and its floor
     port = free_port()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(ROOT),
-        PORTAL_DATABASE_URL=app_url,
-        PORTAL_SECRET_KEY="loadtest",
+    env = portal_env(
+        app_url,
+        secret="loadtest",
+        fast_hash=None,
         PORTAL_RATELIMIT_LOGIN="100000 per minute",
         PORTAL_ACCESS_LOG="/dev/null",
         BENCH_FLOOR_DB=args.db,
@@ -95,28 +86,10 @@ def main() -> None:
         env["PORTAL_WORKERS"] = str(args.workers)
     bin_dir = Path(sys.executable).parent
     glog = (RESULTS / "loadtest-gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [
-            str(bin_dir / "gunicorn"),
-            "-c",
-            "deploy/gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "bench.floor_wsgi:app" if args.floor else "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=glog,
-        stderr=subprocess.STDOUT,
-    )
+    server = start_gunicorn(env, port, "bench.floor_wsgi:app" if args.floor else "wsgi:app", glog)
     host = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(host + ("/floor/" if args.floor else "/healthz"), timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_up(host + ("/floor/" if args.floor else "/healthz"), server, 150, glog)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         prefix = RESULTS / f"locust-{stamp}"
         load_before = os.getloadavg()

@@ -12,12 +12,15 @@ Environment: BENCH_TENANTS (districts seeded by `python -m bench.seed_scale`), B
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 from locust import between, events, task
@@ -118,6 +121,26 @@ class Worker(FastHttpUser):
             return self.get(FLOOR_PAGES[kind], FLOOR_PAGES[kind])
         return self.get(path, name)
 
+    def district_page(self, kind: str, tail: str) -> str:
+        """A page of the worker's district (`/t/<slug>/<tail>`), named `/t/[slug]/<tail>`."""
+        return self.page(kind, f"/t/{self.slug}/{tail}", f"/t/[slug]/{tail}")
+
+    def home(self) -> None:
+        self.district_page("home", "")
+
+
+def in_mix(group: str) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
+    """A task of a route group this run leaves out (BENCH_ROUTES) visits the home page."""
+
+    def wrap(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+        @functools.wraps(fn)
+        def run(self: Any) -> None:
+            return self.home() if group not in ROUTES else fn(self)
+
+        return run
+
+    return wrap
+
 
 class Officer(Worker):
     weight = 3
@@ -127,12 +150,10 @@ class Officer(Worker):
         return f"{self.slug}-{key}-{random.randint(1, 3)}"
 
     @task(3)
+    @in_mix("duties")
     def duty_list(self) -> None:
-        if "duties" not in ROUTES:
-            return self.home()
-        text = self.page("duties", f"/t/{self.slug}/duties/", "/t/[slug]/duties/")
+        text = self.district_page("duties", "duties/")
         self.duties = (["floor"] if FLOOR else DUTY_LINK.findall(text)) or self.duties
-        return None
 
     @task(4)
     def duty_detail(self) -> None:
@@ -175,7 +196,7 @@ class Officer(Worker):
 
     @task(1)
     def home(self) -> None:
-        self.page("home", f"/t/{self.slug}/", "/t/[slug]/")
+        super().home()
 
 
 class Lead(Worker):
@@ -186,26 +207,21 @@ class Lead(Worker):
 
     @task(3)
     def home(self) -> None:
-        self.page("home", f"/t/{self.slug}/", "/t/[slug]/")
+        super().home()
 
     @task(2)
+    @in_mix("audit")
     def audit(self) -> None:
-        if "audit" not in ROUTES:
-            return self.home()
-        self.page("audit", f"/t/{self.slug}/audit/?action=update", "/t/[slug]/audit/?action=update")
-        return None
+        self.district_page("audit", "audit/?action=update")
 
     @task(2)
+    @in_mix("duties")
     def review(self) -> None:
-        if "duties" not in ROUTES:
-            return self.home()
-        self.page("review", f"/t/{self.slug}/duties/review", "/t/[slug]/duties/review")
-        return None
+        self.district_page("review", "duties/review")
 
     @task(1)
+    @in_mix("meetings")
     def meeting(self) -> None:
-        if "meetings" not in ROUTES:
-            return self.home()
         if FLOOR:
             self.page("meetings", "", "")
             return None

@@ -38,14 +38,7 @@ def build(app) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
     from portal.duties.models import Duty, DutyStatus, ProgressEntry
     from portal.extensions import db
     from portal.meetings import arrangement, decisions, reports
-    from portal.policy.models import (
-        Measure,
-        MeasureResponsibility,
-        MeetingArrangement,
-        PolicyDocument,
-        PolicyVersion,
-        ResponsibilityRole,
-    )
+    from portal.policy import models as policy
     from portal.tenancy import scope
     from portal.tenancy.models import Department, Tenant
     from portal.tenancy.services import ensure_department_kinds
@@ -63,16 +56,16 @@ def build(app) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
             for i in range(DEPARTMENTS)
         ]
         db.session.add_all(depts)
-        doc = PolicyDocument(title="基准实施意见")
+        doc = policy.PolicyDocument(title="基准实施意见")
         db.session.add(doc)
         db.session.flush()
-        version = PolicyVersion(
+        version = policy.PolicyVersion(
             document_id=doc.id, title="基准实施意见", effective_from=dt.date(2025, 1, 1)
         )
         db.session.add(version)
         db.session.flush()
         measures = [
-            Measure(
+            policy.Measure(
                 version_id=version.id,
                 number=str(i + 1),
                 position=i,
@@ -87,13 +80,17 @@ def build(app) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
         for m_index, m in enumerate(measures):
             for k in range(8):  # 8 departments per measure → 192 duties per period
                 d = depts[(m_index * 3 + k) % DEPARTMENTS]
-                role = ResponsibilityRole.lead if k == 0 else ResponsibilityRole.cooperating
+                role = (
+                    policy.ResponsibilityRole.lead
+                    if k == 0
+                    else policy.ResponsibilityRole.cooperating
+                )
                 db.session.add(
-                    MeasureResponsibility(measure_id=m.id, department_id=d.id, role=role)
+                    policy.MeasureResponsibility(measure_id=m.id, department_id=d.id, role=role)
                 )
                 pairs.append((m, d, role))
         db.session.add(
-            MeetingArrangement(
+            policy.MeetingArrangement(
                 name="基准区联席会议",
                 chief_convener="分管副区长",
                 member_department_ids=[str(d.id) for d in depts],

@@ -33,6 +33,7 @@ from portal.audit import trail
 from portal.audit.models import PLATFORM_CHAIN, AuditChainHead, AuditEvent
 from portal.db import Base, new_id
 from portal.extensions import db
+from portal.kernel.periods import Period
 from portal.tenancy import scope
 
 PREFIX = "scale"
@@ -59,17 +60,8 @@ def name_for(i: int) -> str:
 
 def periods(count: int, last: str = "2026H2") -> list[str]:
     """`count` half-year periods ending with `last`, oldest first: 2022H1 … 2026H2."""
-    year, half = int(last[:4]), int(last[-1])
-    out = []
-    for _ in range(count):
-        out.append(f"{year}H{half}")
-        year, half = (year, 1) if half == 2 else (year - 1, 2)
-    return out[::-1]
-
-
-def _period_end(period: str) -> dt.date:
-    year, half = int(period[:4]), int(period[-1])
-    return dt.date(year, 6, 30) if half == 1 else dt.date(year, 12, 31)
+    end = Period.parse(last)
+    return [end.shift(-k).code for k in range(count - 1, -1, -1)]
 
 
 # --------------------------------------------------------------------------- template
@@ -92,12 +84,8 @@ def build_template(template: str, period_count: int, entries_per_duty: int) -> u
     """Tenant 1 through the app's own code paths; returns its id."""
     from portal.auth.models import Role, User
     from portal.demo import load_policy_file
-    from portal.duties.models import (
-        Assessment,
-        Duty,
-        DutyStatus,
-        ProgressEntry,
-    )
+    from portal.duties.generation import new_duty
+    from portal.duties.models import Assessment, DutyStatus, ProgressEntry
     from portal.policy.loader import apply_policy
     from portal.policy.models import Measure
     from portal.tenancy.models import Tenant
@@ -128,21 +116,20 @@ def build_template(template: str, period_count: int, entries_per_duty: int) -> u
                 db.session.execute(sa.select(Department).order_by(Department.sort_order)).scalars()
             )
             password_hash = _one_hash()
+            # the lead first (`lead = users[0]` below), then the auditor
+            district_roles = (
+                (Role.district_lead, "lead", "联席办"),
+                (Role.auditor, "auditor", "审计"),
+            )
             users = [
                 User(
-                    username=f"{slug}-lead",
-                    display_name=f"{name}联席办",
-                    role=Role.district_lead,
+                    username=f"{slug}-{suffix}",
+                    display_name=f"{name}{title}",
+                    role=role,
                     tenant_id=tenant_id,
                     password_hash=password_hash,
-                ),
-                User(
-                    username=f"{slug}-auditor",
-                    display_name=f"{name}审计",
-                    role=Role.auditor,
-                    tenant_id=tenant_id,
-                    password_hash=password_hash,
-                ),
+                )
+                for role, suffix, title in district_roles
             ]
             officers: dict[uuid.UUID, list[User]] = {}
             for dept in departments:
@@ -171,20 +158,9 @@ def build_template(template: str, period_count: int, entries_per_duty: int) -> u
             all_periods = periods(period_count)
             for p_index, period in enumerate(all_periods):
                 current = p_index == len(all_periods) - 1
-                end = _period_end(period)
-                duties = []
-                for m in measures:
-                    for r in m.responsibilities:
-                        duties.append(
-                            Duty(
-                                period=period,
-                                department_id=r.department_id,
-                                measure_id=m.id,
-                                measure_number=m.number,
-                                role=r.role,
-                                due_date=end,
-                            )
-                        )
+                half = Period.parse(period)
+                end = half.end
+                duties = [new_duty(half, m, r) for m in measures for r in m.responsibilities]
                 db.session.add_all(duties)
                 db.session.commit()
                 for duty in duties:
@@ -252,7 +228,7 @@ def _build_meetings(
     ]
     with trail.acting_as(_actor_for(lead)):
         for p_index, period in enumerate(all_periods):
-            end = _period_end(period)
+            end = Period.parse(period).end
             current = p_index == len(all_periods) - 1
             meeting = arrangement.create_meeting(
                 lead,

@@ -14,7 +14,7 @@ import click
 from flask import has_app_context
 
 
-@click.command("seed-scale")
+@click.command("seed-scale", context_settings={"show_default": True})
 @click.option(
     "--tenants",
     "count",
@@ -25,22 +25,13 @@ from flask import has_app_context
 @click.option(
     "--template",
     default="jiangyan",
-    show_default=True,
     help="Policy file in tenants/ whose measures and departments every district gets.",
 )
 @click.option(
-    "--periods",
-    type=click.IntRange(1, 40),
-    default=10,
-    show_default=True,
-    help="Half-year periods of duties.",
+    "--periods", type=click.IntRange(1, 40), default=10, help="Half-year periods of duties."
 )
 @click.option(
-    "--batch",
-    type=click.IntRange(1, 1000),
-    default=25,
-    show_default=True,
-    help="Districts per transaction.",
+    "--batch", type=click.IntRange(1, 1000), default=25, help="Districts per transaction."
 )
 def seed_scale_command(count: int, template: str, periods: int, batch: int) -> None:
     """Fill the database with COUNT districts of realistic volume; the audit chain stays valid."""

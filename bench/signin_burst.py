@@ -23,9 +23,7 @@ import http.client
 import json
 import os
 import re
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -34,7 +32,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.dbsetup import migrate
+from bench.dbsetup import free_port, migrate, portal_env, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -43,12 +41,6 @@ APP_ROLE = os.environ.get("PORTAL_APP_DB_ROLE", "portal_app")
 PASSWORD = "Demo-2026-pass"
 RETRY_AFTER = 0.5  # a person clicks again a moment later; a browser honours Retry-After
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_database() -> tuple[str, str]:
@@ -135,11 +127,8 @@ class Client:
 def start_server(
     app_url: str, port: int, gate: int, workers: int, threads: int
 ) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(ROOT),
-        PORTAL_DATABASE_URL=app_url,
-        PORTAL_SECRET_KEY="bench",
+    env = portal_env(
+        app_url,
         PORTAL_AUDIT_KEY="bench-audit-key",
         PORTAL_BIND=f"127.0.0.1:{port}",
         PORTAL_WORKERS=str(workers),
@@ -150,14 +139,7 @@ def start_server(
         PORTAL_PASSWORD_HASH_QUEUE=str(gate[1]),
         PORTAL_PASSWORD_HASH_WAIT_SECONDS="120",
     )
-    env.pop("PORTAL_TEST_FAST_HASH", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_gunicorn(env, port)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 from flask import Flask
@@ -47,23 +49,19 @@ def remind_command(slug: str | None) -> None:
 
     from portal.audit.trail import as_system
     from portal.duties.reminders import send_reminders
-    from portal.kernel.uow import cli_transaction
     from portal.meetings.reminders import send_report_reminders
-    from portal.tenancy import scope
-    from portal.tenancy.services import tenants_for_job
+    from portal.tenancy.services import for_each_district
 
-    tenants = tenants_for_job(slug, "remind: list districts")
-    if slug and not tenants:
-        raise click.ClickException(f"no district with slug {slug!r}")
+    def remind(tenant: Any) -> Callable[[], None]:
+        soon, overdue = send_reminders()
+        reports = send_report_reminders()
+        line = (
+            f"{tenant.slug}: {soon} due within 7 days, {overdue} overdue, {reports} reports awaited"
+        )
+        return lambda: click.echo(line)
+
     with as_system("remind"):
-        for tenant in tenants:
-            with scope.tenant_scope(tenant.id), cli_transaction():
-                soon, overdue = send_reminders()
-                reports = send_report_reminders()
-            click.echo(
-                f"{tenant.slug}: {soon} due within 7 days, {overdue} overdue, "
-                f"{reports} reports awaited"
-            )
+        for_each_district(slug, "remind", remind)
 
 
 def register_cli(app: Flask) -> None:

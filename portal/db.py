@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import time
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -81,6 +82,26 @@ def tenant_fk(
         [f"{target}.tenant_id", *(f"{target}.{c}" for c in target_columns)],
         **kw,  # type: ignore[arg-type]
     )
+
+
+def department_child(
+    table: str, parent_column: str, parent_table: str, *, unique: bool = False, by: str = ""
+) -> tuple:
+    """`__table_args__` of a department's row under a parent record (a duty's entries, a
+    meeting's invitations): tenant-led foreign keys to the parent and to the department;
+    one row per parent and department when `unique`; the index by `by` (default the parent
+    column; "-" for none), named `ix_<table>_tenant_<by without _id>` as the migrations
+    name it."""
+    args: list[Any] = [
+        tenant_fk([parent_column], parent_table, ["id"]),
+        tenant_fk(["department_id"], "departments", ["id"]),
+    ]
+    if unique:
+        args.append(sa.UniqueConstraint("tenant_id", parent_column, "department_id"))
+    by = by or parent_column
+    if by != "-":
+        args.append(sa.Index(f"ix_{table}_tenant_{by.removesuffix('_id')}", "tenant_id", by))
+    return tuple(args)
 
 
 class TenantScopedGlobal:

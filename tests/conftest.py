@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,29 +50,9 @@ class Databases:
         return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
 
     def _migrate(self, owner_url: str, app_url: str, demo: bool) -> None:
-        env = dict(
-            os.environ,
-            PORTAL_DATABASE_URL=app_url,
-            PORTAL_MIGRATE_DATABASE_URL=owner_url,
-            PORTAL_SECRET_KEY="test",
-            FLASK_APP="portal",
-            PORTAL_TEST_FAST_HASH="1",
-        )
-        subprocess.run(
-            [sys.executable, "-m", "flask", "db", "upgrade", "heads"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        if demo:
-            subprocess.run(
-                [sys.executable, "-m", "portal.cli", "demo", "--quiet"],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
+        from bench.dbsetup import migrate
+
+        migrate(app_url, owner_url, demo, secret="test", fast_hash=True)
 
     def new(self, demo: bool = True) -> str:
         """Returns the app's database URL."""

@@ -343,6 +343,44 @@ def _notice_post(role: str, ctx: str, method: str) -> int | None:
     return None
 
 
+def _meeting(perm: str, ok: int | Mapping[str, int] = 200, **kw: Any) -> Route:
+    """A page about one meeting of the district (`meeting_id`, plus any other `ids`)."""
+    ids = {"meeting_id": "Meeting", **kw.pop("ids", {})}
+    return Route("district", perm, ids=ids, ok=ok, **kw)
+
+
+def _tenant(ok: int = 200, lead: bool = False, **kw: Any) -> Route:
+    """An operator's page about one district (and its lead's account when `lead`)."""
+    ids = {"tenant_slug": _tenant_slug, **({"user_id": _tenant_lead} if lead else {})}
+    return Route("platform", "tenant.manage", ids=ids, ok=ok, **kw)
+
+
+def _configure(ids: Mapping[str, str], ok: int | Mapping[str, int]) -> Route:
+    """A page of the lead's policy configuration; denied as missing (404)."""
+    return Route("district", "district.configure", ids=ids, deny=404, ok=ok)
+
+
+def _care(perm: str, ids: Mapping[str, Any] | None = None, ok: Any = 200, **kw: Any) -> Route:
+    """A care page; denied as missing (404)."""
+    return Route("district", perm, ids=ids or {}, ok=ok, deny=404, **kw)
+
+
+def _benefits(perm: str, cycle: bool = True, ok: int = 200) -> Route:
+    """A benefits page (about one payment cycle unless `cycle` is False): denied as
+    missing, and only the register's departments among officers (`_register_officer`)."""
+    ids = {"cycle_id": "PaymentCycle"} if cycle else {}
+    return Route("district", perm, ids=ids, ok=ok, deny=404, expect=_register_officer)
+
+
+def _contact_account(perm: str, role_value: str, ok: Any, **kw: Any) -> Route:
+    """A register page about one account of the register's roles; denied as missing."""
+    ids = {"user_id": _register_account(role_value)}
+    return Route("district", perm, ids=ids, ok=ok, deny=404, **kw)
+
+
+HOUSEHOLD = {"household_id": _register_sample("Household")}
+
+
 ROUTES: dict[str, Route] = {
     # -- public and account
     "index": Route("public", expect=lambda role, ctx, m: 302),
@@ -424,126 +462,61 @@ ROUTES: dict[str, Route] = {
     "meetings.arrangement": Route(
         "district", "meeting.read", ok={"GET": 200, "POST": 400}, expect=_lead_only_post
     ),
-    "meetings.detail": Route("district", "meeting.read", ids={"meeting_id": "Meeting"}),
+    "meetings.detail": _meeting("meeting.read"),
     "meetings.preview_markdown": Route(
         "district", "meeting.read", data={"text": "**预览**"}, expect=_preview_writers
     ),
-    "meetings.edit": Route("district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400),
-    "meetings.agenda_action": Route(
-        "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400
+    "meetings.edit": _meeting("meeting.manage", 400),
+    "meetings.agenda_action": _meeting("meeting.manage", 400),
+    "meetings.attendance": _meeting("meeting.manage", 400),
+    "meetings.invite": _meeting("meeting.manage", 400),
+    "meetings.minutes": _meeting("meeting.read", 400, data={"op": "save"}, expect=_lead_only_post),
+    "meetings.add_decision": _meeting("meeting.manage", 400),
+    "meetings.add_action": _meeting("meeting.manage", 400, ids={"decision_id": "Decision"}),
+    "meetings.my_report": _meeting(
+        "meeting.report", {"GET": 200, "POST": 400}, data={"op": "save"}
     ),
-    "meetings.attendance": Route(
-        "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400
-    ),
-    "meetings.invite": Route("district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400),
-    "meetings.minutes": Route(
-        "district",
-        "meeting.read",
-        ids={"meeting_id": "Meeting"},
-        ok=400,
-        data={"op": "save"},
-        expect=_lead_only_post,
-    ),
-    "meetings.add_decision": Route(
-        "district", "meeting.manage", ids={"meeting_id": "Meeting"}, ok=400
-    ),
-    "meetings.add_action": Route(
-        "district",
-        "meeting.manage",
-        ids={"meeting_id": "Meeting", "decision_id": "Decision"},
-        ok=400,
-    ),
-    "meetings.my_report": Route(
-        "district",
-        "meeting.report",
-        ids={"meeting_id": "Meeting"},
-        ok={"GET": 200, "POST": 400},
-        data={"op": "save"},
-    ),
-    "meetings.department_report": Route(
-        "district",
+    # a department's report: none in a meeting it was not invited to
+    "meetings.department_report": _meeting(
         "district.read_all",
-        ids={"meeting_id": "Meeting", "department_id": _report_department},
+        ids={"department_id": _report_department},
         expect=_no_report_in_uninvited_meeting,
     ),
-    "meetings.return_report": Route(
-        "district",
+    "meetings.return_report": _meeting(
         "meeting.manage",
-        ids={"meeting_id": "Meeting", "department_id": _report_department},
-        ok=400,
+        400,
+        ids={"department_id": _report_department},
         expect=_no_report_in_uninvited_meeting,
     ),
-    "meetings.export_minutes": Route(
-        "district", "district.read_all", ids={"meeting_id": "Meeting"}
-    ),
-    "meetings.export_prep_pack": Route(
-        "district", "district.read_all", ids={"meeting_id": "Meeting"}
-    ),
+    "meetings.export_minutes": _meeting("district.read_all"),
+    "meetings.export_prep_pack": _meeting("district.read_all"),
     "meetings.action_items": Route("district", "meeting.read"),
     "meetings.update_action_item": Route(
         "district", "meeting.read", ids={"item_id": "ActionItem"}, ok=400
     ),
     # -- policy
     "policy.index": Route("district", "policy.read", deny=404),
-    "policy.edit_measure": Route(
-        "district",
-        "district.configure",
-        ids={"measure_id": "Measure"},
-        deny=404,
-        ok={"GET": 200, "POST": 422},  # empty form: field errors, nothing saved
-    ),
-    "policy.add_value": Route(
-        "district",
-        "district.configure",
-        ids={"benefit_id": "BenefitStandard"},
-        deny=404,
-        ok={"GET": 200, "POST": 422},
-    ),
-    "policy.adopt": Route(
-        "district",
-        "district.configure",
-        ids={"version_id": "PolicyVersion"},
-        deny=404,
-        ok=303,  # 开封's version is final: nothing to adopt, back to the policy page
-    ),
-    "policy.after_expiry": Route(
-        "district",
-        "district.configure",
-        ids={"version_id": "PolicyVersion"},
-        deny=404,
-        ok=400,  # no decision in the form (and 开封's policy is in force: nothing to decide)
-    ),
+    # empty form: field errors, nothing saved
+    "policy.edit_measure": _configure({"measure_id": "Measure"}, {"GET": 200, "POST": 422}),
+    "policy.add_value": _configure({"benefit_id": "BenefitStandard"}, {"GET": 200, "POST": 422}),
+    # 开封's version is final: nothing to adopt, back to the policy page
+    "policy.adopt": _configure({"version_id": "PolicyVersion"}, 303),
+    # no decision in the form (and 开封's policy is in force: nothing to decide)
+    "policy.after_expiry": _configure({"version_id": "PolicyVersion"}, 400),
     # -- platform
     "platform.console": Route("platform", "platform.console"),
     "platform.onboard": Route("platform", "tenant.manage"),
     "platform.policy_format": Route("platform", "platform.console"),
     "platform.onboard_preview": Route("platform", "tenant.manage", ok=400),
     "platform.onboard_confirm": Route("platform", "tenant.manage", ok=422),
-    "platform.tenant": Route("platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}),
-    "platform.change_status": Route(
-        "platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}, ok=400
-    ),
-    "platform.purge": Route("platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}, ok=302),
-    "platform.export_policy": Route("platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}),
-    "platform.download_archive": Route(
-        "platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}
-    ),
-    "platform.create_lead": Route(
-        "platform", "tenant.manage", ids={"tenant_slug": _tenant_slug}, ok=302
-    ),
-    "platform.set_lead_active": Route(
-        "platform",
-        "tenant.manage",
-        ids={"tenant_slug": _tenant_slug, "user_id": _tenant_lead},
-        ok=302,
-        data={"active": "1"},
-    ),
-    "platform.reset_lead_password": Route(
-        "platform",
-        "tenant.manage",
-        ids={"tenant_slug": _tenant_slug, "user_id": _tenant_lead},
-        ok=200,
-    ),
+    "platform.tenant": _tenant(),
+    "platform.change_status": _tenant(400),
+    "platform.purge": _tenant(302),
+    "platform.export_policy": _tenant(),
+    "platform.download_archive": _tenant(),
+    "platform.create_lead": _tenant(302),
+    "platform.set_lead_active": _tenant(302, lead=True, data={"active": "1"}),
+    "platform.reset_lead_password": _tenant(200, lead=True),
     # -- audit trail viewer (officers read only their own department's records: 404 here)
     "audit.events": Route("district", "audit.read"),
     "audit.logins": Route("district", "audit.read"),
@@ -569,39 +542,17 @@ ROUTES: dict[str, Route] = {
     "care.drill": Route("district", "care.dashboard", deny=404, expect=_register_officer),
     "care.roster": Route("district", "care.read", deny=404, expect=_register_officer),
     "care.roster_export": Route("district", "care.export", deny=404, expect=_register_officer),
-    "care.mine": Route("district", "care.visit", deny=404),
+    "care.mine": _care("care.visit"),
     # the town officer's contact persons (no reason / no contact chosen: refused, 302)
-    "care.contacts": Route("district", "care.contacts", ok={"GET": 200, "POST": 400}, deny=404),
-    "care.deactivate_contact": Route(
-        "district", "care.contacts", ids={"contact_id": _care_sample("Contact")}, ok=302, deny=404
-    ),
-    "care.assign": Route(
-        "district",
-        "care.contacts",
-        ids={"household_id": _register_sample("Household")},
-        ok=302,
-        deny=404,
-    ),
-    "care.reassign": Route(
-        "district",
-        "care.contacts",
-        ids={"assignment_id": _care_sample("Assignment")},
-        ok=302,
-        deny=404,
-    ),
-    "care.household": Route(
-        "district",
-        "care.read",
-        ids={"household_id": _register_sample("Household")},
-        deny=404,
-        expect=_register_officer,
-    ),
-    "care.record_visit": Route(
-        "district",
+    "care.contacts": _care("care.contacts", ok={"GET": 200, "POST": 400}),
+    "care.deactivate_contact": _care("care.contacts", {"contact_id": _care_sample("Contact")}, 302),
+    "care.assign": _care("care.contacts", HOUSEHOLD, 302),
+    "care.reassign": _care("care.contacts", {"assignment_id": _care_sample("Assignment")}, 302),
+    "care.household": _care("care.read", HOUSEHOLD, expect=_register_officer),
+    "care.record_visit": _care(
         "care.visit",
-        ids={"household_id": _register_sample("Household")},
-        ok=302,
-        deny=404,
+        HOUSEHOLD,
+        302,
         data={"kind": "phone", "visited_on": "2026-01-05", "findings": "matrix"},
     ),
     # -- families register (portal/register): a town officer, a village contact and the
@@ -642,79 +593,27 @@ ROUTES: dict[str, Route] = {
     # accounts: empty forms answer 400 (nothing changes); "reactivate" an active
     # account changes nothing (302); another district's account is 404
     "register.accounts_page": Route("district", "register.contacts", deny=404),
-    "register.bind_officer": Route(
-        "district",
-        "register.officers",
-        ids={"user_id": _register_account("town_officer")},
-        ok=400,
-        deny=404,
-    ),
+    "register.bind_officer": _contact_account("register.officers", "town_officer", 400),
     "register.create_contact": Route("district", "register.contacts", ok=400, deny=404),
-    "register.reassign_contact": Route(
-        "district",
-        "register.contacts",
-        ids={"user_id": _register_account("village_contact")},
-        ok=400,
-        deny=404,
+    "register.reassign_contact": _contact_account("register.contacts", "village_contact", 400),
+    "register.contact_active": _contact_account(
+        "register.contacts", "village_contact", 302, data={"active": "1"}
     ),
-    "register.contact_active": Route(
-        "district",
+    "register.contact_households": _contact_account(
         "register.contacts",
-        ids={"user_id": _register_account("village_contact")},
-        data={"active": "1"},
-        ok=302,
-        deny=404,
-    ),
-    "register.contact_households": Route(
-        "district",
-        "register.contacts",
-        ids={"user_id": _register_account("village_contact")},
+        "village_contact",
+        {"GET": 200, "POST": 400},
         data={"household": "not-a-household"},
-        ok={"GET": 200, "POST": 400},
-        deny=404,
     ),
     # -- benefits (portal/benefits): the matrix's officer (civil affairs) is neither the
     # eligibility (卫健) nor the finance (财政) department: 404 everywhere
-    "benefits.index": Route("district", "benefits.read", deny=404, expect=_register_officer),
-    "benefits.create": Route(
-        "district", "benefits.compute", ok=400, deny=404, expect=_register_officer
-    ),
-    "benefits.cycle": Route(
-        "district",
-        "benefits.read",
-        ids={"cycle_id": "PaymentCycle"},
-        deny=404,
-        expect=_register_officer,
-    ),
-    "benefits.step": Route(
-        "district",
-        "benefits.read",
-        ids={"cycle_id": "PaymentCycle"},
-        ok=400,
-        deny=404,
-        expect=_register_officer,
-    ),
-    "benefits.bank_file": Route(
-        "district",
-        "benefits.pay",
-        ids={"cycle_id": "PaymentCycle"},
-        deny=404,
-        expect=_register_officer,
-    ),
-    "benefits.results": Route(
-        "district",
-        "benefits.pay",
-        ids={"cycle_id": "PaymentCycle"},
-        deny=404,
-        expect=_register_officer,
-    ),
-    "benefits.funding": Route(
-        "district",
-        "benefits.export",
-        ids={"cycle_id": "PaymentCycle"},
-        deny=404,
-        expect=_register_officer,
-    ),
+    "benefits.index": _benefits("benefits.read", cycle=False),
+    "benefits.create": _benefits("benefits.compute", cycle=False, ok=400),
+    "benefits.cycle": _benefits("benefits.read"),
+    "benefits.step": _benefits("benefits.read", ok=400),
+    "benefits.bank_file": _benefits("benefits.pay"),
+    "benefits.results": _benefits("benefits.pay"),
+    "benefits.funding": _benefits("benefits.export"),
     "benefits.claims": Route("district", "benefits.read", deny=404, expect=_benefit_claims),
     "api.households": Route("api", "register.read", expect=_register_officer),
     "api.households_search": Route("api", "register.read", ok=400, expect=_register_officer),

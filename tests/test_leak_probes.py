@@ -233,27 +233,20 @@ def test_forged_tenant_and_department_fields_are_refused(probe_app) -> None:  # 
 
     samples, lead, token = _as_lead(probe_app)
     b_dept = samples.record("Department", OTHER_TENANT)
-    r = lead.client.post(
-        f"/t/{A}/departments",
-        data={
-            "csrf_token": token,
-            "key": "forged_probe",
-            "kind": "other",
-            "name": "伪造探测",
-            "tenant_id": str(samples.tenants[B]),
-        },
-    )
+
+    def forged(page: str, **fields: str) -> Any:
+        """A form of A's district posted with B's tenant id slipped in."""
+        data = {"csrf_token": token, "tenant_id": str(samples.tenants[B]), **fields}
+        return lead.client.post(f"/t/{A}/{page}", data=data)
+
+    r = forged("departments", key="forged_probe", kind="other", name="伪造探测")
     assert r.status_code in (302, 400)
-    r = lead.client.post(
-        f"/t/{A}/users",
-        data={
-            "csrf_token": token,
-            "username": "forged-probe",
-            "display_name": "x",
-            "role": "dept_officer",
-            "department": str(b_dept),
-            "tenant_id": str(samples.tenants[B]),
-        },
+    r = forged(
+        "users",
+        username="forged-probe",
+        display_name="x",
+        role="dept_officer",
+        department=str(b_dept),
     )
     assert r.status_code < 500
     with probe_app.app_context(), scope.tenant_scope(samples.tenants[B]):

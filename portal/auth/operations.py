@@ -31,6 +31,7 @@ from portal.auth import passwords, roles
 from portal.auth.models import User
 from portal.extensions import db
 from portal.kernel.grants import SYSTEM, Role, can, require
+from portal.kernel.inputs import matching
 from portal.kernel.rules import NotAllowed, NotFound, RuleError
 from portal.tenancy import scope
 from portal.tenancy.models import Department, Tenant
@@ -401,14 +402,7 @@ def district_users_query(tenant: Tenant, search: str = "", role: str = "") -> sa
     if role:
         q = q.where(User.role == role)
     if search:
-        like = f"%{search.replace('%', '').replace('_', '').lower()}%"
-        q = q.where(
-            sa.or_(
-                sa.func.lower(User.username).like(like),
-                sa.func.lower(User.display_name).like(like),
-                sa.func.lower(Department.name).like(like),
-            )
-        )
+        q = q.where(matching(search, User.username, User.display_name, Department.name))
     return q
 
 

@@ -6,23 +6,16 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from portal.audit.vocabulary import (
-    find_in,
-    link_to,
-    names_from,
-    register_actions,
-    register_module,
-    register_record_type,
-)
+from portal.audit import vocabulary
 from portal.duties.forms import ASSESSMENT_LABELS
 from portal.duties.models import Duty, EvidenceFile, ProgressEntry
 from portal.kernel import periods, timefmt
 from portal.policy.models import Measure
 from portal.tenancy.models import Department
 
-register_module("duties", _l("Duties"), order=40)
+vocabulary.register_module("duties", _l("Duties"), order=40)
 
-register_actions(
+vocabulary.register_actions(
     "duties",
     {
         "duty.sign_off": (_l("Duty signed off"), _l("Assessment: %(assessment)s")),
@@ -67,7 +60,7 @@ def _find_duties(text: str) -> list[str]:
     return [str(i) for i in db.session.execute(query).scalars()]
 
 
-register_record_type(
+vocabulary.register_record_type(
     "Duty",
     _l("Duty"),
     fields={
@@ -85,7 +78,7 @@ register_record_type(
         "status": STATUS_LABELS,
         "assessment": {k.value: v for k, v in ASSESSMENT_LABELS.items()},
     },
-    names=names_from(
+    names=vocabulary.names_from(
         Duty,
         _duty_name,
         Duty.period,
@@ -98,9 +91,9 @@ register_record_type(
         ],
     ),
     find=_find_duties,
-    link=link_to("duties.detail", "duty_id"),
+    link=vocabulary.link_to("duties.detail", "duty_id"),
 )
-register_record_type(
+vocabulary.register_record_type(
     "ProgressEntry",
     _l("Progress entry"),
     fields={
@@ -109,19 +102,19 @@ register_record_type(
         "families_reached": _l("Families reached"),
         "amount_paid": _l("Amount paid (元)"),
     },
-    names=names_from(
+    names=vocabulary.names_from(
         ProgressEntry,
         lambda e: f"{timefmt.format_date(e.work_date)} {e.narrative[:30]}",
         ProgressEntry.work_date,
         ProgressEntry.narrative,
     ),
-    find=find_in(ProgressEntry, ProgressEntry.narrative),
+    find=vocabulary.find_in(ProgressEntry, ProgressEntry.narrative),
 )
-register_record_type(
+vocabulary.register_record_type(
     "EvidenceFile",
     _l("Evidence file"),
-    names=names_from(EvidenceFile, lambda f: f.filename, EvidenceFile.filename),
-    find=find_in(EvidenceFile, EvidenceFile.filename),
+    names=vocabulary.names_from(EvidenceFile, lambda f: f.filename, EvidenceFile.filename),
+    find=vocabulary.find_in(EvidenceFile, EvidenceFile.filename),
 )
-register_record_type("DutyReviewRecord", _l("Review record"))
-register_record_type("period", _l("Half-year"))
+vocabulary.register_record_type("DutyReviewRecord", _l("Review record"))
+vocabulary.register_record_type("period", _l("Half-year"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
@@ -23,21 +26,17 @@ def generate_command(slug: str | None, period: str | None) -> None:
     from portal.kernel.grants import SYSTEM
     from portal.kernel.periods import Period
     from portal.kernel.rules import RuleError
-    from portal.kernel.uow import cli_transaction
-    from portal.tenancy import scope
-    from portal.tenancy.services import tenants_for_job
+    from portal.tenancy.services import for_each_district
 
     try:
         half = Period.parse(period) if period else Period.current()
     except RuleError as e:
         raise click.BadParameter(str(e.message), param_hint="--period") from e
-    tenants = tenants_for_job(slug, "duties generate: list districts")
-    if slug and not tenants:
-        raise click.ClickException(f"no district with slug {slug!r}")
-    with as_system("duties generate"):
-        for tenant in tenants:
-            with scope.tenant_scope(tenant.id), cli_transaction():
-                result = generate_duties(SYSTEM, half)
+
+    def generate(tenant: Any) -> Callable[[], None]:
+        result = generate_duties(SYSTEM, half)
+
+        def report() -> None:
             click.echo(
                 f"{tenant.slug} {half.code}: {result.created} created, {result.updated} updated, "
                 f"{result.removed} removed, {result.unchanged} unchanged, "
@@ -45,6 +44,11 @@ def generate_command(slug: str | None, period: str | None) -> None:
             )
             for warning in result.warnings:
                 click.echo(f"  warning: {warning}", err=True)
+
+        return report
+
+    with as_system("duties generate"):
+        for_each_district(slug, "duties generate", generate)
 
 
 def register_cli(app: Flask) -> None:

@@ -16,10 +16,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from portal.audit import trail
 from portal.duties import queries
+from portal.duties.generation import record_period
 from portal.duties.models import DutyStatus, ProgressEntry
-from portal.extensions import db
 from portal.kernel import timefmt
 from portal.kernel.periods import Period
 
@@ -180,12 +179,6 @@ def build_workbook(
         _write(summary, [_("No duties for this period.")])
     buffer = io.BytesIO()
     wb.save(buffer)
-    trail.record(
-        db.session,
-        "duties.export",
-        entity_type="period",
-        entity_id=half.code,
-        summary=half.code,
-        data={"period": half.code, "duties": len(duty_rows), "entries": len(entries)},
-    )
+    counts = {"period": half.code, "duties": len(duty_rows), "entries": len(entries)}
+    record_period("duties.export", half, counts)
     return buffer.getvalue()

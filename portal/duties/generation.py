@@ -198,12 +198,13 @@ def generate_duties(actor: Any, period: Period | str | None = None) -> Generatio
             result.unchanged += 1
     flush()
     if result.changed:
-        trail.record(
-            db.session,
-            "duties.generate",
-            entity_type="period",
-            entity_id=half.code,
-            summary=half.code,
-            data=result.as_dict(),
-        )
+        record_period("duties.generate", half, result.as_dict())
     return result
+
+
+def record_period(action: str, half: Period, data: dict) -> None:
+    """An audit event about a whole half-year of duties (generated, exported): the period
+    is the record it names."""
+    trail.record(
+        db.session, action, entity_type="period", entity_id=half.code, summary=half.code, data=data
+    )

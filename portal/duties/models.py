@@ -13,7 +13,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, DepartmentOwned, TenantOwned, tenant_fk, utcnow
+from portal.db import Base, DepartmentOwned, TenantOwned, department_child, tenant_fk, utcnow
 from portal.policy.models import Measure, ResponsibilityRole
 from portal.tenancy.models import Department
 
@@ -94,11 +94,7 @@ class ProgressEntry(TenantOwned, DepartmentOwned, Base):
     """What an officer logged against a duty (工作记录)."""
 
     __tablename__ = "progress_entries"
-    __table_args__ = (
-        tenant_fk(["duty_id"], "duties", ["id"]),
-        tenant_fk(["department_id"], "departments", ["id"]),
-        sa.Index("ix_progress_entries_tenant_duty", "tenant_id", "duty_id"),
-    )
+    __table_args__ = department_child("progress_entries", "duty_id", "duties")
 
     duty_id: Mapped[uuid.UUID]
     department_id: Mapped[uuid.UUID]
@@ -123,11 +119,7 @@ class EvidenceFile(TenantOwned, DepartmentOwned, Base):
     """An uploaded file backing a progress entry; the content hash is kept."""
 
     __tablename__ = "evidence_files"
-    __table_args__ = (
-        tenant_fk(["entry_id"], "progress_entries", ["id"]),
-        tenant_fk(["department_id"], "departments", ["id"]),
-        sa.Index("ix_evidence_files_tenant_entry", "tenant_id", "entry_id"),
-    )
+    __table_args__ = department_child("evidence_files", "entry_id", "progress_entries")
 
     entry_id: Mapped[uuid.UUID]
     department_id: Mapped[uuid.UUID]

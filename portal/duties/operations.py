@@ -40,6 +40,7 @@ from portal.kernel import events, timefmt
 from portal.kernel.clock import today
 from portal.kernel.grants import require
 from portal.kernel.periods import Period
+from portal.kernel.rules import clean_text
 
 
 @dataclass
@@ -71,11 +72,10 @@ def _clean_entry(data: EntryInput, period: Period) -> tuple[dt.date, str, int, d
             ),
             field="work_date",
         )
-    narrative = str(data.narrative or "").strip()
-    if not narrative:
-        raise DutyError(_l("Please describe the work."), field="narrative")
-    if len(narrative) > MAX_NARRATIVE:
-        raise DutyError(_l("At most %(n)s characters.", n=MAX_NARRATIVE), field="narrative")
+    described = _l("Please describe the work.")
+    narrative = clean_text(
+        data.narrative, "narrative", MAX_NARRATIVE, required=described, error=DutyError
+    )
     try:
         families = int(str(data.families_reached if data.families_reached != "" else 0))
     except (TypeError, ValueError):
@@ -146,6 +146,26 @@ def _attach(entry: ProgressEntry, uploads: list[Upload], user: Any) -> None:
     flush()
 
 
+def _checked_entry(
+    user: Any,
+    row: Any,
+    duty: Duty,
+    expected_version: int | str | None,
+    data: EntryInput,
+    uploads: Iterable[Upload],
+) -> tuple[tuple, list[Upload]]:
+    """What adding and editing an entry check first, in this order: the grant, the version
+    of the row edited (the duty, or the entry), the fields within the duty's period, the
+    files. Returns the cleaned fields and the uploads."""
+    require(user, "duty.log")
+    check_version(row, expected_version)
+    cleaned = _clean_entry(data, Period.parse(duty.period))
+    uploads = list(uploads)
+    for upload in uploads:
+        storage.validate(upload)
+    return cleaned, uploads
+
+
 def add_entry(
     duty: Duty,
     user: Any,
@@ -155,12 +175,8 @@ def add_entry(
     expected_version: int | str | None,
 ) -> ProgressEntry:
     """Log work against a duty (an officer of its department)."""
-    require(user, "duty.log")
-    check_version(duty, expected_version)
-    work_date, narrative, families, amount = _clean_entry(data, Period.parse(duty.period))
-    uploads = list(uploads)
-    for upload in uploads:
-        storage.validate(upload)
+    cleaned, uploads = _checked_entry(user, duty, duty, expected_version, data, uploads)
+    work_date, narrative, families, amount = cleaned
     entry = ProgressEntry(
         duty_id=duty.id,
         department_id=duty.department_id,
@@ -186,12 +202,8 @@ def update_entry(
     expected_version: int | str | None,
 ) -> bool:
     """Edit an entry; True when this withdrew a sign-off."""
-    require(user, "duty.log")
-    check_version(entry, expected_version)
-    work_date, narrative, families, amount = _clean_entry(data, Period.parse(entry.duty.period))
-    uploads = list(uploads)
-    for upload in uploads:
-        storage.validate(upload)
+    cleaned, uploads = _checked_entry(user, entry, entry.duty, expected_version, data, uploads)
+    work_date, narrative, families, amount = cleaned
     changed = (
         entry.work_date != work_date
         or entry.narrative != narrative
@@ -209,6 +221,17 @@ def update_entry(
     return invalidated
 
 
+def _status_allows(
+    duty: Duty, user: Any, action: str, expected_version: int | str | None, refusal: Any
+) -> None:
+    """What signing off and reviewing check first, in this order: the grant (`duty.<action>`),
+    the version the form was based on, the status matrix (else `refusal`)."""
+    require(user, f"duty.{action}")
+    check_version(duty, expected_version)
+    if not allows(duty, action):
+        raise DutyError(refusal)
+
+
 def sign_off(
     duty: Duty,
     user: Any,
@@ -219,34 +242,26 @@ def sign_off(
     expected_version: int | str | None,
 ) -> None:
     """The department submits the duty for the period, for review."""
-    require(user, "duty.sign_off")
-    check_version(duty, expected_version)
-    if not allows(duty, "sign_off"):
-        raise DutyError(
-            _l(
-                "This duty is already signed off for %(period)s.",
-                period=Period.parse(duty.period).label,
-            )
-        )
+    signed = _l(
+        "This duty is already signed off for %(period)s.", period=Period.parse(duty.period).label
+    )
+    _status_allows(duty, user, "sign_off", expected_version, signed)
     try:
         value = Assessment(str(assessment or ""))
     except ValueError:
         raise DutyError(
             _l("Choose fully, partly, not delivered or not applicable."), field="assessment"
         ) from None
-    statement_text = str(statement or "").strip()
-    reason_text = str(reason or "").strip()
-    if not statement_text:
-        raise DutyError(_l("Please state what the department delivered."), field="statement")
-    if len(statement_text) > MAX_NARRATIVE:
-        raise DutyError(_l("At most %(n)s characters.", n=MAX_NARRATIVE), field="statement")
+    asked = _l("Please state what the department delivered.")
+    statement_text = clean_text(
+        statement, "statement", MAX_NARRATIVE, required=asked, error=DutyError
+    )
+    reason_text = clean_text(reason, "reason", MAX_REASON, error=DutyError)
     if value != Assessment.fully and not reason_text:
         raise DutyError(
             _l("Please explain why the duty was not fully delivered or does not apply."),
             field="reason",
         )
-    if len(reason_text) > MAX_REASON:
-        raise DutyError(_l("At most %(n)s characters.", n=MAX_REASON), field="reason")
     if value in (Assessment.fully, Assessment.partly):
         has_entry = db.session.execute(
             sa.select(ProgressEntry.id).where(ProgressEntry.duty_id == duty.id).limit(1)
@@ -285,10 +300,8 @@ def review(
     expected_version: int | str | None,
 ) -> None:
     """The reviewer (联席会议办公室) accepts or returns a submitted duty; never its submitter."""
-    require(user, "duty.review")
-    check_version(duty, expected_version)
-    if not allows(duty, "review"):
-        raise DutyError(_l("Only a submitted duty can be reviewed."))
+    not_submitted = _l("Only a submitted duty can be reviewed.")
+    _status_allows(duty, user, "review", expected_version, not_submitted)
     if is_submitter(user, duty):
         raise NotAllowed(_l("You signed this duty off yourself; someone else must review it."))
     note = str(reason or "").strip()

@@ -24,6 +24,7 @@ from portal.duties.models import Duty, DutyReviewRecord, DutyStatus, EvidenceFil
 from portal.duties.rules import OPEN, SIGNED
 from portal.extensions import db
 from portal.kernel.clock import today
+from portal.kernel.inputs import matching
 from portal.kernel.periods import Period
 from portal.policy.models import Measure
 from portal.tenancy import scope
@@ -119,14 +120,7 @@ def duty_query(
     if department_id:
         stmt = stmt.where(Duty.department_id == department_id)
     if search:
-        like = f"%{search.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(
-            sa.or_(
-                Measure.title.ilike(like),
-                Duty.measure_number.ilike(like),
-                Department.name.ilike(like),
-            )
-        )
+        stmt = stmt.where(matching(search, Measure.title, Duty.measure_number, Department.name))
     return stmt
 
 

@@ -88,13 +88,12 @@ class StorageError(RuleError):
     status = 503
 
 
-def conflict() -> ConflictError:
-    return ConflictError(
-        _l(
-            "Someone else changed this duty after you opened it. Your input is kept below: "
-            "check the current state and save again."
-        )
+conflict = rules.conflict_with(
+    _l(
+        "Someone else changed this duty after you opened it. Your input is kept below: "
+        "check the current state and save again."
     )
+)
 
 
 def check_version(row: Any, expected: int | str | None) -> None:

@@ -26,31 +26,55 @@ class BadJSON(ValueError):
     """The body parsed, or would have, but is not something the app can store."""
 
 
+def _integer(value: Any) -> int | None:
+    """A query argument read as an integer (its first 20 characters), or None."""
+    if value is None or value == "":
+        return None
+    try:
+        return int(str(value).strip()[:20])
+    except ValueError:
+        return None
+
+
 def page_number(value: Any, default: int = 1, maximum: int = MAX_PAGE) -> int:
     """A 1-based page number from a query argument: junk or < 1 gives `default`, huge is
     clamped to `maximum` (an empty last page rather than an overflowing OFFSET)."""
-    if value is None or value == "":
-        return default
-    try:
-        number = int(str(value).strip()[:20])
-    except ValueError:
-        return default
-    if number < 1:
+    number = _integer(value)
+    if number is None or number < 1:
         return default
     return min(number, maximum)
 
 
 def bounded_int(value: Any, maximum: int = MAX_BIGINT, minimum: int = 0) -> int | None:
     """An integer cursor (sequence number, id) that fits a BIGINT, or None when it is not one."""
-    if value is None or value == "":
-        return None
-    try:
-        number = int(str(value).strip()[:20])
-    except ValueError:
-        return None
-    if number < minimum or number > maximum:
+    number = _integer(value)
+    if number is None or number < minimum or number > maximum:
         return None
     return number
+
+
+def where_given(stmt: Any, *equal: tuple[Any, Any]) -> Any:
+    """A list's optional filters: `column == value` for each (column, value) pair whose
+    value was given (None, "" and 0 mean "any")."""
+    for column, value in equal:
+        if value:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
+def contains_pattern(search: str) -> str:
+    """A search box's text as a LIKE pattern matching it anywhere; the user's `%` and `_`
+    are dropped (they would match everything)."""
+    return f"%{search.replace('%', '').replace('_', '')}%"
+
+
+def matching(search: str, *columns: Any) -> Any:
+    """The condition "any of `columns` contains `search`, ignoring case" for a list's
+    search box (one spelling of it for every list)."""
+    import sqlalchemy as sa
+
+    like = contains_pattern(search)
+    return sa.or_(*(column.ilike(like) for column in columns))
 
 
 def _strings(value: Any) -> Iterable[str]:

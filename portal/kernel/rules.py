@@ -49,13 +49,36 @@ class ConflictError(RuleError):
     status = 409
 
 
-def default_conflict() -> ConflictError:
-    return ConflictError(
-        _l(
-            "Someone else changed this record after you opened it. Your input is kept below: "
-            "check the current state and save again."
-        )
+def conflict_with(message: Any) -> Callable[[], ConflictError]:
+    """A domain's conflict: the same error, its own words for what was changed."""
+    return lambda: ConflictError(message)
+
+
+default_conflict = conflict_with(
+    _l(
+        "Someone else changed this record after you opened it. Your input is kept below: "
+        "check the current state and save again."
     )
+)
+
+
+def clean_text(
+    value: Any,
+    field: str,
+    max_len: int,
+    *,
+    required: Any = None,
+    too_long: Any = None,
+    error: type[RuleError] = RuleError,
+) -> str:
+    """A free-text input trimmed; refused beside its field when `required` (the message)
+    and empty, or longer than `max_len` (`too_long`, by default "At most n characters")."""
+    text = str(value or "").strip()
+    if required is not None and not text:
+        raise error(required, field=field)
+    if len(text) > max_len:
+        raise error(too_long or _l("At most %(n)s characters.", n=max_len), field=field)
+    return text
 
 
 def missing_version() -> RuleError:

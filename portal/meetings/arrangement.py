@@ -72,6 +72,19 @@ def _same_request(row: Any) -> Any:
     return db.session.execute(q).scalars().first()
 
 
+def chosen_departments(raw_ids: Any) -> list[Any]:
+    """The district's departments a form chose, in the order chosen, each once; an id of
+    no department of this district is refused beside the field."""
+    known = {str(d.id): d for d in queries.departments()}
+    chosen: list[Any] = []
+    for raw in raw_ids:
+        if str(raw) not in known:
+            raise MeetingError(_l("Choose a department of this district."), field="departments")
+        if known[str(raw)] not in chosen:
+            chosen.append(known[str(raw)])
+    return chosen
+
+
 def find_by_request_key(model: Any, key: str | None, **where: Any) -> Any:
     if not key:
         return None
@@ -230,13 +243,7 @@ def create_meeting(user: Any, data: MeetingInput, draft: bool = True) -> Meeting
     if data.department_ids is None:
         invited = queries.member_departments()
     else:
-        known = {str(d.id): d for d in queries.departments()}
-        invited = []
-        for raw in data.department_ids:
-            if str(raw) not in known:
-                raise MeetingError(_l("Choose a department of this district."), field="departments")
-            if known[str(raw)] not in invited:
-                invited.append(known[str(raw)])
+        invited = chosen_departments(data.department_ids)
     if not invited:
         raise MeetingError(_l("Invite at least one department."), field="departments")
     meeting = Meeting(

@@ -20,7 +20,12 @@ from portal.extensions import db
 from portal.kernel import events
 from portal.kernel.rules import NotFound
 from portal.meetings import queries, rules
-from portal.meetings.arrangement import find_by_request_key, insert_numbered, request_key
+from portal.meetings.arrangement import (
+    chosen_departments,
+    find_by_request_key,
+    insert_numbered,
+    request_key,
+)
 from portal.meetings.models import ActionItem, ActionStatus, Decision, Meeting
 from portal.meetings.rules import MeetingError
 
@@ -46,13 +51,7 @@ def _renumber(decision: Decision) -> None:
 def _clean_action(data: ActionInput) -> tuple[str, Any, list[Any]]:
     text = rules.text(data.text, "action_text", required=True, limit=rules.MAX_TEXT)
     due = rules.date(data.due_date, "due_date")
-    known = {str(d.id): d for d in queries.departments()}
-    chosen: list[Any] = []
-    for raw in data.department_ids:
-        if str(raw) not in known:
-            raise MeetingError(_l("Choose a department of this district."), field="departments")
-        if known[str(raw)] not in chosen:
-            chosen.append(known[str(raw)])
+    chosen = chosen_departments(data.department_ids)
     if not chosen:
         raise MeetingError(_l("Choose at least one department."), field="departments")
     return text, due, chosen

@@ -18,7 +18,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, DepartmentOwned, TenantOwned, tenant_fk, utcnow
+from portal.db import Base, DepartmentOwned, TenantOwned, department_child, tenant_fk, utcnow
 from portal.tenancy.models import Department
 
 
@@ -157,11 +157,8 @@ class MeetingInvitation(TenantOwned, DepartmentOwned, Base):
     """A department invited to a meeting, and its attendance once held."""
 
     __tablename__ = "meeting_invitations"
-    __table_args__ = (
-        tenant_fk(["meeting_id"], "meetings", ["id"]),
-        tenant_fk(["department_id"], "departments", ["id"]),
-        sa.UniqueConstraint("tenant_id", "meeting_id", "department_id"),
-        sa.Index("ix_meeting_invitations_tenant_department", "tenant_id", "department_id"),
+    __table_args__ = department_child(
+        "meeting_invitations", "meeting_id", "meetings", unique=True, by="department_id"
     )
 
     meeting_id: Mapped[uuid.UUID]
@@ -180,11 +177,8 @@ class DepartmentReport(TenantOwned, DepartmentOwned, Base):
     """A department's half-year report to a meeting, drafted from its duties."""
 
     __tablename__ = "department_reports"
-    __table_args__ = (
-        tenant_fk(["meeting_id"], "meetings", ["id"]),
-        tenant_fk(["department_id"], "departments", ["id"]),
-        sa.UniqueConstraint("tenant_id", "meeting_id", "department_id"),
-        sa.Index("ix_department_reports_tenant_department", "tenant_id", "department_id"),
+    __table_args__ = department_child(
+        "department_reports", "meeting_id", "meetings", unique=True, by="department_id"
     )
 
     meeting_id: Mapped[uuid.UUID]
@@ -236,11 +230,7 @@ class MinutesComment(TenantOwned, DepartmentOwned, Base):
     """A department's comment on circulated minutes."""
 
     __tablename__ = "minutes_comments"
-    __table_args__ = (
-        tenant_fk(["meeting_id"], "meetings", ["id"]),
-        tenant_fk(["department_id"], "departments", ["id"]),
-        sa.Index("ix_minutes_comments_tenant_meeting", "tenant_id", "meeting_id"),
-    )
+    __table_args__ = department_child("minutes_comments", "meeting_id", "meetings")
 
     meeting_id: Mapped[uuid.UUID]
     department_id: Mapped[uuid.UUID]

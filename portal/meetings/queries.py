@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from portal.duties.models import Duty, DutyStatus
 from portal.extensions import db
 from portal.kernel.clock import today
+from portal.kernel.inputs import where_given
 from portal.kernel.periods import Period
 from portal.meetings import rules
 from portal.meetings.models import (
@@ -150,11 +151,8 @@ def suggested_period(sched: Schedule) -> Period:
 
 def meetings_query(kind: str | None = None, year: int | None = None) -> sa.Select:
     q = sa.select(Meeting).order_by(Meeting.meeting_date.desc(), Meeting.sequence.desc())
-    if kind in {k.value for k in MeetingKind}:
-        q = q.where(Meeting.kind == kind)
-    if year:
-        q = q.where(Meeting.year == year)
-    return q
+    known_kind = kind if kind in {k.value for k in MeetingKind} else None
+    return where_given(q, (Meeting.kind, known_kind), (Meeting.year, year))
 
 
 def get_meeting(meeting_id: Any) -> Meeting | None:
@@ -264,14 +262,14 @@ def open_action_items(before: Meeting | None = None) -> list[ActionItem]:
 # --- agenda, invitations, reports --------------------------------------------------------------
 
 
+def _rows_of(model: Any, meeting: Meeting, *order_by: Any) -> list[Any]:
+    """The meeting's rows of `model` (agenda, decisions, comments …), in one query."""
+    stmt = sa.select(model).where(model.meeting_id == meeting.id).order_by(*order_by)
+    return list(db.session.execute(stmt).unique().scalars())
+
+
 def agenda(meeting: Meeting) -> list[AgendaItem]:
-    return list(
-        db.session.execute(
-            sa.select(AgendaItem)
-            .where(AgendaItem.meeting_id == meeting.id)
-            .order_by(AgendaItem.position, AgendaItem.id)
-        ).scalars()
-    )
+    return _rows_of(AgendaItem, meeting, AgendaItem.position, AgendaItem.id)
 
 
 def agenda_for(user: Any, meeting: Meeting) -> list[AgendaItem] | None:
@@ -338,14 +336,7 @@ class ReportTracking:
 
 def report_tracking(meeting: Meeting) -> list[ReportTracking]:
     """Every invited department with its report (if any): who has and has not submitted."""
-    reports = {
-        r.department_id: r
-        for r in db.session.execute(
-            sa.select(DepartmentReport).where(DepartmentReport.meeting_id == meeting.id)
-        )
-        .unique()
-        .scalars()
-    }
+    reports = {r.department_id: r for r in _rows_of(DepartmentReport, meeting)}
     return [ReportTracking(inv, reports.get(inv.department_id)) for inv in invitations(meeting)]
 
 
@@ -371,23 +362,11 @@ def minutes_of(meeting: Meeting) -> Minutes:
 
 
 def minutes_comments(meeting: Meeting) -> list[MinutesComment]:
-    return list(
-        db.session.execute(
-            sa.select(MinutesComment)
-            .where(MinutesComment.meeting_id == meeting.id)
-            .order_by(MinutesComment.created_at)
-        )
-        .unique()
-        .scalars()
-    )
+    return _rows_of(MinutesComment, meeting, MinutesComment.created_at)
 
 
 def decisions(meeting: Meeting) -> list[Decision]:
-    return list(
-        db.session.execute(
-            sa.select(Decision).where(Decision.meeting_id == meeting.id).order_by(Decision.number)
-        ).scalars()
-    )
+    return _rows_of(Decision, meeting, Decision.number)
 
 
 def action_items_query(
@@ -404,15 +383,15 @@ def action_items_query(
         .options(joinedload(ActionItem.meeting))
         .order_by(ActionItem.status, ActionItem.due_date, ActionItem.created_at)
     )
-    if status in {s.value for s in ActionStatus}:
-        q = q.where(ActionItem.status == status)
     if overdue:
         q = q.where(ActionItem.status == ActionStatus.open, ActionItem.due_date < (on or today()))
-    if meeting_id:
-        q = q.where(ActionItem.meeting_id == meeting_id)
-    if department_id:
-        q = q.where(ActionItem.department_id == department_id)
-    return q
+    known_status = status if status in {s.value for s in ActionStatus} else None
+    return where_given(
+        q,
+        (ActionItem.status, known_status),
+        (ActionItem.meeting_id, meeting_id),
+        (ActionItem.department_id, department_id),
+    )
 
 
 def get_action_item(item_id: Any) -> ActionItem | None:
@@ -441,15 +420,7 @@ def decision_states(meeting: Meeting) -> list[DecisionState]:
     """Every decision of the meeting with its action items (two queries, no N+1)."""
     on = today()
     items: dict[uuid.UUID, list[ActionItem]] = defaultdict(list)
-    for it in (
-        db.session.execute(
-            sa.select(ActionItem)
-            .where(ActionItem.meeting_id == meeting.id)
-            .order_by(ActionItem.created_at)
-        )
-        .unique()
-        .scalars()
-    ):
+    for it in _rows_of(ActionItem, meeting, ActionItem.created_at):
         items[it.decision_id].append(it)
     return [DecisionState(d, items.get(d.id, []), on) for d in decisions(meeting)]
 

@@ -127,12 +127,8 @@ def flush() -> None:
 def text(value: Any, name: str, *, required: bool = False, limit: int = MAX_LINE) -> str:
     """A trimmed text value; the message stands beside the field, so it does not repeat
     the field's label."""
-    value = str(value or "").strip()
-    if required and not value:
-        raise MeetingError(_l("Fill this in."), field=name)
-    if len(value) > limit:
-        raise MeetingError(_l("At most %(n)s characters.", n=limit), field=name)
-    return value
+    asked = _l("Fill this in.") if required else None
+    return rules.clean_text(value, name, limit, required=asked, error=MeetingError)
 
 
 def date(value: Any, name: str) -> dt.date:

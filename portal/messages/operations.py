@@ -19,7 +19,7 @@ from portal.auth.models import User
 from portal.db import new_id, utcnow
 from portal.extensions import db
 from portal.kernel.grants import require
-from portal.kernel.rules import NotFound, RuleError
+from portal.kernel.rules import NotFound, clean_text
 from portal.messages.models import Message, MessageKind, Notice, NoticeAudience, NoticeRead
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant, TenantStatus
@@ -124,15 +124,15 @@ def mark_notice_read(user: Any, notice: Notice) -> bool:
 
 
 def _clean(title: Any, body: Any) -> tuple[str, str]:
-    title_text = str(title or "").strip()
-    body_text = str(body or "").strip()
-    if not title_text:
-        raise RuleError(_l("Title: please enter a title."), field="title")
-    if len(title_text) > MAX_TITLE:
-        raise RuleError(_l("Title: at most %(n)s characters.", n=MAX_TITLE), field="title")
-    if len(body_text) > MAX_BODY:
-        raise RuleError(_l("Text: at most %(n)s characters.", n=MAX_BODY), field="body")
-    return title_text, body_text
+    title_text = clean_text(
+        title,
+        "title",
+        MAX_TITLE,
+        required=_l("Title: please enter a title."),
+        too_long=_l("Title: at most %(n)s characters.", n=MAX_TITLE),
+    )
+    too_long = _l("Text: at most %(n)s characters.", n=MAX_BODY)
+    return title_text, clean_text(body, "body", MAX_BODY, too_long=too_long)
 
 
 def post_notice(user: Any, title: Any, body: Any) -> Notice:

@@ -15,6 +15,29 @@ from portal.messages import operations
 from portal.messages.models import Message, MessageKind
 
 
+def _duty_subject(duty: Any) -> str:
+    """A duty as its messages name it: period, measure number and title."""
+    title = getattr(getattr(duty, "measure", None), "title", "") or ""
+    return f"{periods.label(duty.period)} {duty.measure_number} {title}".strip()
+
+
+def _notify_dated(
+    to: list, kind: MessageKind, text: Any, day: Any, record: Any, actor: Any, ref_type: str = ""
+) -> list:
+    """A message about a record with a text and a date (a meeting, an action item): the
+    text as the subject (cut to the column), the date as the detail; the record's class
+    names it unless `ref_type` says otherwise."""
+    return operations.notify(
+        to,
+        kind,
+        subject=(text or "")[:300],
+        detail=day.isoformat() if day else "",
+        ref_type=ref_type or type(record).__name__,
+        ref_id=record.id,
+        actor=actor,
+    )
+
+
 @events.duty_reviewed.connect
 def _duty_reviewed(
     duty: Any, *, accepted: bool, actor: Any = None, note: str = "", **_: Any
@@ -26,11 +49,10 @@ def _duty_reviewed(
         if duty.submitted_by_id
         else operations.officers_of([duty.department_id])
     )
-    title = getattr(getattr(duty, "measure", None), "title", "") or ""
     operations.notify(
         recipients,
         MessageKind.duty_accepted if accepted else MessageKind.duty_returned,
-        subject=f"{periods.label(duty.period)} {duty.measure_number} {title}".strip(),
+        subject=_duty_subject(duty),
         detail=note or "",
         ref_type="Duty",
         ref_id=duty.id,
@@ -41,28 +63,15 @@ def _duty_reviewed(
 @events.action_item_assigned.connect
 def _action_items(decision: Any, *, items: list, actor: Any = None, **_: Any) -> None:
     for item in items:
-        operations.notify(
-            operations.officers_of([item.department_id]),
-            MessageKind.action_item_assigned,
-            subject=(item.text or "")[:300],
-            detail=item.due_date.isoformat() if item.due_date else "",
-            ref_type="ActionItem",
-            ref_id=item.id,
-            actor=actor,
-        )
+        to = operations.officers_of([item.department_id])
+        _notify_dated(to, MessageKind.action_item_assigned, item.text, item.due_date, item, actor)
 
 
 @events.meeting_invited.connect
 def _meeting_invited(meeting: Any, *, department_ids: list, actor: Any = None, **_: Any) -> None:
-    operations.notify(
-        operations.officers_of(department_ids),
-        MessageKind.meeting_invited,
-        subject=(meeting.title or "")[:300],
-        detail=meeting.meeting_date.isoformat() if meeting.meeting_date else "",
-        ref_type="Meeting",
-        ref_id=meeting.id,
-        actor=actor,
-    )
+    to = operations.officers_of(department_ids)
+    kind = MessageKind.meeting_invited
+    _notify_dated(to, kind, meeting.title, meeting.meeting_date, meeting, actor, "Meeting")
 
 
 def _record_reminders(kind: MessageKind, made: int) -> None:
@@ -116,12 +125,11 @@ def _duties_due(_sender: Any, *, duties: list, overdue: bool, **_: Any) -> None:
         recipients = [u for u in officers.get(duty.department_id, []) if (duty.id, u) not in told]
         if not recipients:
             continue
-        title = getattr(getattr(duty, "measure", None), "title", "") or ""
         made += len(
             operations.notify(
                 recipients,
                 kind,
-                subject=f"{periods.label(duty.period)} {duty.measure_number} {title}".strip(),
+                subject=_duty_subject(duty),
                 detail=duty.due_date.isoformat(),
                 ref_type="Duty",
                 ref_id=duty.id,
@@ -139,14 +147,9 @@ def _report_requested(
     recipients = [
         u for d in department_ids for u in officers.get(d, []) if (meeting.id, u) not in told
     ]
-    made = operations.notify(
-        recipients,
-        MessageKind.report_requested,
-        subject=(meeting.title or "")[:300],
-        detail=meeting.meeting_date.isoformat() if meeting.meeting_date else "",
-        ref_type="MeetingReport",
-        ref_id=meeting.id,
-        actor=actor,
+    kind = MessageKind.report_requested
+    made = _notify_dated(
+        recipients, kind, meeting.title, meeting.meeting_date, meeting, actor, "MeetingReport"
     )
     if once:  # the daily job's; a returned report is already audited as its own event
         _record_reminders(MessageKind.report_requested, len(made))

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 
-from portal.audit.vocabulary import (
-    add_fields,
-    find_in,
-    names_from,
-    register_actions,
-    register_module,
-    register_record_type,
-)
+from portal.audit import vocabulary
 from portal.policy.models import (
     BenefitStandard,
     BenefitValue,
@@ -21,61 +16,67 @@ from portal.policy.models import (
     PolicyVersion,
 )
 
-register_module("policy", _l("Policy"), order=35)
-register_actions("policy", {"policy_exported": _l("Policy exported")})
+vocabulary.register_module("policy", _l("Policy"), order=35)
+vocabulary.register_actions("policy", {"policy_exported": _l("Policy exported")})
 
-register_record_type(
-    "PolicyDocument",
-    _l("Policy document"),
-    names=names_from(PolicyDocument, lambda d: d.title, PolicyDocument.title),
-    find=find_in(PolicyDocument, PolicyDocument.title),
-)
-register_record_type(
-    "PolicyVersion",
+
+def _named_by(
+    model: Any,
+    label: Any,
+    *columns: Any,
+    find: tuple = (),
+    fields: dict | None = None,
+    joins: tuple = (),
+) -> None:
+    """A record type the trail names by its `columns`' values joined by a space, and
+    finds by the `find` columns' text."""
+    vocabulary.register_record_type(
+        model.__name__,
+        label,
+        fields=fields,
+        names=vocabulary.names_from(
+            model,
+            lambda row: " ".join(str(getattr(row, c.key)) for c in columns).strip(),
+            *columns,
+            joins=joins,
+        ),
+        find=vocabulary.find_in(model, *find) if find else None,
+    )
+
+
+_named_by(PolicyDocument, _l("Policy document"), PolicyDocument.title, find=(PolicyDocument.title,))
+_named_by(
+    PolicyVersion,
     _l("Policy version"),
+    PolicyVersion.title,
+    PolicyVersion.doc_number,
+    find=(PolicyVersion.title, PolicyVersion.doc_number),
     fields={"doc_number": _l("Document number"), "effective_from": _l("Effective from")},
-    names=names_from(
-        PolicyVersion,
-        lambda v: f"{v.title} {v.doc_number}".strip(),
-        PolicyVersion.title,
-        PolicyVersion.doc_number,
-    ),
-    find=find_in(PolicyVersion, PolicyVersion.title, PolicyVersion.doc_number),
 )
-register_record_type(
-    "Measure",
+_named_by(
+    Measure,
     _l("Measure"),
+    Measure.number,
+    Measure.title,
+    find=(Measure.title,),
     fields={"number": _l("Measure number"), "text": _l("Text"), "category": _l("Category")},
-    names=names_from(Measure, lambda m: f"{m.number} {m.title}", Measure.number, Measure.title),
-    find=find_in(Measure, Measure.title),
 )
-register_record_type("MeasureResponsibility", _l("Responsibility"))
-register_record_type(
-    "BenefitStandard",
-    _l("Benefit standard"),
-    names=names_from(BenefitStandard, lambda b: b.name, BenefitStandard.name),
-    find=find_in(BenefitStandard, BenefitStandard.name),
+vocabulary.register_record_type("MeasureResponsibility", _l("Responsibility"))
+_named_by(
+    BenefitStandard, _l("Benefit standard"), BenefitStandard.name, find=(BenefitStandard.name,)
 )
-register_record_type(
-    "BenefitValue",
+_named_by(
+    BenefitValue,
     _l("Benefit amount"),
+    BenefitStandard.name,
+    BenefitValue.amount,
     fields={"amount": _l("Amount"), "effective_from": _l("Effective from")},
-    names=names_from(
-        BenefitValue,
-        lambda v: f"{v.name} {v.amount}",
-        BenefitStandard.name,
-        BenefitValue.amount,
-        joins=[(BenefitStandard, BenefitStandard.id == BenefitValue.benefit_id)],
-    ),
+    joins=((BenefitStandard, BenefitStandard.id == BenefitValue.benefit_id),),
 )
-register_record_type(
-    "MeetingArrangement",
-    _l("Meeting arrangement"),
-    names=names_from(MeetingArrangement, lambda a: a.name, MeetingArrangement.name),
-)
+_named_by(MeetingArrangement, _l("Meeting arrangement"), MeetingArrangement.name)
 
 # Columns the policy format gained for issue 14 (document lead, clauses, inferred values).
-add_fields(
+vocabulary.add_fields(
     "Measure",
     {
         "clause": _l("Clause type"),
@@ -83,7 +84,7 @@ add_fields(
         "inferred": _l("Inferred values"),
     },
 )
-add_fields(
+vocabulary.add_fields(
     "PolicyVersion",
     {
         "lead_department_key": _l("Document lead"),
@@ -97,6 +98,8 @@ add_fields(
         "after_expiry_decided_by": _l("Decision after expiry taken by"),
     },
 )
-add_fields("MeetingArrangement", {"inferred": _l("Inferred values")})
-add_fields("BenefitStandard", {"funding_split_applies_to": _l("Funding split applies to")})
-add_fields("BenefitValue", {"in_force_before": _l("In force before")})
+vocabulary.add_fields("MeetingArrangement", {"inferred": _l("Inferred values")})
+vocabulary.add_fields(
+    "BenefitStandard", {"funding_split_applies_to": _l("Funding split applies to")}
+)
+vocabulary.add_fields("BenefitValue", {"in_force_before": _l("In force before")})

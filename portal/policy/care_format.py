@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.policy.codes import CADENCES, FESTIVALS
+
 # Who may serve as a household's contact person (联系人组成).
 CONTACT_ROLES: dict[str, tuple[str, str]] = {
     "town_leader": ("乡镇（街道）领导干部", "town leader"),
@@ -27,16 +29,15 @@ CONTACT_ROLES: dict[str, tuple[str, str]] = {
 }
 
 # Festivals that set a visit's due date (the dates per year: `portal.care.festivals`).
+# Named as the benefits' festivals are (one name per festival across the file format).
 CARE_FESTIVALS: dict[str, tuple[str, str]] = {
-    "spring_festival": ("春节", "Spring Festival"),
-    "mid_autumn": ("中秋", "Mid-Autumn Festival"),
-    "double_ninth": ("重阳", "Double Ninth Festival"),
+    code: FESTIVALS[code] for code in ("spring_festival", "mid_autumn", "double_ninth")
 }
 
-# How often a doctor contact or a check-up is due.
+# How often a doctor contact or a check-up is due (named as the meetings' cadences).
 CARE_CADENCES: dict[str, tuple[str, str]] = {
-    "quarterly": ("每季度", "every quarter"),
-    "yearly": ("每年", "every year"),
+    "quarterly": CADENCES["quarterly"],
+    "yearly": CADENCES["yearly"],
     "once": ("一次", "once"),
 }
 

@@ -83,8 +83,7 @@ GROUP_KEYS = {
 
 def check_entitlement(c: Any, e: Any, p: str, benefit: dict, names: set[str]) -> None:
     """Report every problem of one `entitlement` block (`c` is the schema's checker)."""
-    from portal.policy.codes import FAMILY_TYPES, FREQUENCIES, MAX_AMOUNT, UNITS
-    from portal.policy.problems import codes_list as _codes
+    from portal.policy.codes import FREQUENCIES, MAX_AMOUNT, UNITS
     from portal.policy.schema import _check_inferred
 
     if not c.mapping(e, p, ENTITLEMENT_KEYS, ("basis",)):
@@ -132,22 +131,7 @@ def check_entitlement(c: Any, e: Any, p: str, benefit: dict, names: set[str]) ->
             continue
         if not g:
             c.add(gp, "不能为空", "must not be empty")
-        for k, f in enumerate(c.list_of(g, "family_types", gp)):
-            if f not in FAMILY_TYPES:
-                c.add(
-                    f"{gp}.family_types[{k}]",
-                    f"不是已知的家庭类型（{f!r}）；允许：{_codes(FAMILY_TYPES)}",
-                    f"is not a known family type ({f!r}); allowed: {_codes(FAMILY_TYPES)}",
-                )
-        c.integer(g, "mother_min_age", gp, 0, 120)
-        lo = c.integer(g, "member_min_age", gp, 0, 120)
-        hi = c.integer(g, "member_max_age", gp, 0, 120)
-        if lo is not None and hi is not None and hi < lo:
-            c.add(
-                f"{gp}.member_max_age",
-                "不能小于 member_min_age",
-                "must not be below member_min_age",
-            )
+        check_family_and_ages(c, g, gp)
         c.integer(g, "disability_grade_max", gp, 1, 4)
     ref = c.text(e, "reference", p, max_len=200)
     if ref is not None and ref not in names:
@@ -217,3 +201,23 @@ def json_schema_part(enum: Any, obj: Any, texts: Any, positive: Any) -> dict[str
         },
         ["basis"],
     )
+
+
+def check_family_and_ages(c: Any, obj: Any, p: str) -> None:
+    """The conditions on who a family is that an eligibility and an entitlement group share:
+    family types from the vocabulary, the mother's age, the member's age range."""
+    from portal.policy.codes import FAMILY_TYPES
+    from portal.policy.problems import codes_list
+
+    for j, f in enumerate(c.list_of(obj, "family_types", p)):
+        if not isinstance(f, str) or f not in FAMILY_TYPES:
+            c.add(
+                f"{p}.family_types[{j}]",
+                f"不是已知的家庭类型（{f!r}）；允许：{codes_list(FAMILY_TYPES)}",
+                f"is not a known family type ({f!r}); allowed: {codes_list(FAMILY_TYPES)}",
+            )
+    c.integer(obj, "mother_min_age", p, 0, 120)
+    lo = c.integer(obj, "member_min_age", p, 0, 120)
+    hi = c.integer(obj, "member_max_age", p, 0, 120)
+    if lo is not None and hi is not None and hi < lo:
+        c.add(f"{p}.member_max_age", "不能小于 member_min_age", "must not be below member_min_age")

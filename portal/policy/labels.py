@@ -9,20 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.policy import codes
-
-CATEGORY = codes.CATEGORIES
-UNIT = codes.UNITS
-FREQUENCY = codes.FREQUENCIES
-FESTIVAL = codes.FESTIVALS
-FAMILY_TYPE = codes.FAMILY_TYPES
-RESIDENCE = codes.RESIDENCES
-MAX_QUANTITY_UNIT = codes.MAX_QUANTITY_UNITS
-CADENCE = codes.CADENCES
-STATUS = codes.STATUSES
-CLAUSE = codes.CLAUSES
-SPLIT_APPLIES_TO = codes.SPLIT_APPLIES_TO
-DEPARTMENT_KIND = codes.DEPARTMENT_KIND_LABELS
+# The templates read the tables under these names (labels.UNIT …): re-exported, not used here.
+# ruff: noqa: F401
+from portal.policy.codes import CADENCES as CADENCE
+from portal.policy.codes import CATEGORIES as CATEGORY
+from portal.policy.codes import CLAUSES as CLAUSE
+from portal.policy.codes import DEPARTMENT_KIND_LABELS as DEPARTMENT_KIND
+from portal.policy.codes import FAMILY_TYPES as FAMILY_TYPE
+from portal.policy.codes import FESTIVALS as FESTIVAL
+from portal.policy.codes import FREQUENCIES as FREQUENCY
+from portal.policy.codes import MAX_QUANTITY_UNITS as MAX_QUANTITY_UNIT
+from portal.policy.codes import RESIDENCES as RESIDENCE
+from portal.policy.codes import SPLIT_APPLIES_TO
+from portal.policy.codes import STATUSES as STATUS
+from portal.policy.codes import UNITS as UNIT
 
 
 def _english() -> bool:

@@ -13,7 +13,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, TenantOwned, tenant_fk, utcnow
+from portal.db import Base, TenantOwned, department_child, tenant_fk, utcnow
 from portal.tenancy.models import Department
 
 
@@ -144,10 +144,8 @@ class MeasureResponsibility(TenantOwned, Base):
     """A department's responsibility for a measure: lead (牵头) or cooperating (配合)."""
 
     __tablename__ = "measure_responsibilities"
-    __table_args__ = (
-        tenant_fk(["measure_id"], "measures", ["id"]),
-        tenant_fk(["department_id"], "departments", ["id"]),
-        sa.UniqueConstraint("tenant_id", "measure_id", "department_id"),
+    __table_args__ = department_child(
+        "measure_responsibilities", "measure_id", "measures", unique=True, by="-"
     )
 
     measure_id: Mapped[uuid.UUID]

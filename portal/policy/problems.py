@@ -105,22 +105,24 @@ def suggest(value: Any, table: dict[str, tuple[str, str]] | Iterable[str]) -> st
     return None
 
 
+def _with_name(table: Any, code: str, english: bool) -> str:
+    """`code` followed by its name from `table` (a tuple's zh or en part; a bare string is
+    Chinese only), for the hint "did you mean …?"."""
+    v = table.get(code) if isinstance(table, dict) else None
+    if isinstance(v, str):
+        v = (v, None)
+    name = v[1 if english else 0] if isinstance(v, tuple) else None
+    if name is None:
+        return code
+    return f"{code} ({name})" if english else f"{code}（{name}）"
+
+
 def zh_label(table: Any, code: str) -> str:
-    if isinstance(table, dict):
-        v = table.get(code)
-        if isinstance(v, tuple):
-            return f"{code}（{v[0]}）"
-        if isinstance(v, str):
-            return f"{code}（{v}）"
-    return code
+    return _with_name(table, code, english=False)
 
 
 def en_label(table: Any, code: str) -> str:
-    if isinstance(table, dict):
-        v = table.get(code)
-        if isinstance(v, tuple):
-            return f"{code} ({v[1]})"
-    return code
+    return _with_name(table, code, english=True)
 
 
 MEASURE_PATH = re.compile(r"^measures\[(\d+)\]")
@@ -217,14 +219,8 @@ class Checker:
 
     def text_list(self, obj: dict, key: str, path: str, *, max_len: int = 0) -> list[str]:
         p = join_path(path, key)
-        value = obj.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.add(p, "必须是列表", "must be a list")
-            return []
         out = []
-        for i, item in enumerate(value):
+        for i, item in enumerate(self.list_of(obj, key, path)):
             if not isinstance(item, str) or not item.strip():
                 self.add(f"{p}[{i}]", "必须是非空文本", "must be non-empty text")
                 continue

@@ -25,7 +25,7 @@ from portal.policy.codes import (
     DEPARTMENT_KEYS,
     DEPARTMENT_KIND_LABELS,
     ELIGIBILITY_KEYS,
-    FAMILY_TYPES,
+    FAMILY_TYPES,  # noqa: F401 - read as schema.FAMILY_TYPES elsewhere
     FESTIVALS,
     FORMAT_VERSION,
     FREQUENCIES,
@@ -48,7 +48,7 @@ from portal.policy.codes import (
     UNITS,
     VALUE_KEYS,
 )
-from portal.policy.entitlement import benefit_names, check_entitlement
+from portal.policy.entitlement import benefit_names, check_entitlement, check_family_and_ages
 from portal.policy.problems import (
     Checker,
     Problem,
@@ -459,18 +459,7 @@ def _check_benefit(c: Checker, b: Any, p: str) -> None:
 def _check_eligibility(c: Checker, e: Any, p: str) -> None:
     if not c.mapping(e, p, ELIGIBILITY_KEYS, ()):
         return
-    for j, f in enumerate(c.list_of(e, "family_types", p)):
-        if not isinstance(f, str) or f not in FAMILY_TYPES:
-            c.add(
-                f"{p}.family_types[{j}]",
-                f"不是已知的家庭类型（{f!r}）；允许：{codes_list(FAMILY_TYPES)}",
-                f"is not a known family type ({f!r}); allowed: {codes_list(FAMILY_TYPES)}",
-            )
-    c.integer(e, "mother_min_age", p, 0, 120)
-    lo = c.integer(e, "member_min_age", p, 0, 120)
-    hi = c.integer(e, "member_max_age", p, 0, 120)
-    if lo is not None and hi is not None and hi < lo:
-        c.add(f"{p}.member_max_age", "不能小于 member_min_age", "must not be below member_min_age")
+    check_family_and_ages(c, e, p)
     c.code(e, "residence", p, RESIDENCES, ("户籍", "residence"))
     c.integer(e, "disability_grade_max", p, 1, 4)
     c.text_list(e, "conditions", p)

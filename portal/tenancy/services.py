@@ -6,6 +6,7 @@ tenant's status changes only through the lifecycle (`portal.platform.lifecycle`)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +37,25 @@ def tenants_for_job(slug: str | None, reason: str) -> list[Tenant]:
         tenants = list(db.session.execute(stmt).scalars().all())
         db.session.rollback()
     return tenants
+
+
+def for_each_district(
+    slug: str | None, job: str, work: Callable[[Tenant], Callable[[], None]]
+) -> None:
+    """A batch command's loop: `work` runs for each district in its own scope and the CLI's
+    unit of work (`portal.kernel.uow.cli_transaction`); the report it returns is shown once
+    that district's changes are committed. A slug that names no district is refused."""
+    import click
+
+    from portal.kernel.uow import cli_transaction
+
+    tenants = tenants_for_job(slug, f"{job}: list districts")
+    if slug and not tenants:
+        raise click.ClickException(f"no district with slug {slug!r}")
+    for tenant in tenants:
+        with scope.tenant_scope(tenant.id), cli_transaction():
+            report = work(tenant)
+        report()
 
 
 def tenant_by_slug(slug: str, *, include_purged: bool = True) -> Tenant | None:

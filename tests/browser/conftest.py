@@ -5,16 +5,12 @@ Chromium through Playwright (no browser download). Screenshots go to test-artifa
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.dbsetup import free_port, portal_env, start_gunicorn, wait_until_up
 from tests.conftest import ROOT, Databases
 
 CHROMIUM = "/usr/bin/chromium"
@@ -23,57 +19,26 @@ ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of gunicorn serving the portal on a fresh demo database."""
     url = databases.new(demo=True)
-    port = _free_port()
+    port = free_port()
     uploads = tmp_path_factory.mktemp("uploads")
-    env = dict(
-        os.environ,
-        PORTAL_DATABASE_URL=url,
-        PORTAL_SECRET_KEY="browser-test",
+    env = portal_env(
+        url,
+        secret="browser-test",
+        fast_hash=True,
         PORTAL_UPLOAD_DIR=str(uploads),
         PORTAL_RATELIMIT_LOGIN="1000 per minute",
-        PORTAL_TEST_FAST_HASH="1",
         PORTAL_WORKERS="2",
         PORTAL_ACCESS_LOG="/dev/null",
-        PYTHONPATH=str(ROOT),
     )
     log = (tmp_path_factory.mktemp("gunicorn") / "gunicorn.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "deploy/gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    proc = start_gunicorn(env, port, log=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)  # noqa: S310 - loopback
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(Path(log.name).read_text()) from None
-                time.sleep(0.2)
-        else:
+        if not wait_until_up(base + "/healthz", proc, log=log):
             raise RuntimeError("gunicorn did not start")
         yield base
     finally:

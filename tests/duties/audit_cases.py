@@ -10,21 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.audit.coverage import (
-    Ctx,
-    Exercise,
-    Expect,
-    Listed,
-    bearer,
-    exported,
-    first_id,
-    mark,
-    marked_post,
-    officer_of,
-    row_version,
-    scalars,
-    signed_in,
-)
+from tests.audit import coverage
+from tests.audit.coverage import Ctx, Exercise, Expect, Listed
 
 
 def _duty(ctx: Ctx) -> Any:
@@ -85,14 +72,14 @@ def _duty_in(app: Any, *statuses: str, skip: int = 0) -> tuple[uuid.UUID, str]:
 
     with app.app_context():
         period = Period.current().code
-    duty_id, duty = first_id(
+    duty_id, duty = coverage.first_id(
         app,
         "Duty",
         "jiading",
         lambda cls: sa.and_(cls.period == period, cls.status.in_(statuses)),
         skip=skip,
     )
-    return duty_id, officer_of(app, "jiading", duty.department_id)
+    return duty_id, coverage.officer_of(app, "jiading", duty.department_id)
 
 
 def _entry_form(duty_page: str) -> dict[str, str]:
@@ -111,23 +98,27 @@ def _post_on_duty_page(
 ) -> None:
     """Posts one of the duty page's forms with the version the page shows."""
     path = f"/t/jiading/duties/{duty_id}"
-    version = row_version(b.get(path).get_data(as_text=True), last=last)
-    marked_post(app, b, f"{path}/{action}", {**fields, "row_version": version}, csrf_from=path)
+    version = coverage.row_version(b.get(path).get_data(as_text=True), last=last)
+    coverage.marked_post(
+        app, b, f"{path}/{action}", {**fields, "row_version": version}, csrf_from=path
+    )
 
 
 def _duty_add_entry(app: Any) -> list[Expect]:
     duty_id, officer = _duty_in(app, "in_progress")
-    b = signed_in(app, officer)
+    b = coverage.signed_in(app, officer)
     path = f"/t/jiading/duties/{duty_id}"
     form = _entry_form(b.get(path).get_data(as_text=True))
-    marked_post(app, b, f"{path}/entries", form, csrf_from=path)
+    coverage.marked_post(app, b, f"{path}/entries", form, csrf_from=path)
     return [Expect("create", "ProgressEntry", "jiading")]  # the duty was in progress already
 
 
 def _duty_edit_entry(app: Any) -> list[Expect]:
     duty_id, officer = _duty_in(app, "in_progress")
-    entry_id, _row = first_id(app, "ProgressEntry", "jiading", lambda cls: cls.duty_id == duty_id)
-    b = signed_in(app, officer)
+    entry_id, _row = coverage.first_id(
+        app, "ProgressEntry", "jiading", lambda cls: cls.duty_id == duty_id
+    )
+    b = coverage.signed_in(app, officer)
     path = f"/t/jiading/duties/{duty_id}/entries/{entry_id}/edit"
     page = b.get(path).get_data(as_text=True)
     shown = {
@@ -135,9 +126,18 @@ def _duty_edit_entry(app: Any) -> list[Expect]:
         for name in ("work_date", "families_reached", "amount_paid")
     }
     form = {**_entry_form(page), **shown, "narrative": "覆盖测试：修改后的工作记录。"}
-    marked_post(app, b, path, form, csrf_from=path)
+    coverage.marked_post(app, b, path, form, csrf_from=path)
     return [
         Expect("update", "ProgressEntry", "jiading", entity_id=str(entry_id), changed={"narrative"})
+    ]
+
+
+def _status_moved(duty_id: Any, action: str, changed: set[str]) -> list[Expect]:
+    """A sign-off or review: the duty's columns, its review record, the named event."""
+    return [
+        Expect("update", "Duty", "jiading", entity_id=str(duty_id), changed=changed),
+        Expect("create", "DutyReviewRecord", "jiading"),
+        Expect(action, "Duty", "jiading", entity_id=str(duty_id)),
     ]
 
 
@@ -145,59 +145,35 @@ def _duty_sign_off(app: Any) -> list[Expect]:
     duty_id, officer = _duty_in(app, "in_progress", skip=1)  # not the one entries go to
     _post_on_duty_page(
         app,
-        signed_in(app, officer),
+        coverage.signed_in(app, officer),
         duty_id,
         "sign-off",
         {"assessment": "fully", "statement": "覆盖测试：已全面落实。"},
     )
-    return [
-        Expect(
-            "update",
-            "Duty",
-            "jiading",
-            entity_id=str(duty_id),
-            changed={
-                "assessment",
-                "sign_off_statement",
-                "status",
-                "submitted_at",
-                "submitted_by_id",
-            },
-        ),
-        Expect("create", "DutyReviewRecord", "jiading"),
-        Expect("duty.sign_off", "Duty", "jiading", entity_id=str(duty_id)),
-    ]
+    signed = {"assessment", "sign_off_statement", "status", "submitted_at", "submitted_by_id"}
+    return _status_moved(duty_id, "duty.sign_off", signed)
 
 
 def _duty_review(app: Any) -> list[Expect]:
     duty_id, _officer = _duty_in(app, "submitted")
     _post_on_duty_page(
         app,
-        signed_in(app, "jiading-lead"),
+        coverage.signed_in(app, "jiading-lead"),
         duty_id,
         "review",
         {"decision": "return", "reason": "覆盖测试：请补充材料。"},
         last=True,  # the review form comes after the others
     )
-    return [
-        Expect(
-            "update",
-            "Duty",
-            "jiading",
-            entity_id=str(duty_id),
-            changed={"review_note", "reviewed_at", "reviewed_by_id", "status"},
-        ),
-        Expect("create", "DutyReviewRecord", "jiading"),
-        Expect("duty.returned", "Duty", "jiading", entity_id=str(duty_id)),
-    ]
+    reviewed = {"review_note", "reviewed_at", "reviewed_by_id", "status"}
+    return _status_moved(duty_id, "duty.returned", reviewed)
 
 
 def _duty_generate(app: Any) -> list[Expect]:
-    b = signed_in(app, "jiading-lead")
-    marked_post(
+    b = coverage.signed_in(app, "jiading-lead")
+    coverage.marked_post(
         app, b, "/t/jiading/duties/generate", {"period": "2027H1"}, csrf_from="/t/jiading/duties/"
     )
-    (made,) = scalars(
+    (made,) = coverage.scalars(
         app,
         "jiading",
         lambda model: (
@@ -215,10 +191,10 @@ def _duty_generate(app: Any) -> list[Expect]:
 def _api_post(app: Any, username: str, duty_id: Any, action: str, body: dict, ok: int) -> None:
     """Posts `body` to the duty's API `action` with the row_version the API requires (read
     before the mark, so only the write's events are compared)."""
-    headers = bearer(app, username)
+    headers = coverage.bearer(app, username)
     client = app.test_client()
     version = client.get(f"/api/v1/duties/{duty_id}", headers=headers).get_json()["row_version"]
-    mark(app)
+    coverage.mark(app)
     r = client.post(
         f"/api/v1/duties/{duty_id}/{action}", json={**body, "row_version": version}, headers=headers
     )
@@ -255,7 +231,7 @@ def _api_duty_review(app: Any) -> list[Expect]:
 
 def _duties_export(app: Any) -> list[Expect]:
     # (the auditor is deactivated by an earlier case)
-    exported(app, "jiangyan-lead", "/t/jiangyan/duties/export.xlsx", zipped=True)
+    coverage.exported(app, "jiangyan-lead", "/t/jiangyan/duties/export.xlsx", zipped=True)
     return [Expect("duties.export", "period", "jiangyan")]
 
 

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTAL = ROOT / "portal"
@@ -47,14 +48,19 @@ def _code_lines(path: Path) -> list[tuple[int, str]]:
     return out
 
 
-def test_only_the_units_of_work_commit() -> None:
-    offenders = [
-        f"{_rel(p)}:{n}"
+def _offenders(pattern: re.Pattern[str] | str, allowed: Any = lambda rel: False) -> list[str]:
+    """`file:line: code` of each code line matching `pattern` outside the `allowed` files."""
+    return [
+        f"{_rel(p)}:{n}: {line.strip()}"
         for p in _sources()
-        if _rel(p) not in COMMIT_ALLOWED
+        if not allowed(_rel(p))
         for n, line in _code_lines(p)
-        if "session.commit(" in line
+        if re.search(pattern, line)
     ]
+
+
+def test_only_the_units_of_work_commit() -> None:
+    offenders = _offenders(r"session\.commit\(", lambda rel: rel in COMMIT_ALLOWED)
     assert not offenders, (
         "services, views and API endpoints never commit: the request commits once "
         "(portal.kernel.uow.commit_request), the CLI through cli_transaction():\n  "
@@ -66,14 +72,12 @@ SERVICE_MODULE = re.compile(r"(services|operations|queries|rules|generation|stor
 ROLE_COMPARISON = re.compile(r"(==|!=|\bin\b|\bis\b)\s*\(?\s*Role\.|Role\.\w+\s*(==|!=)")
 
 
+def _not_a_service(rel: str) -> bool:
+    return not SERVICE_MODULE.search(rel) or "/kernel/" in rel
+
+
 def test_services_ask_the_grant_table_not_roles() -> None:
-    offenders = [
-        f"{_rel(p)}:{n}: {line.strip()}"
-        for p in _sources()
-        if SERVICE_MODULE.search(p.name) and "kernel" not in p.parts
-        for n, line in _code_lines(p)
-        if ROLE_COMPARISON.search(line)
-    ]
+    offenders = _offenders(ROLE_COMPARISON, _not_a_service)
     assert not offenders, (
         "a service compares roles instead of asking require(user, grant) "
         "(portal.kernel.grants):\n  " + "\n  ".join(offenders)
@@ -84,13 +88,7 @@ PERIOD_PARSING = re.compile(r"H\(\[12\]\)|H\[12\]|period\[5\]|period\[:4\]|\.spl
 
 
 def test_periods_are_parsed_only_by_the_kernel() -> None:
-    offenders = [
-        f"{_rel(p)}:{n}: {line.strip()}"
-        for p in _sources()
-        if _rel(p) != "portal/kernel/periods.py"
-        for n, line in _code_lines(p)
-        if PERIOD_PARSING.search(line)
-    ]
+    offenders = _offenders(PERIOD_PARSING, lambda rel: rel == "portal/kernel/periods.py")
     assert not offenders, (
         "half-year periods are parsed and computed only by portal.kernel.periods.Period:\n  "
         + "\n  ".join(offenders)
@@ -98,13 +96,7 @@ def test_periods_are_parsed_only_by_the_kernel() -> None:
 
 
 def test_today_comes_from_the_kernel_clock() -> None:
-    offenders = [
-        f"{_rel(p)}:{n}: {line.strip()}"
-        for p in _sources()
-        if _rel(p) != "portal/kernel/clock.py"
-        for n, line in _code_lines(p)
-        if re.search(r"\bdate\.today\(\)", line)
-    ]
+    offenders = _offenders(r"\bdate\.today\(\)", lambda rel: rel == "portal/kernel/clock.py")
     assert not offenders, (
         "use portal.kernel.clock.today() (it honours the pinned date):\n  " + "\n  ".join(offenders)
     )

@@ -45,3 +45,10 @@ def form_version(browser: Any, url: str, form_id: str) -> str:
     page = browser.get(url).get_data(as_text=True)
     start = page.index(f'id="{form_id}"')
     return re.search(r'name="row_version" value="(\d+)"', page[start:]).group(1)
+
+
+def new_meeting(b: Any, day: str, kind: str = "ad_hoc", **fields: Any) -> str:
+    """A meeting made through the form by the signed-in lead (kaifeng); its page's URL."""
+    r = b.post("/t/kaifeng/meetings/new", {"kind": kind, "meeting_date": day, **fields})
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    return r.headers["Location"].split("#")[0]

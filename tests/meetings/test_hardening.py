@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import BACKEND, Browser
-from tests.meetings.helpers import acting_as, form_version
+from tests.meetings.helpers import acting_as, form_version, new_meeting
 
 POSTGRES = BACKEND in ("postgres", "postgresql")
 
@@ -137,11 +137,7 @@ def test_concurrent_meetings_and_decisions_get_distinct_numbers(fresh_app, monke
 def test_report_page_get_writes_nothing(fresh_app) -> None:  # type: ignore[no-untyped-def]
     lead = Browser(fresh_app)
     lead.login("kaifeng-lead")
-    r = lead.post(
-        "/t/kaifeng/meetings/new",
-        {"kind": "regular", "period": "2026H2", "meeting_date": "2027-01-20"},
-    )
-    url = r.headers["Location"].split("#")[0]
+    url = new_meeting(lead, "2027-01-20", "regular", period="2026H2")
     meeting_id = uuid.UUID(url.rsplit("/", 1)[1])
     officer = Browser(fresh_app)
     officer.login("kaifeng-civil-affairs")
@@ -183,15 +179,9 @@ def test_ad_hoc_agenda_shared_by_department_scope(fresh_app) -> None:  # type: i
         invited_ids = [str(d.id) for d in invited]
     lead = Browser(fresh_app)
     lead.login("kaifeng-lead")
-    r = lead.post(
-        "/t/kaifeng/meetings/new",
-        {
-            "kind": "ad_hoc",
-            "meeting_date": (dt.date.today() + dt.timedelta(days=10)).isoformat(),
-            "departments": invited_ids,
-        },
+    url = new_meeting(
+        lead, (dt.date.today() + dt.timedelta(days=10)).isoformat(), departments=invited_ids
     )
-    url = r.headers["Location"].split("#")[0]
     lead_page = lead.get(url).get_data(as_text=True)
     agenda = lead_page[lead_page.index('id="agenda"') : lead_page.index('id="attendance"')]
     assert "请补充发放台账" not in agenda and "退回意见" not in agenda
@@ -218,8 +208,7 @@ def test_ad_hoc_agenda_shared_by_department_scope(fresh_app) -> None:  # type: i
 def test_meeting_edit_requires_version_and_keeps_input_on_conflict(fresh_app) -> None:  # type: ignore[no-untyped-def]
     lead = Browser(fresh_app)
     lead.login("kaifeng-lead")
-    r = lead.post("/t/kaifeng/meetings/new", {"kind": "ad_hoc", "meeting_date": "2027-02-02"})
-    url = r.headers["Location"].split("#")[0]
+    url = new_meeting(lead, "2027-02-02")
     version = form_version(lead, url, "edit-meeting")
     form = {
         "kind": "ad_hoc",

@@ -18,16 +18,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import Browser
-from tests.meetings.helpers import acting_as
+from tests.meetings.helpers import acting_as, new_meeting
 
 
 def _new_meeting(b: Browser, day: str, kind: str = "ad_hoc", **extra: str) -> str:
-    r = b.post(
-        "/t/kaifeng/meetings/new",
-        {"kind": kind, "meeting_date": day, "title": "测试会议", **extra},
-    )
-    assert r.status_code == 302, r.get_data(as_text=True)[:500]
-    return r.headers["Location"].split("#")[0]
+    return new_meeting(b, day, kind, title="测试会议", **extra)
 
 
 def _invitations(app, url: str) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]

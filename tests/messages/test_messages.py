@@ -5,6 +5,7 @@ every district); force sign-out ends the other session."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -132,13 +133,15 @@ def test_accepting_messages_the_submitter_and_meeting_invitations_reach_officers
     assert invited >= 1
 
 
+def _submit(b: Any, page: str, **form: str) -> Any:
+    """`form` posted to the page that shows it (the CSRF token taken from there)."""
+    return b.post(page, form, csrf_from=page)
+
+
 def test_lead_notice_stays_in_the_district(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
     lead = login_as("kaifeng-lead", fresh_app)
-    r = lead.post(
-        "/t/kaifeng/notices/",
-        {"title": "关于做好年终签报工作的通知", "body": "请于12月25日前完成签报。"},
-        csrf_from="/t/kaifeng/notices/",
-    )
+    notices = "/t/kaifeng/notices/"
+    r = _submit(lead, notices, title="关于做好年终签报工作的通知", body="请于12月25日前完成签报。")
     assert r.status_code == 302
     officer = login_as("kaifeng-civil-affairs", fresh_app)
     assert "关于做好年终签报工作的通知" in officer.get("/t/kaifeng/notices/").get_data(as_text=True)
@@ -147,12 +150,10 @@ def test_lead_notice_stays_in_the_district(fresh_app, login_as) -> None:  # type
         as_text=True
     )
     # empty title: the field is named, nothing posted
-    r = lead.post(
-        "/t/kaifeng/notices/", {"title": " ", "body": "x"}, csrf_from="/t/kaifeng/notices/"
-    )
+    r = _submit(lead, notices, title=" ", body="x")
     assert r.status_code == 400 and "标题" in r.get_data(as_text=True)
     # officers read but do not post
-    r = officer.post("/t/kaifeng/notices/", {"title": "x"}, csrf_from="/t/kaifeng/notices/")
+    r = _submit(officer, notices, title="x")
     assert r.status_code == 403
 
 
@@ -160,11 +161,7 @@ def test_operator_notice_reaches_every_district(fresh_app, login_as) -> None:  #
     from portal.audit.models import AuditEvent
 
     op = login_as("operator", fresh_app)
-    r = op.post(
-        "/platform/notices",
-        {"title": "平台维护通知", "body": "本周六凌晨维护。"},
-        csrf_from="/platform/notices",
-    )
+    r = _submit(op, "/platform/notices", title="平台维护通知", body="本周六凌晨维护。")
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
     for slug in ("kaifeng", "jiading"):
         page = login_as(f"{slug}-lead", fresh_app).get(f"/t/{slug}/notices/").get_data(as_text=True)
