@@ -188,7 +188,7 @@ def test_import_reuses_the_preview_and_rechecks_only_the_register(
 ) -> None:  # type: ignore[no-untyped-def]
     """The import step takes the preview's checked rows (no second check of every row)
     but asks the register again: an ID that entered it meanwhile is rejected then."""
-    from portal.register import excel, operations, pii
+    from portal.register import importing, pii, proposals
 
     data, ids = sheet()
     town = login_as("kaifeng-town1", fresh_app)
@@ -219,8 +219,8 @@ def test_import_reuses_the_preview_and_rechecks_only_the_register(
 
     with fresh_app.app_context():
         meanwhile = {pii.blind_index(ids[0], "id_number")}  # row 2's woman, now registered
-    monkeypatch.setattr(excel, "validate", no_second_check)
-    monkeypatch.setattr(operations, "id_indexes_taken", lambda idx: meanwhile & set(idx))
+    monkeypatch.setattr(importing, "validate", no_second_check)
+    monkeypatch.setattr(proposals, "id_indexes_taken", lambda idx: meanwhile & set(idx))
     r = town.post(start, {**form, "stage": "import"}, csrf_from=start)
     assert r.status_code == 302
     from portal.audit.models import AuditEvent
