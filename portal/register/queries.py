@@ -139,23 +139,6 @@ def household_select(f: Filters, on: dt.date) -> sa.Select:
     return stmt.order_by(Household.number)
 
 
-def list_households(
-    f: Filters, on: dt.date, page: int, per_page: int, status_counts: dict[str, int] | None = None
-) -> tuple[list[Household], int]:
-    """One page and the total. With the scope's `counts()` at hand and no filter but the
-    status, the total is read from them instead of counting the rows a second time."""
-    stmt = household_select(f, on)
-    unfiltered = not any(v for k, v in dataclasses.asdict(f).items() if k != "status")
-    if status_counts is not None and unfiltered and f.status in ("", *status_counts):
-        total = status_counts[f.status] if f.status else sum(status_counts.values())
-    else:
-        total = db.session.execute(
-            sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
-        ).scalar_one()
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars().all()
-    return list(rows), total
-
-
 def areas() -> tuple[list[Area], dict[uuid.UUID, list[Area]]]:
     rows = db.session.execute(sa.select(Area).order_by(Area.sort_order, Area.name)).scalars().all()
     towns = [a for a in rows if a.kind == AreaKind.town]
