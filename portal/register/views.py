@@ -190,16 +190,18 @@ def index() -> Any:
     lst = listing.Listing.from_request(
         "register.index", HOUSEHOLD_COLUMNS, keep=filters.as_dict(), title=_("Register")
     )
-    rows, total = lst.fetch(queries.household_select(filters, on), tiebreak=(Household.id,))
-    towns, villages = queries.areas()
+    rows, total = lst.fetch(
+        queries.household_select(filters, on),
+        tiebreak=(Household.id,),
+        total=queries.total_from_counts(filters, counts),
+    )
     return render_template(
         "register/index.html",
         rows=rows,
         total=total,
         listing=lst,
         filters=filters,
-        towns=towns,
-        villages=villages,
+        areas=queries.area_choices(),
         on=on,
         categories=list(Category),
         statuses=list(HouseholdStatus),
