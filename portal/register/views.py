@@ -96,19 +96,29 @@ AGE_BAND_LABELS = {
 }
 
 
-def _label(table: dict, value: Any) -> str:
-    return str(table.get(value, value or ""))
+def _labeller(table: dict) -> Any:
+    """A value's label from `table` (the value itself when it has none)."""
+    return lambda value: str(table.get(value, value or ""))
+
+
+#: The labels the export needs, by the name `excel.export_households` asks for.
+EXPORT_LABELS = {
+    "category": _labeller(CATEGORY_LABELS),
+    "status": _labeller(STATUS_LABELS),
+    "exit": _labeller(EXIT_LABELS),
+    "relationship": _labeller(RELATIONSHIP_LABELS),
+}
 
 
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
     return {
-        "category_label": lambda v: _label(CATEGORY_LABELS, v),
-        "household_status_label": lambda v: _label(STATUS_LABELS, v),
-        "exit_label": lambda v: _label(EXIT_LABELS, v),
-        "relationship_label": lambda v: _label(RELATIONSHIP_LABELS, v),
-        "request_kind_label": lambda v: _label(KIND_LABELS, v),
-        "request_status_label": lambda v: _label(REQUEST_STATUS_LABELS, v),
+        "category_label": EXPORT_LABELS["category"],
+        "household_status_label": EXPORT_LABELS["status"],
+        "exit_label": EXPORT_LABELS["exit"],
+        "relationship_label": EXPORT_LABELS["relationship"],
+        "request_kind_label": _labeller(KIND_LABELS),
+        "request_status_label": _labeller(REQUEST_STATUS_LABELS),
         "change_label": lambda k: str(CHANGE_LABELS.get(k, k)),
         "mask_id": pii.mask_id,
         "mask_phone": pii.mask_phone,
@@ -137,11 +147,16 @@ def attempt(action: Any) -> uow.Outcome:
     return outcome
 
 
-def household_or_404(household_id: Any) -> Household:
-    household = scope.get_scoped(Household, household_id)
-    if household is None:
+def scoped_or_404(model: Any, ident: Any) -> Any:
+    """A register record the user's scope holds; out of scope answers 404 like missing."""
+    found = scope.get_scoped(model, ident)
+    if found is None:
         abort(404)
-    return household
+    return found
+
+
+def household_or_404(household_id: Any) -> Household:
+    return scoped_or_404(Household, household_id)
 
 
 def _id_in_url() -> Any:
@@ -228,7 +243,7 @@ def export() -> Any:
     if refused := _id_in_url():
         return refused
     filters, rows, on = _export_rows(request.args)
-    data = excel.export_households(rows, on, _label_maps())
+    data = excel.export_households(rows, on, EXPORT_LABELS)
     operations.record_export("xlsx", len(rows), filters.as_dict())
     return send_file(
         io.BytesIO(data),
@@ -250,7 +265,7 @@ def export_full() -> Any:
     )
     if not outcome.ok:
         return redirect(url_for("register.index", **filters.as_dict()))
-    data = excel.export_households(rows, on, _label_maps(), full=True)
+    data = excel.export_households(rows, on, EXPORT_LABELS, full=True)
     response = send_file(
         io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="register-full.xlsx"
     )
@@ -272,15 +287,6 @@ def _export_rows(args: Any) -> tuple[queries.Filters, list[Household], Any]:
     rows = listing.scalars(stmt.options(selectinload(Household.persons)), EXPORT_MAX, 0)
     queries.areas()
     return filters, rows, on
-
-
-def _label_maps() -> dict[str, Any]:
-    return {
-        "category": lambda v: _label(CATEGORY_LABELS, v),
-        "status": lambda v: _label(STATUS_LABELS, v),
-        "exit": lambda v: _label(EXIT_LABELS, v),
-        "relationship": lambda v: _label(RELATIONSHIP_LABELS, v),
-    }
 
 
 def _household_page(h: Household, revealed: dict | None = None) -> str:
@@ -308,9 +314,7 @@ def household(household_id: str) -> Any:
 def reveal(person_id: str) -> Any:
     """查看完整信息: the numbers in this response only (never stored, never cached)."""
     need(register_rules.can_reveal)
-    person = scope.get_scoped(Person, person_id)
-    if person is None:
-        abort(404)
+    person = scoped_or_404(Person, person_id)
     h = household_or_404(person.household_id)
     reason = request.form.get("reason", "")
     outcome = attempt(lambda: operations.reveal(current_user, person, reason))

@@ -24,16 +24,16 @@ from portal.tenancy import scope
 
 
 def _accounts_page(status: int = 200, error: RuleError | None = None, created: Any = None) -> Any:
-    towns, villages = queries.areas()
-    town_id = accounts.actor_town_id(current_user)
+    all_towns, villages = queries.areas()
+    towns = all_towns
     if current_user.role == "town_officer":
-        towns = [t for t in towns if t.id == town_id]
+        towns = [t for t in towns if t.id == accounts.actor_town_id(current_user)]
     officers = accounts.town_officers() if register_rules.can_manage_officers(current_user) else []
     page = render_template(
         "register/accounts.html",
         towns=towns,
         villages=villages,
-        all_towns={t.id: t for t in queries.areas()[0]},
+        all_towns={t.id: t for t in all_towns},
         officers=officers,
         contacts=accounts.contacts(current_user),
         form=request.form if error is not None else {},
@@ -44,15 +44,23 @@ def _accounts_page(status: int = 200, error: RuleError | None = None, created: A
     return page, status, headers
 
 
-def _accounts_step(action: Any, message: str) -> Any:
-    """One account change: a redirect with its message, or the page with the error by
-    its field (the request's unit of work rolls the attempt back)."""
+def _attempt_or_page(action: Any) -> tuple[Any, Any]:
+    """Run one account change: (its value, None), or (None, the page with the error by its
+    field) — the request's unit of work rolls a failed attempt back; 404 stays 404."""
     outcome = uow.attempt(action)
-    if outcome.error is not None:
-        if outcome.status == 404:
-            abort(404)
-        return _accounts_page(400, outcome.error)
-    flash(message if outcome.value is not False else _("Nothing changed."), "success")
+    if outcome.error is None:
+        return outcome.value, None
+    if outcome.status == 404:
+        abort(404)
+    return None, _accounts_page(400, outcome.error)
+
+
+def _accounts_step(action: Any, message: str) -> Any:
+    """One account change: a redirect with its message, or the page with the error."""
+    value, error_page = _attempt_or_page(action)
+    if error_page is not None:
+        return error_page
+    flash(message if value is not False else _("Nothing changed."), "success")
     return redirect(url_for("register.accounts_page"))
 
 
@@ -77,7 +85,7 @@ def bind_officer(user_id: str) -> Any:
 @requires("register.contacts", status=404)
 def create_contact() -> Any:
     form = request.form
-    outcome = uow.attempt(
+    created, error_page = _attempt_or_page(
         lambda: accounts.create_contact(
             current_user,
             g.tenant,
@@ -86,11 +94,7 @@ def create_contact() -> Any:
             form.get("village_id"),
         )
     )
-    if outcome.error is not None:
-        if outcome.status == 404:
-            abort(404)
-        return _accounts_page(400, outcome.error)
-    return _accounts_page(created=outcome.value)
+    return error_page if error_page is not None else _accounts_page(created=created)
 
 
 @bp.post("/accounts/contacts/<user_id>/village")

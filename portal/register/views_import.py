@@ -54,18 +54,23 @@ def import_progress(token: str) -> Any:
     return jsonify(found), 200, {"Cache-Control": "no-store"}
 
 
+def _page(stage: str, token: str, mapping: dict[str, str], **context: Any) -> str:
+    """The import page at one of its steps (the mapping form with the fields)."""
+    return render_template(
+        "register/import.html",
+        stage=stage,
+        token=token,
+        mapping=mapping,
+        fields=importing.FIELDS,
+        **context,
+    )
+
+
 def _import_step(stage: str, town_id: Any) -> Any:
     if stage == "upload":
         token, headings = import_stash.stash_upload(request.files.get("file"))
         mapping = importing.guess_mapping(headings, importing.saved_mapping())
-        return render_template(
-            "register/import.html",
-            stage="map",
-            token=token,
-            headings=headings,
-            mapping=mapping,
-            fields=importing.FIELDS,
-        )
+        return _page("map", token, mapping, headings=headings)
     token = request.form.get("token", "")
     mapping = {f: request.form.get(f"map_{f}", "") for f, _label in importing.FIELDS}
     # the preview checks every row; the later steps reuse its result (duplicates against
@@ -77,14 +82,7 @@ def _import_step(stage: str, town_id: Any) -> Any:
         result = importing.checked(token, mapping, town_id)
     if stage == "preview":
         importing.remember_mapping(mapping)
-        return render_template(
-            "register/import.html",
-            stage="preview",
-            token=token,
-            mapping=mapping,
-            result=result,
-            fields=importing.FIELDS,
-        )
+        return _page("preview", token, mapping, result=result)
     if stage == "rejected":
         return send_file(
             io.BytesIO(importing.rejected_workbook(result)),

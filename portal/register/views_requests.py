@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,7 +24,7 @@ from portal.register.models import (
     RequestStatus,
 )
 from portal.register.rules import RegisterError
-from portal.register.views import attempt, bp, household_or_404, need
+from portal.register.views import attempt, bp, household_or_404, need, scoped_or_404
 from portal.tenancy import scope
 
 # -- proposals -------------------------------------------------------------------------
@@ -130,9 +130,7 @@ def requests_queue() -> Any:
 @requires("register.confirm", status=404)
 def decide(request_id: str) -> Any:
     need(register_rules.can_confirm)
-    change = scope.get_scoped(ChangeRequest, request_id)
-    if change is None:
-        abort(404)
+    change = scoped_or_404(ChangeRequest, request_id)
     form = request.form
 
     def act() -> str:

@@ -58,18 +58,25 @@ def sheet(existing_id: str | None = None) -> tuple[bytes, list[str]]:
     return out.getvalue(), ids
 
 
+def _upload(town, data: bytes, name: str = "名册.xlsx") -> str:  # type: ignore[no-untyped-def]
+    """The upload step as the town officer; the page it answers (200)."""
+    start = "/t/kaifeng/register/import"
+    r = town.post(
+        start,
+        {"stage": "upload", "file": (io.BytesIO(data), name)},
+        csrf_from=start,
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 200
+    return r.get_data(as_text=True)
+
+
 def test_import_preview_reject_download_and_confirm(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
     data, ids = sheet()
     town = login_as("kaifeng-town1", fresh_app)
     start = "/t/kaifeng/register/import"
-    r = town.post(
-        start,
-        {"stage": "upload", "file": (io.BytesIO(data), "名册.xlsx")},
-        csrf_from=start,
-        content_type="multipart/form-data",
-    )
-    page = r.get_data(as_text=True)
-    assert r.status_code == 200 and 'data-stage="map"' in page
+    page = _upload(town, data)
+    assert 'data-stage="map"' in page
     token = re.search(r'name="token" value="([0-9a-f]{32})"', page).group(1)
     mapping = dict(
         re.findall(
@@ -119,15 +126,8 @@ def test_import_preview_reject_download_and_confirm(fresh_app, login_as) -> None
     assert r.status_code == 302
     assert town.get(f"{start}/{token}/progress").status_code == 404  # done: cleaned up
     # the mapping is remembered for the district
-    again = town.post(
-        start,
-        {"stage": "upload", "file": (io.BytesIO(data), "b.xlsx")},
-        csrf_from=start,
-        content_type="multipart/form-data",
-    )
-    assert "selected>身份证号" in again.get_data(as_text=True).replace(
-        '<option value="身份证号" ', ""
-    )
+    again = _upload(town, data, "b.xlsx")
+    assert "selected>身份证号" in again.replace('<option value="身份证号" ', "")
     # the import is one audited event with its counts, and its rows are change requests
     from portal.audit.models import AuditEvent
     from portal.extensions import db
@@ -193,12 +193,7 @@ def test_import_reuses_the_preview_and_rechecks_only_the_register(
     data, ids = sheet()
     town = login_as("kaifeng-town1", fresh_app)
     start = "/t/kaifeng/register/import"
-    page = town.post(
-        start,
-        {"stage": "upload", "file": (io.BytesIO(data), "名册.xlsx")},
-        csrf_from=start,
-        content_type="multipart/form-data",
-    ).get_data(as_text=True)
+    page = _upload(town, data)
     token = re.search(r'name="token" value="([0-9a-f]{32})"', page).group(1)
     form = {
         "token": token,
