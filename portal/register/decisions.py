@@ -15,18 +15,8 @@ from portal.audit import trail
 from portal.db import utcnow
 from portal.extensions import db
 from portal.kernel import rules
-from portal.register import pii
-from portal.register.models import (
-    Category,
-    ChangeRequest,
-    ExitReason,
-    Household,
-    HouseholdStatus,
-    Person,
-    Relationship,
-    RequestKind,
-    RequestStatus,
-)
+from portal.register import models, pii
+from portal.register.models import ChangeRequest, Household, Person
 from portal.register.operations import district_wide, village_in_town
 from portal.register.proposals import id_taken
 from portal.register.rules import Conflict, Duplicate, NotFound, RegisterError, can_decide
@@ -60,7 +50,7 @@ def _apply_enrol(request: ChangeRequest) -> Household:
         number=_next_number(),
         town_id=village.parent_id,
         village_id=village.id,
-        category=Category(h["category"]),
+        category=models.Category(h["category"]),
         level=h.get("level", ""),
         address=h.get("address", ""),
         head_name=members[0]["name"],
@@ -76,7 +66,7 @@ def _apply_enrol(request: ChangeRequest) -> Household:
             Person(
                 household_id=household.id,
                 position=i,
-                relationship_=Relationship(m["relationship"]),
+                relationship_=models.Relationship(m["relationship"]),
                 name=m["name"],
                 id_number=number,
                 id_index=pii.blind_index(number, "id_number"),
@@ -100,7 +90,7 @@ def _only_this_request(index: str, request: ChangeRequest) -> bool:
             return False
         others = db.session.execute(
             sa.select(ChangeRequest.id).where(
-                ChangeRequest.status == RequestStatus.pending,
+                ChangeRequest.status == models.RequestStatus.pending,
                 ChangeRequest.id != request.id,
                 sa.cast(ChangeRequest.payload, sa.Text).contains(index),
             )
@@ -146,7 +136,7 @@ def confirm(user: Any, request: ChangeRequest, row_version: Any) -> Household:
             _l("Only the confirming department decides a pending request, never its proposer.")
         )
     _check_request_version(request, row_version)
-    if request.kind == RequestKind.enrol:
+    if request.kind == models.RequestKind.enrol:
         household = _apply_enrol(request)
         request.household_id = household.id
         request.changes = {"enrolled": household.number}
@@ -154,15 +144,15 @@ def confirm(user: Any, request: ChangeRequest, row_version: Any) -> Household:
         household = scope.get_scoped(Household, request.household_id)
         if household is None:
             raise NotFound(_l("The household was not found."))
-        if request.kind == RequestKind.change:
+        if request.kind == models.RequestKind.change:
             request.changes = _apply_change(request, household)
         else:
-            household.status = HouseholdStatus.exited
-            household.exit_reason = ExitReason(request.payload["exit_reason"])
+            household.status = models.HouseholdStatus.exited
+            household.exit_reason = models.ExitReason(request.payload["exit_reason"])
             household.exit_date = dt.date.fromisoformat(request.payload["exit_date"])
             household.row_version += 1
             request.changes = {"status": {"before": "registered", "after": "exited"}}
-    _decided(user, request, RequestStatus.confirmed)
+    _decided(user, request, models.RequestStatus.confirmed)
     db.session.flush()
     return household
 
@@ -177,7 +167,7 @@ def return_request(user: Any, request: ChangeRequest, reason: str, row_version: 
     if not reason:
         raise RegisterError(_l("Say why the request is returned."), "reason")
     request.reason = reason[:2000]
-    _decided(user, request, RequestStatus.returned)
+    _decided(user, request, models.RequestStatus.returned)
     db.session.flush()
 
 
@@ -189,7 +179,7 @@ def _check_request_version(request: ChangeRequest, expected: Any) -> None:
     )
 
 
-def _decided(user: Any, request: ChangeRequest, status: RequestStatus) -> None:
+def _decided(user: Any, request: ChangeRequest, status: models.RequestStatus) -> None:
     request.status = status
     request.decided_by_id = user.id
     request.decided_by_name = user.display_name
@@ -202,7 +192,7 @@ def confirm_batch(user: Any, batch: str) -> int:
     requests = (
         db.session.execute(
             sa.select(ChangeRequest).where(
-                ChangeRequest.batch == batch, ChangeRequest.status == RequestStatus.pending
+                ChangeRequest.batch == batch, ChangeRequest.status == models.RequestStatus.pending
             )
         )
         .scalars()
