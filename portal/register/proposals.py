@@ -17,17 +17,14 @@ from portal.db import new_id, utcnow
 from portal.extensions import db
 from portal.kernel import rules
 from portal.kernel.grants import require
-from portal.register import pii
+from portal.register import models, pii
 from portal.register.models import (
     Area,
     AreaKind,
     Category,
     ChangeRequest,
-    ExitReason,
     Household,
-    HouseholdStatus,
     Person,
-    Relationship,
     RequestKind,
     RequestStatus,
 )
@@ -99,7 +96,7 @@ def checked_member(raw: dict, position: int, check_duplicates: bool = True) -> d
             prefix + "id_number",
         )
     relationship = parse_enum(
-        Relationship, raw.get("relationship") or "principal", prefix + "relationship"
+        models.Relationship, raw.get("relationship") or "principal", prefix + "relationship"
     )
     return {
         "relationship": relationship.value,
@@ -247,7 +244,7 @@ def _open_for_proposal(user: Any, household: Household, row_version: Any) -> Non
             _l("Someone else changed this household after you opened it: reload and try again.")
         ),
     )
-    if household.status != HouseholdStatus.registered:
+    if household.status != models.HouseholdStatus.registered:
         raise RegisterError(_l("The household has left the register."))
     if _pending_for(household):
         raise Conflict(_l("The household already has a pending request."))
@@ -305,7 +302,7 @@ def propose_change(user: Any, household: Household, data: dict, row_version: Any
 
 def propose_exit(user: Any, household: Household, data: dict, row_version: Any) -> ChangeRequest:
     _open_for_proposal(user, household, row_version)
-    reason = parse_enum(ExitReason, data.get("exit_reason"), "exit_reason")
+    reason = parse_enum(models.ExitReason, data.get("exit_reason"), "exit_reason")
     exit_date = parse_date(data.get("exit_date"), "exit_date")
     if exit_date > today():  # type: ignore[operator]
         raise RegisterError(_l("The exit date cannot be in the future."), "exit_date")
