@@ -144,13 +144,20 @@ class Listing:
         return stmt.order_by(None).order_by(*ordered, *tiebreak)
 
     def fetch(
-        self, stmt: sa.Select, load: Loader = scalars, tiebreak: Iterable[Any] = ()
+        self,
+        stmt: sa.Select,
+        load: Loader = scalars,
+        tiebreak: Iterable[Any] = (),
+        total: int | None = None,
     ) -> tuple[list[Any], int]:
-        """One page of rows and the total (a short first page is its own count)."""
+        """One page of rows and the total (a short first page is its own count; `total`:
+        the caller knows it already, e.g. from counts the page shows anyway)."""
         offset = (self.page - 1) * self.per_page
         rows = load(self.ordered(stmt, tiebreak), self.per_page, offset)
         if (0 < len(rows) < self.per_page) or (offset == 0 and not rows):
             self.total = offset + len(rows)
+        elif total is not None:
+            self.total = total
         else:
             self.total = count(stmt)
         return rows, self.total

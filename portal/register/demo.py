@@ -24,7 +24,7 @@ from portal.audit import trail
 from portal.auth.models import Role, User
 from portal.db import new_id, utcnow
 from portal.extensions import db
-from portal.register import operations, pii
+from portal.register import decisions, operations, pii, proposals
 from portal.register.models import (
     Area,
     AreaKind,
@@ -257,7 +257,7 @@ def _requests(
                 },
             ],
         }
-        made.append(operations.propose_enrol(officer, data))
+        made.append(proposals.propose_enrol(officer, data))
     households = (
         db.session.execute(
             sa.select(Household)
@@ -268,13 +268,13 @@ def _requests(
         .scalars()
         .all()
     )
-    change = operations.propose_change(
+    change = proposals.propose_change(
         officer,
         households[0],
         {"address": households[0].address + "（新址）", "evidence_note": "搬迁证明"},
         households[0].row_version,
     )
-    exit_request = operations.propose_exit(
+    exit_request = proposals.propose_exit(
         officer,
         households[1],
         {"exit_reason": "moved_away", "exit_date": "2026-09-30", "evidence_note": "户口迁出证明"},
@@ -282,8 +282,8 @@ def _requests(
     )
     if confirmer is not None:
         for request in (made[0], made[1], exit_request):
-            operations.confirm(confirmer, request, request.row_version)
-        operations.return_request(
+            decisions.confirm(confirmer, request, request.row_version)
+        decisions.return_request(
             confirmer, made[2], "缺少独生子女死亡证明，请补充后重新提交。", made[2].row_version
         )
     _ = change  # stays pending

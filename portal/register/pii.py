@@ -24,7 +24,7 @@ import hmac
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,9 @@ class PiiKeyError(RuntimeError):
 class Keyring:
     current_id: str
     keys: dict[str, bytes]
+    # derived once per key: an import seals and indexes tens of thousands of values
+    _index_keys: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    _ciphers: dict[str, AESGCM] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def current(self) -> bytes:
@@ -52,7 +55,18 @@ class Keyring:
 
     def index_key(self, kid: str) -> bytes:
         """The blind-index key of one encryption key (derived, never the same bytes)."""
-        return hmac.new(self.keys[kid], b"portal-pii-blind-index-v1", hashlib.sha256).digest()
+        key = self._index_keys.get(kid)
+        if key is None:
+            key = hmac.new(self.keys[kid], b"portal-pii-blind-index-v1", hashlib.sha256).digest()
+            self._index_keys[kid] = key
+        return key
+
+    def cipher(self, kid: str) -> AESGCM:
+        """One AES-GCM object per key (its key schedule computed once)."""
+        found = self._ciphers.get(kid)
+        if found is None:
+            found = self._ciphers[kid] = AESGCM(self.keys[kid])
+        return found
 
     def serialise(self) -> str:
         return ",".join(f"{kid}:{base64.b64encode(k).decode()}" for kid, k in self.keys.items())
@@ -140,7 +154,7 @@ def normalise(value: str) -> str:
 def encrypt(value: str, purpose: str, ring: Keyring | None = None) -> str:
     ring = ring or keyring()
     nonce = os.urandom(_NONCE)
-    sealed = AESGCM(ring.current).encrypt(nonce, value.encode(), purpose.encode())
+    sealed = ring.cipher(ring.current_id).encrypt(nonce, value.encode(), purpose.encode())
     return f"{ring.current_id}:{base64.b64encode(nonce + sealed).decode()}"
 
 
@@ -154,7 +168,7 @@ def decrypt(stored: str, purpose: str, ring: Keyring | None = None) -> str:
     if not sep or kid not in ring.keys:
         raise PiiKeyError(f"value encrypted under unknown key {kid!r}")
     raw = base64.b64decode(b64)
-    return AESGCM(ring.keys[kid]).decrypt(raw[:_NONCE], raw[_NONCE:], purpose.encode()).decode()
+    return ring.cipher(kid).decrypt(raw[:_NONCE], raw[_NONCE:], purpose.encode()).decode()
 
 
 def blind_index(value: str, purpose: str, kid: str | None = None) -> str:

@@ -78,8 +78,8 @@ ROUTES: dict[str, Exercise | Listed] = {
         "create Area per new town/village, actor the lead", test="tests/register/test_areas.py"
     ),
     "register.import_sheet": Listed(
-        "upload: no event; preview: create/update ImportMapping; import: create ChangeRequest "
-        "per valid row + one register_import event with the counts",
+        "upload: no event; preview: create/update ImportMapping; import: one register_import "
+        "event with the counts for the whole batch (its change requests are written set-based)",
         test="tests/register/test_import.py::test_import_preview_reject_download_and_confirm",
     ),
     "register.bind_officer": Listed(

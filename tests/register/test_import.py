@@ -58,18 +58,25 @@ def sheet(existing_id: str | None = None) -> tuple[bytes, list[str]]:
     return out.getvalue(), ids
 
 
+def _upload(town, data: bytes, name: str = "名册.xlsx") -> str:  # type: ignore[no-untyped-def]
+    """The upload step as the town officer; the page it answers (200)."""
+    start = "/t/kaifeng/register/import"
+    r = town.post(
+        start,
+        {"stage": "upload", "file": (io.BytesIO(data), name)},
+        csrf_from=start,
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 200
+    return r.get_data(as_text=True)
+
+
 def test_import_preview_reject_download_and_confirm(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
     data, ids = sheet()
     town = login_as("kaifeng-town1", fresh_app)
     start = "/t/kaifeng/register/import"
-    r = town.post(
-        start,
-        {"stage": "upload", "file": (io.BytesIO(data), "名册.xlsx")},
-        csrf_from=start,
-        content_type="multipart/form-data",
-    )
-    page = r.get_data(as_text=True)
-    assert r.status_code == 200 and 'data-stage="map"' in page
+    page = _upload(town, data)
+    assert 'data-stage="map"' in page
     token = re.search(r'name="token" value="([0-9a-f]{32})"', page).group(1)
     mapping = dict(
         re.findall(
@@ -119,15 +126,8 @@ def test_import_preview_reject_download_and_confirm(fresh_app, login_as) -> None
     assert r.status_code == 302
     assert town.get(f"{start}/{token}/progress").status_code == 404  # done: cleaned up
     # the mapping is remembered for the district
-    again = town.post(
-        start,
-        {"stage": "upload", "file": (io.BytesIO(data), "b.xlsx")},
-        csrf_from=start,
-        content_type="multipart/form-data",
-    )
-    assert "selected>身份证号" in again.get_data(as_text=True).replace(
-        '<option value="身份证号" ', ""
-    )
+    again = _upload(town, data, "b.xlsx")
+    assert "selected>身份证号" in again.replace('<option value="身份证号" ', "")
     # the import is one audited event with its counts, and its rows are change requests
     from portal.audit.models import AuditEvent
     from portal.extensions import db
@@ -188,17 +188,12 @@ def test_import_reuses_the_preview_and_rechecks_only_the_register(
 ) -> None:  # type: ignore[no-untyped-def]
     """The import step takes the preview's checked rows (no second check of every row)
     but asks the register again: an ID that entered it meanwhile is rejected then."""
-    from portal.register import excel, operations, pii
+    from portal.register import importing, pii, proposals
 
     data, ids = sheet()
     town = login_as("kaifeng-town1", fresh_app)
     start = "/t/kaifeng/register/import"
-    page = town.post(
-        start,
-        {"stage": "upload", "file": (io.BytesIO(data), "名册.xlsx")},
-        csrf_from=start,
-        content_type="multipart/form-data",
-    ).get_data(as_text=True)
+    page = _upload(town, data)
     token = re.search(r'name="token" value="([0-9a-f]{32})"', page).group(1)
     form = {
         "token": token,
@@ -219,8 +214,8 @@ def test_import_reuses_the_preview_and_rechecks_only_the_register(
 
     with fresh_app.app_context():
         meanwhile = {pii.blind_index(ids[0], "id_number")}  # row 2's woman, now registered
-    monkeypatch.setattr(excel, "validate", no_second_check)
-    monkeypatch.setattr(operations, "id_indexes_taken", lambda idx: meanwhile & set(idx))
+    monkeypatch.setattr(importing, "validate", no_second_check)
+    monkeypatch.setattr(proposals, "id_indexes_taken", lambda idx: meanwhile & set(idx))
     r = town.post(start, {**form, "stage": "import"}, csrf_from=start)
     assert r.status_code == 302
     from portal.audit.models import AuditEvent

@@ -58,17 +58,17 @@ def _enrol(district, number: str, spouse: str | None = None) -> dict:  # type: i
 
 def test_enrolment_counts_only_once_confirmed(district) -> None:  # type: ignore[no-untyped-def]
     from portal.extensions import db
-    from portal.register import operations, pii
+    from portal.register import decisions, pii, proposals
     from portal.register.models import Household, Person, RequestStatus
 
     number = make_id("19700304", 124)  # even order code: a woman
-    request = operations.propose_enrol(district["town"], _enrol(district, number))
+    request = proposals.propose_enrol(district["town"], _enrol(district, number))
     assert number not in str(request.payload) and request.payload["members"][0]["id"][
         "masked"
     ] == pii.mask_id(number)
     index = pii.blind_index(number, "id_number")
     assert db.session.execute(sa.select(Person).where(Person.id_index == index)).first() is None
-    household = operations.confirm(district["health"], request, request.row_version)
+    household = decisions.confirm(district["health"], request, request.row_version)
     assert request.status == RequestStatus.confirmed and request.household_id == household.id
     person = db.session.execute(sa.select(Person).where(Person.id_index == index)).scalar_one()
     assert person.id_number == number and person.gender.value == "female"
@@ -81,7 +81,7 @@ def test_enrolment_counts_only_once_confirmed(district) -> None:  # type: ignore
 
 def test_duplicate_id_is_caught_at_proposal_in_any_town(district) -> None:  # type: ignore[no-untyped-def]
     from portal.extensions import db
-    from portal.register import operations
+    from portal.register import proposals
     from portal.register.models import Area, Household, Person
     from portal.register.rules import Duplicate
 
@@ -97,45 +97,45 @@ def test_duplicate_id_is_caught_at_proposal_in_any_town(district) -> None:  # ty
         .first()
     )
     with pytest.raises(Duplicate) as caught:
-        operations.propose_enrol(district["town"], _enrol(district, other.id_number))
+        proposals.propose_enrol(district["town"], _enrol(district, other.id_number))
     assert caught.value.field == "members.0.id_number"
     fresh = make_id("19650101", 222)
     with pytest.raises(Duplicate):
-        operations.propose_enrol(district["town"], _enrol(district, fresh, fresh))
-    operations.propose_enrol(district["town"], _enrol(district, fresh))
+        proposals.propose_enrol(district["town"], _enrol(district, fresh, fresh))
+    proposals.propose_enrol(district["town"], _enrol(district, fresh))
     with pytest.raises(Duplicate):  # now pending in a request
-        operations.propose_enrol(district["town"], _enrol(district, fresh))
+        proposals.propose_enrol(district["town"], _enrol(district, fresh))
 
 
 def test_bad_ids_are_refused_with_the_field(district) -> None:  # type: ignore[no-untyped-def]
-    from portal.register import operations
+    from portal.register import proposals
     from portal.register.rules import RegisterError
 
     good = make_id("19700304", 124)
     for bad in (good[:-1] + ("0" if good[-1] != "0" else "1"), good[:17], "410205197013041240"):
         with pytest.raises(RegisterError) as caught:
-            operations.propose_enrol(district["town"], _enrol(district, bad))
+            proposals.propose_enrol(district["town"], _enrol(district, bad))
         assert caught.value.field == "members.0.id_number"
 
 
 def test_proposer_cannot_confirm_and_return_needs_a_reason(district) -> None:  # type: ignore[no-untyped-def]
-    from portal.register import operations
+    from portal.register import decisions, proposals
     from portal.register.rules import RegisterError
 
-    request = operations.propose_enrol(district["town"], _enrol(district, make_id("19720505", 346)))
+    request = proposals.propose_enrol(district["town"], _enrol(district, make_id("19720505", 346)))
     with pytest.raises(RegisterError):  # the town officer holds no confirm grant anyway
-        operations.confirm(district["town"], request, request.row_version)
+        decisions.confirm(district["town"], request, request.row_version)
     request.proposed_by_id = district["health"].id  # as if the confirming officer proposed
     with pytest.raises(RegisterError):
-        operations.confirm(district["health"], request, request.row_version)
+        decisions.confirm(district["health"], request, request.row_version)
     request.proposed_by_id = district["town"].id
     with pytest.raises(RegisterError) as caught:
-        operations.return_request(district["health"], request, "  ", request.row_version)
+        decisions.return_request(district["health"], request, "  ", request.row_version)
     assert caught.value.field == "reason"
-    operations.return_request(district["health"], request, "材料不全", request.row_version)
+    decisions.return_request(district["health"], request, "材料不全", request.row_version)
     assert request.status.value == "returned" and request.decided_by_name
     with pytest.raises(RegisterError):  # decided once
-        operations.confirm(district["health"], request, request.row_version)
+        decisions.confirm(district["health"], request, request.row_version)
 
 
 def test_exit_and_change_through_the_pages(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
