@@ -140,19 +140,11 @@ def load_tenant_from_url(endpoint: str | None, values: dict[str, Any] | None) ->
 
 
 def _load_own_department() -> None:
-    """The signed-in officer's department, loaded now that the district is in scope: the
-    user was loaded before it, and on PostgreSQL row-level security hid the joined row."""
+    """The signed-in officer's department, loaded now that the district is in scope (the
+    user is loaded before it, without the department: see `auth.views.load_user`)."""
     user = current_user._get_current_object()  # type: ignore[attr-defined]
-    if user.department_id is None or user.department is not None:
-        return
-    from sqlalchemy.orm.attributes import set_committed_value
-
-    from portal.tenancy.models import Department
-
-    department = db.session.execute(
-        sa.select(Department).where(Department.id == user.department_id)
-    ).scalar_one_or_none()
-    set_committed_value(user, "department", department)
+    if user.department_id is not None:
+        _ = user.department  # one statement, under the district's scope
 
 
 def _record_denial(tenant: Tenant | None, slug: str) -> None:

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as sa_orm
 from flask import (
     Blueprint,
     Flask,
@@ -68,7 +69,12 @@ def init_login(app: Flask) -> None:
             raw_id, version = user_key.split(":")
             import uuid
 
-            user = db.session.get(User, uuid.UUID(raw_id))
+            # The department is loaded once the district is in scope (portal.web): loaded
+            # here, before it, row-level security hides the row on PostgreSQL and the join
+            # reads every district's departments.
+            user = db.session.get(
+                User, uuid.UUID(raw_id), options=[sa_orm.lazyload(User.department)]
+            )
         except (ValueError, TypeError):
             return None
         if user is None or str(user.session_version) != version or not user.active:
