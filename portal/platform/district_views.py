@@ -28,6 +28,7 @@ from portal.platform.views import secret_page, set_account_active
 from portal.tenancy import services as tenancy
 from portal.tenancy.models import Department
 from portal.ui import NavItem, register_nav
+from portal.webhelpers import found_or_404
 
 bp = Blueprint("district_admin", __name__, url_prefix="/t/<slug>", template_folder="templates")
 
@@ -75,16 +76,12 @@ def users() -> Any:
         "district_admin.users", USER_COLUMNS, keep={"q": q, "role": role}, title=_("Users")
     )
     stmt = operations.district_users_query(g.tenant, search=q, role=role)
-    if lst.exporting:
-        return lst.export(stmt, tiebreak=(User.id,))
-    rows, total = lst.fetch(stmt, tiebreak=(User.id,))
-    return render_template(
+    return lst.answer(
         "platform/district_users.html",
-        rows=rows,
+        stmt,
+        tiebreak=(User.id,),
         q=q,
         role=role,
-        listing=lst,
-        total=total,
         roles=DISTRICT_ROLES,
         departments=tenancy.departments_in_order(),
     )
@@ -116,10 +113,7 @@ def create_user() -> Any:
 
 
 def _user_or_404(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    user = operations.district_user(g.tenant, user_id)
-    if user is None:
-        abort(404)
-    return user
+    return found_or_404(operations.district_user(g.tenant, user_id))
 
 
 def _reauthenticate() -> Any:

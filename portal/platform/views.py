@@ -40,6 +40,7 @@ from portal.tenancy import scope
 from portal.tenancy.models import STATUS_LABELS as TENANT_STATUS_LABELS
 from portal.tenancy.models import Tenant, TenantStatus
 from portal.ui import NavItem, register_nav
+from portal.webhelpers import found_or_404
 
 bp = Blueprint("platform", __name__, url_prefix="/platform", template_folder="templates")
 
@@ -70,10 +71,7 @@ def set_account_active(user: Any, active: bool, tenant: Tenant) -> None:
 
 def _tenant_or_404(tenant_slug: str, purged: bool = True) -> Tenant:
     """The tenant of the URL; `purged=False` where a purged tenant has nothing left to act on."""
-    tenant = services.tenant_by_slug(tenant_slug, include_purged=purged)
-    if tenant is None:
-        abort(404)
-    return tenant
+    return found_or_404(services.tenant_by_slug(tenant_slug, include_purged=purged))
 
 
 def _locale() -> str:
