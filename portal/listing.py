@@ -8,6 +8,9 @@ and the SQL expression it sorts by) and builds its filtered statement as before;
         return listing.export(stmt, load)        # every filtered row, Chinese headers
     rows, total = listing.fetch(stmt, load)      # one page and the total: two statements
 
+or, for a page that renders `rows`, `total` and `listing` and nothing special around them,
+`return listing.answer("duties/index.html", stmt, load, **context)`.
+
 - Sort keys are whitelisted: only a column's own `key` is accepted from `?sort=`; any other
   value keeps the statement's default order (no SQL ever comes from the URL).
 - Page size is one of `PAGE_SIZES`; junk falls back to the default; the page number is
@@ -33,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, render_template, request, url_for
 
 from portal.extensions import db
 from portal.kernel import downloads
@@ -161,6 +164,23 @@ class Listing:
         else:
             self.total = count(stmt)
         return rows, self.total
+
+    def answer(
+        self,
+        template: str,
+        stmt: sa.Select,
+        load: Loader = scalars,
+        tiebreak: Iterable[Any] = (),
+        export: bool = True,
+        **context: Any,
+    ) -> Any:
+        """A list page's response, the same for every list: the Excel export when it is asked
+        for (and `export` allows it), else one page rendered with `rows`, `total` and
+        `listing` beside the page's own `context`."""
+        if export and self.exporting:
+            return self.export(stmt, load, tiebreak)
+        rows, total = self.fetch(stmt, load, tiebreak)
+        return render_template(template, rows=rows, total=total, listing=self, **context)
 
     # --- export ------------------------------------------------------------------------
 

@@ -147,6 +147,11 @@ def get_or_404(model: Any, ident: Any) -> Any:
     return row
 
 
+def iso(value: Any) -> str | None:
+    """A date or time as JSON carries it (ISO 8601); None stays null."""
+    return value.isoformat() if value is not None else None
+
+
 def json_body() -> dict:
     from flask_babel import gettext as _
 

@@ -17,14 +17,10 @@ from typing import Any
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 
-from portal.api import ApiError, api_requires, bp, get_or_404, json_body, page_args, paginate
+from portal.api import ApiError, api_requires, bp, get_or_404, iso, json_body, page_args, paginate
 from portal.duties import operations, queries, storage
 from portal.duties.models import Duty, ProgressEntry
 from portal.kernel.periods import Period
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def duty_json(row: Any) -> dict:
@@ -43,13 +39,13 @@ def duty_json(row: Any) -> dict:
         "role": duty.role.value,
         "status": duty.status.value,
         "overdue": queries.is_overdue(duty),
-        "due_date": _iso(duty.due_date),
+        "due_date": iso(duty.due_date),
         "assessment": duty.assessment.value if duty.assessment else None,
         "assessment_reason": duty.assessment_reason,
         "sign_off_statement": duty.sign_off_statement,
-        "submitted_at": _iso(duty.submitted_at),
+        "submitted_at": iso(duty.submitted_at),
         "submitted_by_id": str(duty.submitted_by_id) if duty.submitted_by_id else None,
-        "reviewed_at": _iso(duty.reviewed_at),
+        "reviewed_at": iso(duty.reviewed_at),
         "reviewed_by_id": str(duty.reviewed_by_id) if duty.reviewed_by_id else None,
         "review_note": duty.review_note,
         "row_version": duty.row_version,
@@ -59,7 +55,7 @@ def duty_json(row: Any) -> dict:
             "entries": row.entries,
             "families_reached": row.families,
             "amount_paid": str(row.amount),
-            "last_work_date": _iso(row.last_work),
+            "last_work_date": iso(row.last_work),
         }
     return data
 
@@ -68,12 +64,12 @@ def entry_json(entry: ProgressEntry) -> dict:
     return {
         "id": str(entry.id),
         "duty_id": str(entry.duty_id),
-        "work_date": _iso(entry.work_date),
+        "work_date": iso(entry.work_date),
         "narrative": entry.narrative,
         "families_reached": entry.families_reached,
         "amount_paid": str(entry.amount_paid),
         "created_by_id": str(entry.created_by_id) if entry.created_by_id else None,
-        "created_at": _iso(entry.created_at),
+        "created_at": iso(entry.created_at),
         "row_version": entry.row_version,
         "evidence": [
             {
@@ -82,7 +78,7 @@ def entry_json(entry: ProgressEntry) -> dict:
                 "content_type": f.content_type,
                 "size": f.size,
                 "sha256": f.sha256,
-                "effective_date": _iso(f.effective_date),
+                "effective_date": iso(f.effective_date),
             }
             for f in entry.evidence
         ],
@@ -133,7 +129,7 @@ def duty_detail(duty_id: uuid.UUID) -> Any:
             "action": r.action,
             "actor_id": str(r.actor_id) if r.actor_id else None,
             "note": r.note,
-            "at": _iso(r.at),
+            "at": iso(r.at),
         }
         for r in shown.history
     ]

@@ -45,6 +45,7 @@ from portal.policy.models import Measure, ResponsibilityRole
 from portal.tenancy import services as tenancy
 from portal.tenancy.models import Department
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
+from portal.webhelpers import found_or_404
 
 bp = Blueprint("duties", __name__, url_prefix="/t/<slug>/duties", template_folder="templates")
 
@@ -101,10 +102,7 @@ def _uuid_arg(name: str) -> uuid.UUID | None:
 
 
 def _duty_or_404(duty_id: uuid.UUID) -> Duty:
-    duty = queries.get_duty(duty_id)
-    if duty is None:
-        abort(404)
-    return duty
+    return found_or_404(queries.get_duty(duty_id))
 
 
 def _generate_form(period: Period) -> GenerateForm:
@@ -182,17 +180,14 @@ def index() -> Any:
     stmt = queries.duty_query(
         period=period, status=status, department_id=department_id, search=search
     )
-    if lst.exporting:
-        return lst.export(stmt, _load_rows, tiebreak=(Duty.id,))
-    duty_rows, total = lst.fetch(stmt, _load_rows, tiebreak=(Duty.id,))
     periods_ = Period.choices(Period.current())
     if period not in periods_:
         periods_ = sorted({*periods_, period}, reverse=True)
-    return render_template(
+    return lst.answer(
         "duties/index.html",
-        rows=duty_rows,
-        total=total,
-        listing=lst,
+        stmt,
+        _load_rows,
+        (Duty.id,),
         period=period,
         periods=periods_,
         status=status,
@@ -214,12 +209,7 @@ def review_queue() -> Any:
         "duties.review_queue", REVIEW_COLUMNS, keep={"q": search}, title=_("Review queue")
     )
     stmt = queries.review_queue(search=search)
-    if lst.exporting:
-        return lst.export(stmt, _load_rows, tiebreak=(Duty.id,))
-    duty_rows, total = lst.fetch(stmt, _load_rows, tiebreak=(Duty.id,))
-    return render_template(
-        "duties/review_queue.html", rows=duty_rows, total=total, listing=lst, search=search
-    )
+    return lst.answer("duties/review_queue.html", stmt, _load_rows, (Duty.id,), search=search)
 
 
 # --- one duty ---------------------------------------------------------------------------
@@ -323,6 +313,18 @@ def _refused_page(duty_id: uuid.UUID, outcome: Any, **form: Any) -> Any | None:
     return _render_detail(_duty_or_404(duty_id), status=outcome.status, **form)
 
 
+def _posted(duty: Duty, form: Any, slot: str, act: Any, refuse: str | None = None) -> Any | None:
+    """One of the duty page's forms posted: checked (`refuse`: a further reason to turn it
+    down), then `act` run through the unit of work. None when the write went through; else
+    the duty page again with the form (named `slot` as `_render_detail` takes it)."""
+    valid = form.validate_on_submit()
+    if refuse:
+        form.form_errors.append(refuse)
+    if not valid or refuse:
+        return _render_detail(duty, status=400, **{slot: form})
+    return _refused_page(duty.id, attempt(act, form), **{slot: form})
+
+
 def _saved_entry_message(invalidated: bool) -> None:
     if invalidated:
         flash(
@@ -338,10 +340,11 @@ def _saved_entry_message(invalidated: bool) -> None:
 def add_entry(duty_id: uuid.UUID) -> Any:
     duty = _duty_or_404(duty_id)
     form = EntryForm()
-    if not form.validate_on_submit():
-        return _render_detail(duty, entry_form=form, status=400)
     was_signed = duty.signed_off
-    outcome = attempt(
+    refused = _posted(
+        duty,
+        form,
+        "entry_form",
         lambda: operations.add_entry(
             duty,
             current_user,
@@ -349,9 +352,8 @@ def add_entry(duty_id: uuid.UUID) -> Any:
             _uploads(form),
             expected_version=form.row_version.data,
         ),
-        form,
     )
-    if (refused := _refused_page(duty_id, outcome, entry_form=form)) is not None:
+    if refused is not None:
         return refused
     _saved_entry_message(was_signed)
     return redirect(url_for("duties.detail", duty_id=duty_id) + "#entries")
@@ -411,9 +413,10 @@ def edit_entry(duty_id: uuid.UUID, entry_id: uuid.UUID) -> Any:
 def sign_off(duty_id: uuid.UUID) -> Any:
     duty = _duty_or_404(duty_id)
     form = SignOffForm()
-    if not form.validate_on_submit():
-        return _render_detail(duty, sign_form=form, status=400)
-    outcome = attempt(
+    refused = _posted(
+        duty,
+        form,
+        "sign_form",
         lambda: operations.sign_off(
             duty,
             current_user,
@@ -422,9 +425,8 @@ def sign_off(duty_id: uuid.UUID) -> Any:
             reason=form.reason.data,
             expected_version=form.row_version.data,
         ),
-        form,
     )
-    if (refused := _refused_page(duty_id, outcome, sign_form=form)) is not None:
+    if refused is not None:
         return refused
     flash(
         _(
@@ -442,11 +444,10 @@ def review(duty_id: uuid.UUID) -> Any:
     duty = _duty_or_404(duty_id)
     form = ReviewForm()
     decision = request.form.get("decision", "")
-    if not form.validate_on_submit() or decision not in ("accept", "return"):
-        if decision not in ("accept", "return"):
-            form.form_errors.append(_("Choose accept or return."))
-        return _render_detail(duty, review_form=form, status=400)
-    outcome = attempt(
+    refused = _posted(
+        duty,
+        form,
+        "review_form",
         lambda: operations.review(
             duty,
             current_user,
@@ -454,9 +455,9 @@ def review(duty_id: uuid.UUID) -> Any:
             reason=form.reason.data,
             expected_version=form.row_version.data,
         ),
-        form,
+        refuse=None if decision in ("accept", "return") else _("Choose accept or return."),
     )
-    if (refused := _refused_page(duty_id, outcome, review_form=form)) is not None:
+    if refused is not None:
         return refused
     if decision == "accept":
         flash(_("The sign-off was accepted."), "success")
@@ -470,9 +471,7 @@ def review(duty_id: uuid.UUID) -> Any:
 @bp.get("/evidence/<uuid:evidence_id>")
 @requires("duty.read", status=404)
 def evidence(evidence_id: uuid.UUID) -> Any:
-    row = queries.get_evidence(evidence_id)
-    if row is None:
-        abort(404)
+    row = found_or_404(queries.get_evidence(evidence_id))
     try:
         path = storage.path_of(row)
     except RuleError:
@@ -557,19 +556,11 @@ def export() -> Any:
 # --- home panels ------------------------------------------------------------------------
 
 
-register_home_panel(
-    HomePanel(
-        "duties/_lead_panel.html",
-        "district.read_all",
-        lambda: queries.lead_panel(Period.current()),
-        order=10,
+# The lead's and the officer's panels, both of the current half-year.
+for _template, _grant, _panel in (
+    ("duties/_lead_panel.html", "district.read_all", queries.lead_panel),
+    ("duties/_officer_panel.html", "duty.log", queries.officer_panel),
+):
+    register_home_panel(
+        HomePanel(_template, _grant, lambda panel=_panel: panel(Period.current()), order=10)
     )
-)
-register_home_panel(
-    HomePanel(
-        "duties/_officer_panel.html",
-        "duty.log",
-        lambda: queries.officer_panel(Period.current()),
-        order=10,
-    )
-)

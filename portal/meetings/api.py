@@ -14,15 +14,11 @@ from typing import Any
 
 from flask import g, jsonify, request
 
-from portal.api import ApiError, api_requires, bp, get_or_404, json_body, paginate
+from portal.api import ApiError, api_requires, bp, get_or_404, iso, json_body, paginate
 from portal.kernel.clock import today
 from portal.meetings import arrangement, decisions, queries, rules
 from portal.meetings import reports as report_ops
 from portal.meetings.models import ActionItem, DepartmentReport, Meeting
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def meeting_json(m: Meeting) -> dict:
@@ -32,7 +28,7 @@ def meeting_json(m: Meeting) -> dict:
         "kind": m.kind.value,
         "period": m.period,
         "title": m.title,
-        "date": _iso(m.meeting_date),
+        "date": iso(m.meeting_date),
         "start_time": m.start_time,
         "place": m.place,
         "chair": m.chair,
@@ -61,7 +57,7 @@ def report_json(r: DepartmentReport) -> dict:
         "families_reached": r.families_reached,
         "amount_paid": str(r.amount_paid),
         "not_delivered": r.not_delivered,
-        "submitted_at": _iso(r.submitted_at),
+        "submitted_at": iso(r.submitted_at),
         "row_version": r.row_version,
     }
 
@@ -73,12 +69,12 @@ def action_item_json(a: ActionItem) -> dict:
         "decision_id": str(a.decision_id),
         "department": {"id": str(a.department_id), "name": a.department.name},
         "text": a.text,
-        "due_date": _iso(a.due_date),
+        "due_date": iso(a.due_date),
         "status": a.status.value,
         "overdue": a.is_overdue(today()),
         "progress_note": a.progress_note,
         "closing_note": a.closing_note,
-        "closed_at": _iso(a.closed_at),
+        "closed_at": iso(a.closed_at),
         "row_version": a.row_version,
     }
 

@@ -23,16 +23,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -45,57 +36,44 @@ from portal.kernel.grants import can, requires
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
-from portal.meetings import (
-    arrangement as arrangement_ops,
-)
-from portal.meetings import (
-    queries,
-    rules,
-)
+from portal.meetings import arrangement as arrangement_ops
+from portal.meetings import audit_actions as vocabulary
+from portal.meetings import queries, rules
 from portal.meetings.models import (
     ActionStatus,
     Attendance,
     Meeting,
     MeetingKind,
+    MeetingStatus,
     MinutesStatus,
     ReportStatus,
 )
 from portal.policy import labels as policy_labels
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
+from portal.webhelpers import found_or_404
 
 bp = Blueprint("meetings", __name__, url_prefix="/t/<slug>/meetings", template_folder="templates")
 
 register_nav(NavItem(_l("Joint meetings"), "meetings.index", "meeting.read", order=40))
 register_nav(NavItem(_l("Action items"), "meetings.action_items", "meeting.read", order=41))
 
-KIND_LABELS = {MeetingKind.regular: _l("regular"), MeetingKind.ad_hoc: _l("ad hoc")}
-ATTENDANCE_LABELS = {
-    Attendance.unknown: _l("not recorded"),
-    Attendance.present: _l("present"),
-    Attendance.absent: _l("absent"),
-    Attendance.delegate: _l("delegate"),
-}
-MINUTES_LABELS = {
-    MinutesStatus.draft: _l("draft minutes"),
-    MinutesStatus.circulated: _l("circulated for comments"),
-    MinutesStatus.finalised: _l("finalised"),
-}
+# The labels of the meeting codes are the audit vocabulary's (one translation of each); the
+# codes are StrEnums, so a label is found by the member or by its value alike.
+KIND_LABELS = {k: vocabulary.KIND_LABELS[k] for k in MeetingKind}
+ATTENDANCE_LABELS = {a: vocabulary.ATTENDANCE_LABELS[a] for a in Attendance}
+MINUTES_LABELS = {s: vocabulary.STATUS_LABELS[s] for s in MinutesStatus}
 REPORT_LABELS = {
     ReportStatus.draft: _l("being written"),
     ReportStatus.submitted: _l("submitted"),
 }
-ACTION_LABELS = {ActionStatus.open: _l("open"), ActionStatus.done: _l("done")}
+ACTION_LABELS = {s: vocabulary.STATUS_LABELS[s] for s in ActionStatus}
 DECISION_STATE_LABELS = {
     "no_action": _l("no action item"),
     "open": _l("in progress"),
     "overdue": _l("overdue"),
     "done": _l("done"),
 }
-MEETING_STATUS_LABELS = {
-    "planned": _l("planned"),
-    "held": _l("held"),
-    "cancelled": _l("cancelled"),
-}
+MEETING_STATUS_LABELS = {s: vocabulary.STATUS_LABELS[s] for s in MeetingStatus}
 
 
 @bp.app_context_processor
@@ -129,10 +107,7 @@ def _open_action_items_for_lists() -> list[Any] | None:
 
 
 def meeting_or_404(meeting_id: uuid.UUID) -> Meeting:
-    meeting = queries.get_meeting(meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
+    return found_or_404(queries.get_meeting(meeting_id))
 
 
 class FormState:
@@ -234,16 +209,12 @@ def index() -> Any:
     if search:
         like = like_pattern(search)
         q = q.where(sa.or_(Meeting.title.ilike(like), Meeting.place.ilike(like)))
-    if lst.exporting:
-        return lst.export(q, tiebreak=(Meeting.id,))
-    rows, total = lst.fetch(q, tiebreak=(Meeting.id,))
-    return render_template(
+    return lst.answer(
         "meetings/list.html",
-        rows=rows,
+        q,
+        tiebreak=(Meeting.id,),
         kind=kind,
         search=search,
-        listing=lst,
-        total=total,
         schedule=queries.schedule() if rules.can_manage(current_user) else None,
         today=clock.today(),
     )

@@ -8,14 +8,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from flask import (
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,25 +17,11 @@ from portal import listing
 from portal.kernel import clock, downloads
 from portal.kernel.grants import can, requires
 from portal.kernel.uow import attempt
-from portal.meetings import (
-    decisions as decision_ops,
-)
-from portal.meetings import (
-    exports,
-    queries,
-    rules,
-)
-from portal.meetings import (
-    minutes as minutes_ops,
-)
-from portal.meetings import (
-    reports as report_ops,
-)
-from portal.meetings.models import (
-    ActionItem,
-    Meeting,
-    ReportStatus,
-)
+from portal.meetings import decisions as decision_ops
+from portal.meetings import exports, queries, rules
+from portal.meetings import minutes as minutes_ops
+from portal.meetings import reports as report_ops
+from portal.meetings.models import ActionItem, Meeting, ReportStatus
 from portal.meetings.views import (
     ACTION_LABELS,
     FormState,
@@ -52,6 +31,7 @@ from portal.meetings.views import (
     run_form,
 )
 from portal.tenancy.models import Department
+from portal.webhelpers import found_or_404
 
 # --- department reports ----------------------------------------------------------------
 
@@ -63,9 +43,7 @@ def my_report(meeting_id: uuid.UUID) -> Any:
     (nothing is stored until the officer saves it)."""
     meeting = meeting_or_404(meeting_id)
     department_id = current_user.department_id
-    invitation = queries.invitation(meeting, department_id)
-    if invitation is None:
-        abort(404)
+    invitation = found_or_404(queries.invitation(meeting, department_id))
     report = queries.get_report(meeting, department_id)
     if report is None:
         report = report_ops.unsaved_draft(meeting, department_id)
@@ -108,13 +86,16 @@ def my_report(meeting_id: uuid.UUID) -> Any:
     ), status
 
 
+def _report_or_404(meeting_id: uuid.UUID, department_id: uuid.UUID) -> tuple[Meeting, Any]:
+    """The meeting of the URL and the report its department keeps there (or 404)."""
+    meeting = meeting_or_404(meeting_id)
+    return meeting, found_or_404(queries.get_report(meeting, department_id))
+
+
 @bp.get("/<uuid:meeting_id>/reports/<uuid:department_id>")
 @requires("district.read_all")
 def department_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
-    meeting = meeting_or_404(meeting_id)
-    report = queries.get_report(meeting, department_id)
-    if report is None:
-        abort(404)
+    meeting, report = _report_or_404(meeting_id, department_id)
     return render_template(
         "meetings/report.html",
         meeting=meeting,
@@ -131,10 +112,7 @@ def department_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
 @bp.post("/<uuid:meeting_id>/reports/<uuid:department_id>/return")
 @requires("meeting.manage")
 def return_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
-    meeting = meeting_or_404(meeting_id)
-    report = queries.get_report(meeting, department_id)
-    if report is None:
-        abort(404)
+    meeting, report = _report_or_404(meeting_id, department_id)
     form = FormState("return-report", request.form)
 
     def run() -> str:
@@ -147,31 +125,36 @@ def return_report(meeting_id: uuid.UUID, department_id: uuid.UUID) -> Any:
 # --- exports -------------------------------------------------------------------------
 
 
-def _docx(meeting: Meeting, content: bytes, kind: str, filename: str) -> Any:
-    """The document as a download; the export is recorded and committed with the request."""
+#: Each .docx of a meeting: how it is built and the first words of its Chinese file name.
+_DOCX = {
+    "minutes": (exports.minutes_docx, "会议纪要"),
+    "prep-pack": (exports.prep_pack_docx, "会议材料"),
+}
+
+
+def _docx(meeting_id: uuid.UUID, kind: str) -> Any:
+    """The meeting's document as a download; the export is recorded and committed with the
+    request."""
     from flask import Response
 
+    meeting = meeting_or_404(meeting_id)
+    build, name = _DOCX[kind]
+    content = build(meeting)
     minutes_ops.record_export(meeting, kind)
     response = Response(content, mimetype=exports.DOCX_MIME)
-    return downloads.attach(response, filename)
+    return downloads.attach(response, f"{name}（{meeting.number}）.docx")
 
 
 @bp.get("/<uuid:meeting_id>/export/minutes.docx")
 @requires("district.read_all")
 def export_minutes(meeting_id: uuid.UUID) -> Any:
-    meeting = meeting_or_404(meeting_id)
-    return _docx(
-        meeting, exports.minutes_docx(meeting), "minutes", f"会议纪要（{meeting.number}）.docx"
-    )
+    return _docx(meeting_id, "minutes")
 
 
 @bp.get("/<uuid:meeting_id>/export/prep-pack.docx")
 @requires("district.read_all")
 def export_prep_pack(meeting_id: uuid.UUID) -> Any:
-    meeting = meeting_or_404(meeting_id)
-    return _docx(
-        meeting, exports.prep_pack_docx(meeting), "prep-pack", f"会议材料（{meeting.number}）.docx"
-    )
+    return _docx(meeting_id, "prep-pack")
 
 
 # --- action items ----------------------------------------------------------------------
@@ -243,19 +226,16 @@ def _action_items_page(forms: dict[str, FormState] | None = None) -> Any:
     )
     if search:
         q = q.where(ActionItem.text.ilike(like_pattern(search)))
-    if lst.exporting and not forms:
-        return lst.export(q, tiebreak=(ActionItem.id,))
-    rows, total = lst.fetch(q, tiebreak=(ActionItem.id,))
-    return render_template(
+    return lst.answer(
         "meetings/action_items.html",
-        rows=rows,
+        q,
+        tiebreak=(ActionItem.id,),
+        export=not forms,
         status=status,
         overdue=overdue,
         department=department,
         search=search,
-        listing=lst,
         departments=queries.departments() if can(current_user, "district.read_all") else [],
-        total=total,
         today=clock.today(),
         forms=forms or {},
         can_update=rules.can_update_items(current_user),
@@ -272,9 +252,7 @@ def action_items() -> Any:
 @bp.post("/action-items/<uuid:item_id>")
 @requires("meeting.read")
 def update_action_item(item_id: uuid.UUID) -> Any:
-    item = queries.get_action_item(item_id)
-    if item is None:
-        abort(404)
+    item = found_or_404(queries.get_action_item(item_id))
     op = request.form.get("op", "")
     form = FormState(f"item-{item_id}", request.form)
     version = form.get("row_version")

@@ -9,38 +9,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import (
-    abort,
-    request,
-)
+from flask import abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.kernel.grants import requires
-from portal.meetings import (
-    agenda as agenda_ops,
-)
-from portal.meetings import (
-    arrangement as arrangement_ops,
-)
-from portal.meetings import (
-    decisions as decision_ops,
-)
-from portal.meetings import (
-    minutes as minutes_ops,
-)
-from portal.meetings import (
-    queries,
-    rules,
-)
+from portal.meetings import agenda as agenda_ops
+from portal.meetings import arrangement as arrangement_ops
+from portal.meetings import decisions as decision_ops
+from portal.meetings import minutes as minutes_ops
+from portal.meetings import queries, rules
 from portal.meetings.models import Attendance
-from portal.meetings.views import (
-    FormState,
-    bp,
-    meeting_or_404,
-    render_detail,
-    run_form,
-)
+from portal.meetings.views import FormState, bp, meeting_or_404, render_detail, run_form
+from portal.webhelpers import found_or_404
 
 
 @bp.get("/<uuid:meeting_id>")
@@ -214,9 +195,9 @@ def add_decision(meeting_id: uuid.UUID) -> Any:
 @requires("meeting.manage")
 def add_action(meeting_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     meeting = meeting_or_404(meeting_id)
-    decision = next((d for d in queries.decisions(meeting) if d.id == decision_id), None)
-    if decision is None:
-        abort(404)
+    decision = found_or_404(
+        next((d for d in queries.decisions(meeting) if d.id == decision_id), None)
+    )
     form = FormState(f"action-{decision_id}", request.form)
 
     def run() -> str:

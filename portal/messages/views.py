@@ -26,6 +26,7 @@ from portal.kernel.uow import attempt
 from portal.messages import operations, queries
 from portal.messages.models import Message, MessageKind, Notice
 from portal.ui import NavItem, badge, register_badge, register_nav
+from portal.webhelpers import found_or_404
 
 bp = Blueprint("messages", __name__, url_prefix="/t/<slug>", template_folder="templates")
 platform_bp = Blueprint("platform_notices", __name__, url_prefix="/platform")
@@ -152,14 +153,10 @@ def message_list() -> Any:
         title=_("Messages"),
     )
     stmt = queries.messages_stmt(current_user, unread_only, kind, search)
-    if lst.exporting:
-        return lst.export(stmt, tiebreak=(Message.id,))
-    rows, total = lst.fetch(stmt, tiebreak=(Message.id,))
-    return render_template(
+    return lst.answer(
         "messages/index.html",
-        rows=rows,
-        total=total,
-        listing=lst,
+        stmt,
+        tiebreak=(Message.id,),
         unread_only=unread_only,
         kind=kind,
         kinds=list(MessageKind),
@@ -174,9 +171,7 @@ def message_list() -> Any:
 @requires("message.read", status=404)
 def read(message_id: uuid.UUID) -> Any:
     """Mark the message read and open what it is about."""
-    message = queries.get_message(current_user, message_id)
-    if message is None:
-        abort(404)
+    message = found_or_404(queries.get_message(current_user, message_id))
     operations.mark_read(current_user, message)
     return redirect(message_link(message) or url_for("messages.index"))
 
@@ -217,29 +212,22 @@ def notices() -> Any:
         title=_("Notices"),
     )
     stmt = queries.notices_stmt(current_user, search, unread_only)
-    if lst.exporting and request.method == "GET":
-        return lst.export(stmt, _rows, tiebreak=(Notice.id,))
-    rows, total = lst.fetch(stmt, _rows, tiebreak=(Notice.id,))
-    return (
-        render_template(
-            "messages/notices.html",
-            rows=rows,
-            total=total,
-            listing=lst,
-            search=search,
-            unread_only=unread_only,
-            form=form,
-        ),
-        status,
-    )
+    return lst.answer(
+        "messages/notices.html",
+        stmt,
+        _rows,
+        (Notice.id,),
+        export=request.method == "GET",
+        search=search,
+        unread_only=unread_only,
+        form=form,
+    ), status  # an export (GET only) is a Response: Flask keeps it and sets the 200
 
 
 @bp.get("/notices/<uuid:notice_id>")
 @requires("notice.read", status=404)
 def notice(notice_id: uuid.UUID) -> Any:
-    found = queries.get_notice(notice_id)
-    if found is None:
-        abort(404)
+    found = found_or_404(queries.get_notice(notice_id))
     operations.mark_notice_read(current_user, found)
     return render_template("messages/notice.html", notice=found)
 
@@ -247,9 +235,7 @@ def notice(notice_id: uuid.UUID) -> Any:
 @bp.post("/notices/<uuid:notice_id>/withdraw")
 @requires("notice.post")
 def withdraw(notice_id: uuid.UUID) -> Any:
-    found = queries.get_notice(notice_id)
-    if found is None:
-        abort(404)
+    found = found_or_404(queries.get_notice(notice_id))
     outcome = attempt(lambda: operations.withdraw_notice(current_user, found))
     if not outcome.ok:
         abort(outcome.status)

@@ -24,10 +24,11 @@ from portal.auth.roles import DISTRICT_ROLES
 from portal.kernel import clock
 from portal.kernel.grants import ROLE_LABELS, requires
 from portal.kernel.uow import attempt
-from portal.platform.views import secret_page, set_account_active
+from portal.platform.views import password_answer, set_account_active
 from portal.tenancy import services as tenancy
 from portal.tenancy.models import Department
 from portal.ui import NavItem, register_nav
+from portal.webhelpers import found_or_404
 
 bp = Blueprint("district_admin", __name__, url_prefix="/t/<slug>", template_folder="templates")
 
@@ -75,16 +76,12 @@ def users() -> Any:
         "district_admin.users", USER_COLUMNS, keep={"q": q, "role": role}, title=_("Users")
     )
     stmt = operations.district_users_query(g.tenant, search=q, role=role)
-    if lst.exporting:
-        return lst.export(stmt, tiebreak=(User.id,))
-    rows, total = lst.fetch(stmt, tiebreak=(User.id,))
-    return render_template(
+    return lst.answer(
         "platform/district_users.html",
-        rows=rows,
+        stmt,
+        tiebreak=(User.id,),
         q=q,
         role=role,
-        listing=lst,
-        total=total,
         roles=DISTRICT_ROLES,
         departments=tenancy.departments_in_order(),
     )
@@ -103,41 +100,25 @@ def create_user() -> Any:
             department_key=request.form.get("department") or None,
         )
     )
-    if outcome.error is not None:
-        flash(str(outcome.error.message), "error")
-        return redirect(url_for("district_admin.users"))
-    assert outcome.value is not None
-    return secret_page(
-        "platform/password.html",
-        user=outcome.value.user,
-        password=outcome.value.temporary_password,
-        back=url_for("district_admin.users"),
-    )
+    return password_answer(outcome, url_for("district_admin.users"))
 
 
-def _user_or_404(user_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    user = operations.district_user(g.tenant, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
-def _reauthenticate() -> Any:
-    """Account changes need a recent password confirmation (as in the back office)."""
+def _account_to_change(user_id: uuid.UUID) -> User:
+    """The district's account of the URL (or 404), once the lead's password was confirmed
+    recently (as in the back office); else the answer is the password confirmation."""
     from portal.auth.views import recently_authenticated
 
-    if recently_authenticated():
-        return None
-    flash(_("Please confirm your password before changing accounts."), "info")
-    return redirect(url_for("auth.reauth", next=url_for("district_admin.users")))
+    user = found_or_404(operations.district_user(g.tenant, user_id))
+    if not recently_authenticated():
+        flash(_("Please confirm your password before changing accounts."), "info")
+        abort(redirect(url_for("auth.reauth", next=url_for("district_admin.users"))))
+    return user
 
 
 @bp.post("/users/<uuid:user_id>/active")
 @requires("district.configure")
 def set_user_active(user_id: uuid.UUID) -> Any:
-    user = _user_or_404(user_id)
-    if (confirm := _reauthenticate()) is not None:
-        return confirm
+    user = _account_to_change(user_id)
     set_account_active(user, request.form.get("active") == "1", g.tenant)
     return redirect(url_for("district_admin.users"))
 
@@ -145,19 +126,9 @@ def set_user_active(user_id: uuid.UUID) -> Any:
 @bp.post("/users/<uuid:user_id>/reset")
 @requires("district.configure")
 def reset_user_password(user_id: uuid.UUID) -> Any:
-    user = _user_or_404(user_id)
-    if (confirm := _reauthenticate()) is not None:
-        return confirm
+    user = _account_to_change(user_id)
     outcome = attempt(lambda: operations.reset_password(current_user, user, tenant=g.tenant))
-    if outcome.error is not None:
-        flash(str(outcome.error.message), "error")
-        return redirect(url_for("district_admin.users"))
-    return secret_page(
-        "platform/password.html",
-        user=user,
-        password=outcome.value,
-        back=url_for("district_admin.users"),
-    )
+    return password_answer(outcome, url_for("district_admin.users"), user)
 
 
 def _departments_page(form: dict, status: int = 200) -> Any:

@@ -40,6 +40,7 @@ from portal.tenancy import scope
 from portal.tenancy.models import STATUS_LABELS as TENANT_STATUS_LABELS
 from portal.tenancy.models import Tenant, TenantStatus
 from portal.ui import NavItem, register_nav
+from portal.webhelpers import found_or_404
 
 bp = Blueprint("platform", __name__, url_prefix="/platform", template_folder="templates")
 
@@ -56,6 +57,20 @@ def secret_page(template: str, **context: Any) -> Response:
     return response
 
 
+def password_answer(outcome: Any, back: str, user: Any = None) -> Any:
+    """After creating an account (`user` None: the outcome carries it) or resetting a
+    password: the refusal flashed on the page the operator came from (`back`), or the
+    temporary password shown once on a page that is never cached."""
+    if outcome.error is not None:
+        flash(str(outcome.error.message), "error")
+        return redirect(back)
+    if user is None:
+        user, password = outcome.value.user, outcome.value.temporary_password
+    else:
+        password = outcome.value
+    return secret_page("platform/password.html", user=user, password=password, back=back)
+
+
 def set_account_active(user: Any, active: bool, tenant: Tenant) -> None:
     """Deactivates or reactivates an account of the district and says how it went (the
     operator on a lead, the district's admin on its users)."""
@@ -70,10 +85,7 @@ def set_account_active(user: Any, active: bool, tenant: Tenant) -> None:
 
 def _tenant_or_404(tenant_slug: str, purged: bool = True) -> Tenant:
     """The tenant of the URL; `purged=False` where a purged tenant has nothing left to act on."""
-    tenant = services.tenant_by_slug(tenant_slug, include_purged=purged)
-    if tenant is None:
-        abort(404)
-    return tenant
+    return found_or_404(services.tenant_by_slug(tenant_slug, include_purged=purged))
 
 
 def _locale() -> str:
@@ -426,16 +438,7 @@ def create_lead(tenant_slug: str) -> Any:
             role=LEAD,
         )
     )
-    if outcome.error is not None:
-        flash(str(outcome.error.message), "error")
-        return redirect(url_for("platform.tenant", tenant_slug=t.slug))
-    assert outcome.value is not None
-    return secret_page(
-        "platform/password.html",
-        user=outcome.value.user,
-        password=outcome.value.temporary_password,
-        back=url_for("platform.tenant", tenant_slug=t.slug),
-    )
+    return password_answer(outcome, url_for("platform.tenant", tenant_slug=t.slug))
 
 
 def _lead_or_404(t: Tenant, user_id: uuid.UUID):  # type: ignore[no-untyped-def]
@@ -460,15 +463,7 @@ def reset_lead_password(tenant_slug: str, user_id: uuid.UUID) -> Any:
     t = _tenant_or_404(tenant_slug)
     user = _lead_or_404(t, user_id)
     outcome = attempt(lambda: operations.reset_password(current_user, user, tenant=t))
-    if outcome.error is not None:
-        flash(str(outcome.error.message), "error")
-        return redirect(url_for("platform.tenant", tenant_slug=t.slug))
-    return secret_page(
-        "platform/password.html",
-        user=user,
-        password=outcome.value,
-        back=url_for("platform.tenant", tenant_slug=t.slug),
-    )
+    return password_answer(outcome, url_for("platform.tenant", tenant_slug=t.slug), user)
 
 
 def init_app(app: Flask) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from portal.api import ApiError, api_requires, bp
+from portal.api import ApiError, api_requires, bp, iso
 from portal.kernel import clock
 from portal.policy import rules, services
 from portal.policy.models import BenefitStandard, Measure, PolicyVersion
@@ -44,8 +44,8 @@ def benefit_json(b: BenefitStandard, day: Any) -> dict:
         "values": [
             {
                 "amount": _num(v.amount),
-                "effective_from": v.effective_from.isoformat() if v.effective_from else None,
-                "in_force_before": v.in_force_before.isoformat() if v.in_force_before else None,
+                "effective_from": iso(v.effective_from),
+                "in_force_before": iso(v.in_force_before),
                 "source": v.source,
             }
             for v in b.values
@@ -83,13 +83,13 @@ def version_json(v: PolicyVersion, day: Any) -> dict:
         "title": v.title,
         "doc_number": v.doc_number,
         "issuers": list(v.issuers or []),
-        "issued_on": v.issued_on.isoformat() if v.issued_on else None,
+        "issued_on": iso(v.issued_on),
         "effective_from": v.effective_from.isoformat(),
-        "effective_until": v.effective_until.isoformat() if v.effective_until else None,
+        "effective_until": iso(v.effective_until),
         "status": v.status.value,
         "in_force": v.status.value != "draft" and v.in_force_on(day),
         "creates_duties": rules.generates_duties(v),
-        "adopted_at": v.adopted_at.isoformat() if v.adopted_at else None,
+        "adopted_at": iso(v.adopted_at),
         "lead_department_key": v.lead_department_key or None,
         "inferred": dict(v.inferred or {}),
         "source": v.source,

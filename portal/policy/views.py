@@ -28,6 +28,7 @@ from portal.tenancy import scope
 from portal.tenancy import services as tenancy
 from portal.tenancy.models import Department, Tenant
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
+from portal.webhelpers import found_or_404
 
 bp = Blueprint("policy", __name__, url_prefix="/t/<slug>/policy", template_folder="templates")
 
@@ -52,10 +53,7 @@ def _uuid_or_404(value: str) -> uuid.UUID:
 
 
 def _tenant() -> Tenant:
-    tenant = db.session.get(Tenant, scope.current().tenant_id)
-    if tenant is None:
-        abort(404)
-    return tenant
+    return found_or_404(db.session.get(Tenant, scope.current().tenant_id))
 
 
 def announce_change(version: PolicyVersion | None) -> list[Any]:
@@ -229,12 +227,11 @@ def add_value(benefit_id: str) -> Any:
 
 def _version_or_404(version_id: str) -> PolicyVersion:
     ident = _uuid_or_404(version_id)
-    version = db.session.execute(
-        sa.select(PolicyVersion).where(PolicyVersion.id == ident)
-    ).scalar_one_or_none()
-    if version is None:
-        abort(404)
-    return version
+    return found_or_404(
+        db.session.execute(
+            sa.select(PolicyVersion).where(PolicyVersion.id == ident)
+        ).scalar_one_or_none()
+    )
 
 
 @bp.post("/versions/<version_id>/adopt")
