@@ -15,7 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.benefits import exports, operations, queries, reasons
+from portal.benefits import bank, exports, operations, queries, reasons
+from portal.benefits import claims as claim_ops
 from portal.benefits import rules as benefit_rules
 from portal.benefits.models import CycleStatus, PaymentCycle, mask_account
 from portal.benefits.rules import BenefitsError
@@ -195,7 +196,7 @@ def bank_file(cycle_id: str) -> Any:
     """The bank disbursement file (full account numbers: the bank needs them); once."""
     _need(benefit_rules.can_pay)
     c = _cycle_or_404(cycle_id)
-    outcome = _attempt(lambda: exports.bank_file(current_user, c))
+    outcome = _attempt(lambda: bank.bank_file(current_user, c, request.form.get("row_version")))
     if not outcome.ok:
         return redirect(url_for("benefits.cycle", cycle_id=c.id)), outcome.status
     return send_file(
@@ -218,7 +219,9 @@ def results(cycle_id: str) -> Any:
         return redirect(url_for("benefits.cycle", cycle_id=c.id)), 400
 
     outcome = _attempt(
-        lambda: operations.import_results(current_user, c, exports.read_results(data))
+        lambda: bank.import_results(
+            current_user, c, bank.read_results(data), request.form.get("row_version")
+        )
     )
     if not outcome.ok:
         return redirect(url_for("benefits.cycle", cycle_id=c.id)), outcome.status
@@ -261,7 +264,7 @@ def claims() -> Any:
             if household is None:
                 raise BenefitsError(_l("No household with this number."), "household_number")
             person = queries.member(household.id, form.get("relationship", ""))
-            return operations.enter_claim(
+            return claim_ops.enter_claim(
                 current_user,
                 household_id=household.id,
                 person_id=person.id if person is not None else None,
@@ -287,7 +290,7 @@ def claims() -> Any:
                     flash(_("Claim refused: %(why)s", why=reasons.sentence(claim.reason)), "error")
             return redirect(url_for("benefits.claims"))
         status = outcome.status
-    standards = operations.claimable_standards() if benefit_rules.can_claim(current_user) else []
+    standards = claim_ops.claimable_standards() if benefit_rules.can_claim(current_user) else []
     return render_template(
         "benefits/claims.html",
         claims=queries.claims(),

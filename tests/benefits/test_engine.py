@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import decimal
 
-from portal.benefits import engine
-from portal.benefits.engine import Paid, settle
+from portal.benefits import digest, engine
+from portal.benefits.settlement import Paid, settle
 from tests.benefits.helpers import D, couple, standard, standards
 
 KF = "计划生育家庭特别扶助金（独生子女死亡）"
@@ -135,5 +135,5 @@ def test_the_engine_is_deterministic_and_hashes_inputs_and_lines() -> None:
     a = engine.compute_month(D(2024, 1, 1), hs, stds)
     b = engine.compute_month(D(2024, 1, 1), list(reversed(hs)), list(reversed(stds)))
     assert a == b and a
-    assert engine.digest(hs, stds, a) == engine.digest(list(reversed(hs)), stds, b)
-    assert engine.digest(hs, stds, a) != engine.digest(hs, stds, a[1:])
+    assert digest.digest(hs, stds, a) == digest.digest(list(reversed(hs)), stds, b)
+    assert digest.digest(hs, stds, a) != digest.digest(hs, stds, a[1:])
