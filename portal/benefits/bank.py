@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
+from sqlalchemy.orm.attributes import flag_modified
 
 from portal.benefits import engine
 from portal.benefits.models import CycleStatus, LineStatus, PayeeAccount, PaymentCycle, PaymentLine
@@ -287,3 +288,22 @@ def set_account(
     row.account_index = pii.blind_index(number, "bank_account")
     db.session.flush()
     return row
+
+
+def rekey_accounts() -> int:
+    """`portal pii rotate-key` for this district's bank accounts: every number not under
+    the current key is encrypted again and its blind index recomputed (one read of the
+    raw values, then only the stale rows are loaded)."""
+    raw = db.session.execute(
+        sa.select(PayeeAccount.id, sa.type_coerce(PayeeAccount.account, sa.String))
+    ).all()
+    stale = [aid for aid, value in raw if pii.stale([value])]
+    if not stale:
+        return 0
+    for row in db.session.execute(
+        sa.select(PayeeAccount).where(PayeeAccount.id.in_(stale))
+    ).scalars():
+        flag_modified(row, "account")
+        row.account_index = pii.blind_index(row.account, "bank_account")
+    db.session.flush()
+    return len(stale)

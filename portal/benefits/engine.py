@@ -344,42 +344,6 @@ def scale_funding(
 # -- computation ------------------------------------------------------------------------
 
 
-def _monthly(
-    s: Standard,
-    h: HouseholdFacts,
-    p: PersonFacts | None,
-    month: dt.date,
-    by_key: dict[str, Standard],
-) -> tuple[decimal.Decimal, Rate, tuple[int, int] | None] | None:
-    rule = s.rule.get("partial_period")
-    first, last = month, month_end(month)
-    if rule == "eligible_on_first_day":
-        if not eligible(s, h, p, first):
-            return None
-        rate = rate_on(s, first, by_key)
-        return (rate.amount, rate, None) if rate else None
-    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    if rule == "eligible_any_day":
-        for d in days:
-            if eligible(s, h, p, d):
-                rate = rate_on(s, d, by_key)
-                return (rate.amount, rate, None) if rate else None
-        return None
-    if rule == "prorate_days":
-        total, n, rate_used = ZERO, 0, None
-        for d in days:
-            if eligible(s, h, p, d):
-                r = rate_on(s, d, by_key)
-                if r is not None:
-                    total += r.amount / len(days)
-                    n += 1
-                    rate_used = r
-        if not n or rate_used is None:
-            return None
-        return (total.quantize(CENT), rate_used, None if n == len(days) else (n, len(days)))
-    return None  # no rule stated: not computed
-
-
 def compute_month(
     month: dt.date, households: Iterable[HouseholdFacts], standards: Iterable[Standard]
 ) -> list[Line]:
@@ -426,19 +390,49 @@ def _line_funding(
     return scale_funding(full, amount / rate.amount, amount)
 
 
+Owed = tuple[decimal.Decimal, Rate, tuple[int, int] | None] | None
+
+
 def _owed(
     s: Standard,
     h: HouseholdFacts,
     p: PersonFacts | None,
     month: dt.date,
     by_key: dict[str, Standard],
-) -> tuple[decimal.Decimal, Rate, tuple[int, int] | None] | None:
-    if s.frequency == "monthly":
-        return _monthly(s, h, p, month, by_key)
+) -> Owed:
+    """(amount, rate, prorated days) owed for the month, or None. Yearly: the whole rate in
+    the due month; monthly: by the file's partial-period rule (no rule: not computed)."""
     if s.frequency == "yearly":
-        due = s.rule.get("due_month")
-        if due != month.month or not eligible(s, h, p, month):
+        if s.rule.get("due_month") != month.month or not eligible(s, h, p, month):
             return None
         rate = rate_on(s, month, by_key)
         return (rate.amount, rate, None) if rate else None
-    return None
+    if s.frequency != "monthly":
+        return None
+    rule = s.rule.get("partial_period")
+    first, last = month, month_end(month)
+    if rule == "eligible_on_first_day":
+        if not eligible(s, h, p, first):
+            return None
+        rate = rate_on(s, first, by_key)
+        return (rate.amount, rate, None) if rate else None
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    if rule == "eligible_any_day":
+        for d in days:
+            if eligible(s, h, p, d):
+                rate = rate_on(s, d, by_key)
+                return (rate.amount, rate, None) if rate else None
+        return None
+    if rule == "prorate_days":
+        total, n, rate_used = ZERO, 0, None
+        for d in days:
+            if eligible(s, h, p, d):
+                r = rate_on(s, d, by_key)
+                if r is not None:
+                    total += r.amount / len(days)
+                    n += 1
+                    rate_used = r
+        if not n or rate_used is None:
+            return None
+        return (total.quantize(CENT), rate_used, None if n == len(days) else (n, len(days)))
+    return None  # no rule stated: not computed

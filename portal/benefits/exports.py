@@ -10,10 +10,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 
-from portal.audit import trail
 from portal.benefits.models import PaymentCycle
+from portal.benefits.operations import step_event
 from portal.benefits.rules import can_export
-from portal.extensions import db
 from portal.kernel.rules import NotAllowed
 from portal.register.excel import neutralise
 
@@ -36,12 +35,5 @@ def funding_file(user: Any, cycle: PaymentCycle) -> bytes:
         ws2.append([neutralise(v) for v in row])
     out = io.BytesIO()
     wb.save(out)
-    trail.record(
-        db.session,
-        "benefit_funding_exported",
-        entity_type="PaymentCycle",
-        entity_id=cycle.id,
-        summary=f"{cycle}",
-        data={"period": cycle.period, "lines_hash": cycle.lines_hash},
-    )
+    step_event("benefit_funding_exported", cycle)
     return out.getvalue()

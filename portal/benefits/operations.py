@@ -14,6 +14,7 @@ import datetime as dt
 import decimal
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -144,22 +145,30 @@ def compute_cycle(user: Any, cycle: PaymentCycle, row_version: Any) -> PaymentCy
 
 def review_cycle(user: Any, cycle: PaymentCycle, row_version: Any) -> PaymentCycle:
     """卫健 reviews the computed lines (审核)."""
-    if not can_review(user):
-        raise deny()
-    check_step(cycle, CycleStatus.reviewed)
-    check_version(cycle, row_version, cycle_conflict)
-    _advance(user, cycle, CycleStatus.reviewed, "benefit_cycle_reviewed")
-    return cycle
+    return _step(user, cycle, row_version, can_review, CycleStatus.reviewed)
 
 
 def approve_cycle(user: Any, cycle: PaymentCycle, row_version: Any) -> PaymentCycle:
     """财政 approves (审批) — never the officer who computed or reviewed (four eyes)."""
-    if not can_approve(user):
+    return _step(user, cycle, row_version, can_approve, CycleStatus.approved, check_four_eyes)
+
+
+def _step(
+    user: Any,
+    cycle: PaymentCycle,
+    row_version: Any,
+    may: Callable[[Any], bool],
+    to: CycleStatus,
+    check: Callable[[PaymentCycle, Any], None] | None = None,
+) -> PaymentCycle:
+    """A step that only records who took it: permission, order, version, then `check`."""
+    if not may(user):
         raise deny()
-    check_step(cycle, CycleStatus.approved)
+    check_step(cycle, to)
     check_version(cycle, row_version, cycle_conflict)
-    check_four_eyes(cycle, user)
-    _advance(user, cycle, CycleStatus.approved, "benefit_cycle_approved")
+    if check is not None:
+        check(cycle, user)
+    _advance(user, cycle, to, f"benefit_cycle_{to.value}")
     return cycle
 
 

@@ -165,36 +165,13 @@ def totals_by_standard(cycle: PaymentCycle) -> list[tuple[str, str, str, int, fl
 
 
 def figures() -> dict[str, Any]:
-    """The district's benefit figures (dashboards, meetings): two queries.
-
-    paid_on_time: share of bank results that were paid at the first attempt;
-    arrears/recoveries outstanding: arrears lines not yet paid, recovery lines (追回) still
-    to be recovered; paid by standard; the latest cycle (month, status, total).
-    """
-    rows = db.session.execute(
-        sa.select(
-            PaymentLine.kind,
-            PaymentLine.status,
-            PaymentLine.standard_name,
-            sa.func.count(),
-            sa.func.sum(PaymentLine.amount),
-        ).group_by(PaymentLine.kind, PaymentLine.status, PaymentLine.standard_name)
-    ).all()
-    paid = failed = 0
-    arrears_out = recovery_out = ZERO
-    by_standard: dict[str, decimal.Decimal] = defaultdict(lambda: ZERO)
-    for kind, status, name, count, amount in rows:
-        kind, status = str(getattr(kind, "value", kind)), str(getattr(status, "value", status))
-        amount = amount or ZERO
-        if status == "paid":
-            paid += count
-            by_standard[name] += amount
-        elif status == "failed":
-            failed += count
-        if kind == "arrears" and status == "pending":
-            arrears_out += amount
-        if kind == "recovery" and status == "pending":
-            recovery_out += -amount
+    """The district's benefit figures over all cycles (the lead's panel), from
+    `period_figures`: paid at the first attempt (share of bank results paid), arrears and
+    recoveries (追回) outstanding, paid by standard, the latest cycle."""
+    rows = period_figures()
+    total = rows[-1] if rows else None
+    paid = total.paid_lines if total else 0
+    failed = total.failed_lines if total else 0
     latest = db.session.execute(
         sa.select(PaymentCycle).order_by(PaymentCycle.period.desc()).limit(1)
     ).scalar()
@@ -202,10 +179,10 @@ def figures() -> dict[str, Any]:
         "paid_on_time": round(100 * paid / (paid + failed)) if paid + failed else None,
         "paid_lines": paid,
         "failed_lines": failed,
-        "arrears_outstanding": arrears_out,
-        "recoveries_outstanding": recovery_out,
+        "arrears_outstanding": total.arrears_pending if total else ZERO,
+        "recoveries_outstanding": total.recoveries_pending if total else ZERO,
         "latest": latest,
-        "paid_by_standard": sorted(by_standard.items()),
+        "paid_by_standard": sorted((r.name, r.paid) for r in rows[:-1] if r.paid),
     }
 
 
@@ -218,6 +195,7 @@ class PeriodFigures:
     name: str  # the standard's name; "" for all standards
     cycles: int
     households_paid: int
+    paid_lines: int
     due: decimal.Decimal
     paid: decimal.Decimal
     arrears_pending: decimal.Decimal
@@ -227,11 +205,14 @@ class PeriodFigures:
 
 
 def period_figures(
-    first: dt.date, last: dt.date, measure_number: str | None = None
+    first: dt.date | None = None, last: dt.date | None = None, measure_number: str | None = None
 ) -> list[PeriodFigures]:
     """One row per standard (by measure, then name) and the total last; empty when no
-    cycle of the span has a cash line. Three queries, whatever the number of lines."""
-    cycle_ids = sa.select(PaymentCycle.id).where(PaymentCycle.period.between(first, last))
+    cycle of the span (None: all cycles) has a cash line. Four queries, whatever the
+    number of lines."""
+    cycle_ids = sa.select(PaymentCycle.id)
+    if first is not None and last is not None:
+        cycle_ids = cycle_ids.where(PaymentCycle.period.between(first, last))
     where = [PaymentLine.cycle_id.in_(cycle_ids), PaymentLine.in_kind.is_(False)]
     if measure_number is not None:
         where.append(PaymentLine.measure_number == measure_number)
@@ -271,6 +252,7 @@ def period_figures(
                 a["due"] += amount
             if status == "paid":
                 a["paid"] += amount
+                a["paid_lines"] += count
             elif status == "failed":
                 a["failed_lines"] += count
                 a["failed_amount"] += amount
@@ -285,6 +267,7 @@ def period_figures(
             name=n,
             cycles=int(cycles or 0),
             households_paid=int((households.get((m, n)) if n else everyone) or 0),
+            paid_lines=int(a["paid_lines"]),
             due=a["due"],
             paid=a["paid"],
             arrears_pending=a["arrears_pending"],

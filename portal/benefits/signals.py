@@ -1,6 +1,7 @@
 """The benefit ledger's answers to kernel signals: the duty of a measure whose benefits
-the engine computes shows what the period's cycles paid for it, and the paying
-department's report draft gets the period's figures (counts and amounts only)."""
+the engine computes shows what the period's cycles paid for it, the paying department's
+report draft gets the period's figures (counts and amounts only), and a key rotation
+re-encrypts the bank accounts."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from portal.benefits import summary
+from portal.benefits import bank, summary
 from portal.benefits.models import FINANCE_KIND
 from portal.benefits.reasons import money
 from portal.extensions import db
@@ -62,3 +63,8 @@ def on_report_figures(
     if kind != FINANCE_KIND:
         return None
     return summary.report_lines(period.start, min(period.end, as_of), period.label_in("zh"))
+
+
+@signals.pii_rekey.connect
+def on_pii_rekey(_sender: Any, **_kwargs: Any) -> str:
+    return f"{bank.rekey_accounts()} bank accounts"

@@ -80,7 +80,9 @@ def _attempt(action: Any) -> uow.Outcome:
     return outcome
 
 
-def _cycle_or_404(cycle_id: str) -> PaymentCycle:
+def _cycle_or_404(cycle_id: str, predicate: Any = benefit_rules.can_read) -> PaymentCycle:
+    """The cycle for a user who passes `predicate`; otherwise, or out of scope: 404."""
+    _need(predicate)
     cycle = queries.get_cycle(cycle_id)
     if cycle is None:
         abort(404)
@@ -134,7 +136,6 @@ def create() -> Any:
 @bp.get("/cycles/<cycle_id>")
 @requires("benefits.read", status=404)
 def cycle(cycle_id: str) -> Any:
-    _need(benefit_rules.can_read)
     c = _cycle_or_404(cycle_id)
     sort = request.args.get("sort", "position")
     desc = request.args.get("desc") == "1"
@@ -171,7 +172,6 @@ STEPS = {
 @requires("benefits.read", status=404)
 def step(cycle_id: str) -> Any:
     """Compute, review or approve — each needs the confirmation box ticked."""
-    _need(benefit_rules.can_read)
     c = _cycle_or_404(cycle_id)
     action = request.form.get("action", "")
     if action not in STEPS:
@@ -194,8 +194,7 @@ def step(cycle_id: str) -> Any:
 @requires("benefits.pay", status=404)
 def bank_file(cycle_id: str) -> Any:
     """The bank disbursement file (full account numbers: the bank needs them); once."""
-    _need(benefit_rules.can_pay)
-    c = _cycle_or_404(cycle_id)
+    c = _cycle_or_404(cycle_id, benefit_rules.can_pay)
     outcome = _attempt(lambda: bank.bank_file(current_user, c, request.form.get("row_version")))
     if not outcome.ok:
         return redirect(url_for("benefits.cycle", cycle_id=c.id)), outcome.status
@@ -210,8 +209,7 @@ def bank_file(cycle_id: str) -> Any:
 @bp.post("/cycles/<cycle_id>/results")
 @requires("benefits.pay", status=404)
 def results(cycle_id: str) -> Any:
-    _need(benefit_rules.can_pay)
-    c = _cycle_or_404(cycle_id)
+    c = _cycle_or_404(cycle_id, benefit_rules.can_pay)
     upload = request.files.get("file")
     data = upload.read(MAX_UPLOAD + 1) if upload else b""
     if not data or len(data) > MAX_UPLOAD:
@@ -233,8 +231,7 @@ def results(cycle_id: str) -> Any:
 @bp.get("/cycles/<cycle_id>/funding.xlsx")
 @requires("benefits.export", status=404)
 def funding(cycle_id: str) -> Any:
-    _need(benefit_rules.can_export)
-    c = _cycle_or_404(cycle_id)
+    c = _cycle_or_404(cycle_id, benefit_rules.can_export)
     data = exports.funding_file(current_user, c)
     return send_file(
         io.BytesIO(data),

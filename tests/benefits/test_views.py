@@ -25,6 +25,19 @@ def _cycle_id(app, status: str):  # type: ignore[no-untyped-def]
     return found
 
 
+def _town_of(username: str):  # type: ignore[no-untyped-def]
+    """The town a town officer is bound to (inside the district's scope)."""
+    from portal.auth.models import User
+    from portal.extensions import db
+    from portal.register.models import OfficerTown
+
+    return db.session.execute(
+        sa.select(OfficerTown.town_id).where(
+            OfficerTown.user_id.in_(sa.select(User.id).filter_by(username=username))
+        )
+    ).scalar()
+
+
 def test_the_cycle_steps_through_the_pages(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
     from portal.audit.models import AuditEvent
     from portal.extensions import db
@@ -88,20 +101,13 @@ def test_the_cycle_steps_through_the_pages(fresh_app, login_as) -> None:  # type
 
 
 def test_town_officer_sees_only_the_town_lines(app, login_as) -> None:  # type: ignore[no-untyped-def]
-    from portal.auth.models import User
     from portal.benefits.models import PaymentLine
     from portal.extensions import db
-    from portal.register.models import OfficerTown
     from portal.tenancy import scope
 
     cid = _cycle_id(app, "computed")
     with app.app_context(), scope.tenant_scope(tenant_id(app, "kaifeng")):
-        officer = db.session.execute(
-            sa.select(User.id).filter_by(username="kaifeng-town1")
-        ).scalar()
-        town = db.session.execute(
-            sa.select(OfficerTown.town_id).filter_by(user_id=officer)
-        ).scalar()
+        town = _town_of("kaifeng-town1")
         all_lines = db.session.execute(
             sa.select(sa.func.count()).where(PaymentLine.cycle_id == cid)
         ).scalar()
@@ -122,18 +128,12 @@ def test_town_officer_sees_only_the_town_lines(app, login_as) -> None:  # type: 
 
 
 def test_a_town_officer_enters_a_claim_and_sees_the_refusal(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
-    from portal.auth.models import User
     from portal.extensions import db
-    from portal.register.models import Household, OfficerTown
+    from portal.register.models import Household
     from portal.tenancy import scope
 
     with fresh_app.app_context(), scope.tenant_scope(tenant_id(fresh_app, "kaifeng")):
-        officer = db.session.execute(
-            sa.select(User.id).filter_by(username="kaifeng-town1")
-        ).scalar()
-        town = db.session.execute(
-            sa.select(OfficerTown.town_id).filter_by(user_id=officer)
-        ).scalar()
+        town = _town_of("kaifeng-town1")
         number = db.session.execute(
             sa.select(Household.number)
             .where(
