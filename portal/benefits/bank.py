@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
 from sqlalchemy.orm.attributes import flag_modified
 
-from portal.benefits import engine
+from portal.benefits import bank_layout, engine
 from portal.benefits.models import CycleStatus, LineStatus, PayeeAccount, PaymentCycle, PaymentLine
 from portal.benefits.operations import deny, step_event, uid
 from portal.benefits.rules import (
@@ -39,21 +39,6 @@ from portal.register.excel import neutralise
 from portal.register.operations import district_wide
 from portal.tenancy import scope
 
-#: The bank file's columns (heading, what): the results file is the same with the last two
-#: filled in by the bank. `line_id` is how results are matched line by line.
-BANK_COLUMNS: list[tuple[str, str]] = [
-    ("明细编号", "line_id"),
-    ("序号", "position"),
-    ("户编号", "household"),
-    ("收款人", "holder"),
-    ("开户银行", "bank"),
-    ("银行账号", "account"),
-    ("金额", "amount"),
-    ("扶助项目", "standard"),
-    ("所属月份", "period"),
-    ("发放结果", "result"),
-    ("失败原因", "reason"),
-]
 PAID_WORDS = {"成功": True, "已发放": True, "paid": True, "失败": False, "failed": False}
 
 
@@ -82,7 +67,8 @@ def bank_file(user: Any, cycle: PaymentCycle, row_version: Any) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = f"{cycle.period:%Y-%m}"
-    ws.append([h for h, _k in BANK_COLUMNS])
+    columns = bank_layout.layout()
+    ws.append([neutralise(h) for _k, h in columns])
     missing = []
     rows = 0
     for line in lines:
@@ -106,15 +92,17 @@ def bank_file(user: Any, cycle: PaymentCycle, row_version: Any) -> bytes:
             "result": "",
             "reason": "",
         }
-        ws.append([neutralise(values[k]) for _h, k in BANK_COLUMNS])
+        ws.append([neutralise(values[k]) for k, _h in columns])
     out = io.BytesIO()
     wb.save(out)
     mark_exported(user, cycle, rows, missing)
     return out.getvalue()
 
 
-def read_results(data: bytes) -> list[dict]:
-    """The bank's copy back: one dict per row (`row`, `line_id`, `amount`, `paid`, `reason`)."""
+def read_results(data: bytes, columns: list[tuple[str, str]] | None = None) -> list[dict]:
+    """The bank's copy back in the district's layout (a required column under its generic
+    heading is found too: a file exported before the layout changed): one dict per row
+    (`row`, `line_id`, `amount`, `paid`, `reason`)."""
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable upload
@@ -122,13 +110,16 @@ def read_results(data: bytes) -> list[dict]:
     ws = wb.worksheets[0]
     it = ws.iter_rows(values_only=True)
     head = [str(c or "").strip() for c in next(it, ())]
+    headings = dict(columns or bank_layout.layout())
     where = {}
-    for heading, key in BANK_COLUMNS:
-        if heading not in head:
+    for key in ("line_id", "amount", "result", "reason"):
+        heading = headings.get(key, bank_layout.FIELDS[key])
+        found = heading if heading in head else bank_layout.FIELDS[key]
+        if found not in head:
             raise BenefitsError(
                 _l("The results file has no column %(name)s.", name=heading), "file"
             )
-        where[key] = head.index(heading)
+        where[key] = head.index(found)
     out = []
     for n, row in enumerate(it, start=2):
         if not any(v not in (None, "") for v in row):

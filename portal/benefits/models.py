@@ -254,6 +254,26 @@ class PayeeAccount(TenantOwned, Base):
         return self.holder
 
 
+class BankLayout(TenantOwned, Base):
+    """The district's bank file layout (代发文件格式): which columns, in which order, under
+    which Chinese headings, as [[field, heading], …]. No row: the documented generic
+    layout (`bank.DEFAULT_LAYOUT`); the bank's results come back in the same layout."""
+
+    __tablename__ = "benefit_bank_layouts"
+    __admin__ = False
+    __table_args__ = (sa.UniqueConstraint("tenant_id"),)
+
+    columns: Mapped[list] = mapped_column(sa.JSON, default=list)
+    updated_by_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    row_version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def __str__(self) -> str:
+        return "、".join(h for _f, h in self.columns or [])
+
+
 #: A bank account is masked like a resident ID: the first four and the last four digits.
 mask_account = mask_id
 

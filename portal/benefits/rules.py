@@ -81,6 +81,11 @@ def can_export(user: Any) -> bool:
     return _officer_of(user, "benefits.export", (ELIGIBILITY_KIND, FINANCE_KIND))
 
 
+def can_set_bank_layout(user: Any) -> bool:
+    """The district's bank file layout is configuration: the district lead's."""
+    return can(user, "district.configure")
+
+
 def check_step(cycle: Any, to: CycleStatus) -> None:
     """The cycle must be in the state right before `to` (a closed cycle never moves)."""
     if cycle.status == CycleStatus.closed:

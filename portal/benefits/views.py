@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.benefits import bank, exports, operations, queries, reasons
+from portal.benefits import bank, bank_layout, exports, operations, queries, reasons
 from portal.benefits import claims as claim_ops
 from portal.benefits import rules as benefit_rules
 from portal.benefits.models import CycleStatus, PaymentCycle, mask_account
@@ -239,6 +239,44 @@ def funding(cycle_id: str) -> Any:
         as_attachment=True,
         download_name=f"funding-{c.period:%Y-%m}.xlsx",
     )
+
+
+@bp.route("/bank-layout", methods=["GET", "POST"])
+@requires("district.configure", status=404)
+def bank_file_layout() -> Any:
+    """The district lead sets the bank file's columns, order and headings; the form keeps
+    the input when it is refused."""
+    _need(benefit_rules.can_read)
+    status = 200
+    if request.method == "POST":
+
+        def act() -> Any:
+            columns = bank_layout.parse(request.form)
+            return bank_layout.set_layout(current_user, columns, request.form.get("row_version"))
+
+        outcome = _attempt(act)
+        if outcome.ok:
+            flash(_("Bank file layout saved."), "success")
+            return redirect(url_for("benefits.bank_file_layout"))
+        status = outcome.status
+        form = request.form
+    else:
+        positions = {k: i + 1 for i, (k, _h) in enumerate(bank_layout.layout())}
+        headings = dict(bank_layout.layout())
+        form = {
+            **{f"pos_{k}": positions.get(k, "") for k in bank_layout.FIELDS},
+            **{f"head_{k}": headings.get(k, d) for k, d in bank_layout.FIELDS.items()},
+        }
+    row = bank_layout.current()
+    return render_template(
+        "benefits/bank_layout.html",
+        form=form,
+        fields=bank_layout.FIELDS,
+        labels=bank_layout.FIELD_LABELS,
+        required=bank_layout.REQUIRED,
+        row_version=row.row_version if row is not None else 0,
+        default=bank_layout.DEFAULT_LAYOUT,
+    ), status
 
 
 @bp.route("/claims", methods=["GET", "POST"])

@@ -5,70 +5,26 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import io
 
 import pytest
 import sqlalchemy as sa
 
-from tests.benefits.dbhelpers import add_couple, kaifeng_data, new_district
+from tests.benefits.dbhelpers import (
+    add_couple,
+    kaifeng_data,
+    new_district,
+    run_cycle,
+    with_accounts,
+)
 
 D = dt.date
 KF = "1/计划生育家庭特别扶助金（独生子女死亡）"
-
-
-def _run(cycle, *, results=None):  # type: ignore[no-untyped-def]
-    """compute → review → approve → export → import (all paid unless `results` says)."""
-    from portal.benefits import bank, operations
-    from portal.kernel.grants import SYSTEM
-
-    operations.compute_cycle(SYSTEM, cycle, cycle.row_version)
-    operations.review_cycle(SYSTEM, cycle, cycle.row_version)
-    operations.approve_cycle(SYSTEM, cycle, cycle.row_version)
-    data = bank.bank_file(SYSTEM, cycle, cycle.row_version)
-    rows = bank.read_results(_mark(data, results or {}))
-    return bank.import_results(SYSTEM, cycle, rows, cycle.row_version)
-
-
-def _mark(data: bytes, results: dict) -> bytes:
-    """The bank's copy: every row 成功 unless `results[row_person_or_index]` says 失败."""
-    from openpyxl import load_workbook
-
-    wb = load_workbook(io.BytesIO(data))
-    ws = wb.active
-    head = [c.value for c in ws[1]]
-    col_result, col_reason = head.index("发放结果") + 1, head.index("失败原因") + 1
-    for i in range(2, ws.max_row + 1):
-        failed = results.get(i - 1)
-        ws.cell(i, col_result, "失败" if failed else "成功")
-        if failed:
-            ws.cell(i, col_reason, failed)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 def _lines(cycle):  # type: ignore[no-untyped-def]
     from portal.benefits import queries
 
     return queries.all_lines(cycle)
-
-
-def _accounts(household, account: str) -> None:  # type: ignore[no-untyped-def]
-    """A bank account for each member (`account` formatted with the member's position)."""
-    from portal.benefits import bank
-    from portal.extensions import db
-    from portal.kernel.grants import SYSTEM
-    from portal.register.models import Person
-
-    for p in db.session.execute(sa.select(Person).filter_by(household_id=household.id)).scalars():
-        bank.set_account(
-            SYSTEM,
-            household_id=household.id,
-            person_id=p.id,
-            holder=p.name,
-            bank="测试银行",
-            account=account.format(p.position),
-        )
 
 
 def test_rise_loaded_after_closed_cycles_gives_arrears_and_the_bank_round_trip(fresh_app) -> None:  # type: ignore[no-untyped-def]
@@ -85,12 +41,12 @@ def test_rise_loaded_after_closed_cycles_gives_arrears_and_the_bank_round_trip(f
         with scope.tenant_scope(tenant.id):
             h = add_couple(D(1973, 5, 14), D(1971, 2, 3))  # 49 on 2022-05-14
             db.session.commit()
-            _accounts(h, "62220000{:04d}5678")
+            with_accounts(h, "62220000{:04d}5678")
             aug = operations.create_cycle(SYSTEM, D(2023, 8, 1))
-            assert _run(aug) == {"paid": 2, "failed": 0, "pending": 0}
+            assert run_cycle(aug) == {"paid": 2, "failed": 0, "pending": 0}
             sep = operations.create_cycle(SYSTEM, D(2023, 9, 1))
             # the bank fails the husband's September payment
-            assert _run(sep, results={2: "账户冻结"}) == {"paid": 1, "failed": 1, "pending": 0}
+            assert run_cycle(sep, results={2: "账户冻结"}) == {"paid": 1, "failed": 1, "pending": 0}
             assert aug.status == sep.status == CycleStatus.closed
             assert [x.amount for x in _lines(aug)] == [1180, 1180]
             db.session.commit()
@@ -148,9 +104,9 @@ def test_death_entered_late_is_recovered(fresh_app) -> None:  # type: ignore[no-
         tenant = new_district("kf-death", kaifeng_data())
         with scope.tenant_scope(tenant.id):
             h = add_couple(D(1960, 1, 1), D(1959, 1, 1))
-            _accounts(h, "6222{:012d}")
+            with_accounts(h, "6222{:012d}")
             for m in (D(2024, 1, 1), D(2024, 2, 1)):
-                _run(operations.create_cycle(SYSTEM, m))
+                run_cycle(operations.create_cycle(SYSTEM, m))
             wife = db.session.execute(
                 sa.select(Person).filter_by(household_id=h.id, relationship_="principal")
             ).scalar_one()
