@@ -168,7 +168,7 @@ def figures() -> dict[str, Any]:
     """The district's benefit figures over all cycles (the lead's panel), from
     `period_figures`: paid at the first attempt (share of bank results paid), arrears and
     recoveries (追回) outstanding, paid by standard, the latest cycle."""
-    rows = period_figures()
+    rows = period_figures(counts=False)
     total = rows[-1] if rows else None
     paid = total.paid_lines if total else 0
     failed = total.failed_lines if total else 0
@@ -205,11 +205,14 @@ class PeriodFigures:
 
 
 def period_figures(
-    first: dt.date | None = None, last: dt.date | None = None, measure_number: str | None = None
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    measure_number: str | None = None,
+    counts: bool = True,
 ) -> list[PeriodFigures]:
     """One row per standard (by measure, then name) and the total last; empty when no
     cycle of the span (None: all cycles) has a cash line. Four queries, whatever the
-    number of lines."""
+    number of lines; one without `counts` (households paid and cycles left at 0)."""
     cycle_ids = sa.select(PaymentCycle.id)
     if first is not None and last is not None:
         cycle_ids = cycle_ids.where(PaymentCycle.period.between(first, last))
@@ -230,18 +233,7 @@ def period_figures(
     ).all()
     if not sums:
         return []
-    paid_to = sa.select(*std, sa.func.count(sa.distinct(PaymentLine.household_id))).where(
-        *where, PaymentLine.status == LineStatus.paid, PaymentLine.amount > 0
-    )
-    households = {(m, n): c for m, n, c in db.session.execute(paid_to.group_by(*std)).all()}
-    everyone = db.session.execute(
-        sa.select(sa.func.count(sa.distinct(PaymentLine.household_id))).where(
-            *where, PaymentLine.status == LineStatus.paid, PaymentLine.amount > 0
-        )
-    ).scalar()
-    cycles = db.session.execute(
-        sa.select(sa.func.count()).select_from(cycle_ids.subquery())
-    ).scalar()
+    households, everyone, cycles = _counts(where, cycle_ids) if counts else ({}, 0, 0)
     acc: dict[tuple[str, str], dict[str, Any]] = {}
     for m, n, kind, status, count, amount in sums:
         kind, status = _code(kind), _code(status)
@@ -277,6 +269,20 @@ def period_figures(
         )
         for (m, n), a in [*((k, acc[k]) for k in keys), (("", ""), total)]
     ]
+
+
+def _counts(where: list, cycle_ids: sa.Select) -> tuple[dict, int, int]:
+    """Households paid per standard and in all (a household may be paid under several),
+    and the number of cycles of the span."""
+    std = (PaymentLine.measure_number, PaymentLine.standard_name)
+    paid = (*where, PaymentLine.status == LineStatus.paid, PaymentLine.amount > 0)
+    households = sa.func.count(sa.distinct(PaymentLine.household_id))
+    per = db.session.execute(sa.select(*std, households).where(*paid).group_by(*std)).all()
+    everyone = db.session.execute(sa.select(households).where(*paid)).scalar()
+    cycles = db.session.execute(
+        sa.select(sa.func.count()).select_from(cycle_ids.subquery())
+    ).scalar()
+    return {(m, n): c for m, n, c in per}, int(everyone or 0), int(cycles or 0)
 
 
 def _code(value: Any) -> str:
