@@ -615,6 +615,9 @@ ROUTES: dict[str, Route] = {
     "benefits.results": _benefits("benefits.pay"),
     "benefits.funding": _benefits("benefits.export"),
     "benefits.claims": Route("district", "benefits.read", deny=404, expect=_benefit_claims),
+    "benefits.bank_file_layout": Route(
+        "district", "district.configure", ok={"GET": 200, "POST": 400}, deny=404
+    ),
     "api.households": Route("api", "register.read", expect=_register_officer),
     "api.households_search": Route("api", "register.read", ok=400, expect=_register_officer),
     "api.household": Route(

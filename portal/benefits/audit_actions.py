@@ -86,6 +86,15 @@ register_record_type(
         "updated_at": _l("Updated at"),
     },
 )
+register_record_type(
+    "BankLayout",
+    _l("Bank file layout"),
+    fields={
+        "columns": _l("Columns and headings"),
+        "updated_by_name": _l("Updated by"),
+        "updated_at": _l("Updated at"),
+    },
+)
 # the policy's record type first (this module may be imported before portal.policy)
 import portal.policy.audit_actions  # noqa: E402, F401
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from portal.audit import trail
 from portal.auth.models import User
-from portal.benefits import engine, operations
+from portal.benefits import bank, engine, operations
 from portal.benefits.facts import policy_standards
 from portal.benefits.models import PayeeAccount, PaymentCycle, PaymentLine
 from portal.db import utcnow
@@ -73,8 +73,8 @@ def _accounts(tenant: Any, rng: random.Random) -> int:
 
 def _pay(user: Any, cycle: PaymentCycle, fail: int = 0) -> None:
     """Export and import results without spreadsheets: the first `fail` lines fail."""
-    lines = operations.bank_lines(cycle)
-    operations.mark_exported(user, cycle, len(lines), [])
+    lines = bank.bank_lines(cycle)
+    bank.mark_exported(user, cycle, len(lines), [])
     results = [
         {
             "row": i + 2,
@@ -85,7 +85,7 @@ def _pay(user: Any, cycle: PaymentCycle, fail: int = 0) -> None:
         }
         for i, line in enumerate(lines)
     ]
-    operations.import_results(user, cycle, results)
+    bank.import_results(user, cycle, results, cycle.row_version)
 
 
 def load_demo(tenant: Any, policy_data: dict) -> list[tuple[str, str, str]]:
@@ -114,17 +114,17 @@ def load_demo(tenant: Any, policy_data: dict) -> list[tuple[str, str, str]]:
             cycle = operations.create_cycle(health, month)
             if state == "draft":
                 break
-            operations.compute_cycle(health, cycle)
+            operations.compute_cycle(health, cycle, cycle.row_version)
             if state == "computed":
                 continue
-            operations.review_cycle(health, cycle)
+            operations.review_cycle(health, cycle, cycle.row_version)
             if state == "reviewed":
                 continue
-            operations.approve_cycle(finance, cycle)
+            operations.approve_cycle(finance, cycle, cycle.row_version)
             if state == "approved":
                 continue
             if state == "exported":
-                operations.mark_exported(finance, cycle, len(operations.bank_lines(cycle)), [])
+                bank.mark_exported(finance, cycle, len(bank.bank_lines(cycle)), [])
                 continue
             _pay(finance, cycle, fail=1 if i == 2 else 0)
         lines = db.session.execute(sa.select(sa.func.count(PaymentLine.id))).scalar()

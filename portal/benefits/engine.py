@@ -3,7 +3,9 @@
 Pure functions over plain, frozen facts — no database, no clock, no request — so that the
 same inputs always give the same lines (the cycle shows a hash of both) and property tests
 can run it over thousands of generated cases. `portal.benefits.facts` reads the confirmed
-register and the policy into these facts; `portal.benefits.operations` stores the lines.
+register and the policy into these facts; `portal.benefits.settlement` sets what is owed
+against what earlier cycles cover, `portal.benefits.digest` hashes inputs and lines, and
+`portal.benefits.operations` stores the lines.
 
 The rules come from the policy file only: `eligibility` (who), `values` (how much, dated),
 `funding_split` (who pays), `entitlement` (how the engine computes: basis, persons, payee,
@@ -19,9 +21,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import decimal
-import hashlib
-import json
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -345,42 +344,6 @@ def scale_funding(
 # -- computation ------------------------------------------------------------------------
 
 
-def _monthly(
-    s: Standard,
-    h: HouseholdFacts,
-    p: PersonFacts | None,
-    month: dt.date,
-    by_key: dict[str, Standard],
-) -> tuple[decimal.Decimal, Rate, tuple[int, int] | None] | None:
-    rule = s.rule.get("partial_period")
-    first, last = month, month_end(month)
-    if rule == "eligible_on_first_day":
-        if not eligible(s, h, p, first):
-            return None
-        rate = rate_on(s, first, by_key)
-        return (rate.amount, rate, None) if rate else None
-    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    if rule == "eligible_any_day":
-        for d in days:
-            if eligible(s, h, p, d):
-                rate = rate_on(s, d, by_key)
-                return (rate.amount, rate, None) if rate else None
-        return None
-    if rule == "prorate_days":
-        total, n, rate_used = ZERO, 0, None
-        for d in days:
-            if eligible(s, h, p, d):
-                r = rate_on(s, d, by_key)
-                if r is not None:
-                    total += r.amount / len(days)
-                    n += 1
-                    rate_used = r
-        if not n or rate_used is None:
-            return None
-        return (total.quantize(CENT), rate_used, None if n == len(days) else (n, len(days)))
-    return None  # no rule stated: not computed
-
-
 def compute_month(
     month: dt.date, households: Iterable[HouseholdFacts], standards: Iterable[Standard]
 ) -> list[Line]:
@@ -427,184 +390,49 @@ def _line_funding(
     return scale_funding(full, amount / rate.amount, amount)
 
 
+Owed = tuple[decimal.Decimal, Rate, tuple[int, int] | None] | None
+
+
 def _owed(
     s: Standard,
     h: HouseholdFacts,
     p: PersonFacts | None,
     month: dt.date,
     by_key: dict[str, Standard],
-) -> tuple[decimal.Decimal, Rate, tuple[int, int] | None] | None:
-    if s.frequency == "monthly":
-        return _monthly(s, h, p, month, by_key)
+) -> Owed:
+    """(amount, rate, prorated days) owed for the month, or None. Yearly: the whole rate in
+    the due month; monthly: by the file's partial-period rule (no rule: not computed)."""
     if s.frequency == "yearly":
-        due = s.rule.get("due_month")
-        if due != month.month or not eligible(s, h, p, month):
+        if s.rule.get("due_month") != month.month or not eligible(s, h, p, month):
             return None
         rate = rate_on(s, month, by_key)
         return (rate.amount, rate, None) if rate else None
-    return None
-
-
-# -- settlement against what was already paid ------------------------------------------
-
-
-Funding = tuple[tuple[str, str, decimal.Decimal], ...]
-
-
-@dataclass(frozen=True)
-class Paid:
-    """What earlier cycles already cover for one line key (paid or still in flight)."""
-
-    amount: decimal.Decimal
-    funding: Funding = ()
-    failed_reason: str = ""  # the bank's reason when a payment for the key came back failed
-
-
-@dataclass(frozen=True)
-class Settled:
-    kind: str  # regular / arrears / recovery
-    line: Line  # the owed line (amount = owed); a zero line when nothing is owed any more
-    amount: decimal.Decimal  # what this cycle pays (negative: to recover)
-    funding: Funding
-    cause: str  # rate / late / carried / not_owed / overpaid / ""
-
-
-def _minus(a: Funding, b: Funding) -> Funding:
-    """Funding parts of a − b, by (part, level), zero parts dropped."""
-    acc: dict[tuple[str, str], decimal.Decimal] = {}
-    for part, lvl, x in a:
-        acc[(part, lvl)] = acc.get((part, lvl), ZERO) + x
-    for part, lvl, x in b:
-        acc[(part, lvl)] = acc.get((part, lvl), ZERO) - x
-    return tuple((part, lvl, x) for (part, lvl), x in acc.items() if x)
-
-
-def settle(owed: Sequence[Line], covered: dict[tuple, Paid], month: dt.date) -> list[Settled]:
-    """What this cycle must pay so that, for every key, covered + paid now = owed.
-
-    `regular`: the cycle's own month, first time. `arrears` (补发): more owed for a month
-    than covered — a rate raised retroactively (`rate`), eligibility confirmed late
-    (`late`), or a failed bank payment carried over (`carried`). `recovery` (追回): covered
-    more than owed — a death or exit entered late (`overpaid`, `not_owed`).
-    """
-    month = month_start(month)
-    out: list[Settled] = []
-    owed_keys = set()
-    for line in owed:
-        owed_keys.add(line.key)
-        paid = covered.get(line.key)
-        have = paid.amount if paid else ZERO
-        diff = line.amount - have
-        if diff == 0:
-            continue
-        parts = _minus(line.funding, paid.funding if paid else ())
-        if diff < 0:
-            out.append(Settled("recovery", line, diff, parts, "overpaid"))
-        elif line.period == month and have == 0 and not (paid and paid.failed_reason):
-            out.append(Settled("regular", line, diff, parts, ""))
-        else:
-            cause = "carried" if paid and paid.failed_reason else ("rate" if have else "late")
-            out.append(Settled("arrears", line, diff, parts, cause))
-    for key, paid in sorted(covered.items(), key=lambda kv: _sort_key(kv[0])):
-        if key in owed_keys or paid.amount == 0:
-            continue
-        standard_key, household_id, person_id, period = key
-        ghost = Line(standard_key, household_id, person_id, period, ZERO, "", False, (), ())
-        out.append(Settled("recovery", ghost, -paid.amount, _minus((), paid.funding), "not_owed"))
-    return out
-
-
-def _sort_key(key: tuple) -> tuple:
-    return (key[0], key[1], key[2], key[3].isoformat())
-
-
-# -- determinism -------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value.quantize(CENT))  # 1430 and 1430.00 are one amount
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _canon(value: Any) -> Any:
-    """A canonical form for hashing: dataclasses as lists of their fields in order."""
-    if isinstance(value, HouseholdFacts):
-        return [
-            value.id, value.number, value.town_id, value.category, str(value.registered_on),
-            str(value.woman_birth_date), value.level, str(value.exited_on), value.exited,
-            [
-                [p.id, p.relationship, str(p.birth_date), p.gender, p.alive, str(p.death_date),
-                 p.disability_grade]
-                for p in value.persons
-            ],
-        ]  # fmt: skip
-    if hasattr(value, "__dataclass_fields__"):
-        return [_canon(getattr(value, f)) for f in value.__dataclass_fields__]
-    if isinstance(value, list | tuple):
-        return [_canon(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _canon(v) for k, v in value.items()}
-    if isinstance(value, decimal.Decimal):
-        return str(value.quantize(CENT))
-    if isinstance(value, dt.date | uuid.UUID):
-        return str(value)
-    return value
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return str(value.quantize(CENT))
-    return str(value)
-
-
-def digest(
-    households: Iterable[HouseholdFacts], standards: Iterable[Standard], lines: Iterable[Any] = ()
-) -> str:
-    """sha256 of the canonical JSON of the inputs and the lines (order-independent input).
-    Lines may be dataclasses or plain dicts (stored rows)."""
-    payload = [
-        sorted((_canon(h) for h in households), key=lambda d: d[0]),
-        sorted((_canon(s) for s in standards), key=lambda d: d[0]),
-        [x if isinstance(x, dict) else _canon(x) for x in lines],
-    ]
-    text = json.dumps(
-        payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-class MonthCache:
-    """Owed lines per month for one set of inputs (their digest): recomputing a cycle, or
-    the next cycle with an unchanged register and policy, reuses the earlier months."""
-
-    def __init__(self) -> None:
-        self.key = ""
-        self.months: dict[dt.date, list[Line]] = {}
-
-    def owed(
-        self,
-        key: str,
-        months_: Sequence[dt.date],
-        households: Sequence[HouseholdFacts],
-        standards: Sequence[Standard],
-    ) -> list[Line]:
-        if key != self.key:
-            self.key, self.months = key, {}
-        out: list[Line] = []
-        for m in months_:
-            if m not in self.months:
-                self.months[m] = compute_month(m, households, standards)
-            out.extend(self.months[m])
-        return out
-
-
-MONTHS = MonthCache()
+    if s.frequency != "monthly":
+        return None
+    rule = s.rule.get("partial_period")
+    first, last = month, month_end(month)
+    if rule == "eligible_on_first_day":
+        if not eligible(s, h, p, first):
+            return None
+        rate = rate_on(s, first, by_key)
+        return (rate.amount, rate, None) if rate else None
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    if rule == "eligible_any_day":
+        for d in days:
+            if eligible(s, h, p, d):
+                rate = rate_on(s, d, by_key)
+                return (rate.amount, rate, None) if rate else None
+        return None
+    if rule == "prorate_days":
+        total, n, rate_used = ZERO, 0, None
+        for d in days:
+            if eligible(s, h, p, d):
+                r = rate_on(s, d, by_key)
+                if r is not None:
+                    total += r.amount / len(days)
+                    n += 1
+                    rate_used = r
+        if not n or rate_used is None:
+            return None
+        return (total.quantize(CENT), rate_used, None if n == len(days) else (n, len(days)))
+    return None  # no rule stated: not computed

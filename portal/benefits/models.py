@@ -71,14 +71,24 @@ def _officer_departments(department_id: Any) -> sa.ColumnElement[bool]:
     )
 
 
-def _town_scope(cls: Any, user_id: Any, role: Any, department_id: Any) -> Any:
-    if role == TOWN_OFFICER:
-        return cls.town_id.in_(sa.select(OfficerTown.town_id).where(OfficerTown.user_id == user_id))
-    if role == VILLAGE_CONTACT:
-        return sa.false()
-    if role == DEPT_OFFICER and department_id is not None:
-        return _officer_departments(department_id)
-    return None
+class TownScoped:
+    """Rows of one town (lines, claims): a town officer sees their town's, a village
+    contact none, a department officer only in the eligibility or finance department."""
+
+    __admin__ = False
+    __row_scoped__ = True
+    __user_scoped_roles__ = (TOWN_OFFICER, VILLAGE_CONTACT)
+
+    @classmethod
+    def scope_criteria(cls, user_id: Any, role: Any, department_id: Any) -> Any:
+        if role == TOWN_OFFICER:
+            town = cls.town_id  # type: ignore[attr-defined]
+            return town.in_(sa.select(OfficerTown.town_id).where(OfficerTown.user_id == user_id))
+        if role == VILLAGE_CONTACT:
+            return sa.false()
+        if role == DEPT_OFFICER and department_id is not None:
+            return _officer_departments(department_id)
+        return None
 
 
 class PaymentCycle(TenantOwned, Base):
@@ -131,7 +141,7 @@ class PaymentCycle(TenantOwned, Base):
         return None
 
 
-class PaymentLine(TenantOwned, Base):
+class PaymentLine(TownScoped, TenantOwned, Base):
     """One payee's line in a cycle, with its reasons (structured) and funding parts.
 
     Not audited row by row: a cycle's lines are written in one set-based INSERT and
@@ -185,19 +195,12 @@ class PaymentLine(TenantOwned, Base):
     def __str__(self) -> str:
         return f"{self.standard_name} {self.period:%Y-%m}"
 
-    @classmethod
-    def scope_criteria(cls, user_id: Any, role: Any, department_id: Any) -> Any:
-        return _town_scope(cls, user_id, role, department_id)
 
-
-class Claim(TenantOwned, Base):
+class Claim(TownScoped, TenantOwned, Base):
     """A per-event benefit entered with dates and evidence (申领), accepted or refused with
     the reason (the yearly cap, once in a lifetime, not eligible)."""
 
     __tablename__ = "benefit_claims"
-    __admin__ = False
-    __row_scoped__ = True
-    __user_scoped_roles__ = (TOWN_OFFICER, VILLAGE_CONTACT)
     __table_args__ = (
         tenant_fk(["household_id"], "households", ["id"]),
         sa.Index("ix_benefit_claims_tenant_key", "tenant_id", "standard_key", "person_id"),
@@ -226,10 +229,6 @@ class Claim(TenantOwned, Base):
     def __str__(self) -> str:
         return f"{self.standard_name} {self.start:%Y-%m-%d}"
 
-    @classmethod
-    def scope_criteria(cls, user_id: Any, role: Any, department_id: Any) -> Any:
-        return _town_scope(cls, user_id, role, department_id)
-
 
 class PayeeAccount(TenantOwned, Base):
     """A payee's bank account (收款账户): the number encrypted, a blind index, shown masked."""
@@ -253,6 +252,26 @@ class PayeeAccount(TenantOwned, Base):
 
     def __str__(self) -> str:
         return self.holder
+
+
+class BankLayout(TenantOwned, Base):
+    """The district's bank file layout (代发文件格式): which columns, in which order, under
+    which Chinese headings, as [[field, heading], …]. No row: the documented generic
+    layout (`bank.DEFAULT_LAYOUT`); the bank's results come back in the same layout."""
+
+    __tablename__ = "benefit_bank_layouts"
+    __admin__ = False
+    __table_args__ = (sa.UniqueConstraint("tenant_id"),)
+
+    columns: Mapped[list] = mapped_column(sa.JSON, default=list)
+    updated_by_name: Mapped[str] = mapped_column(sa.String(80), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    row_version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def __str__(self) -> str:
+        return "、".join(h for _f, h in self.columns or [])
 
 
 #: A bank account is masked like a resident ID: the first four and the last four digits.

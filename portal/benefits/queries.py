@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -163,36 +165,13 @@ def totals_by_standard(cycle: PaymentCycle) -> list[tuple[str, str, str, int, fl
 
 
 def figures() -> dict[str, Any]:
-    """The district's benefit figures (dashboards, meetings): two queries.
-
-    paid_on_time: share of bank results that were paid at the first attempt;
-    arrears/recoveries outstanding: arrears lines not yet paid, recovery lines (追回) still
-    to be recovered; paid by standard; the latest cycle (month, status, total).
-    """
-    rows = db.session.execute(
-        sa.select(
-            PaymentLine.kind,
-            PaymentLine.status,
-            PaymentLine.standard_name,
-            sa.func.count(),
-            sa.func.sum(PaymentLine.amount),
-        ).group_by(PaymentLine.kind, PaymentLine.status, PaymentLine.standard_name)
-    ).all()
-    paid = failed = 0
-    arrears_out = recovery_out = ZERO
-    by_standard: dict[str, decimal.Decimal] = defaultdict(lambda: ZERO)
-    for kind, status, name, count, amount in rows:
-        kind, status = str(getattr(kind, "value", kind)), str(getattr(status, "value", status))
-        amount = amount or ZERO
-        if status == "paid":
-            paid += count
-            by_standard[name] += amount
-        elif status == "failed":
-            failed += count
-        if kind == "arrears" and status == "pending":
-            arrears_out += amount
-        if kind == "recovery" and status == "pending":
-            recovery_out += -amount
+    """The district's benefit figures over all cycles (the lead's panel), from
+    `period_figures`: paid at the first attempt (share of bank results paid), arrears and
+    recoveries (追回) outstanding, paid by standard, the latest cycle."""
+    rows = period_figures(counts=False)
+    total = rows[-1] if rows else None
+    paid = total.paid_lines if total else 0
+    failed = total.failed_lines if total else 0
     latest = db.session.execute(
         sa.select(PaymentCycle).order_by(PaymentCycle.period.desc()).limit(1)
     ).scalar()
@@ -200,11 +179,119 @@ def figures() -> dict[str, Any]:
         "paid_on_time": round(100 * paid / (paid + failed)) if paid + failed else None,
         "paid_lines": paid,
         "failed_lines": failed,
-        "arrears_outstanding": arrears_out,
-        "recoveries_outstanding": recovery_out,
+        "arrears_outstanding": total.arrears_pending if total else ZERO,
+        "recoveries_outstanding": total.recoveries_pending if total else ZERO,
         "latest": latest,
-        "paid_by_standard": sorted(by_standard.items()),
+        "paid_by_standard": sorted((r.name, r.paid) for r in rows[:-1] if r.paid),
     }
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """Money of the cycles of a span of months (by the cycle's month), cash lines only:
+    what the cycles set out to pay, what the bank paid and to how many households, arrears
+    still to pay, failed payments (carried to the next cycle), recoveries still to collect."""
+
+    name: str  # the standard's name; "" for all standards
+    cycles: int
+    households_paid: int
+    paid_lines: int
+    due: decimal.Decimal
+    paid: decimal.Decimal
+    arrears_pending: decimal.Decimal
+    failed_lines: int
+    failed_amount: decimal.Decimal
+    recoveries_pending: decimal.Decimal
+
+
+def period_figures(
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+    measure_number: str | None = None,
+    counts: bool = True,
+) -> list[PeriodFigures]:
+    """One row per standard (by measure, then name) and the total last; empty when no
+    cycle of the span (None: all cycles) has a cash line. Four queries, whatever the
+    number of lines; one without `counts` (households paid and cycles left at 0)."""
+    cycle_ids = sa.select(PaymentCycle.id)
+    if first is not None and last is not None:
+        cycle_ids = cycle_ids.where(PaymentCycle.period.between(first, last))
+    where = [PaymentLine.cycle_id.in_(cycle_ids), PaymentLine.in_kind.is_(False)]
+    if measure_number is not None:
+        where.append(PaymentLine.measure_number == measure_number)
+    std = (PaymentLine.measure_number, PaymentLine.standard_name)
+    sums = db.session.execute(
+        sa.select(
+            *std,
+            PaymentLine.kind,
+            PaymentLine.status,
+            sa.func.count(),
+            sa.func.sum(PaymentLine.amount),
+        )
+        .where(*where)
+        .group_by(*std, PaymentLine.kind, PaymentLine.status)
+    ).all()
+    if not sums:
+        return []
+    households, everyone, cycles = _counts(where, cycle_ids) if counts else ({}, 0, 0)
+    acc: dict[tuple[str, str], dict[str, Any]] = {}
+    for m, n, kind, status, count, amount in sums:
+        kind, status = _code(kind), _code(status)
+        amount = decimal.Decimal(str(amount or 0))
+        for key in ((m, n), ("", "")):
+            a = acc.setdefault(key, defaultdict(lambda: ZERO))
+            if amount > 0:
+                a["due"] += amount
+            if status == "paid":
+                a["paid"] += amount
+                a["paid_lines"] += count
+            elif status == "failed":
+                a["failed_lines"] += count
+                a["failed_amount"] += amount
+            elif kind == "arrears":
+                a["arrears_pending"] += amount
+            elif kind == "recovery":
+                a["recoveries_pending"] -= amount
+    total = acc.pop(("", ""))
+    keys = sorted(acc, key=lambda k: (_natural(k[0]), k[1]))
+    return [
+        PeriodFigures(
+            name=n,
+            cycles=int(cycles or 0),
+            households_paid=int((households.get((m, n)) if n else everyone) or 0),
+            paid_lines=int(a["paid_lines"]),
+            due=a["due"],
+            paid=a["paid"],
+            arrears_pending=a["arrears_pending"],
+            failed_lines=int(a["failed_lines"]),
+            failed_amount=a["failed_amount"],
+            recoveries_pending=a["recoveries_pending"],
+        )
+        for (m, n), a in [*((k, acc[k]) for k in keys), (("", ""), total)]
+    ]
+
+
+def _counts(where: list, cycle_ids: sa.Select) -> tuple[dict, int, int]:
+    """Households paid per standard and in all (a household may be paid under several),
+    and the number of cycles of the span."""
+    std = (PaymentLine.measure_number, PaymentLine.standard_name)
+    paid = (*where, PaymentLine.status == LineStatus.paid, PaymentLine.amount > 0)
+    households = sa.func.count(sa.distinct(PaymentLine.household_id))
+    per = db.session.execute(sa.select(*std, households).where(*paid).group_by(*std)).all()
+    everyone = db.session.execute(sa.select(households).where(*paid)).scalar()
+    cycles = db.session.execute(
+        sa.select(sa.func.count()).select_from(cycle_ids.subquery())
+    ).scalar()
+    return {(m, n): c for m, n, c in per}, int(everyone or 0), int(cycles or 0)
+
+
+def _code(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+def _natural(number: str) -> tuple:
+    """2 before 10 (digits as numbers; any other part after them, as text)."""
+    return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in number.split("."))
 
 
 def claims(limit: int = 100) -> list[Claim]:

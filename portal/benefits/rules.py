@@ -81,6 +81,11 @@ def can_export(user: Any) -> bool:
     return _officer_of(user, "benefits.export", (ELIGIBILITY_KIND, FINANCE_KIND))
 
 
+def can_set_bank_layout(user: Any) -> bool:
+    """The district's bank file layout is configuration: the district lead's."""
+    return can(user, "district.configure")
+
+
 def check_step(cycle: Any, to: CycleStatus) -> None:
     """The cycle must be in the state right before `to` (a closed cycle never moves)."""
     if cycle.status == CycleStatus.closed:
@@ -100,15 +105,10 @@ def check_four_eyes(cycle: Any, user: Any) -> None:
         )
 
 
-def check_version(cycle: Any, expected: Any) -> None:
-    if expected in (None, ""):
-        return
-    try:
-        ok = int(expected) == cycle.row_version
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ConflictError(_l("The payment cycle changed after you opened it."))
+def cycle_conflict() -> ConflictError:
+    """What a stale cycle form answers: the kernel's `check_version(cycle, version,
+    cycle_conflict)` (no version → 400 naming `row_version`, stale → 409)."""
+    return ConflictError(_l("The payment cycle changed after you opened it."))
 
 
 # -- claims -------------------------------------------------------------------------------
@@ -121,15 +121,18 @@ class CapResult:
     reason: tuple[str, tuple[Any, ...]] | None  # structured, rendered by `reasons`
 
 
-def days_by_year(start: dt.date, end: dt.date) -> dict[int, int]:
-    out: dict[int, int] = {}
-    day = start
-    while day <= end:
-        year_end = dt.date(day.year, 12, 31)
-        last = min(end, year_end)
-        out[day.year] = out.get(day.year, 0) + (last - day).days + 1
-        day = last + dt.timedelta(days=1)
+def split_years(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The days start..end cut at New Year (caps count per calendar year)."""
+    out, a = [], start
+    while a <= end:
+        b = min(end, dt.date(a.year, 12, 31))
+        out.append((a, b))
+        a = b + dt.timedelta(days=1)
     return out
+
+
+def days_by_year(start: dt.date, end: dt.date) -> dict[int, int]:
+    return {a.year: (b - a).days + 1 for a, b in split_years(start, end)}
 
 
 def cap_claim(

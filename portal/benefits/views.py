@@ -15,7 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.benefits import exports, operations, queries, reasons
+from portal.benefits import bank, bank_layout, exports, operations, queries, reasons
+from portal.benefits import claims as claim_ops
 from portal.benefits import rules as benefit_rules
 from portal.benefits.models import CycleStatus, PaymentCycle, mask_account
 from portal.benefits.rules import BenefitsError
@@ -79,7 +80,9 @@ def _attempt(action: Any) -> uow.Outcome:
     return outcome
 
 
-def _cycle_or_404(cycle_id: str) -> PaymentCycle:
+def _cycle_or_404(cycle_id: str, predicate: Any = benefit_rules.can_read) -> PaymentCycle:
+    """The cycle for a user who passes `predicate`; otherwise, or out of scope: 404."""
+    _need(predicate)
     cycle = queries.get_cycle(cycle_id)
     if cycle is None:
         abort(404)
@@ -133,7 +136,6 @@ def create() -> Any:
 @bp.get("/cycles/<cycle_id>")
 @requires("benefits.read", status=404)
 def cycle(cycle_id: str) -> Any:
-    _need(benefit_rules.can_read)
     c = _cycle_or_404(cycle_id)
     sort = request.args.get("sort", "position")
     desc = request.args.get("desc") == "1"
@@ -170,7 +172,6 @@ STEPS = {
 @requires("benefits.read", status=404)
 def step(cycle_id: str) -> Any:
     """Compute, review or approve — each needs the confirmation box ticked."""
-    _need(benefit_rules.can_read)
     c = _cycle_or_404(cycle_id)
     action = request.form.get("action", "")
     if action not in STEPS:
@@ -193,9 +194,8 @@ def step(cycle_id: str) -> Any:
 @requires("benefits.pay", status=404)
 def bank_file(cycle_id: str) -> Any:
     """The bank disbursement file (full account numbers: the bank needs them); once."""
-    _need(benefit_rules.can_pay)
-    c = _cycle_or_404(cycle_id)
-    outcome = _attempt(lambda: exports.bank_file(current_user, c))
+    c = _cycle_or_404(cycle_id, benefit_rules.can_pay)
+    outcome = _attempt(lambda: bank.bank_file(current_user, c, request.form.get("row_version")))
     if not outcome.ok:
         return redirect(url_for("benefits.cycle", cycle_id=c.id)), outcome.status
     return send_file(
@@ -209,8 +209,7 @@ def bank_file(cycle_id: str) -> Any:
 @bp.post("/cycles/<cycle_id>/results")
 @requires("benefits.pay", status=404)
 def results(cycle_id: str) -> Any:
-    _need(benefit_rules.can_pay)
-    c = _cycle_or_404(cycle_id)
+    c = _cycle_or_404(cycle_id, benefit_rules.can_pay)
     upload = request.files.get("file")
     data = upload.read(MAX_UPLOAD + 1) if upload else b""
     if not data or len(data) > MAX_UPLOAD:
@@ -218,7 +217,9 @@ def results(cycle_id: str) -> Any:
         return redirect(url_for("benefits.cycle", cycle_id=c.id)), 400
 
     outcome = _attempt(
-        lambda: operations.import_results(current_user, c, exports.read_results(data))
+        lambda: bank.import_results(
+            current_user, c, bank.read_results(data), request.form.get("row_version")
+        )
     )
     if not outcome.ok:
         return redirect(url_for("benefits.cycle", cycle_id=c.id)), outcome.status
@@ -230,8 +231,7 @@ def results(cycle_id: str) -> Any:
 @bp.get("/cycles/<cycle_id>/funding.xlsx")
 @requires("benefits.export", status=404)
 def funding(cycle_id: str) -> Any:
-    _need(benefit_rules.can_export)
-    c = _cycle_or_404(cycle_id)
+    c = _cycle_or_404(cycle_id, benefit_rules.can_export)
     data = exports.funding_file(current_user, c)
     return send_file(
         io.BytesIO(data),
@@ -239,6 +239,44 @@ def funding(cycle_id: str) -> Any:
         as_attachment=True,
         download_name=f"funding-{c.period:%Y-%m}.xlsx",
     )
+
+
+@bp.route("/bank-layout", methods=["GET", "POST"])
+@requires("district.configure", status=404)
+def bank_file_layout() -> Any:
+    """The district lead sets the bank file's columns, order and headings; the form keeps
+    the input when it is refused."""
+    _need(benefit_rules.can_read)
+    status = 200
+    if request.method == "POST":
+
+        def act() -> Any:
+            columns = bank_layout.parse(request.form)
+            return bank_layout.set_layout(current_user, columns, request.form.get("row_version"))
+
+        outcome = _attempt(act)
+        if outcome.ok:
+            flash(_("Bank file layout saved."), "success")
+            return redirect(url_for("benefits.bank_file_layout"))
+        status = outcome.status
+        form = request.form
+    else:
+        positions = {k: i + 1 for i, (k, _h) in enumerate(bank_layout.layout())}
+        headings = dict(bank_layout.layout())
+        form = {
+            **{f"pos_{k}": positions.get(k, "") for k in bank_layout.FIELDS},
+            **{f"head_{k}": headings.get(k, d) for k, d in bank_layout.FIELDS.items()},
+        }
+    row = bank_layout.current()
+    return render_template(
+        "benefits/bank_layout.html",
+        form=form,
+        fields=bank_layout.FIELDS,
+        labels=bank_layout.FIELD_LABELS,
+        required=bank_layout.REQUIRED,
+        row_version=row.row_version if row is not None else 0,
+        default=bank_layout.DEFAULT_LAYOUT,
+    ), status
 
 
 @bp.route("/claims", methods=["GET", "POST"])
@@ -261,7 +299,7 @@ def claims() -> Any:
             if household is None:
                 raise BenefitsError(_l("No household with this number."), "household_number")
             person = queries.member(household.id, form.get("relationship", ""))
-            return operations.enter_claim(
+            return claim_ops.enter_claim(
                 current_user,
                 household_id=household.id,
                 person_id=person.id if person is not None else None,
@@ -287,7 +325,7 @@ def claims() -> Any:
                     flash(_("Claim refused: %(why)s", why=reasons.sentence(claim.reason)), "error")
             return redirect(url_for("benefits.claims"))
         status = outcome.status
-    standards = operations.claimable_standards() if benefit_rules.can_claim(current_user) else []
+    standards = claim_ops.claimable_standards() if benefit_rules.can_claim(current_user) else []
     return render_template(
         "benefits/claims.html",
         claims=queries.claims(),

@@ -87,6 +87,17 @@ report_figures = _signals.signal(
 )
 
 
+pii_rekey = _signals.signal(
+    "pii-rekey",
+    doc="""`portal pii rotate-key` re-keys one district (inside its scope and transaction) and
+    asks the domains above the register to re-encrypt their own personal values too.
+
+    sender: None. Each receiver re-encrypts its values not under the current key, recomputes
+    their blind indexes, and returns a short "<n> <what>" for the command's output, or None.
+    """,
+)
+
+
 def responses(signal_results: list[tuple[object, object]]) -> list[object]:
     """The non-None answers of `signal.send(...)`, in receiver order."""
     return [value for _receiver, value in signal_results if value is not None]

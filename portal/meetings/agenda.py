@@ -18,6 +18,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from portal.benefits import summary as benefits_summary
 from portal.care import summary as care_summary
 from portal.db import utcnow
 from portal.duties import queries as duty_queries
@@ -97,6 +98,9 @@ def draft_agenda(meeting: Meeting) -> list[AgendaDraft]:
         items.append(
             AgendaDraft("通报特殊家庭联系人、家庭医生签约和走访关怀情况", care_line, "care")
         )
+    money_line = benefits_summary.agenda_line(period.start, care_as_of(min(period.end, as_of)))
+    if money_line:
+        items.append(AgendaDraft("通报特殊家庭扶助资金发放情况", money_line, "benefits"))
 
     def listed(lines: list[Any], line: Any) -> str:
         mine = [line(d) for d in lines if d.department_id in invited]

@@ -26,6 +26,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from portal.benefits import summary as benefits_summary
 from portal.care import summary as care_summary
 from portal.duties import queries as duty_queries
 from portal.kernel import clock, timefmt
@@ -342,6 +343,10 @@ def prep_pack_docx(meeting: Meeting) -> bytes:
         d.table(care_summary.TABLE_HEADER, care_summary.table(cov), bold_last=True)
     else:
         d.para("档案中尚无在册家庭。")
+    money = benefits_summary.table(period.start, min(period.end, care_as_of))
+    if money:
+        d.para(f"扶助资金发放（{period.label_in('zh')}，按发放批次月份）", "small")
+        d.table(benefits_summary.TABLE_HEADER, money, bold_last=True)
 
     d.para("四、各成员单位工作汇报", "heading")
     for n, t in enumerate(queries.report_tracking(meeting), 1):

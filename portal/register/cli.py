@@ -75,10 +75,12 @@ def rekey_district() -> tuple[int, int]:
 @click.option("--generate", is_flag=True, help="Add a new key to instance/pii_key first (dev).")
 @with_appcontext
 def rotate_key_command(generate: bool) -> None:
-    """Re-encrypt every stored ID and phone number under the current (first) key."""
+    """Re-encrypt every stored ID and phone number under the current (first) key, and
+    (through the `pii_rekey` signal) the other domains' values, e.g. bank accounts."""
     import os
 
     from portal.audit import trail
+    from portal.kernel import signals
     from portal.kernel.uow import cli_transaction
     from portal.register import pii
     from portal.tenancy import scope
@@ -102,7 +104,9 @@ def rotate_key_command(generate: bool) -> None:
         for tenant in tenants:
             with scope.tenant_scope(tenant.id), cli_transaction():
                 persons, requests = rekey_district()
-            click.echo(f"{tenant.slug}: {persons} persons, {requests} pending requests re-keyed")
+                others = signals.responses(signals.pii_rekey.send(None))
+            done = [f"{persons} persons", f"{requests} pending requests", *map(str, others)]
+            click.echo(f"{tenant.slug}: {', '.join(done)} re-keyed")
     click.echo(f"all values are under {pii.keyring().current_id}; older keys may be dropped")
 
 

@@ -75,6 +75,10 @@ ROUTES: dict[str, Exercise | Listed] = {
         "create Claim (accepted or refused, with the structured reason), actor the town officer",
         test="tests/benefits/test_views.py::test_a_town_officer_enters_a_claim_and_sees_the_refusal",
     ),
+    "benefits.bank_file_layout": Listed(
+        "create or update BankLayout (columns before and after), actor the district lead",
+        test="tests/benefits/test_bank_layout.py::test_the_lead_sets_a_layout_and_the_form_keeps_bad_input",
+    ),
 }
 
 DOWNLOADS: dict[str, Exercise | Listed] = {
@@ -84,7 +88,15 @@ DOWNLOADS: dict[str, Exercise | Listed] = {
     ),
 }
 
+
+def _layout(ctx: Ctx) -> Any:
+    from portal.benefits.models import BankLayout
+
+    return BankLayout(columns=[["line_id", "明细编号"], ["amount", "金额"]])
+
+
 MODEL_FACTORIES: dict[str, Callable[[Ctx], Any]] = {
+    "BankLayout": _layout,
     "PaymentCycle": _cycle,
     "Claim": _claim,
     "PayeeAccount": _account,

@@ -4,9 +4,11 @@ they never share the demo districts' cycles): the 开封 policy, one town, house
 from __future__ import annotations
 
 import datetime as dt
+import io
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 import yaml
 
 from tests.conftest import ROOT
@@ -89,3 +91,57 @@ def add_couple(
         )
     db.session.flush()
     return h
+
+
+def run_cycle(
+    cycle: Any, *, results: dict | None = None, result: str = "发放结果", reason: str = "失败原因"
+) -> dict:
+    """compute → review → approve → export → import (all paid unless `results` says; the
+    bank writes into the columns headed `result` and `reason`)."""
+    from portal.benefits import bank, operations
+    from portal.kernel.grants import SYSTEM
+
+    operations.compute_cycle(SYSTEM, cycle, cycle.row_version)
+    operations.review_cycle(SYSTEM, cycle, cycle.row_version)
+    operations.approve_cycle(SYSTEM, cycle, cycle.row_version)
+    data = bank.bank_file(SYSTEM, cycle, cycle.row_version)
+    rows = bank.read_results(bank_copy(data, results or {}, result, reason))
+    return bank.import_results(SYSTEM, cycle, rows, cycle.row_version)
+
+
+def bank_copy(
+    data: bytes, results: dict, result: str = "发放结果", reason: str = "失败原因"
+) -> bytes:
+    """The bank's copy: every row 成功 unless `results[row number]` gives a failure reason."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb.active
+    head = [c.value for c in ws[1]]
+    col_result, col_reason = head.index(result) + 1, head.index(reason) + 1
+    for i in range(2, ws.max_row + 1):
+        failed = results.get(i - 1)
+        ws.cell(i, col_result, "失败" if failed else "成功")
+        if failed:
+            ws.cell(i, col_reason, failed)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def with_accounts(household: Any, account: str) -> None:
+    """A bank account for each member (`account` formatted with the member's position)."""
+    from portal.benefits import bank
+    from portal.extensions import db
+    from portal.kernel.grants import SYSTEM
+    from portal.register.models import Person
+
+    for p in db.session.execute(sa.select(Person).filter_by(household_id=household.id)).scalars():
+        bank.set_account(
+            SYSTEM,
+            household_id=household.id,
+            person_id=p.id,
+            holder=p.name,
+            bank="测试银行",
+            account=account.format(p.position),
+        )

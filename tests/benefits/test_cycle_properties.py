@@ -73,14 +73,14 @@ def test_four_eyes_always(attempts, computer) -> None:  # type: ignore[no-untype
             )
         )
         stack.enter_context(
-            mock.patch("portal.benefits.operations._step_event", lambda *a, **k: None)
+            mock.patch("portal.benefits.operations.step_event", lambda *a, **k: None)
         )
         stack.enter_context(mock.patch("portal.benefits.operations.utcnow", lambda: None))
         reviewed_by = None
         for who, step in attempts:
             user = USERS[who]
             try:
-                STEPS[step](user, cycle)
+                STEPS[step](user, cycle, cycle.row_version)
             except RuleError:
                 continue
             if step == "review":
@@ -113,7 +113,8 @@ MUTATIONS = {
     on_cycle=st.booleans(),
 )
 def test_a_closed_cycle_never_changes(app, which, mutation, on_cycle) -> None:  # type: ignore[no-untyped-def]
-    from portal.benefits.models import PaymentCycle, PaymentLine
+    from portal.benefits import queries
+    from portal.benefits.models import PaymentCycle
     from portal.extensions import db
     from portal.tenancy import scope
     from tests.register.helpers import tenant_id
@@ -136,15 +137,7 @@ def test_a_closed_cycle_never_changes(app, which, mutation, on_cycle) -> None:  
                 else:
                     cycle.total = cycle.total + 1
             else:
-                lines = (
-                    db.session.execute(
-                        sa.select(PaymentLine)
-                        .where(PaymentLine.cycle_id == cycle.id)
-                        .order_by(PaymentLine.position)
-                    )
-                    .scalars()
-                    .all()
-                )
+                lines = queries.all_lines(cycle)
                 line = lines[which % len(lines)]
                 if mutation == "delete":
                     db.session.delete(line)

@@ -5,61 +5,26 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import io
 
 import pytest
 import sqlalchemy as sa
 
-from tests.benefits.dbhelpers import add_couple, kaifeng_data, new_district
+from tests.benefits.dbhelpers import (
+    add_couple,
+    kaifeng_data,
+    new_district,
+    run_cycle,
+    with_accounts,
+)
 
 D = dt.date
 KF = "1/计划生育家庭特别扶助金（独生子女死亡）"
 
 
-def _run(cycle, *, results=None):  # type: ignore[no-untyped-def]
-    """compute → review → approve → export → import (all paid unless `results` says)."""
-    from portal.benefits import exports, operations
-    from portal.kernel.grants import SYSTEM
-
-    operations.compute_cycle(SYSTEM, cycle)
-    operations.review_cycle(SYSTEM, cycle)
-    operations.approve_cycle(SYSTEM, cycle)
-    data = exports.bank_file(SYSTEM, cycle)
-    rows = exports.read_results(_mark(data, results or {}))
-    return operations.import_results(SYSTEM, cycle, rows)
-
-
-def _mark(data: bytes, results: dict) -> bytes:
-    """The bank's copy: every row 成功 unless `results[row_person_or_index]` says 失败."""
-    from openpyxl import load_workbook
-
-    wb = load_workbook(io.BytesIO(data))
-    ws = wb.active
-    head = [c.value for c in ws[1]]
-    col_result, col_reason = head.index("发放结果") + 1, head.index("失败原因") + 1
-    for i in range(2, ws.max_row + 1):
-        failed = results.get(i - 1)
-        ws.cell(i, col_result, "失败" if failed else "成功")
-        if failed:
-            ws.cell(i, col_reason, failed)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
 def _lines(cycle):  # type: ignore[no-untyped-def]
-    from portal.benefits.models import PaymentLine
-    from portal.extensions import db
+    from portal.benefits import queries
 
-    return (
-        db.session.execute(
-            sa.select(PaymentLine)
-            .where(PaymentLine.cycle_id == cycle.id)
-            .order_by(PaymentLine.position)
-        )
-        .scalars()
-        .all()
-    )
+    return queries.all_lines(cycle)
 
 
 def test_rise_loaded_after_closed_cycles_gives_arrears_and_the_bank_round_trip(fresh_app) -> None:  # type: ignore[no-untyped-def]
@@ -76,25 +41,12 @@ def test_rise_loaded_after_closed_cycles_gives_arrears_and_the_bank_round_trip(f
         with scope.tenant_scope(tenant.id):
             h = add_couple(D(1973, 5, 14), D(1971, 2, 3))  # 49 on 2022-05-14
             db.session.commit()
-            from portal.register.models import Person
-
-            persons = (
-                db.session.execute(sa.select(Person).filter_by(household_id=h.id)).scalars().all()
-            )
-            for p in persons:
-                operations.set_account(
-                    SYSTEM,
-                    household_id=h.id,
-                    person_id=p.id,
-                    holder=p.name,
-                    bank="测试银行",
-                    account=f"62220000{p.position:04d}5678",
-                )
+            with_accounts(h, "62220000{:04d}5678")
             aug = operations.create_cycle(SYSTEM, D(2023, 8, 1))
-            assert _run(aug) == {"paid": 2, "failed": 0, "pending": 0}
+            assert run_cycle(aug) == {"paid": 2, "failed": 0, "pending": 0}
             sep = operations.create_cycle(SYSTEM, D(2023, 9, 1))
             # the bank fails the husband's September payment
-            assert _run(sep, results={2: "账户冻结"}) == {"paid": 1, "failed": 1, "pending": 0}
+            assert run_cycle(sep, results={2: "账户冻结"}) == {"paid": 1, "failed": 1, "pending": 0}
             assert aug.status == sep.status == CycleStatus.closed
             assert [x.amount for x in _lines(aug)] == [1180, 1180]
             db.session.commit()
@@ -110,7 +62,7 @@ def test_rise_loaded_after_closed_cycles_gives_arrears_and_the_bank_round_trip(f
 
             before = [(x.id, x.amount, x.status) for x in _lines(aug)]
             octo = operations.create_cycle(SYSTEM, D(2023, 10, 1))
-            operations.compute_cycle(SYSTEM, octo)
+            operations.compute_cycle(SYSTEM, octo, octo.row_version)
             db.session.commit()
             lines = _lines(octo)
             got = sorted((x.kind, x.cause, x.period, x.amount) for x in lines)
@@ -135,7 +87,7 @@ def test_rise_loaded_after_closed_cycles_gives_arrears_and_the_bank_round_trip(f
             assert octo.input_hash and octo.lines_hash
             # the same inputs give the same lines and hash
             first_hash = octo.lines_hash
-            operations.compute_cycle(SYSTEM, octo)
+            operations.compute_cycle(SYSTEM, octo, octo.row_version)
             assert octo.lines_hash == first_hash
             # the old file states no split: all of it is "whole", level not stated
             assert queries.funding_totals(octo) == {("whole", ""): 1430 * 2 + 250 * 3 + 1430}
@@ -152,24 +104,16 @@ def test_death_entered_late_is_recovered(fresh_app) -> None:  # type: ignore[no-
         tenant = new_district("kf-death", kaifeng_data())
         with scope.tenant_scope(tenant.id):
             h = add_couple(D(1960, 1, 1), D(1959, 1, 1))
-            for p in db.session.execute(sa.select(Person).filter_by(household_id=h.id)).scalars():
-                operations.set_account(
-                    SYSTEM,
-                    household_id=h.id,
-                    person_id=p.id,
-                    holder=p.name,
-                    bank="测试银行",
-                    account=f"6222{p.position:012d}",
-                )
+            with_accounts(h, "6222{:012d}")
             for m in (D(2024, 1, 1), D(2024, 2, 1)):
-                _run(operations.create_cycle(SYSTEM, m))
+                run_cycle(operations.create_cycle(SYSTEM, m))
             wife = db.session.execute(
                 sa.select(Person).filter_by(household_id=h.id, relationship_="principal")
             ).scalar_one()
             wife.alive, wife.death_date = False, D(2024, 1, 20)
             db.session.flush()
             mar = operations.create_cycle(SYSTEM, D(2024, 3, 1))
-            operations.compute_cycle(SYSTEM, mar)
+            operations.compute_cycle(SYSTEM, mar, mar.row_version)
             rec = [(x.kind, x.period, x.amount) for x in _lines(mar) if x.kind == "recovery"]
             assert rec == [("recovery", D(2024, 2, 1), -1430)]
             # the 1:1 split of the increase appears apart from the base
@@ -184,7 +128,7 @@ def test_death_entered_late_is_recovered(fresh_app) -> None:  # type: ignore[no-
 
 
 def test_hospital_nursing_91st_day_of_a_year_is_refused(fresh_app) -> None:  # type: ignore[no-untyped-def]
-    from portal.benefits import operations, reasons
+    from portal.benefits import claims, reasons
     from portal.extensions import db
     from portal.kernel.grants import SYSTEM
     from portal.register.models import Person
@@ -201,9 +145,9 @@ def test_hospital_nursing_91st_day_of_a_year_is_refused(fresh_app) -> None:  # t
             kw = dict(
                 household_id=h.id, person_id=wife.id, standard_key=key, evidence_note="出院小结"
             )
-            first = operations.enter_claim(SYSTEM, start=D(2024, 1, 1), end=D(2024, 3, 30), **kw)
+            first = claims.enter_claim(SYSTEM, start=D(2024, 1, 1), end=D(2024, 3, 30), **kw)
             assert [(c.status, c.quantity, c.amount) for c in first] == [("accepted", 90, 27000)]
-            again = operations.enter_claim(SYSTEM, start=D(2024, 5, 1), end=D(2024, 5, 3), **kw)
+            again = claims.enter_claim(SYSTEM, start=D(2024, 5, 1), end=D(2024, 5, 3), **kw)
             assert [(c.status, c.quantity) for c in again] == [("refused", 0)]
             assert reasons.words(
                 again[0].reason[0]
@@ -211,15 +155,13 @@ def test_hospital_nursing_91st_day_of_a_year_is_refused(fresh_app) -> None:  # t
                 again[0].reason[0]
             )
             # the next year starts again; a stay across New Year counts per year
-            span = operations.enter_claim(SYSTEM, start=D(2024, 12, 30), end=D(2025, 1, 2), **kw)
+            span = claims.enter_claim(SYSTEM, start=D(2024, 12, 30), end=D(2025, 1, 2), **kw)
             assert [(c.status, c.quantity) for c in span] == [("refused", 0), ("accepted", 2)]
             # once in a lifetime: the second one-off grant is refused
             one = "2/独生子女死亡家庭一次性救助（夫妻双方为我市户籍）"
             kw1 = dict(
                 household_id=h.id, person_id=None, standard_key=one, evidence_note="户籍证明"
             )
-            assert (
-                operations.enter_claim(SYSTEM, start=D(2024, 2, 1), **kw1)[0].status == "accepted"
-            )
-            second = operations.enter_claim(SYSTEM, start=D(2025, 2, 1), **kw1)[0]
+            assert claims.enter_claim(SYSTEM, start=D(2024, 2, 1), **kw1)[0].status == "accepted"
+            second = claims.enter_claim(SYSTEM, start=D(2025, 2, 1), **kw1)[0]
             assert second.status == "refused" and second.reason == [["once", []]]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import decimal
 
-from portal.benefits import engine
-from portal.benefits.engine import Paid, settle
+from portal.benefits import digest, engine
+from portal.benefits.settlement import Paid, settle
 from tests.benefits.helpers import D, couple, standard, standards
 
 KF = "计划生育家庭特别扶助金（独生子女死亡）"
@@ -54,6 +54,15 @@ def test_kaifeng_funding_splits_the_increase_1_1_and_keeps_the_base_apart() -> N
     assert jul.funding == (("base", "", decimal.Decimal("1180")),)
 
 
+def _owed(first, last, household, std):  # type: ignore[no-untyped-def]
+    """Every month's lines from `first` to `last` (what the cycles settle against)."""
+    return [
+        line
+        for m in engine.months(first, last)
+        for line in engine.compute_month(m, [household], [std])
+    ]
+
+
 def test_rise_loaded_after_closed_cycles_gives_arrears_of_250_per_person_month() -> None:
     h = couple("4", "bereaved", D(1960, 1, 1))
     rise = standard("kaifeng", KF)
@@ -63,11 +72,7 @@ def test_rise_loaded_after_closed_cycles_gives_arrears_of_250_per_person_month()
     for m in (D(2023, 8, 1), D(2023, 9, 1)):
         for line in engine.compute_month(m, [h], [old]):
             covered[line.key] = Paid(line.amount, line.funding)
-    owed = [
-        line
-        for m in engine.months(D(2023, 8, 1), D(2023, 10, 1))
-        for line in engine.compute_month(m, [h], [rise])
-    ]
+    owed = _owed(D(2023, 8, 1), D(2023, 10, 1), h, rise)
     out = settle(owed, covered, D(2023, 10, 1))
     arrears = [x for x in out if x.kind == "arrears"]
     assert sorted((x.line.person_id, x.line.period, x.amount) for x in arrears) == [
@@ -96,11 +101,7 @@ def test_death_entered_late_is_recovered() -> None:
         for line in engine.compute_month(m, [alive], [s])
     }
     died = couple("5", "bereaved", D(1960, 1, 1), woman_death=D(2024, 1, 20))
-    owed = [
-        line
-        for m in engine.months(D(2024, 1, 1), D(2024, 3, 1))
-        for line in engine.compute_month(m, [died], [s])
-    ]
+    owed = _owed(D(2024, 1, 1), D(2024, 3, 1), died, s)
     out = settle(owed, covered, D(2024, 3, 1))
     rec = [x for x in out if x.kind == "recovery"]
     assert [(x.line.person_id, x.line.period, x.amount) for x in rec] == [
@@ -135,5 +136,5 @@ def test_the_engine_is_deterministic_and_hashes_inputs_and_lines() -> None:
     a = engine.compute_month(D(2024, 1, 1), hs, stds)
     b = engine.compute_month(D(2024, 1, 1), list(reversed(hs)), list(reversed(stds)))
     assert a == b and a
-    assert engine.digest(hs, stds, a) == engine.digest(list(reversed(hs)), stds, b)
-    assert engine.digest(hs, stds, a) != engine.digest(hs, stds, a[1:])
+    assert digest.digest(hs, stds, a) == digest.digest(list(reversed(hs)), stds, b)
+    assert digest.digest(hs, stds, a) != digest.digest(hs, stds, a[1:])

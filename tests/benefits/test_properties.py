@@ -16,8 +16,9 @@ import decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.benefits import engine
-from portal.benefits.engine import Paid, Rate, settle
+from portal.benefits import digest, engine, settlement
+from portal.benefits.engine import Rate
+from portal.benefits.settlement import Paid, settle
 from tests.benefits.helpers import D, couple, standard
 
 BASE = standard("kaifeng", "计划生育家庭特别扶助金（独生子女死亡）")
@@ -97,7 +98,7 @@ def test_arrears_plus_paid_equals_owed_and_no_month_is_paid_twice(case) -> None:
             if month in failures and x.amount > 0:
                 covered[x.line.key] = dataclasses.replace(prev, failed_reason="账户已销户")
                 continue
-            funding = engine._minus(prev.funding, engine._minus((), x.funding))
+            funding = settlement.minus(prev.funding, settlement.minus((), x.funding))
             covered[x.line.key] = Paid(prev.amount + x.amount, funding)
         for key in set(covered) | set(owed_by_key):  # never paid twice, never more than owed
             got, want = covered[key].amount if key in covered else 0, owed_by_key.get(key, 0)
@@ -136,4 +137,4 @@ def test_same_inputs_same_lines_and_hash(births) -> None:  # type: ignore[no-unt
     a = engine.compute_month(D(2024, 5, 1), hs, [BASE])
     b = engine.compute_month(D(2024, 5, 1), hs[::-1], [BASE])
     assert a == b
-    assert engine.digest(hs, [BASE], a) == engine.digest(hs[::-1], [BASE], b)
+    assert digest.digest(hs, [BASE], a) == digest.digest(hs[::-1], [BASE], b)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tests.audit.coverage import row_version
 from tests.duties.test_query_counts import _statements
 from tests.register.helpers import tenant_id
 
@@ -24,6 +25,19 @@ def _cycle_id(app, status: str):  # type: ignore[no-untyped-def]
     return found
 
 
+def _town_of(username: str):  # type: ignore[no-untyped-def]
+    """The town a town officer is bound to (inside the district's scope)."""
+    from portal.auth.models import User
+    from portal.extensions import db
+    from portal.register.models import OfficerTown
+
+    return db.session.execute(
+        sa.select(OfficerTown.town_id).where(
+            OfficerTown.user_id.in_(sa.select(User.id).filter_by(username=username))
+        )
+    ).scalar()
+
+
 def test_the_cycle_steps_through_the_pages(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
     from portal.audit.models import AuditEvent
     from portal.extensions import db
@@ -33,29 +47,38 @@ def test_the_cycle_steps_through_the_pages(fresh_app, login_as) -> None:  # type
     url = f"{BASE}/cycles/{cid}"
     health = login_as("kaifeng-health", fresh_app)
     finance = login_as("kaifeng-finance", fresh_app)
+    v = row_version(health.get(url).get_data(as_text=True))
     # finance cannot review; the confirmation box is required
-    r = finance.post(f"{url}/step", {"action": "review", "confirm": "yes"}, csrf_from=url)
+    review = {"action": "review", "confirm": "yes", "row_version": v}
+    r = finance.post(f"{url}/step", review, csrf_from=url)
     assert r.status_code == 403
-    r = health.post(f"{url}/step", {"action": "review"}, csrf_from=url)
+    r = health.post(f"{url}/step", {**review, "confirm": ""}, csrf_from=url)
     assert r.status_code == 400
-    r = health.post(f"{url}/step", {"action": "review", "confirm": "yes"}, csrf_from=url)
+    # the kernel's version check: none → 400 naming row_version, stale → 409
+    r = health.post(f"{url}/step", {**review, "row_version": ""}, csrf_from=url)
+    assert r.status_code == 400 and "row_version" in health.get(url).get_data(as_text=True)
+    r = health.post(f"{url}/step", {**review, "row_version": str(int(v) - 1)}, csrf_from=url)
+    assert r.status_code == 409 and "已被更改" in health.get(url).get_data(as_text=True)
+    r = health.post(f"{url}/step", review, csrf_from=url)
     assert r.status_code == 302
     # 卫健 cannot approve; 财政 can
-    r = health.post(f"{url}/step", {"action": "approve", "confirm": "yes"}, csrf_from=url)
+    approve = {"action": "approve", "confirm": "yes", "row_version": str(int(v) + 1)}
+    r = health.post(f"{url}/step", approve, csrf_from=url)
     assert r.status_code == 403
-    r = finance.post(f"{url}/step", {"action": "approve", "confirm": "yes"}, csrf_from=url)
+    r = finance.post(f"{url}/step", approve, csrf_from=url)
     assert r.status_code == 302
     page = finance.get(url).get_data(as_text=True)
     assert "已核准（财政）" in page and "导出银行代发文件" in page
     # the lines say why, in the document's words
     assert "年满49周岁" in page and "汴政办〔2023〕24号" in page
     # the bank file (full numbers: only finance), then the funding export for the lead
-    r = finance.post(f"{url}/bank-file", csrf_from=url)
+    v = row_version(page, last=True)
+    r = finance.post(f"{url}/bank-file", {"row_version": v}, csrf_from=url)
     assert r.status_code == 200 and r.data[:2] == b"PK"
     lead = login_as("kaifeng-lead", fresh_app)
     r = lead.get(f"{url}/funding.xlsx")
     assert r.status_code == 200 and r.data[:2] == b"PK"
-    assert lead.post(f"{url}/bank-file", csrf_from=url).status_code == 404
+    assert lead.post(f"{url}/bank-file", {"row_version": v}, csrf_from=url).status_code == 404
     with fresh_app.app_context(), scope.tenant_scope(tenant_id(fresh_app, "kaifeng")):
         actions = set(
             db.session.execute(
@@ -78,20 +101,13 @@ def test_the_cycle_steps_through_the_pages(fresh_app, login_as) -> None:  # type
 
 
 def test_town_officer_sees_only_the_town_lines(app, login_as) -> None:  # type: ignore[no-untyped-def]
-    from portal.auth.models import User
     from portal.benefits.models import PaymentLine
     from portal.extensions import db
-    from portal.register.models import OfficerTown
     from portal.tenancy import scope
 
     cid = _cycle_id(app, "computed")
     with app.app_context(), scope.tenant_scope(tenant_id(app, "kaifeng")):
-        officer = db.session.execute(
-            sa.select(User.id).filter_by(username="kaifeng-town1")
-        ).scalar()
-        town = db.session.execute(
-            sa.select(OfficerTown.town_id).filter_by(user_id=officer)
-        ).scalar()
+        town = _town_of("kaifeng-town1")
         all_lines = db.session.execute(
             sa.select(sa.func.count()).where(PaymentLine.cycle_id == cid)
         ).scalar()
@@ -112,18 +128,12 @@ def test_town_officer_sees_only_the_town_lines(app, login_as) -> None:  # type: 
 
 
 def test_a_town_officer_enters_a_claim_and_sees_the_refusal(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
-    from portal.auth.models import User
     from portal.extensions import db
-    from portal.register.models import Household, OfficerTown
+    from portal.register.models import Household
     from portal.tenancy import scope
 
     with fresh_app.app_context(), scope.tenant_scope(tenant_id(fresh_app, "kaifeng")):
-        officer = db.session.execute(
-            sa.select(User.id).filter_by(username="kaifeng-town1")
-        ).scalar()
-        town = db.session.execute(
-            sa.select(OfficerTown.town_id).filter_by(user_id=officer)
-        ).scalar()
+        town = _town_of("kaifeng-town1")
         number = db.session.execute(
             sa.select(Household.number)
             .where(
