@@ -10,7 +10,6 @@ longest endpoint prefix wins), and the web shell adds badges with `register_badg
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +18,8 @@ import sqlalchemy as sa
 from flask import Flask, g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import Session
 
+from portal.kernel import memo
 from portal.kernel.grants import ROLE_LABELS, can
 from portal.kernel.inputs import page_number
 from portal.listing import PAGE_SIZES
@@ -132,39 +131,17 @@ def _url(endpoint: str) -> str | None:
         return None
 
 
-# What the menu shows a user — the items the role may open and their counts — is worked
-# out at most every BADGE_SECONDS per user and scope: the counts' statement and the
+# What the menu shows a user — the items the role may open and their counts — is kept a
+# few seconds per user and scope (`portal.kernel.memo`): the counts' statement and the
 # items' grant checks and URLs cost ~2.5 ms of CPU on every page, a fifth of a duty page.
-# Any commit that wrote something drops what this process keeps, so a user's own action
-# (and anyone's on the same server process) shows at once; an action handled by another
-# worker process shows within BADGE_SECONDS.
-BADGE_SECONDS = 10.0
-_MEMO_MAX = 20_000
-_menu_memo: dict[tuple[Any, ...], tuple[float, Any]] = {}
 
 
 def forget_menu() -> None:
-    _menu_memo.clear()
-
-
-@sa.event.listens_for(Session, "after_flush")
-def _note_write(session: Session, _flush_context: object) -> None:
-    session.info["portal_wrote"] = True
-
-
-@sa.event.listens_for(Session, "after_commit")
-def _forget_after_write(session: Session) -> None:
-    if session.info.pop("portal_wrote", False):
-        forget_menu()
-
-
-@sa.event.listens_for(Session, "after_rollback")
-def _no_write(session: Session) -> None:
-    session.info.pop("portal_wrote", None)
+    memo.forget()
 
 
 def _remembered(kind: str, extra: Any, compute: Callable[[], Any]) -> Any:
-    """`compute()` for the signed-in user and scope, kept for BADGE_SECONDS (None: not kept)."""
+    """`compute()` for the signed-in user and scope, kept by `portal.kernel.memo`."""
     from portal.extensions import db
     from portal.tenancy import scope
 
@@ -180,20 +157,11 @@ def _remembered(kind: str, extra: Any, compute: Callable[[], Any]) -> Any:
         current.role,
         extra,
     )
-    now = time.monotonic()
-    memo = _menu_memo.get(key)
-    if memo is not None and now - memo[0] < BADGE_SECONDS:
-        return memo[1]
-    value = compute()
-    if value is not None:
-        if len(_menu_memo) >= _MEMO_MAX:
-            _menu_memo.clear()
-        _menu_memo[key] = (now, value)
-    return value
+    return memo.remembered(key, compute)
 
 
 def _badge_values(endpoints: list[str]) -> dict[str, int | None]:
-    """Every badge of the menu in one statement, once per request (and per BADGE_SECONDS).
+    """Every badge of the menu in one statement, once per request (and kept a few seconds).
 
     A badge function answers None (no badge for this user), a number, or a count
     `Select`; the selects of all items run together as scalar subqueries of one SELECT

@@ -26,6 +26,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -36,12 +37,14 @@ from portal.duties import generation, operations, queries, rules, storage
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, ReviewForm, SignOffForm
 from portal.duties.models import Duty, DutyStatus
 from portal.duties.rules import STATUS_LABELS, status_label  # noqa: F401  (the back office reads views.STATUS_LABELS)
-from portal.kernel import clock, downloads, periods, signals
+from portal.extensions import db
+from portal.kernel import clock, downloads, memo, periods, signals
 from portal.kernel.grants import can, requires
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
 from portal.policy.models import Measure, ResponsibilityRole
+from portal.tenancy import scope
 from portal.tenancy import services as tenancy
 from portal.tenancy.models import Department
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
@@ -196,8 +199,21 @@ def index() -> Any:
         search=search,
         generate_form=_generate_form(period) if can(current_user, "duty.review") else None,
         # an expired policy, a draft only, or none: said on the list of the half-year
-        policy_notice=generation.version_for_period(period)[1],
+        policy_notice=_policy_notice(period),
     )
+
+
+def _policy_notice(period: Period) -> str | None:
+    """The half-year's policy notice, kept a few seconds (asked on every list view)."""
+    # the notice is a sentence in the reader's language
+    key = (
+        "policy_notice",
+        db.engine.url,
+        scope.current().tenant_id,
+        period.code,
+        str(get_locale()),
+    )
+    return memo.remembered(key, lambda: generation.version_for_period(period)[1] or "") or None
 
 
 @bp.get("/review")

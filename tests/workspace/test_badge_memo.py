@@ -8,6 +8,7 @@ import re
 import pytest
 
 from portal import ui
+from portal.kernel import memo
 from tests.conftest import statements
 
 HOME = "/t/kaifeng/"
@@ -58,5 +59,5 @@ def test_badges_are_counted_again_after_the_window(
     ui.forget_menu()
     officer = login_as("kaifeng-civil-affairs", fresh_app)
     assert _badge_statements(fresh_app, officer) == 1
-    monkeypatch.setattr(ui, "BADGE_SECONDS", 0.0)
+    monkeypatch.setattr(memo, "SECONDS", 0.0)
     assert _badge_statements(fresh_app, officer) == 1
