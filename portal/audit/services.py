@@ -5,8 +5,9 @@ chain of its own), so the chain is chosen here explicitly, from the request's sc
 a district's users read their district's chain, operators only the platform chain.
 On PostgreSQL row-level security enforces the same (see `rls.CHAIN_PREDICATE`).
 
-Pages are keyset pages on `seq` ("older than seq N"), never OFFSET and never a
-COUNT over the chain: with tens of millions of events both would scan.
+Pages, sort orders and the capped total are `portal.audit.paging`'s: keyset pages,
+never OFFSET and never a COUNT over the chain (with tens of millions of events both
+would scan).
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.audit import display, trail, vocabulary
+from portal.audit import display, paging, trail, vocabulary
 from portal.audit.models import PLATFORM_CHAIN, AuditEvent
 from portal.extensions import db
 from portal.kernel import clock
 
-PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
 _SPACE = sa.literal_column("' '")  # inline, so PostgreSQL matches the trigram index (0401)
 SEARCH_EXPR = (
@@ -192,44 +192,6 @@ def filtered(
     return query
 
 
-@dataclass
-class Page:
-    events: list[AuditEvent]
-    older: int | None  # pass as ?before= for the next (older) page
-    newer: int | None  # pass as ?after= for the previous (newer) page
-
-
-def page(base: sa.Select, before: int | None, after: int | None, size: int = PAGE_SIZE) -> Page:
-    """One newest-first page by seq, plus the cursors of the neighbouring pages."""
-    e = AuditEvent
-    if after is not None:
-        rows = list(
-            db.session.execute(base.where(e.seq > after).order_by(e.seq.asc()).limit(size + 1))
-            .scalars()
-            .all()
-        )
-        more_newer = len(rows) > size
-        rows = list(reversed(rows[:size]))
-        if not rows:
-            return Page([], None, None)
-        older = rows[-1].seq if _exists(base.where(e.seq < rows[-1].seq)) else None
-        return Page(rows, older, rows[0].seq if more_newer else None)
-    query = base if before is None else base.where(e.seq < before)
-    rows = list(db.session.execute(query.order_by(e.seq.desc()).limit(size + 1)).scalars().all())
-    more_older = len(rows) > size
-    rows = rows[:size]
-    if not rows:
-        return Page([], None, None)
-    newer = None
-    if before is not None and _exists(base.where(e.seq > rows[0].seq)):
-        newer = rows[0].seq
-    return Page(rows, rows[-1].seq if more_older else None, newer)
-
-
-def _exists(query: sa.Select) -> bool:
-    return db.session.execute(sa.select(query.limit(1).exists())).scalar() or False
-
-
 def get_event(chain: uuid.UUID, seq: int) -> AuditEvent | None:
     return db.session.get(AuditEvent, (chain, seq))
 
@@ -302,8 +264,11 @@ def _export_value(event: AuditEvent, column: str) -> Any:
     return value
 
 
-def export_rows(engine: sa.Engine, chain: uuid.UUID, query: sa.Select) -> Iterator[Any]:
-    """Oldest first, streamed in batches, capped at EXPORT_LIMIT rows.
+def export_rows(
+    engine: sa.Engine, chain: uuid.UUID, query: sa.Select, sort: str = "", desc: bool = False
+) -> Iterator[Any]:
+    """In the viewer's chosen order (none chosen: oldest first), streamed in batches,
+    capped at EXPORT_LIMIT rows.
 
     Runs on its own connection, outside Flask's contexts and the request's Session: the
     body is sent after the view returned, and an abandoned download must leave nothing
@@ -311,7 +276,9 @@ def export_rows(engine: sa.Engine, chain: uuid.UUID, query: sa.Select) -> Iterat
     PostgreSQL the chain is set for row-level security as the request would.
     """
     table = AuditEvent.__table__
-    statement = sa.select(*table.c).order_by(table.c.seq.asc()).limit(EXPORT_LIMIT)
+    order = [table.c[k.key] for k in paging.order_keys(sort)]
+    statement = sa.select(*table.c).order_by(*(c.desc() if desc else c.asc() for c in order))
+    statement = statement.limit(EXPORT_LIMIT)
     if query.whereclause is not None:
         statement = statement.where(query.whereclause)
     with engine.connect() as conn:
@@ -406,21 +373,9 @@ def export_jsonl(events: Iterator[AuditEvent]) -> Iterator[str]:
         yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
-#: The viewer's total is counted up to this many events ("10000+" beyond): a count over
-#: a long chain must not cost more than the page itself.
-TOTAL_CAP = 10_000
-
-
-def count_capped(query: sa.Select, cap: int = TOTAL_CAP) -> int:
-    """How many events the filter matches, at most `cap` + 1 (one bounded statement)."""
-    capped = query.with_only_columns(AuditEvent.seq).order_by(None).limit(cap + 1).subquery()
-    return int(db.session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())
-
-
 def count_for_export(query: sa.Select) -> int:
     """The exact number of rows an export will hold (capped), for its audit event."""
-    capped = query.with_only_columns(AuditEvent.seq).order_by(None).limit(EXPORT_LIMIT).subquery()
-    return db.session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one()
+    return db.session.execute(sa.select(paging.capped_total(query, EXPORT_LIMIT - 1))).scalar_one()
 
 
 def record_export(chain: uuid.UUID, fmt: str, rows: int, f: EventFilter) -> None:
