@@ -162,3 +162,17 @@ def test_the_export_holds_the_filtered_rows_in_the_chosen_order(app, login_as) -
     r = b.get("/t/kaifeng/audit/export.xlsx?action=update&entity_type=Duty")
     sheet = [[c.value for c in row] for row in load_workbook(io.BytesIO(r.get_data())).active.iter_rows()]
     assert [row[0] for row in sheet[1:]] == sorted(e.seq for e in updates)
+
+
+def test_links_built_once_per_page_open_the_right_pages(app, login_as) -> None:  # type: ignore[no-untyped-def]
+    b = login_as("kaifeng-auditor")
+    page = b.get("/t/kaifeng/audit/?entity_type=Duty").get_data(as_text=True)
+    history = sorted(set(re.findall(r'href="(/t/kaifeng/audit/history/Duty/[^"]+)"', page)))
+    events = re.findall(r'href="/t/kaifeng/audit/(\d+)"', page)
+    records = sorted(set(re.findall(r'href="(/t/kaifeng/duties/[0-9a-f-]{36})"', page)))
+    assert history and records and [int(s) for s in events] == _seqs(page)
+    for link in history[:3]:  # the record's own events
+        assert _seqs(b.get(link).get_data(as_text=True)), link
+    for link in records[:3]:
+        assert b.get(link).status_code == 200, link
+    assert b.get(f"/t/kaifeng/audit/{events[0]}").status_code == 200
