@@ -77,6 +77,32 @@ def capped_total(base: sa.Select, cap: int | None = None) -> Any:
     return sa.select(sa.func.count()).select_from(capped).scalar_subquery()
 
 
+def statement(
+    base: sa.Select,
+    chain: uuid.UUID,
+    before: int | None = None,
+    after: int | None = None,
+    *,
+    size: int = PAGE_SIZE,
+    sort: str = DEFAULT_SORT,
+    desc: bool = True,
+    total: bool = False,
+) -> sa.Select:
+    """The one statement of a page: size + 1 rows beyond the cursor (with `after`: above
+    it, nearest first) in the chosen order, plus the capped total when asked for."""
+    keys = order_keys(sort)
+    backwards = after is not None
+    query = base
+    if backwards:
+        query = query.where(_beyond(chain, keys, after, greater=desc))  # type: ignore[arg-type]
+    elif before is not None:
+        query = query.where(_beyond(chain, keys, before, greater=not desc))
+    query = query.order_by(*order_by(sort, desc != backwards)).limit(size + 1)
+    if total:
+        query = query.add_columns(capped_total(base).label("total"))
+    return query
+
+
 def page(
     base: sa.Select,
     chain: uuid.UUID,
@@ -92,14 +118,7 @@ def page(
     the capped count, which rides in the page's own statement."""
     keys = order_keys(sort)
     backwards = after is not None  # reading the rows above the cursor, nearest first
-    query = base
-    if backwards:
-        query = query.where(_beyond(chain, keys, after, greater=desc))  # type: ignore[arg-type]
-    elif before is not None:
-        query = query.where(_beyond(chain, keys, before, greater=not desc))
-    query = query.order_by(*order_by(sort, desc != backwards)).limit(size + 1)
-    if total:
-        query = query.add_columns(capped_total(base).label("total"))
+    query = statement(base, chain, before, after, size=size, sort=sort, desc=desc, total=total)
     result = db.session.execute(query).all()
     rows = [r[0] for r in result]
     counted = int(result[0][1]) if total and result else 0

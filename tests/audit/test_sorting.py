@@ -41,7 +41,9 @@ def test_each_column_sorts_and_pages_without_overlap(app, login_as, key, desc) -
     first = b.get(url).get_data(as_text=True)
     assert _seqs(first) == expected[:50]
     # the header shows the arrow of the chosen direction on the chosen column only
-    header = re.search(rf'<th scope="col" aria-sort="(\w+)"><a class="sort sorted"[^>]*data-sort="{key}"', first)
+    header = re.search(
+        rf'<th scope="col" aria-sort="(\w+)"><a class="sort sorted"[^>]*data-sort="{key}"', first
+    )
     assert header and header.group(1) == ("descending" if desc else "ascending")
     assert ("▼" if desc else "▲") in first
     # the next page continues the order exactly; the previous page comes back
@@ -60,8 +62,8 @@ def test_sorting_keeps_the_filters_and_the_filter_form_keeps_the_sort(app, login
     updates = [e for e in _events(app, tid, action="update", entity_type="Duty")]
     assert _seqs(sorted_page) == _expected(updates, "actor", False)[:50]
     # the filter form carries the sort, the pager and the export links carry both
-    form = re.search(r'<form method="get" class="filters row".*?</form>', sorted_page, re.S).group(0)
-    assert 'name="sort" value="actor"' in form
+    form = re.search(r'<form method="get" class="filters row".*?</form>', sorted_page, re.S)
+    assert form and 'name="sort" value="actor"' in form.group(0)
     assert re.search(r'export\.xlsx\?[^"]*sort=actor', sorted_page)
     next_link = _link(sorted_page, "next")
     if next_link:
@@ -147,20 +149,24 @@ def test_search_in_chinese_still_finds_sign_offs_when_sorted(app, login_as) -> N
         assert len(found) == len(set(found)) and set(found) == set(by_time), key
 
 
-def test_the_export_holds_the_filtered_rows_in_the_chosen_order(app, login_as) -> None:  # type: ignore[no-untyped-def]
+def _sheet(body: bytes) -> list[list[object]]:
     from openpyxl import load_workbook
 
+    return [[c.value for c in row] for row in load_workbook(io.BytesIO(body)).active.iter_rows()]
+
+
+def test_the_export_holds_the_filtered_rows_in_the_chosen_order(app, login_as) -> None:  # type: ignore[no-untyped-def]
     tid = _ids(app, "kaifeng")
     updates = _events(app, tid, action="update", entity_type="Duty")
     b = login_as("kaifeng-auditor")
     r = b.get("/t/kaifeng/audit/export.xlsx?action=update&entity_type=Duty&sort=actor&dir=desc")
     assert r.status_code == 200
-    sheet = [[c.value for c in row] for row in load_workbook(io.BytesIO(r.get_data())).active.iter_rows()]
+    sheet = _sheet(r.get_data())
     assert sheet[0][0] == "序号"
     assert [row[0] for row in sheet[1:]] == _expected(updates, "actor", True)
     # no sort chosen: the whole filtered trail, oldest first
     r = b.get("/t/kaifeng/audit/export.xlsx?action=update&entity_type=Duty")
-    sheet = [[c.value for c in row] for row in load_workbook(io.BytesIO(r.get_data())).active.iter_rows()]
+    sheet = _sheet(r.get_data())
     assert [row[0] for row in sheet[1:]] == sorted(e.seq for e in updates)
 
 
