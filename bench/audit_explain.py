@@ -77,8 +77,9 @@ def main() -> None:
             base = services.filtered(tid, services.EventFilter.from_args(params))
             before = None
             if second_page:
-                before = paging.page(base, tid, size=50, sort=sort, desc=desc).older
-            stmt = paging.statement(base, tid, before, size=50, sort=sort, desc=desc, total=True)
+                before = paging.page(base, tid, paging.Window(None, None, 50, sort, desc)).older
+            window = paging.Window(before, None, 50, sort, desc)
+            stmt = paging.statement(base, tid, window, total=True)
             sql = str(
                 stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
             )

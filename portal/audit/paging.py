@@ -39,7 +39,7 @@ DEFAULT_SORT = "time"
 
 @dataclass
 class Page:
-    events: list[AuditEvent]
+    events: list[Any]  # rows with the columns of AuditEvent
     older: int | None  # pass as ?before= for the next page (below in the list's order)
     newer: int | None  # pass as ?after= for the previous page (above in the list's order)
     total: int = 0
@@ -77,63 +77,56 @@ def capped_total(base: sa.Select, cap: int | None = None) -> Any:
     return sa.select(sa.func.count()).select_from(capped).scalar_subquery()
 
 
-def statement(
-    base: sa.Select,
-    chain: uuid.UUID,
-    before: int | None = None,
-    after: int | None = None,
-    *,
-    size: int = PAGE_SIZE,
-    sort: str = DEFAULT_SORT,
-    desc: bool = True,
-    total: bool = False,
-) -> sa.Select:
+@dataclass(frozen=True)
+class Window:
+    """Which page: the cursor (`before`: the rows below event N in the list's order,
+    `after`: the rows above it), the page size and the sort."""
+
+    before: int | None = None
+    after: int | None = None
+    size: int = PAGE_SIZE
+    sort: str = DEFAULT_SORT
+    desc: bool = True
+
+
+def statement(base: sa.Select, chain: uuid.UUID, w: Window, total: bool = False) -> sa.Select:
     """The one statement of a page: size + 1 rows beyond the cursor (with `after`: above
     it, nearest first) in the chosen order, plus the capped total when asked for."""
-    keys = order_keys(sort)
-    backwards = after is not None
-    query = base
-    if backwards:
-        query = query.where(_beyond(chain, keys, after, greater=desc))  # type: ignore[arg-type]
-    elif before is not None:
-        query = query.where(_beyond(chain, keys, before, greater=not desc))
-    query = query.order_by(*order_by(sort, desc != backwards)).limit(size + 1)
+    keys = order_keys(w.sort)
+    # plain rows, not ORM objects: a page is only read (building 50 objects cost more
+    # than running the statement); the exports read the trail the same way
+    query = base.with_only_columns(*AuditEvent.__table__.c)
+    if w.after is not None:
+        query = query.where(_beyond(chain, keys, w.after, greater=w.desc))
+    elif w.before is not None:
+        query = query.where(_beyond(chain, keys, w.before, greater=not w.desc))
+    query = query.order_by(*order_by(w.sort, w.desc != (w.after is not None)))
+    query = query.limit(w.size + 1)
     if total:
         query = query.add_columns(capped_total(base).label("total"))
     return query
 
 
-def page(
-    base: sa.Select,
-    chain: uuid.UUID,
-    before: int | None = None,
-    after: int | None = None,
-    *,
-    size: int = PAGE_SIZE,
-    sort: str = DEFAULT_SORT,
-    desc: bool = True,
-    total: bool = False,
-) -> Page:
+def page(base: sa.Select, chain: uuid.UUID, w: Window = Window(), total: bool = False) -> Page:
     """One page in the chosen order, the cursors of its neighbours and (with `total`)
     the capped count, which rides in the page's own statement."""
-    keys = order_keys(sort)
-    backwards = after is not None  # reading the rows above the cursor, nearest first
-    query = statement(base, chain, before, after, size=size, sort=sort, desc=desc, total=total)
-    result = db.session.execute(query).all()
-    rows = [r[0] for r in result]
-    counted = int(result[0][1]) if total and result else 0
-    more = len(rows) > size
-    rows = rows[:size]
+    keys = order_keys(w.sort)
+    backwards = w.after is not None  # reading the rows above the cursor, nearest first
+    result = db.session.execute(statement(base, chain, w, total)).all()
+    rows = list(result)
+    counted = int(result[0].total) if total and result else 0
+    more = len(rows) > w.size
+    rows = rows[: w.size]
     if backwards:
         rows.reverse()
     if not rows:
         return Page([], None, None, counted)
     first, last = rows[0].seq, rows[-1].seq
     if backwards:
-        below = last if _exists(base.where(_beyond(chain, keys, last, greater=not desc))) else None
-        return Page(rows, below, first if more else None, counted)
+        below = _exists(base.where(_beyond(chain, keys, last, greater=not w.desc)))
+        return Page(rows, last if below else None, first if more else None, counted)
     above = None
-    if before is not None and _exists(base.where(_beyond(chain, keys, first, greater=desc))):
+    if w.before is not None and _exists(base.where(_beyond(chain, keys, first, greater=w.desc))):
         above = first
     return Page(rows, last if more else None, above, counted)
 

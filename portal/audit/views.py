@@ -86,16 +86,10 @@ def _list(chain: uuid.UUID, template: str, *, module: str = "", **extra: Any) ->
     if f.errors:
         result = paging.Page([], None, None)
     else:
-        result = paging.page(
-            services.filtered(chain, f),
-            chain,
-            _cursor("before"),
-            _cursor("after"),
-            size=lst.per_page,
-            sort=lst.sort,
-            desc=lst.desc,
-            total=True,
+        window = paging.Window(
+            _cursor("before"), _cursor("after"), lst.per_page, lst.sort, lst.desc
         )
+        result = paging.page(services.filtered(chain, f), chain, window, total=True)
         lst.total = result.total
     rows = display.present(
         result.events,
@@ -208,7 +202,7 @@ def history(entity_type: str, entity_id: str) -> Any:
         officer_department = current_user.department_id
     f = services.EventFilter(entity_type=entity_type[:60], entity_id=entity_id[:80])
     query = services.filtered(g.tenant.id, f, officer_department)
-    result = paging.page(query, g.tenant.id, _cursor("before"), _cursor("after"))
+    result = paging.page(query, g.tenant.id, paging.Window(_cursor("before"), _cursor("after")))
     if officer_department is not None and not result.events:
         abort(404)  # not their department's record: it does not exist for them
     rows = display.present(result.events, district=True)
@@ -310,7 +304,7 @@ def history_url(obj_or_type: Any, entity_id: Any = None) -> str | None:
 
 def _recent_context() -> dict[str, Any]:
     query = services.filtered(g.tenant.id, services.EventFilter())
-    events = paging.page(query, g.tenant.id, size=5).events
+    events = paging.page(query, g.tenant.id, paging.Window(size=5)).events
     # The same statements whatever the newest events are (the home page's count is tested).
     rows = display.present(
         events, district=True, departments={}, users=display.everyone(), records=False

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.audit.test_viewer import _events, _ids, _seqs
+from tests.audit.test_viewer import _events, _ids, _seqs, answers_200
 from tests.conftest import statements
 
 #: ?sort= key → the stored column it orders by (then seq, in the same direction).
@@ -73,7 +73,8 @@ def test_sorting_keeps_the_filters_and_the_filter_form_keeps_the_sort(app, login
 def test_bad_sort_and_cursor_values_never_fail(app, login_as) -> None:  # type: ignore[no-untyped-def]
     b = login_as("kaifeng-auditor")
     default = _seqs(b.get("/t/kaifeng/audit/").get_data(as_text=True))
-    for bad in (
+    answers_200(
+        b,
         "sort=seq%3Bdrop%20table%20audit_events",
         "sort=hash",
         "sort=__class__",
@@ -83,9 +84,7 @@ def test_bad_sort_and_cursor_values_never_fail(app, login_as) -> None:  # type: 
         "sort=action&before=99999999999999999999",
         "sort=record_type&after=0&before=5",
         "per_page=9999&sort=actor",
-    ):
-        r = b.get(f"/t/kaifeng/audit/?{bad}")
-        assert r.status_code == 200, bad
+    )
     assert b.get("/t/kaifeng/audit/?sort=%00&dir=%00").status_code == 400  # NUL: refused
     # an unknown key is ignored, as on every list: the newest first
     assert _seqs(b.get("/t/kaifeng/audit/?sort=hash").get_data(as_text=True)) == default
