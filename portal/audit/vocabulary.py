@@ -332,12 +332,16 @@ def find_in(model: Any, *columns: Any, limit: int = 200) -> Callable[[str], list
 
     from portal.extensions import db
 
-    def find(text: str) -> list[str]:
+    def query(text: str) -> Any:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         condition = sa.or_(*(c.ilike(f"%{escaped}%", escape="\\") for c in columns))
-        query = sa.select(model.id).where(condition).limit(limit)
-        return [str(i) for i in db.session.execute(query).scalars()]
+        return sa.select(model.id).where(condition).limit(limit)
 
+    def find(text: str) -> list[str]:
+        return [str(i) for i in db.session.execute(query(text)).scalars()]
+
+    # the same ids as a subquery: a search asks them inside its own statement
+    find.query = query  # type: ignore[attr-defined]
     return find
 
 
