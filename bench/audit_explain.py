@@ -35,7 +35,6 @@ CASES = [
 def main() -> None:
     import sqlalchemy as sa
     from flask import g
-    from sqlalchemy.dialects import postgresql
 
     from bench.run import BenchDB
     from portal import create_app, listing
@@ -65,6 +64,12 @@ def main() -> None:
             {"t": tid},
         ).one()
     print(f"{slug}: {events:,} events in its chain, {all_events:,} in the table\n")
+    seen: list[tuple[str, object]] = []
+
+    def grab(conn, cursor, statement, parameters, context, many):  # type: ignore[no-untyped-def]
+        if "FROM audit_events" in statement and not statement.startswith("SELECT EXISTS"):
+            seen.append((statement, parameters))
+
     for name, raw, second_page in CASES:
         params = {k: v.format(officer=officer, dept=dept) for k, v in raw.items()}
         with (
@@ -79,15 +84,22 @@ def main() -> None:
             if second_page:
                 before = paging.page(base, tid, paging.Window(None, None, 50, sort, desc)).older
             window = paging.Window(before, None, 50, sort, desc)
-            stmt = paging.statement(base, tid, window, total=True)
-            sql = str(
-                stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
-            )
+            # the statement exactly as the app sends it (with the tenancy hook's criteria
+            # in every subquery), captured and explained with its parameters
+            seen.clear()
+
+            sa.event.listen(db.engine, "before_cursor_execute", grab)
+            try:
+                paging.page(base, tid, window, total=True)
+            finally:
+                sa.event.remove(db.engine, "before_cursor_execute", grab)
             if args.no_sort:
                 db.session.execute(sa.text("SET LOCAL enable_sort = off"))
-            plan = db.session.execute(
-                sa.text("EXPLAIN (ANALYZE, BUFFERS) " + sql.replace(":", r"\:"))
-            ).scalars()
+            statement, parameters = seen[-1]
+            plan = db.session.connection().exec_driver_sql(
+                "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
+            )
+            plan = (row[0] for row in plan)
             lines = list(plan)
             print(f"## {name}  {params}")
             for line in lines[:40]:
