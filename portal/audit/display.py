@@ -350,7 +350,19 @@ def present(
 ) -> list[Shown]:
     """Events as rows of a page (names looked up once for all of them). A panel that must
     cost the same whatever the events are passes `users` and `records=False`."""
-    events = list(events)
+    with vocabulary.reading():
+        return _present(list(events), district, history_url, detail, departments, users, records)
+
+
+def _present(
+    events: list[AuditEvent],
+    district: bool,
+    history_url: Any,
+    detail: bool,
+    departments: dict[Any, str] | None,
+    users: dict[str, str] | None,
+    records: bool,
+) -> list[Shown]:
     names = Names(events, district, departments, users, records)
     out = []
     for e in events:

@@ -23,6 +23,8 @@ class AuditEvent(Base):
         sa.Index(
             "ix_audit_events_tenant_entity_seq", "tenant_id", "entity_type", "entity_id", "seq"
         ),
+        # Sorting by record type stops after a page (migration 1301).
+        sa.Index("ix_audit_events_tenant_entity_type_seq", "tenant_id", "entity_type", "seq"),
         sa.Index("ix_audit_events_tenant_actor_seq", "tenant_id", "actor_id", "seq"),
         sa.Index("ix_audit_events_tenant_actor_name_seq", "tenant_id", "actor_name", "seq"),
         sa.Index("ix_audit_events_tenant_action_seq", "tenant_id", "action", "seq"),

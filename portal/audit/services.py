@@ -5,8 +5,9 @@ chain of its own), so the chain is chosen here explicitly, from the request's sc
 a district's users read their district's chain, operators only the platform chain.
 On PostgreSQL row-level security enforces the same (see `rls.CHAIN_PREDICATE`).
 
-Pages are keyset pages on `seq` ("older than seq N"), never OFFSET and never a
-COUNT over the chain: with tens of millions of events both would scan.
+Pages, sort orders and the capped total are `portal.audit.paging`'s: keyset pages,
+never OFFSET and never a COUNT over the chain (with tens of millions of events both
+would scan).
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.audit import display, trail, vocabulary
+from portal.audit import display, paging, trail, vocabulary
 from portal.audit.models import PLATFORM_CHAIN, AuditEvent
 from portal.extensions import db
 from portal.kernel import clock
 
-PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
 _SPACE = sa.literal_column("' '")  # inline, so PostgreSQL matches the trigram index (0401)
 SEARCH_EXPR = (
@@ -124,10 +124,30 @@ def people(text: str) -> list[uuid.UUID]:
     return [uuid.UUID(i) for i in registered.find(text.strip())]
 
 
+def _people_in(text: str) -> Any:
+    """The ids of `people(text)` as a subquery where the accounts domain offers one (asked
+    inside the page's statement: no round trip), else as a list."""
+    registered = vocabulary.record_type("User")
+    query = getattr(registered.find, "query", None) if registered and registered.find else None
+    return query(text.strip()) if query is not None and text.strip() else people(text)
+
+
+def _ids_in(registered: vocabulary.RecordType, text: str) -> Any:
+    """A record type's ids matching `text`: on PostgreSQL a subquery of the ids as text
+    (entity ids are stored as text; SQLite keeps uuids as bare hex), else a list."""
+    query = getattr(registered.find, "query", None)
+    if query is not None and db.session.get_bind().dialect.name == "postgresql":
+        found = query(text).subquery()
+        return sa.select(sa.cast(found.c[0], sa.String))
+    return registered.find(text) if registered.find else []
+
+
 def search_condition(chain: uuid.UUID, text: str) -> sa.ColumnElement[bool]:
     """What a search finds: action and record-type labels (mapped back to codes, so an
     index answers), people by name, departments and records by their names or titles, and
-    the short stored text (names, files, pages) — never a LIKE over the change data."""
+    the short stored text (names, files, pages) — never a LIKE over the change data.
+    The names are matched by subqueries of the page's own statement where the record
+    type offers one (a search was one statement per record type)."""
     e = AuditEvent
     conditions: list[sa.ColumnElement[bool]] = [SEARCH_EXPR.ilike(_like(text), escape="\\")]
     codes = vocabulary.search_codes(text, "action")
@@ -136,24 +156,22 @@ def search_condition(chain: uuid.UUID, text: str) -> sa.ColumnElement[bool]:
     types = vocabulary.search_codes(text, "record")
     if types:
         conditions.append(e.entity_type.in_(types))
-    actors = people(text)
-    if actors:
+    actors = _people_in(text)
+    if isinstance(actors, sa.Select) or actors:
         conditions.append(e.actor_id.in_(actors))
     if chain != PLATFORM_CHAIN:
         from portal.tenancy.models import Department
 
-        departments = list(
-            db.session.execute(
+        conditions.append(
+            e.department_id.in_(
                 sa.select(Department.id).where(Department.name.ilike(_like(text), escape="\\"))
-            ).scalars()
+            )
         )
-        if departments:
-            conditions.append(e.department_id.in_(departments))
         for name, registered in vocabulary.record_types().items():
             if registered.find is None:
                 continue
-            ids = registered.find(text)
-            if ids:
+            ids = _ids_in(registered, text)
+            if isinstance(ids, sa.Select) or ids:
                 conditions.append(sa.and_(e.entity_type == name, e.entity_id.in_(ids)))
     return sa.or_(*conditions)
 
@@ -170,9 +188,10 @@ def filtered(
         try:
             query = query.where(e.actor_id == uuid.UUID(f.actor))
         except ValueError:
-            ids = people(f.actor)
+            ids = _people_in(f.actor)
             by_name = e.actor_name == f.actor
-            query = query.where(sa.or_(e.actor_id.in_(ids), by_name) if ids else by_name)
+            named = isinstance(ids, sa.Select) or ids
+            query = query.where(sa.or_(e.actor_id.in_(ids), by_name) if named else by_name)
     if f.department_id:
         query = query.where(e.department_id == f.department_id)
     if f.module:
@@ -190,44 +209,6 @@ def filtered(
     if f.q:
         query = query.where(search_condition(chain, f.q))
     return query
-
-
-@dataclass
-class Page:
-    events: list[AuditEvent]
-    older: int | None  # pass as ?before= for the next (older) page
-    newer: int | None  # pass as ?after= for the previous (newer) page
-
-
-def page(base: sa.Select, before: int | None, after: int | None, size: int = PAGE_SIZE) -> Page:
-    """One newest-first page by seq, plus the cursors of the neighbouring pages."""
-    e = AuditEvent
-    if after is not None:
-        rows = list(
-            db.session.execute(base.where(e.seq > after).order_by(e.seq.asc()).limit(size + 1))
-            .scalars()
-            .all()
-        )
-        more_newer = len(rows) > size
-        rows = list(reversed(rows[:size]))
-        if not rows:
-            return Page([], None, None)
-        older = rows[-1].seq if _exists(base.where(e.seq < rows[-1].seq)) else None
-        return Page(rows, older, rows[0].seq if more_newer else None)
-    query = base if before is None else base.where(e.seq < before)
-    rows = list(db.session.execute(query.order_by(e.seq.desc()).limit(size + 1)).scalars().all())
-    more_older = len(rows) > size
-    rows = rows[:size]
-    if not rows:
-        return Page([], None, None)
-    newer = None
-    if before is not None and _exists(base.where(e.seq > rows[0].seq)):
-        newer = rows[0].seq
-    return Page(rows, rows[-1].seq if more_older else None, newer)
-
-
-def _exists(query: sa.Select) -> bool:
-    return db.session.execute(sa.select(query.limit(1).exists())).scalar() or False
 
 
 def get_event(chain: uuid.UUID, seq: int) -> AuditEvent | None:
@@ -302,8 +283,11 @@ def _export_value(event: AuditEvent, column: str) -> Any:
     return value
 
 
-def export_rows(engine: sa.Engine, chain: uuid.UUID, query: sa.Select) -> Iterator[Any]:
-    """Oldest first, streamed in batches, capped at EXPORT_LIMIT rows.
+def export_rows(
+    engine: sa.Engine, chain: uuid.UUID, query: sa.Select, sort: str = "", desc: bool = False
+) -> Iterator[Any]:
+    """In the viewer's chosen order (none chosen: oldest first), streamed in batches,
+    capped at EXPORT_LIMIT rows.
 
     Runs on its own connection, outside Flask's contexts and the request's Session: the
     body is sent after the view returned, and an abandoned download must leave nothing
@@ -311,7 +295,9 @@ def export_rows(engine: sa.Engine, chain: uuid.UUID, query: sa.Select) -> Iterat
     PostgreSQL the chain is set for row-level security as the request would.
     """
     table = AuditEvent.__table__
-    statement = sa.select(*table.c).order_by(table.c.seq.asc()).limit(EXPORT_LIMIT)
+    order = [table.c[k.key] for k in paging.order_keys(sort)]
+    statement = sa.select(*table.c).order_by(*(c.desc() if desc else c.asc() for c in order))
+    statement = statement.limit(EXPORT_LIMIT)
     if query.whereclause is not None:
         statement = statement.where(query.whereclause)
     with engine.connect() as conn:
@@ -406,21 +392,9 @@ def export_jsonl(events: Iterator[AuditEvent]) -> Iterator[str]:
         yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
-#: The viewer's total is counted up to this many events ("10000+" beyond): a count over
-#: a long chain must not cost more than the page itself.
-TOTAL_CAP = 10_000
-
-
-def count_capped(query: sa.Select, cap: int = TOTAL_CAP) -> int:
-    """How many events the filter matches, at most `cap` + 1 (one bounded statement)."""
-    capped = query.with_only_columns(AuditEvent.seq).order_by(None).limit(cap + 1).subquery()
-    return int(db.session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())
-
-
 def count_for_export(query: sa.Select) -> int:
     """The exact number of rows an export will hold (capped), for its audit event."""
-    capped = query.with_only_columns(AuditEvent.seq).order_by(None).limit(EXPORT_LIMIT).subquery()
-    return db.session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one()
+    return db.session.execute(sa.select(paging.capped_total(query, EXPORT_LIMIT - 1))).scalar_one()
 
 
 def record_export(chain: uuid.UUID, fmt: str, rows: int, f: EventFilter) -> None:
