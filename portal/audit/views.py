@@ -305,9 +305,8 @@ def history_url(obj_or_type: Any, entity_id: Any = None) -> str | None:
 def _recent_context() -> dict[str, Any]:
     query = services.filtered(g.tenant.id, services.EventFilter())
     events = paging.page(query, g.tenant.id, paging.Window(size=5)).events
-    # The same statements whatever the newest events are (the home page's count is tested).
     rows = display.present(
-        events, district=True, departments={}, users=display.everyone(), records=False
+        events, district=True, departments={}, users=display.actors_of(events), records=False
     )
     return {"recent": rows}
 

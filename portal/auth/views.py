@@ -79,6 +79,8 @@ def init_login(app: Flask) -> None:
             return None
         if user is None or str(user.session_version) != version or not user.active:
             return None
+        if user.department_id is None:  # no department: nothing to load later
+            sa_orm.attributes.set_committed_value(user, "department", None)
         return user
 
     @app.errorhandler(HashingBusy)
