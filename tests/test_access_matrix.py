@@ -269,6 +269,25 @@ def _care_sample(model: str) -> Callable[[Any, str], Any]:
     return sample
 
 
+def _care_household(
+    perm: str,
+    ok: int = 302,
+    data: Mapping[str, str] | None = None,
+    expect: Callable[[str, str, str], int | None] | None = None,
+) -> Route:
+    """A care page or form about the demo's first household (in the town officer's town,
+    assigned to the village contact): denied as missing (404)."""
+    return Route(
+        "district",
+        perm,
+        ids={"household_id": _register_sample("Household")},
+        ok=ok,
+        deny=404,
+        data=data or {},
+        expect=expect,
+    )
+
+
 def _register_sample(model: str) -> Callable[[Any, str], Any]:
     """The demo's first household (D000001: in the town officer's town, assigned to the
     village contact), its first member, or the district's first change request."""
@@ -575,13 +594,7 @@ ROUTES: dict[str, Route] = {
     "care.deactivate_contact": Route(
         "district", "care.contacts", ids={"contact_id": _care_sample("Contact")}, ok=302, deny=404
     ),
-    "care.assign": Route(
-        "district",
-        "care.contacts",
-        ids={"household_id": _register_sample("Household")},
-        ok=302,
-        deny=404,
-    ),
+    "care.assign": _care_household("care.contacts"),
     "care.reassign": Route(
         "district",
         "care.contacts",
@@ -589,20 +602,14 @@ ROUTES: dict[str, Route] = {
         ok=302,
         deny=404,
     ),
-    "care.household": Route(
-        "district",
-        "care.read",
-        ids={"household_id": _register_sample("Household")},
-        deny=404,
-        expect=_register_officer,
+    "care.household": _care_household("care.read", ok=200, expect=_register_officer),
+    "care.record_visit": _care_household(
+        "care.visit", data={"kind": "phone", "visited_on": "2026-01-05", "findings": "matrix"}
     ),
-    "care.record_visit": Route(
-        "district",
-        "care.visit",
-        ids={"household_id": _register_sample("Household")},
-        ok=302,
-        deny=404,
-        data={"kind": "phone", "visited_on": "2026-01-05", "findings": "matrix"},
+    # no member chosen: refused beside the field (400), nothing written
+    "care.record_contract": _care_household("care.health", ok=400, expect=_register_officer),
+    "care.record_checkup": _care_household(
+        "care.health", ok=400, data={"done_on": "2026-01-05"}, expect=_register_officer
     ),
     # -- families register (portal/register): a town officer, a village contact and the
     # eligibility officer are covered by tests/register/test_scope.py
