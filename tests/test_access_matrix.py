@@ -288,6 +288,21 @@ def _care_household(
     )
 
 
+def _followup_visit(samples: Samples, ctx: str) -> Any:
+    """A demo visit that asks for follow-up (the meeting's care follow-ups page)."""
+    from portal.care.models import Visit
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    slug = B if ctx in (OTHER_RECORD, OTHER_TENANT) else A
+    stmt = sa.select(Visit.id).where(Visit.follow_up.is_(True)).order_by(Visit.id).limit(1)
+    with samples.app.app_context(), scope.tenant_scope(samples.tenants[slug]):
+        found = db.session.execute(stmt).scalar()
+        db.session.remove()
+    assert found, f"no follow-up visit in {slug}"
+    return found
+
+
 def _register_sample(model: str) -> Callable[[Any, str], Any]:
     """The demo's first household (D000001: in the town officer's town, assigned to the
     village contact), its first member, or the district's first change request."""
@@ -497,6 +512,22 @@ ROUTES: dict[str, Route] = {
     ),
     "meetings.export_prep_pack": Route(
         "district", "district.read_all", ids={"meeting_id": "Meeting"}
+    ),
+    # care follow-ups taken up as action items (nothing chosen: refused beside the field)
+    "meetings.care_followups_page": Route(
+        "district", "meeting.manage", ids={"meeting_id": "Meeting"}
+    ),
+    "meetings.followup_action": Route(
+        "district",
+        "meeting.manage",
+        ids={"meeting_id": "Meeting", "visit_id": _followup_visit},
+        ok=400,
+    ),
+    "meetings.followup_link": Route(
+        "district",
+        "meeting.manage",
+        ids={"meeting_id": "Meeting", "visit_id": _followup_visit},
+        ok=400,
     ),
     "meetings.action_items": Route("district", "meeting.read"),
     "meetings.update_action_item": Route(

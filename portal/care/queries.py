@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import sqlalchemy as sa
 
@@ -81,6 +81,8 @@ class Coverage:
     villages: dict[uuid.UUID, Figures]
     names: dict[uuid.UUID, str]
     town_of: dict[uuid.UUID, uuid.UUID]
+    # visits and check-ups recorded in a period (the report draft's; `period_counts`)
+    period_counts: dict[str, int] = field(default_factory=dict)
 
 
 def _festivals_open(
@@ -375,6 +377,41 @@ def household_care(household_id: uuid.UUID) -> dict:
         "checkups": list(checkups),
         "visits": list(visits),
     }
+
+
+def period_counts(start: dt.date, end: dt.date) -> dict[str, int]:
+    """Visits (and of them festival visits) and check-ups recorded from `start` to `end`
+    of registered households (one statement)."""
+    registered = sa.select(Household.id).where(Household.status == HouseholdStatus.registered)
+    in_visits = sa.and_(
+        Visit.visited_on >= start, Visit.visited_on <= end, Visit.household_id.in_(registered)
+    )
+    visits = sa.select(sa.func.count()).where(in_visits).select_from(Visit).scalar_subquery()
+    festival = (
+        sa.select(sa.func.count())
+        .select_from(Visit)
+        .where(in_visits, Visit.kind == VisitKind.festival)
+        .scalar_subquery()
+    )
+    checkups = (
+        sa.select(sa.func.count())
+        .select_from(Checkup)
+        .where(
+            Checkup.done_on >= start,
+            Checkup.done_on <= end,
+            Checkup.household_id.in_(registered),
+        )
+        .scalar_subquery()
+    )
+    row = db.session.execute(sa.select(visits, festival, checkups)).one()
+    return {"visits": row[0], "festival_visits": row[1], "checkups": row[2]}
+
+
+def eligibility_department_id() -> uuid.UUID | None:
+    """The district's eligibility department (卫健), which reports the care figures."""
+    from portal.register.models import eligibility_department
+
+    return db.session.execute(sa.select(eligibility_department())).scalar()
 
 
 def area_name(area_id: uuid.UUID) -> str:
