@@ -96,103 +96,175 @@ def _festivals_open(
     ]
 
 
-def _festival_due(rule: rules.FestivalRule, day: dt.date) -> sa.ColumnElement[bool]:
-    cond: list[sa.ColumnElement[bool]] = []
-    if rule.family_types:
-        cond.append(Household.category.in_(rule.family_types))
-    if rule.member_min_age is not None:
-        born_by = rules.years_before(day, rule.member_min_age)
-        cond.append(
-            sa.exists().where(
-                Person.household_id == Household.id,
-                Person.alive.is_(True),
-                Person.relationship_.in_(HOLDERS),
-                Person.birth_date <= born_by,
-            )
-        )
-    return sa.and_(sa.true(), *cond)
+def _flag(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    """1 when any row of the group meets `cond` (a per-household aggregate column)."""
+    return sa.func.max(sa.case((cond, 1), else_=0))
 
 
-def _festival_done(rule: rules.FestivalRule, year: int) -> sa.ColumnElement[bool]:
-    return sa.exists().where(
-        Visit.household_id == Household.id,
-        Visit.kind == VisitKind.festival,
-        Visit.festival == rule.festival,
-        Visit.festival_year == year,
-    )
+def _yes(column: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """A left-joined aggregate flag is set (no row joined: not set)."""
+    return sa.func.coalesce(column, 0) == 1
 
 
 def _count(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
 
 
-def household_flags(policy: rules.CarePolicy, as_of: dt.date) -> list[tuple[str, sa.ColumnElement]]:
-    """Per-household conditions behind the figures: (name, boolean SQL expression)."""
-    active = sa.and_(
-        Assignment.household_id == Household.id,
-        Assignment.ended_on.is_(None),
-        Contact.id == Assignment.contact_id,
-        Contact.active.is_(True),
-    )
-    n_contacts = (
-        sa.select(sa.func.count())
-        .select_from(Assignment)
-        .join(
-            Contact,
-            sa.and_(Contact.tenant_id == Assignment.tenant_id, Contact.id == Assignment.contact_id),
-        )
-        .where(
-            Assignment.household_id == Household.id,
-            Assignment.ended_on.is_(None),
-            Contact.active.is_(True),
-        )
-        .scalar_subquery()
-    )
-    contact_ok: sa.ColumnElement[bool] = n_contacts >= max(policy.contacts_min, 1)
-    for role in policy.required_roles:
-        contact_ok = sa.and_(contact_ok, sa.exists().where(active, Contact.role == role))
+def _doctor_window(policy: rules.CarePolicy, as_of: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The period whose doctor contact is checked on `as_of` (none when not required)."""
+    if policy.doctor_cadence == "quarterly":
+        return rules.last_ended_quarter(as_of)
+    if policy.doctor_cadence == "yearly":
+        return dt.date(as_of.year - 1, 1, 1), dt.date(as_of.year - 1, 12, 31)
+    return None
+
+
+def household_sources(
+    policy: rules.CarePolicy, as_of: dt.date
+) -> tuple[sa.FromClause, list[tuple[str, sa.ColumnElement]]]:
+    """Households left-joined to one grouped sub-select per care table (contacts, visits,
+    holders' ages, doctor contracts), and the per-household conditions behind the figures
+    as (name, boolean SQL expression) on those columns. Set-based: each care table is
+    read once, whatever the number of households (no per-household sub-plan)."""
     q_start, _ = rules.quarter_of(as_of)
-    no_contact = ~sa.exists().where(
-        Visit.household_id == Household.id, Visit.visited_on >= q_start, Visit.visited_on <= as_of
+    open_festivals = _festivals_open(policy, as_of)
+    doctor = _doctor_window(policy, as_of)
+    contact = sa.and_(
+        Contact.tenant_id == Assignment.tenant_id, Contact.id == Assignment.contact_id
     )
+    ca = (
+        sa.select(
+            Assignment.household_id,
+            sa.func.count().label("n"),
+            *(
+                _flag(Contact.role == r).label(f"role_{i}")
+                for i, r in enumerate(policy.required_roles)
+            ),
+        )
+        .join(Contact, contact)
+        .where(Assignment.ended_on.is_(None), Contact.active.is_(True))
+        .group_by(Assignment.household_id)
+        .cte("ca")
+        .prefix_with("MATERIALIZED")
+    )
+    codes = sorted({r.festival for r, _day in open_festivals})
+    earliest = min(q_start, doctor[0]) if doctor else q_start
+    seen = sa.or_(Visit.visited_on >= earliest, Visit.festival_year == as_of.year)
+    va = (
+        sa.select(
+            Visit.household_id,
+            _flag(sa.and_(Visit.visited_on >= q_start, Visit.visited_on <= as_of)).label("seen"),
+            *(
+                _flag(
+                    sa.and_(
+                        Visit.kind == VisitKind.festival,
+                        Visit.festival == code,
+                        Visit.festival_year == as_of.year,
+                    )
+                ).label(f"fest_{code}")
+                for code in codes
+            ),
+            *(
+                [
+                    _flag(
+                        sa.and_(
+                            Visit.kind == VisitKind.doctor,
+                            Visit.visited_on >= doctor[0],
+                            Visit.visited_on <= doctor[1],
+                        )
+                    ).label("doctor")
+                ]
+                if doctor
+                else []
+            ),
+        )
+        .where(seen)
+        .group_by(Visit.household_id)
+        .cte("va")
+        .prefix_with("MATERIALIZED")
+    )
+    src = sa.outerjoin(Household, ca, ca.c.household_id == Household.id).outerjoin(
+        va, va.c.household_id == Household.id
+    )
+    contact_ok: sa.ColumnElement[bool] = sa.func.coalesce(ca.c.n, 0) >= max(policy.contacts_min, 1)
+    for i, _role in enumerate(policy.required_roles):
+        contact_ok = sa.and_(contact_ok, _yes(ca.c[f"role_{i}"]))
     flags: list[tuple[str, sa.ColumnElement]] = [
         ("contact_ok", contact_ok),
-        ("no_contact_quarter", no_contact),
+        ("no_contact_quarter", ~_yes(va.c.seen)),
     ]
-    due_any: list[sa.ColumnElement[bool]] = []
-    for i, (rule, day) in enumerate(_festivals_open(policy, as_of)):
-        due = _festival_due(rule, day)
-        done = _festival_done(rule, as_of.year)
+    if any(r.member_min_age is not None for r, _day in open_festivals):
+        ho = (
+            sa.select(Person.household_id, sa.func.min(Person.birth_date).label("oldest"))
+            .where(Person.alive.is_(True), Person.relationship_.in_(HOLDERS))
+            .group_by(Person.household_id)
+            .cte("ho")
+            .prefix_with("MATERIALIZED")
+        )
+        src = src.outerjoin(ho, ho.c.household_id == Household.id)
+    for i, (rule, day) in enumerate(open_festivals):
+        cond: list[sa.ColumnElement[bool]] = []
+        if rule.family_types:
+            cond.append(Household.category.in_(rule.family_types))
+        if rule.member_min_age is not None:
+            cond.append(
+                sa.func.coalesce(ho.c.oldest <= rules.years_before(day, rule.member_min_age), False)
+            )
+        due = sa.and_(sa.true(), *cond)
+        done = _yes(va.c[f"fest_{rule.festival}"])
         flags.append((f"festival_due_{i}", due))
         flags.append((f"festival_done_{i}", sa.and_(due, done)))
         if day < as_of:
             flags.append((f"festival_overdue_{i}", sa.and_(due, ~done)))
-        due_any.append(due)
-    if policy.doctor_cadence in ("quarterly", "yearly"):
-        if policy.doctor_cadence == "quarterly":
-            start, end = rules.last_ended_quarter(as_of)
-        else:
-            start, end = dt.date(as_of.year - 1, 1, 1), dt.date(as_of.year - 1, 12, 31)
-        signed = sa.exists().where(
-            DoctorContract.household_id == Household.id,
-            DoctorContract.declined.is_(False),
-            DoctorContract.signed_on <= end,
+    if doctor:
+        dc = (
+            sa.select(
+                DoctorContract.household_id,
+                sa.func.min(DoctorContract.signed_on).label("first_signed"),
+            )
+            .where(DoctorContract.declined.is_(False))
+            .group_by(DoctorContract.household_id)
+            .cte("dc")
+            .prefix_with("MATERIALIZED")
         )
-        contacted = sa.exists().where(
-            Visit.household_id == Household.id,
-            Visit.kind == VisitKind.doctor,
-            Visit.visited_on >= start,
-            Visit.visited_on <= end,
-        )
-        flags.append(("doctor_overdue", sa.and_(signed, ~contacted)))
-    return flags
+        src = src.outerjoin(dc, dc.c.household_id == Household.id)
+        signed = sa.func.coalesce(dc.c.first_signed <= doctor[1], False)
+        flags.append(("doctor_overdue", sa.and_(signed, ~_yes(va.c.doctor))))
+    return src, flags
 
 
-def _person_flags(policy: rules.CarePolicy, as_of: dt.date) -> list[tuple[str, sa.ColumnElement]]:
-    signed = sa.exists().where(
-        DoctorContract.person_id == Person.id, DoctorContract.declined.is_(False)
+def _person_sources(
+    policy: rules.CarePolicy, as_of: dt.date
+) -> tuple[sa.FromClause, list[tuple[str, sa.ColumnElement]]]:
+    """Living members of registered households joined to their contract and check-ups
+    (one grouped sub-select each), and the per-person conditions."""
+    dc = (
+        sa.select(DoctorContract.person_id)
+        .where(DoctorContract.declined.is_(False))
+        .group_by(DoctorContract.person_id)
+        .cte("pc")
+        .prefix_with("MATERIALIZED")
     )
-    flags: list[tuple[str, sa.ColumnElement]] = [("doctor_signed", signed)]
+    ck = (
+        sa.select(
+            Checkup.person_id,
+            _flag(Checkup.done_on >= dt.date(as_of.year, 1, 1)).label("this_year"),
+        )
+        .where(Checkup.done_on <= as_of)
+        .group_by(Checkup.person_id)
+        .cte("ck")
+        .prefix_with("MATERIALIZED")
+    )
+    src = (
+        sa.join(
+            Person,
+            Household,
+            sa.and_(Household.tenant_id == Person.tenant_id, Household.id == Person.household_id),
+        )
+        .outerjoin(dc, dc.c.person_id == Person.id)
+        .outerjoin(ck, ck.c.person_id == Person.id)
+    )
+    flags: list[tuple[str, sa.ColumnElement]] = [("doctor_signed", dc.c.person_id.is_not(None))]
     dues, dones = [], []
     for rule in policy.checkups:
         cond: list[sa.ColumnElement[bool]] = []
@@ -203,53 +275,69 @@ def _person_flags(policy: rules.CarePolicy, as_of: dt.date) -> list[tuple[str, s
         if rule.member_max_age is not None:
             cond.append(Person.birth_date > rules.years_before(as_of, rule.member_max_age + 1))
         due = sa.and_(sa.true(), *cond)
-        since = (
-            dt.date(as_of.year, 1, 1)
-            if rule.cadence == "yearly"
-            else dt.date(1900, 1, 1)  # once: any check-up counts
-        )
-        done = sa.exists().where(
-            Checkup.person_id == Person.id, Checkup.done_on >= since, Checkup.done_on <= as_of
-        )
+        # yearly: a check-up this calendar year; once: any check-up so far
+        done = _yes(ck.c.this_year) if rule.cadence == "yearly" else ck.c.person_id.is_not(None)
         dues.append(due)
         dones.append(sa.and_(due, done))
     if dues:
         flags.append(("checkup_due", sa.or_(*dues)))
         flags.append(("checkup_done", sa.or_(*dones)))
-    return flags
+    return src, flags
 
 
-def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = None) -> Coverage:
-    """Every figure per village, town and district (two statements, whatever the size)."""
-    as_of = as_of or rules.today()
-    policy = policy or rules.current_policy(as_of)
+_STATEMENTS: dict[tuple, tuple] = {}
+
+
+def _statements(policy: rules.CarePolicy, as_of: dt.date) -> tuple:
+    """The two coverage statements and their flags for a policy and a day, built once per
+    process (building them costs more than running them on a district; the scoping
+    hook adds the tenant's and user's criteria at execution, so they are shareable)."""
+    try:
+        key = (policy, as_of)
+        hash(key)
+    except TypeError:  # a policy value that cannot be hashed: build it every time
+        key = None
+    if key is not None and key in _STATEMENTS:
+        return _STATEMENTS[key]
     registered = Household.status == HouseholdStatus.registered
-    hflags = household_flags(policy, as_of)
-    rows = db.session.execute(
+    hsrc, hflags = household_sources(policy, as_of)
+    households = (
         sa.select(
             Household.town_id,
             Household.village_id,
             sa.func.count().label("households"),
             *(_count(expr).label(name) for name, expr in hflags),
         )
+        .select_from(hsrc)
         .where(registered)
         .group_by(Household.town_id, Household.village_id)
-    ).all()
-    pflags = _person_flags(policy, as_of)
-    prow = db.session.execute(
+    )
+    psrc, pflags = _person_sources(policy, as_of)
+    persons = (
         sa.select(
             Household.village_id,
             sa.func.count().label("persons"),
             *(_count(expr).label(name) for name, expr in pflags),
         )
-        .select_from(Person)
-        .join(
-            Household,
-            sa.and_(Household.tenant_id == Person.tenant_id, Household.id == Person.household_id),
-        )
+        .select_from(psrc)
         .where(registered, Person.alive.is_(True))
         .group_by(Household.village_id)
-    ).all()
+    )
+    built = (households, [n for n, _e in hflags], persons, [n for n, _e in pflags])
+    if key is not None:
+        if len(_STATEMENTS) > 256:  # a day's worth of policies; dates move on
+            _STATEMENTS.clear()
+        _STATEMENTS[key] = built
+    return built
+
+
+def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = None) -> Coverage:
+    """Every figure per village, town and district (two statements, whatever the size)."""
+    as_of = as_of or rules.today()
+    policy = policy or rules.current_policy(as_of)
+    households, hnames, persons, pnames = _statements(policy, as_of)
+    rows = db.session.execute(households).all()
+    prow = db.session.execute(persons).all()
     villages: dict[uuid.UUID, Figures] = {}
     town_of: dict[uuid.UUID, uuid.UUID] = {}
     for r in rows:
@@ -257,14 +345,14 @@ def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = Non
         f = villages.setdefault(r.village_id, Figures())
         town_of[r.village_id] = r.town_id
         f.households += m["households"]
-        for name, _ in hflags:
+        for name in hnames:
             base = name.rsplit("_", 1)[0] if name[-1].isdigit() else name
             setattr(f, base, getattr(f, base) + int(m[name]))
     for r in prow:
         m = r._mapping
         f = villages.setdefault(r.village_id, Figures())
         f.persons += m["persons"]
-        for name, _ in pflags:
+        for name in pnames:
             setattr(f, name, getattr(f, name) + int(m[name]))
     towns: dict[uuid.UUID, Figures] = {}
     district = Figures()
@@ -295,17 +383,22 @@ def households_for(
     quarter, a festival visit overdue, doctor contact overdue."""
     as_of = as_of or rules.today()
     policy = rules.current_policy(as_of)
-    flags = dict(household_flags(policy, as_of))
+    src, named = household_sources(policy, as_of)
+    flags = dict(named)
     if figure == "contact_missing":
         cond = ~flags["contact_ok"]
     elif figure == "festival_overdue":
         parts = [e for n, e in flags.items() if n.startswith("festival_overdue_")]
         cond = sa.or_(*parts) if parts else sa.false()
-    elif figure in flags:
-        cond = flags[figure]
+    elif figure in FIGURE_FLAGS:
+        cond = flags.get(figure, sa.false())  # e.g. doctor contact the policy never asks
     else:
         raise rules.CareError("unknown figure", field="figure")
-    q = sa.select(Household).where(Household.status == HouseholdStatus.registered, cond)
+    q = (
+        sa.select(Household)
+        .select_from(src)
+        .where(Household.status == HouseholdStatus.registered, cond)
+    )
     if area_id is not None:
         q = q.where(sa.or_(Household.town_id == area_id, Household.village_id == area_id))
     q = q.order_by(Household.number).limit(limit).offset(offset)
@@ -314,9 +407,14 @@ def households_for(
 
 def festival_due_households(rule: rules.FestivalRule, year: int) -> list[uuid.UUID]:
     """The ids of registered households a festival visit is due for in `year`."""
-    day = rule.date(year)
-    q = sa.select(Household.id).where(
-        Household.status == HouseholdStatus.registered, _festival_due(rule, day)
+    rule.date(year)  # a year outside the festival table is refused here, never guessed
+    policy = rules.CarePolicy(festival_rules=(rule,))
+    src, flags = household_sources(policy, dt.date(year, 12, 31))
+    due = next(e for n, e in flags if n.startswith("festival_due_"))
+    q = (
+        sa.select(Household.id)
+        .select_from(src)
+        .where(Household.status == HouseholdStatus.registered, due)
     )
     return list(db.session.execute(q).scalars())
 

@@ -136,3 +136,21 @@ def test_a_town_officer_sees_only_their_towns_figures(app) -> None:  # type: ign
     assert set(own.towns) == {town}
     assert own.district.households == lead_view.towns[town].households
     assert own.district.contact_ok == lead_view.towns[town].contact_ok
+
+
+def test_dashboard_runs_a_bounded_number_of_statements(app, login_as) -> None:  # type: ignore[no-untyped-def]
+    """Two set-based statements give every figure (one over households, one over persons),
+    whatever the district's size or policy; the page's other statements are the shell's."""
+    from tests.conftest import statements
+
+    counts = {}
+    for slug in ("zhangdian", "jiading", "kaifeng"):
+        b = login_as(f"{slug}-lead")
+        b.get(f"/t/{slug}/care/")  # warm: the session's user and tenant
+        with statements(app) as seen:
+            assert b.get(f"/t/{slug}/care/").status_code == 200
+        figures = [s for s in seen if "care_" in s]
+        assert len(figures) == 2, figures
+        assert all(s.lstrip().startswith("WITH") for s in figures)  # one grouped pass each
+        counts[slug] = len(seen)
+    assert max(counts.values()) <= 10, counts  # (an expired policy: one more look-up)
