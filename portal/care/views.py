@@ -54,7 +54,7 @@ register_home_panel(
     HomePanel(
         "care/_town_panel.html",
         "care.contacts",
-        lambda: {"care_cov": queries.coverage()},
+        lambda: {"care_cov": queries.coverage_cached()},
         order=15,
     )
 )
@@ -126,7 +126,7 @@ def _area_arg() -> uuid.UUID | None:
 @requires("care.dashboard", status=404)
 def dashboard() -> Any:
     _need("care.dashboard")
-    cov = queries.coverage()
+    cov = queries.coverage_cached()
     towns = sorted(cov.towns.items(), key=lambda kv: cov.names.get(kv[0], ""))
     chart = {
         "towns": [cov.names.get(t, "") for t, _f in towns],

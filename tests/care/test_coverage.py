@@ -140,17 +140,44 @@ def test_a_town_officer_sees_only_their_towns_figures(app) -> None:  # type: ign
 
 def test_dashboard_runs_a_bounded_number_of_statements(app, login_as) -> None:  # type: ignore[no-untyped-def]
     """Two set-based statements give every figure (one over households, one over persons),
-    whatever the district's size or policy; the page's other statements are the shell's."""
+    whatever the district's size or policy, and none while the district's audit chain has
+    not moved; the page's other statements are the shell's."""
+    from portal.care import figures
     from tests.conftest import statements
 
     counts = {}
     for slug in ("zhangdian", "jiading", "kaifeng"):
         b = login_as(f"{slug}-lead")
         b.get(f"/t/{slug}/care/")  # warm: the session's user and tenant
+        figures._COVERAGE.clear()
         with statements(app) as seen:
             assert b.get(f"/t/{slug}/care/").status_code == 200
-        figures = [s for s in seen if "care_" in s]
-        assert len(figures) == 2, figures
-        assert all(s.lstrip().startswith("WITH") for s in figures)  # one grouped pass each
+        computed = [s for s in seen if "care_" in s]
+        assert len(computed) == 2, computed
+        assert all(s.lstrip().startswith("WITH") for s in computed)  # one grouped pass each
         counts[slug] = len(seen)
+        with statements(app) as seen:
+            assert b.get(f"/t/{slug}/care/").status_code == 200
+        assert not [s for s in seen if "care_" in s]  # from memory
     assert max(counts.values()) <= 10, counts  # (an expired policy: one more look-up)
+
+
+def test_cached_figures_follow_every_audited_write(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """The dashboard's figures come from memory until the district's audit chain moves:
+    a recorded visit is counted on the next read."""
+    from portal.care import operations, queries
+    from portal.extensions import db
+    from portal.kernel.grants import SYSTEM
+
+    with district(fresh_app, "kaifeng"):
+        first = queries.coverage_cached()
+        assert queries.coverage_cached() is first  # nothing written: the same figures
+        silent = queries.households_for("no_contact_quarter", limit=1)[0]
+        operations.record_visit(
+            SYSTEM, silent.id, visited_on=first.as_of, kind="phone", findings="电话问候"
+        )
+        db.session.commit()
+        again = queries.coverage_cached()
+        assert again is not first
+        assert again.district.no_contact_quarter == first.district.no_contact_quarter - 1
+        assert again.district.as_dict() == queries.coverage().district.as_dict()
