@@ -16,7 +16,15 @@ from dataclasses import asdict, dataclass, field, fields
 import sqlalchemy as sa
 
 from portal.care import rules
-from portal.care.models import Assignment, Checkup, Contact, DoctorContract, Visit, VisitKind
+from portal.care.models import (
+    Assignment,
+    Checkup,
+    Contact,
+    DoctorContract,
+    Visit,
+    VisitKind,
+    assigned_contact,
+)
 from portal.extensions import db
 from portal.register.models import (
     Area,
@@ -128,9 +136,7 @@ def household_sources(
     q_start, _ = rules.quarter_of(as_of)
     open_festivals = _festivals_open(policy, as_of)
     doctor = _doctor_window(policy, as_of)
-    contact = sa.and_(
-        Contact.tenant_id == Assignment.tenant_id, Contact.id == Assignment.contact_id
-    )
+    contact = assigned_contact()
     ca = (
         sa.select(
             Assignment.household_id,

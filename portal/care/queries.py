@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -23,7 +24,15 @@ from portal.care.figures import (  # noqa: F401  (the figures' public names, re-
     coverage_cached,
     household_sources,
 )
-from portal.care.models import Assignment, Checkup, Contact, DoctorContract, Visit, VisitKind
+from portal.care.models import (
+    Assignment,
+    Checkup,
+    Contact,
+    DoctorContract,
+    Visit,
+    VisitKind,
+    assigned_contact,
+)
 from portal.extensions import db
 from portal.register.models import (
     Area,
@@ -105,42 +114,24 @@ def household_care(household_id: uuid.UUID) -> dict:
         sa.select(Assignment, Contact)
         .join(
             Contact,
-            sa.and_(Contact.tenant_id == Assignment.tenant_id, Contact.id == Assignment.contact_id),
+            assigned_contact(),
         )
         .where(Assignment.household_id == household_id)
         .order_by(Assignment.ended_on.is_not(None), Assignment.started_on.desc())
     ).all()
-    contracts = (
-        db.session.execute(
-            sa.select(DoctorContract).where(DoctorContract.household_id == household_id)
-        )
-        .scalars()
-        .all()
-    )
-    checkups = (
-        db.session.execute(
-            sa.select(Checkup)
-            .where(Checkup.household_id == household_id)
-            .order_by(Checkup.done_on.desc())
-        )
-        .scalars()
-        .all()
-    )
-    visits = (
-        db.session.execute(
-            sa.select(Visit)
-            .where(Visit.household_id == household_id)
-            .order_by(Visit.visited_on.desc())
-            .limit(100)
-        )
-        .scalars()
-        .all()
-    )
+
+    def rows(model: Any, *order: Any, limit: int | None = None) -> list:
+        q = sa.select(model).where(model.household_id == household_id).order_by(*order)
+        return list(db.session.execute(q.limit(limit)).scalars())
+
+    contracts = rows(DoctorContract, DoctorContract.person_id)
+    checkups = rows(Checkup, Checkup.done_on.desc())
+    visits = rows(Visit, Visit.visited_on.desc(), limit=100)
     return {
         "assignments": assignments,
-        "contracts": list(contracts),
-        "checkups": list(checkups),
-        "visits": list(visits),
+        "contracts": contracts,
+        "checkups": checkups,
+        "visits": visits,
     }
 
 
@@ -208,9 +199,7 @@ def roster_rows(limit: int | None = None, offset: int = 0) -> list[RosterRow]:
             sa.select(Assignment.household_id, Contact)
             .join(
                 Contact,
-                sa.and_(
-                    Contact.tenant_id == Assignment.tenant_id, Contact.id == Assignment.contact_id
-                ),
+                assigned_contact(),
             )
             .where(
                 Assignment.household_id.in_(ids),

@@ -302,6 +302,11 @@ def household(household_id: str) -> Any:
     return _household_page(_household_or_404(household_id))
 
 
+def _fields(*names: str) -> dict[str, str]:
+    """The posted text fields an operation takes by the same names ("" when missing)."""
+    return {name: request.form.get(name, "") for name in names}
+
+
 @bp.post("/households/<household_id>/visits")
 @requires("care.visit", status=404)
 def record_visit(household_id: str) -> Any:
@@ -318,14 +323,10 @@ def record_visit(household_id: str) -> Any:
         lambda: operations.record_visit(
             current_user,
             h.id,
-            visited_on=form.get("visited_on", ""),
-            kind=form.get("kind", ""),
             festival=form.get("festival", "") if form.get("kind") == "festival" else "",
-            companions=form.get("companions", ""),
-            findings=form.get("findings", ""),
             follow_up=form.get("follow_up") == "1",
-            follow_up_note=form.get("follow_up_note", ""),
             photos=photos,
+            **_fields("visited_on", "kind", "companions", "findings", "follow_up_note"),
         ),
         _("The visit was recorded."),
     )
@@ -337,21 +338,14 @@ def record_contract(household_id: str) -> Any:
     """Sign, renew or record the refusal of a member's family-doctor contract."""
     _need("care.health")
     h = _household_or_404(household_id)
-    form = request.form
+    fields = _fields(
+        "person_id", "doctor", "institution", "signed_on", "renewed_on", "declined_reason"
+    )
+    declined = request.form.get("declined") == "1"
     return _household_post(
         h,
         "contract",
-        lambda: operations.record_contract(
-            current_user,
-            h.id,
-            form.get("person_id", ""),
-            doctor=form.get("doctor", ""),
-            institution=form.get("institution", ""),
-            signed_on=form.get("signed_on", ""),
-            renewed_on=form.get("renewed_on", ""),
-            declined_reason=form.get("declined_reason", ""),
-            declined=form.get("declined") == "1",
-        ),
+        lambda: operations.record_contract(current_user, h.id, declined=declined, **fields),
         _("The family-doctor contract was saved."),
     )
 
@@ -362,19 +356,12 @@ def record_checkup(household_id: str) -> Any:
     """Record a member's check-up, or correct one (`checkup_id`)."""
     _need("care.health")
     h = _household_or_404(household_id)
-    form = request.form
+    fields = _fields("person_id", "done_on", "institution", "note")
+    checkup_id = request.form.get("checkup_id") or None
     return _household_post(
         h,
         "checkup",
-        lambda: operations.record_checkup(
-            current_user,
-            h.id,
-            form.get("person_id", ""),
-            form.get("done_on", ""),
-            institution=form.get("institution", ""),
-            note=form.get("note", ""),
-            checkup_id=form.get("checkup_id") or None,
-        ),
+        lambda: operations.record_checkup(current_user, h.id, checkup_id=checkup_id, **fields),
         _("The check-up was saved."),
     )
 

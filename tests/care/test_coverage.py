@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from tests.care.helpers import district
+from tests.care.helpers import as_user, district, officer_town, user_named
 from tests.register.helpers import tenant_id
 
 SLUGS = ["zhangdian", "jiading", "jiangyan", "kaifeng"]
@@ -109,30 +109,14 @@ def test_district_figures_equal_a_direct_sql_count(app, slug: str) -> None:  # t
 
 
 def test_a_town_officer_sees_only_their_towns_figures(app) -> None:  # type: ignore[no-untyped-def]
-    from portal.auth.models import User
     from portal.care import queries
-    from portal.extensions import db
-    from portal.register.models import OfficerTown
-    from portal.tenancy import scope
 
     with district(app, "jiading"):
         lead_view = queries.coverage()
-        officer = db.session.execute(
-            sa.select(User).filter_by(username="jiading-town1")
-        ).scalar_one()
-        town = db.session.execute(
-            sa.select(OfficerTown.town_id).where(OfficerTown.user_id == officer.id)
-        ).scalar_one()
-        import dataclasses
-
-        current = scope.current()
-        token = scope.set_scope(
-            dataclasses.replace(current, user_id=officer.id, role="town_officer")
-        )
-        try:
+        officer = user_named("jiading-town1")
+        town = officer_town(officer)
+        with as_user(officer, "town_officer"):
             own = queries.coverage()
-        finally:
-            scope.reset_scope(token)
     assert set(own.towns) == {town}
     assert own.district.households == lead_view.towns[town].households
     assert own.district.contact_ok == lead_view.towns[town].contact_ok

@@ -38,127 +38,87 @@ def _audited(app, entity_type: str, entity_id) -> list[str]:  # type: ignore[no-
         )
 
 
+class _Tab:
+    """The town officer on the care tab of the first household of their town."""
+
+    def __init__(self, app, login_as) -> None:  # type: ignore[no-untyped-def]
+        self.hid = next(iter(households_by_town(app).values()))[0]
+        self.pid = _members(app, self.hid)[0]
+        self.path = f"/t/kaifeng/care/households/{self.hid}"
+        self.b = login_as("kaifeng-town1", app)
+
+    def post(self, form: str, status: int, kept: str = "", **data: str) -> str:
+        """Post one form with the member; the status, and on a refusal the input kept."""
+        r = self.b.post(
+            f"{self.path}/{form}", {"person_id": str(self.pid), **data}, csrf_from=self.path
+        )
+        body = r.get_data(as_text=True)
+        assert r.status_code == status, body[:400]
+        assert kept in body
+        return body
+
+
 def test_town_officer_signs_edits_and_declines_a_contract(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
     from portal.care.models import DoctorContract
     from portal.extensions import db
 
-    town = households_by_town(fresh_app)
-    hid = next(iter(town.values()))[0]
-    pid = _members(fresh_app, hid)[0]
-    person = str(pid)
-    path = f"/t/kaifeng/care/households/{hid}"
-    b = login_as("kaifeng-town1", fresh_app)
-    page = b.get(path).get_data(as_text=True)
+    tab = _Tab(fresh_app, login_as)
+    page = tab.b.get(tab.path).get_data(as_text=True)
     assert 'id="contract"' in page and 'id="checkup"' in page
     # a broken rule: the message beside the field, the input kept, nothing written
-    r = b.post(
-        f"{path}/contracts",
-        {"person_id": person, "doctor": "", "institution": "城关社区卫生服务中心"},
-        csrf_from=path,
+    clinic = "城关社区卫生服务中心"
+    body = tab.post("contracts", 400, clinic, doctor="", institution=clinic)
+    assert body.index("error-text", body.index('id="doctor"')) < body.index(
+        'id="contract-institution"'
     )
-    body = r.get_data(as_text=True)
-    assert r.status_code == 400 and "城关社区卫生服务中心" in body
-    assert 'id="doctor"' in body and body.index("error-text", body.index('id="doctor"')) < (
-        body.index('id="contract-institution"')
-    )
-    r = b.post(
-        f"{path}/contracts",
-        {
-            "person_id": person,
-            "doctor": "王医生",
-            "institution": "城关社区卫生服务中心",
-            "signed_on": "2026-03-01",
-            "renewed_on": "2026-01-01",
-        },
-        csrf_from=path,
-    )
-    assert r.status_code == 400 and "王医生" in r.get_data(as_text=True)
-    r = b.post(
-        f"{path}/contracts",
-        {
-            "person_id": person,
-            "doctor": "王医生",
-            "institution": "城关社区卫生服务中心",
-            "signed_on": "2026-03-01",
-        },
-        csrf_from=path,
-    )
-    assert r.status_code == 302
-    edit = b.get(f"{path}?contract={person}").get_data(as_text=True)
+    signed = {"doctor": "王医生", "institution": clinic, "signed_on": "2026-03-01"}
+    tab.post("contracts", 400, "王医生", renewed_on="2026-01-01", **signed)
+    tab.post("contracts", 302, **signed)
+    edit = tab.b.get(f"{tab.path}?contract={tab.pid}").get_data(as_text=True)
     assert 'value="王医生"' in edit and 'value="2026-03-01"' in edit
     # declining needs a reason; with one, the same row records the refusal
-    r = b.post(f"{path}/contracts", {"person_id": person, "declined": "1"}, csrf_from=path)
-    assert r.status_code == 400
-    r = b.post(
-        f"{path}/contracts",
-        {"person_id": person, "declined": "1", "declined_reason": "已在外地签约"},
-        csrf_from=path,
-    )
-    assert r.status_code == 302
+    tab.post("contracts", 400, declined="1")
+    tab.post("contracts", 302, declined="1", declined_reason="已在外地签约")
     with district(fresh_app, "kaifeng"):
         rows = db.session.execute(
-            sa.select(DoctorContract).where(DoctorContract.person_id == pid)
+            sa.select(DoctorContract).where(DoctorContract.person_id == tab.pid)
         ).scalars()
         (contract,) = rows
         assert contract.declined and contract.declined_reason == "已在外地签约"
         contract_id = contract.id
     events = _audited(fresh_app, "DoctorContract", contract_id)  # signed, then declined
     assert len(events) >= 2 and set(events) <= {"create", "update"}
-    # another town's household and a foreign member: 404 / refused beside the field
-    other = list(town.values())[1][0]
-    r = b.post(
+    # another town's household: 404; a member of another household: refused by the field
+    other = list(households_by_town(fresh_app).values())[1][0]
+    r = tab.b.post(
         f"/t/kaifeng/care/households/{other}/contracts",
-        {"person_id": person, "doctor": "x", "institution": "y", "signed_on": "2026-03-01"},
-        csrf_from=path,
+        {"person_id": str(tab.pid), **signed},
+        csrf_from=tab.path,
     )
     assert r.status_code == 404
-    r = b.post(
-        f"{path}/contracts",
-        {"person_id": str(other), "doctor": "x", "institution": "y", "signed_on": "2026-03-01"},
-        csrf_from=path,
-    )
-    assert r.status_code == 400
+    tab.pid = other
+    tab.post("contracts", 400, **signed)
 
 
 def test_checkup_recorded_corrected_and_refused(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
     from portal.care.models import Checkup
     from portal.extensions import db
 
-    hid = next(iter(households_by_town(fresh_app).values()))[0]
-    pid = _members(fresh_app, hid)[0]
-    person = str(pid)
-    path = f"/t/kaifeng/care/households/{hid}"
-    b = login_as("kaifeng-town1", fresh_app)
-    r = b.post(
-        f"{path}/checkups",
-        {"person_id": person, "done_on": "2099-01-01", "institution": "区人民医院"},
-        csrf_from=path,
-    )
-    assert r.status_code == 400 and "区人民医院" in r.get_data(as_text=True)
-    r = b.post(
-        f"{path}/checkups",
-        {"person_id": person, "done_on": "2026-05-02", "institution": "区人民医院"},
-        csrf_from=path,
-    )
-    assert r.status_code == 302
+    tab = _Tab(fresh_app, login_as)
+    hospital = "区人民医院"
+    tab.post("checkups", 400, hospital, done_on="2099-01-01", institution=hospital)
+    tab.post("checkups", 302, done_on="2026-05-02", institution=hospital)
     with district(fresh_app, "kaifeng"):
-        checkup = db.session.execute(
-            sa.select(Checkup).where(Checkup.person_id == pid, Checkup.institution == "区人民医院")
+        checkup_id = db.session.execute(
+            sa.select(Checkup.id).where(
+                Checkup.person_id == tab.pid, Checkup.institution == hospital
+            )
         ).scalar_one()
-        checkup_id = checkup.id
-    edit = b.get(f"{path}?checkup={checkup_id}").get_data(as_text=True)
+    edit = tab.b.get(f"{tab.path}?checkup={checkup_id}").get_data(as_text=True)
     assert f'value="{checkup_id}"' in edit and 'value="2026-05-02"' in edit
-    r = b.post(
-        f"{path}/checkups",
-        {
-            "checkup_id": str(checkup_id),
-            "person_id": person,
-            "done_on": "2026-05-03",
-            "institution": "区人民医院",
-        },
-        csrf_from=path,
+    tab.post(
+        "checkups", 302, checkup_id=str(checkup_id), done_on="2026-05-03", institution=hospital
     )
-    assert r.status_code == 302
     with district(fresh_app, "kaifeng"):
         done = db.session.execute(sa.select(Checkup.done_on).where(Checkup.id == checkup_id))
         assert done.scalar_one().isoformat() == "2026-05-03"
