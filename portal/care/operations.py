@@ -338,18 +338,12 @@ def festival_year(festival: str, day: dt.date) -> int:
 
 
 def _photo(visit: Visit, upload: storage.Upload) -> VisitPhoto:
-    filename, content_type = storage.validate(upload)
-    if filename.rsplit(".", 1)[-1].lower() not in PHOTO_TYPES:
+    if (upload.filename or "").rsplit(".", 1)[-1].lower() not in PHOTO_TYPES:
         raise CareError(_l("A photo must be a .jpg or .png file."), "photos")
-    key, digest = storage.write_file(visit.tenant_id, upload.data, "care")
     photo = VisitPhoto(
         visit_id=visit.id,
         household_id=visit.household_id,
-        filename=filename,
-        content_type=content_type,
-        size=len(upload.data),
-        sha256=digest,
-        storage_key=key,
+        **storage.saved(visit.tenant_id, upload, "care"),
     )
     db.session.add(photo)
     return photo
