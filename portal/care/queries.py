@@ -16,14 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from portal.care import rules
-from portal.care.figures import (  # noqa: F401  (the figures' public names, re-exported)
-    HOLDERS,
-    Coverage,
-    Figures,
-    coverage,
-    coverage_cached,
-    household_sources,
-)
+from portal.care.figures import HOLDERS, coverage, coverage_cached, household_sources  # noqa: F401
 from portal.care.models import (
     Assignment,
     Checkup,

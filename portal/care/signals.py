@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from portal.care import queries, rules, summary
+from portal.care.figures import Coverage
 from portal.kernel import clock, signals
 from portal.tenancy import scope
 
@@ -37,7 +38,7 @@ def _topics(measure: Any) -> set[str]:
     return topics
 
 
-def _district_coverage(as_of: Any, period: Any = None) -> queries.Coverage | None:
+def _district_coverage(as_of: Any, period: Any = None) -> Coverage | None:
     """District-wide figures whoever asks (figures, never households); with `period`,
     also the period's visit and check-up counts on the coverage's `period_counts`."""
     current = scope.current()

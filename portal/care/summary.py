@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from portal.care import queries
-from portal.care.queries import Coverage, Figures
+from portal.care.figures import Coverage, Figures
 from portal.kernel import timefmt
 
 
