@@ -98,6 +98,14 @@ ROUTES.update(
             "actor the town officer or the eligibility officer",
             test="tests/care/test_health_forms.py::test_town_officer_signs_edits_and_declines_a_contract",
         ),
+        "meetings.followup_action": Listed(
+            "create ActionItem (one per department) with visit_id, actor the lead",
+            test="tests/care/test_followup_actions.py",
+        ),
+        "meetings.followup_link": Listed(
+            "update ActionItem visit_id, actor the lead",
+            test="tests/care/test_followup_actions.py",
+        ),
         "care.record_checkup": Listed(
             "create Checkup, or update it (a correction), actor the town officer or the "
             "eligibility officer",
