@@ -332,20 +332,24 @@ def record_visit(household_id: str) -> Any:
     )
 
 
+def _health_post(household_id: str, open_form: str, names: tuple, run: Any, done: str) -> Any:
+    """A contract or check-up form (the eligibility department and town officers)."""
+    _need("care.health")
+    h = _household_or_404(household_id)
+    fields = _fields(*names)
+    return _household_post(h, open_form, lambda: run(h, fields), done)
+
+
 @bp.post("/households/<household_id>/contracts")
 @requires("care.health", status=404)
 def record_contract(household_id: str) -> Any:
     """Sign, renew or record the refusal of a member's family-doctor contract."""
-    _need("care.health")
-    h = _household_or_404(household_id)
-    fields = _fields(
-        "person_id", "doctor", "institution", "signed_on", "renewed_on", "declined_reason"
-    )
     declined = request.form.get("declined") == "1"
-    return _household_post(
-        h,
+    return _health_post(
+        household_id,
         "contract",
-        lambda: operations.record_contract(current_user, h.id, declined=declined, **fields),
+        ("person_id", "doctor", "institution", "signed_on", "renewed_on", "declined_reason"),
+        lambda h, f: operations.record_contract(current_user, h.id, declined=declined, **f),
         _("The family-doctor contract was saved."),
     )
 
@@ -354,14 +358,12 @@ def record_contract(household_id: str) -> Any:
 @requires("care.health", status=404)
 def record_checkup(household_id: str) -> Any:
     """Record a member's check-up, or correct one (`checkup_id`)."""
-    _need("care.health")
-    h = _household_or_404(household_id)
-    fields = _fields("person_id", "done_on", "institution", "note")
     checkup_id = request.form.get("checkup_id") or None
-    return _household_post(
-        h,
+    return _health_post(
+        household_id,
         "checkup",
-        lambda: operations.record_checkup(current_user, h.id, checkup_id=checkup_id, **fields),
+        ("person_id", "done_on", "institution", "note"),
+        lambda h, f: operations.record_checkup(current_user, h.id, checkup_id=checkup_id, **f),
         _("The check-up was saved."),
     )
 
