@@ -269,6 +269,21 @@ def _care_sample(model: str) -> Callable[[Any, str], Any]:
     return sample
 
 
+def _followup_visit(samples: Samples, ctx: str) -> Any:
+    """A demo visit that asks for follow-up (the meeting's care follow-ups page)."""
+    from portal.care.models import Visit
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    slug = B if ctx in (OTHER_RECORD, OTHER_TENANT) else A
+    stmt = sa.select(Visit.id).where(Visit.follow_up.is_(True)).order_by(Visit.id).limit(1)
+    with samples.app.app_context(), scope.tenant_scope(samples.tenants[slug]):
+        found = db.session.execute(stmt).scalar()
+        db.session.remove()
+    assert found, f"no follow-up visit in {slug}"
+    return found
+
+
 def _register_sample(model: str) -> Callable[[Any, str], Any]:
     """The demo's first household (D000001: in the town officer's town, assigned to the
     village contact), its first member, or the district's first change request."""
@@ -490,6 +505,10 @@ ROUTES: dict[str, Route] = {
     ),
     "meetings.export_minutes": _meeting("district.read_all"),
     "meetings.export_prep_pack": _meeting("district.read_all"),
+    # care follow-ups taken up as action items (nothing chosen: refused beside the field)
+    "meetings.care_followups_page": _meeting("meeting.manage"),
+    "meetings.followup_action": _meeting("meeting.manage", 400, ids={"visit_id": _followup_visit}),
+    "meetings.followup_link": _meeting("meeting.manage", 400, ids={"visit_id": _followup_visit}),
     "meetings.action_items": Route("district", "meeting.read"),
     "meetings.update_action_item": Route(
         "district", "meeting.read", ids={"item_id": "ActionItem"}, ok=400
@@ -554,6 +573,11 @@ ROUTES: dict[str, Route] = {
         HOUSEHOLD,
         302,
         data={"kind": "phone", "visited_on": "2026-01-05", "findings": "matrix"},
+    ),
+    # no member chosen: refused beside the field (400), nothing written
+    "care.record_contract": _care("care.health", HOUSEHOLD, 400, expect=_register_officer),
+    "care.record_checkup": _care(
+        "care.health", HOUSEHOLD, 400, data={"done_on": "2026-01-05"}, expect=_register_officer
     ),
     # -- families register (portal/register): a town officer, a village contact and the
     # eligibility officer are covered by tests/register/test_scope.py

@@ -47,6 +47,10 @@ FINDINGS = [
     "家中居住环境整洁，无安全隐患。",
     "希望了解住院护理补贴政策，已解答。",
 ]
+# a few home visits ask for follow-up (every FOLLOW_UP_EVERY-th, no random draw, so the
+# rest of the demo stays as it was): the joint meeting can take them up as action items
+FOLLOW_UPS = ["房屋老旧漏雨，需协调危房改造。", "老人行动不便，需申请居家养老上门服务。"]
+FOLLOW_UP_EVERY = 23
 
 
 def _phone(rng: random.Random) -> str:
@@ -286,7 +290,7 @@ def load_demo(tenant: Tenant, policy_data: dict) -> list[tuple[str, str, str]]:
         (Assignment.__table__, assignments),
         (DoctorContract.__table__, contracts),
         (Checkup.__table__, checkups),
-        (Visit.__table__, visits),
+        (Visit.__table__, _with_follow_ups(visits)),
     ):
         if rows:
             conn.execute(sa.insert(table), rows)
@@ -301,3 +305,11 @@ def load_demo(tenant: Tenant, policy_data: dict) -> list[tuple[str, str, str]]:
 
 
 __all__ = ["CONTACT_ROLES", "load_demo"]
+
+
+def _with_follow_ups(visits: list[dict]) -> list[dict]:
+    """Mark every FOLLOW_UP_EVERY-th home visit as needing follow-up (deterministic)."""
+    homes = [v for v in visits if v["kind"] == VisitKind.home.value]
+    for i, v in enumerate(homes[FOLLOW_UP_EVERY - 1 :: FOLLOW_UP_EVERY]):
+        v["follow_up"], v["follow_up_note"] = True, FOLLOW_UPS[i % len(FOLLOW_UPS)]
+    return visits

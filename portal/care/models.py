@@ -46,6 +46,28 @@ def _by_household(cls: Any, user_id: uuid.UUID | None, role: str | None, departm
     return cls.household_id.in_(sa.select(Household.id).where(inner))
 
 
+class _HouseholdRecord(TenantOwned):
+    """A care row of one household: who sees it follows the household (the register's
+    scope: town officers their town, village contacts their households), the household
+    is in its keys (`_keys`), and the back office does not list it."""
+
+    __admin__ = False
+    __row_scoped__ = True
+    __user_scoped_roles__ = ROLES
+
+    household_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid())
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def scope_criteria(cls, user_id: uuid.UUID | None, role: str | None, department_id: Any):
+        return _by_household(cls, user_id, role, department_id)
+
+
+def _keys(*more: Any) -> tuple:
+    """The household's composite foreign key and the table's other keys and indexes."""
+    return (tenant_fk(["household_id"], "households", ["id"]), *more)
+
+
 class Contact(TenantOwned, Base):
     """A contact person (帮扶联系人): a cadre, doctor, grid worker, volunteer …
 
@@ -98,46 +120,33 @@ class Contact(TenantOwned, Base):
         return None
 
 
-class Assignment(TenantOwned, Base):
+class Assignment(_HouseholdRecord, Base):
     """A contact person assigned to a household from `started_on` until `ended_on`
     (open while None): reassignment ends a row and starts another, so history stays."""
 
     __tablename__ = "care_assignments"
-    __admin__ = False
-    __row_scoped__ = True
-    __user_scoped_roles__ = ROLES
-    __table_args__ = (
+    __table_args__ = _keys(
         tenant_fk(["contact_id"], "care_contacts", ["id"]),
-        tenant_fk(["household_id"], "households", ["id"]),
         sa.Index("ix_care_assignments_tenant_household", "tenant_id", "household_id", "ended_on"),
         sa.Index("ix_care_assignments_tenant_contact", "tenant_id", "contact_id", "ended_on"),
     )
 
     contact_id: Mapped[uuid.UUID]
-    household_id: Mapped[uuid.UUID]
     started_on: Mapped[dt.date]
     ended_on: Mapped[dt.date | None]
     end_reason: Mapped[str] = mapped_column(sa.String(200), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-    scope_criteria = classmethod(_by_household)
 
 
-class DoctorContract(TenantOwned, Base):
+class DoctorContract(_HouseholdRecord, Base):
     """A person's family-doctor contract (家庭医生签约), or the person's refusal."""
 
     __tablename__ = "care_doctor_contracts"
-    __admin__ = False
-    __row_scoped__ = True
-    __user_scoped_roles__ = ROLES
-    __table_args__ = (
-        tenant_fk(["household_id"], "households", ["id"]),
+    __table_args__ = _keys(
         tenant_fk(["person_id"], "persons", ["id"]),
         sa.UniqueConstraint("tenant_id", "person_id"),
         sa.Index("ix_care_doctor_contracts_tenant_household", "tenant_id", "household_id"),
     )
 
-    household_id: Mapped[uuid.UUID]
     person_id: Mapped[uuid.UUID]
     doctor: Mapped[str] = mapped_column(sa.String(40), default="")
     institution: Mapped[str] = mapped_column(sa.String(100), default="")
@@ -145,58 +154,42 @@ class DoctorContract(TenantOwned, Base):
     renewed_on: Mapped[dt.date | None]
     declined: Mapped[bool] = mapped_column(default=False)
     declined_reason: Mapped[str] = mapped_column(sa.String(200), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     row_version: Mapped[int] = mapped_column(default=1)
-
-    scope_criteria = classmethod(_by_household)
 
     def __str__(self) -> str:
         return self.doctor or self.declined_reason
 
 
-class Checkup(TenantOwned, Base):
+class Checkup(_HouseholdRecord, Base):
     """A check-up (体检) a person had on a day."""
 
     __tablename__ = "care_checkups"
-    __admin__ = False
-    __row_scoped__ = True
-    __user_scoped_roles__ = ROLES
-    __table_args__ = (
-        tenant_fk(["household_id"], "households", ["id"]),
+    __table_args__ = _keys(
         tenant_fk(["person_id"], "persons", ["id"]),
         sa.Index("ix_care_checkups_tenant_household_on", "tenant_id", "household_id", "done_on"),
         sa.Index("ix_care_checkups_tenant_on", "tenant_id", "done_on"),
     )
 
-    household_id: Mapped[uuid.UUID]
     person_id: Mapped[uuid.UUID]
     done_on: Mapped[dt.date]
     institution: Mapped[str] = mapped_column(sa.String(100), default="")
     note: Mapped[str] = mapped_column(sa.Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-    scope_criteria = classmethod(_by_household)
 
     def __str__(self) -> str:
         return self.done_on.isoformat()
 
 
-class Visit(TenantOwned, Base):
+class Visit(_HouseholdRecord, Base):
     """One logged contact with a household (走访 / 慰问 / 联系)."""
 
     __tablename__ = "care_visits"
-    __admin__ = False
-    __row_scoped__ = True
-    __user_scoped_roles__ = ROLES
-    __table_args__ = (
-        tenant_fk(["household_id"], "households", ["id"]),
+    __table_args__ = _keys(
         tenant_fk(["contact_id"], "care_contacts", ["id"]),
         sa.Index("ix_care_visits_tenant_household_on", "tenant_id", "household_id", "visited_on"),
         sa.Index("ix_care_visits_tenant_on_kind", "tenant_id", "visited_on", "kind"),
         sa.Index("ix_care_visits_tenant_festival", "tenant_id", "festival", "festival_year"),
     )
 
-    household_id: Mapped[uuid.UUID]
     visited_on: Mapped[dt.date]
     kind: Mapped[VisitKind] = mapped_column(sa.Enum(VisitKind, native_enum=False, length=20))
     festival: Mapped[str] = mapped_column(sa.String(30), default="")  # a CARE_FESTIVALS code
@@ -208,37 +201,31 @@ class Visit(TenantOwned, Base):
     follow_up: Mapped[bool] = mapped_column(default=False)
     follow_up_note: Mapped[str] = mapped_column(sa.Text, default="")
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-    scope_criteria = classmethod(_by_household)
 
     def __str__(self) -> str:
         return f"{self.visited_on.isoformat()} {self.kind.value}"
 
 
-class VisitPhoto(TenantOwned, Base):
+class VisitPhoto(_HouseholdRecord, Base):
     """An evidence photo of a visit, stored on disk like a duty's evidence file."""
 
     __tablename__ = "care_visit_photos"
-    __admin__ = False
-    __row_scoped__ = True
-    __user_scoped_roles__ = ROLES
-    __table_args__ = (
+    __table_args__ = _keys(
         tenant_fk(["visit_id"], "care_visits", ["id"]),
-        tenant_fk(["household_id"], "households", ["id"]),
         sa.Index("ix_care_visit_photos_tenant_visit", "tenant_id", "visit_id"),
     )
 
     visit_id: Mapped[uuid.UUID]
-    household_id: Mapped[uuid.UUID]
     filename: Mapped[str] = mapped_column(sa.String(200))
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
     storage_key: Mapped[str] = mapped_column(sa.String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-    scope_criteria = classmethod(_by_household)
 
     def __str__(self) -> str:
         return self.filename
+
+
+def assigned_contact() -> sa.ColumnElement[bool]:
+    """The join of an assignment to its contact person (tenant and id)."""
+    return sa.and_(Contact.tenant_id == Assignment.tenant_id, Contact.id == Assignment.contact_id)

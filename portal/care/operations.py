@@ -209,8 +209,11 @@ def record_contract(
     signed_on: Any = None,
     renewed_on: Any = None,
     declined_reason: str = "",
+    declined: bool | None = None,
 ) -> DoctorContract:
-    """A person's family-doctor contract, its renewal, or the person's refusal (with why)."""
+    """A person's family-doctor contract, its renewal, or the person's refusal (with why).
+    One row per person: recording again edits it. `declined` (the form's box) needs a
+    reason; without the flag a reason alone means a refusal."""
     require(user, "care.health")
     household = _household(household_id)
     person = _person(household, person_id)
@@ -220,8 +223,8 @@ def record_contract(
     if contract is None:
         contract = DoctorContract(household_id=household.id, person_id=person.id)
         db.session.add(contract)
-    declined_reason = _text(declined_reason, "declined_reason", 200)
-    if declined_reason:
+    declined_reason = _text(declined_reason, "declined_reason", 200, required=bool(declined))
+    if declined_reason and declined is not False:
         contract.declined, contract.declined_reason = True, declined_reason
     else:
         contract.doctor = _text(doctor, "doctor", 40, required=True)
@@ -242,21 +245,26 @@ def record_checkup(
     done_on: Any,
     institution: str = "",
     note: str = "",
+    checkup_id: Any = None,
 ) -> Checkup:
+    """A check-up a member had (体检); with `checkup_id`, a correction of that record."""
     require(user, "care.health")
     household = _household(household_id)
     person = _person(household, person_id)
     day = _date(done_on, "done_on")
     if day > rules.today():
         raise CareError(_l("The date cannot be in the future."), "done_on")
-    checkup = Checkup(
-        household_id=household.id,
-        person_id=person.id,
-        done_on=day,
-        institution=_text(institution, "institution", 100),
-        note=_text(note, "note", 2000),
-    )
-    db.session.add(checkup)
+    if checkup_id:
+        checkup = scope.get_scoped(Checkup, checkup_id)
+        if checkup is None or checkup.household_id != household.id:
+            raise NotFound(_l("The check-up was not found."))
+    else:
+        checkup = Checkup(household_id=household.id)
+        db.session.add(checkup)
+    checkup.person_id = person.id
+    checkup.done_on = day
+    checkup.institution = _text(institution, "institution", 100)
+    checkup.note = _text(note, "note", 2000)
     db.session.flush()
     return checkup
 
@@ -330,18 +338,12 @@ def festival_year(festival: str, day: dt.date) -> int:
 
 
 def _photo(visit: Visit, upload: storage.Upload) -> VisitPhoto:
-    filename, content_type = storage.validate(upload)
-    if filename.rsplit(".", 1)[-1].lower() not in PHOTO_TYPES:
+    if (upload.filename or "").rsplit(".", 1)[-1].lower() not in PHOTO_TYPES:
         raise CareError(_l("A photo must be a .jpg or .png file."), "photos")
-    key, digest = storage.write_file(visit.tenant_id, upload.data, "care")
     photo = VisitPhoto(
         visit_id=visit.id,
         household_id=visit.household_id,
-        filename=filename,
-        content_type=content_type,
-        size=len(upload.data),
-        sha256=digest,
-        storage_key=key,
+        **storage.saved(visit.tenant_id, upload, "care"),
     )
     db.session.add(photo)
     return photo

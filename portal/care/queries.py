@@ -1,278 +1,37 @@
-"""Reads of the care domain: coverage figures (set-based SQL per village, town and
-district), the households behind each figure, the contact roster and a household's
-care records.
+"""Reads of the care domain: the households behind each coverage figure, the contact
+roster and a household's care records; the figures themselves are in `figures` (and
+re-exported here for the pages and the meeting documents).
 
 Every statement is an ORM `select` on scoped models, so the one scoping hook narrows it
-(a town officer's figures are their town's) and PostgreSQL's RLS applies. Two
-statements give all figures, however many households: one over households, one over
-persons; town and district figures are sums of the village rows.
+(a town officer's figures are their town's) and PostgreSQL's RLS applies.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
 from portal.care import rules
-from portal.care.models import Assignment, Checkup, Contact, DoctorContract, Visit, VisitKind
+from portal.care.figures import HOLDERS, coverage, coverage_cached, household_sources  # noqa: F401
+from portal.care.models import (
+    Assignment,
+    Checkup,
+    Contact,
+    DoctorContract,
+    Visit,
+    VisitKind,
+    assigned_contact,
+)
 from portal.extensions import db
 from portal.register.models import (
     Area,
     Household,
     HouseholdStatus,
-    Person,
-    Relationship,
 )
-
-HOLDERS = (Relationship.principal, Relationship.spouse)
-
-
-@dataclass
-class Figures:
-    """Counts behind the coverage figures of one area (or the district)."""
-
-    households: int = 0
-    contact_ok: int = 0  # contacts make up the policy's composition
-    persons: int = 0
-    doctor_signed: int = 0
-    festival_due: int = 0  # (household, festival) pairs due this year so far
-    festival_done: int = 0
-    checkup_due: int = 0  # persons
-    checkup_done: int = 0
-    festival_overdue: int = 0
-    doctor_overdue: int = 0  # households whose last quarter had no doctor contact
-    no_contact_quarter: int = 0  # households with no visit at all this quarter
-
-    def add(self, other: Figures) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-
-    @property
-    def overdue(self) -> int:
-        return self.festival_overdue + self.doctor_overdue
-
-    @staticmethod
-    def rate(part: int, whole: int) -> float | None:
-        return round(100.0 * part / whole, 1) if whole else None
-
-    def rates(self) -> dict[str, float | None]:
-        return {
-            "contact": self.rate(self.contact_ok, self.households),
-            "doctor": self.rate(self.doctor_signed, self.persons),
-            "festival": self.rate(self.festival_done, self.festival_due),
-            "checkup": self.rate(self.checkup_done, self.checkup_due),
-        }
-
-    def as_dict(self) -> dict:
-        return {**asdict(self), "overdue": self.overdue, "rates": self.rates()}
-
-
-@dataclass
-class Coverage:
-    """The figures of every village, each town and the district, as of a day."""
-
-    as_of: dt.date
-    policy: rules.CarePolicy
-    district: Figures
-    towns: dict[uuid.UUID, Figures]
-    villages: dict[uuid.UUID, Figures]
-    names: dict[uuid.UUID, str]
-    town_of: dict[uuid.UUID, uuid.UUID]
-
-
-def _festivals_open(
-    policy: rules.CarePolicy, as_of: dt.date
-) -> list[tuple[rules.FestivalRule, dt.date]]:
-    """This year's festival visits whose due window (30 days before the day) has opened."""
-    return [
-        (r, day)
-        for r, day in policy.festivals_in(as_of.year)
-        if day - dt.timedelta(days=30) <= as_of
-    ]
-
-
-def _festival_due(rule: rules.FestivalRule, day: dt.date) -> sa.ColumnElement[bool]:
-    cond: list[sa.ColumnElement[bool]] = []
-    if rule.family_types:
-        cond.append(Household.category.in_(rule.family_types))
-    if rule.member_min_age is not None:
-        born_by = rules.years_before(day, rule.member_min_age)
-        cond.append(
-            sa.exists().where(
-                Person.household_id == Household.id,
-                Person.alive.is_(True),
-                Person.relationship_.in_(HOLDERS),
-                Person.birth_date <= born_by,
-            )
-        )
-    return sa.and_(sa.true(), *cond)
-
-
-def _festival_done(rule: rules.FestivalRule, year: int) -> sa.ColumnElement[bool]:
-    return sa.exists().where(
-        Visit.household_id == Household.id,
-        Visit.kind == VisitKind.festival,
-        Visit.festival == rule.festival,
-        Visit.festival_year == year,
-    )
-
-
-def _count(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
-
-
-def household_flags(policy: rules.CarePolicy, as_of: dt.date) -> list[tuple[str, sa.ColumnElement]]:
-    """Per-household conditions behind the figures: (name, boolean SQL expression)."""
-    active = sa.and_(
-        Assignment.household_id == Household.id,
-        Assignment.ended_on.is_(None),
-        Contact.id == Assignment.contact_id,
-        Contact.active.is_(True),
-    )
-    n_contacts = (
-        sa.select(sa.func.count())
-        .select_from(Assignment)
-        .join(
-            Contact,
-            sa.and_(Contact.tenant_id == Assignment.tenant_id, Contact.id == Assignment.contact_id),
-        )
-        .where(
-            Assignment.household_id == Household.id,
-            Assignment.ended_on.is_(None),
-            Contact.active.is_(True),
-        )
-        .scalar_subquery()
-    )
-    contact_ok: sa.ColumnElement[bool] = n_contacts >= max(policy.contacts_min, 1)
-    for role in policy.required_roles:
-        contact_ok = sa.and_(contact_ok, sa.exists().where(active, Contact.role == role))
-    q_start, _ = rules.quarter_of(as_of)
-    no_contact = ~sa.exists().where(
-        Visit.household_id == Household.id, Visit.visited_on >= q_start, Visit.visited_on <= as_of
-    )
-    flags: list[tuple[str, sa.ColumnElement]] = [
-        ("contact_ok", contact_ok),
-        ("no_contact_quarter", no_contact),
-    ]
-    due_any: list[sa.ColumnElement[bool]] = []
-    for i, (rule, day) in enumerate(_festivals_open(policy, as_of)):
-        due = _festival_due(rule, day)
-        done = _festival_done(rule, as_of.year)
-        flags.append((f"festival_due_{i}", due))
-        flags.append((f"festival_done_{i}", sa.and_(due, done)))
-        if day < as_of:
-            flags.append((f"festival_overdue_{i}", sa.and_(due, ~done)))
-        due_any.append(due)
-    if policy.doctor_cadence in ("quarterly", "yearly"):
-        if policy.doctor_cadence == "quarterly":
-            start, end = rules.last_ended_quarter(as_of)
-        else:
-            start, end = dt.date(as_of.year - 1, 1, 1), dt.date(as_of.year - 1, 12, 31)
-        signed = sa.exists().where(
-            DoctorContract.household_id == Household.id,
-            DoctorContract.declined.is_(False),
-            DoctorContract.signed_on <= end,
-        )
-        contacted = sa.exists().where(
-            Visit.household_id == Household.id,
-            Visit.kind == VisitKind.doctor,
-            Visit.visited_on >= start,
-            Visit.visited_on <= end,
-        )
-        flags.append(("doctor_overdue", sa.and_(signed, ~contacted)))
-    return flags
-
-
-def _person_flags(policy: rules.CarePolicy, as_of: dt.date) -> list[tuple[str, sa.ColumnElement]]:
-    signed = sa.exists().where(
-        DoctorContract.person_id == Person.id, DoctorContract.declined.is_(False)
-    )
-    flags: list[tuple[str, sa.ColumnElement]] = [("doctor_signed", signed)]
-    dues, dones = [], []
-    for rule in policy.checkups:
-        cond: list[sa.ColumnElement[bool]] = []
-        if rule.holders_only:
-            cond.append(Person.relationship_.in_(HOLDERS))
-        if rule.member_min_age is not None:
-            cond.append(Person.birth_date <= rules.years_before(as_of, rule.member_min_age))
-        if rule.member_max_age is not None:
-            cond.append(Person.birth_date > rules.years_before(as_of, rule.member_max_age + 1))
-        due = sa.and_(sa.true(), *cond)
-        since = (
-            dt.date(as_of.year, 1, 1)
-            if rule.cadence == "yearly"
-            else dt.date(1900, 1, 1)  # once: any check-up counts
-        )
-        done = sa.exists().where(
-            Checkup.person_id == Person.id, Checkup.done_on >= since, Checkup.done_on <= as_of
-        )
-        dues.append(due)
-        dones.append(sa.and_(due, done))
-    if dues:
-        flags.append(("checkup_due", sa.or_(*dues)))
-        flags.append(("checkup_done", sa.or_(*dones)))
-    return flags
-
-
-def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = None) -> Coverage:
-    """Every figure per village, town and district (two statements, whatever the size)."""
-    as_of = as_of or rules.today()
-    policy = policy or rules.current_policy(as_of)
-    registered = Household.status == HouseholdStatus.registered
-    hflags = household_flags(policy, as_of)
-    rows = db.session.execute(
-        sa.select(
-            Household.town_id,
-            Household.village_id,
-            sa.func.count().label("households"),
-            *(_count(expr).label(name) for name, expr in hflags),
-        )
-        .where(registered)
-        .group_by(Household.town_id, Household.village_id)
-    ).all()
-    pflags = _person_flags(policy, as_of)
-    prow = db.session.execute(
-        sa.select(
-            Household.village_id,
-            sa.func.count().label("persons"),
-            *(_count(expr).label(name) for name, expr in pflags),
-        )
-        .select_from(Person)
-        .join(
-            Household,
-            sa.and_(Household.tenant_id == Person.tenant_id, Household.id == Person.household_id),
-        )
-        .where(registered, Person.alive.is_(True))
-        .group_by(Household.village_id)
-    ).all()
-    villages: dict[uuid.UUID, Figures] = {}
-    town_of: dict[uuid.UUID, uuid.UUID] = {}
-    for r in rows:
-        m = r._mapping
-        f = villages.setdefault(r.village_id, Figures())
-        town_of[r.village_id] = r.town_id
-        f.households += m["households"]
-        for name, _ in hflags:
-            base = name.rsplit("_", 1)[0] if name[-1].isdigit() else name
-            setattr(f, base, getattr(f, base) + int(m[name]))
-    for r in prow:
-        m = r._mapping
-        f = villages.setdefault(r.village_id, Figures())
-        f.persons += m["persons"]
-        for name, _ in pflags:
-            setattr(f, name, getattr(f, name) + int(m[name]))
-    towns: dict[uuid.UUID, Figures] = {}
-    district = Figures()
-    for vid, f in villages.items():
-        if vid in town_of:
-            towns.setdefault(town_of[vid], Figures()).add(f)
-        district.add(f)
-    names = dict(db.session.execute(sa.select(Area.id, Area.name)).all())
-    return Coverage(as_of, policy, district, towns, villages, names, town_of)
-
 
 FIGURE_FLAGS = {
     "contact_missing": "contact_ok",
@@ -293,17 +52,22 @@ def households_for(
     quarter, a festival visit overdue, doctor contact overdue."""
     as_of = as_of or rules.today()
     policy = rules.current_policy(as_of)
-    flags = dict(household_flags(policy, as_of))
+    src, named = household_sources(policy, as_of)
+    flags = dict(named)
     if figure == "contact_missing":
         cond = ~flags["contact_ok"]
     elif figure == "festival_overdue":
         parts = [e for n, e in flags.items() if n.startswith("festival_overdue_")]
         cond = sa.or_(*parts) if parts else sa.false()
-    elif figure in flags:
-        cond = flags[figure]
+    elif figure in FIGURE_FLAGS:
+        cond = flags.get(figure, sa.false())  # e.g. doctor contact the policy never asks
     else:
         raise rules.CareError("unknown figure", field="figure")
-    q = sa.select(Household).where(Household.status == HouseholdStatus.registered, cond)
+    q = (
+        sa.select(Household)
+        .select_from(src)
+        .where(Household.status == HouseholdStatus.registered, cond)
+    )
     if area_id is not None:
         q = q.where(sa.or_(Household.town_id == area_id, Household.village_id == area_id))
     q = q.order_by(Household.number).limit(limit).offset(offset)
@@ -312,9 +76,14 @@ def households_for(
 
 def festival_due_households(rule: rules.FestivalRule, year: int) -> list[uuid.UUID]:
     """The ids of registered households a festival visit is due for in `year`."""
-    day = rule.date(year)
-    q = sa.select(Household.id).where(
-        Household.status == HouseholdStatus.registered, _festival_due(rule, day)
+    rule.date(year)  # a year outside the festival table is refused here, never guessed
+    policy = rules.CarePolicy(festival_rules=(rule,))
+    src, flags = household_sources(policy, dt.date(year, 12, 31))
+    due = next(e for n, e in flags if n.startswith("festival_due_"))
+    q = (
+        sa.select(Household.id)
+        .select_from(src)
+        .where(Household.status == HouseholdStatus.registered, due)
     )
     return list(db.session.execute(q).scalars())
 
@@ -338,43 +107,60 @@ def household_care(household_id: uuid.UUID) -> dict:
         sa.select(Assignment, Contact)
         .join(
             Contact,
-            sa.and_(Contact.tenant_id == Assignment.tenant_id, Contact.id == Assignment.contact_id),
+            assigned_contact(),
         )
         .where(Assignment.household_id == household_id)
         .order_by(Assignment.ended_on.is_not(None), Assignment.started_on.desc())
     ).all()
-    contracts = (
-        db.session.execute(
-            sa.select(DoctorContract).where(DoctorContract.household_id == household_id)
-        )
-        .scalars()
-        .all()
-    )
-    checkups = (
-        db.session.execute(
-            sa.select(Checkup)
-            .where(Checkup.household_id == household_id)
-            .order_by(Checkup.done_on.desc())
-        )
-        .scalars()
-        .all()
-    )
-    visits = (
-        db.session.execute(
-            sa.select(Visit)
-            .where(Visit.household_id == household_id)
-            .order_by(Visit.visited_on.desc())
-            .limit(100)
-        )
-        .scalars()
-        .all()
-    )
+
+    def rows(model: Any, *order: Any, limit: int | None = None) -> list:
+        q = sa.select(model).where(model.household_id == household_id).order_by(*order)
+        return list(db.session.execute(q.limit(limit)).scalars())
+
+    contracts = rows(DoctorContract, DoctorContract.person_id)
+    checkups = rows(Checkup, Checkup.done_on.desc())
+    visits = rows(Visit, Visit.visited_on.desc(), limit=100)
     return {
         "assignments": assignments,
-        "contracts": list(contracts),
-        "checkups": list(checkups),
-        "visits": list(visits),
+        "contracts": contracts,
+        "checkups": checkups,
+        "visits": visits,
     }
+
+
+def period_counts(start: dt.date, end: dt.date) -> dict[str, int]:
+    """Visits (and of them festival visits) and check-ups recorded from `start` to `end`
+    of registered households (one statement)."""
+    registered = sa.select(Household.id).where(Household.status == HouseholdStatus.registered)
+    in_visits = sa.and_(
+        Visit.visited_on >= start, Visit.visited_on <= end, Visit.household_id.in_(registered)
+    )
+    visits = sa.select(sa.func.count()).where(in_visits).select_from(Visit).scalar_subquery()
+    festival = (
+        sa.select(sa.func.count())
+        .select_from(Visit)
+        .where(in_visits, Visit.kind == VisitKind.festival)
+        .scalar_subquery()
+    )
+    checkups = (
+        sa.select(sa.func.count())
+        .select_from(Checkup)
+        .where(
+            Checkup.done_on >= start,
+            Checkup.done_on <= end,
+            Checkup.household_id.in_(registered),
+        )
+        .scalar_subquery()
+    )
+    row = db.session.execute(sa.select(visits, festival, checkups)).one()
+    return {"visits": row[0], "festival_visits": row[1], "checkups": row[2]}
+
+
+def eligibility_department_id() -> uuid.UUID | None:
+    """The district's eligibility department (卫健), which reports the care figures."""
+    from portal.register.models import eligibility_department
+
+    return db.session.execute(sa.select(eligibility_department())).scalar()
 
 
 def area_name(area_id: uuid.UUID) -> str:
@@ -406,9 +192,7 @@ def roster_rows(limit: int | None = None, offset: int = 0) -> list[RosterRow]:
             sa.select(Assignment.household_id, Contact)
             .join(
                 Contact,
-                sa.and_(
-                    Contact.tenant_id == Assignment.tenant_id, Contact.id == Assignment.contact_id
-                ),
+                assigned_contact(),
             )
             .where(
                 Assignment.household_id.in_(ids),

@@ -1,6 +1,11 @@
-"""The care domain's answer to `duty_evidence`: the duty of a measure about contact
-persons, family doctors, visits or check-ups shows the district's live coverage figure
-with its as-of date (counts only, so every viewer of the duty may see them)."""
+"""The care domain's answers to the domains below meetings' questions (counts only, so
+every viewer may see them):
+
+- `duty_evidence`: the duty of a measure about contact persons, family doctors, visits
+  or check-ups shows the district's live coverage figure with its as-of date;
+- `report_figures`: the eligibility department's (卫健) report draft to a meeting gets
+  the district's care figures as of the meeting's reference date, and the visits and
+  check-ups recorded in the period."""
 
 from __future__ import annotations
 
@@ -9,8 +14,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from portal.care import queries, rules
-from portal.kernel import signals
+from portal.care import queries, rules, summary
+from portal.care.figures import Coverage
+from portal.kernel import clock, signals
 from portal.tenancy import scope
 
 
@@ -32,22 +38,32 @@ def _topics(measure: Any) -> set[str]:
     return topics
 
 
+def _district_coverage(as_of: Any, period: Any = None) -> Coverage | None:
+    """District-wide figures whoever asks (figures, never households); with `period`,
+    also the period's visit and check-up counts on the coverage's `period_counts`."""
+    current = scope.current()
+    if current.tenant_id is None:
+        return None
+    token = scope.set_scope(
+        dataclasses.replace(current, user_id=None, role=None, department_id=None)
+    )
+    try:
+        cov = queries.coverage(as_of)
+        if period is not None:
+            cov.period_counts = queries.period_counts(period.start, as_of)
+    finally:
+        scope.reset_scope(token)
+    return cov
+
+
 @signals.duty_evidence.connect
 def on_duty_evidence(duty: Any, **_kwargs: Any) -> list[dict] | None:
     topics = _topics(getattr(duty, "measure", None))
     if not topics:
         return None
-    current = scope.current()
-    if current.tenant_id is None:
+    cov = _district_coverage(rules.today())
+    if cov is None:
         return None
-    # district-wide counts whoever reads the duty: figures, never households
-    token = scope.set_scope(
-        dataclasses.replace(current, user_id=None, role=None, department_id=None)
-    )
-    try:
-        cov = queries.coverage(rules.today())
-    finally:
-        scope.reset_scope(token)
     f, r = cov.district, cov.district.rates()
     if not f.households:
         return None
@@ -74,3 +90,20 @@ def on_duty_evidence(duty: Any, **_kwargs: Any) -> list[dict] | None:
             "detail": f"{f.checkup_done}/{f.checkup_due}", "as_of": as_of,
         })  # fmt: skip
     return out or None
+
+
+@signals.report_figures.connect
+def on_report_figures(
+    meeting: Any, department_id: Any = None, period: Any = None, as_of: Any = None, **_kw: Any
+) -> list[str] | None:
+    """The eligibility department's draft: the care figures as the dashboard shows them
+    on the same day (the reference date, never later than today)."""
+    if department_id is None or period is None:
+        return None
+    if department_id != queries.eligibility_department_id():
+        return None
+    day = min(as_of or clock.today(), clock.today())
+    cov = _district_coverage(day, period)
+    if cov is None or not cov.district.households:
+        return None
+    return summary.report_lines(cov, period)

@@ -10,9 +10,10 @@ Meetings (above care) call these directly; duties (below care) ask through the
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from portal.care import queries
-from portal.care.queries import Coverage, Figures
+from portal.care.figures import Coverage, Figures
 from portal.kernel import timefmt
 
 
@@ -71,6 +72,31 @@ def table(cov: Coverage) -> list[list[str]]:
     rows.sort(key=lambda r: r[0])
     rows.append(_row("合计", cov.district))
     return rows
+
+
+def report_lines(cov: Coverage, period: Any) -> list[str]:
+    """The eligibility department's report section: the dashboard's district figures on
+    the as-of date and what was recorded in the period (Markdown, counts only)."""
+    f, r = cov.district, cov.district.rates()
+    n = cov.period_counts
+    day = timefmt.format_date(cov.as_of, english=False)
+    lines = [
+        f"## 特殊家庭关怀情况（截至{day}）",
+        "",
+        f"- 联系人覆盖率 {_pct(r['contact'])}：在册 {f.households} 户，"
+        f"{f.contact_ok} 户已落实，{f.households - f.contact_ok} 户未落实；",
+        f"- 家庭医生签约率 {_pct(r['doctor'])}：{f.doctor_signed}/{f.persons} 人；",
+        f"- 节日走访完成 {f.festival_done}/{f.festival_due}（{_pct(r['festival'])}）；",
+        f"- 体检完成 {f.checkup_done}/{f.checkup_due} 人（{_pct(r['checkup'])}）；",
+        f"- 逾期未访 {f.overdue} 项，本季度未联系 {f.no_contact_quarter} 户。",
+    ]
+    if n:
+        lines += [
+            "",
+            f"{period.label_in('zh')}以来走访联系 {n['visits']} 次（其中节日慰问 "
+            f"{n['festival_visits']} 次），体检 {n['checkups']} 人次。",
+        ]
+    return lines
 
 
 def coverage(as_of: dt.date | None = None) -> Coverage:

@@ -54,7 +54,7 @@ register_home_panel(
     HomePanel(
         "care/_town_panel.html",
         "care.contacts",
-        lambda: {"care_cov": queries.coverage()},
+        lambda: {"care_cov": queries.coverage_cached()},
         order=15,
     )
 )
@@ -126,7 +126,7 @@ def _area_arg() -> uuid.UUID | None:
 @requires("care.dashboard", status=404)
 def dashboard() -> Any:
     _need("care.dashboard")
-    cov = queries.coverage()
+    cov = queries.coverage_cached()
     towns = sorted(cov.towns.items(), key=lambda kv: cov.names.get(kv[0], ""))
     chart = {
         "towns": [cov.names.get(t, "") for t, _f in towns],
@@ -224,25 +224,75 @@ def mine() -> Any:
     return render_template("care/mine.html", rows=queries.my_households())
 
 
-def _household_page(h: Household, form: Any = None, errors: dict | None = None) -> str:
+def _household_page(
+    h: Household, form: Any = None, errors: dict | None = None, open_form: str = "visit"
+) -> str:
+    """The care tab; `open_form` names the form whose input and errors are shown."""
     today = rules.today()
+    care = queries.household_care(h.id)
+    if form is None:
+        open_form, form = _edit_values(care)
     return render_template(
         "care/household.html",
         h=h,
-        care=queries.household_care(h.id),
+        care=care,
         due=queries.household_due(h, today),
         policy=rules.current_policy(today),
         today=today,
         kinds=list(VisitKind),
         festivals=CARE_FESTIVALS,
         default_festival=queries.nearest_festival(today),
-        form=form or {},
+        form=form,
         errors=errors or {},
+        open_form=open_form,
+        members=[p for p in h.persons if p.alive],
+        member_names={p.id: p.name for p in h.persons},
         can_visit=can(current_user, "care.visit"),
+        can_health=can(current_user, "care.health"),
         can_manage=(manage := can(current_user, "care.contacts")),
         town_contacts=queries.roster(h.town_id) if manage else [],
         mask_phone=pii.mask_phone,
     )
+
+
+def _edit_values(care: dict) -> tuple[str, dict]:
+    """A contract or check-up of this household opened for editing (`?contract=<person>`,
+    `?checkup=<id>`): the form starts from its recorded values."""
+    if person := request.args.get("contract"):
+        for k in care["contracts"]:
+            if str(k.person_id) == person:
+                return "contract", {
+                    "person_id": person,
+                    "doctor": k.doctor,
+                    "institution": k.institution,
+                    "signed_on": k.signed_on.isoformat() if k.signed_on else "",
+                    "renewed_on": k.renewed_on.isoformat() if k.renewed_on else "",
+                    "declined": "1" if k.declined else "",
+                    "declined_reason": k.declined_reason,
+                }
+    if checkup := request.args.get("checkup"):
+        for c in care["checkups"]:
+            if str(c.id) == checkup:
+                return "checkup", {
+                    "checkup_id": checkup,
+                    "person_id": str(c.person_id),
+                    "done_on": c.done_on.isoformat(),
+                    "institution": c.institution,
+                    "note": c.note,
+                }
+    return "visit", {}
+
+
+def _household_post(h: Household, open_form: str, run: Any, done: str) -> Any:
+    """One care form posted on a household's tab: saved (back to the tab, flashed) or
+    refused (the tab again, the input kept and the message beside its field, 400)."""
+    outcome = uow.attempt(run)
+    if outcome.ok:
+        flash(done, "success")
+        return redirect(url_for("care.household", household_id=h.id))
+    e = outcome.error
+    errors = {e.field or "_": str(e.message)}
+    return _household_page(h, request.form, errors, open_form), 400
 
 
 @bp.get("/households/<household_id>")
@@ -250,6 +300,11 @@ def _household_page(h: Household, form: Any = None, errors: dict | None = None) 
 def household(household_id: str) -> Any:
     _need("care.read")
     return _household_page(_household_or_404(household_id))
+
+
+def _fields(*names: str) -> dict[str, str]:
+    """The posted text fields an operation takes by the same names ("" when missing)."""
+    return {name: request.form.get(name, "") for name in names}
 
 
 @bp.post("/households/<household_id>/visits")
@@ -262,26 +317,55 @@ def record_visit(household_id: str) -> Any:
         for f in request.files.getlist("photos")
         if f and f.filename
     ]
-    outcome = uow.attempt(
+    return _household_post(
+        h,
+        "visit",
         lambda: operations.record_visit(
             current_user,
             h.id,
-            visited_on=form.get("visited_on", ""),
-            kind=form.get("kind", ""),
             festival=form.get("festival", "") if form.get("kind") == "festival" else "",
-            companions=form.get("companions", ""),
-            findings=form.get("findings", ""),
             follow_up=form.get("follow_up") == "1",
-            follow_up_note=form.get("follow_up_note", ""),
             photos=photos,
-        )
+            **_fields("visited_on", "kind", "companions", "findings", "follow_up_note"),
+        ),
+        _("The visit was recorded."),
     )
-    if outcome.ok:
-        flash(_("The visit was recorded."), "success")
-        return redirect(url_for("care.household", household_id=h.id))
-    e = outcome.error
-    errors = {e.field or "_": str(e.message)}
-    return _household_page(h, form, errors), e.status if e.status != 404 else 400
+
+
+def _health_post(household_id: str, open_form: str, names: tuple, run: Any, done: str) -> Any:
+    """A contract or check-up form (the eligibility department and town officers)."""
+    _need("care.health")
+    h = _household_or_404(household_id)
+    fields = _fields(*names)
+    return _household_post(h, open_form, lambda: run(h, fields), done)
+
+
+@bp.post("/households/<household_id>/contracts")
+@requires("care.health", status=404)
+def record_contract(household_id: str) -> Any:
+    """Sign, renew or record the refusal of a member's family-doctor contract."""
+    declined = request.form.get("declined") == "1"
+    return _health_post(
+        household_id,
+        "contract",
+        ("person_id", "doctor", "institution", "signed_on", "renewed_on", "declined_reason"),
+        lambda h, f: operations.record_contract(current_user, h.id, declined=declined, **f),
+        _("The family-doctor contract was saved."),
+    )
+
+
+@bp.post("/households/<household_id>/checkups")
+@requires("care.health", status=404)
+def record_checkup(household_id: str) -> Any:
+    """Record a member's check-up, or correct one (`checkup_id`)."""
+    checkup_id = request.form.get("checkup_id") or None
+    return _health_post(
+        household_id,
+        "checkup",
+        ("person_id", "done_on", "institution", "note"),
+        lambda h, f: operations.record_checkup(current_user, h.id, checkup_id=checkup_id, **f),
+        _("The check-up was saved."),
+    )
 
 
 # -- the town officer's contact persons: add, assign, reassign, deactivate ----------------

@@ -164,20 +164,28 @@ def write_file(tenant_id: Any, data: bytes, folder: str = "") -> tuple[str, str]
     return key, digest
 
 
+def saved(tenant_id: Any, upload: Upload, folder: str = "") -> dict[str, Any]:
+    """Check and keep an upload (pending the COMMIT): the columns every stored-file row
+    has — filename, content type, size, sha256 and storage key (evidence, visit photos)."""
+    filename, content_type = validate(upload)
+    key, digest = write_file(tenant_id, upload.data, folder)
+    return {
+        "filename": filename,
+        "content_type": content_type,
+        "size": len(upload.data),
+        "sha256": digest,
+        "storage_key": key,
+    }
+
+
 def store(entry: ProgressEntry, upload: Upload, user: Any) -> EvidenceFile:
     """The evidence row for an upload, its file written pending the transaction."""
-    filename, content_type = validate(upload)
-    key, digest = write_file(entry.tenant_id, upload.data)
     evidence = EvidenceFile(
         entry_id=entry.id,
         department_id=entry.department_id,
-        filename=filename,
-        content_type=content_type,
-        size=len(upload.data),
-        sha256=digest,
-        storage_key=key,
         effective_date=upload.effective_date,
         uploaded_by_id=getattr(user, "id", None),
+        **saved(entry.tenant_id, upload),
     )
     db.session.add(evidence)
     return evidence

@@ -68,6 +68,7 @@ FIELDS = {
     "families_reached": _l("Families reached"),
     "amount_paid": _l("Amount paid"),
     "not_delivered": _l("Not delivered, and why"),
+    "visit_id": _l("Care visit"),
     "delegate_name": _l("Delegate"),
     "attendees": _l("Attendees"),
     "attendance": _l("Attendance"),

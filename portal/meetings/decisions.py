@@ -81,7 +81,9 @@ def add_decision(
     return decision
 
 
-def _add_items(decision: Decision, text: str, due: Any, chosen: list[Any]) -> list[ActionItem]:
+def _add_items(
+    decision: Decision, text: str, due: Any, chosen: list[Any], visit_id: Any = None
+) -> list[ActionItem]:
     items = []
     for department in chosen:
         item = ActionItem(
@@ -90,6 +92,7 @@ def _add_items(decision: Decision, text: str, due: Any, chosen: list[Any]) -> li
             department_id=department.id,
             text=text,
             due_date=due,
+            visit_id=visit_id,
         )
         db.session.add(item)
         items.append(item)
@@ -98,12 +101,15 @@ def _add_items(decision: Decision, text: str, due: Any, chosen: list[Any]) -> li
     return items
 
 
-def add_action_items(user: Any, decision: Decision, data: ActionInput) -> list[ActionItem]:
-    """One action item per assigned department, all with the same text and due date."""
+def add_action_items(
+    user: Any, decision: Decision, data: ActionInput, visit_id: Any = None
+) -> list[ActionItem]:
+    """One action item per assigned department, all with the same text and due date
+    (`visit_id`: the care visit whose follow-up they take up)."""
     rules.require(user, rules.MANAGE)
     rules.check_open(queries.minutes_of(decision.meeting), field="action_text")
     text, due, chosen = _clean_action(data)
-    return _add_items(decision, text, due, chosen)
+    return _add_items(decision, text, due, chosen, visit_id)
 
 
 def update_action_item(

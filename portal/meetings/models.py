@@ -280,6 +280,8 @@ class ActionItem(TenantOwned, DepartmentOwned, Base):
         sa.Index("ix_action_items_tenant_status_due", "tenant_id", "status", "due_date"),
         sa.Index("ix_action_items_tenant_meeting", "tenant_id", "meeting_id"),
         sa.Index("ix_action_items_tenant_decision", "tenant_id", "decision_id"),
+        tenant_fk(["visit_id"], "care_visits", ["id"]),
+        sa.Index("ix_action_items_tenant_visit", "tenant_id", "visit_id"),
     )
 
     meeting_id: Mapped[uuid.UUID]
@@ -292,6 +294,8 @@ class ActionItem(TenantOwned, DepartmentOwned, Base):
     closing_note: Mapped[str] = mapped_column(sa.Text, default="")
     closed_at: Mapped[dt.datetime | None]
     closed_by_id: Mapped[uuid.UUID | None]
+    # the care visit whose follow-up this item takes up (portal/meetings/care_followups.py)
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     row_version: Mapped[int] = mapped_column(default=1)
 

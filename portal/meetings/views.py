@@ -400,4 +400,4 @@ register_home_panel(
 
 # The meeting page's forms and the follow-up pages add their routes to `bp` (imported
 # last: they use the helpers above).
-from portal.meetings import views_followup, views_meeting  # noqa: E402, F401
+from portal.meetings import views_care, views_followup, views_meeting  # noqa: E402, F401

@@ -93,5 +93,23 @@ ROUTES.update(
             "update Assignment ended_on/end_reason + create Assignment, actor the town officer",
             test="tests/care/test_views.py::test_town_officer_adds_assigns_and_reassigns_keeping_history",
         ),
+        "care.record_contract": Listed(
+            "create or update DoctorContract (one per member; a refusal with its reason), "
+            "actor the town officer or the eligibility officer",
+            test="tests/care/test_health_forms.py::test_town_officer_signs_edits_and_declines_a_contract",
+        ),
+        "meetings.followup_action": Listed(
+            "create ActionItem (one per department) with visit_id, actor the lead",
+            test="tests/care/test_followup_actions.py",
+        ),
+        "meetings.followup_link": Listed(
+            "update ActionItem visit_id, actor the lead",
+            test="tests/care/test_followup_actions.py",
+        ),
+        "care.record_checkup": Listed(
+            "create Checkup, or update it (a correction), actor the town officer or the "
+            "eligibility officer",
+            test="tests/care/test_health_forms.py::test_checkup_recorded_corrected_and_refused",
+        ),
     }
 )

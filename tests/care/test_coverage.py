@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from tests.care.helpers import district
+from tests.care.helpers import as_user, district, officer_town, user_named
 from tests.register.helpers import tenant_id
 
 SLUGS = ["zhangdian", "jiading", "jiangyan", "kaifeng"]
@@ -109,30 +109,59 @@ def test_district_figures_equal_a_direct_sql_count(app, slug: str) -> None:  # t
 
 
 def test_a_town_officer_sees_only_their_towns_figures(app) -> None:  # type: ignore[no-untyped-def]
-    from portal.auth.models import User
     from portal.care import queries
-    from portal.extensions import db
-    from portal.register.models import OfficerTown
-    from portal.tenancy import scope
 
     with district(app, "jiading"):
         lead_view = queries.coverage()
-        officer = db.session.execute(
-            sa.select(User).filter_by(username="jiading-town1")
-        ).scalar_one()
-        town = db.session.execute(
-            sa.select(OfficerTown.town_id).where(OfficerTown.user_id == officer.id)
-        ).scalar_one()
-        import dataclasses
-
-        current = scope.current()
-        token = scope.set_scope(
-            dataclasses.replace(current, user_id=officer.id, role="town_officer")
-        )
-        try:
+        officer = user_named("jiading-town1")
+        town = officer_town(officer)
+        with as_user(officer, "town_officer"):
             own = queries.coverage()
-        finally:
-            scope.reset_scope(token)
     assert set(own.towns) == {town}
     assert own.district.households == lead_view.towns[town].households
     assert own.district.contact_ok == lead_view.towns[town].contact_ok
+
+
+def test_dashboard_runs_a_bounded_number_of_statements(app, login_as) -> None:  # type: ignore[no-untyped-def]
+    """Two set-based statements give every figure (one over households, one over persons),
+    whatever the district's size or policy, and none while the district's audit chain has
+    not moved; the page's other statements are the shell's."""
+    from portal.care import figures
+    from tests.conftest import statements
+
+    counts = {}
+    for slug in ("zhangdian", "jiading", "kaifeng"):
+        b = login_as(f"{slug}-lead")
+        b.get(f"/t/{slug}/care/")  # warm: the session's user and tenant
+        figures._COVERAGE.clear()
+        with statements(app) as seen:
+            assert b.get(f"/t/{slug}/care/").status_code == 200
+        computed = [s for s in seen if "care_" in s]
+        assert len(computed) == 2, computed
+        assert all(s.lstrip().startswith("WITH") for s in computed)  # one grouped pass each
+        counts[slug] = len(seen)
+        with statements(app) as seen:
+            assert b.get(f"/t/{slug}/care/").status_code == 200
+        assert not [s for s in seen if "care_" in s]  # from memory
+    assert max(counts.values()) <= 10, counts  # (an expired policy: one more look-up)
+
+
+def test_cached_figures_follow_every_audited_write(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """The dashboard's figures come from memory until the district's audit chain moves:
+    a recorded visit is counted on the next read."""
+    from portal.care import operations, queries
+    from portal.extensions import db
+    from portal.kernel.grants import SYSTEM
+
+    with district(fresh_app, "kaifeng"):
+        first = queries.coverage_cached()
+        assert queries.coverage_cached() is first  # nothing written: the same figures
+        silent = queries.households_for("no_contact_quarter", limit=1)[0]
+        operations.record_visit(
+            SYSTEM, silent.id, visited_on=first.as_of, kind="phone", findings="电话问候"
+        )
+        db.session.commit()
+        again = queries.coverage_cached()
+        assert again is not first
+        assert again.district.no_contact_quarter == first.district.no_contact_quarter - 1
+        assert again.district.as_dict() == queries.coverage().district.as_dict()

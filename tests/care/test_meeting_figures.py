@@ -3,10 +3,12 @@ the prep pack's coverage table hold the same numbers as the lead's dashboard."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
 import pytest
+import sqlalchemy as sa
 from docx import Document
 
 from tests.care.helpers import district
@@ -51,8 +53,6 @@ def test_prep_pack_coverage_table_equals_the_dashboard(app, login_as, slug: str)
     table = next(t for t in doc.tables if t.rows[0].cells[0].text == "街镇")
     rows = [[c.text for c in row.cells] for row in table.rows[1:]]
     with district(app, slug):
-        import datetime as dt
-
         as_of = dt.date(int(y), int(m), int(d))
         expected = summary.table(queries.coverage(as_of))
         today = clock.today()
@@ -79,3 +79,54 @@ def test_draft_agenda_carries_the_care_figures(app) -> None:  # type: ignore[no-
         f"联系人覆盖率 {f.rates()['contact']:.1f}%，{f.households - f.contact_ok} 户未落实" in line
     )
     assert "节日走访完成率" in line and f"{f.festival_done}/{f.festival_due}" in line
+
+
+def _kpis(page: str) -> dict[str, str]:
+    """The dashboard's district KPIs and counts: contact %, doctor signed/persons,
+    festival done/due, check-ups done/due."""
+    value = {
+        k: re.search(rf'id="kpi-{k}">([^<]*)<', page).group(1).strip()
+        for k in ("contact", "doctor")
+    }
+    counts = re.findall(r'<div class="note"[^>]*>(\d+) / (\d+)</div>', page)
+    value["doctor_n"], value["festival_n"], value["checkup_n"] = (f"{a}/{b}" for a, b in counts)
+    return value
+
+
+def test_health_report_draft_carries_the_dashboards_care_figures(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
+    """卫健's draft report to an upcoming meeting holds the dashboard's figures of the
+    day; another department's draft has no care section."""
+    from portal.care import queries
+    from portal.extensions import db
+    from portal.kernel import clock
+    from portal.kernel.periods import Period
+    from portal.meetings import arrangement, reports
+    from portal.tenancy.models import Department
+    from tests.meetings.helpers import acting_as
+
+    today = clock.today()
+    with acting_as(fresh_app, "zhangdian-lead") as lead:
+        m = arrangement.create_meeting(
+            lead,
+            arrangement.MeetingInput(
+                kind="ad_hoc",
+                period=Period.of(today).code,
+                meeting_date=(today + dt.timedelta(days=14)).isoformat(),
+            ),
+        )
+        health = queries.eligibility_department_id()
+        other = db.session.execute(
+            sa.select(Department.id).where(Department.id != health).limit(1)
+        ).scalar_one()
+        body = reports.draft_report(m, health).body
+        assert "特殊家庭关怀情况" not in reports.draft_report(m, other).body
+        db.session.rollback()
+    kpi = _kpis(
+        login_as("zhangdian-lead", fresh_app).get("/t/zhangdian/care/").get_data(as_text=True)
+    )
+    section = body[body.index("## 特殊家庭关怀情况") :]
+    assert f"联系人覆盖率 {kpi['contact']}" in section
+    assert f"家庭医生签约率 {kpi['doctor']}：{kpi['doctor_n']} 人" in section
+    assert f"节日走访完成 {kpi['festival_n']}" in section
+    assert f"体检完成 {kpi['checkup_n']} 人" in section
+    assert re.search(r"以来走访联系 \d+ 次（其中节日慰问 \d+ 次），体检 \d+ 人次", section)

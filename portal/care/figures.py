@@ -1,0 +1,397 @@
+"""Coverage figures of the care domain, computed live per village, town and district
+(set-based SQL): `coverage()` runs two grouped statements whatever the district's size,
+one over households and one over living members, each reading every care table once
+(a materialised grouped CTE per table left-joined to the households).
+
+Every statement is an ORM `select` on scoped models, so the one scoping hook narrows it
+(a town officer's figures are their town's) and PostgreSQL's RLS applies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+
+import sqlalchemy as sa
+
+from portal.care import rules
+from portal.care.models import (
+    Assignment,
+    Checkup,
+    Contact,
+    DoctorContract,
+    Visit,
+    VisitKind,
+    assigned_contact,
+)
+from portal.extensions import db
+from portal.register.models import (
+    Area,
+    Household,
+    HouseholdStatus,
+    Person,
+    Relationship,
+)
+
+HOLDERS = (Relationship.principal, Relationship.spouse)
+
+
+@dataclass
+class Figures:
+    """Counts behind the coverage figures of one area (or the district)."""
+
+    households: int = 0
+    contact_ok: int = 0  # contacts make up the policy's composition
+    persons: int = 0
+    doctor_signed: int = 0
+    festival_due: int = 0  # (household, festival) pairs due this year so far
+    festival_done: int = 0
+    checkup_due: int = 0  # persons
+    checkup_done: int = 0
+    festival_overdue: int = 0
+    doctor_overdue: int = 0  # households whose last quarter had no doctor contact
+    no_contact_quarter: int = 0  # households with no visit at all this quarter
+
+    def add(self, other: Figures) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def overdue(self) -> int:
+        return self.festival_overdue + self.doctor_overdue
+
+    @staticmethod
+    def rate(part: int, whole: int) -> float | None:
+        return round(100.0 * part / whole, 1) if whole else None
+
+    def rates(self) -> dict[str, float | None]:
+        return {
+            "contact": self.rate(self.contact_ok, self.households),
+            "doctor": self.rate(self.doctor_signed, self.persons),
+            "festival": self.rate(self.festival_done, self.festival_due),
+            "checkup": self.rate(self.checkup_done, self.checkup_due),
+        }
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "overdue": self.overdue, "rates": self.rates()}
+
+
+@dataclass
+class Coverage:
+    """The figures of every village, each town and the district, as of a day."""
+
+    as_of: dt.date
+    policy: rules.CarePolicy
+    district: Figures
+    towns: dict[uuid.UUID, Figures]
+    villages: dict[uuid.UUID, Figures]
+    names: dict[uuid.UUID, str]
+    town_of: dict[uuid.UUID, uuid.UUID]
+    # visits and check-ups recorded in a period (the report draft's; `period_counts`)
+    period_counts: dict[str, int] = field(default_factory=dict)
+
+
+def _festivals_open(
+    policy: rules.CarePolicy, as_of: dt.date
+) -> list[tuple[rules.FestivalRule, dt.date]]:
+    """This year's festival visits whose due window (30 days before the day) has opened."""
+    return [
+        (r, day)
+        for r, day in policy.festivals_in(as_of.year)
+        if day - dt.timedelta(days=30) <= as_of
+    ]
+
+
+def _flag(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    """1 when any row of the group meets `cond` (a per-household aggregate column)."""
+    return sa.func.max(sa.case((cond, 1), else_=0))
+
+
+def _yes(column: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """A left-joined aggregate flag is set (no row joined: not set)."""
+    return sa.func.coalesce(column, 0) == 1
+
+
+def _count(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
+def _doctor_window(policy: rules.CarePolicy, as_of: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The period whose doctor contact is checked on `as_of` (none when not required)."""
+    if policy.doctor_cadence == "quarterly":
+        return rules.last_ended_quarter(as_of)
+    if policy.doctor_cadence == "yearly":
+        return dt.date(as_of.year - 1, 1, 1), dt.date(as_of.year - 1, 12, 31)
+    return None
+
+
+def household_sources(
+    policy: rules.CarePolicy, as_of: dt.date
+) -> tuple[sa.FromClause, list[tuple[str, sa.ColumnElement]]]:
+    """Households left-joined to one grouped sub-select per care table (contacts, visits,
+    holders' ages, doctor contracts), and the per-household conditions behind the figures
+    as (name, boolean SQL expression) on those columns. Set-based: each care table is
+    read once, whatever the number of households (no per-household sub-plan)."""
+    q_start, _ = rules.quarter_of(as_of)
+    open_festivals = _festivals_open(policy, as_of)
+    doctor = _doctor_window(policy, as_of)
+    contact = assigned_contact()
+    ca = (
+        sa.select(
+            Assignment.household_id,
+            sa.func.count().label("n"),
+            *(
+                _flag(Contact.role == r).label(f"role_{i}")
+                for i, r in enumerate(policy.required_roles)
+            ),
+        )
+        .join(Contact, contact)
+        .where(Assignment.ended_on.is_(None), Contact.active.is_(True))
+        .group_by(Assignment.household_id)
+        .cte("ca")
+        .prefix_with("MATERIALIZED")
+    )
+    codes = sorted({r.festival for r, _day in open_festivals})
+    earliest = min(q_start, doctor[0]) if doctor else q_start
+    seen = sa.or_(Visit.visited_on >= earliest, Visit.festival_year == as_of.year)
+    va = (
+        sa.select(
+            Visit.household_id,
+            _flag(sa.and_(Visit.visited_on >= q_start, Visit.visited_on <= as_of)).label("seen"),
+            *(
+                _flag(
+                    sa.and_(
+                        Visit.kind == VisitKind.festival,
+                        Visit.festival == code,
+                        Visit.festival_year == as_of.year,
+                    )
+                ).label(f"fest_{code}")
+                for code in codes
+            ),
+            *(
+                [
+                    _flag(
+                        sa.and_(
+                            Visit.kind == VisitKind.doctor,
+                            Visit.visited_on >= doctor[0],
+                            Visit.visited_on <= doctor[1],
+                        )
+                    ).label("doctor")
+                ]
+                if doctor
+                else []
+            ),
+        )
+        .where(seen)
+        .group_by(Visit.household_id)
+        .cte("va")
+        .prefix_with("MATERIALIZED")
+    )
+    src = sa.outerjoin(Household, ca, ca.c.household_id == Household.id).outerjoin(
+        va, va.c.household_id == Household.id
+    )
+    contact_ok: sa.ColumnElement[bool] = sa.func.coalesce(ca.c.n, 0) >= max(policy.contacts_min, 1)
+    for i, _role in enumerate(policy.required_roles):
+        contact_ok = sa.and_(contact_ok, _yes(ca.c[f"role_{i}"]))
+    flags: list[tuple[str, sa.ColumnElement]] = [
+        ("contact_ok", contact_ok),
+        ("no_contact_quarter", ~_yes(va.c.seen)),
+    ]
+    if any(r.member_min_age is not None for r, _day in open_festivals):
+        ho = (
+            sa.select(Person.household_id, sa.func.min(Person.birth_date).label("oldest"))
+            .where(Person.alive.is_(True), Person.relationship_.in_(HOLDERS))
+            .group_by(Person.household_id)
+            .cte("ho")
+            .prefix_with("MATERIALIZED")
+        )
+        src = src.outerjoin(ho, ho.c.household_id == Household.id)
+    for i, (rule, day) in enumerate(open_festivals):
+        cond: list[sa.ColumnElement[bool]] = []
+        if rule.family_types:
+            cond.append(Household.category.in_(rule.family_types))
+        if rule.member_min_age is not None:
+            cond.append(
+                sa.func.coalesce(ho.c.oldest <= rules.years_before(day, rule.member_min_age), False)
+            )
+        due = sa.and_(sa.true(), *cond)
+        done = _yes(va.c[f"fest_{rule.festival}"])
+        flags.append((f"festival_due_{i}", due))
+        flags.append((f"festival_done_{i}", sa.and_(due, done)))
+        if day < as_of:
+            flags.append((f"festival_overdue_{i}", sa.and_(due, ~done)))
+    if doctor:
+        dc = (
+            sa.select(
+                DoctorContract.household_id,
+                sa.func.min(DoctorContract.signed_on).label("first_signed"),
+            )
+            .where(DoctorContract.declined.is_(False))
+            .group_by(DoctorContract.household_id)
+            .cte("dc")
+            .prefix_with("MATERIALIZED")
+        )
+        src = src.outerjoin(dc, dc.c.household_id == Household.id)
+        signed = sa.func.coalesce(dc.c.first_signed <= doctor[1], False)
+        flags.append(("doctor_overdue", sa.and_(signed, ~_yes(va.c.doctor))))
+    return src, flags
+
+
+def _person_sources(
+    policy: rules.CarePolicy, as_of: dt.date
+) -> tuple[sa.FromClause, list[tuple[str, sa.ColumnElement]]]:
+    """Living members of registered households joined to their contract and check-ups
+    (one grouped sub-select each), and the per-person conditions."""
+    dc = (
+        sa.select(DoctorContract.person_id)
+        .where(DoctorContract.declined.is_(False))
+        .group_by(DoctorContract.person_id)
+        .cte("pc")
+        .prefix_with("MATERIALIZED")
+    )
+    ck = (
+        sa.select(
+            Checkup.person_id,
+            _flag(Checkup.done_on >= dt.date(as_of.year, 1, 1)).label("this_year"),
+        )
+        .where(Checkup.done_on <= as_of)
+        .group_by(Checkup.person_id)
+        .cte("ck")
+        .prefix_with("MATERIALIZED")
+    )
+    src = (
+        sa.join(
+            Person,
+            Household,
+            sa.and_(Household.tenant_id == Person.tenant_id, Household.id == Person.household_id),
+        )
+        .outerjoin(dc, dc.c.person_id == Person.id)
+        .outerjoin(ck, ck.c.person_id == Person.id)
+    )
+    flags: list[tuple[str, sa.ColumnElement]] = [("doctor_signed", dc.c.person_id.is_not(None))]
+    dues, dones = [], []
+    for rule in policy.checkups:
+        cond: list[sa.ColumnElement[bool]] = []
+        if rule.holders_only:
+            cond.append(Person.relationship_.in_(HOLDERS))
+        if rule.member_min_age is not None:
+            cond.append(Person.birth_date <= rules.years_before(as_of, rule.member_min_age))
+        if rule.member_max_age is not None:
+            cond.append(Person.birth_date > rules.years_before(as_of, rule.member_max_age + 1))
+        due = sa.and_(sa.true(), *cond)
+        # yearly: a check-up this calendar year; once: any check-up so far
+        done = _yes(ck.c.this_year) if rule.cadence == "yearly" else ck.c.person_id.is_not(None)
+        dues.append(due)
+        dones.append(sa.and_(due, done))
+    if dues:
+        flags.append(("checkup_due", sa.or_(*dues)))
+        flags.append(("checkup_done", sa.or_(*dones)))
+    return src, flags
+
+
+_STATEMENTS: dict[tuple, tuple] = {}
+
+
+def _statements(policy: rules.CarePolicy, as_of: dt.date) -> tuple:
+    """The two coverage statements and their flags for a policy and a day, built once per
+    process (building them costs more than running them on a district; the scoping
+    hook adds the tenant's and user's criteria at execution, so they are shareable)."""
+    try:
+        key = (policy, as_of)
+        hash(key)
+    except TypeError:  # a policy value that cannot be hashed: build it every time
+        key = None
+    if key is not None and key in _STATEMENTS:
+        return _STATEMENTS[key]
+    registered = Household.status == HouseholdStatus.registered
+    hsrc, hflags = household_sources(policy, as_of)
+    households = (
+        sa.select(
+            Household.town_id,
+            Household.village_id,
+            sa.func.count().label("households"),
+            *(_count(expr).label(name) for name, expr in hflags),
+        )
+        .select_from(hsrc)
+        .where(registered)
+        .group_by(Household.town_id, Household.village_id)
+    )
+    psrc, pflags = _person_sources(policy, as_of)
+    persons = (
+        sa.select(
+            Household.village_id,
+            sa.func.count().label("persons"),
+            *(_count(expr).label(name) for name, expr in pflags),
+        )
+        .select_from(psrc)
+        .where(registered, Person.alive.is_(True))
+        .group_by(Household.village_id)
+    )
+    built = (households, [n for n, _e in hflags], persons, [n for n, _e in pflags])
+    if key is not None:
+        if len(_STATEMENTS) > 256:  # a day's worth of policies; dates move on
+            _STATEMENTS.clear()
+        _STATEMENTS[key] = built
+    return built
+
+
+def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = None) -> Coverage:
+    """Every figure per village, town and district (two statements, whatever the size)."""
+    as_of = as_of or rules.today()
+    policy = policy or rules.current_policy(as_of)
+    households, hnames, persons, pnames = _statements(policy, as_of)
+    rows = db.session.execute(households).all()
+    prow = db.session.execute(persons).all()
+    villages: dict[uuid.UUID, Figures] = {}
+    town_of: dict[uuid.UUID, uuid.UUID] = {}
+    for r in rows:
+        m = r._mapping
+        f = villages.setdefault(r.village_id, Figures())
+        town_of[r.village_id] = r.town_id
+        f.households += m["households"]
+        for name in hnames:
+            base = name.rsplit("_", 1)[0] if name[-1].isdigit() else name
+            setattr(f, base, getattr(f, base) + int(m[name]))
+    for r in prow:
+        m = r._mapping
+        f = villages.setdefault(r.village_id, Figures())
+        f.persons += m["persons"]
+        for name in pnames:
+            setattr(f, name, getattr(f, name) + int(m[name]))
+    towns: dict[uuid.UUID, Figures] = {}
+    district = Figures()
+    for vid, f in villages.items():
+        if vid in town_of:
+            towns.setdefault(town_of[vid], Figures()).add(f)
+        district.add(f)
+    names = dict(db.session.execute(sa.select(Area.id, Area.name)).all())
+    return Coverage(as_of, policy, district, towns, villages, names, town_of)
+
+
+_COVERAGE: dict[tuple, Coverage] = {}
+
+
+def coverage_cached(as_of: dt.date | None = None) -> Coverage:
+    """`coverage()` kept in memory per scope, day and the district's audit-chain head.
+    Every write of the district (care, register, policy) is audited and moves the head,
+    so the figures are computed again after any change and served from memory until
+    then: one primary-key read instead of the two grouped statements. Shared: callers
+    must not change the object (the report draft uses `coverage()`)."""
+    from portal.audit.models import AuditChainHead
+    from portal.tenancy import scope
+
+    as_of = as_of or rules.today()
+    current = scope.current()
+    if current.tenant_id is None:
+        return coverage(as_of)
+    head = db.session.execute(
+        sa.select(AuditChainHead.seq).where(AuditChainHead.tenant_id == current.tenant_id)
+    ).scalar()
+    key = (current.tenant_id, current.user_id, current.role, current.department_id, as_of, head)
+    found = _COVERAGE.get(key)
+    if found is None:
+        if len(_COVERAGE) > 512:  # old heads and days are never asked for again
+            _COVERAGE.clear()
+        found = _COVERAGE[key] = coverage(as_of)
+    return found
