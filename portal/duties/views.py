@@ -203,6 +203,22 @@ def index() -> Any:
     )
 
 
+def _evidence_figures(duty: Duty) -> list[dict[str, Any]]:
+    """The live figures the domains above duties give for this duty (counts only, the same
+    for every reader), kept a few seconds: each page view asked them again."""
+
+    def ask() -> tuple[dict[str, Any], ...]:
+        answers = signals.responses(signals.duty_evidence.send(duty))
+        return tuple(
+            {k: str(v) if v is not None else None for k, v in figure.items()}
+            for answer in answers
+            for figure in answer  # type: ignore[attr-defined]
+        )
+
+    key = ("duty_evidence", db.engine.url, duty.id, str(get_locale()), clock.today())
+    return list(memo.remembered(key, ask))
+
+
 def _policy_notice(period: Period) -> str | None:
     """The half-year's policy notice, kept a few seconds (asked on every list view)."""
     # the notice is a sentence in the reader's language
@@ -270,11 +286,7 @@ def _render_detail(
             can_sign=can_sign,
             can_review=can_review,
             history_label=lambda a: str(HISTORY_LABELS.get(a, a)),
-            evidence_figures=[
-                figure
-                for answer in signals.responses(signals.duty_evidence.send(duty))
-                for figure in answer  # type: ignore[attr-defined]
-            ],
+            evidence_figures=_evidence_figures(duty),
         ),
         status,
     )

@@ -14,7 +14,7 @@ def test_contact_measure_duty_shows_its_coverage(app, login_as) -> None:  # type
     from portal.care import queries
     from portal.duties.models import Duty
     from portal.extensions import db
-    from portal.kernel import clock
+    from portal.kernel import clock, timefmt
     from portal.policy.models import Measure
 
     with district(app, "jiading"):
@@ -34,4 +34,4 @@ def test_contact_measure_duty_shows_its_coverage(app, login_as) -> None:  # type
     page = login_as("jiading-lead").get(f"/t/jiading/duties/{duty_id}").get_data(as_text=True)
     block = re.search(r'id="live-figures">(.*?)</section>', page, re.S).group(1)
     assert expected in block and str(short) in block
-    assert clock.today().isoformat() in block
+    assert f"截至 {timefmt.format_date(clock.today(), english=False)}" in block
