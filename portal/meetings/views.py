@@ -31,7 +31,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal import listing
 from portal.extensions import db
-from portal.kernel import clock, periods
+from portal.kernel import clock, memo, periods
 from portal.kernel.grants import can, requires
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
@@ -49,6 +49,7 @@ from portal.meetings.models import (
     ReportStatus,
 )
 from portal.policy import labels as policy_labels
+from portal.tenancy import scope
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 from portal.webhelpers import found_or_404
 
@@ -96,14 +97,32 @@ def _labels() -> dict[str, Any]:
     }
 
 
-def _open_action_items_for_lists() -> list[Any] | None:
+def _open_action_items_for_lists() -> list[dict[str, Any]] | None:
     """The officer's department's open action items for their duty list (None for other
-    roles: the lead follows them up on the action-item page)."""
+    roles: the lead follows them up on the action-item page). Plain rows, kept a few
+    seconds per department and day (`kernel.memo`): the duty list is the officer's most
+    viewed page and loading the items with their meetings cost a fifth of it."""
     if not can(current_user, "action_item.update"):
         return None
-    return list(
-        db.session.execute(queries.action_items_query(status="open").limit(50)).unique().scalars()
-    )
+    current = scope.current()
+    today = clock.today()
+
+    def load() -> tuple[dict[str, Any], ...]:
+        stmt = queries.action_items_query(status="open").limit(50)
+        return tuple(
+            {
+                "text": a.text,
+                "department": a.department.name,
+                "meeting_id": a.meeting_id,
+                "meeting": a.meeting.number,
+                "due_date": a.due_date,
+                "overdue": a.is_overdue(today),
+            }
+            for a in db.session.execute(stmt).unique().scalars()
+        )
+
+    key = ("open_action_items", db.engine.url, current.tenant_id, current.department_id, today)
+    return list(memo.remembered(key, load))
 
 
 def meeting_or_404(meeting_id: uuid.UUID) -> Meeting:
