@@ -112,9 +112,10 @@ def _open_action_items_for_lists() -> list[dict[str, Any]] | None:
         return tuple(
             {
                 "text": a.text,
-                "department": a.department.name,
+                # the meeting may be out of the officer's sight (not invited): no number
+                "department": a.department.name if a.department else "",
                 "meeting_id": a.meeting_id,
-                "meeting": a.meeting.number,
+                "meeting": a.meeting.number if a.meeting else "",
                 "due_date": a.due_date,
                 "overdue": a.is_overdue(today),
             }
