@@ -294,3 +294,41 @@ def test_no_template_draws_its_own_inferred_badge_or_cadence_labels() -> None:
     assert own == []
     views = (root / "meetings" / "views.py").read_text(encoding="utf-8")
     assert "every half-year" not in views and "when needed" not in views
+
+
+def test_duty_list_shows_an_action_item_whose_meeting_the_officer_cannot_see(
+    fresh_app, login_as
+) -> None:  # type: ignore[no-untyped-def]
+    """An action item of the department in a meeting it is (no longer) invited to: the
+    item shows without the meeting's number (the page answered 500 on such data)."""
+    from portal.auth.models import User
+    from portal.extensions import db
+    from portal.meetings.models import ActionItem, MeetingInvitation
+    from portal.tenancy import scope
+
+    with fresh_app.app_context():
+        officer = db.session.execute(
+            sa.select(User).where(User.username == "kaifeng-civil-affairs")
+        ).scalar_one()
+        with scope.tenant_scope(officer.tenant_id):
+            item = (
+                db.session.execute(
+                    sa.select(ActionItem).where(ActionItem.department_id == officer.department_id)
+                )
+                .scalars()
+                .first()
+            )
+            assert item is not None, "the demo gives 民政 an action item"
+            text = item.text
+            for invitation in db.session.execute(
+                sa.select(MeetingInvitation).where(
+                    MeetingInvitation.meeting_id == item.meeting_id,
+                    MeetingInvitation.department_id == officer.department_id,
+                )
+            ).scalars():
+                db.session.delete(invitation)
+            db.session.commit()
+    r = login_as("kaifeng-civil-affairs", fresh_app).get("/t/kaifeng/duties/")
+    assert r.status_code == 200
+    block = r.get_data(as_text=True).split('id="duty-list-action-items"', 1)[1]
+    assert text[:10] in block
