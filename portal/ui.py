@@ -84,7 +84,7 @@ _badges: dict[str, Callable[[], Any]] = {}
 def register_nav(item: NavItem) -> None:
     if item not in _nav:
         _nav.append(item)
-        forget_menu()
+        memo.forget()
 
 
 def register_badge(endpoint: str, badge: Callable[[], Any]) -> None:
@@ -136,20 +136,14 @@ def _url(endpoint: str) -> str | None:
 # items' grant checks and URLs cost ~2.5 ms of CPU on every page, a fifth of a duty page.
 
 
-def forget_menu() -> None:
-    memo.forget()
-
-
 def _remembered(kind: str, extra: Any, compute: Callable[[], Any]) -> Any:
     """`compute()` for the signed-in user and scope, kept by `portal.kernel.memo`."""
-    from portal.extensions import db
     from portal.tenancy import scope
 
     current = scope.current()
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     key = (
         kind,
-        db.engine.url,  # one process may serve several databases (tests, tools)
         user.id,
         user.session_version,
         current.tenant_id,

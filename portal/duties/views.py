@@ -37,7 +37,6 @@ from portal.duties import generation, operations, queries, rules, storage
 from portal.duties.forms import ASSESSMENT_LABELS, EntryForm, GenerateForm, ReviewForm, SignOffForm
 from portal.duties.models import Duty, DutyStatus
 from portal.duties.rules import STATUS_LABELS, status_label  # noqa: F401  (the back office reads views.STATUS_LABELS)
-from portal.extensions import db
 from portal.kernel import clock, downloads, memo, periods, signals
 from portal.kernel.grants import can, requires
 from portal.kernel.periods import Period
@@ -215,7 +214,7 @@ def _evidence_figures(duty: Duty) -> list[dict[str, Any]]:
             for figure in answer  # type: ignore[attr-defined]
         )
 
-    key = ("duty_evidence", db.engine.url, duty.id, str(get_locale()), clock.today())
+    key = ("duty_evidence", duty.id, str(get_locale()), clock.today())
     return list(memo.remembered(key, ask))
 
 
@@ -224,7 +223,6 @@ def _policy_notice(period: Period) -> str | None:
     # the notice is a sentence in the reader's language
     key = (
         "policy_notice",
-        db.engine.url,
         scope.current().tenant_id,
         period.code,
         str(get_locale()),

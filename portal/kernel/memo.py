@@ -4,7 +4,8 @@ menu's items and counts, a half-year's policy notice).
 An answer is kept for `SECONDS` under its key; any commit that wrote something drops
 every kept answer of this process, so what a user just did shows at once. A write
 handled by another worker process shows within `SECONDS`. Keys must name everything
-the answer depends on (database, district, user, scope …); answers must be plain values,
+else the answer depends on (district, user, scope, language …; the database is added
+here, since one process may serve several: tests, tools); answers must be plain values,
 never ORM objects (they outlive the session).
 """
 
@@ -17,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from portal.extensions import db
+
 SECONDS = 10.0
 _MAX = 20_000
 _kept: dict[tuple[Any, ...], tuple[float, Any]] = {}
@@ -28,6 +31,7 @@ def forget() -> None:
 
 def remembered(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
     """`compute()`, or what it answered for `key` less than SECONDS ago (None: not kept)."""
+    key = (db.engine.url, *key)
     now = time.monotonic()
     kept = _kept.get(key)
     if kept is not None and now - kept[0] < SECONDS:

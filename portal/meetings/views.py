@@ -122,7 +122,7 @@ def _open_action_items_for_lists() -> list[dict[str, Any]] | None:
             for a in db.session.execute(stmt).unique().scalars()
         )
 
-    key = ("open_action_items", db.engine.url, current.tenant_id, current.department_id, today)
+    key = ("open_action_items", current.tenant_id, current.department_id, today)
     return list(memo.remembered(key, load))
 
 

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from portal import ui
 from portal.kernel import memo
 from tests.conftest import statements
 
@@ -36,7 +35,7 @@ def test_badges_are_counted_once_per_window_and_again_after_a_write(fresh_app, l
     from portal.messages.models import MessageKind
     from portal.tenancy import scope
 
-    ui.forget_menu()
+    memo.forget()
     officer = login_as("kaifeng-civil-affairs", fresh_app)
     assert _badge_statements(fresh_app, officer) == 1
     assert _badge_statements(fresh_app, officer) == 0  # the same window: kept
@@ -56,7 +55,7 @@ def test_badges_are_counted_once_per_window_and_again_after_a_write(fresh_app, l
 def test_badges_are_counted_again_after_the_window(
     fresh_app, login_as, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    ui.forget_menu()
+    memo.forget()
     officer = login_as("kaifeng-civil-affairs", fresh_app)
     assert _badge_statements(fresh_app, officer) == 1
     monkeypatch.setattr(memo, "SECONDS", 0.0)
