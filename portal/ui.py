@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, g, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -149,9 +150,10 @@ def _remembered(kind: str, extra: Any, compute: Callable[[], Any]) -> Any:
         current.tenant_id,
         current.department_id,
         current.role,
+        str(get_locale()),
         extra,
     )
-    return memo.remembered(key, compute)
+    return memo.remembered(key, compute, current.tenant_id)
 
 
 def _badge_values(endpoints: list[str]) -> dict[str, int | None]:
@@ -263,7 +265,7 @@ def _menu_items() -> list[dict[str, Any]]:
         seen.add(item.endpoint)
         items.append(
             {
-                "label": item.label,
+                "label": str(item.label),  # translated once per window, not per page
                 "url": url,
                 "endpoint": item.endpoint,
                 "group": group_of(item),
@@ -341,8 +343,6 @@ CONFIRM_TEXTS: dict[str, Any] = {
 
 def colon() -> str:
     """The label colon: full-width in Chinese (：), ": " in English."""
-    from flask_babel import get_locale
-
     return ": " if str(get_locale()) == "en" else "："
 
 
@@ -364,8 +364,6 @@ def confirm_text(action: str) -> str:
 def init_app(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
-        from flask_babel import get_locale
-
         return {
             "get_locale": get_locale,
             "nav_items": nav_items,

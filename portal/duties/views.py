@@ -215,19 +215,16 @@ def _evidence_figures(duty: Duty) -> list[dict[str, Any]]:
         )
 
     key = ("duty_evidence", duty.id, str(get_locale()), clock.today())
-    return list(memo.remembered(key, ask))
+    return list(memo.remembered(key, ask, duty.tenant_id))
 
 
 def _policy_notice(period: Period) -> str | None:
     """The half-year's policy notice, kept a few seconds (asked on every list view)."""
     # the notice is a sentence in the reader's language
-    key = (
-        "policy_notice",
-        scope.current().tenant_id,
-        period.code,
-        str(get_locale()),
-    )
-    return memo.remembered(key, lambda: generation.version_for_period(period)[1] or "") or None
+    tenant_id = scope.current().tenant_id
+    key = ("policy_notice", tenant_id, period.code, str(get_locale()))
+    notice = memo.remembered(key, lambda: generation.version_for_period(period)[1] or "", tenant_id)
+    return notice or None
 
 
 @bp.get("/review")

@@ -1,12 +1,16 @@
 """Short-lived, process-local answers to read-mostly questions asked on every page (the
 menu's items and counts, a half-year's policy notice).
 
-An answer is kept for `SECONDS` under its key; any commit that wrote something drops
-every kept answer of this process, so what a user just did shows at once. A write
-handled by another worker process shows within `SECONDS`. Keys must name everything
-else the answer depends on (district, user, scope, language …; the database is added
-here, since one process may serve several: tests, tools); answers must be plain values,
-never ORM objects (they outlive the session).
+An answer is kept for `SECONDS` under its key, in the bucket of the district it
+describes. A commit that wrote something drops the buckets of the districts it wrote
+to, so what a user just did shows at once; a write to one district leaves the others'
+answers in place (under load, with every user's heartbeat a write, dropping all of
+them on every commit kept almost nothing). A write whose district is unknown — a row
+without a district, a bulk statement — drops every bucket, and platform-wide answers
+(bucket None) go with any write. A write handled by another worker process shows within
+`SECONDS`. Keys must name everything else the answer depends on (user, scope, language
+…; the database is added here, since one process may serve several: tests, tools);
+answers must be plain values, never ORM objects (they outlive the session).
 """
 
 from __future__ import annotations
@@ -16,43 +20,74 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from portal.extensions import db
 
 SECONDS = 10.0
 _MAX = 20_000
-_kept: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_EVERY = "every district"  # a write whose district is not known
+_kept: dict[Any, dict[tuple[Any, ...], tuple[float, Any]]] = {}
+_size = 0
 
 
-def forget() -> None:
-    _kept.clear()
+def forget(tenant_ids: Any = None) -> None:
+    """Drop the answers of these districts and the platform-wide ones (None: all)."""
+    global _size
+    if tenant_ids is None:
+        _kept.clear()
+        _size = 0
+        return
+    for tenant_id in (*tenant_ids, None):
+        bucket = _kept.pop(tenant_id, None)
+        if bucket:
+            _size -= len(bucket)
 
 
-def remembered(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    """`compute()`, or what it answered for `key` less than SECONDS ago (None: not kept)."""
+def remembered(key: tuple[Any, ...], compute: Callable[[], Any], tenant_id: Any = None) -> Any:
+    """`compute()`, or what it answered for `key` less than SECONDS ago (None: not kept).
+
+    `tenant_id` is the district the answer describes (None: platform-wide, or more than
+    one district)."""
+    global _size
     key = (db.engine.url, *key)
     now = time.monotonic()
-    kept = _kept.get(key)
+    bucket = _kept.get(tenant_id)
+    kept = bucket.get(key) if bucket is not None else None
     if kept is not None and now - kept[0] < SECONDS:
         return kept[1]
     value = compute()
     if value is not None:
-        if len(_kept) >= _MAX:
-            _kept.clear()
-        _kept[key] = (now, value)
+        if _size >= _MAX:
+            forget()
+        bucket = _kept.setdefault(tenant_id, {})
+        _size += key not in bucket
+        bucket[key] = (now, value)
     return value
+
+
+def _mark(session: Session, tenant_id: Any) -> None:
+    wrote = session.info.setdefault("portal_wrote", set())
+    wrote.add(tenant_id if tenant_id is not None else _EVERY)
 
 
 @sa.event.listens_for(Session, "after_flush")
 def _note_write(session: Session, _flush_context: object) -> None:
-    session.info["portal_wrote"] = True
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        _mark(session, getattr(obj, "tenant_id", None))
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _note_bulk_write(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        _mark(state.session, None)
 
 
 @sa.event.listens_for(Session, "after_commit")
 def _forget_after_write(session: Session) -> None:
-    if session.info.pop("portal_wrote", False):
-        forget()
+    wrote = session.info.pop("portal_wrote", None)
+    if wrote:
+        forget(None if _EVERY in wrote else wrote)
 
 
 @sa.event.listens_for(Session, "after_rollback")

@@ -123,7 +123,7 @@ def _open_action_items_for_lists() -> list[dict[str, Any]] | None:
         )
 
     key = ("open_action_items", current.tenant_id, current.department_id, today)
-    return list(memo.remembered(key, load))
+    return list(memo.remembered(key, load, current.tenant_id))
 
 
 def meeting_or_404(meeting_id: uuid.UUID) -> Meeting:

@@ -60,3 +60,56 @@ def test_badges_are_counted_again_after_the_window(
     assert _badge_statements(fresh_app, officer) == 1
     monkeypatch.setattr(memo, "SECONDS", 0.0)
     assert _badge_statements(fresh_app, officer) == 1
+
+
+def test_a_write_drops_only_the_answers_of_the_district_it_wrote_to(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """Kept answers live in their district's bucket: a commit that wrote to district A
+    drops A's and the platform-wide ones, leaves B's; a bulk statement drops all."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+    from portal.messages.models import Message
+    from portal.tenancy import scope
+    from portal.tenancy.models import Tenant
+
+    with fresh_app.app_context():
+        memo.forget()
+        with scope.cross_tenant("test: any message"):
+            message = db.session.execute(sa.select(Message).limit(1)).scalar_one()
+            a = message.tenant_id
+            b = db.session.execute(sa.select(Tenant.id).where(Tenant.id != a).limit(1)).scalar_one()
+        db.session.rollback()
+        asked: list[str] = []
+
+        def keep(name: str, tenant_id: object) -> None:
+            memo.remembered(("test", name), lambda: asked.append(name) or name, tenant_id)
+
+        def ask_all() -> None:
+            asked.clear()
+            for name, tenant_id in (("a", a), ("b", b), ("platform", None)):
+                keep(name, tenant_id)
+
+        ask_all()
+        assert asked == ["a", "b", "platform"]
+        ask_all()
+        assert asked == []  # all kept
+
+        with scope.tenant_scope(a):
+            message = db.session.get(Message, (a, message.id))
+            message.subject = message.subject + "。"
+            db.session.commit()
+        ask_all()
+        assert asked == ["a", "platform"]  # B's answer outlived A's write
+
+        with scope.tenant_scope(b):
+            db.session.execute(
+                sa.update(Message).where(Message.id == message.id).values(detail="x")
+            )
+            db.session.commit()
+        ask_all()
+        assert asked == ["a", "b", "platform"]  # a bulk statement: district unknown, all go
+
+        ask_all()
+        db.session.rollback()
+        ask_all()
+        assert asked == []  # a rollback drops nothing
