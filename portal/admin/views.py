@@ -40,7 +40,6 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import validators
 from wtforms.fields import SelectField
 
@@ -57,6 +56,7 @@ from portal.audit import trail
 from portal.auth import roles
 from portal.auth.models import Role, User
 from portal.extensions import db, login_manager
+from portal.kernel.forms import PortalForm
 from portal.kernel.grants import ROLE_LABELS as ROLE_NAMES
 from portal.kernel.grants import can
 from portal.tenancy.models import Department
@@ -87,7 +87,7 @@ PROTECTED_COLUMNS = (
 )
 
 
-class SecureBaseForm(FlaskForm):
+class SecureBaseForm(PortalForm):
     """Flask-WTF form: the app-wide CSRF token (the same as every other portal form)."""
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from portal.kernel.forms import PortalForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(PortalForm):
     username = StringField(
         _l("Username"), validators=[DataRequired(_l("Please enter your username.")), Length(max=80)]
     )
@@ -16,7 +17,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(_l("Please enter your current password."))]
     )
@@ -33,18 +34,18 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class ReauthForm(FlaskForm):
+class ReauthForm(PortalForm):
     password = PasswordField(
         _l("Password"), validators=[DataRequired(_l("Please enter your password."))]
     )
 
 
-class TokenForm(FlaskForm):
+class TokenForm(PortalForm):
     name = StringField(
         _l("Token name"), validators=[DataRequired(_l("Please name the token.")), Length(max=80)]
     )
     expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()])
 
 
-class LocaleForm(FlaskForm):
+class LocaleForm(PortalForm):
     locale = SelectField(_l("Language"), choices=[("zh_Hans_CN", "中文"), ("en", "English")])

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 
 from portal.duties.models import Assessment
+from portal.kernel.forms import PortalForm
 from portal.kernel.periods import Period
 
 ASSESSMENT_LABELS = {
@@ -30,7 +30,7 @@ class Required:
         return None
 
 
-class EntryForm(FlaskForm):
+class EntryForm(PortalForm):
     work_date = StringField(_l("Date of the work"), validators=[Required()])
     narrative = TextAreaField(_l("What was done"), validators=[Required()])
     families_reached = StringField(_l("Families reached"), default="0")
@@ -40,7 +40,7 @@ class EntryForm(FlaskForm):
     row_version = HiddenField()
 
 
-class SignOffForm(FlaskForm):
+class SignOffForm(PortalForm):
     assessment = SelectField(
         _l("Assessment"),
         choices=[("", "—")] + [(a.value, label) for a, label in ASSESSMENT_LABELS.items()],
@@ -51,14 +51,14 @@ class SignOffForm(FlaskForm):
     row_version = HiddenField()
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(PortalForm):
     """The decision comes from the pressed button (name="decision": accept / return)."""
 
     reason = TextAreaField(_l("Review note (needed when returning)"))
     row_version = HiddenField()
 
 
-class GenerateForm(FlaskForm):
+class GenerateForm(PortalForm):
     """The half-year to generate, chosen from a list of labels (2026年下半年)."""
 
     period = SelectField(_l("Period"), choices=[], validators=[Required()])

@@ -14,13 +14,13 @@ from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
 from portal import listing
 from portal.extensions import db
 from portal.kernel import clock
+from portal.kernel.forms import PortalForm
 from portal.kernel.grants import can, requires
 from portal.kernel.uow import attempt
 from portal.messages import operations, queries
@@ -64,7 +64,7 @@ REF_ENDPOINTS = {
 }
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(PortalForm):
     title = StringField(_l("Title"), validators=[Length(max=operations.MAX_TITLE)])
     body = TextAreaField(_l("Text"), validators=[Length(max=operations.MAX_BODY)])
 
