@@ -19,6 +19,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(i18n.ROOT / "migrations"))
     babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.install_template_gettext(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

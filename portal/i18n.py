@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, request
 from flask_login import current_user
@@ -150,3 +151,38 @@ def missing_translations(only_domain: str | None = None) -> list[tuple[str, str]
             if not value or (isinstance(value, tuple) and not all(value)):
                 missing.append((domain, key if isinstance(key, str) else key[0]))
     return missing
+
+
+def _request_translations() -> Any:
+    """Flask-Babel's `get_translations()`, looked up once per request and language.
+
+    Flask-Babel finds the translations anew for every `_()` of a template (a dozen
+    context-local lookups each; a page has a few hundred). The answer is kept on
+    Flask-Babel's own per-request namespace with the locale it was found for, so
+    `force_locale` (the audit vocabulary, the CLI) still switches language."""
+    from flask import g
+    from flask_babel import get_translations
+
+    try:
+        space = g._flask_babel
+    except (AttributeError, RuntimeError):
+        return get_translations()
+    locale = getattr(space, "babel_locale", None)
+    kept = getattr(space, "portal_translations", None)
+    if kept is not None and locale is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    space.portal_translations = (space.babel_locale, translations)
+    return translations
+
+
+def install_template_gettext(app: Any) -> None:
+    """Templates' `_()`/`ngettext()` through `_request_translations` (replaces the
+    callables Flask-Babel installed; same behaviour)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
+    )
