@@ -361,6 +361,14 @@ def confirm_text(action: str) -> str:
     return str(CONFIRM_TEXTS.get(action, _l("Are you sure?")))
 
 
+def _own_department() -> dict[str, str] | None:
+    """The signed-in officer's department (name, kind) for the user menu and lists."""
+    from portal.tenancy.services import own_department
+
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    return own_department(user) if getattr(user, "is_authenticated", False) else None
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
@@ -371,6 +379,7 @@ def init_app(app: Flask) -> None:
             "breadcrumbs": breadcrumbs,
             "local_time": local_time,
             "confirm_text": confirm_text,
+            "own_department": _own_department,
             "colon": colon,
             "page_sizes": PAGE_SIZES,
             "role_label": lambda r: ROLE_LABELS.get(r, r),

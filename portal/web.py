@@ -136,15 +136,6 @@ def load_tenant_from_url(endpoint: str | None, values: dict[str, Any] | None) ->
             role=current_user.role.value,
         )
     )
-    _load_own_department()
-
-
-def _load_own_department() -> None:
-    """The signed-in officer's department, loaded now that the district is in scope (the
-    user is loaded before it, without the department: see `auth.views.load_user`)."""
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
-    if user.department_id is not None:
-        _ = user.department  # one statement, under the district's scope
 
 
 def _record_denial(tenant: Tenant | None, slug: str) -> None:

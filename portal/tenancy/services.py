@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
+from portal.kernel import memo
 from portal.kernel.rules import NotFound, RuleError
 from portal.tenancy import scope
 from portal.tenancy.models import DEPARTMENT_KINDS, Department, DepartmentKind, Tenant, TenantStatus
@@ -179,32 +180,34 @@ def set_department_active(tenant: Tenant, department_id: Any, active: bool) -> D
     return dept
 
 
-def department_kind(user: Any) -> str | None:
-    """The kind of an officer's department (None for other roles).
+def own_department(user: Any) -> dict[str, str] | None:
+    """An officer's department as plain values (`name`, `kind_code`; None for other
+    roles), kept a few seconds by `portal.kernel.memo`: the user menu names it on every
+    page, and the register and benefits open only to some kinds of department (the menu
+    and the views ask here, so they share one look-up).
 
-    From `user.department` inside a district (the web shell loads it once the district is
-    in scope); otherwise one query a request (account pages: the user was loaded before
-    any district was in scope, and on PostgreSQL row-level security hid the row). Domains
-    that open only to some kinds of department (the register and benefits: the health
-    department) ask here, so the menu and the views share one look-up."""
+    Pages outside a district (the account's own pages) read it in the user's district:
+    on PostgreSQL row-level security hides the row until a district is in scope."""
     department_id = getattr(user, "department_id", None)
     if department_id is None:
         return None
-    department = getattr(user, "department", None)  # loaded once the district is in scope
-    if department is not None:
-        return department.kind_code
-    from flask import g, has_request_context
+    tenant_id = getattr(user, "tenant_id", None)
 
-    key = f"department_kind_{department_id}"
-    if has_request_context() and key in g:
-        return g.get(key)
-    query = sa.select(Department.kind_code).where(Department.id == department_id)
-    if scope.current().tenant_id is None and getattr(user, "tenant_id", None) is not None:
-        # pages outside a district (the account's own pages) still draw the menu
-        with scope.tenant_scope(user.tenant_id):
-            kind = db.session.execute(query).scalar()
-    else:
-        kind = db.session.execute(query).scalar()
-    if has_request_context():
-        setattr(g, key, kind)
-    return kind
+    def load() -> dict[str, str] | None:
+        query = sa.select(Department.name, Department.kind_code).where(
+            Department.id == department_id
+        )
+        if scope.current().tenant_id is None and tenant_id is not None:
+            with scope.tenant_scope(tenant_id):
+                row = db.session.execute(query).first()
+        else:
+            row = db.session.execute(query).first()
+        return {"name": row.name, "kind_code": row.kind_code or ""} if row else None
+
+    return memo.remembered(("own_department", department_id), load, tenant_id)
+
+
+def department_kind(user: Any) -> str | None:
+    """The kind of an officer's department (None for other roles)."""
+    department = own_department(user)
+    return (department["kind_code"] or None) if department else None

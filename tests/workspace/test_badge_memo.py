@@ -113,3 +113,20 @@ def test_a_write_drops_only_the_answers_of_the_district_it_wrote_to(fresh_app) -
         db.session.rollback()
         ask_all()
         assert asked == []  # a rollback drops nothing
+
+
+def test_the_officers_department_is_named_without_a_statement_per_page(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
+    """The user menu names the officer's department on every page; within the memo's
+    window it is not read again."""
+    memo.forget()
+    officer = login_as("kaifeng-civil-affairs", fresh_app)
+    with statements(fresh_app) as first:
+        page = officer.get("/t/kaifeng/duties/").get_data(as_text=True)
+    with statements(fresh_app) as second:
+        again = officer.get("/t/kaifeng/duties/").get_data(as_text=True)
+    name = re.search(r'class="menu-who">[^<]*· ([^<·]+)</p>', page)
+    assert name and name.group(1).strip() == "开封市民政局"
+    assert name.group(0) in again
+    reads = [s for s in first if "FROM departments" in s and "departments.id =" in s]
+    assert len(reads) == 1
+    assert not [s for s in second if "FROM departments" in s and "departments.id =" in s]
