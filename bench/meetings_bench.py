@@ -211,7 +211,6 @@ def main() -> int:
     from portal import create_app
     from portal.audit import trail
     from portal.extensions import db
-    from portal.kernel.periods import Period
     from portal.meetings import agenda as agenda_ops
     from portal.meetings import exports, queries
     from portal.tenancy import scope
