@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.audit.vocabulary import (
-    find_in,
     names_from,
     register_actions,
     register_module,
+    register_named,
     register_record_type,
 )
 from portal.register.models import Area, Household
@@ -44,12 +44,12 @@ register_actions(
     },
 )
 
-register_record_type(
-    "Area",
+register_named(
+    Area,
     _l("Town or village"),
+    Area.name,
+    find=(Area.name,),
     fields={"kind": _l("Kind"), "parent_id": _l("Town")},
-    names=names_from(Area, lambda a: a.name, Area.name),
-    find=find_in(Area, Area.name),
 )
 register_record_type(
     "Household",
