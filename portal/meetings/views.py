@@ -33,6 +33,7 @@ from portal import listing
 from portal.extensions import db
 from portal.kernel import clock, memo, periods
 from portal.kernel.grants import can, requires
+from portal.kernel.labels import labeller
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
@@ -75,6 +76,9 @@ DECISION_STATE_LABELS = {
     "done": _l("done"),
 }
 MEETING_STATUS_LABELS = {s: vocabulary.STATUS_LABELS[s] for s in MeetingStatus}
+kind_label = labeller(KIND_LABELS)
+action_label = labeller(ACTION_LABELS)
+meeting_status_label = labeller(MEETING_STATUS_LABELS)
 
 
 @bp.app_context_processor
@@ -195,10 +199,7 @@ MEETING_COLUMNS = [
     listing.Column(
         "kind",
         _l("Kind"),
-        lambda m: (
-            str(KIND_LABELS.get(m.kind, m.kind))
-            + (f" · {periods.label(m.period)}" if m.period else "")
-        ),
+        lambda m: kind_label(m.kind) + (f" · {periods.label(m.period)}" if m.period else ""),
         sort=Meeting.kind,
     ),
     listing.Column("date", _l("Date"), lambda m: m.meeting_date, sort=Meeting.meeting_date),
@@ -206,7 +207,7 @@ MEETING_COLUMNS = [
     listing.Column(
         "state",
         _l("State"),
-        lambda m: str(MEETING_STATUS_LABELS.get(m.status.value, m.status.value)),
+        lambda m: meeting_status_label(m.status),
         sort=Meeting.status,
     ),
 ]

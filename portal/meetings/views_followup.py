@@ -23,8 +23,8 @@ from portal.meetings import minutes as minutes_ops
 from portal.meetings import reports as report_ops
 from portal.meetings.models import ActionItem, Meeting, ReportStatus
 from portal.meetings.views import (
-    ACTION_LABELS,
     FormState,
+    action_label,
     bp,
     like_pattern,
     meeting_or_404,
@@ -189,8 +189,7 @@ ACTION_ITEM_COLUMNS = [
         "state",
         _l("State"),
         lambda a: (
-            str(ACTION_LABELS.get(a.status, a.status))
-            + (f" · {_('overdue')}" if a.is_overdue(clock.today()) else "")
+            action_label(a.status) + (f" · {_('overdue')}" if a.is_overdue(clock.today()) else "")
         ),
         sort=ActionItem.status,
     ),

@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 from portal import listing
 from portal.kernel import uow
 from portal.kernel.grants import requires
+from portal.kernel.labels import labeller
 from portal.kernel.rules import RuleError
 from portal.register import excel, operations, pii, queries
 from portal.register import rules as register_rules
@@ -96,17 +97,12 @@ AGE_BAND_LABELS = {
 }
 
 
-def _labeller(table: dict) -> Any:
-    """A value's label from `table` (the value itself when it has none)."""
-    return lambda value: str(table.get(value, value or ""))
-
-
 #: The labels the export needs, by the name `excel.export_households` asks for.
 EXPORT_LABELS = {
-    "category": _labeller(CATEGORY_LABELS),
-    "status": _labeller(STATUS_LABELS),
-    "exit": _labeller(EXIT_LABELS),
-    "relationship": _labeller(RELATIONSHIP_LABELS),
+    "category": labeller(CATEGORY_LABELS),
+    "status": labeller(STATUS_LABELS),
+    "exit": labeller(EXIT_LABELS),
+    "relationship": labeller(RELATIONSHIP_LABELS),
 }
 
 
@@ -117,9 +113,9 @@ def _labels() -> dict[str, Any]:
         "household_status_label": EXPORT_LABELS["status"],
         "exit_label": EXPORT_LABELS["exit"],
         "relationship_label": EXPORT_LABELS["relationship"],
-        "request_kind_label": _labeller(KIND_LABELS),
-        "request_status_label": _labeller(REQUEST_STATUS_LABELS),
-        "change_label": lambda k: str(CHANGE_LABELS.get(k, k)),
+        "request_kind_label": labeller(KIND_LABELS),
+        "request_status_label": labeller(REQUEST_STATUS_LABELS),
+        "change_label": labeller(CHANGE_LABELS),
         "mask_id": pii.mask_id,
         "mask_phone": pii.mask_phone,
         "register_rules": register_rules,
