@@ -19,7 +19,9 @@ endpoint names (`meetings.<function>`) are the blueprint's, wherever the functio
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -132,6 +134,23 @@ def _open_action_items_for_lists() -> list[dict[str, Any]] | None:
 
 def meeting_or_404(meeting_id: uuid.UUID) -> Meeting:
     return found_or_404(queries.get_meeting(meeting_id))
+
+
+def on_meeting(rule: str, grant: str, methods: tuple[str, ...] = ("POST",)) -> Callable:
+    """A route under one meeting, `/<meeting_id>{rule}`: sign-in and `grant` checked first,
+    then the meeting found in scope (404 otherwise) and handed to the view in place of
+    its id; the endpoint keeps the view's name."""
+
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def with_meeting(meeting_id: uuid.UUID, **args: Any) -> Any:
+            return view(meeting_or_404(meeting_id), **args)
+
+        return bp.route(f"/<uuid:meeting_id>{rule}", methods=list(methods))(
+            requires(grant)(with_meeting)
+        )
+
+    return register
 
 
 class FormState:

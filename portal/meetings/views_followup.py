@@ -28,6 +28,7 @@ from portal.meetings.views import (
     bp,
     like_pattern,
     meeting_or_404,
+    on_meeting,
     run_form,
 )
 from portal.tenancy.models import Department
@@ -36,12 +37,10 @@ from portal.webhelpers import found_or_404
 # --- department reports ----------------------------------------------------------------
 
 
-@bp.route("/<uuid:meeting_id>/report", methods=["GET", "POST"])
-@requires("meeting.report")
-def my_report(meeting_id: uuid.UUID) -> Any:
+@on_meeting("/report", "meeting.report", methods=("GET", "POST"))
+def my_report(meeting: Meeting) -> Any:
     """The officer's own department's report: drafted from its duties and shown on GET
     (nothing is stored until the officer saves it)."""
-    meeting = meeting_or_404(meeting_id)
     department_id = current_user.department_id
     invitation = found_or_404(queries.invitation(meeting, department_id))
     report = queries.get_report(meeting, department_id)
