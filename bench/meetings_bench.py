@@ -35,8 +35,10 @@ STATES = ("accepted", "submitted", "in_progress", "not_started", "returned")
 def build(app) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
     """The district and its data; returns (tenant id, new meeting id)."""
     from portal.auth.models import Role, User
+    from portal.duties.generation import new_duty
     from portal.duties.models import Duty, DutyStatus, ProgressEntry
     from portal.extensions import db
+    from portal.kernel.periods import Period
     from portal.meetings import arrangement, decisions, reports
     from portal.policy import models as policy
     from portal.tenancy import scope
@@ -85,10 +87,9 @@ def build(app) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
                     if k == 0
                     else policy.ResponsibilityRole.cooperating
                 )
-                db.session.add(
-                    policy.MeasureResponsibility(measure_id=m.id, department_id=d.id, role=role)
-                )
-                pairs.append((m, d, role))
+                resp = policy.MeasureResponsibility(measure_id=m.id, department_id=d.id, role=role)
+                db.session.add(resp)
+                pairs.append((m, d, resp))
         db.session.add(
             policy.MeetingArrangement(
                 name="基准区联席会议",
@@ -119,24 +120,18 @@ def build(app) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
             db.session.add(officer)
             officers[d.id] = officer
         n = 0
-        for period, due in (("2026H1", dt.date(2026, 6, 30)), ("2026H2", dt.date(2026, 12, 31))):
-            for m, d, role in pairs:
+        for period in (Period.parse("2026H1"), Period.parse("2026H2")):
+            due = period.end
+            for m, d, resp in pairs:
                 state = (
                     DutyStatus(STATES[n % len(STATES)])
-                    if period == "2026H2"
+                    if period.code == "2026H2"
                     else (DutyStatus.accepted if n % 7 else DutyStatus.in_progress)
                 )
                 n += 1
-                duty = Duty(
-                    period=period,
-                    department_id=d.id,
-                    measure_id=m.id,
-                    measure_number=m.number,
-                    role=role,
-                    due_date=due,
-                    status=state,
-                    review_note="请补充材料" if state == DutyStatus.returned else "",
-                )
+                duty = new_duty(period, m, resp)
+                duty.status = state
+                duty.review_note = "请补充材料" if state == DutyStatus.returned else ""
                 db.session.add(duty)
                 db.session.flush()
                 for w in range(2):

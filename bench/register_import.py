@@ -33,6 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 HEADINGS = ["村居", "类别", "姓名", "身份证号", "联系电话", "配偶姓名", "配偶身份证号", "家庭住址"]
 
 
+def sheet_row(i: int, village: str, category: str, woman: str, man: str) -> list[str]:
+    """Household `i` of a synthetic 名册 in HEADINGS' order (the tests' sheets use it too)."""
+    return [village, category, f"导入{i}", woman, "13700000000", f"配偶{i}", man, f"{village}{i}号"]
+
+
 def build_sheet(villages: list[str], rows: int, seed: str = "import-bench") -> bytes:
     from openpyxl import Workbook
 
@@ -51,18 +56,7 @@ def build_sheet(villages: list[str], rows: int, seed: str = "import-bench") -> b
             woman = woman[:-1] + ("0" if woman[-1] != "0" else "1")  # bad check digit
         if i % 200 == 5:
             village = "不存在的村"
-        ws.append(
-            [
-                village,
-                "失独" if i % 3 else "伤残",
-                f"导入{i}",
-                woman,
-                "13700000000",
-                f"配偶{i}",
-                man,
-                f"{village}{i}号",
-            ]
-        )
+        ws.append(sheet_row(i, village, "失独" if i % 3 else "伤残", woman, man))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

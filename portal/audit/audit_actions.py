@@ -9,10 +9,9 @@ from flask_babel import lazy_gettext as _l
 
 from portal.audit.vocabulary import (
     RECORDS,
-    find_in,
-    names_from,
     register_actions,
     register_module,
+    register_named,
     register_record_type,
     value_label,
 )
@@ -172,20 +171,20 @@ register_record_type(
     },
 )
 # The districts layer sits below audit: its record types are declared here.
-register_record_type(
-    "Tenant",
+register_named(
+    Tenant,
     _l("District"),
+    Tenant.name,
+    find=(Tenant.name, Tenant.slug),
     fields={"slug": _l("Short name"), "name": _l("Name"), "status_changed_at": _l("Status since")},
     values={"status": TENANT_STATUS_LABELS},
-    names=names_from(Tenant, lambda t: t.name, Tenant.name),
-    find=find_in(Tenant, Tenant.name, Tenant.slug),
 )
-register_record_type(
-    "Department",
+register_named(
+    Department,
     _l("Department"),
+    Department.name,
+    find=(Department.name,),
     fields={"key": _l("Key"), "kind_code": _l("Kind")},
-    names=names_from(Department, lambda d: d.name, Department.name),
-    find=find_in(Department, Department.name),
 )
 register_record_type("DepartmentKind", _l("Department kind"))
 register_record_type("AuditEvent", _l("Audit trail"))

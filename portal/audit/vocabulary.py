@@ -94,6 +94,31 @@ def register_record_type(
     _records[name] = RecordType(name, label, fields or {}, values or {}, names, find, link)
 
 
+def register_named(
+    model: Any,
+    label: Any,
+    *columns: Any,
+    find: Iterable[Any] = (),
+    joins: Iterable[Any] = (),
+    **kwargs: Any,
+) -> None:
+    """A record type named after its model, which the trail names by its `columns`' values
+    (joined by a space; a column may sit in a `joins` table) and finds by the text of the
+    `find` columns (none: not searchable). `kwargs`: fields, values, link."""
+    find = tuple(find)
+
+    def render(row: Any) -> str:
+        return " ".join(str(v) for c in columns if (v := getattr(row, c.key)) is not None)
+
+    register_record_type(
+        model.__name__,
+        label,
+        names=names_from(model, render, *columns, joins=joins),
+        find=find_in(model, *find) if find else None,
+        **kwargs,
+    )
+
+
 def not_audited(model_name: str, *columns: str) -> None:
     """Columns whose changes are bookkeeping of an explicit event (the login's
     `last_login_at`): a change to only these makes no row event of its own."""

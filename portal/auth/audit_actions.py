@@ -11,6 +11,7 @@ from portal.audit.vocabulary import (
     not_audited,
     register_actions,
     register_module,
+    register_named,
     register_record_type,
 )
 from portal.auth.models import ApiToken, User
@@ -81,12 +82,7 @@ register_record_type(
     ),
     find=find_in(User, User.display_name, User.username),
 )
-register_record_type(
-    "ApiToken",
-    _l("API token"),
-    names=names_from(ApiToken, lambda t: t.name, ApiToken.name),
-    find=find_in(ApiToken, ApiToken.name),
-)
+register_named(ApiToken, _l("API token"), ApiToken.name, find=(ApiToken.name,))
 
 # The sign-in event records the time; the user row's own copy is bookkeeping.
 not_audited("User", "last_login_at")

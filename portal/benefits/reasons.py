@@ -14,13 +14,9 @@ from flask_babel import lazy_gettext as _l
 
 from portal.policy import entitlement, schema
 from portal.policy.labels import label
+from portal.register.audit_actions import RELATIONSHIP_LABELS
 
-RELATIONSHIPS = {
-    "principal": _l("Self"),
-    "spouse": _l("Spouse"),
-    "child": _l("Child"),
-    "other": _l("Other"),
-}
+RELATIONSHIPS = RELATIONSHIP_LABELS  # the register's words for a member
 
 KIND_LABELS = {
     "regular": _l("Regular"),

@@ -110,11 +110,8 @@ vocabulary.register_record_type(
     ),
     find=vocabulary.find_in(ProgressEntry, ProgressEntry.narrative),
 )
-vocabulary.register_record_type(
-    "EvidenceFile",
-    _l("Evidence file"),
-    names=vocabulary.names_from(EvidenceFile, lambda f: f.filename, EvidenceFile.filename),
-    find=vocabulary.find_in(EvidenceFile, EvidenceFile.filename),
+vocabulary.register_named(
+    EvidenceFile, _l("Evidence file"), EvidenceFile.filename, find=(EvidenceFile.filename,)
 )
 vocabulary.register_record_type("DutyReviewRecord", _l("Review record"))
 vocabulary.register_record_type("period", _l("Half-year"))

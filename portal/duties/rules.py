@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from portal.duties.models import Duty, DutyStatus
 from portal.kernel import rules
 from portal.kernel.grants import SYSTEM, can
+from portal.kernel.labels import labeller
 from portal.kernel.rules import ConflictError, NotAllowed, NotFound, RuleError
 
 __all__ = [
@@ -65,8 +66,7 @@ STATUS_LABELS = {
 }
 
 
-def status_label(status: Any) -> str:
-    return str(STATUS_LABELS.get(status, status))
+status_label = labeller(STATUS_LABELS)
 
 
 def allows(duty: Duty, action: str) -> bool:

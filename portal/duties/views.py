@@ -39,6 +39,7 @@ from portal.duties.models import Duty, DutyStatus
 from portal.duties.rules import STATUS_LABELS, status_label  # noqa: F401  (the back office reads views.STATUS_LABELS)
 from portal.kernel import clock, downloads, memo, periods, signals
 from portal.kernel.grants import can, requires
+from portal.kernel.labels import labeller
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
@@ -66,12 +67,8 @@ HISTORY_LABELS = {
 }
 
 
-def assessment_label(value: Any) -> str:
-    return str(ASSESSMENT_LABELS.get(value, value or ""))
-
-
-def role_label(value: Any) -> str:
-    return str(ROLE_LABELS.get(value, value))
+assessment_label = labeller(ASSESSMENT_LABELS)
+role_label = labeller(ROLE_LABELS)
 
 
 @bp.app_context_processor
@@ -280,7 +277,7 @@ def _render_detail(
             can_log=can_log,
             can_sign=can_sign,
             can_review=can_review,
-            history_label=lambda a: str(HISTORY_LABELS.get(a, a)),
+            history_label=labeller(HISTORY_LABELS),
             evidence_figures=_evidence_figures(duty),
         ),
         status,

@@ -17,7 +17,7 @@ import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape as xml_escape
 
 from docx import Document
@@ -40,20 +40,30 @@ BODY_FONT = "仿宋_GB2312"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-# name: (font, size, bold, first-line indent, centred, red)
+class Style(NamedTuple):
+    """A paragraph style of the exported documents (GB/T 9704's fonts and sizes)."""
+
+    font: str
+    size: int
+    indent: bool = False  # first line indented two characters
+    centred: bool = False
+    red: bool = False  # the red header of a 红头 document
+    bold: bool = False
+
+
 STYLES = {
-    "body": (BODY_FONT, 16, False, True, False, False),
-    "plain": (BODY_FONT, 16, False, False, False, False),
-    "centre": (BODY_FONT, 16, False, False, True, False),
-    "small": (BODY_FONT, 14, False, False, False, False),
-    "small_indent": (BODY_FONT, 14, False, True, False, False),
-    "small_centre": (BODY_FONT, 14, False, False, True, False),
-    "heading": (HEADING_FONT, 16, False, False, False, False),
-    "title": (TITLE_FONT, 22, False, False, True, True),
-    "title_big": (TITLE_FONT, 26, False, False, True, True),
-    "subtitle": (TITLE_FONT, 18, False, False, True, False),
-    "cell": (BODY_FONT, 12, False, False, False, False),
-    "cell_head": (HEADING_FONT, 12, False, False, False, False),
+    "body": Style(BODY_FONT, 16, indent=True),
+    "plain": Style(BODY_FONT, 16),
+    "centre": Style(BODY_FONT, 16, centred=True),
+    "small": Style(BODY_FONT, 14),
+    "small_indent": Style(BODY_FONT, 14, indent=True),
+    "small_centre": Style(BODY_FONT, 14, centred=True),
+    "heading": Style(HEADING_FONT, 16),
+    "title": Style(TITLE_FONT, 22, centred=True, red=True),
+    "title_big": Style(TITLE_FONT, 26, centred=True, red=True),
+    "subtitle": Style(TITLE_FONT, 18, centred=True),
+    "cell": Style(BODY_FONT, 12),
+    "cell_head": Style(HEADING_FONT, 12),
 }
 
 
@@ -61,7 +71,7 @@ def _add_styles(doc: Any) -> dict[str, Any]:
     """Paragraph styles, so each paragraph is one cheap call (a 25-report pack has
     thousands of paragraphs; per-run formatting made it several times slower)."""
     styles = {}
-    for name, (font, size, bold, indent, centred, red) in STYLES.items():
+    for name, (font, size, indent, centred, red, bold) in STYLES.items():
         st = doc.styles.add_style(f"Meeting {name}", WD_STYLE_TYPE.PARAGRAPH)
         st.base_style = doc.styles["Normal"]
         st.font.name = font

@@ -16,7 +16,7 @@ import enum
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from portal.db import Base, DepartmentOwned, TenantOwned, department_child, tenant_fk, utcnow
 from portal.tenancy.models import Department
@@ -83,6 +83,22 @@ class MeetingChild:
     @classmethod
     def department_criteria(cls, department_id: uuid.UUID) -> sa.ColumnElement[bool]:
         return _invited(cls.meeting_id, cls.tenant_id, department_id)  # type: ignore[attr-defined]
+
+
+class DepartmentOfMeeting(DepartmentOwned):
+    """A department's own row under a meeting (its invitation, report, comment, action
+    item): officers see their department's rows; the department is loaded with the row."""
+
+    meeting_id: Mapped[uuid.UUID]
+    department_id: Mapped[uuid.UUID]
+
+    @declared_attr
+    def department(cls) -> Mapped[Department]:  # noqa: N805
+        return relationship(Department, lazy="joined", viewonly=True)
+
+    @declared_attr
+    def meeting(cls) -> Mapped[Meeting]:  # noqa: N805
+        return relationship(Meeting, viewonly=True)
 
 
 class Meeting(TenantOwned, Base):
@@ -153,7 +169,7 @@ class AgendaItem(MeetingChild, TenantOwned, Base):
     meeting: Mapped[Meeting] = relationship(viewonly=True)
 
 
-class MeetingInvitation(TenantOwned, DepartmentOwned, Base):
+class MeetingInvitation(TenantOwned, DepartmentOfMeeting, Base):
     """A department invited to a meeting, and its attendance once held."""
 
     __tablename__ = "meeting_invitations"
@@ -161,19 +177,14 @@ class MeetingInvitation(TenantOwned, DepartmentOwned, Base):
         "meeting_invitations", "meeting_id", "meetings", unique=True, by="department_id"
     )
 
-    meeting_id: Mapped[uuid.UUID]
-    department_id: Mapped[uuid.UUID]
     attendance: Mapped[Attendance] = mapped_column(_enum(Attendance), default=Attendance.unknown)
     delegate_name: Mapped[str] = mapped_column(sa.String(100), default="")
     note: Mapped[str] = mapped_column(sa.String(300), default="")
     # who attended for the department (names as the sign-in sheet has them, 、-separated)
     attendees: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
-    department: Mapped[Department] = relationship(lazy="joined", viewonly=True)
-    meeting: Mapped[Meeting] = relationship(viewonly=True)
 
-
-class DepartmentReport(TenantOwned, DepartmentOwned, Base):
+class DepartmentReport(TenantOwned, DepartmentOfMeeting, Base):
     """A department's half-year report to a meeting, drafted from its duties."""
 
     __tablename__ = "department_reports"
@@ -181,8 +192,6 @@ class DepartmentReport(TenantOwned, DepartmentOwned, Base):
         "department_reports", "meeting_id", "meetings", unique=True, by="department_id"
     )
 
-    meeting_id: Mapped[uuid.UUID]
-    department_id: Mapped[uuid.UUID]
     status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus), default=ReportStatus.draft)
     body: Mapped[str] = mapped_column(sa.Text, default="")
     families_reached: Mapped[int] = mapped_column(default=0)
@@ -192,9 +201,6 @@ class DepartmentReport(TenantOwned, DepartmentOwned, Base):
     submitted_at: Mapped[dt.datetime | None]
     submitted_by_id: Mapped[uuid.UUID | None]
     row_version: Mapped[int] = mapped_column(default=1)
-
-    department: Mapped[Department] = relationship(lazy="joined", viewonly=True)
-    meeting: Mapped[Meeting] = relationship(viewonly=True)
 
     __mapper_args__ = {"version_id_col": row_version}
 
@@ -226,19 +232,15 @@ class Minutes(MeetingChild, TenantOwned, Base):
         return self.status == MinutesStatus.finalised
 
 
-class MinutesComment(TenantOwned, DepartmentOwned, Base):
+class MinutesComment(TenantOwned, DepartmentOfMeeting, Base):
     """A department's comment on circulated minutes."""
 
     __tablename__ = "minutes_comments"
     __table_args__ = department_child("minutes_comments", "meeting_id", "meetings")
 
-    meeting_id: Mapped[uuid.UUID]
-    department_id: Mapped[uuid.UUID]
     author_id: Mapped[uuid.UUID | None]
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-    department: Mapped[Department] = relationship(lazy="joined", viewonly=True)
 
 
 class Decision(MeetingChild, TenantOwned, Base):
@@ -265,7 +267,7 @@ class Decision(MeetingChild, TenantOwned, Base):
     __mapper_args__ = {"version_id_col": row_version}
 
 
-class ActionItem(TenantOwned, DepartmentOwned, Base):
+class ActionItem(TenantOwned, DepartmentOfMeeting, Base):
     """A follow-up (督办事项) of a decision for ONE department; a decision assigned to
     several departments has one row per department, each closed on its own."""
 
@@ -284,9 +286,7 @@ class ActionItem(TenantOwned, DepartmentOwned, Base):
         sa.Index("ix_action_items_tenant_visit", "tenant_id", "visit_id"),
     )
 
-    meeting_id: Mapped[uuid.UUID]
     decision_id: Mapped[uuid.UUID]
-    department_id: Mapped[uuid.UUID]
     text: Mapped[str] = mapped_column(sa.Text)
     due_date: Mapped[dt.date]
     status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus), default=ActionStatus.open)
@@ -299,8 +299,6 @@ class ActionItem(TenantOwned, DepartmentOwned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     row_version: Mapped[int] = mapped_column(default=1)
 
-    department: Mapped[Department] = relationship(lazy="joined", viewonly=True)
-    meeting: Mapped[Meeting] = relationship(viewonly=True)
     decision: Mapped[Decision] = relationship(viewonly=True)
 
     __mapper_args__ = {"version_id_col": row_version}

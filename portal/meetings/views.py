@@ -19,7 +19,9 @@ endpoint names (`meetings.<function>`) are the blueprint's, wherever the functio
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +35,7 @@ from portal import listing
 from portal.extensions import db
 from portal.kernel import clock, memo, periods
 from portal.kernel.grants import can, requires
+from portal.kernel.labels import labeller
 from portal.kernel.periods import Period
 from portal.kernel.rules import RuleError
 from portal.kernel.uow import attempt
@@ -75,6 +78,9 @@ DECISION_STATE_LABELS = {
     "done": _l("done"),
 }
 MEETING_STATUS_LABELS = {s: vocabulary.STATUS_LABELS[s] for s in MeetingStatus}
+kind_label = labeller(KIND_LABELS)
+action_label = labeller(ACTION_LABELS)
+meeting_status_label = labeller(MEETING_STATUS_LABELS)
 
 
 @bp.app_context_processor
@@ -128,6 +134,23 @@ def _open_action_items_for_lists() -> list[dict[str, Any]] | None:
 
 def meeting_or_404(meeting_id: uuid.UUID) -> Meeting:
     return found_or_404(queries.get_meeting(meeting_id))
+
+
+def on_meeting(rule: str, grant: str, methods: tuple[str, ...] = ("POST",)) -> Callable:
+    """A route under one meeting, `/<meeting_id>{rule}`: sign-in and `grant` checked first,
+    then the meeting found in scope (404 otherwise) and handed to the view in place of
+    its id; the endpoint keeps the view's name."""
+
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def with_meeting(meeting_id: uuid.UUID, **args: Any) -> Any:
+            return view(meeting_or_404(meeting_id), **args)
+
+        return bp.route(f"/<uuid:meeting_id>{rule}", methods=list(methods))(
+            requires(grant)(with_meeting)
+        )
+
+    return register
 
 
 class FormState:
@@ -195,10 +218,7 @@ MEETING_COLUMNS = [
     listing.Column(
         "kind",
         _l("Kind"),
-        lambda m: (
-            str(KIND_LABELS.get(m.kind, m.kind))
-            + (f" · {periods.label(m.period)}" if m.period else "")
-        ),
+        lambda m: kind_label(m.kind) + (f" · {periods.label(m.period)}" if m.period else ""),
         sort=Meeting.kind,
     ),
     listing.Column("date", _l("Date"), lambda m: m.meeting_date, sort=Meeting.meeting_date),
@@ -206,7 +226,7 @@ MEETING_COLUMNS = [
     listing.Column(
         "state",
         _l("State"),
-        lambda m: str(MEETING_STATUS_LABELS.get(m.status.value, m.status.value)),
+        lambda m: meeting_status_label(m.status),
         sort=Meeting.status,
     ),
 ]

@@ -11,12 +11,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.kernel.grants import requires
 from portal.kernel.uow import attempt
 from portal.meetings import care_followups, decisions, queries
 from portal.meetings.models import Meeting
 from portal.meetings.rules import MeetingError
-from portal.meetings.views import FormState, bp, meeting_or_404
+from portal.meetings.views import FormState, on_meeting
 
 
 def _page(meeting: Meeting, forms: dict[str, FormState] | None = None) -> str:
@@ -44,17 +43,14 @@ def _run(meeting: Meeting, form: FormState, action: Any, done: str) -> Any:
     return _page(meeting, {form.name: form}), 400
 
 
-@bp.get("/<uuid:meeting_id>/care-followups")
-@requires("meeting.manage")
-def care_followups_page(meeting_id: uuid.UUID) -> Any:
-    return _page(meeting_or_404(meeting_id))
+@on_meeting("/care-followups", "meeting.manage", methods=("GET",))
+def care_followups_page(meeting: Meeting) -> Any:
+    return _page(meeting)
 
 
-@bp.post("/<uuid:meeting_id>/care-followups/<uuid:visit_id>")
-@requires("meeting.manage")
-def followup_action(meeting_id: uuid.UUID, visit_id: uuid.UUID) -> Any:
+@on_meeting("/care-followups/<uuid:visit_id>", "meeting.manage")
+def followup_action(meeting: Meeting, visit_id: uuid.UUID) -> Any:
     """Action items of a decision of this meeting taking up the visit's follow-up."""
-    meeting = meeting_or_404(meeting_id)
     form = FormState(f"visit-{visit_id}", request.form)
     chosen = form.get("decision_id")
     decision = next((d for d in queries.decisions(meeting) if str(d.id) == chosen), None)
@@ -70,11 +66,9 @@ def followup_action(meeting_id: uuid.UUID, visit_id: uuid.UUID) -> Any:
     return _run(meeting, form, run, _("The follow-up is now an action item."))
 
 
-@bp.post("/<uuid:meeting_id>/care-followups/<uuid:visit_id>/link")
-@requires("meeting.manage")
-def followup_link(meeting_id: uuid.UUID, visit_id: uuid.UUID) -> Any:
+@on_meeting("/care-followups/<uuid:visit_id>/link", "meeting.manage")
+def followup_link(meeting: Meeting, visit_id: uuid.UUID) -> Any:
     """Link an open action item that already covers the follow-up."""
-    meeting = meeting_or_404(meeting_id)
     form = FormState(f"link-{visit_id}", request.form)
     return _run(
         meeting,

@@ -23,11 +23,12 @@ from portal.meetings import minutes as minutes_ops
 from portal.meetings import reports as report_ops
 from portal.meetings.models import ActionItem, Meeting, ReportStatus
 from portal.meetings.views import (
-    ACTION_LABELS,
     FormState,
+    action_label,
     bp,
     like_pattern,
     meeting_or_404,
+    on_meeting,
     run_form,
 )
 from portal.tenancy.models import Department
@@ -36,12 +37,10 @@ from portal.webhelpers import found_or_404
 # --- department reports ----------------------------------------------------------------
 
 
-@bp.route("/<uuid:meeting_id>/report", methods=["GET", "POST"])
-@requires("meeting.report")
-def my_report(meeting_id: uuid.UUID) -> Any:
+@on_meeting("/report", "meeting.report", methods=("GET", "POST"))
+def my_report(meeting: Meeting) -> Any:
     """The officer's own department's report: drafted from its duties and shown on GET
     (nothing is stored until the officer saves it)."""
-    meeting = meeting_or_404(meeting_id)
     department_id = current_user.department_id
     invitation = found_or_404(queries.invitation(meeting, department_id))
     report = queries.get_report(meeting, department_id)
@@ -189,8 +188,7 @@ ACTION_ITEM_COLUMNS = [
         "state",
         _l("State"),
         lambda a: (
-            str(ACTION_LABELS.get(a.status, a.status))
-            + (f" · {_('overdue')}" if a.is_overdue(clock.today()) else "")
+            action_label(a.status) + (f" · {_('overdue')}" if a.is_overdue(clock.today()) else "")
         ),
         sort=ActionItem.status,
     ),

@@ -13,27 +13,23 @@ from flask import abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.kernel.grants import requires
 from portal.meetings import agenda as agenda_ops
 from portal.meetings import arrangement as arrangement_ops
 from portal.meetings import decisions as decision_ops
 from portal.meetings import minutes as minutes_ops
 from portal.meetings import queries, rules
-from portal.meetings.models import Attendance
-from portal.meetings.views import FormState, bp, meeting_or_404, render_detail, run_form
+from portal.meetings.models import Attendance, Meeting
+from portal.meetings.views import FormState, on_meeting, render_detail, run_form
 from portal.webhelpers import found_or_404
 
 
-@bp.get("/<uuid:meeting_id>")
-@requires("meeting.read")
-def detail(meeting_id: uuid.UUID) -> Any:
-    return render_detail(meeting_or_404(meeting_id))
+@on_meeting("", "meeting.read", methods=("GET",))
+def detail(meeting: Meeting) -> Any:
+    return render_detail(meeting)
 
 
-@bp.post("/<uuid:meeting_id>/edit")
-@requires("meeting.manage")
-def edit(meeting_id: uuid.UUID) -> Any:
-    meeting = meeting_or_404(meeting_id)
+@on_meeting("/edit", "meeting.manage")
+def edit(meeting: Meeting) -> Any:
     form = FormState("edit-meeting", request.form)
     data = arrangement_ops.MeetingInput(
         kind=form.get("kind", meeting.kind.value),
@@ -54,10 +50,8 @@ def edit(meeting_id: uuid.UUID) -> Any:
     return run_form(meeting, form, run, "meeting-head")
 
 
-@bp.post("/<uuid:meeting_id>/agenda")
-@requires("meeting.manage")
-def agenda_action(meeting_id: uuid.UUID) -> Any:
-    meeting = meeting_or_404(meeting_id)
+@on_meeting("/agenda", "meeting.manage")
+def agenda_action(meeting: Meeting) -> Any:
     f = request.form
     op = f.get("op", "")
     item = f.get("item", "")
@@ -91,10 +85,8 @@ def agenda_action(meeting_id: uuid.UUID) -> Any:
     return run_form(meeting, form, run, "agenda")
 
 
-@bp.post("/<uuid:meeting_id>/attendance")
-@requires("meeting.manage")
-def attendance(meeting_id: uuid.UUID) -> Any:
-    meeting = meeting_or_404(meeting_id)
+@on_meeting("/attendance", "meeting.manage")
+def attendance(meeting: Meeting) -> Any:
     form = FormState("attendance", request.form)
     everyone = form.get("all_present") == "1"  # 全部出席: every department present
     marks = {}
@@ -119,10 +111,8 @@ def attendance(meeting_id: uuid.UUID) -> Any:
     return run_form(meeting, form, run, "attendance")
 
 
-@bp.post("/<uuid:meeting_id>/invite")
-@requires("meeting.manage")
-def invite(meeting_id: uuid.UUID) -> Any:
-    meeting = meeting_or_404(meeting_id)
+@on_meeting("/invite", "meeting.manage")
+def invite(meeting: Meeting) -> Any:
     form = FormState("invite", request.form)
 
     def run() -> str:
@@ -132,10 +122,8 @@ def invite(meeting_id: uuid.UUID) -> Any:
     return run_form(meeting, form, run, "attendance")
 
 
-@bp.post("/<uuid:meeting_id>/minutes")
-@requires("meeting.read")
-def minutes(meeting_id: uuid.UUID) -> Any:
-    meeting = meeting_or_404(meeting_id)
+@on_meeting("/minutes", "meeting.read")
+def minutes(meeting: Meeting) -> Any:
     f = request.form
     op = f.get("op", "save")
     names = {"comment": "comment", "reopen": "reopen"}
@@ -173,10 +161,8 @@ def _action_input(form: FormState) -> decision_ops.ActionInput:
     )
 
 
-@bp.post("/<uuid:meeting_id>/decisions")
-@requires("meeting.manage")
-def add_decision(meeting_id: uuid.UUID) -> Any:
-    meeting = meeting_or_404(meeting_id)
+@on_meeting("/decisions", "meeting.manage")
+def add_decision(meeting: Meeting) -> Any:
     form = FormState("decision", request.form)
     actions = []
     if form.get("action_text").strip() or form.getlist("departments") or form.get("due_date"):
@@ -191,10 +177,8 @@ def add_decision(meeting_id: uuid.UUID) -> Any:
     return run_form(meeting, form, run, "decisions")
 
 
-@bp.post("/<uuid:meeting_id>/decisions/<uuid:decision_id>/actions")
-@requires("meeting.manage")
-def add_action(meeting_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
-    meeting = meeting_or_404(meeting_id)
+@on_meeting("/decisions/<uuid:decision_id>/actions", "meeting.manage")
+def add_action(meeting: Meeting, decision_id: uuid.UUID) -> Any:
     decision = found_or_404(
         next((d for d in queries.decisions(meeting) if d.id == decision_id), None)
     )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.audit.vocabulary import (
-    find_in,
-    names_from,
     register_actions,
     register_module,
+    register_named,
     register_record_type,
 )
 from portal.messages.models import Notice
@@ -25,9 +24,11 @@ register_actions(
     },
 )
 register_record_type("Message", _l("Message"))
-register_record_type(
-    "Notice",
+register_named(
+    Notice,
     _l("Notice"),
+    Notice.title,
+    find=(Notice.title,),
     fields={
         "title": _l("Title"),
         "body": _l("Text"),
@@ -38,6 +39,4 @@ register_record_type(
         "posted_at": _l("Posted at"),
         "withdrawn_at": _l("Withdrawn at"),
     },
-    names=names_from(Notice, lambda n: n.title, Notice.title),
-    find=find_in(Notice, Notice.title),
 )

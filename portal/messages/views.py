@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.kernel import clock
 from portal.kernel.forms import PortalForm
 from portal.kernel.grants import can, requires
+from portal.kernel.labels import labeller
 from portal.kernel.uow import attempt
 from portal.messages import operations, queries
 from portal.messages.models import Message, MessageKind, Notice
@@ -47,6 +48,7 @@ KIND_LABELS = {
     MessageKind.duty_overdue: _l("Duty overdue"),
     MessageKind.report_requested: _l("Report requested"),
 }
+kind_label = labeller(KIND_LABELS)
 DETAIL_LABELS = {
     MessageKind.duty_returned: _l("Reason"),
     MessageKind.duty_accepted: _l("Note"),
@@ -93,9 +95,7 @@ def message_link(message: Any) -> str | None:
 
 
 MESSAGE_COLUMNS = [
-    listing.Column(
-        "kind", _l("Type"), lambda m: str(KIND_LABELS.get(m.kind, m.kind)), sort=Message.kind
-    ),
+    listing.Column("kind", _l("Type"), lambda m: kind_label(m.kind), sort=Message.kind),
     listing.Column("subject", _l("About"), lambda m: m.subject, sort=Message.subject),
     listing.Column("detail", _l("Details"), lambda m: m.detail),
     listing.Column("actor", _l("Sent by"), lambda m: m.actor_name or "—", sort=Message.actor_name),

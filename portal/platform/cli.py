@@ -19,6 +19,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from portal.audit.trail import as_system
+from portal.kernel.labels import labeller
 from portal.kernel.uow import cli_transaction
 from portal.platform import onboarding, services
 from portal.platform.onboarding import problem_text
@@ -36,7 +37,7 @@ def _tenant(slug: str, lang: str) -> Tenant:
 
 
 def _status(tenant: Tenant) -> str:
-    return str(STATUS_LABELS.get(tenant.status, tenant.status.value))
+    return labeller(STATUS_LABELS)(tenant.status)
 
 
 @click.group("tenants")

@@ -23,6 +23,7 @@ from portal.auth.models import User
 from portal.auth.roles import DISTRICT_ROLES
 from portal.kernel import clock
 from portal.kernel.grants import ROLE_LABELS, requires
+from portal.kernel.labels import labeller
 from portal.kernel.uow import attempt
 from portal.platform.views import password_answer, set_account_active
 from portal.tenancy import services as tenancy
@@ -43,12 +44,11 @@ def _state(u: Any) -> str:
     return text + (f" · {_('must change password')}" if u.must_change_password else "")
 
 
+role_label = labeller(ROLE_LABELS)
 USER_COLUMNS = [
     listing.Column("username", _l("Username"), lambda u: u.username, sort=User.username),
     listing.Column("name", _l("Name"), lambda u: u.display_name, sort=User.display_name),
-    listing.Column(
-        "role", _l("Role"), lambda u: str(ROLE_LABELS.get(u.role, u.role)), sort=User.role
-    ),
+    listing.Column("role", _l("Role"), lambda u: role_label(u.role), sort=User.role),
     listing.Column(
         "department",
         _l("Department"),

@@ -32,6 +32,7 @@ from portal import listing
 from portal.auth import operations
 from portal.kernel import clock, downloads, timefmt
 from portal.kernel.grants import LEAD, requires
+from portal.kernel.labels import labeller
 from portal.kernel.periods import Period
 from portal.kernel.uow import attempt
 from portal.platform import dashboard, onboarding, services
@@ -48,6 +49,7 @@ register_nav(NavItem(_l("Platform console"), "platform.console", "platform.conso
 register_nav(NavItem(_l("Onboard a district"), "platform.onboard", "tenant.manage", order=1))
 
 PER_PAGE = 50
+tenant_status_label = labeller(TENANT_STATUS_LABELS)
 
 
 def secret_page(template: str, **context: Any) -> Response:
@@ -106,7 +108,7 @@ TENANT_COLUMNS = [
     listing.Column(
         "status",
         _l("Status"),
-        lambda r: str(TENANT_STATUS_LABELS.get(r.tenant.status, r.tenant.status)),
+        lambda r: tenant_status_label(r.tenant.status),
         sort=Tenant.status,
     ),
     listing.Column("departments", _l("Departments"), lambda r: r.departments),
@@ -361,14 +363,11 @@ def change_status(tenant_slug: str) -> Any:
     if not attempt(lambda: services.apply_action(t, action, reason)).ok:
         flash(_("This change is not possible in the district's current state."), "error")
         return redirect(url_for("platform.tenant", tenant_slug=t.slug))
-    flash(_("%(name)s is now: %(status)s", name=t.name, status=_status_label(t.status)), "success")
+    flash(
+        _("%(name)s is now: %(status)s", name=t.name, status=tenant_status_label(t.status)),
+        "success",
+    )
     return redirect(url_for("platform.tenant", tenant_slug=t.slug))
-
-
-def _status_label(status: TenantStatus) -> str:
-    from portal.tenancy.models import STATUS_LABELS as TENANT_STATUS_LABELS
-
-    return str(TENANT_STATUS_LABELS.get(status, status.value))
 
 
 @bp.post("/tenants/<tenant_slug>/purge")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 
 from portal.audit import vocabulary
@@ -20,32 +18,10 @@ vocabulary.register_module("policy", _l("Policy"), order=35)
 vocabulary.register_actions("policy", {"policy_exported": _l("Policy exported")})
 
 
-def _named_by(
-    model: Any,
-    label: Any,
-    *columns: Any,
-    find: tuple = (),
-    fields: dict | None = None,
-    joins: tuple = (),
-) -> None:
-    """A record type the trail names by its `columns`' values joined by a space, and
-    finds by the `find` columns' text."""
-    vocabulary.register_record_type(
-        model.__name__,
-        label,
-        fields=fields,
-        names=vocabulary.names_from(
-            model,
-            lambda row: " ".join(str(getattr(row, c.key)) for c in columns).strip(),
-            *columns,
-            joins=joins,
-        ),
-        find=vocabulary.find_in(model, *find) if find else None,
-    )
-
-
-_named_by(PolicyDocument, _l("Policy document"), PolicyDocument.title, find=(PolicyDocument.title,))
-_named_by(
+vocabulary.register_named(
+    PolicyDocument, _l("Policy document"), PolicyDocument.title, find=(PolicyDocument.title,)
+)
+vocabulary.register_named(
     PolicyVersion,
     _l("Policy version"),
     PolicyVersion.title,
@@ -53,7 +29,7 @@ _named_by(
     find=(PolicyVersion.title, PolicyVersion.doc_number),
     fields={"doc_number": _l("Document number"), "effective_from": _l("Effective from")},
 )
-_named_by(
+vocabulary.register_named(
     Measure,
     _l("Measure"),
     Measure.number,
@@ -62,10 +38,10 @@ _named_by(
     fields={"number": _l("Measure number"), "text": _l("Text"), "category": _l("Category")},
 )
 vocabulary.register_record_type("MeasureResponsibility", _l("Responsibility"))
-_named_by(
+vocabulary.register_named(
     BenefitStandard, _l("Benefit standard"), BenefitStandard.name, find=(BenefitStandard.name,)
 )
-_named_by(
+vocabulary.register_named(
     BenefitValue,
     _l("Benefit amount"),
     BenefitStandard.name,
@@ -73,7 +49,7 @@ _named_by(
     fields={"amount": _l("Amount"), "effective_from": _l("Effective from")},
     joins=((BenefitStandard, BenefitStandard.id == BenefitValue.benefit_id),),
 )
-_named_by(MeetingArrangement, _l("Meeting arrangement"), MeetingArrangement.name)
+vocabulary.register_named(MeetingArrangement, _l("Meeting arrangement"), MeetingArrangement.name)
 
 # Columns the policy format gained for issue 14 (document lead, clauses, inferred values).
 vocabulary.add_fields(

@@ -5,33 +5,41 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.audit.vocabulary import (
-    find_in,
     names_from,
     register_actions,
     register_module,
+    register_named,
     register_record_type,
 )
 from portal.register.models import Area, Household
 
-# Value labels (the same msgids as the register's pages, so the same words).
-_HOUSEHOLD_STATUS = {"registered": _l("Registered"), "exited": _l("Exited")}
-_EXIT_REASONS = {
+# The labels of the register's codes, one translation of each: the audit viewer, the
+# register's pages and exports (`portal.register.views`) and the benefits' reasons read
+# these. Keyed by the codes; the models' StrEnum members find them alike.
+STATUS_LABELS = {"registered": _l("Registered"), "exited": _l("Exited")}
+EXIT_LABELS = {
     "death": _l("Death"),
     "rebirth_adoption": _l("Re-birth or adoption"),
     "moved_away": _l("Moved away"),
     "no_longer_eligible": _l("No longer eligible"),
 }
-_CATEGORIES = {
+CATEGORY_LABELS = {
     "bereaved": _l("Bereaved (only child died)"),
     "disabled_child": _l("Only child disabled"),
     "surgery_complication": _l("Surgery complication"),
 }
-_REQUEST_STATUS = {
+RELATIONSHIP_LABELS = {
+    "principal": _l("Self"),
+    "spouse": _l("Spouse"),
+    "child": _l("Child"),
+    "other": _l("Other"),
+}
+REQUEST_STATUS_LABELS = {
     "pending": _l("Pending"),
     "confirmed": _l("Confirmed"),
     "returned": _l("Returned"),
 }
-_REQUEST_KINDS = {"enrol": _l("Enrolment"), "change": _l("Change"), "exit": _l("Exit")}
+REQUEST_KIND_LABELS = {"enrol": _l("Enrolment"), "change": _l("Change"), "exit": _l("Exit")}
 
 register_module("register", _l("Families register"), order=45)
 register_actions(
@@ -44,12 +52,12 @@ register_actions(
     },
 )
 
-register_record_type(
-    "Area",
+register_named(
+    Area,
     _l("Town or village"),
+    Area.name,
+    find=(Area.name,),
     fields={"kind": _l("Kind"), "parent_id": _l("Town")},
-    names=names_from(Area, lambda a: a.name, Area.name),
-    find=find_in(Area, Area.name),
 )
 register_record_type(
     "Household",
@@ -67,7 +75,7 @@ register_record_type(
         "status": _l("Status"),
         "level": _l("Grade"),
     },
-    values={"status": _HOUSEHOLD_STATUS, "exit_reason": _EXIT_REASONS, "category": _CATEGORIES},
+    values={"status": STATUS_LABELS, "exit_reason": EXIT_LABELS, "category": CATEGORY_LABELS},
     names=names_from(Household, lambda h: h.address or "", Household.address),
 )
 register_record_type(
@@ -86,6 +94,7 @@ register_record_type(
         "death_date": _l("Date of death"),
         "disability_grade": _l("Disability grade"),
     },
+    values={"relationship_": RELATIONSHIP_LABELS},
 )
 register_record_type(
     "ChangeRequest",
@@ -112,9 +121,9 @@ register_record_type(
         "village_id": _l("Village"),
     },
     values={
-        "status": {**_REQUEST_STATUS, **_HOUSEHOLD_STATUS},
-        "kind": _REQUEST_KINDS,
-        "exit_reason": _EXIT_REASONS,
+        "status": {**REQUEST_STATUS_LABELS, **STATUS_LABELS},
+        "kind": REQUEST_KIND_LABELS,
+        "exit_reason": EXIT_LABELS,
     },
 )
 register_record_type("ChangeRequestBatch", _l("Import batch"))

@@ -210,24 +210,24 @@ class Encrypted(sa.types.TypeDecorator):
 # -- masking -----------------------------------------------------------------------
 
 
-def mask_id(value: str | None) -> str:
-    """4101**********1234: the region and the last four, never the birth date."""
+def _masked(value: str | None, head: int, tail: int) -> str:
+    """The first `head` and last `tail` characters, stars between; all stars when short."""
     if not value:
         return ""
     v = normalise(value)
-    if len(v) <= 8:
+    if len(v) <= head + tail:
         return "*" * len(v)
-    return v[:4] + "*" * (len(v) - 8) + v[-4:]
+    return v[:head] + "*" * (len(v) - head - tail) + v[-tail:]
+
+
+def mask_id(value: str | None) -> str:
+    """4101**********1234: the region and the last four, never the birth date."""
+    return _masked(value, 4, 4)
 
 
 def mask_phone(value: str | None) -> str:
     """138****5678."""
-    if not value:
-        return ""
-    v = normalise(value)
-    if len(v) <= 7:
-        return "*" * len(v)
-    return v[:3] + "*" * (len(v) - 7) + v[-4:]
+    return _masked(value, 3, 4)
 
 
 def sealed(value: str, purpose: str) -> dict[str, str]:

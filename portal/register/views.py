@@ -27,7 +27,9 @@ from sqlalchemy.orm import selectinload
 from portal import listing
 from portal.kernel import uow
 from portal.kernel.grants import requires
+from portal.kernel.labels import labeller
 from portal.kernel.rules import RuleError
+from portal.register import audit_actions as vocabulary
 from portal.register import excel, operations, pii, queries
 from portal.register import rules as register_rules
 from portal.register.excel import XLSX
@@ -37,9 +39,6 @@ from portal.register.models import (
     Household,
     HouseholdStatus,
     Person,
-    Relationship,
-    RequestKind,
-    RequestStatus,
 )
 from portal.register.rules import today
 from portal.tenancy import scope
@@ -53,34 +52,13 @@ register_nav(
     )
 )
 
-CATEGORY_LABELS = {
-    Category.bereaved: _l("Bereaved (only child died)"),
-    Category.disabled_child: _l("Only child disabled"),
-    Category.surgery_complication: _l("Surgery complication"),
-}
-STATUS_LABELS = {HouseholdStatus.registered: _l("Registered"), HouseholdStatus.exited: _l("Exited")}
-EXIT_LABELS = {
-    ExitReason.death: _l("Death"),
-    ExitReason.rebirth_adoption: _l("Re-birth or adoption"),
-    ExitReason.moved_away: _l("Moved away"),
-    ExitReason.no_longer_eligible: _l("No longer eligible"),
-}
-RELATIONSHIP_LABELS = {
-    Relationship.principal: _l("Self"),
-    Relationship.spouse: _l("Spouse"),
-    Relationship.child: _l("Child"),
-    Relationship.other: _l("Other"),
-}
-KIND_LABELS = {
-    RequestKind.enrol: _l("Enrolment"),
-    RequestKind.change: _l("Change"),
-    RequestKind.exit: _l("Exit"),
-}
-REQUEST_STATUS_LABELS = {
-    RequestStatus.pending: _l("Pending"),
-    RequestStatus.confirmed: _l("Confirmed"),
-    RequestStatus.returned: _l("Returned"),
-}
+# The labels of the register's codes are its audit vocabulary's (one translation of each).
+CATEGORY_LABELS = vocabulary.CATEGORY_LABELS
+STATUS_LABELS = vocabulary.STATUS_LABELS
+EXIT_LABELS = vocabulary.EXIT_LABELS
+RELATIONSHIP_LABELS = vocabulary.RELATIONSHIP_LABELS
+KIND_LABELS = vocabulary.REQUEST_KIND_LABELS
+REQUEST_STATUS_LABELS = vocabulary.REQUEST_STATUS_LABELS
 CHANGE_LABELS = {
     "enrolled": _l("Enrolled as number"),
     "status": _l("Status"),
@@ -96,17 +74,12 @@ AGE_BAND_LABELS = {
 }
 
 
-def _labeller(table: dict) -> Any:
-    """A value's label from `table` (the value itself when it has none)."""
-    return lambda value: str(table.get(value, value or ""))
-
-
 #: The labels the export needs, by the name `excel.export_households` asks for.
 EXPORT_LABELS = {
-    "category": _labeller(CATEGORY_LABELS),
-    "status": _labeller(STATUS_LABELS),
-    "exit": _labeller(EXIT_LABELS),
-    "relationship": _labeller(RELATIONSHIP_LABELS),
+    "category": labeller(CATEGORY_LABELS),
+    "status": labeller(STATUS_LABELS),
+    "exit": labeller(EXIT_LABELS),
+    "relationship": labeller(RELATIONSHIP_LABELS),
 }
 
 
@@ -117,9 +90,9 @@ def _labels() -> dict[str, Any]:
         "household_status_label": EXPORT_LABELS["status"],
         "exit_label": EXPORT_LABELS["exit"],
         "relationship_label": EXPORT_LABELS["relationship"],
-        "request_kind_label": _labeller(KIND_LABELS),
-        "request_status_label": _labeller(REQUEST_STATUS_LABELS),
-        "change_label": lambda k: str(CHANGE_LABELS.get(k, k)),
+        "request_kind_label": labeller(KIND_LABELS),
+        "request_status_label": labeller(REQUEST_STATUS_LABELS),
+        "change_label": labeller(CHANGE_LABELS),
         "mask_id": pii.mask_id,
         "mask_phone": pii.mask_phone,
         "register_rules": register_rules,

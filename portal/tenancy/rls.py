@@ -43,7 +43,9 @@ CHAIN_PREDICATE_PER_ROW = (
 
 
 def _pg() -> bool:
-    return op.get_bind().dialect.name == "postgresql"
+    # The context's dialect, not the connection's: offline (`flask db upgrade --sql`)
+    # there is no connection, and the statements are still PostgreSQL's.
+    return op.get_context().dialect.name == "postgresql"
 
 
 def ensure_app_role() -> None:

@@ -93,29 +93,43 @@ def officer_at_a_new_duty(app, login_as, tmp_path):  # type: ignore[no-untyped-d
     return duty, f"{BASE}/{duty.id}", officer, min(today(), duty.due_date).isoformat()
 
 
+def log_entry(officer, url: str, day: str, narrative: str, file: tuple[str, bytes], **more):  # type: ignore[no-untyped-def]
+    """Post a work entry with one evidence file (`file`: name, content) on the duty page
+    `url`, dated `day`; `more`: other fields (families_reached defaults to 1)."""
+    data = {"work_date": day, "narrative": narrative, "families_reached": "1", "evidence_date": day}
+    data |= more
+    data["files"] = (io.BytesIO(file[1]), file[0])
+    return officer.post(f"{url}/entries", data, csrf_from=url, content_type="multipart/form-data")
+
+
+def evidence_links(page: str) -> list[str]:
+    """The download links of the evidence files a duty page lists, in page order."""
+    return re.findall(r'href="(/t/kaifeng/duties/evidence/[^"]+)"', page)
+
+
 def test_officer_logs_signs_off_and_lead_reviews(fresh_app, login_as, tmp_path) -> None:  # type: ignore[no-untyped-def]
     duty, url, officer, day = officer_at_a_new_duty(fresh_app, login_as, tmp_path)
-    data = {
-        "work_date": day,
-        "narrative": '=HYPERLINK("http://x") 入户走访特殊家庭',
-        "families_reached": "8",
-        "amount_paid": "2400",
-        "evidence_date": day,
-        "files": (io.BytesIO(b"%PDF-1.4 evidence"), "走访台账.pdf"),
-    }
+    narrative = '=HYPERLINK("http://x") 入户走访特殊家庭'
+    file = ("走访台账.pdf", b"%PDF-1.4 evidence")
     # without the version the form was based on, nothing is saved and the input is kept
-    r = officer.post(
-        f"{url}/entries", dict(data), csrf_from=url, content_type="multipart/form-data"
-    )
+    r = log_entry(officer, url, day, narrative, file, families_reached="8", amount_paid="2400")
     body = r.get_data(as_text=True)
     assert r.status_code == 400 and "版本" in body and "入户走访特殊家庭" in body
-    data["row_version"] = _version(officer, url)
-    data["files"] = (io.BytesIO(b"%PDF-1.4 evidence"), "走访台账.pdf")
-    r = officer.post(f"{url}/entries", data, csrf_from=url, content_type="multipart/form-data")
+    version = _version(officer, url)
+    r = log_entry(
+        officer,
+        url,
+        day,
+        narrative,
+        file,
+        families_reached="8",
+        amount_paid="2400",
+        row_version=version,
+    )
     assert r.status_code == 302, r.get_data(as_text=True)[:3000]
     page = officer.get(url).get_data(as_text=True)
     assert "走访台账.pdf" in page and 'data-status="in_progress"' in page
-    link = re.search(r'href="(/t/kaifeng/duties/evidence/[^"]+)"', page).group(1)
+    link = evidence_links(page)[0]
     download = officer.get(link)
     assert download.status_code == 200 and download.data == b"%PDF-1.4 evidence"
     assert login_as("kaifeng-medical-insurance", fresh_app).get(link).status_code == 404

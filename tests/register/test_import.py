@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 from stdnum.cn import ric
 
+from bench.register_import import HEADINGS, sheet_row
 from tests.register.helpers import demo_plaintexts, tenant_id
-
-HEADINGS = ["村居", "类别", "姓名", "身份证号", "联系电话", "配偶姓名", "配偶身份证号", "家庭住址"]
 
 
 def _id(born: str, order: int) -> str:
@@ -30,18 +29,7 @@ def sheet(existing_id: str | None = None) -> tuple[bytes, list[str]]:
         man = _id(f"1958{1 + i % 12:02d}{1 + i % 27:02d}", 701 + 2 * i)
         ids += [woman, man]
         village = ["示例社区一", "示例社区二", "示例社区三"][i % 3]
-        ws.append(
-            [
-                village,
-                "失独" if i % 2 else "伤残",
-                f"导入{i}",
-                woman,
-                "13700000000",
-                f"配偶{i}",
-                man,
-                f"{village}{i}号",
-            ]
-        )
+        ws.append(sheet_row(i, village, "失独" if i % 2 else "伤残", woman, man))
     ws.cell(
         row=5,
         column=4,

@@ -3,9 +3,7 @@ upload directory together; a restore serves the evidence and the audit chains ve
 
 from __future__ import annotations
 
-import io
 import os
-import re
 import subprocess
 import sys
 import uuid
@@ -14,7 +12,15 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tests.conftest import BACKEND, PG_ADMIN_URL, Browser, make_app
-from tests.duties.test_views import BASE, DutyStatus, _duties, _version, today
+from tests.duties.test_views import (
+    BASE,
+    DutyStatus,
+    _duties,
+    _version,
+    evidence_links,
+    log_entry,
+    today,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,18 +32,10 @@ def _upload(application) -> tuple[str, bytes]:  # type: ignore[no-untyped-def]
     assert officer.login("kaifeng-civil-affairs").status_code == 302
     day = min(today(), duty.due_date).isoformat()
     content = b"%PDF-1.4 backup drill " + uuid.uuid4().hex.encode()
-    data = {
-        "work_date": day,
-        "narrative": "备份演练",
-        "families_reached": "1",
-        "evidence_date": day,
-        "row_version": _version(officer, url),
-        "files": (io.BytesIO(content), "备份演练.pdf"),
-    }
-    r = officer.post(f"{url}/entries", data, csrf_from=url, content_type="multipart/form-data")
+    file = ("备份演练.pdf", content)
+    r = log_entry(officer, url, day, "备份演练", file, row_version=_version(officer, url))
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
-    page = officer.get(url).get_data(as_text=True)
-    link = re.findall(r'href="(/t/kaifeng/duties/evidence/[^"]+)"', page)[-1]
+    link = evidence_links(officer.get(url).get_data(as_text=True))[-1]
     return link, content
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 from portal.kernel.downloads import clean_filename, content_disposition, text_mimetype
-from tests.duties.test_views import BASE, _version, officer_at_a_new_duty
+from tests.duties.test_views import (
+    BASE,
+    _version,
+    evidence_links,
+    log_entry,
+    officer_at_a_new_duty,
+)
 
 
 def test_bidi_and_control_characters_are_stripped() -> None:
@@ -33,18 +38,10 @@ def test_charset_once() -> None:
 
 def test_evidence_with_a_bidi_name_downloads_safely(fresh_app, login_as, tmp_path) -> None:  # type: ignore[no-untyped-def]
     _duty, url, officer, day = officer_at_a_new_duty(fresh_app, login_as, tmp_path)
-    data = {
-        "work_date": day,
-        "narrative": "入户走访",
-        "families_reached": "1",
-        "evidence_date": day,
-        "row_version": _version(officer, url),
-        "files": (io.BytesIO(b"plain text evidence"), "台账\u202etxt.pdf.txt"),
-    }
-    r = officer.post(f"{url}/entries", data, csrf_from=url, content_type="multipart/form-data")
+    file = ("台账\u202etxt.pdf.txt", b"plain text evidence")
+    r = log_entry(officer, url, day, "入户走访", file, row_version=_version(officer, url))
     assert r.status_code == 302, r.get_data(as_text=True)[:2000]
-    page = officer.get(url).get_data(as_text=True)
-    link = re.search(r'href="(/t/kaifeng/duties/evidence/[^"]+)"', page).group(1)
+    link = evidence_links(officer.get(url).get_data(as_text=True))[0]
     download = officer.get(link)
     assert download.status_code == 200
     header = download.headers["Content-Disposition"]
