@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal.audit import trail
 from portal.care import rules
 from portal.care.models import (
     Assignment,
@@ -269,6 +270,33 @@ def record_checkup(
     return checkup
 
 
+def delete_checkup(user: Any, household_id: Any, checkup_id: Any, reason: str) -> Checkup:
+    """Correct-by-delete: a check-up recorded by mistake (the wrong member, one that never
+    took place) is removed, with the reason why. The audit trail keeps the reason (event
+    `checkup_deleted`) beside the row's before-values (its `delete` event), so the figures
+    drop the check-up and the record of it stays. Who may record check-ups may delete them."""
+    require(user, "care.health")
+    household = _household(household_id)
+    checkup = scope.get_scoped(Checkup, checkup_id)
+    if checkup is None or checkup.household_id != household.id:
+        raise NotFound(_l("The check-up was not found."))
+    reason = _text(reason, "reason", 200, required=True)
+    trail.record_on(
+        checkup,
+        "checkup_deleted",
+        summary=f"{household.number} {checkup.done_on.isoformat()}",
+        data={
+            "reason": reason,
+            "household_id": household.id,
+            "person_id": checkup.person_id,
+            "done_on": checkup.done_on,
+        },
+    )
+    db.session.delete(checkup)
+    db.session.flush()
+    return checkup
+
+
 # -- visits ----------------------------------------------------------------------------
 
 
@@ -354,6 +382,7 @@ __all__ = [
     "add_contact",
     "assign",
     "deactivate_contact",
+    "delete_checkup",
     "reassign",
     "record_checkup",
     "record_contract",

@@ -106,6 +106,11 @@ ROUTES.update(
             "update ActionItem visit_id, actor the lead",
             test="tests/care/test_followup_actions.py",
         ),
+        "care.delete_checkup": Listed(
+            "checkup_deleted Checkup with the reason, the member and the date + delete "
+            "Checkup (its before-values), actor the town officer or the eligibility officer",
+            test="tests/care/test_health_forms.py::test_checkup_deleted_with_reason_after_confirmation",
+        ),
         "care.record_checkup": Listed(
             "create Checkup, or update it (a correction), actor the town officer or the "
             "eligibility officer",
