@@ -696,6 +696,12 @@ ROUTES: dict[str, Route] = {
     "benefits.bank_file_layout": Route(
         "district", "district.configure", ok={"GET": 200, "POST": 400}, deny=404
     ),
+    # care (portal/care/api.py): the civil-affairs officer gets 404 like on the pages; a
+    # visit without the household's row_version is refused (400)
+    "api.care_households": Route("api", "care.read", expect=_register_officer),
+    "api.care_household": Route("api", "care.read", ids=HOUSEHOLD, expect=_register_officer),
+    "api.care_visits": Route("api", "care.read", ids=HOUSEHOLD, expect=_register_officer),
+    "api.care_record_visit": Route("api", "care.visit", ids=HOUSEHOLD, ok=400),
     "api.households": Route("api", "register.read", expect=_register_officer),
     "api.households_search": Route("api", "register.read", ok=400, expect=_register_officer),
     "api.household": Route(

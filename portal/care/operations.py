@@ -30,6 +30,7 @@ from portal.care.rules import CareError, NotFound
 from portal.duties import storage
 from portal.extensions import db
 from portal.kernel.grants import require
+from portal.kernel.rules import check_version, conflict_with
 from portal.policy.care_format import CARE_FESTIVALS, CONTACT_ROLES
 from portal.register import pii
 from portal.register.models import (
@@ -44,6 +45,10 @@ from portal.register.rules import check_phone
 from portal.tenancy import scope
 
 PHOTO_TYPES = {"jpg", "jpeg", "png"}
+UNCHECKED: Any = object()  # a write whose caller carries no row_version (the pages)
+HOUSEHOLD_CHANGED = conflict_with(
+    _l("The household was changed in the register since you read it. Read it again and resend.")
+)
 
 
 def _household(household_id: Any) -> Household:
@@ -312,10 +317,17 @@ def record_visit(
     follow_up: bool = False,
     follow_up_note: str = "",
     photos: list[storage.Upload] | None = None,
+    expected_version: Any = UNCHECKED,
 ) -> Visit:
-    """A visit, call or festival greeting (走访/慰问) with its findings and photos."""
+    """A visit, call or festival greeting (走访/慰问) with its findings and photos.
+
+    `expected_version` (the JSON API's writes carry it): the household's `row_version`
+    the client read; missing → refused (400), stale → conflict (409). The pages post
+    from the household's own tab and leave it unchecked."""
     require(user, "care.visit")
     household = _household(household_id)
+    if expected_version is not UNCHECKED:
+        check_version(household, expected_version, HOUSEHOLD_CHANGED)
     try:
         kind_ = VisitKind(kind)
     except ValueError:
