@@ -27,7 +27,7 @@ from flask_login import current_user
 
 from portal.care import accounts as care_accounts
 from portal.care import excel, operations, queries, rules
-from portal.care.models import VisitKind
+from portal.care.models import Checkup, VisitKind
 from portal.duties.storage import Upload
 from portal.kernel import uow
 from portal.kernel.grants import can, requires
@@ -387,9 +387,7 @@ def record_checkup(household_id: str) -> Any:
     )
 
 
-def _checkup_or_404(h: Household, checkup_id: str) -> Any:
-    from portal.care.models import Checkup
-
+def _checkup_or_404(h: Household, checkup_id: str) -> Checkup:
     checkup = scope.get_scoped(Checkup, checkup_id)
     if checkup is None or checkup.household_id != h.id:
         abort(404)
