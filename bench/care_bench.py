@@ -7,8 +7,16 @@
 - recording a visit (POST …/care/households/<id>/visits, no photo) against logging a
   duty progress entry (POST …/duties/<id>/entries), alternating, p50/p95 — the "1.2×" ratio.
 
-Run: PYTHONPATH=$PWD PORTAL_TEST_BACKEND=postgres .venv/bin/python -m bench.care_bench
+Run: PYTHONPATH=$PWD PORTAL_TEST_BACKEND=postgres .venv/bin/python -m bench.care_bench [N] [TIMES]
 It builds a fresh demo database through the tests' `Databases` helper and drops it after.
+
+TIMES > 1 (PostgreSQL only) first copies the measured district's households, members,
+contact assignments, contracts, check-ups and visits TIMES-fold in SQL (`multiply`): ×50
+gives ~10,000 households and ~20,000 members in one district, the register issue's
+largest district at national scale (20,000 persons, bench/seed_register.py). The
+statements are per district (tenant-led keys), so the largest district is the worst
+case whatever the number of districts. `dashboard_uncached` forgets the in-process
+figures before each request: the page as served after any write of the district.
 """
 
 from __future__ import annotations
@@ -39,7 +47,56 @@ def summary(values: list[float]) -> dict:
     }
 
 
-def main(n: int = 100) -> dict:
+# Columns given new values in the copies (k = 1 … TIMES-1); the rest are copied as is.
+# Ids map deterministically (md5 of the old id and k), so a copy's keys point at the
+# same copy's households and members; contact persons are shared (they hold more).
+_NEW_ID = "md5({col}::text || '-' || k)::uuid"
+MULTIPLY = {
+    "households": {"id": _NEW_ID, "number": "number || '-' || k"},
+    "persons": {"id": _NEW_ID, "household_id": _NEW_ID},
+    "care_assignments": {"id": _NEW_ID, "household_id": _NEW_ID},
+    "care_doctor_contracts": {"id": _NEW_ID, "household_id": _NEW_ID, "person_id": _NEW_ID},
+    "care_checkups": {"id": _NEW_ID, "household_id": _NEW_ID, "person_id": _NEW_ID},
+    "care_visits": {"id": _NEW_ID, "household_id": _NEW_ID},
+}
+
+
+def multiply(owner_url: str, tenant_id: object, times: int) -> dict[str, int]:
+    """Copy the district's register and care rows `times`-fold (PostgreSQL, as the
+    schema owner, one INSERT … SELECT per table), then ANALYZE. Returns the row counts."""
+    engine = sa.create_engine(owner_url, isolation_level="AUTOCOMMIT")
+    counts: dict[str, int] = {}
+    with engine.connect() as c:
+        c.exec_driver_sql(
+            "SELECT set_config('app.tenant_id', %s, false), "
+            "set_config('app.cross_tenant', 'on', false)",
+            (str(tenant_id),),
+        )
+        for table, new in MULTIPLY.items():
+            cols = list(
+                c.exec_driver_sql(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_name = %s AND table_schema = current_schema() "
+                    "ORDER BY ordinal_position",
+                    (table,),
+                ).scalars()
+            )
+            picked = ", ".join(new[col].format(col=col) if col in new else col for col in cols)
+            c.exec_driver_sql(
+                f"INSERT INTO {table} ({', '.join(cols)}) SELECT {picked} FROM {table} "  # noqa: S608 - names from information_schema
+                f"CROSS JOIN generate_series(1, {int(times) - 1}) AS k WHERE tenant_id = %s",
+                (tenant_id,),
+            )
+            counts[table] = c.exec_driver_sql(
+                f"SELECT count(*) FROM {table} WHERE tenant_id = %s",  # noqa: S608
+                (tenant_id,),
+            ).scalar_one()
+        c.exec_driver_sql("ANALYZE")
+    engine.dispose()
+    return counts
+
+
+def main(n: int = 100, times: int = 1) -> dict:
     from tests.conftest import BACKEND, Browser, Databases, make_app
 
     tmp = Path(tempfile.mkdtemp(prefix="care-bench-"))
@@ -84,6 +141,12 @@ def main(n: int = 100) -> dict:
             q_start, _ = rules.quarter_of(today)
             db.session.remove()
 
+        scaled: dict[str, int] = {}
+        if times > 1:
+            if BACKEND == "sqlite":
+                raise SystemExit("TIMES > 1 needs PostgreSQL")
+            scaled = multiply(dbs.owner_url(url), tid, times)
+
         lead = Browser(app)
         lead.login(f"{SLUG}-lead")
 
@@ -106,6 +169,16 @@ def main(n: int = 100) -> dict:
                 c.exec_driver_sql("ANALYZE")
             owner.dispose()
         dash = dashboard_times()
+        from portal.care import figures as care_figures
+
+        uncached: list[float] = []  # as served after a write of the district
+        for i in range(n + 10):
+            care_figures._COVERAGE.clear()
+            t0 = time.perf_counter()
+            r = lead.get(f"/t/{SLUG}/care/")
+            if i >= 10:
+                uncached.append(time.perf_counter() - t0)
+            assert r.status_code == 200
         figures: list[float] = []  # the care part alone: queries.coverage() in the scope
         from portal.care import queries
 
@@ -191,9 +264,15 @@ def main(n: int = 100) -> dict:
                 entries.append(dt_e)
         out = {
             "backend": BACKEND,
-            "scale": "demo (4 districts, ~200 households each)",
+            "scale": (
+                f"demo ×{times} in {SLUG}: {scaled}"
+                if scaled
+                else "demo (4 districts, ~200 households each)"
+            ),
             "dashboard_never_analysed": summary(fresh),
             "dashboard": summary(dash),
+            "dashboard_uncached": summary(uncached),
+            "dashboard_uncached_vs_plain_p95": round(pct(uncached, 0.95) / pct(plain, 0.95), 2),
             "coverage_queries": summary(figures),
             "plain_sql_counts": summary(plain),
             "dashboard_vs_plain_p95": round(pct(dash, 0.95) / pct(plain, 0.95), 2),
@@ -210,5 +289,8 @@ def main(n: int = 100) -> dict:
 
 
 if __name__ == "__main__":
-    result = main(int(sys.argv[1]) if len(sys.argv) > 1 else 100)
+    result = main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 100,
+        int(sys.argv[2]) if len(sys.argv) > 2 else 1,
+    )
     print(json.dumps(result, ensure_ascii=False, indent=2))

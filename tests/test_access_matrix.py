@@ -269,6 +269,37 @@ def _care_sample(model: str) -> Callable[[Any, str], Any]:
     return sample
 
 
+def _checkup_sample(samples: Samples, ctx: str) -> Any:
+    """A check-up of the demo's first household (the one the household sample names). 开封's
+    document sets no check-ups, so its demo has none: the first call records one for the
+    household's first member in the matrix's own database (as a town officer would)."""
+    import datetime as dt
+
+    from portal.care.models import Checkup
+    from portal.extensions import db
+    from portal.register.models import Household, Person
+    from portal.tenancy import scope
+
+    slug = B if ctx in (OTHER_RECORD, OTHER_TENANT) else A
+    with samples.app.app_context(), scope.tenant_scope(samples.tenants[slug]):
+        first = db.session.execute(
+            sa.select(Household.id).where(Household.number == "D000001")
+        ).scalar_one()
+        found = db.session.execute(
+            sa.select(Checkup.id).where(Checkup.household_id == first).order_by(Checkup.id)
+        ).scalar()
+        if found is None:
+            person = db.session.execute(
+                sa.select(Person.id).where(Person.household_id == first, Person.position == 0)
+            ).scalar_one()
+            checkup = Checkup(household_id=first, person_id=person, done_on=dt.date(2026, 5, 1))
+            db.session.add(checkup)
+            db.session.commit()  # a sample for the matrix, outside any request
+            found = checkup.id
+        db.session.remove()
+    return found
+
+
 def _followup_visit(samples: Samples, ctx: str) -> Any:
     """A demo visit that asks for follow-up (the meeting's care follow-ups page)."""
     from portal.care.models import Visit
@@ -567,6 +598,22 @@ ROUTES: dict[str, Route] = {
     "care.deactivate_contact": _care("care.contacts", {"contact_id": _care_sample("Contact")}, 302),
     "care.assign": _care("care.contacts", HOUSEHOLD, 302),
     "care.reassign": _care("care.contacts", {"assignment_id": _care_sample("Assignment")}, 302),
+    # the town's village-contact accounts (the register's account operations): an empty
+    # form is refused (400); "reactivate" an active account changes nothing (302); a
+    # reset without its confirmation box is refused (400) — the matrix's village contact
+    # keeps its password and session
+    "care.accounts": _care("care.contacts", ok={"GET": 200, "POST": 400}),
+    "care.account_active": _care(
+        "care.contacts",
+        {"user_id": _register_account("village_contact")},
+        302,
+        data={"active": "1"},
+    ),
+    "care.account_reset": _care(
+        "care.contacts",
+        {"user_id": _register_account("village_contact")},
+        {"GET": 200, "POST": 400},
+    ),
     "care.household": _care("care.read", HOUSEHOLD, expect=_register_officer),
     "care.record_visit": _care(
         "care.visit",
@@ -578,6 +625,13 @@ ROUTES: dict[str, Route] = {
     "care.record_contract": _care("care.health", HOUSEHOLD, 400, expect=_register_officer),
     "care.record_checkup": _care(
         "care.health", HOUSEHOLD, 400, data={"done_on": "2026-01-05"}, expect=_register_officer
+    ),
+    # correct-by-delete: the confirmation page; a POST without a reason is refused (400)
+    "care.delete_checkup": _care(
+        "care.health",
+        {**HOUSEHOLD, "checkup_id": _checkup_sample},
+        {"GET": 200, "POST": 400},
+        expect=_register_officer,
     ),
     # -- families register (portal/register): a town officer, a village contact and the
     # eligibility officer are covered by tests/register/test_scope.py
@@ -642,6 +696,12 @@ ROUTES: dict[str, Route] = {
     "benefits.bank_file_layout": Route(
         "district", "district.configure", ok={"GET": 200, "POST": 400}, deny=404
     ),
+    # care (portal/care/api.py): the civil-affairs officer gets 404 like on the pages; a
+    # visit without the household's row_version is refused (400)
+    "api.care_households": Route("api", "care.read", expect=_register_officer),
+    "api.care_household": Route("api", "care.read", ids=HOUSEHOLD, expect=_register_officer),
+    "api.care_visits": Route("api", "care.read", ids=HOUSEHOLD, expect=_register_officer),
+    "api.care_record_visit": Route("api", "care.visit", ids=HOUSEHOLD, ok=400),
     "api.households": Route("api", "register.read", expect=_register_officer),
     "api.households_search": Route("api", "register.read", ok=400, expect=_register_officer),
     "api.household": Route(

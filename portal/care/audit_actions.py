@@ -21,6 +21,7 @@ register_actions(
     {
         "care_demo_loaded": _l("Demo care records loaded"),
         "care_roster_exported": _l("Contact roster exported"),
+        "checkup_deleted": _l("Check-up record deleted (with reason)"),
     },
 )
 register_record_type(

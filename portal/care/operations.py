@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from portal.audit import trail
 from portal.care import rules
 from portal.care.models import (
     Assignment,
@@ -29,6 +30,7 @@ from portal.care.rules import CareError, NotFound
 from portal.duties import storage
 from portal.extensions import db
 from portal.kernel.grants import require
+from portal.kernel.rules import check_version, conflict_with
 from portal.policy.care_format import CARE_FESTIVALS, CONTACT_ROLES
 from portal.register import pii
 from portal.register.models import (
@@ -43,6 +45,10 @@ from portal.register.rules import check_phone
 from portal.tenancy import scope
 
 PHOTO_TYPES = {"jpg", "jpeg", "png"}
+UNCHECKED: Any = object()  # a write whose caller carries no row_version (the pages)
+HOUSEHOLD_CHANGED = conflict_with(
+    _l("The household was changed in the register since you read it. Read it again and resend.")
+)
 
 
 def _household(household_id: Any) -> Household:
@@ -269,6 +275,33 @@ def record_checkup(
     return checkup
 
 
+def delete_checkup(user: Any, household_id: Any, checkup_id: Any, reason: str) -> Checkup:
+    """Correct-by-delete: a check-up recorded by mistake (the wrong member, one that never
+    took place) is removed, with the reason why. The audit trail keeps the reason (event
+    `checkup_deleted`) beside the row's before-values (its `delete` event), so the figures
+    drop the check-up and the record of it stays. Who may record check-ups may delete them."""
+    require(user, "care.health")
+    household = _household(household_id)
+    checkup = scope.get_scoped(Checkup, checkup_id)
+    if checkup is None or checkup.household_id != household.id:
+        raise NotFound(_l("The check-up was not found."))
+    reason = _text(reason, "reason", 200, required=True)
+    trail.record_on(
+        checkup,
+        "checkup_deleted",
+        summary=f"{household.number} {checkup.done_on.isoformat()}",
+        data={
+            "reason": reason,
+            "household_id": household.id,
+            "person_id": checkup.person_id,
+            "done_on": checkup.done_on,
+        },
+    )
+    db.session.delete(checkup)
+    db.session.flush()
+    return checkup
+
+
 # -- visits ----------------------------------------------------------------------------
 
 
@@ -284,10 +317,17 @@ def record_visit(
     follow_up: bool = False,
     follow_up_note: str = "",
     photos: list[storage.Upload] | None = None,
+    expected_version: Any = UNCHECKED,
 ) -> Visit:
-    """A visit, call or festival greeting (走访/慰问) with its findings and photos."""
+    """A visit, call or festival greeting (走访/慰问) with its findings and photos.
+
+    `expected_version` (the JSON API's writes carry it): the household's `row_version`
+    the client read; missing → refused (400), stale → conflict (409). The pages post
+    from the household's own tab and leave it unchecked."""
     require(user, "care.visit")
     household = _household(household_id)
+    if expected_version is not UNCHECKED:
+        check_version(household, expected_version, HOUSEHOLD_CHANGED)
     try:
         kind_ = VisitKind(kind)
     except ValueError:
@@ -354,6 +394,7 @@ __all__ = [
     "add_contact",
     "assign",
     "deactivate_contact",
+    "delete_checkup",
     "reassign",
     "record_checkup",
     "record_contract",

@@ -260,3 +260,28 @@ def household_due(h: Household, as_of: dt.date | None = None) -> list[dict]:
         state = "done" if rule.festival in done else ("overdue" if day < as_of else "due")
         out.append({"festival": rule.festival, "date": day, "state": state})
     return out
+
+
+STATUS_FLAGS = ("contact_ok", "no_contact_quarter", "festival_overdue", "doctor_overdue")
+
+
+def status_select(as_of: dt.date | None = None) -> sa.Select:
+    """Registered households in scope with their care status (the dashboard's flags, one
+    statement per page: contacts make up the policy's composition, no contact this
+    quarter, a festival visit overdue, doctor contact overdue), in number order."""
+    as_of = as_of or rules.today()
+    src, named = household_sources(rules.current_policy(as_of), as_of)
+    flags = dict(named)
+    festival = [e for n, e in flags.items() if n.startswith("festival_overdue_")]
+    columns = {
+        "contact_ok": flags["contact_ok"],
+        "no_contact_quarter": flags["no_contact_quarter"],
+        "festival_overdue": sa.or_(*festival) if festival else sa.false(),
+        "doctor_overdue": flags.get("doctor_overdue", sa.false()),
+    }
+    return (
+        sa.select(Household, *(sa.func.coalesce(e, False).label(k) for k, e in columns.items()))
+        .select_from(src)
+        .where(Household.status == HouseholdStatus.registered)
+        .order_by(Household.number)
+    )

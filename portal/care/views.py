@@ -10,13 +10,24 @@ import io
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal.care import accounts as care_accounts
 from portal.care import excel, operations, queries, rules
-from portal.care.models import VisitKind
+from portal.care.models import Checkup, VisitKind
 from portal.duties.storage import Upload
 from portal.kernel import uow
 from portal.kernel.grants import can, requires
@@ -39,6 +50,7 @@ register_nav(
 )
 register_nav(NavItem(_l("My households"), "care.mine", "care.visit", order=31))
 register_nav(NavItem(_l("Contact persons"), "care.contacts", "care.contacts", order=33))
+register_nav(NavItem(_l("Village-contact accounts"), "care.accounts", "care.contacts", order=35))
 register_nav(
     NavItem(
         _l("Contact roster"),
@@ -148,8 +160,15 @@ def dashboard() -> Any:
         )
         for t, _f in towns
     }
+    # the drill-down's address built once: per-link `url_for` was a third of the page's
+    # rendering (three links per town and village row)
     return render_template(
-        "care/dashboard.html", cov=cov, towns=towns, villages=villages, chart=chart
+        "care/dashboard.html",
+        cov=cov,
+        towns=towns,
+        villages=villages,
+        chart=chart,
+        drill_url=url_for("care.drill"),
     )
 
 
@@ -368,6 +387,45 @@ def record_checkup(household_id: str) -> Any:
     )
 
 
+def _checkup_or_404(h: Household, checkup_id: str) -> Checkup:
+    checkup = scope.get_scoped(Checkup, checkup_id)
+    if checkup is None or checkup.household_id != h.id:
+        abort(404)
+    return checkup
+
+
+@bp.route("/households/<household_id>/checkups/<checkup_id>/delete", methods=["GET", "POST"])
+@requires("care.health", status=404)
+def delete_checkup(household_id: str, checkup_id: str) -> Any:
+    """Correct-by-delete: GET asks for confirmation and the reason, POST deletes (a
+    missing reason: the same page again, 400, nothing deleted)."""
+    _need("care.health")
+    h = _household_or_404(household_id)
+    checkup = _checkup_or_404(h, checkup_id)
+    error = ""
+    if request.method == "POST":
+        reason = request.form.get("reason", "")
+        outcome = uow.attempt(
+            lambda: operations.delete_checkup(current_user, h.id, checkup.id, reason)
+        )
+        if outcome.ok:
+            flash(_("The check-up was deleted; the reason is in the audit trail."), "success")
+            return redirect(url_for("care.household", household_id=h.id) + "#checkups")
+        if outcome.error is not None and outcome.error.status == 404:
+            abort(404)
+        error = str(outcome.error.message) if outcome.error else ""
+    member = next((p.name for p in h.persons if p.id == checkup.person_id), "")
+    page = render_template(
+        "care/checkup_delete.html",
+        h=h,
+        checkup=checkup,
+        member=member,
+        reason=request.form.get("reason", ""),
+        error=error,
+    )
+    return page, 400 if error else 200
+
+
 # -- the town officer's contact persons: add, assign, reassign, deactivate ----------------
 
 
@@ -462,3 +520,92 @@ def reassign(assignment_id: str) -> Any:
         abort(404)
     flash(str(outcome.error.message) if outcome.error else "", "error")
     return redirect(request.referrer or url_for("care.contacts"))
+
+
+# -- the town officer's village-contact accounts (the register's account operations) -----
+
+
+def _accounts_page(status: int = 200, error: Any = None, created: Any = None, reset: Any = None):
+    rows, villages, unlinked = care_accounts.accounts_page(current_user)
+    page = render_template(
+        "care/accounts.html",
+        rows=rows,
+        villages=villages,
+        unlinked=unlinked,
+        form=request.form if error is not None else {},
+        error=error,
+        created=created,
+        reset=reset,
+    )
+    # a temporary password is shown once: never kept by a cache
+    headers = {"Cache-Control": "no-store"} if created or reset else {}
+    return page, status, headers
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@requires("care.contacts", status=404)
+def accounts() -> Any:
+    """The village-contact accounts of the officer's town; POST creates one (its
+    temporary password shown once), linked to a contact person when one is chosen."""
+    if request.method == "GET":
+        return _accounts_page()
+    form = request.form
+    outcome = uow.attempt(
+        lambda: care_accounts.create_account(
+            current_user,
+            g.tenant,
+            username=form.get("username", ""),
+            display_name=form.get("display_name", ""),
+            village_id=form.get("village_id"),
+            contact_id=form.get("contact_id") or None,
+        )
+    )
+    if outcome.ok:
+        return _accounts_page(created=outcome.value)
+    if outcome.status == 404:
+        abort(404)
+    return _accounts_page(400, outcome.error)
+
+
+@bp.post("/accounts/<user_id>/active")
+@requires("care.contacts", status=404)
+def account_active(user_id: str) -> Any:
+    active = request.form.get("active") == "1"
+    outcome = uow.attempt(lambda: care_accounts.set_active(current_user, user_id, active))
+    if outcome.error is not None:
+        if outcome.status == 404:
+            abort(404)
+        return _accounts_page(400, outcome.error)
+    if outcome.value is False:
+        flash(_("Nothing changed."), "success")
+    else:
+        flash(
+            _("The account was reactivated.") if active else _("The account was deactivated."),
+            "success",
+        )
+    return redirect(url_for("care.accounts"))
+
+
+@bp.route("/accounts/<user_id>/reset", methods=["GET", "POST"])
+@requires("care.contacts", status=404)
+def account_reset(user_id: str) -> Any:
+    """GET asks for confirmation; POST with `confirm` gives a new temporary password
+    (shown once; the old one and every open session stop working)."""
+    try:
+        user = care_accounts.account(current_user, user_id)
+    except rules.RuleError:
+        abort(404)
+    error = ""
+    if request.method == "POST":
+        if request.form.get("confirm") != "1":
+            error = _("Tick the box to confirm the reset.")
+        else:
+            outcome = uow.attempt(lambda: care_accounts.reset_password(current_user, user.id))
+            if outcome.ok:
+                _user, password = outcome.value
+                return _accounts_page(reset={"user": _user, "password": password})
+            if outcome.status == 404:
+                abort(404)
+            error = str(outcome.error.message) if outcome.error else ""
+    page = render_template("care/account_reset.html", user=user, error=error)
+    return page, 400 if error else 200

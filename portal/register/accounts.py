@@ -235,6 +235,23 @@ def set_contact_active(actor: Any, user_id: Any, active: bool) -> bool:
     return accounts.set_active(SYSTEM, user, active, tenant=user.tenant)
 
 
+def reset_contact_password(actor: Any, user_id: Any) -> tuple[User, str]:
+    """A new temporary password for a contact the actor manages (returned, shown once);
+    the holder must change it at the next sign-in and every open session ends. The
+    accounts service audits it (`password_reset`)."""
+    user, _binding = contact_for(actor, user_id)
+    return user, accounts.reset_password(SYSTEM, user, tenant=user.tenant)
+
+
+def town_villages(actor: Any) -> list[Area]:
+    """The villages a contact of the actor may serve: the district's for the lead, their
+    own town's for a town officer (none while they are bound to no town)."""
+    q = sa.select(Area).where(Area.kind == AreaKind.village)
+    if actor.role == Role.town_officer:
+        q = q.where(Area.parent_id == actor_town_id(actor))
+    return list(db.session.execute(q.order_by(Area.sort_order, Area.name)).scalars())
+
+
 def village_households(village_id: uuid.UUID) -> list[Household]:
     return list(
         db.session.execute(

@@ -106,6 +106,30 @@ ROUTES.update(
             "update ActionItem visit_id, actor the lead",
             test="tests/care/test_followup_actions.py",
         ),
+        "care.delete_checkup": Listed(
+            "checkup_deleted Checkup with the reason, the member and the date + delete "
+            "Checkup (its before-values), actor the town officer or the eligibility officer",
+            test="tests/care/test_health_forms.py::test_checkup_deleted_with_reason_after_confirmation",
+        ),
+        "care.accounts": Listed(
+            "account_created User (district chain) + create ContactVillage; with a contact "
+            "person, update Contact user_id + create HouseholdContact per household it holds; "
+            "actor the town officer",
+            test="tests/care/test_accounts.py::test_town_officer_creates_an_account_for_a_contact_person",
+        ),
+        "care.account_active": Listed(
+            "account_deactivated / account_reactivated User (district chain), actor the town "
+            "officer",
+            test="tests/care/test_accounts.py::test_deactivate_and_reset_end_the_contacts_sessions",
+        ),
+        "care.account_reset": Listed(
+            "password_reset User (district chain), actor the town officer",
+            test="tests/care/test_accounts.py::test_deactivate_and_reset_end_the_contacts_sessions",
+        ),
+        "api.care_record_visit": Listed(
+            "create Visit (district chain), actor the token's village contact or town officer",
+            test="tests/care/test_api.py::test_record_a_visit_with_the_households_version",
+        ),
         "care.record_checkup": Listed(
             "create Checkup, or update it (a correction), actor the town officer or the "
             "eligibility officer",
