@@ -234,25 +234,32 @@ class _Group:
         self.member_after = age_cutoff(day, hi + 1) if hi is not None else None  # age <= hi
         self.grade = group.get("disability_grade_max")
 
-    def holds(
-        self, h: HouseholdFacts, p: PersonFacts | None, members: list[PersonFacts] | None
-    ) -> bool:
+    def holds_household(self, h: HouseholdFacts) -> bool:
+        """The conditions on the household: category, the woman's age, a disability grade."""
         if self.types is not None and h.category not in self.types:
             return False
         if self.mother and (h.woman_birth_date is None or h.woman_birth_date > self.mother_by):
             return False
-        if self.members:
-            by, after = self.member_by, self.member_after
-            if not any(
-                (by is None or c.birth_date <= by) and (after is None or c.birth_date > after)
-                for c in ([p] if p is not None else members or ())
-            ):
-                return False
         if self.grade is not None:
             grades = [grade_of(h.level)] + [grade_of(c.disability_grade) for c in h.persons]
             if not any(g is not None and g <= self.grade for g in grades):
                 return False
         return True
+
+    def holds_person(self, p: PersonFacts | None, members: list[PersonFacts] | None) -> bool:
+        """The member's age (the person's own; for a household line, any counted member)."""
+        if not self.members:
+            return True
+        by, after = self.member_by, self.member_after
+        return any(
+            (by is None or c.birth_date <= by) and (after is None or c.birth_date > after)
+            for c in ([p] if p is not None else members or ())
+        )
+
+    def holds(
+        self, h: HouseholdFacts, p: PersonFacts | None, members: list[PersonFacts] | None
+    ) -> bool:
+        return self.holds_household(h) and self.holds_person(p, members)
 
 
 class Eligibility:
@@ -272,10 +279,21 @@ class Eligibility:
         self.needs_members = self.all_of.members or any(g.members for g in self.any_of)
 
     def __call__(self, h: HouseholdFacts, p: PersonFacts | None) -> bool:
+        return self.household(h) and self.person(h, p)
+
+    def household(self, h: HouseholdFacts) -> bool:
+        """What does not depend on the person: on the register that day (`household_in`,
+        inline: this runs for every household every month) and `eligibility`'s household
+        conditions. False: nobody in the household is eligible."""
         day = self.day
-        # household_in and person_alive, inline: this runs for every person every month
         if day < h.registered_on or (h.exited and (h.exited_on is None or day >= h.exited_on)):
             return False
+        return self.all_of.holds_household(h)
+
+    def person(self, h: HouseholdFacts, p: PersonFacts | None) -> bool:
+        """The rest, for a household `household` let through: alive (`person_alive`,
+        inline), `eligibility`'s member ages, one `any_of` group."""
+        day = self.day
         if (
             p is not None
             and self.alive
@@ -287,7 +305,7 @@ class Eligibility:
             members = [
                 c for c in counted_persons(h, self.rule) if not self.alive or person_alive(c, day)
             ]
-        if not self.all_of.holds(h, p, members):
+        if not self.all_of.holds_person(p, members):
             return False
         return not self.any_of or any(g.holds(h, p, members) for g in self.any_of)
 
@@ -476,56 +494,68 @@ class _Plan:
             )
         return got
 
+    def _head(self, h: HouseholdFacts) -> tuple[Reason, ...]:
+        """The reasons every line of the household shares: on the register, the woman's age."""
+        if self.mother_years is not None and h.woman_birth_date:
+            turned = birthday(h.woman_birth_date, self.mother_years).isoformat()
+            return (
+                ("category", (h.category, h.number)),
+                ("woman_age", (turned, self.mother_years)),
+            )
+        return (("category", (h.category, h.number)),)
+
     def add(self, h: HouseholdFacts, out: list[Line]) -> None:
-        """Append the household's lines for this standard (persons in id order)."""
+        """Append the household's lines for this standard (persons in id order). Reasons in
+        order: household, woman's age, person's age, grade, standard, rule, prorated days."""
         s = self.s
+        one_day = self.days[0] if self.rule == "one_day" else None
+        if one_day is not None:
+            check, rate = one_day
+            if rate is None or not check.household(h):
+                return  # nobody in the household: asked once, not per person
+            standard_reason, full = self._rate_parts(rate)
         targets: list[PersonFacts | None] = [None]
         if self.per_person:
             targets = _counted(h, self.which)  # type: ignore[assignment]
             if len(targets) > 1:
                 targets.sort(key=_BY_ID)
-        head: list[Reason] | None = None
-        one_day = self.days[0] if self.rule == "one_day" else None
+        head: tuple[Reason, ...] | None = None
+        month, tail = self.month, self.tail
+        grade: tuple[Reason, ...] = (("grade", (h.level,)),) if self.grade else ()
         for p in targets:
+            extra: tuple[Reason, ...] = ()
             if one_day is not None:  # the common case, without the call to `owed`
-                check, rate = one_day
-                if rate is None or not check(h, p):
+                if not check.person(h, p):
                     continue
-                amount, prorated = rate.amount, None
+                amount, parts = rate.amount, full
             else:
                 got = self.owed(h, p)
                 if got is None:
                     continue
                 amount, rate, prorated = got
+                standard_reason, parts = self._rate_parts(rate)
+                if amount != rate.amount:
+                    parts = scale_funding(parts, amount / rate.amount, amount)
+                if prorated:
+                    extra = (("prorated", prorated),)
             if head is None:
-                head = [("category", (h.category, h.number))]
-                if self.mother_years is not None and h.woman_birth_date:
-                    turned = birthday(h.woman_birth_date, self.mother_years).isoformat()
-                    head.append(("woman_age", (turned, self.mother_years)))
-            reasons = head.copy()
+                head = self._head(h)
             if p is not None:
-                age = age_on(p.birth_date, self.month)
-                reasons.append(("person_age", (p.relationship, age, self.month_iso)))
-            if self.grade:
-                reasons.append(("grade", (h.level,)))
-            standard_reason, full = self._rate_parts(rate)
-            reasons.append(standard_reason)
-            reasons.extend(self.tail)
-            if prorated:
-                reasons.append(("prorated", prorated))
-            if amount != rate.amount:
-                full = scale_funding(full, amount / rate.amount, amount)
+                age = ("person_age", (p.relationship, age_on(p.birth_date, month), self.month_iso))
+                reasons = (*head, age, *grade, standard_reason, *tail, *extra)
+            else:
+                reasons = (*head, *grade, standard_reason, *tail, *extra)
             out.append(
                 Line(
                     s.key,
                     h.id,
                     p.id if p is not None else "",
-                    self.month,
+                    month,
                     amount,
                     self.payee,
                     self.in_kind,
-                    tuple(reasons),
-                    full,
+                    reasons,
+                    parts,
                 )
             )
 
