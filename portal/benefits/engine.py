@@ -516,11 +516,16 @@ class _Plan:
             standard_reason, full = self._rate_parts(rate)
         targets: list[PersonFacts | None] = [None]
         if self.per_person:
-            targets = _counted(h, self.which)  # type: ignore[assignment]
+            targets = (  # type: ignore[assignment]
+                [p for p in h.persons if p.relationship in PARENTS]  # `_counted`, inline
+                if self.which == "parents"
+                else _counted(h, self.which)
+            )
             if len(targets) > 1:
                 targets.sort(key=_BY_ID)
         head: tuple[Reason, ...] | None = None
-        month, tail = self.month, self.tail
+        month, tail, month_iso = self.month, self.tail, self.month_iso
+        key, payee, in_kind = s.key, self.payee, self.in_kind
         grade: tuple[Reason, ...] = (("grade", (h.level,)),) if self.grade else ()
         for p in targets:
             extra: tuple[Reason, ...] = ()
@@ -541,19 +546,19 @@ class _Plan:
             if head is None:
                 head = self._head(h)
             if p is not None:
-                age = ("person_age", (p.relationship, age_on(p.birth_date, month), self.month_iso))
+                age = ("person_age", (p.relationship, age_on(p.birth_date, month), month_iso))
                 reasons = (*head, age, *grade, standard_reason, *tail, *extra)
             else:
                 reasons = (*head, *grade, standard_reason, *tail, *extra)
             out.append(
                 Line(
-                    s.key,
+                    key,
                     h.id,
                     p.id if p is not None else "",
                     month,
                     amount,
-                    self.payee,
-                    self.in_kind,
+                    payee,
+                    in_kind,
                     reasons,
                     parts,
                 )
@@ -576,7 +581,8 @@ def compute_month(
     lines: list[Line] = []
     if not plans:
         return lines
-    for h in sorted(households, key=lambda h: h.id):
-        for plan in plans:
-            plan.add(h, lines)
+    adds = [plan.add for plan in plans]
+    for h in sorted(households, key=_BY_ID):
+        for add in adds:
+            add(h, lines)
     return lines
