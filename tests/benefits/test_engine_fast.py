@@ -121,3 +121,14 @@ def test_the_months_pass_agrees_with_the_rule_day_by_day(h, month, rule, base, r
         assert dict(got.reasons)["standard"][2] == str(rate.amount.quantize(engine.CENT))
         assert dict(got.reasons).get("prorated") == prorated
         assert sum(a for _p, _l, a in got.funding) == amount
+
+
+def test_the_register_stores_the_values_the_engine_reads() -> None:
+    """`facts.register_facts` reads category, status, relationship and gender as stored
+    text (no enum object per value); SQLAlchemy stores an enum's name, so every name must
+    be its value for the engine's words ("bereaved", "principal", …) to match."""
+    from portal.register.models import Household, Person
+
+    for column in (Household.category, Household.status, Person.relationship_, Person.gender):
+        enum = column.property.columns[0].type.enum_class
+        assert [m.name for m in enum] == [m.value for m in enum], column
