@@ -14,6 +14,7 @@ districts the issue asks for; see docs/performance.md).
 Run: PYTHONPATH=$PWD PORTAL_TEST_BACKEND=postgres .venv/bin/python -m bench.benefits_bench [households]
 (default 10,000; 536 households = 1,072 persons is the national average district, 3 million
 persons over 2,800 districts, for the projection in docs/performance.md).
+`--districts K [households]`: K such districts in one database, one cycle each in turn.
 It builds a fresh demo database (its own district added) through the tests' `Databases` helper, drops it after.
 """
 
@@ -181,6 +182,60 @@ def main(n: int = HOUSEHOLDS) -> dict:
     return out
 
 
+def districts(k: int, n: int) -> dict:
+    """`k` districts of `n` households each in one database, then one monthly cycle per
+    district in turn (create, compute, commit) — the national run's unit of work, measured
+    on a sample; the 2,800-district figure is a projection from it, labelled as such."""
+    from portal.benefits import operations
+    from portal.extensions import db
+    from portal.kernel.grants import SYSTEM
+    from portal.tenancy import scope
+    from tests.benefits.dbhelpers import kaifeng_data, new_district
+    from tests.conftest import BACKEND, Databases, make_app
+
+    tmp = Path(tempfile.mkdtemp(prefix="benefits-bench-"))
+    dbs = Databases(tmp)
+    out: dict = {"backend": BACKEND, "districts": k, "households_each": n, "persons": 2 * n * k}
+    try:
+        app = make_app(dbs.new(demo=True))
+        with app.app_context():
+            tenants = []
+            started = time.perf_counter()
+            for i in range(k):
+                tenant = new_district(f"bench-benefits-{i}", kaifeng_data())
+                with scope.tenant_scope(tenant.id):
+                    seed(tenant.id, n)
+                tenants.append(tenant.id)
+            out["seed_s"] = round(time.perf_counter() - started, 1)
+            per, lines = [], 0
+            wall, cpu = time.perf_counter(), time.process_time()
+            for tid in tenants:
+                with scope.tenant_scope(tid):
+                    one = time.perf_counter()
+                    cycle = operations.create_cycle(SYSTEM, MONTHS[0])
+                    operations.compute_cycle(SYSTEM, cycle, cycle.row_version)
+                    db.session.commit()
+                    per.append(time.perf_counter() - one)
+                    lines += cycle.line_count
+                db.session.remove()
+            out["cycles_s"] = round(time.perf_counter() - wall, 2)
+            out["cycles_client_cpu_s"] = round(time.process_time() - cpu, 2)
+            out["lines"] = lines
+            out["per_district_s"] = {
+                "mean": round(sum(per) / k, 3),
+                "median": round(sorted(per)[k // 2], 3),
+                "max": round(max(per), 3),
+            }
+            out["projection_2800_districts_min"] = round(2800 * sum(per) / k / 60, 1)
+    finally:
+        dbs.drop_all()
+    return out
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--districts":
+        k, n = int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 536
+        print(json.dumps(districts(k, n), ensure_ascii=False, indent=2, default=str))
+        sys.exit(0)
     n = int(sys.argv[1]) if len(sys.argv) > 1 else HOUSEHOLDS
     print(json.dumps(main(n), ensure_ascii=False, indent=2, default=str))
