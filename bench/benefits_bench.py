@@ -146,15 +146,20 @@ def main(n: int = HOUSEHOLDS) -> dict:
                 out["cycles"] = cycles
                 facts, out["facts_read_s"] = timed(register_facts)
                 _v, standards = policy_standards(MONTHS[-1])
-                runs = []  # the engine, like the floor: the median of five runs
+                runs, cpu = [], []  # the engine, like the floor: the median of five runs
                 for _ in range(5):
+                    started = time.process_time()
                     lines, seconds = timed(
                         lambda: engine.compute_month(MONTHS[-1], facts, standards)
                     )
+                    cpu.append(time.process_time() - started)
                     runs.append(seconds)
                 engine_s = sorted(runs)[2]
                 out["engine_only_s"] = round(engine_s, 4)
                 out["engine_runs_s"] = [round(x, 4) for x in runs]
+                # on a shared machine the wall time is mostly waiting for a core: the CPU
+                # the engine used is the figure that does not move with the load
+                out["engine_cpu_s"] = round(sorted(cpu)[2], 4)
                 out["facts_read_s"] = round(out["facts_read_s"], 3)
                 month = MONTHS[-1]
                 params = {"t": tenant.id, "month": month,
@@ -171,6 +176,7 @@ def main(n: int = HOUSEHOLDS) -> dict:
                 out["engine_total"] = str(sum(x.amount for x in regular))
                 out["ratio_cycle_to_floor"] = round(cycles[-1]["compute_s"] / out["floor_s"], 1)
                 out["ratio_engine_to_floor"] = round(engine_s / out["floor_s"], 1)
+                out["ratio_engine_cpu_to_floor"] = round(out["engine_cpu_s"] / out["floor_s"], 1)
                 read_and_engine = out["facts_read_s"] + engine_s
                 out["ratio_facts_read_and_engine_to_floor"] = round(
                     read_and_engine / out["floor_s"], 1
