@@ -23,7 +23,8 @@ import datetime as dt
 import decimal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 CENT = decimal.Decimal("0.01")
 ZERO = decimal.Decimal("0")
@@ -31,6 +32,7 @@ GRADES = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4
 PARENTS = ("principal", "spouse")
 
 Reason = tuple[str, tuple[Any, ...]]
+Funding = tuple[tuple[str, str, decimal.Decimal], ...]  # (part, level, amount)
 
 
 # -- facts -----------------------------------------------------------------------------
@@ -90,9 +92,10 @@ class Standard:
         return hash(self.key)
 
 
-@dataclass(frozen=True)
-class Line:
-    """One payee's entitlement under one standard for one month (before payment)."""
+class Line(NamedTuple):
+    """One payee's entitlement under one standard for one month (before payment). A named
+    tuple: a month's pass makes one per eligible person, and a tuple is the cheapest
+    immutable value to make (equality and hashing as a tuple; canonical form in digest)."""
 
     standard_key: str
     household_id: str
@@ -177,6 +180,17 @@ def grade_of(text: str) -> int | None:
 # -- eligibility ------------------------------------------------------------------------
 
 
+def age_cutoff(day: dt.date, years: int) -> dt.date:
+    """The latest birth date of anyone aged `years` or more on `day`: `age_on(b, day) >=
+    years` exactly when `b <= age_cutoff(day, years)` (age never grows with a later birth).
+    A 29 February in a year without one gives the 28th. One date comparison per person is
+    what makes a month's pass cheap (tests/benefits/test_engine_fast.py checks the identity)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return dt.date(day.year - years, 2, 28)
+
+
 def household_in(h: HouseholdFacts, day: dt.date) -> bool:
     """On the register that day: registered, not yet exited."""
     if day < h.registered_on:
@@ -191,7 +205,10 @@ def person_alive(p: PersonFacts, day: dt.date) -> bool:
 
 
 def counted_persons(h: HouseholdFacts, rule: dict) -> list[PersonFacts]:
-    which = rule.get("persons") or "parents"
+    return _counted(h, rule.get("persons") or "parents")
+
+
+def _counted(h: HouseholdFacts, which: str) -> list[PersonFacts]:
     if which == "members":
         return list(h.persons)
     if which == "woman":
@@ -199,84 +216,128 @@ def counted_persons(h: HouseholdFacts, rule: dict) -> list[PersonFacts]:
     return [p for p in h.persons if p.relationship in PARENTS]
 
 
-def _group_holds(
-    group: dict, h: HouseholdFacts, p: PersonFacts | None, day: dt.date, members: list[PersonFacts]
-) -> bool:
-    types = group.get("family_types")
-    if types and h.category not in types:
-        return False
-    mother = group.get("mother_min_age")
-    if mother is not None and (
-        h.woman_birth_date is None or age_on(h.woman_birth_date, day) < mother
-    ):
-        return False
-    lo, hi = group.get("member_min_age"), group.get("member_max_age")
-    if lo is not None or hi is not None:
-        candidates = [p] if p is not None else members
-        if not any(
-            (lo is None or age_on(c.birth_date, day) >= lo)
-            and (hi is None or age_on(c.birth_date, day) <= hi)
-            for c in candidates
+class _Group:
+    """One AND-group of `eligibility` / `any_of`, compiled for one day: ages become
+    birth-date cutoffs (`age_cutoff`), so asking it is a few comparisons."""
+
+    __slots__ = ("types", "mother", "mother_by", "members", "member_by", "member_after", "grade")
+
+    def __init__(self, group: dict, day: dt.date) -> None:
+        types = group.get("family_types")
+        self.types = frozenset(types) if types else None
+        mother = group.get("mother_min_age")
+        self.mother = mother is not None
+        self.mother_by = age_cutoff(day, mother) if mother is not None else None
+        lo, hi = group.get("member_min_age"), group.get("member_max_age")
+        self.members = lo is not None or hi is not None
+        self.member_by = age_cutoff(day, lo) if lo is not None else None  # age >= lo
+        self.member_after = age_cutoff(day, hi + 1) if hi is not None else None  # age <= hi
+        self.grade = group.get("disability_grade_max")
+
+    def holds_household(self, h: HouseholdFacts) -> bool:
+        """The conditions on the household: category, the woman's age, a disability grade."""
+        if self.types is not None and h.category not in self.types:
+            return False
+        if self.mother and (h.woman_birth_date is None or h.woman_birth_date > self.mother_by):
+            return False
+        if self.grade is not None:
+            grades = [grade_of(h.level)] + [grade_of(c.disability_grade) for c in h.persons]
+            if not any(g is not None and g <= self.grade for g in grades):
+                return False
+        return True
+
+    def holds_person(self, p: PersonFacts | None, members: list[PersonFacts] | None) -> bool:
+        """The member's age (the person's own; for a household line, any counted member)."""
+        if not self.members:
+            return True
+        by, after = self.member_by, self.member_after
+        return any(
+            (by is None or c.birth_date <= by) and (after is None or c.birth_date > after)
+            for c in ([p] if p is not None else members or ())
+        )
+
+    def holds(
+        self, h: HouseholdFacts, p: PersonFacts | None, members: list[PersonFacts] | None
+    ) -> bool:
+        return self.holds_household(h) and self.holds_person(p, members)
+
+
+class Eligibility:
+    """Who is eligible under a standard on one day: all of `eligibility` and, when given,
+    any one `any_of` group, on the register, alive when the rule says so. Compiled once per
+    standard and day, then asked per household and person — the one statement of the rule,
+    used by `eligible()` (claims) and by the month's pass alike."""
+
+    __slots__ = ("day", "alive", "rule", "all_of", "any_of", "needs_members")
+
+    def __init__(self, s: Standard, day: dt.date) -> None:
+        self.day = day
+        self.alive = s.rule.get("alive", True)
+        self.rule = s.rule
+        self.all_of = _Group(s.eligibility, day)
+        self.any_of = tuple(_Group(g, day) for g in s.rule.get("any_of") or [])
+        self.needs_members = self.all_of.members or any(g.members for g in self.any_of)
+
+    def __call__(self, h: HouseholdFacts, p: PersonFacts | None) -> bool:
+        return self.household(h) and self.person(h, p)
+
+    def household(self, h: HouseholdFacts) -> bool:
+        """What does not depend on the person: on the register that day (`household_in`,
+        inline: this runs for every household every month) and `eligibility`'s household
+        conditions. False: nobody in the household is eligible."""
+        day = self.day
+        if day < h.registered_on or (h.exited and (h.exited_on is None or day >= h.exited_on)):
+            return False
+        return self.all_of.holds_household(h)
+
+    def person(self, h: HouseholdFacts, p: PersonFacts | None) -> bool:
+        """The rest, for a household `household` let through: alive (`person_alive`,
+        inline), `eligibility`'s member ages, one `any_of` group."""
+        day = self.day
+        if (
+            p is not None
+            and self.alive
+            and not (day < p.death_date if p.death_date is not None else p.alive)
         ):
             return False
-    grade_max = group.get("disability_grade_max")
-    if grade_max is not None:
-        grades = [grade_of(h.level)] + [grade_of(c.disability_grade) for c in h.persons]
-        if not any(g is not None and g <= grade_max for g in grades):
+        members = None
+        if p is None and self.needs_members:
+            members = [
+                c for c in counted_persons(h, self.rule) if not self.alive or person_alive(c, day)
+            ]
+        if not self.all_of.holds_person(p, members):
             return False
-    return True
+        return not self.any_of or any(g.holds(h, p, members) for g in self.any_of)
 
 
 def eligible(s: Standard, h: HouseholdFacts, p: PersonFacts | None, day: dt.date) -> bool:
     """All of `eligibility` and, when given, any one `any_of` group, on `day`."""
-    if not household_in(h, day):
-        return False
-    alive_rule = s.rule.get("alive", True)
-    if p is not None and alive_rule and not person_alive(p, day):
-        return False
-    members = [c for c in counted_persons(h, s.rule) if not alive_rule or person_alive(c, day)]
-    if not _group_holds(s.eligibility, h, p, day, members):
-        return False
-    groups = s.rule.get("any_of") or []
-    return not groups or any(_group_holds(g, h, p, day, members) for g in groups)
+    return Eligibility(s, day)(h, p)
 
 
 # -- reasons ----------------------------------------------------------------------------
 
 
-def _reasons(
-    s: Standard,
-    h: HouseholdFacts,
-    p: PersonFacts | None,
-    day: dt.date,
-    rate: Rate,
-    prorated: tuple[int, int] | None,
-) -> tuple[Reason, ...]:
-    out: list[Reason] = [("category", (h.category, h.number))]
-    groups = [s.eligibility, *(s.rule.get("any_of") or [])]
-    if any(g.get("mother_min_age") is not None for g in groups) and h.woman_birth_date:
-        years = next(g["mother_min_age"] for g in groups if g.get("mother_min_age") is not None)
-        out.append(("woman_age", (birthday(h.woman_birth_date, years).isoformat(), years)))
-    if p is not None:
-        out.append(("person_age", (p.relationship, age_on(p.birth_date, day), day.isoformat())))
-    if any(g.get("disability_grade_max") is not None for g in groups):
-        out.append(("grade", (h.level,)))
+def _standard_reason(s: Standard, rate: Rate) -> Reason:
     since = rate.start.isoformat() if rate.start else ""
     until = rate.end.isoformat() if rate.end else ""
-    out.append(
+    return (
+        "standard",
         (
-            "standard",
-            (
-                s.measure_number,
-                s.name,
-                str(rate.amount.quantize(CENT)),
-                s.unit,
-                since,
-                until,
-                rate.source or s.doc_number,
-            ),
-        )
+            s.measure_number,
+            s.name,
+            str(rate.amount.quantize(CENT)),
+            s.unit,
+            since,
+            until,
+            rate.source or s.doc_number,
+        ),
     )
+
+
+def _rule_reasons(s: Standard) -> tuple[Reason, ...]:
+    """The reasons every line of a standard shares after its rate (reference, partial rule)."""
+    out: list[Reason] = []
     if s.rule.get("reference"):
         out.append(("reference", (s.rule["reference"], str(s.rule.get("top_up", 0)))))
     partial = s.rule.get("partial_period")
@@ -284,9 +345,12 @@ def _reasons(
         out.append(
             ("partial", (partial, bool((s.rule.get("inferred") or {}).get("partial_period"))))
         )
-    if prorated:
-        out.append(("prorated", prorated))
     return tuple(out)
+
+
+def _mother_years(s: Standard) -> int | None:
+    groups = [s.eligibility, *(s.rule.get("any_of") or [])]
+    return next((g["mother_min_age"] for g in groups if g.get("mother_min_age") is not None), None)
 
 
 # -- funding ----------------------------------------------------------------------------
@@ -341,98 +405,184 @@ def scale_funding(
     return tuple(out)
 
 
+Owed = tuple[decimal.Decimal, "Rate", tuple[int, int] | None] | None
+
 # -- computation ------------------------------------------------------------------------
+
+#: Partial-period rules that look at every day of the month (the rest look at one day).
+DAILY_RULES = ("eligible_any_day", "prorate_days")
+
+
+class _Plan:
+    """One standard for one month, prepared once: which days count and their eligibility
+    and rate, the funding of a full amount per rate, the reasons every line shares. The
+    month's pass then asks it per household and person — no per-line look-ups of the
+    rule, the rate or the funding split."""
+
+    def __init__(
+        self,
+        s: Standard,
+        month: dt.date,
+        days: list[tuple[Eligibility, Rate | None]],
+        rule: str,
+    ) -> None:
+        self.s, self.month, self.days, self.rule = s, month, days, rule
+        self.per_person = "person" in s.unit
+        self.payee = s.rule.get("payee") or ("person" if self.per_person else "household")
+        self.in_kind = bool(s.rule.get("in_kind"))
+        self.base = first_rate(s)
+        self.month_iso = month.isoformat()
+        self.mother_years = _mother_years(s)
+        groups = [s.eligibility, *(s.rule.get("any_of") or [])]
+        self.grade = any(g.get("disability_grade_max") is not None for g in groups)
+        self.tail = _rule_reasons(s)
+        self.which = s.rule.get("persons") or "parents"
+        self._by_rate: dict[int, tuple[Reason, Funding]] = {}  # by id: the plan's own rates
+
+    @classmethod
+    def of(cls, s: Standard, month: dt.date, by_key: dict[str, Standard]) -> _Plan | None:
+        """None when the standard owes nothing this month whoever asks: a yearly one outside
+        its due month, no partial-period rule stated, no rate in force on the one day."""
+        if s.frequency == "yearly":
+            if s.rule.get("due_month") != month.month:
+                return None
+            rule = "one_day"
+        elif s.frequency != "monthly":
+            return None
+        else:
+            rule = s.rule.get("partial_period") or ""
+            if rule == "eligible_on_first_day":
+                rule = "one_day"
+            elif rule not in DAILY_RULES:
+                return None  # no rule stated: not computed
+        if rule == "one_day":
+            rate = rate_on(s, month, by_key)
+            return cls(s, month, [(Eligibility(s, month), rate)], rule) if rate else None
+        last = month_end(month)
+        days = [month + dt.timedelta(days=i) for i in range((last - month).days + 1)]
+        return cls(s, month, [(Eligibility(s, d), rate_on(s, d, by_key)) for d in days], rule)
+
+    def owed(self, h: HouseholdFacts, p: PersonFacts | None) -> Owed:
+        """(amount, rate, prorated days) owed for the month, or None. One day: the whole
+        rate if eligible that day; any day: the rate of the first eligible day; prorate:
+        the sum of each eligible day's rate ÷ days in the month."""
+        days = self.days
+        if self.rule == "one_day":
+            check, rate = days[0]
+            return (rate.amount, rate, None) if rate is not None and check(h, p) else None
+        if self.rule == "eligible_any_day":
+            for check, rate in days:
+                if check(h, p):
+                    return (rate.amount, rate, None) if rate else None
+            return None
+        total, n, used = ZERO, 0, None
+        for check, rate in days:
+            if rate is not None and check(h, p):
+                total += rate.amount / len(days)
+                n += 1
+                used = rate
+        if not n or used is None:
+            return None
+        return (total.quantize(CENT), used, None if n == len(days) else (n, len(days)))
+
+    def _rate_parts(self, rate: Rate) -> tuple[Reason, Funding]:
+        got = self._by_rate.get(id(rate))
+        if got is None:
+            got = self._by_rate[id(rate)] = (
+                _standard_reason(self.s, rate),
+                funding(self.s, rate.amount, self.base),
+            )
+        return got
+
+    def _head(self, h: HouseholdFacts) -> tuple[Reason, ...]:
+        """The reasons every line of the household shares: on the register, the woman's age."""
+        if self.mother_years is not None and h.woman_birth_date:
+            turned = birthday(h.woman_birth_date, self.mother_years).isoformat()
+            return (
+                ("category", (h.category, h.number)),
+                ("woman_age", (turned, self.mother_years)),
+            )
+        return (("category", (h.category, h.number)),)
+
+    def add(self, h: HouseholdFacts, out: list[Line]) -> None:
+        """Append the household's lines for this standard (persons in id order). Reasons in
+        order: household, woman's age, person's age, grade, standard, rule, prorated days."""
+        s = self.s
+        one_day = self.days[0] if self.rule == "one_day" else None
+        if one_day is not None:
+            check, rate = one_day
+            if rate is None or not check.household(h):
+                return  # nobody in the household: asked once, not per person
+            standard_reason, full = self._rate_parts(rate)
+        targets: list[PersonFacts | None] = [None]
+        if self.per_person:
+            targets = (  # type: ignore[assignment]
+                [p for p in h.persons if p.relationship in PARENTS]  # `_counted`, inline
+                if self.which == "parents"
+                else _counted(h, self.which)
+            )
+            if len(targets) > 1:
+                targets.sort(key=_BY_ID)
+        head: tuple[Reason, ...] | None = None
+        month, tail, month_iso = self.month, self.tail, self.month_iso
+        key, payee, in_kind = s.key, self.payee, self.in_kind
+        grade: tuple[Reason, ...] = (("grade", (h.level,)),) if self.grade else ()
+        for p in targets:
+            extra: tuple[Reason, ...] = ()
+            if one_day is not None:  # the common case, without the call to `owed`
+                if not check.person(h, p):
+                    continue
+                amount, parts = rate.amount, full
+            else:
+                got = self.owed(h, p)
+                if got is None:
+                    continue
+                amount, rate, prorated = got
+                standard_reason, parts = self._rate_parts(rate)
+                if amount != rate.amount:
+                    parts = scale_funding(parts, amount / rate.amount, amount)
+                if prorated:
+                    extra = (("prorated", prorated),)
+            if head is None:
+                head = self._head(h)
+            if p is not None:
+                age = ("person_age", (p.relationship, age_on(p.birth_date, month), month_iso))
+                reasons = (*head, age, *grade, standard_reason, *tail, *extra)
+            else:
+                reasons = (*head, *grade, standard_reason, *tail, *extra)
+            out.append(
+                Line(
+                    key,
+                    h.id,
+                    p.id if p is not None else "",
+                    month,
+                    amount,
+                    payee,
+                    in_kind,
+                    reasons,
+                    parts,
+                )
+            )
+
+
+_BY_ID = attrgetter("id")
 
 
 def compute_month(
     month: dt.date, households: Iterable[HouseholdFacts], standards: Iterable[Standard]
 ) -> list[Line]:
-    """Every register-based line for `month`, in a deterministic order."""
+    """Every register-based line for `month`, in a deterministic order (households by id,
+    standards by key, persons by id). Each standard is prepared once for the month
+    (`_Plan`), then one pass over the households asks each plan."""
     month = month_start(month)
     stds = sorted((s for s in standards if s.rule.get("basis") == "register"), key=lambda s: s.key)
     by_key = {s.key: s for s in stds}
+    plans = [plan for s in stds if (plan := _Plan.of(s, month, by_key)) is not None]
     lines: list[Line] = []
-    for h in sorted(households, key=lambda h: h.id):
-        for s in stds:
-            per_person = "person" in s.unit
-            payee = s.rule.get("payee") or ("person" if per_person else "household")
-            targets: list[PersonFacts | None] = (
-                sorted(counted_persons(h, s.rule), key=lambda p: p.id) if per_person else [None]
-            )
-            for p in targets:
-                got = _owed(s, h, p, month, by_key)
-                if got is None:
-                    continue
-                amount, rate, prorated = got
-                base = first_rate(s)
-                lines.append(
-                    Line(
-                        standard_key=s.key,
-                        household_id=h.id,
-                        person_id=p.id if p else "",
-                        period=month,
-                        amount=amount,
-                        payee=payee,
-                        in_kind=bool(s.rule.get("in_kind")),
-                        reasons=_reasons(s, h, p, month, rate, prorated),
-                        funding=_line_funding(s, amount, rate, base),
-                    )
-                )
+    if not plans:
+        return lines
+    adds = [plan.add for plan in plans]
+    for h in sorted(households, key=_BY_ID):
+        for add in adds:
+            add(h, lines)
     return lines
-
-
-def _line_funding(
-    s: Standard, amount: decimal.Decimal, rate: Rate, base: decimal.Decimal | None
-) -> tuple[tuple[str, str, decimal.Decimal], ...]:
-    full = funding(s, rate.amount, base)
-    if amount == rate.amount:
-        return full
-    return scale_funding(full, amount / rate.amount, amount)
-
-
-Owed = tuple[decimal.Decimal, Rate, tuple[int, int] | None] | None
-
-
-def _owed(
-    s: Standard,
-    h: HouseholdFacts,
-    p: PersonFacts | None,
-    month: dt.date,
-    by_key: dict[str, Standard],
-) -> Owed:
-    """(amount, rate, prorated days) owed for the month, or None. Yearly: the whole rate in
-    the due month; monthly: by the file's partial-period rule (no rule: not computed)."""
-    if s.frequency == "yearly":
-        if s.rule.get("due_month") != month.month or not eligible(s, h, p, month):
-            return None
-        rate = rate_on(s, month, by_key)
-        return (rate.amount, rate, None) if rate else None
-    if s.frequency != "monthly":
-        return None
-    rule = s.rule.get("partial_period")
-    first, last = month, month_end(month)
-    if rule == "eligible_on_first_day":
-        if not eligible(s, h, p, first):
-            return None
-        rate = rate_on(s, first, by_key)
-        return (rate.amount, rate, None) if rate else None
-    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    if rule == "eligible_any_day":
-        for d in days:
-            if eligible(s, h, p, d):
-                rate = rate_on(s, d, by_key)
-                return (rate.amount, rate, None) if rate else None
-        return None
-    if rule == "prorate_days":
-        total, n, rate_used = ZERO, 0, None
-        for d in days:
-            if eligible(s, h, p, d):
-                r = rate_on(s, d, by_key)
-                if r is not None:
-                    total += r.amount / len(days)
-                    n += 1
-                    rate_used = r
-        if not n or rate_used is None:
-            return None
-        return (total.quantize(CENT), rate_used, None if n == len(days) else (n, len(days)))
-    return None  # no rule stated: not computed

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import uuid
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -128,19 +130,36 @@ def policy_standards(month: dt.date) -> tuple[Any, list[Standard]]:
     return loaded, standards_from_version(loaded)
 
 
+def _text(column: Any) -> Any:
+    """A column read as plain text: no enum or UUID object per value (30,000 rows for the
+    largest district). Still an ORM-enabled column, so the tenancy criteria apply."""
+    return sa.type_coerce(column, sa.String())
+
+
+def _id_text(column: Any) -> tuple[Any, Any]:
+    """A UUID column as its canonical text ('0190…-…'), as `str(uuid)` gives: PostgreSQL
+    casts in SQL; SQLite stores 32 hex digits, converted here."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.cast(column, sa.String()), str
+    return _text(column), lambda v: str(uuid.UUID(v)) if v is not None else None
+
+
 def register_facts(town_id: Any = None, household_id: Any = None) -> list[HouseholdFacts]:
-    """Every confirmed household (in the caller's scope) with its members: two queries."""
+    """Every confirmed household (in the caller's scope) with its members: two queries,
+    read as plain values (no ORM object, enum or UUID object per row)."""
     from portal.register.models import Household, HouseholdStatus, Person
 
+    hid, as_id = _id_text(Household.id)
+    town, _same = _id_text(Household.town_id)
     hq = sa.select(
-        Household.id,
+        hid,
         Household.number,
-        Household.town_id,
-        Household.category,
+        town,
+        _text(Household.category),
         Household.registered_on,
         Household.woman_birth_date,
         Household.level,
-        Household.status,
+        _text(Household.status),
         Household.exit_date,
     )
     if town_id is not None:
@@ -148,12 +167,14 @@ def register_facts(town_id: Any = None, household_id: Any = None) -> list[Househ
     if household_id is not None:
         hq = hq.where(Household.id == household_id)
     rows = db.session.execute(hq).all()
+    phid, _same = _id_text(Person.household_id)
+    pid, _same = _id_text(Person.id)
     pq = sa.select(
-        Person.household_id,
-        Person.id,
-        Person.relationship_,
+        phid,
+        pid,
+        _text(Person.relationship_),
         Person.birth_date,
-        Person.gender,
+        _text(Person.gender),
         Person.alive,
         Person.death_date,
         Person.disability_grade,
@@ -164,34 +185,33 @@ def register_facts(town_id: Any = None, household_id: Any = None) -> list[Househ
         )
     if household_id is not None:
         pq = pq.where(Person.household_id == household_id)
-    members: dict[Any, list[PersonFacts]] = {}
-    for r in db.session.execute(pq):
-        members.setdefault(r[0], []).append(
-            PersonFacts(
-                id=str(r[1]),
-                relationship=str(getattr(r[2], "value", r[2])),
-                birth_date=r[3],
-                gender=str(getattr(r[4], "value", r[4])),
-                alive=bool(r[5]),
-                death_date=r[6],
-                disability_grade=r[7] or "",
-            )
-        )
+    members: dict[str, list[PersonFacts]] = {}
+    for h, i, rel, born, gender, alive, died, grade in db.session.execute(pq):
+        person = PersonFacts(as_id(i), rel, born, gender, bool(alive), died, grade or "")
+        got = members.get(h)
+        if got is None:
+            members[h] = [person]
+        else:
+            got.append(person)
+    exited = HouseholdStatus.exited.value
+    by_id = attrgetter("id")
     out = []
-    for r in rows:
-        status = str(getattr(r.status, "value", r.status))
+    for h, number, town_, category, registered, woman, level, status, exit_date in rows:
+        persons = members.get(h, [])
+        if len(persons) > 1:
+            persons.sort(key=by_id)
         out.append(
             HouseholdFacts(
-                id=str(r.id),
-                number=r.number,
-                town_id=str(r.town_id),
-                category=str(getattr(r.category, "value", r.category)),
-                registered_on=r.registered_on,
-                woman_birth_date=r.woman_birth_date,
-                level=r.level or "",
-                exited=status == HouseholdStatus.exited.value,
-                exited_on=r.exit_date,
-                persons=tuple(sorted(members.get(r.id, []), key=lambda p: p.id)),
+                id=as_id(h),
+                number=number,
+                town_id=as_id(town_),
+                category=category,
+                registered_on=registered,
+                woman_birth_date=woman,
+                level=level or "",
+                exited=status == exited,
+                exited_on=exit_date,
+                persons=tuple(persons),
             )
         )
     return out

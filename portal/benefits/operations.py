@@ -98,7 +98,8 @@ def compute_cycle(user: Any, cycle: PaymentCycle, row_version: Any) -> PaymentCy
         )
         settled = lines.with_funding(settle(owed, lines.covered(cycle.id), cycle.period), cycle.id)
         towns = {h.id: h.town_id for h in facts}
-        rows = [lines.line_row(cycle, i + 1, s, towns) for i, s in enumerate(settled)]
+        make = lines.RowMaker(cycle)
+        rows = [make.line(i + 1, s, towns) for i, s in enumerate(settled)]
         claims = (
             db.session.execute(
                 sa.select(Claim)
@@ -114,13 +115,10 @@ def compute_cycle(user: Any, cycle: PaymentCycle, row_version: Any) -> PaymentCy
         )
         by_key = {s.key: s for s in standards}
         for claim in claims:
-            rows.append(
-                lines.claim_row(cycle, len(rows) + 1, claim, by_key.get(claim.standard_key))
-            )
+            rows.append(make.claim(len(rows) + 1, claim, by_key.get(claim.standard_key)))
             claim.cycle_id = cycle.id
-    if rows:
-        db.session.execute(sa.insert(PaymentLine), rows)
-    total = sum((r["amount"] for r in rows if not r["in_kind"]), ZERO)
+    lines.insert_rows(rows)
+    total = sum((decimal.Decimal(r["amount"]) for r in rows if not r["in_kind"]), ZERO)
     cycle.policy_version_id = version.id if version is not None else None
     cycle.input_hash = input_hash
     cycle.lines_hash = digest((), (), [lines.hashable(r) for r in rows])

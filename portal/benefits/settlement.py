@@ -54,6 +54,7 @@ def settle(owed: Sequence[Line], covered: dict[tuple, Paid], month: dt.date) -> 
     month = month_start(month)
     out: list[Settled] = []
     owed_keys = set()
+    clean: dict[int, Funding] = {}  # minus(parts, ()) per funding tuple the engine shares
     for line in owed:
         owed_keys.add(line.key)
         paid = covered.get(line.key)
@@ -61,7 +62,12 @@ def settle(owed: Sequence[Line], covered: dict[tuple, Paid], month: dt.date) -> 
         diff = line.amount - have
         if diff == 0:
             continue
-        parts = minus(line.funding, paid.funding if paid else ())
+        if paid is None or not paid.funding:
+            parts = clean.get(id(line.funding))  # `owed` keeps every line's parts alive
+            if parts is None:
+                parts = clean[id(line.funding)] = minus(line.funding, ())
+        else:
+            parts = minus(line.funding, paid.funding)
         if diff < 0:
             out.append(Settled("recovery", line, diff, parts, "overpaid"))
         elif line.period == month and have == 0 and not (paid and paid.failed_reason):
