@@ -173,6 +173,17 @@ class RosterRow:
     contacts: list[Contact]
 
 
+def roster_count() -> int:
+    """How many households the roster lists (the registered ones the user may see)."""
+    return int(
+        db.session.execute(
+            sa.select(sa.func.count(Household.id)).where(
+                Household.status == HouseholdStatus.registered
+            )
+        ).scalar_one()
+    )
+
+
 def roster_rows(limit: int | None = None, offset: int = 0) -> list[RosterRow]:
     """The 联系人名册 as districts keep it: one row per household with its current contact
     persons (two statements)."""

@@ -194,6 +194,7 @@ def roster() -> Any:
         "care/roster.html",
         rows=rows[:100],
         more=len(rows) > 100,
+        total=queries.roster_count(),
         page=page,
         policy=policy,
         mask_phone=pii.mask_phone,
