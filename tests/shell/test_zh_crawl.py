@@ -35,6 +35,34 @@ USERS = (
     "operator",
 )
 
+# Pages of the newer domains each role must reach (the crawl follows links from the home
+# page; a domain whose pages it never reached would pass unread).
+MUST_REACH = {
+    "kaifeng-lead": (
+        "/t/kaifeng/duties/<id>",
+        "/t/kaifeng/meetings/<id>",
+        "/t/kaifeng/register/households/<id>",
+        "/t/kaifeng/care/",
+        "/t/kaifeng/benefits/cycles/<id>",
+        "/t/kaifeng/messages/",
+    ),
+    "kaifeng-health": (
+        "/t/kaifeng/register/requests",
+        "/t/kaifeng/benefits/cycles/<id>",
+        "/t/kaifeng/benefits/claims",
+        "/t/kaifeng/care/households/<id>",
+    ),
+    "kaifeng-finance": ("/t/kaifeng/benefits/cycles/<id>",),
+    "kaifeng-town1": (
+        "/t/kaifeng/register/households/<id>",
+        "/t/kaifeng/care/contacts",
+        "/t/kaifeng/care/roster",
+    ),
+    "kaifeng-village1": ("/t/kaifeng/care/mine", "/t/kaifeng/care/households/<id>"),
+    "kaifeng-auditor": ("/t/kaifeng/audit/", "/t/kaifeng/audit/logins"),
+    "operator": ("/platform/audit/", "/platform/online"),
+}
+
 # Words that may stay in Latin letters in a Chinese page, each with its reason.
 ALLOWED = {
     # file formats and products named by their own names
@@ -264,11 +292,15 @@ def test_zh_pages_show_no_internal_text(app, login_as, user: str) -> None:  # ty
     problems: list[str] = []
     pages = 0
     starts = ["/", "/t/kaifeng/admin/"] if user == "kaifeng-lead" else ["/"]
+    reached: set[str] = set()
     for url, page in _crawl(b, starts):
         pages += 1
+        reached.add(_shape(url)[0])
         for text, literal in page.parts:
             problems += [f"{url}: {p}" for p in _problems(text, literal, codes, names)]
     assert pages >= 5, f"{user} reached only {pages} pages"
+    missed = [p for p in MUST_REACH.get(user, ()) if p not in reached]
+    assert not missed, f"{user} never reached {missed} ({sorted(reached)})"
     unique = sorted(set(problems))
     import os
 
