@@ -103,6 +103,8 @@ ALLOWED = {
 PERIOD_CODE = re.compile(r"\b20\d\dH[12]\b")
 # Dates are shown as 2026年12月6日 through portal.kernel.timefmt, never as ISO text.
 ISO_DATE = re.compile(r"(?<!\d)20\d\d-[01]\d-[0-3]\d(?!\d)")
+# … and months as 2026年10月 (`|month`), never 2026-10.
+ISO_MONTH = re.compile(r"(?<![\d-])20\d\d-[01]\d(?![\d-])")
 # A hex run of 6+ characters with both a digit and a letter: a uuid or a fragment of one.
 HEX = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{6,}(?![0-9A-Za-z])")
 # Latin words; letters joined to digits (D000001, 4102…851X) are record numbers, not words.
@@ -274,6 +276,7 @@ def _problems(text: str, literal: bool, codes: set[str], names: re.Pattern[str])
     text = names.sub(" ", text)
     if not literal:
         found += [f"ISO date {m.group(0)} in …{text[:80]}…" for m in ISO_DATE.finditer(text)]
+        found += [f"ISO date {m.group(0)} in …{text[:80]}…" for m in ISO_MONTH.finditer(text)]
         for match in HEX.finditer(text):
             found.append(f"uuid fragment {match.group(0)}")
     for match in WORD.finditer(text):
@@ -315,13 +318,15 @@ def test_the_check_finds_each_kind_of_problem(app) -> None:  # type: ignore[no-u
     codes, names = _vocabulary(app), _names(app)
     assert {"semiannual", "yuan_per_household", "civil_affairs", "bereaved"} <= codes
     found = _problems(
-        "2026H2 来源 shared/seeds/a.txt 每 semiannual 01a24991 Clause 2026-12-06",
+        "2026H2 来源 shared/seeds/a.txt 每 semiannual 01a24991 Clause 2026-12-06 2026-10",
         False,
         codes,
         names,
     )
     kinds = {p.split(" ")[0] for p in found}
     assert kinds == {"period", "repository", "raw", "uuid", "English", "ISO"}, found
+    assert _problems("支付周期 2026-10", False, codes, names)  # a month as ISO text
+    assert not _problems("支付周期 2026年10月", False, codes, names)
     assert not _problems("开封市卫生健康委员会经办人 kaifeng-lead 导出 Excel", False, codes, names)
     # literal text (a header to type) may be English, never a vocabulary code
     assert not _problems("Authorization: Bearer", True, codes, names)
