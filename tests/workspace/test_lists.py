@@ -226,6 +226,10 @@ OWN_EXPORTS = [
     ("operator", "/platform/audit/", None),
     ("kaifeng-health", "/t/kaifeng/register/?status=registered", 0),
     ("kaifeng-town1", "/t/kaifeng/care/roster", None),
+    ("kaifeng-town1", "/t/kaifeng/care/contacts", None),
+    ("kaifeng-lead", "/t/kaifeng/care/households?figure=contact_missing", None),
+    ("kaifeng-health", "/t/kaifeng/register/requests?status=confirmed", None),
+    ("kaifeng-town1", "/t/kaifeng/register/requests?status=all", None),
     ("kaifeng-health", "/t/kaifeng/benefits/cycles/{cycle}?status=paid", None),
     ("kaifeng-finance", "/t/kaifeng/benefits/cycles/{cycle}?kind=regular&q=D000001", None),
 ]
