@@ -66,18 +66,7 @@ def lines(
 ) -> tuple[list[PaymentLine], int]:
     """One page of a cycle's lines (the scoping hook narrows a town officer to their town),
     with the total count: two queries."""
-    query = sa.select(PaymentLine).where(PaymentLine.cycle_id == cycle.id)
-    if kind in {k.value for k in LineKind}:
-        query = query.where(PaymentLine.kind == kind)
-    if status in {s.value for s in LineStatus}:
-        query = query.where(PaymentLine.status == status)
-    if q:
-        query = query.where(
-            sa.or_(
-                PaymentLine.standard_name.contains(q[:60], autoescape=True),
-                PaymentLine.household_id.in_(_households_numbered(q)),
-            )
-        )
+    query = line_select(cycle, kind=kind, status=status, q=q)
     total = db.session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar()
     col = SORTS.get(sort, PaymentLine.position)
     order = col.desc() if desc else col.asc()
@@ -92,6 +81,24 @@ def lines(
         .all()
     )
     return list(rows), int(total or 0)
+
+
+def line_select(cycle: PaymentCycle, *, kind: str = "", status: str = "", q: str = "") -> sa.Select:
+    """A cycle's lines with the list's filters (kind, status, benefit or household number),
+    unordered: the page and its Excel export read the same statement."""
+    query = sa.select(PaymentLine).where(PaymentLine.cycle_id == cycle.id)
+    if kind in {k.value for k in LineKind}:
+        query = query.where(PaymentLine.kind == kind)
+    if status in {s.value for s in LineStatus}:
+        query = query.where(PaymentLine.status == status)
+    if q:
+        query = query.where(
+            sa.or_(
+                PaymentLine.standard_name.contains(q[:60], autoescape=True),
+                PaymentLine.household_id.in_(_households_numbered(q)),
+            )
+        )
+    return query
 
 
 def _households_numbered(q: str) -> sa.Select:

@@ -50,6 +50,15 @@ def households_for(
 ) -> list[Household]:
     """The households behind a figure (drill-down): short of contacts, no contact this
     quarter, a festival visit overdue, doctor contact overdue."""
+    q = households_select(figure, as_of, area_id).limit(limit).offset(offset)
+    return list(db.session.execute(q).unique().scalars())
+
+
+def households_select(
+    figure: str, as_of: dt.date | None = None, area_id: uuid.UUID | None = None
+) -> sa.Select:
+    """The statement behind `households_for`, by household number: the drill-down page
+    and its Excel export read the same one."""
     as_of = as_of or rules.today()
     policy = rules.current_policy(as_of)
     src, named = household_sources(policy, as_of)
@@ -70,8 +79,7 @@ def households_for(
     )
     if area_id is not None:
         q = q.where(sa.or_(Household.town_id == area_id, Household.village_id == area_id))
-    q = q.order_by(Household.number).limit(limit).offset(offset)
-    return list(db.session.execute(q).unique().scalars())
+    return q.order_by(Household.number, Household.id)
 
 
 def festival_due_households(rule: rules.FestivalRule, year: int) -> list[uuid.UUID]:
@@ -90,6 +98,13 @@ def festival_due_households(rule: rules.FestivalRule, year: int) -> list[uuid.UU
 
 def roster(town_id: uuid.UUID | None = None) -> list[tuple[Contact, int]]:
     """The contact persons (联系人名册) with the number of households each holds now."""
+    q = roster_select(town_id)
+    return [(c, n) for c, n in db.session.execute(q).all()]
+
+
+def roster_select(town_id: uuid.UUID | None = None) -> sa.Select:
+    """The active contact persons and how many households each holds now, by town and
+    name: the contact page and its Excel export read the same statement."""
     held = (
         sa.select(sa.func.count())
         .where(Assignment.contact_id == Contact.id, Assignment.ended_on.is_(None))
@@ -98,7 +113,7 @@ def roster(town_id: uuid.UUID | None = None) -> list[tuple[Contact, int]]:
     q = sa.select(Contact, held).where(Contact.active.is_(True))
     if town_id is not None:
         q = q.where(Contact.town_id == town_id)
-    return [(c, n) for c, n in db.session.execute(q.order_by(Contact.town_id, Contact.name)).all()]
+    return q.order_by(Contact.town_id, Contact.name, Contact.id)
 
 
 def household_care(household_id: uuid.UUID) -> dict:
@@ -171,6 +186,17 @@ def area_name(area_id: uuid.UUID) -> str:
 class RosterRow:
     household: Household
     contacts: list[Contact]
+
+
+def roster_count() -> int:
+    """How many households the roster lists (the registered ones the user may see)."""
+    return int(
+        db.session.execute(
+            sa.select(sa.func.count(Household.id)).where(
+                Household.status == HouseholdStatus.registered
+            )
+        ).scalar_one()
+    )
 
 
 def roster_rows(limit: int | None = None, offset: int = 0) -> list[RosterRow]:

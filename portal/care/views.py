@@ -25,10 +25,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal import listing
 from portal.care import accounts as care_accounts
 from portal.care import excel, operations, queries, rules
 from portal.care.models import Checkup, VisitKind
 from portal.duties.storage import Upload
+from portal.extensions import db
 from portal.kernel import uow
 from portal.kernel.grants import can, requires
 from portal.policy.care_format import CARE_FESTIVALS, CONTACT_ROLES
@@ -179,21 +181,36 @@ def drill() -> Any:
     figure = request.args.get("figure", "contact_missing")
     if figure not in FIGURE_LABELS:
         abort(404)
-    try:
-        page = max(1, min(10_000, int(request.args.get("page", 1))))
-    except ValueError:
-        page = 1
     area = _area_arg()
-    rows = queries.households_for(figure, area_id=area, limit=51, offset=(page - 1) * 50)
+    lst = listing.Listing.from_request(
+        "care.drill",
+        DRILL_COLUMNS,
+        keep={"figure": figure, "area": area},
+        title=FIGURE_LABELS[figure],
+        default_size=50,
+    )
+    stmt = queries.households_select(figure, area_id=area)
+    if lst.exporting:
+        return lst.export(stmt)
+    rows, total = lst.fetch(stmt)
     return render_template(
         "care/drill.html",
         figure=figure,
-        rows=rows[:50],
-        more=len(rows) > 50,
-        page=page,
+        rows=rows,
+        total=total,
+        listing=lst,
         area=area,
         area_name=queries.area_name(area) if area else "",
     )
+
+
+# The households behind a figure, as the drill-down's Excel export shows them.
+DRILL_COLUMNS = [
+    listing.Column("number", _l("Household number"), lambda h: h.number),
+    listing.Column("head", _l("Head of household"), lambda h: h.head_name),
+    listing.Column("town", _l("Town"), lambda h: h.town.name),
+    listing.Column("village", _l("Village"), lambda h: h.village.name),
+]
 
 
 # -- the roster (联系人名册) ---------------------------------------------------------------
@@ -213,6 +230,7 @@ def roster() -> Any:
         "care/roster.html",
         rows=rows[:100],
         more=len(rows) > 100,
+        total=queries.roster_count(),
         page=page,
         policy=policy,
         mask_phone=pii.mask_phone,
@@ -433,6 +451,20 @@ def _back(default: str) -> Any:
     return redirect(request.form.get("next") or default)
 
 
+def _contact_rows(stmt: Any, limit: int | None, offset: int) -> list[Any]:
+    return list(db.session.execute(stmt.offset(offset).limit(limit)).all())
+
+
+# The contact persons as their Excel export shows them: phones masked, Chinese headers.
+CONTACT_COLUMNS = [
+    listing.Column("name", _l("Name"), lambda r: r[0].name),
+    listing.Column("role", _l("Contact role"), lambda r: _zh_or_en(CONTACT_ROLES, r[0].role)),
+    listing.Column("unit", _l("Unit"), lambda r: f"{r[0].unit} {r[0].position}".strip()),
+    listing.Column("phone", _l("Phone"), lambda r: pii.mask_phone(r[0].phone)),
+    listing.Column("households", _l("Households"), lambda r: r[1]),
+]
+
+
 @bp.route("/contacts", methods=["GET", "POST"])
 @requires("care.contacts", status=404)
 def contacts() -> Any:
@@ -457,9 +489,17 @@ def contacts() -> Any:
         e = outcome.error
         errors = {e.field or "_": str(e.message)}
         status = 400
+    if request.method == "GET" and request.args.get("export") == "xlsx":
+        _need("care.export")
+        lst = listing.Listing.from_request(
+            "care.contacts", CONTACT_COLUMNS, title=_("Contact persons")
+        )
+        return lst.export(queries.roster_select(), _contact_rows)
+    rows = queries.roster()
     page = render_template(
         "care/contacts.html",
-        rows=queries.roster(),
+        rows=rows,
+        total=len(rows),
         roles=CONTACT_ROLES,
         form=form,
         errors=errors,

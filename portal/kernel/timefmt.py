@@ -71,6 +71,17 @@ def format_date(value: Any, english: bool | None = None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def format_month(value: Any, english: bool | None = None) -> str:
+    """A calendar month (a payment cycle's): 2026年10月 / Oct 2026."""
+    day = parse(value)
+    if day is None:
+        return "" if value in (None, "") else str(value)
+    english = _english() if english is None else english
+    if english:
+        return f"{_EN_MONTHS[day.month - 1]} {day.year}"
+    return f"{day.year}年{day.month}月"
+
+
 def format_datetime(value: Any, tenant: Any = None, english: bool | None = None) -> str:
     """A stored instant in the district's zone: 2026年12月6日 07:37 / 6 Dec 2026, 07:37."""
     moment = parse(value)
@@ -92,10 +103,11 @@ def _filter_datetime(value: Any, *_ignored: Any) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the filters (`datetime`, `localtime`, `date`); Babel's `datetimeformat` is
+    """Register the filters (`datetime`, `localtime`, `date`, `month`); Babel's `datetimeformat` is
     routed here too so every template shows one format."""
     app.add_template_filter(_filter_datetime, "datetime")
     app.add_template_filter(_filter_datetime, "localtime")
     app.add_template_filter(_filter_datetime, "datetimeformat")
     app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_month, "month")
     app.add_template_global(format_datetime, "format_datetime")

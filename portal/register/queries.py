@@ -203,10 +203,18 @@ def household_history(household: Household) -> list[ChangeRequest]:
 
 
 def requests(status: str = "pending", limit: int = 200) -> list[ChangeRequest]:
-    stmt = sa.select(ChangeRequest).order_by(ChangeRequest.proposed_at.desc()).limit(limit)
+    return list(db.session.execute(request_select(status).limit(limit)).scalars())
+
+
+def request_select(status: str = "pending") -> sa.Select:
+    """The confirmation queue filtered by status (any other value: every request), newest
+    first: the page and its Excel export read the same statement."""
+    stmt = sa.select(ChangeRequest).order_by(
+        ChangeRequest.proposed_at.desc(), ChangeRequest.id.desc()
+    )
     if status in RequestStatus.__members__:
         stmt = stmt.where(ChangeRequest.status == RequestStatus(status))
-    return list(db.session.execute(stmt).scalars())
+    return stmt
 
 
 def pending_batches() -> list[tuple[str, int]]:

@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal import listing
+from portal.kernel import timefmt
 from portal.kernel.grants import requires
 from portal.register import decisions, excel, operations, proposals, queries
 from portal.register import rules as register_rules
@@ -112,14 +114,48 @@ def propose_exit(household_id: str) -> Any:
 # -- confirmation queue ----------------------------------------------------------------
 
 
+def _label(table: dict, value: Any) -> str:
+    return str(table.get(value, getattr(value, "value", value) or ""))
+
+
+def _request_columns() -> list[listing.Column]:
+    """The queue's columns as its Excel export shows them (Chinese headers, labels)."""
+    from portal.register.views import KIND_LABELS, REQUEST_STATUS_LABELS
+
+    return [
+        listing.Column("kind", _l("Request"), lambda r: _label(KIND_LABELS, r.kind)),
+        listing.Column("household", _l("Household"), lambda r: r.summary),
+        listing.Column("proposed_by", _l("Proposed by"), lambda r: r.proposed_by_name),
+        listing.Column(
+            "proposed", _l("Proposed"), lambda r: timefmt.format_datetime(r.proposed_at)
+        ),
+        listing.Column("status", _l("Status"), lambda r: _label(REQUEST_STATUS_LABELS, r.status)),
+        listing.Column("reason", _l("Reason"), lambda r: r.reason),
+        listing.Column("decided_by", _l("Decided by"), lambda r: r.decided_by_name),
+        listing.Column("evidence", _l("Evidence"), lambda r: r.evidence_note),
+    ]
+
+
 @bp.get("/requests")
 @requires("register.read", status=404)
 def requests_queue() -> Any:
     need(register_rules.can_read)
     status = request.args.get("status", "pending")
+    lst = listing.Listing.from_request(
+        "register.requests_queue",
+        _request_columns(),
+        keep={"status": status},
+        title=_("Change requests"),
+    )
+    stmt = queries.request_select(status)
+    if lst.exporting:
+        return lst.export(stmt)
+    rows, total = lst.fetch(stmt)
     return render_template(
         "register/requests.html",
-        rows=queries.requests(status),
+        rows=rows,
+        total=total,
+        listing=lst,
         status=status,
         statuses=list(RequestStatus),
         batches=queries.pending_batches() if register_rules.can_confirm(current_user) else [],

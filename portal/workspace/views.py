@@ -139,6 +139,9 @@ def home() -> Any:
             action_labels=ACTION_LABELS,
         )
         template = "district/lead_home.html"
+    elif not can(current_user, "duty.read"):
+        # town officers and village contacts: no duty may be shown (nor linked) to them
+        return render_template("district/area_home.html", panels=home_panels(exclude=REPLACED))
     else:
         dash_o = queries.officer_dashboard(period)
         context.update(dash=dash_o, chart=officer_chart(dash_o), dash_today=today())

@@ -35,6 +35,34 @@ USERS = (
     "operator",
 )
 
+# Pages of the newer domains each role must reach (the crawl follows links from the home
+# page; a domain whose pages it never reached would pass unread).
+MUST_REACH = {
+    "kaifeng-lead": (
+        "/t/kaifeng/duties/<id>",
+        "/t/kaifeng/meetings/<id>",
+        "/t/kaifeng/register/households/<id>",
+        "/t/kaifeng/care/",
+        "/t/kaifeng/benefits/cycles/<id>",
+        "/t/kaifeng/messages/",
+    ),
+    "kaifeng-health": (
+        "/t/kaifeng/register/requests",
+        "/t/kaifeng/benefits/cycles/<id>",
+        "/t/kaifeng/benefits/claims",
+        "/t/kaifeng/care/households/<id>",
+    ),
+    "kaifeng-finance": ("/t/kaifeng/benefits/cycles/<id>",),
+    "kaifeng-town1": (
+        "/t/kaifeng/register/households/<id>",
+        "/t/kaifeng/care/contacts",
+        "/t/kaifeng/care/roster",
+    ),
+    "kaifeng-village1": ("/t/kaifeng/care/mine", "/t/kaifeng/care/households/<id>"),
+    "kaifeng-auditor": ("/t/kaifeng/audit/", "/t/kaifeng/audit/logins"),
+    "operator": ("/platform/audit/", "/platform/online"),
+}
+
 # Words that may stay in Latin letters in a Chinese page, each with its reason.
 ALLOWED = {
     # file formats and products named by their own names
@@ -75,6 +103,8 @@ ALLOWED = {
 PERIOD_CODE = re.compile(r"\b20\d\dH[12]\b")
 # Dates are shown as 2026年12月6日 through portal.kernel.timefmt, never as ISO text.
 ISO_DATE = re.compile(r"(?<!\d)20\d\d-[01]\d-[0-3]\d(?!\d)")
+# … and months as 2026年10月 (`|month`), never 2026-10.
+ISO_MONTH = re.compile(r"(?<![\d-])20\d\d-[01]\d(?![\d-])")
 # A hex run of 6+ characters with both a digit and a letter: a uuid or a fragment of one.
 HEX = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{6,}(?![0-9A-Za-z])")
 # Latin words; letters joined to digits (D000001, 4102…851X) are record numbers, not words.
@@ -246,6 +276,7 @@ def _problems(text: str, literal: bool, codes: set[str], names: re.Pattern[str])
     text = names.sub(" ", text)
     if not literal:
         found += [f"ISO date {m.group(0)} in …{text[:80]}…" for m in ISO_DATE.finditer(text)]
+        found += [f"ISO date {m.group(0)} in …{text[:80]}…" for m in ISO_MONTH.finditer(text)]
         for match in HEX.finditer(text):
             found.append(f"uuid fragment {match.group(0)}")
     for match in WORD.finditer(text):
@@ -264,11 +295,15 @@ def test_zh_pages_show_no_internal_text(app, login_as, user: str) -> None:  # ty
     problems: list[str] = []
     pages = 0
     starts = ["/", "/t/kaifeng/admin/"] if user == "kaifeng-lead" else ["/"]
+    reached: set[str] = set()
     for url, page in _crawl(b, starts):
         pages += 1
+        reached.add(_shape(url)[0])
         for text, literal in page.parts:
             problems += [f"{url}: {p}" for p in _problems(text, literal, codes, names)]
     assert pages >= 5, f"{user} reached only {pages} pages"
+    missed = [p for p in MUST_REACH.get(user, ()) if p not in reached]
+    assert not missed, f"{user} never reached {missed} ({sorted(reached)})"
     unique = sorted(set(problems))
     import os
 
@@ -283,13 +318,15 @@ def test_the_check_finds_each_kind_of_problem(app) -> None:  # type: ignore[no-u
     codes, names = _vocabulary(app), _names(app)
     assert {"semiannual", "yuan_per_household", "civil_affairs", "bereaved"} <= codes
     found = _problems(
-        "2026H2 来源 shared/seeds/a.txt 每 semiannual 01a24991 Clause 2026-12-06",
+        "2026H2 来源 shared/seeds/a.txt 每 semiannual 01a24991 Clause 2026-12-06 2026-10",
         False,
         codes,
         names,
     )
     kinds = {p.split(" ")[0] for p in found}
     assert kinds == {"period", "repository", "raw", "uuid", "English", "ISO"}, found
+    assert _problems("支付周期 2026-10", False, codes, names)  # a month as ISO text
+    assert not _problems("支付周期 2026年10月", False, codes, names)
     assert not _problems("开封市卫生健康委员会经办人 kaifeng-lead 导出 Excel", False, codes, names)
     # literal text (a header to type) may be English, never a vocabulary code
     assert not _problems("Authorization: Bearer", True, codes, names)

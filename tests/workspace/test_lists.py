@@ -214,3 +214,83 @@ def test_the_demo_fills_the_lists_this_module_checks(list_app) -> None:  # type:
     empty = [url for url, n in totals.items() if n == 0]
     assert len(empty) <= 2, totals
     assert any(n > 10 for n in totals.values()), totals
+
+
+#: Lists whose export is their domain's own (audit trail, register, roster) or a page of its
+#: own (a cycle's lines), checked like the kit's: (who, filtered list URL, the column whose
+#: distinct values count the list's rows — the register exports one row per person — or
+#: None when each row is one of the list's). `{cycle}`: the oldest payment cycle (closed, paid).
+OWN_EXPORTS = [
+    ("kaifeng-lead", "/t/kaifeng/audit/?q=签报", None),
+    ("kaifeng-auditor", "/t/kaifeng/audit/logins", None),
+    ("operator", "/platform/audit/", None),
+    ("kaifeng-health", "/t/kaifeng/register/?status=registered", 0),
+    ("kaifeng-town1", "/t/kaifeng/care/roster", None),
+    ("kaifeng-town1", "/t/kaifeng/care/contacts", None),
+    ("kaifeng-lead", "/t/kaifeng/care/households?figure=contact_missing", None),
+    ("kaifeng-health", "/t/kaifeng/register/requests?status=confirmed", None),
+    ("kaifeng-town1", "/t/kaifeng/register/requests?status=all", None),
+    ("kaifeng-health", "/t/kaifeng/benefits/cycles/{cycle}?status=paid", None),
+    ("kaifeng-finance", "/t/kaifeng/benefits/cycles/{cycle}?kind=regular&q=D000001", None),
+]
+EXPORT_CASES = [(w, u, None) for w, u, _k, kit in LISTS if kit] + OWN_EXPORTS
+EXPORT_IDS = [
+    u.split("?")[0].replace("{cycle}", "cycle") + "?" + u.partition("?")[2]
+    for _w, u, _c in EXPORT_CASES
+]
+
+
+def _resolve(b: Browser, url: str) -> str:
+    if "{cycle}" not in url:
+        return url
+    page = b.get("/t/kaifeng/benefits/").get_data(as_text=True)
+    cycles = re.findall(r'href="/t/kaifeng/benefits/cycles/([0-9a-f-]{36})"', page)
+    assert cycles, "the demo has payment cycles"
+    return url.replace("{cycle}", cycles[-1])  # the oldest: closed, its lines paid
+
+
+@pytest.mark.parametrize(("who", "url", "distinct"), EXPORT_CASES, ids=EXPORT_IDS)
+def test_every_list_exports_exactly_its_filtered_rows(list_app, who, url, distinct) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: the list's own Excel link (as the page shows it, with the page's filter)
+    opens in openpyxl with Chinese headers and as many rows as the list's total."""
+    import html
+
+    b = _as(list_app, who)
+    raw, url = url, _resolve(b, url)
+    page = b.get(url).get_data(as_text=True)
+    total = _total(page)
+    links = re.findall(r'<a [^>]*class="[^"]*\blist-export\b[^"]*"[^>]*href="([^"]+)"', page)
+    if not links and total == 0:
+        return  # an empty list offers nothing to export (the demo fills most: see below)
+    assert links, f"{url}: no Excel export link"
+    r = b.get(html.unescape(links[0]))
+    assert r.status_code == 200, (url, links[0], r.status_code)
+    assert r.mimetype.endswith("spreadsheetml.sheet"), r.mimetype
+    sheet = load_workbook(io.BytesIO(r.data), read_only=True).active
+    rows = [
+        row for row in sheet.iter_rows(values_only=True) if any(c not in (None, "") for c in row)
+    ]
+    headers = [h for h in rows[0] if h]
+    assert headers and all(re.search(r"[\u4e00-\u9fff]", str(h)) for h in headers), headers
+    body = rows[1:]
+    shown = len({row[distinct] for row in body}) if distinct is not None else len(body)
+    assert shown == total, (url, shown, total)
+    if (who, raw, distinct) in OWN_EXPORTS:
+        assert total > 0, f"{url}: the demo should fill this list"
+
+
+def test_an_export_follows_the_filter(list_app) -> None:  # type: ignore[no-untyped-def]
+    """The cycle's lines: a narrower filter exports fewer rows, each of the filtered kind."""
+    b = _as(list_app, "kaifeng-health")
+    base = _resolve(b, "/t/kaifeng/benefits/cycles/{cycle}")
+    every = load_workbook(io.BytesIO(b.get(base + "?export=xlsx").data), read_only=True).active
+    paid = load_workbook(
+        io.BytesIO(b.get(base + "?status=paid&kind=regular&export=xlsx").data), read_only=True
+    ).active
+    all_rows = list(every.iter_rows(values_only=True))[1:]
+    paid_rows = list(paid.iter_rows(values_only=True))[1:]
+    assert 0 < len(paid_rows) <= len(all_rows)
+    header = next(paid.iter_rows(values_only=True))
+    status_col, kind_col = header.index("状态"), header.index("类型")
+    assert {r[status_col] for r in paid_rows} == {"已发放"}, {r[status_col] for r in paid_rows}
+    assert len({r[kind_col] for r in paid_rows}) == 1
