@@ -150,17 +150,22 @@ def home() -> Any:
 
 
 def _overview_context() -> dict[str, Any]:
+    """The district's department names, kept a few seconds (`portal.kernel.memo`)."""
     import sqlalchemy as sa
 
     from portal.extensions import db
+    from portal.kernel import memo
+    from portal.tenancy import scope
     from portal.tenancy.models import Department
 
-    departments = (
-        db.session.execute(sa.select(Department).order_by(Department.sort_order, Department.name))
-        .scalars()
-        .all()
-    )
-    return {"departments": departments, "user": current_user}
+    def names() -> tuple[str, ...]:
+        stmt = sa.select(Department.name).order_by(Department.sort_order, Department.name)
+        return tuple(db.session.execute(stmt).scalars())
+
+    current = scope.current()
+    key = ("department_names", current.department_id)
+    kept = memo.remembered(key, names, current.tenant_id)
+    return {"departments": [{"name": name} for name in kept], "user": current_user}
 
 
 register_home_panel(

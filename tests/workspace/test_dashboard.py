@@ -118,3 +118,21 @@ def test_bad_period_does_not_break_the_home(app, login_as) -> None:  # type: ign
         b = login_as(user)
         for value in ("x", "2026H9", "9999H1", "'"):
             assert b.get(f"/t/kaifeng/?period={value}").status_code == 200
+
+
+def test_overview_panel_names_a_new_department_at_once(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
+    """The departments panel is kept a few seconds, but a department added in the
+    district shows on the next page."""
+    from portal.tenancy import services as tenancy
+
+    lead = login_as("kaifeng-lead", fresh_app)
+    panel = re.compile(r'id="overview-panel">.*?</section>', re.S)
+    before = panel.search(lead.get("/t/kaifeng/").get_data(as_text=True))
+    assert before and "开封市民政局" in before.group(0)
+    with fresh_app.app_context():
+        tenant = db.session.execute(sa.select(Tenant).filter_by(slug="kaifeng")).scalar_one()
+        with scope.tenant_scope(tenant.id):
+            tenancy.create_department(tenant, "test_new", "other", "测试新部门")
+            db.session.commit()
+    after = panel.search(lead.get("/t/kaifeng/").get_data(as_text=True))
+    assert after and "测试新部门" in after.group(0)
