@@ -190,15 +190,10 @@ def drill() -> Any:
         default_size=50,
     )
     stmt = queries.households_select(figure, area_id=area)
-    if lst.exporting:
-        return lst.export(stmt)
-    rows, total = lst.fetch(stmt)
-    return render_template(
+    return lst.answer(
         "care/drill.html",
+        stmt,
         figure=figure,
-        rows=rows,
-        total=total,
-        listing=lst,
         area=area,
         area_name=queries.area_name(area) if area else "",
     )
