@@ -73,6 +73,21 @@ class DepartmentOwned:
         return cls.department_id == department_id  # type: ignore[attr-defined]
 
 
+class StoredFile:
+    """An uploaded file kept in the upload store under `storage_key`, with the name it
+    was uploaded under, its type, size and content hash; shown by its name (a duty's
+    evidence file, a care visit's photo)."""
+
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    storage_key: Mapped[str] = mapped_column(sa.String(200))
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 def tenant_fk(
     columns: list[str], target: str, target_columns: list[str], **kw: object
 ) -> sa.ForeignKeyConstraint:

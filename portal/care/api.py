@@ -24,24 +24,13 @@ from portal.care.models import Visit
 from portal.extensions import db
 from portal.register import pii
 from portal.register.models import Household
+from portal.register.queries import household_brief
 
 
 def _check() -> None:
     """Officers of departments other than eligibility see no household's care: 404."""
     if not rules.can_use(g.api_user, "care.read"):
         abort(404)
-
-
-def _household(h: Household) -> dict:
-    return {
-        "id": str(h.id),
-        "number": h.number,
-        "head_name": h.head_name,
-        "town": h.town.name if h.town else "",
-        "village": h.village.name if h.village else "",
-        "category": h.category.value,
-        "row_version": h.row_version,
-    }
 
 
 def visit_json(v: Visit) -> dict:
@@ -74,7 +63,7 @@ def care_households() -> Any:
     ).scalar_one()
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
     items = [
-        {**_household(r[0]), "status": {k: bool(r._mapping[k]) for k in queries.STATUS_FLAGS}}
+        {**household_brief(r[0]), "status": {k: bool(r._mapping[k]) for k in queries.STATUS_FLAGS}}
         for r in rows
     ]
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
@@ -90,7 +79,7 @@ def care_household(household_id: str) -> Any:
     care = queries.household_care(h.id)
     return jsonify(
         {
-            **_household(h),
+            **household_brief(h),
             "festival_visits": [
                 {"festival": d["festival"], "date": iso(d["date"]), "state": d["state"]}
                 for d in queries.household_due(h, rules.today())

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, TenantOwned, tenant_fk, utcnow
+from portal.db import Base, StoredFile, TenantOwned, tenant_fk, utcnow
 from portal.register.models import (
     TOWN_OFFICER,
     VILLAGE_CONTACT,
@@ -206,7 +206,7 @@ class Visit(_HouseholdRecord, Base):
         return f"{self.visited_on.isoformat()} {self.kind.value}"
 
 
-class VisitPhoto(_HouseholdRecord, Base):
+class VisitPhoto(_HouseholdRecord, StoredFile, Base):
     """An evidence photo of a visit, stored on disk like a duty's evidence file."""
 
     __tablename__ = "care_visit_photos"
@@ -216,14 +216,6 @@ class VisitPhoto(_HouseholdRecord, Base):
     )
 
     visit_id: Mapped[uuid.UUID]
-    filename: Mapped[str] = mapped_column(sa.String(200))
-    content_type: Mapped[str] = mapped_column(sa.String(100))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    storage_key: Mapped[str] = mapped_column(sa.String(200))
-
-    def __str__(self) -> str:
-        return self.filename
 
 
 def assigned_contact() -> sa.ColumnElement[bool]:

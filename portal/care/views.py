@@ -41,27 +41,19 @@ from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
 bp = Blueprint("care", __name__, url_prefix="/t/<slug>/care", template_folder="templates")
 
-register_nav(
-    NavItem(
-        _l("Care coverage"),
-        "care.dashboard",
-        "care.dashboard",
-        order=32,
-        when=lambda u: rules.can_use(u, "care.dashboard"),
-    )
-)
+
+def _household_nav(label: Any, endpoint: str, grant: str, order: int) -> None:
+    """A menu item over households' care: shown to who may use `grant` here (among
+    department officers only the eligibility department's, `rules.can_use`)."""
+    when = lambda u: rules.can_use(u, grant)  # noqa: E731
+    register_nav(NavItem(label, endpoint, grant, order=order, when=when))
+
+
+_household_nav(_l("Care coverage"), "care.dashboard", "care.dashboard", 32)
 register_nav(NavItem(_l("My households"), "care.mine", "care.visit", order=31))
 register_nav(NavItem(_l("Contact persons"), "care.contacts", "care.contacts", order=33))
 register_nav(NavItem(_l("Village-contact accounts"), "care.accounts", "care.contacts", order=35))
-register_nav(
-    NavItem(
-        _l("Contact roster"),
-        "care.roster",
-        "care.export",
-        order=34,
-        when=lambda u: rules.can_use(u, "care.export"),
-    )
-)
+_household_nav(_l("Contact roster"), "care.roster", "care.export", 34)
 
 # The town officer's home: their town's care figures (the scoping hook narrows them).
 register_home_panel(
@@ -190,15 +182,10 @@ def drill() -> Any:
         default_size=50,
     )
     stmt = queries.households_select(figure, area_id=area)
-    if lst.exporting:
-        return lst.export(stmt)
-    rows, total = lst.fetch(stmt)
-    return render_template(
+    return lst.answer(
         "care/drill.html",
+        stmt,
         figure=figure,
-        rows=rows,
-        total=total,
-        listing=lst,
         area=area,
         area_name=queries.area_name(area) if area else "",
     )

@@ -13,7 +13,15 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, DepartmentOwned, TenantOwned, department_child, tenant_fk, utcnow
+from portal.db import (
+    Base,
+    DepartmentOwned,
+    StoredFile,
+    TenantOwned,
+    department_child,
+    tenant_fk,
+    utcnow,
+)
 from portal.policy.models import Measure, ResponsibilityRole
 from portal.tenancy.models import Department
 
@@ -115,7 +123,7 @@ class ProgressEntry(TenantOwned, DepartmentOwned, Base):
         return f"{self.work_date} {self.narrative[:40]}"
 
 
-class EvidenceFile(TenantOwned, DepartmentOwned, Base):
+class EvidenceFile(TenantOwned, DepartmentOwned, StoredFile, Base):
     """An uploaded file backing a progress entry; the content hash is kept."""
 
     __tablename__ = "evidence_files"
@@ -123,19 +131,11 @@ class EvidenceFile(TenantOwned, DepartmentOwned, Base):
 
     entry_id: Mapped[uuid.UUID]
     department_id: Mapped[uuid.UUID]
-    filename: Mapped[str] = mapped_column(sa.String(200))
-    content_type: Mapped[str] = mapped_column(sa.String(100))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    storage_key: Mapped[str] = mapped_column(sa.String(200))
     effective_date: Mapped[dt.date | None]
     uploaded_by_id: Mapped[uuid.UUID | None]
     uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     entry: Mapped[ProgressEntry] = relationship(back_populates="evidence")
-
-    def __str__(self) -> str:
-        return self.filename
 
 
 class DutyReviewRecord(TenantOwned, DepartmentOwned, Base):

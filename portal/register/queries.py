@@ -255,14 +255,23 @@ def person_view(p: Person, on: dt.date) -> dict[str, Any]:
     }
 
 
-def household_view(h: Household, on: dt.date, members: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def household_brief(h: Household) -> dict[str, Any]:
+    """Who a household is, for the API's answers (the register's and the care domain's):
+    id, number, head, town, village, category and the version a write must name."""
+    return {
         "id": str(h.id),
         "number": h.number,
         "head_name": h.head_name,
         "town": h.town.name if h.town else "",
         "village": h.village.name if h.village else "",
         "category": h.category.value,
+        "row_version": h.row_version,
+    }
+
+
+def household_view(h: Household, on: dt.date, members: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        **household_brief(h),
         "level": h.level,
         "status": h.status.value,
         "exit_reason": h.exit_reason.value if h.exit_reason else None,
@@ -270,7 +279,6 @@ def household_view(h: Household, on: dt.date, members: bool = False) -> dict[str
         "registered_on": h.registered_on.isoformat(),
         "years_registered": h.years_registered(on),
         "woman_age": h.woman_age(on),
-        "row_version": h.row_version,
     }
     if members:
         out["address"] = h.address

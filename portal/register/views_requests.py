@@ -148,14 +148,9 @@ def requests_queue() -> Any:
         title=_("Change requests"),
     )
     stmt = queries.request_select(status)
-    if lst.exporting:
-        return lst.export(stmt)
-    rows, total = lst.fetch(stmt)
-    return render_template(
+    return lst.answer(
         "register/requests.html",
-        rows=rows,
-        total=total,
-        listing=lst,
+        stmt,
         status=status,
         statuses=list(RequestStatus),
         batches=queries.pending_batches() if register_rules.can_confirm(current_user) else [],
