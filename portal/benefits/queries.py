@@ -42,11 +42,12 @@ SORTS = {
 
 def cycles() -> list[PaymentCycle]:
     """Every cycle visible to the user, newest first (one query)."""
-    return list(
-        db.session.execute(sa.select(PaymentCycle).order_by(PaymentCycle.period.desc()))
-        .scalars()
-        .all()
-    )
+    return list(db.session.execute(cycle_select()).scalars().all())
+
+
+def cycle_select() -> sa.Select:
+    """The cycles newest first: the list and its Excel export read the same statement."""
+    return sa.select(PaymentCycle).order_by(PaymentCycle.period.desc())
 
 
 def get_cycle(raw_id: Any) -> PaymentCycle | None:

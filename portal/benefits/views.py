@@ -22,7 +22,7 @@ from portal.benefits import claims as claim_ops
 from portal.benefits import rules as benefit_rules
 from portal.benefits.models import CycleStatus, PaymentCycle, PaymentLine, mask_account
 from portal.benefits.rules import BenefitsError
-from portal.kernel import uow
+from portal.kernel import timefmt, uow
 from portal.kernel.clock import today
 from portal.kernel.grants import requires
 from portal.kernel.rules import RuleError
@@ -98,10 +98,26 @@ def _int(name: str, default: int, hi: int) -> int:
         return default
 
 
+# The cycles as the list's Excel export shows them (Chinese headers, labels).
+CYCLE_COLUMNS = [
+    listing.Column("month", _l("Month"), lambda c: timefmt.format_month(c.period)),
+    listing.Column("status", _l("Status"), lambda c: reasons.CYCLE_LABELS.get(_code(c.status), "")),
+    listing.Column("lines", _l("Lines"), lambda c: c.line_count),
+    listing.Column("total", _l("Total (yuan)"), lambda c: c.total),
+    listing.Column("reviewed_by", _l("Reviewed by"), lambda c: c.reviewed_by_name),
+    listing.Column("approved_by", _l("Approved by"), lambda c: c.approved_by_name),
+]
+
+
 @bp.get("/")
 @requires("benefits.read", status=404)
 def index() -> Any:
     _need(benefit_rules.can_read)
+    if request.args.get("export") == "xlsx":
+        lst = listing.Listing.from_request(
+            "benefits.index", CYCLE_COLUMNS, title=_("Payment cycles")
+        )
+        return lst.export(queries.cycle_select())
     cycles = queries.cycles()
     latest = max((c.period for c in cycles), default=None)
     suggested = (

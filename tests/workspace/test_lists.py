@@ -230,6 +230,7 @@ OWN_EXPORTS = [
     ("kaifeng-lead", "/t/kaifeng/care/households?figure=contact_missing", None),
     ("kaifeng-health", "/t/kaifeng/register/requests?status=confirmed", None),
     ("kaifeng-town1", "/t/kaifeng/register/requests?status=all", None),
+    ("kaifeng-finance", "/t/kaifeng/benefits/", None),
     ("kaifeng-health", "/t/kaifeng/benefits/cycles/{cycle}?status=paid", None),
     ("kaifeng-finance", "/t/kaifeng/benefits/cycles/{cycle}?kind=regular&q=D000001", None),
 ]
