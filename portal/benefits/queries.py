@@ -302,12 +302,9 @@ def _natural(number: str) -> tuple:
     return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in number.split("."))
 
 
-def claims(limit: int = 100) -> list[Claim]:
-    return list(
-        db.session.execute(sa.select(Claim).order_by(Claim.entered_at.desc()).limit(limit))
-        .scalars()
-        .all()
-    )
+def claim_select() -> sa.Select:
+    """The claims newest first: the list, its pages and its Excel export read it."""
+    return sa.select(Claim).order_by(Claim.entered_at.desc(), Claim.id)
 
 
 def open_cycles() -> int:

@@ -231,6 +231,7 @@ OWN_EXPORTS = [
     ("kaifeng-health", "/t/kaifeng/register/requests?status=confirmed", None),
     ("kaifeng-town1", "/t/kaifeng/register/requests?status=all", None),
     ("kaifeng-finance", "/t/kaifeng/benefits/", None),
+    ("kaifeng-finance", "/t/kaifeng/benefits/claims", None),
     ("kaifeng-health", "/t/kaifeng/benefits/cycles/{cycle}?status=paid", None),
     ("kaifeng-finance", "/t/kaifeng/benefits/cycles/{cycle}?kind=regular&q=D000001", None),
 ]
