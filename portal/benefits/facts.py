@@ -136,9 +136,10 @@ def _text(column: Any) -> Any:
     return sa.type_coerce(column, sa.String())
 
 
-def _id_text(column: Any) -> tuple[Any, Any]:
+def id_text(column: Any) -> tuple[Any, Any]:
     """A UUID column as its canonical text ('0190…-…'), as `str(uuid)` gives: PostgreSQL
-    casts in SQL; SQLite stores 32 hex digits, converted here."""
+    casts in SQL; SQLite stores 32 hex digits, converted here. Returns the column and the
+    conversion to apply to each value read (never called with None here)."""
     if db.session.get_bind().dialect.name == "postgresql":
         return sa.cast(column, sa.String()), str
     return _text(column), lambda v: str(uuid.UUID(v)) if v is not None else None
@@ -149,8 +150,8 @@ def register_facts(town_id: Any = None, household_id: Any = None) -> list[Househ
     read as plain values (no ORM object, enum or UUID object per row)."""
     from portal.register.models import Household, HouseholdStatus, Person
 
-    hid, as_id = _id_text(Household.id)
-    town, _same = _id_text(Household.town_id)
+    hid, as_id = id_text(Household.id)
+    town, _same = id_text(Household.town_id)
     hq = sa.select(
         hid,
         Household.number,
@@ -167,8 +168,8 @@ def register_facts(town_id: Any = None, household_id: Any = None) -> list[Househ
     if household_id is not None:
         hq = hq.where(Household.id == household_id)
     rows = db.session.execute(hq).all()
-    phid, _same = _id_text(Person.household_id)
-    pid, _same = _id_text(Person.id)
+    phid, _same = id_text(Person.household_id)
+    pid, _same = id_text(Person.id)
     pq = sa.select(
         phid,
         pid,

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from portal.benefits import engine
 from portal.benefits.digest import plain
+from portal.benefits.facts import id_text
 from portal.benefits.models import Claim, LineKind, LineStatus, PaymentCycle, PaymentLine
 from portal.benefits.settlement import Paid, Settled, minus
 from portal.extensions import db
@@ -36,21 +37,30 @@ def _key(key_std: str, hid: Any, pid: Any, period: Any) -> tuple:
 
 def covered(exclude_cycle: uuid.UUID) -> dict[tuple, Paid]:
     """What other cycles cover per line key: paid or in-flight amounts (failures apart),
-    summed in SQL; funding parts are fetched later, only for keys that need them."""
+    summed in SQL; funding parts are fetched later, only for keys that need them. Ids are
+    read as text (`facts.id_text`), the form the engine's keys have."""
     failed = PaymentLine.status == LineStatus.failed
+    hid, as_id = id_text(PaymentLine.household_id)
+    pid, _same = id_text(PaymentLine.person_id)
     rows = db.session.execute(
         sa.select(
-            *KEY_COLUMNS,
+            PaymentLine.standard_key,
+            hid,
+            pid,
+            PaymentLine.period,
             sa.func.sum(sa.case((failed, 0), else_=PaymentLine.amount)),
             sa.func.max(sa.case((failed, PaymentLine.result_reason), else_=None)),
         )
         .where(PaymentLine.cycle_id != exclude_cycle, PaymentLine.kind != LineKind.claim)
         .group_by(*KEY_COLUMNS)
     ).all()
+    cent = engine.CENT
     out = {}
-    for key_std, hid, pid, period, amount, why in rows:
-        out[_key(key_std, hid, pid, period)] = Paid(
-            decimal.Decimal(str(amount or 0)).quantize(engine.CENT), (), why or ""
+    for key_std, h, p, period, amount, why in rows:
+        if not isinstance(amount, decimal.Decimal):
+            amount = decimal.Decimal(str(amount or 0))
+        out[(key_std, as_id(h), as_id(p) if p else "", period)] = Paid(
+            amount.quantize(cent), (), why or ""
         )
     return out
 

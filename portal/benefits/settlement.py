@@ -75,9 +75,8 @@ def settle(owed: Sequence[Line], covered: dict[tuple, Paid], month: dt.date) -> 
         else:
             cause = "carried" if paid and paid.failed_reason else ("rate" if have else "late")
             out.append(Settled("arrears", line, diff, parts, cause))
-    for key, paid in sorted(covered.items(), key=lambda kv: _sort_key(kv[0])):
-        if key in owed_keys or paid.amount == 0:
-            continue
+    gone = [(k, p) for k, p in covered.items() if k not in owed_keys and p.amount != 0]
+    for key, paid in sorted(gone, key=lambda kv: _sort_key(kv[0])):
         standard_key, household_id, person_id, period = key
         ghost = Line(standard_key, household_id, person_id, period, ZERO, "", False, (), ())
         out.append(Settled("recovery", ghost, -paid.amount, minus((), paid.funding), "not_owed"))
