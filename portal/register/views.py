@@ -174,14 +174,15 @@ def index() -> Any:
         return refused
     filters = queries.Filters.from_args(request.args)
     on = today()
-    counts = queries.counts()
+    by_category_status = queries.category_status_counts()
+    counts = queries.counts(by_category_status)
     lst = listing.Listing.from_request(
         "register.index", HOUSEHOLD_COLUMNS, keep=filters.as_dict(), title=_("Register")
     )
     rows, total = lst.fetch(
         queries.household_select(filters, on),
         tiebreak=(Household.id,),
-        total=queries.total_from_counts(filters, counts),
+        total=queries.total_from_counts(filters, by_category_status),
     )
     return render_template(
         "register/index.html",
