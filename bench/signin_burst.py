@@ -1,6 +1,6 @@
 """A morning rush of sign-ins: does it starve everyone else's page views?
 
-    PYTHONPATH=$PWD .venv/bin/python bench/signin_burst.py [--burst 30] [--gates 1,64]
+    PYTHONPATH=$PWD .venv/bin/python bench/signin_burst.py [--burst 30] [--gates 1/1,64/64]
 
 Makes a PostgreSQL database with the demo districts (the app connects as the non-owner
 role, so row-level security applies; passwords hashed at the production argon2
@@ -33,6 +33,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.dbsetup import free_port, migrate, portal_env, start_gunicorn
+from bench.run import BENCH_PII_KEY  # the benchmark databases' fixed key
+
+os.environ.setdefault("PORTAL_PII_KEY", BENCH_PII_KEY)  # the register's columns need one
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
