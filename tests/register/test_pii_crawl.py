@@ -8,26 +8,17 @@ reveal is a POST with a reason and is never reached this way."""
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 
 import pytest
 
 from tests.register.helpers import bearer, demo_plaintexts
+from tests.register.test_masking import _text
 from tests.shell.test_zh_crawl import USERS, _shape
 
 SKIP = re.compile(r"/logout|/static/|lang=|/locale")
 HREF = re.compile(r'href="([^"#]+)')
 API_LISTS = ("/api/v1/households?per_page=100", "/api/v1/care/households?per_page=100")
-
-
-def _text(response) -> str:  # type: ignore[no-untyped-def]
-    data = response.get_data()
-    if data[:2] == b"PK":  # .xlsx / .docx: the XML inside
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            return " ".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
-    return data.decode("utf-8", "replace")
 
 
 def _crawl(b, limit: int = 500) -> dict[str, str]:  # type: ignore[no-untyped-def]
