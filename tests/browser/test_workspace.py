@@ -5,6 +5,7 @@ status table, and a bar opens the duty list filtered to exactly that count."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -117,6 +118,10 @@ def _first_detail(page, path: str) -> str | None:  # type: ignore[no-untyped-def
     return None
 
 
+@pytest.mark.skipif(
+    os.environ.get("PORTAL_TEST_BACKEND") == "sqlite" and os.environ.get("CI") == "true",
+    reason="the walk checks layout, not storage: in CI it runs once, on PostgreSQL",
+)
 @pytest.mark.parametrize("width", [1366, 390])
 @pytest.mark.parametrize("username", USERS)
 def test_main_pages_fit_and_show_the_current_item(

@@ -70,6 +70,7 @@ ALLOWED = {
     "Word",
     "CSV",
     "csv",
+    "jsonl",  # the audit export's JSON Lines file, named in its events ("64 行（jsonl）")
     "XLSX",
     "xlsx",
     "docx",
