@@ -21,6 +21,7 @@ from portal.benefits.models import (
     PaymentLine,
 )
 from portal.extensions import db
+from portal.kernel import labels
 from portal.tenancy import scope
 
 ZERO = decimal.Decimal("0")
@@ -244,7 +245,7 @@ def period_figures(
     households, everyone, cycles = _counts(where, cycle_ids) if counts else ({}, 0, 0)
     acc: dict[tuple[str, str], dict[str, Any]] = {}
     for m, n, kind, status, count, amount in sums:
-        kind, status = _code(kind), _code(status)
+        kind, status = labels.code(kind), labels.code(status)
         amount = decimal.Decimal(str(amount or 0))
         for key in ((m, n), ("", "")):
             a = acc.setdefault(key, defaultdict(lambda: ZERO))
@@ -291,10 +292,6 @@ def _counts(where: list, cycle_ids: sa.Select) -> tuple[dict, int, int]:
         sa.select(sa.func.count()).select_from(cycle_ids.subquery())
     ).scalar()
     return {(m, n): c for m, n, c in per}, int(everyone or 0), int(cycles or 0)
-
-
-def _code(value: Any) -> str:
-    return str(getattr(value, "value", value))
 
 
 def _natural(number: str) -> tuple:

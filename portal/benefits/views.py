@@ -22,7 +22,7 @@ from portal.benefits import claims as claim_ops
 from portal.benefits import rules as benefit_rules
 from portal.benefits.models import Claim, CycleStatus, PaymentCycle, PaymentLine, mask_account
 from portal.benefits.rules import BenefitsError
-from portal.kernel import timefmt, uow
+from portal.kernel import labels, timefmt, uow
 from portal.kernel.clock import today
 from portal.kernel.grants import requires
 from portal.kernel.rules import RuleError
@@ -63,7 +63,7 @@ def _helpers() -> dict[str, Any]:
 
 
 def _code(v: Any) -> str:
-    return str(getattr(v, "value", v) or "")
+    return labels.code(v) if v is not None else ""
 
 
 def _need(predicate: Any) -> None:

@@ -14,3 +14,8 @@ def labeller(table: Mapping[Any, Any]) -> Callable[[Any], str]:
         return "" if value is None else str(table.get(value, value))
 
     return label
+
+
+def code(value: Any) -> str:
+    """A stored code as text: an enum member's value, anything else as itself."""
+    return str(getattr(value, "value", value))

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import lazyload
 
 from portal.extensions import db
+from portal.kernel import labels
 from portal.register import pii
 from portal.register.models import (
     Area,
@@ -242,11 +243,7 @@ def category_status_counts() -> dict[tuple[str, str], int]:
             Household.category, Household.status
         )
     ).all()
-    return {(_value(c), _value(s)): n for c, s, n in rows}
-
-
-def _value(code: Any) -> str:
-    return code.value if hasattr(code, "value") else str(code)
+    return {(labels.code(c), labels.code(s)): n for c, s, n in rows}
 
 
 def counts(by_category_status: dict[tuple[str, str], int] | None = None) -> dict[str, int]:
