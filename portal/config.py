@@ -36,7 +36,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": _env("SECURE_COOKIES", "0") == "1",
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=int(_env("IDLE_TIMEOUT_MIN", "30"))),
-        "SESSION_REFRESH_EACH_REQUEST": True,
+        "SESSION_REFRESH_EACH_REQUEST": False,  # the cookie is re-sent when "seen" moves (once a minute)
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

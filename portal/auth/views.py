@@ -58,6 +58,10 @@ SIGN_IN_ERRORS = {
 }
 
 
+#: How fresh the idle clock in the session cookie is kept (see `idle_timeout`).
+SEEN_RESOLUTION_SECONDS = 60
+
+
 def init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
@@ -95,7 +99,8 @@ def init_login(app: Flask) -> None:
         """Sessions end after PERMANENT_SESSION_LIFETIME without a request."""
         if not current_user.is_authenticated:
             return None
-        session.permanent = True
+        if not session.permanent:  # set once: setting it marks the session changed
+            session.permanent = True
         now = int(time.time())
         last = session.get("seen", now)
         limit = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
@@ -104,7 +109,10 @@ def init_login(app: Flask) -> None:
             session.clear()
             flash(_("You were signed out after a period of inactivity."), "info")
             return redirect(url_for("auth.login"))
-        session["seen"] = now
+        if now - last >= SEEN_RESOLUTION_SECONDS or "seen" not in session:
+            # Written at most once a minute: an unchanged session is not re-signed and
+            # re-sent on every page (the idle limit is counted in minutes anyway).
+            session["seen"] = now
         if current_user.must_change_password and request.endpoint not in (
             "auth.change_password",
             "auth.logout",

@@ -163,6 +163,25 @@ def test_idle_session_is_signed_out(fresh_app) -> None:  # type: ignore[no-untyp
     assert b.get("/t/kaifeng/").status_code == 302
 
 
+def test_idle_clock_is_rewritten_once_a_minute(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """An unchanged session is not re-signed on every page; an idle clock a minute old is
+    moved forward (and the cookie re-sent, which also renews its expiry)."""
+    import time
+
+    b = Browser(fresh_app)
+    assert b.login("kaifeng-lead").status_code == 302
+    assert b.get("/t/kaifeng/").status_code == 200
+    r = b.get("/t/kaifeng/")
+    assert r.status_code == 200 and "Set-Cookie" not in r.headers
+    old = int(time.time() - 120)
+    with b.client.session_transaction() as s:
+        s["seen"] = old
+    r = b.get("/t/kaifeng/")
+    assert r.status_code == 200 and "session=" in r.headers.get("Set-Cookie", "")
+    with b.client.session_transaction() as s:
+        assert s["seen"] >= old + 120
+
+
 def test_sign_in_starts_a_new_session(fresh_app) -> None:  # type: ignore[no-untyped-def]
     """Session fixation: what a visitor's session held before sign-in does not survive it."""
     b = Browser(fresh_app)
