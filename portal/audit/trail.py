@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 from portal.audit.models import PLATFORM_CHAIN, AuditChainHead, AuditEvent
 from portal.db import listen_once, utcnow
+from portal.kernel import memo
 from portal.tenancy import scope as tenancy
 
 GENESIS = "0" * 64
@@ -401,6 +402,7 @@ def _write_chains(session: Session) -> None:
             prev = row["hash"]
             rows.append(row)
         _append(conn, tenant_id, rows)
+        memo.note_write(session, tenant_id)  # the trail is read by kept panels too
 
 
 def _discard(session: Session, transaction: Any) -> None:

@@ -66,7 +66,9 @@ def remembered(key: tuple[Any, ...], compute: Callable[[], Any], tenant_id: Any 
     return value
 
 
-def _mark(session: Session, tenant_id: Any) -> None:
+def note_write(session: Session, tenant_id: Any) -> None:
+    """A write the ORM events do not see (a Core insert, e.g. the audit trail's): the
+    district's answers are dropped when the session commits."""
     wrote = session.info.setdefault("portal_wrote", set())
     wrote.add(tenant_id if tenant_id is not None else _EVERY)
 
@@ -74,13 +76,13 @@ def _mark(session: Session, tenant_id: Any) -> None:
 @sa.event.listens_for(Session, "after_flush")
 def _note_write(session: Session, _flush_context: object) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
-        _mark(session, getattr(obj, "tenant_id", None))
+        note_write(session, getattr(obj, "tenant_id", None))
 
 
 @sa.event.listens_for(Session, "do_orm_execute")
 def _note_bulk_write(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
-        _mark(state.session, None)
+        note_write(state.session, None)
 
 
 @sa.event.listens_for(Session, "after_commit")

@@ -130,3 +130,39 @@ def test_the_officers_department_is_named_without_a_statement_per_page(fresh_app
     reads = [s for s in first if "FROM departments" in s and "departments.id =" in s]
     assert len(reads) == 1
     assert not [s for s in second if "FROM departments" in s and "departments.id =" in s]
+
+
+def test_home_panels_are_kept_until_the_district_writes(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
+    """The lead's home panels (meetings, policy, benefits, audit …) are rendered once per
+    window; an event written to the district's trail alone (no other row: a download, a
+    sign-in) shows in the recent-events panel at once."""
+    from portal.audit import trail
+    from portal.auth.models import User
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    memo.forget()
+    lead = login_as("kaifeng-lead", fresh_app)
+    with statements(fresh_app) as first:
+        assert lead.get(HOME).status_code == 200
+    with statements(fresh_app) as again:
+        page = lead.get(HOME).get_data(as_text=True)
+    assert len(again) <= len(first) - 8, (len(first), len(again))
+    newest = max(map(int, re.findall(r"/t/kaifeng/audit/(\d+)", page)))
+
+    with fresh_app.app_context():
+        user = db.session.execute(
+            db.select(User).where(User.username == "kaifeng-lead")
+        ).scalar_one()
+        with scope.tenant_scope(user.tenant_id), trail.as_system("test"):
+            trail.record(
+                db.session,
+                "access_denied",
+                tenant_id=user.tenant_id,
+                entity_type="url",
+                entity_id="/t/kaifeng/x",
+                summary="测试面板事件",
+            )
+            db.session.commit()
+    page = lead.get(HOME).get_data(as_text=True)
+    assert max(map(int, re.findall(r"/t/kaifeng/audit/(\d+)", page))) > newest
