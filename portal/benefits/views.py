@@ -24,12 +24,12 @@ from portal.benefits.models import Claim, CycleStatus, PaymentCycle, PaymentLine
 from portal.benefits.rules import BenefitsError
 from portal.kernel import labels, timefmt, uow
 from portal.kernel.clock import today
+from portal.kernel.downloads import XLSX
 from portal.kernel.grants import requires
 from portal.kernel.rules import RuleError
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 
 bp = Blueprint("benefits", __name__, url_prefix="/t/<slug>/benefits", template_folder="templates")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 5 * 1024 * 1024
 
 register_nav(

@@ -21,7 +21,7 @@ from portal.care import excel, operations, queries, rules
 from portal.care.models import Checkup, VisitKind
 from portal.duties.storage import Upload
 from portal.extensions import db
-from portal.kernel import uow
+from portal.kernel import downloads, uow
 from portal.kernel.grants import can, requires
 from portal.policy.care_format import CARE_FESTIVALS, CONTACT_ROLES
 from portal.register import pii
@@ -223,7 +223,7 @@ def roster_export() -> Any:
     operations.record_roster_export(len(rows))
     return send_file(
         io.BytesIO(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=downloads.XLSX,
         as_attachment=True,
         download_name="contact-roster.xlsx",
     )

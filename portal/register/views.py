@@ -17,13 +17,13 @@ from sqlalchemy.orm import selectinload
 
 from portal import listing
 from portal.kernel import uow
+from portal.kernel.downloads import XLSX
 from portal.kernel.grants import requires
 from portal.kernel.labels import labeller
 from portal.kernel.rules import RuleError
 from portal.register import audit_actions as vocabulary
 from portal.register import excel, operations, pii, queries
 from portal.register import rules as register_rules
-from portal.register.excel import XLSX
 from portal.register.models import (
     Category,
     ExitReason,
