@@ -28,6 +28,7 @@ from portal.register import pii
 from portal.register.models import Household
 from portal.tenancy import scope
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
+from portal.webhelpers import need
 
 bp = Blueprint("care", __name__, url_prefix="/t/<slug>/care", template_folder="templates")
 
@@ -94,10 +95,7 @@ def _labels() -> dict[str, Any]:
 
 def _need(grant: str) -> None:
     """Out of care (an officer of a department other than eligibility): 404."""
-    if not current_user.is_authenticated:
-        abort(401)
-    if not rules.can_use(current_user, grant):
-        abort(404)
+    need(lambda user: rules.can_use(user, grant))
 
 
 def _household_or_404(household_id: Any) -> Household:

@@ -34,6 +34,7 @@ from portal.register.models import (
 from portal.register.rules import today
 from portal.tenancy import scope
 from portal.ui import NavItem, register_nav
+from portal.webhelpers import need
 
 bp = Blueprint("register", __name__, url_prefix="/t/<slug>/register", template_folder="templates")
 
@@ -88,14 +89,6 @@ def _labels() -> dict[str, Any]:
         "mask_phone": pii.mask_phone,
         "register_rules": register_rules,
     }
-
-
-def need(predicate: Any) -> None:
-    """Out of the register (no grant, or an officer of another department): 404."""
-    if not current_user.is_authenticated:
-        abort(401)
-    if not predicate(current_user):
-        abort(404)
 
 
 def _fail(e: RuleError) -> None:
