@@ -51,19 +51,8 @@ EXIT_LABELS = vocabulary.EXIT_LABELS
 RELATIONSHIP_LABELS = vocabulary.RELATIONSHIP_LABELS
 KIND_LABELS = vocabulary.REQUEST_KIND_LABELS
 REQUEST_STATUS_LABELS = vocabulary.REQUEST_STATUS_LABELS
-CHANGE_LABELS = {
-    "enrolled": _l("Enrolled as number"),
-    "status": _l("Status"),
-    "address": _l("Home address"),
-    "level": _l("Grade"),
-    "village_id": _l("Village"),
-}
-AGE_BAND_LABELS = {
-    "under49": _l("Woman under 49"),
-    "49to59": _l("Woman 49–59"),
-    "60to69": _l("Woman 60–69"),
-    "70plus": _l("Woman 70 or older"),
-}
+CHANGE_LABELS = vocabulary.CHANGE_LABELS
+AGE_BAND_LABELS = vocabulary.AGE_BAND_LABELS
 
 
 #: The labels the export needs, by the name `excel.export_households` asks for.
