@@ -212,14 +212,7 @@ class Listing:
             filters={k: str(v) for k, v in self.keep.items()},
         )
         name = filename or f"{self.title or self.endpoint}-{_today_code()}.xlsx"
-        return Response(  # the request's unit of work commits the export's audit event
-            buffer.getvalue(),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={
-                "Content-Disposition": downloads.content_disposition(name),
-                "Cache-Control": "private, no-store",
-            },
-        )
+        return downloads.file_answer(buffer.getvalue(), name, downloads.XLSX, no_store=True)
 
     # --- URLs for the template -----------------------------------------------------------
 

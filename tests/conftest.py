@@ -236,3 +236,12 @@ def new_api_token(b: Browser) -> str:
     match = re.search(r'id="new-token">([^<]+)<', page)
     assert match, page[:2000]
     return match.group(1)
+
+
+def count_of(model: type, *where: object) -> int:
+    """How many rows of `model` match `where` (in the app context and scope around it)."""
+    from portal.extensions import db
+
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(model).where(*where)
+    ).scalar_one()

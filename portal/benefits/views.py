@@ -24,12 +24,13 @@ from portal.benefits.models import Claim, CycleStatus, PaymentCycle, PaymentLine
 from portal.benefits.rules import BenefitsError
 from portal.kernel import labels, timefmt, uow
 from portal.kernel.clock import today
+from portal.kernel.downloads import XLSX
 from portal.kernel.grants import requires
 from portal.kernel.rules import RuleError
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
+from portal.webhelpers import need
 
 bp = Blueprint("benefits", __name__, url_prefix="/t/<slug>/benefits", template_folder="templates")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 5 * 1024 * 1024
 
 register_nav(
@@ -66,14 +67,6 @@ def _code(v: Any) -> str:
     return labels.code(v) if v is not None else ""
 
 
-def _need(predicate: Any) -> None:
-    """Not a benefits user (no grant, or an officer of another department): 404."""
-    if not current_user.is_authenticated:
-        abort(401)
-    if not predicate(current_user):
-        abort(404)
-
-
 def _attempt(action: Any) -> uow.Outcome:
     outcome = uow.attempt(action)
     if outcome.error is not None:
@@ -84,7 +77,7 @@ def _attempt(action: Any) -> uow.Outcome:
 
 def _cycle_or_404(cycle_id: str, predicate: Any = benefit_rules.can_read) -> PaymentCycle:
     """The cycle for a user who passes `predicate`; otherwise, or out of scope: 404."""
-    _need(predicate)
+    need(predicate)
     cycle = queries.get_cycle(cycle_id)
     if cycle is None:
         abort(404)
@@ -112,7 +105,7 @@ CYCLE_COLUMNS = [
 @bp.get("/")
 @requires("benefits.read", status=404)
 def index() -> Any:
-    _need(benefit_rules.can_read)
+    need(benefit_rules.can_read)
     if request.args.get("export") == "xlsx":
         lst = listing.Listing.from_request(
             "benefits.index", CYCLE_COLUMNS, title=_("Payment cycles")
@@ -136,7 +129,7 @@ def index() -> Any:
 @bp.post("/cycles")
 @requires("benefits.compute", status=404)
 def create() -> Any:
-    _need(benefit_rules.can_compute)
+    need(benefit_rules.can_compute)
     raw = (request.form.get("period") or "").strip()
     try:
         month = dt.date.fromisoformat(f"{raw[:7]}-01")
@@ -315,7 +308,7 @@ def funding(cycle_id: str) -> Any:
 def bank_file_layout() -> Any:
     """The district lead sets the bank file's columns, order and headings; the form keeps
     the input when it is refused."""
-    _need(benefit_rules.can_read)
+    need(benefit_rules.can_read)
     status = 200
     if request.method == "POST":
 
@@ -372,10 +365,10 @@ CLAIM_COLUMNS = [
 @requires("benefits.read", status=404)
 def claims() -> Any:
     """Per-event claims: the list, and (for those who may) the entry form."""
-    _need(benefit_rules.can_read)
+    need(benefit_rules.can_read)
     status = 200
     if request.method == "POST":
-        _need(benefit_rules.can_claim)
+        need(benefit_rules.can_claim)
         form = request.form
 
         def act() -> Any:

@@ -10,17 +10,7 @@ import io
 import uuid
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,13 +21,14 @@ from portal.care import excel, operations, queries, rules
 from portal.care.models import Checkup, VisitKind
 from portal.duties.storage import Upload
 from portal.extensions import db
-from portal.kernel import uow
+from portal.kernel import downloads, uow
 from portal.kernel.grants import can, requires
 from portal.policy.care_format import CARE_FESTIVALS, CONTACT_ROLES
 from portal.register import pii
 from portal.register.models import Household
 from portal.tenancy import scope
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
+from portal.webhelpers import need
 
 bp = Blueprint("care", __name__, url_prefix="/t/<slug>/care", template_folder="templates")
 
@@ -104,10 +95,7 @@ def _labels() -> dict[str, Any]:
 
 def _need(grant: str) -> None:
     """Out of care (an officer of a department other than eligibility): 404."""
-    if not current_user.is_authenticated:
-        abort(401)
-    if not rules.can_use(current_user, grant):
-        abort(404)
+    need(lambda user: rules.can_use(user, grant))
 
 
 def _household_or_404(household_id: Any) -> Household:
@@ -233,7 +221,7 @@ def roster_export() -> Any:
     operations.record_roster_export(len(rows))
     return send_file(
         io.BytesIO(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=downloads.XLSX,
         as_attachment=True,
         download_name="contact-roster.xlsx",
     )

@@ -14,18 +14,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -563,14 +552,7 @@ def export() -> Any:
     period = _period_arg()
     data = build_workbook(period, status_label, assessment_label, role_label)
     filename = f"{g.tenant.slug}-duties-{period.code}.xlsx"
-    return Response(  # the request's unit of work commits the export's audit event
-        data,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": downloads.content_disposition(filename),
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return downloads.file_answer(data, filename, downloads.XLSX, no_store=True)
 
 
 # --- home panels ------------------------------------------------------------------------

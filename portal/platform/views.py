@@ -392,11 +392,7 @@ def export_policy(tenant_slug: str) -> Any:
 
     t = _tenant_or_404(tenant_slug, purged=False)
     text = dump_policy(services.export_configuration(t))
-    return Response(
-        text,
-        mimetype="application/x-yaml",
-        headers={"Content-Disposition": downloads.content_disposition(f"{t.slug}.yaml")},
-    )
+    return downloads.file_answer(text, f"{t.slug}.yaml", "application/x-yaml")
 
 
 @bp.post("/tenants/<tenant_slug>/archive")
@@ -412,13 +408,7 @@ def download_archive(tenant_slug: str) -> Any:
         return redirect(url_for("platform.tenant", tenant_slug=t.slug))
     data, _manifest = outcome.value
     stamp = clock.today().isoformat()
-    return Response(
-        data,
-        mimetype="application/zip",
-        headers={
-            "Content-Disposition": downloads.content_disposition(f"{t.slug}-archive-{stamp}.zip")
-        },
-    )
+    return downloads.file_answer(data, f"{t.slug}-archive-{stamp}.zip", "application/zip")
 
 
 # ---------------------------------------------------------------- lead accounts

@@ -40,6 +40,27 @@ REQUEST_STATUS_LABELS = {
     "returned": _l("Returned"),
 }
 REQUEST_KIND_LABELS = {"enrol": _l("Enrolment"), "change": _l("Change"), "exit": _l("Exit")}
+AGE_BAND_LABELS = {
+    "under49": _l("Woman under 49"),
+    "49to59": _l("Woman 49–59"),
+    "60to69": _l("Woman 60–69"),
+    "70plus": _l("Woman 70 or older"),
+}
+# A household's fields by name: the trail's field labels, and the changes a request lists.
+HOUSEHOLD_FIELDS = {
+    "town_id": _l("Town"),
+    "village_id": _l("Village"),
+    "category": _l("Category"),
+    "address": _l("Home address"),
+    "head_name": _l("Head of household"),
+    "woman_birth_date": _l("Woman's date of birth"),
+    "exit_reason": _l("Exit reason"),
+    "exit_date": _l("Exit date"),
+    "registered_on": _l("Registered on"),
+    "status": _l("Status"),
+    "level": _l("Grade"),
+}
+CHANGE_LABELS = {"enrolled": _l("Enrolled as number"), **HOUSEHOLD_FIELDS}
 
 register_module("register", _l("Families register"), order=45)
 register_actions(
@@ -62,19 +83,7 @@ register_named(
 register_record_type(
     "Household",
     _l("Household"),
-    fields={
-        "town_id": _l("Town"),
-        "village_id": _l("Village"),
-        "category": _l("Category"),
-        "address": _l("Home address"),
-        "head_name": _l("Head of household"),
-        "woman_birth_date": _l("Woman's date of birth"),
-        "exit_reason": _l("Exit reason"),
-        "exit_date": _l("Exit date"),
-        "registered_on": _l("Registered on"),
-        "status": _l("Status"),
-        "level": _l("Grade"),
-    },
+    fields=HOUSEHOLD_FIELDS,
     values={"status": STATUS_LABELS, "exit_reason": EXIT_LABELS, "category": CATEGORY_LABELS},
     names=names_from(Household, lambda h: h.address or "", Household.address),
 )

@@ -17,7 +17,6 @@ from portal.register.models import Household
 from portal.register.rules import RegisterError
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def neutralise(value: Any) -> Any:

@@ -9,6 +9,7 @@ register; other departments' officers see none of it (minimum necessary) and get
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,44 +61,29 @@ def _with_department_rule(user: Any, action: str) -> bool:
     return getattr(user, "department_id", None) is None or is_eligibility_officer(user)
 
 
-def can_read(user: Any) -> bool:
-    return _with_department_rule(user, "register.read")
+def _granted(action: str, department_rule: bool = False) -> Callable[[Any], bool]:
+    """`can_x(user)` for one grant of the register; with `department_rule`, among
+    department officers only the eligibility department's (the rule above)."""
+
+    def check(user: Any) -> bool:
+        if department_rule:
+            return _with_department_rule(user, action)
+        return can(user, action)
+
+    check.__doc__ = f"May the user use {action!r}?"
+    return check
 
 
-def can_confirm(user: Any) -> bool:
-    return _with_department_rule(user, "register.confirm")
-
-
-def can_reveal(user: Any) -> bool:
-    return _with_department_rule(user, "register.reveal")
-
-
-def can_export(user: Any) -> bool:
-    return _with_department_rule(user, "register.export")
-
-
-def can_export_full(user: Any) -> bool:
-    return _with_department_rule(user, "register.export_full")
-
-
-def can_propose(user: Any) -> bool:
-    return can(user, "register.propose")
-
-
-def can_import(user: Any) -> bool:
-    return can(user, "register.import")
-
-
-def can_manage_areas(user: Any) -> bool:
-    return can(user, "register.areas")
-
-
-def can_manage_officers(user: Any) -> bool:
-    return can(user, "register.officers")
-
-
-def can_manage_contacts(user: Any) -> bool:
-    return can(user, "register.contacts")
+can_read = _granted("register.read", department_rule=True)
+can_confirm = _granted("register.confirm", department_rule=True)
+can_reveal = _granted("register.reveal", department_rule=True)
+can_export = _granted("register.export", department_rule=True)
+can_export_full = _granted("register.export_full", department_rule=True)
+can_propose = _granted("register.propose")
+can_import = _granted("register.import")
+can_manage_areas = _granted("register.areas")
+can_manage_officers = _granted("register.officers")
+can_manage_contacts = _granted("register.contacts")
 
 
 def can_decide(user: Any, request: Any) -> bool:

@@ -9,16 +9,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,13 +17,13 @@ from sqlalchemy.orm import selectinload
 
 from portal import listing
 from portal.kernel import uow
+from portal.kernel.downloads import XLSX
 from portal.kernel.grants import requires
 from portal.kernel.labels import labeller
 from portal.kernel.rules import RuleError
 from portal.register import audit_actions as vocabulary
 from portal.register import excel, operations, pii, queries
 from portal.register import rules as register_rules
-from portal.register.excel import XLSX
 from portal.register.models import (
     Category,
     ExitReason,
@@ -43,6 +34,7 @@ from portal.register.models import (
 from portal.register.rules import today
 from portal.tenancy import scope
 from portal.ui import NavItem, register_nav
+from portal.webhelpers import need
 
 bp = Blueprint("register", __name__, url_prefix="/t/<slug>/register", template_folder="templates")
 
@@ -59,19 +51,8 @@ EXIT_LABELS = vocabulary.EXIT_LABELS
 RELATIONSHIP_LABELS = vocabulary.RELATIONSHIP_LABELS
 KIND_LABELS = vocabulary.REQUEST_KIND_LABELS
 REQUEST_STATUS_LABELS = vocabulary.REQUEST_STATUS_LABELS
-CHANGE_LABELS = {
-    "enrolled": _l("Enrolled as number"),
-    "status": _l("Status"),
-    "address": _l("Home address"),
-    "level": _l("Grade"),
-    "village_id": _l("Village"),
-}
-AGE_BAND_LABELS = {
-    "under49": _l("Woman under 49"),
-    "49to59": _l("Woman 49–59"),
-    "60to69": _l("Woman 60–69"),
-    "70plus": _l("Woman 70 or older"),
-}
+CHANGE_LABELS = vocabulary.CHANGE_LABELS
+AGE_BAND_LABELS = vocabulary.AGE_BAND_LABELS
 
 
 #: The labels the export needs, by the name `excel.export_households` asks for.
@@ -97,14 +78,6 @@ def _labels() -> dict[str, Any]:
         "mask_phone": pii.mask_phone,
         "register_rules": register_rules,
     }
-
-
-def need(predicate: Any) -> None:
-    """Out of the register (no grant, or an officer of another department): 404."""
-    if not current_user.is_authenticated:
-        abort(401)
-    if not predicate(current_user):
-        abort(404)
 
 
 def _fail(e: RuleError) -> None:

@@ -12,10 +12,10 @@ from flask import abort, flash, jsonify, redirect, render_template, request, sen
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.kernel.downloads import XLSX
 from portal.kernel.grants import requires
 from portal.register import import_stash, importing, operations
 from portal.register import rules as register_rules
-from portal.register.excel import XLSX
 from portal.register.views import attempt, bp, need
 
 # -- import ----------------------------------------------------------------------------

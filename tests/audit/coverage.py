@@ -84,6 +84,18 @@ class Listed:
     test: str = ""
 
 
+def stored_file(filename: str, content_type: str, size: int, storage_key: str) -> dict[str, Any]:
+    """The file columns (`portal.db.StoredFile`) of a factory's upload row: nothing is
+    read back, so the hash is a placeholder."""
+    return {
+        "filename": filename,
+        "content_type": content_type,
+        "size": size,
+        "sha256": "0" * 64,
+        "storage_key": storage_key,
+    }
+
+
 def signed_in(app: Any, username: str, password: str = DEMO_PASSWORD) -> Browser:
     b = Browser(app)
     assert b.login(username, password).status_code == 302

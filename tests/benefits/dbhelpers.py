@@ -3,9 +3,11 @@ they never share the demo districts' cycles): the 开封 policy, one town, house
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,6 +47,18 @@ def new_district(slug: str, data: dict) -> Any:
         db.session.add(Area(kind=AreaKind.village, name="示例社区一", parent_id=town.id))
         db.session.commit()
     return tenant
+
+
+@contextlib.contextmanager
+def in_new_district(app: Any, slug: str, data: dict | None = None) -> Iterator[Any]:
+    """`new_district` (the 开封 policy unless `data`) inside the app, and its scope for the
+    block; yields the tenant."""
+    from portal.tenancy import scope
+
+    with app.app_context():
+        tenant = new_district(slug, data if data is not None else kaifeng_data())
+        with scope.tenant_scope(tenant.id):
+            yield tenant
 
 
 def add_couple(

@@ -11,8 +11,7 @@ import io
 from tests.benefits.dbhelpers import (
     add_couple,
     bank_copy,
-    kaifeng_data,
-    new_district,
+    in_new_district,
     run_cycle,
     with_accounts,
 )
@@ -38,35 +37,32 @@ def test_a_district_layout_round_trips_and_failed_lines_carry_over(fresh_app) ->
     from portal.benefits import bank, bank_layout, operations, queries
     from portal.extensions import db
     from portal.kernel.grants import SYSTEM
-    from portal.tenancy import scope
 
-    with fresh_app.app_context():
-        tenant = new_district("kf-layout", kaifeng_data())
-        with scope.tenant_scope(tenant.id):
-            h = add_couple(D(1960, 1, 1), D(1959, 1, 1))
-            with_accounts(h, "62229999{:04d}1234")
-            assert bank_layout.layout() == bank_layout.DEFAULT_LAYOUT  # no setting yet
-            form = {f"pos_{k}": str(i + 1) for i, (k, _h) in enumerate(LAYOUT)}
-            form |= {f"head_{k}": h for k, h in LAYOUT}
-            bank_layout.set_layout(SYSTEM, bank_layout.parse(form), "0")
-            db.session.commit()
-            assert bank_layout.layout() == LAYOUT
-            # the exported file has exactly the district's columns, in its order
-            jan = operations.create_cycle(SYSTEM, D(2024, 1, 1))
-            for step in (operations.compute_cycle, operations.review_cycle):
-                step(SYSTEM, jan, jan.row_version)
-            operations.approve_cycle(SYSTEM, jan, jan.row_version)
-            data = bank.bank_file(SYSTEM, jan, jan.row_version)
-            assert _head(data) == [h for _k, h in LAYOUT]
-            copy = bank_copy(data, {2: "账户冻结"}, result="处理结果", reason="备注")
-            got = bank.import_results(SYSTEM, jan, bank.read_results(copy), jan.row_version)
-            assert got == {"paid": 1, "failed": 1, "pending": 0}
-            # the next cycle, in the same layout, pays the failed line again
-            feb = operations.create_cycle(SYSTEM, D(2024, 2, 1))
-            assert run_cycle(feb, result="处理结果", reason="备注")["failed"] == 0
-            carried = [x for x in queries.all_lines(feb) if x.cause == "carried"]
-            assert [(x.period, x.amount) for x in carried] == [(D(2024, 1, 1), 1430)]
-            db.session.commit()
+    with in_new_district(fresh_app, "kf-layout"):
+        h = add_couple(D(1960, 1, 1), D(1959, 1, 1))
+        with_accounts(h, "62229999{:04d}1234")
+        assert bank_layout.layout() == bank_layout.DEFAULT_LAYOUT  # no setting yet
+        form = {f"pos_{k}": str(i + 1) for i, (k, _h) in enumerate(LAYOUT)}
+        form |= {f"head_{k}": h for k, h in LAYOUT}
+        bank_layout.set_layout(SYSTEM, bank_layout.parse(form), "0")
+        db.session.commit()
+        assert bank_layout.layout() == LAYOUT
+        # the exported file has exactly the district's columns, in its order
+        jan = operations.create_cycle(SYSTEM, D(2024, 1, 1))
+        for step in (operations.compute_cycle, operations.review_cycle):
+            step(SYSTEM, jan, jan.row_version)
+        operations.approve_cycle(SYSTEM, jan, jan.row_version)
+        data = bank.bank_file(SYSTEM, jan, jan.row_version)
+        assert _head(data) == [h for _k, h in LAYOUT]
+        copy = bank_copy(data, {2: "账户冻结"}, result="处理结果", reason="备注")
+        got = bank.import_results(SYSTEM, jan, bank.read_results(copy), jan.row_version)
+        assert got == {"paid": 1, "failed": 1, "pending": 0}
+        # the next cycle, in the same layout, pays the failed line again
+        feb = operations.create_cycle(SYSTEM, D(2024, 2, 1))
+        assert run_cycle(feb, result="处理结果", reason="备注")["failed"] == 0
+        carried = [x for x in queries.all_lines(feb) if x.cause == "carried"]
+        assert [(x.period, x.amount) for x in carried] == [(D(2024, 1, 1), 1430)]
+        db.session.commit()
 
 
 def test_the_lead_sets_a_layout_and_the_form_keeps_bad_input(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]

@@ -92,6 +92,18 @@ def sign_in(page, live_server: str, username: str, password: str = "Demo-2026-pa
     page.wait_for_load_state("networkidle")
 
 
+def phone_page(chromium, live_server: str, username: str):  # type: ignore[no-untyped-def]
+    """A page on a 390 px touch phone (a village contact's or town officer's device),
+    signed in as `username`; the caller closes `page.context`."""
+    ctx = chromium.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    sign_in(page, live_server, username)
+    return page
+
+
 def switch_user(page, live_server: str, username: str) -> None:  # type: ignore[no-untyped-def]
     """Signs the browser out (its cookies gone) and in again as `username`."""
     page.context.clear_cookies()

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import phone_page
 
 pytestmark = pytest.mark.browser
 
 
 def test_town_officer_records_a_contract_and_a_checkup_on_a_phone(chromium, live_server) -> None:  # type: ignore[no-untyped-def]
-    ctx = chromium.new_context(
-        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-    )
-    page = ctx.new_page()
-    page.set_default_timeout(15000)
-    sign_in(page, live_server, "kaifeng-town1")
+    page = phone_page(chromium, live_server, "kaifeng-town1")
     page.goto(live_server + "/t/kaifeng/care/mine")
     page.goto(live_server + page.locator("#my-households a").first.get_attribute("href"))
     assert page.locator("#contract").count() == 1 and page.locator("#checkup").count() == 1
@@ -40,4 +35,4 @@ def test_town_officer_records_a_contract_and_a_checkup_on_a_phone(chromium, live
     assert "区人民医院" in page.inner_text("#care-checkups")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, width
-    ctx.close()
+    page.context.close()

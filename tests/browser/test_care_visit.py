@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, phone_page, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,12 +30,7 @@ def test_village_contact_records_a_mid_autumn_visit_on_a_phone(
     sign_in(lead, live_server, "zhangdian-lead")
     before = _counts(lead, live_server)
 
-    phone_ctx = chromium.new_context(
-        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-    )
-    page = phone_ctx.new_page()
-    page.set_default_timeout(15000)
-    sign_in(page, live_server, "zhangdian-village1")
+    page = phone_page(chromium, live_server, "zhangdian-village1")
     page.goto(live_server + "/t/zhangdian/care/mine")
     links = page.locator("#my-households a")
     n = links.count()
@@ -68,5 +63,5 @@ def test_village_contact_records_a_mid_autumn_visit_on_a_phone(
     after = _counts(lead, live_server)
     assert after == (before[0] + 1, before[1] + 1)
     assert re.search(r"\d", lead.inner_text("#kpi-festival"))
-    phone_ctx.close()
+    page.context.close()
     lead_ctx.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.audit.coverage import Ctx, Exercise, Listed
+from tests.audit.coverage import Ctx, Exercise, Listed, stored_file
 
 
 def _contract(ctx: Ctx) -> Any:
@@ -44,11 +44,7 @@ def _photo(ctx: Ctx) -> Any:
     return VisitPhoto(
         visit_id=visit.id,
         household_id=visit.household_id,
-        filename="visit.png",
-        content_type="image/png",
-        size=72,
-        sha256="0" * 64,
-        storage_key=f"{visit.tenant_id}/care/00/coverage",
+        **stored_file("visit.png", "image/png", 72, f"{visit.tenant_id}/care/00/coverage"),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.care.helpers import as_user, district, officer_town, user_named
+from tests.conftest import count_of
 
 
 def test_assign_and_deactivate_follow_a_linked_account(fresh_app) -> None:  # type: ignore[no-untyped-def]
@@ -57,14 +58,7 @@ def test_assign_and_deactivate_follow_a_linked_account(fresh_app) -> None:  # ty
             assert new.town_id == town and new.phone_index
             ended = operations.deactivate_contact(officer, contact.id, "退休")
             assert ended == len(linked) + 1
-            assert (
-                db.session.execute(
-                    sa.select(sa.func.count())
-                    .select_from(HouseholdContact)
-                    .where(HouseholdContact.user_id == village.id)
-                ).scalar()
-                == 0
-            )
+            assert count_of(HouseholdContact, HouseholdContact.user_id == village.id) == 0
             history = (
                 db.session.execute(sa.select(Assignment).where(Assignment.contact_id == contact.id))
                 .scalars()

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.care.helpers import district
+from tests.conftest import count_of
 from tests.register.helpers import contact_households, households_by_town
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -89,14 +90,7 @@ def test_village_contact_sees_only_their_households_and_records_a_visit(
             sa.select(Visit).where(Visit.household_id == hid, Visit.festival == "mid_autumn")
         ).scalar_one()
         assert visit.festival_year == 2026
-        assert (
-            db.session.execute(
-                sa.select(sa.func.count())
-                .select_from(VisitPhoto)
-                .where(VisitPhoto.visit_id == visit.id)
-            ).scalar()
-            == 1
-        )
+        assert count_of(VisitPhoto, VisitPhoto.visit_id == visit.id) == 1
 
 
 @pytest.mark.parametrize("user", ["kaifeng-lead", "kaifeng-town1"])

@@ -49,11 +49,9 @@ def _evidence_file(ctx: Ctx) -> Any:
     return EvidenceFile(
         entry_id=entry.id,
         department_id=entry.department_id,
-        filename="coverage.pdf",
-        content_type="application/pdf",
-        size=10,
-        sha256="0" * 64,
-        storage_key=f"coverage/{uuid.uuid4().hex}",
+        **coverage.stored_file(
+            "coverage.pdf", "application/pdf", 10, f"coverage/{uuid.uuid4().hex}"
+        ),
     )
 
 

@@ -20,7 +20,7 @@ from portal.kernel import signals
 from portal.kernel.clock import today
 from portal.kernel.periods import Period
 from portal.kernel.uow import attempt
-from tests.conftest import new_api_token
+from tests.conftest import count_of, new_api_token
 from tests.duties.helpers import district, duty_in, user
 
 BASE = "/t/kaifeng/duties"
@@ -73,14 +73,7 @@ def test_a_failed_commit_leaves_no_file(fresh_app, tmp_path: Path) -> None:  # t
             sa.event.remove(db.engine, "commit", refuse)
         db.session.rollback()
         assert _files(tmp_path) == []
-        assert (
-            db.session.execute(
-                sa.select(sa.func.count())
-                .select_from(EvidenceFile)
-                .where(EvidenceFile.sha256 == hashlib.sha256(PDF).hexdigest())
-            ).scalar()
-            == 0
-        )
+        assert count_of(EvidenceFile, EvidenceFile.sha256 == hashlib.sha256(PDF).hexdigest()) == 0
 
 
 def test_a_broken_rule_after_the_file_leaves_no_file(fresh_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
