@@ -103,6 +103,7 @@ def _list(chain: uuid.UUID, template: str, *, module: str = "", **extra: Any) ->
         listing=lst,
         by_time=lst.sort == paging.DEFAULT_SORT and lst.desc,
         total_cap=paging.TOTAL_CAP,
+        text_window=services.TEXT_WINDOW,
         rows=rows,
         f=f,
         departments=departments,
