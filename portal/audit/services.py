@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 from portal.audit import display, paging, trail, vocabulary
 from portal.audit.models import PLATFORM_CHAIN, AuditEvent
 from portal.extensions import db
-from portal.kernel import clock
+from portal.kernel import clock, memo
 
 EXPORT_LIMIT = 100_000
 _SPACE = sa.literal_column("' '")  # inline, so PostgreSQL matches the trigram index (0401)
@@ -305,11 +305,16 @@ def changes_of(event: AuditEvent) -> list[dict[str, Any]]:
 
 
 def department_names(tenant_id: uuid.UUID | None) -> dict[uuid.UUID, str]:
+    """The district's departments by id (the filter's list and every row's department),
+    kept by `kernel.memo`: asked on every page of the trail, changed by a write there."""
     if tenant_id is None:
         return {}
     from portal.tenancy.models import Department
 
-    return dict(db.session.execute(sa.select(Department.id, Department.name)).all())
+    def load() -> dict[uuid.UUID, str]:
+        return dict(db.session.execute(sa.select(Department.id, Department.name)).all())
+
+    return memo.remembered(("audit_department_names",), load, tenant_id)
 
 
 # --- exports ----------------------------------------------------------------------------
