@@ -68,10 +68,13 @@ _modules: dict[str, Module] = {}
 _actions: dict[str, Action] = {}
 _records: dict[str, RecordType] = {}
 _unaudited: dict[str, frozenset[str]] = {}
+#: The filters' choices per (kind, module, locale): built once, not on every page.
+_choices: dict[tuple[str, str, str], Any] = {}
 
 
 def register_module(code: str, label: Any, order: int = 50) -> None:
     _modules[code] = Module(code, label, order)
+    _choices.clear()
 
 
 def register_actions(module: str, actions: Mapping[str, Any]) -> None:
@@ -79,6 +82,7 @@ def register_actions(module: str, actions: Mapping[str, Any]) -> None:
     for code, value in actions.items():
         label, summary = value if isinstance(value, tuple) else (value, None)
         _actions[code] = Action(code, module, label, summary)
+    _choices.clear()
 
 
 def register_record_type(
@@ -92,6 +96,7 @@ def register_record_type(
     link: Callable[[str], str | None] | None = None,
 ) -> None:
     _records[name] = RecordType(name, label, fields or {}, values or {}, names, find, link)
+    _choices.clear()
 
 
 def register_named(
@@ -237,6 +242,24 @@ def record_label(name: str) -> str:
 
 def grouped_actions(only: str = "") -> list[tuple[str, list[tuple[str, str]]]]:
     """[(module label, [(code, label), …]), …] for the action filter's <optgroup>s."""
+    key = ("actions", only, _locale())
+    found = _choices.get(key)
+    if found is None:
+        found = _choices[key] = _grouped_actions(only)
+    return found
+
+
+def record_type_choices() -> list[tuple[str, str]]:
+    """[(record type, label), …] sorted by label, for the record type filter."""
+    key = ("records", "", _locale())
+    found = _choices.get(key)
+    if found is None:
+        pairs = ((name, text(r.label)) for name, r in _records.items() if name != "*")
+        found = _choices[key] = sorted(pairs, key=lambda pair: pair[1])
+    return found
+
+
+def _grouped_actions(only: str) -> list[tuple[str, list[tuple[str, str]]]]:
     load()
     out = []
     for module in modules():
