@@ -8,6 +8,14 @@ On PostgreSQL row-level security enforces the same (see `rls.CHAIN_PREDICATE`).
 Pages, sort orders and the capped total are `portal.audit.paging`'s: keyset pages,
 never OFFSET and never a COUNT over the chain (with tens of millions of events both
 would scan).
+
+A search (`?q=`) and the person filter (`?actor=`) are resolved first against the small
+things a term can name — the vocabulary's zh/en labels (签报 → the sign-off action
+codes, in memory), the district's people, departments and records (one statement) — and
+the trail is then filtered by equalities its indexes answer, however long it is. The
+events' own stored text is matched only among the newest `TEXT_WINDOW` events (the page
+says so): a LIKE over the whole trail would grow with it, and a two-character Chinese
+word cannot use a trigram index.
 """
 
 from __future__ import annotations
