@@ -171,7 +171,7 @@ def resolve(chain: uuid.UUID, text: str, people_only: bool = False) -> Terms:
     if _finder(users) is not None:
         parts.append(("~actor", _finder(users)(text)))
     if chain != PLATFORM_CHAIN and not people_only:
-        from portal.tenancy.models import Department
+        from portal.tenancy.models import Department, Tenant
 
         like = Department.name.ilike(_like(text), escape="\\")
         parts.append(("~department", sa.select(Department.id).where(like).limit(NAMED_LIMIT)))
@@ -181,6 +181,8 @@ def resolve(chain: uuid.UUID, text: str, people_only: bool = False) -> Terms:
             query = _finder(registered)
             if query is None:
                 plain.append((name, registered))
+            elif name == "Tenant":  # not scoped to a district: its chain names only itself
+                parts.append((name, query(text).where(Tenant.id == chain)))
             else:
                 parts.append((name, query(text)))
     if parts:

@@ -88,6 +88,7 @@ def test_another_districts_names_resolve_to_nothing(app) -> None:  # type: ignor
     from portal.auth.models import User
     from portal.extensions import db
     from portal.tenancy import scope
+    from portal.tenancy.models import Tenant
 
     kaifeng, jiading = _ids(app, "kaifeng"), _ids(app, "jiading")
     with app.test_request_context("/"), scope.tenant_scope(jiading, read_only=True):
@@ -99,3 +100,6 @@ def test_another_districts_names_resolve_to_nothing(app) -> None:  # type: ignor
         terms = services.resolve(kaifeng, name)
         assert user_id not in terms.actors
         assert not any(str(user_id) in ids for ids in terms.records.values())
+        # nor does another district itself (the tenants table is not scoped by district)
+        other = db.session.execute(sa.select(Tenant.name).where(Tenant.id == jiading)).scalar()
+        assert str(jiading) not in services.resolve(kaifeng, other).records.get("Tenant", [])
