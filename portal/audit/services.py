@@ -118,11 +118,6 @@ def _local_midnight_utc(day: dt.date) -> dt.datetime:
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 #: Free text in the events' own stored text (record names as they were, file names,
 #: pages) is searched among this many newest events of the chain — up to the end date when
 #: one is chosen — so a search costs the same however long the trail grows (the page says
@@ -173,8 +168,8 @@ def resolve(chain: uuid.UUID, text: str, people_only: bool = False) -> Terms:
     if chain != PLATFORM_CHAIN and not people_only:
         from portal.tenancy.models import Department, Tenant
 
-        like = Department.name.ilike(_like(text), escape="\\")
-        parts.append(("~department", sa.select(Department.id).where(like).limit(NAMED_LIMIT)))
+        named = vocabulary.contains(Department.name, text)
+        parts.append(("~department", sa.select(Department.id).where(named).limit(NAMED_LIMIT)))
         for name, registered in vocabulary.record_types().items():
             if registered.find is None:
                 continue
@@ -232,10 +227,7 @@ def search_condition(
     newest TEXT_WINDOW events — never a LIKE over the whole trail or the change data."""
     e = AuditEvent
     terms = resolve(chain, text) if terms is None else terms
-    # a term without upper and lower case (Chinese) needs no case folding: LIKE is a
-    # plain byte match, ILIKE folds every stored text first (twice the time)
-    uncased = text.lower() == text.upper()
-    match = (SEARCH_EXPR.like if uncased else SEARCH_EXPR.ilike)(_like(text), escape="\\")
+    match = vocabulary.contains(SEARCH_EXPR, text)
     conditions: list[sa.ColumnElement[bool]] = [sa.and_(e.seq > _text_window(chain, until), match)]
     if terms.actions:
         conditions.append(e.action.in_(terms.actions))

@@ -49,11 +49,10 @@ def _duties_named(text: str) -> Any:
     as a statement of ids: the audit search asks it inside its one look-up of names."""
     import sqlalchemy as sa
 
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return (
         sa.select(Duty.id)
         .join(Measure, Measure.id == Duty.measure_id)
-        .where(Measure.title.ilike(f"%{escaped}%", escape="\\"))
+        .where(vocabulary.contains(Measure.title, text))
         .limit(500)
     )
 
