@@ -171,7 +171,7 @@ class Names:
         if not ids or people is None or people.names is None:
             return
         kept: dict[str, str] = memo.remembered(("audit_people",), dict, _district())
-        missing = sorted(ids - kept.keys())
+        missing = sorted(i for i in ids if i not in kept)  # never iterates the shared dict
         if missing:
             found = people.names(missing)
             kept.update({i: found.get(i, "") for i in missing})  # "": no such user now
