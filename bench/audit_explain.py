@@ -27,6 +27,7 @@ CASES = [
     ("search 签报", {"q": "签报"}, False),
     ("search 签报, by person", {"q": "签报", "sort": "actor"}, False),
     ("person's display name", {"actor": "{officer}"}, False),
+    ("search a longer word (trigram index?)", {"q": "经办人1"}, False),
     ("bench page: update + department", {"action": "update", "department": "{dept}"}, False),
     ("bench page, by person", {"action": "update", "department": "{dept}", "sort": "actor"}, False),
 ]

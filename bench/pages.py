@@ -37,6 +37,7 @@ PAGES: list[Page] = [
         "/t/{slug}/audit/?action=update&department={department_id}",
         "audit_filtered",
     ),
+    Page("audit viewer, search 签报", "lead", "/t/{slug}/audit/?q=签报", "audit_search"),
     Page(
         "meeting draft agenda",
         "lead",

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from portal.audit import vocabulary
 from portal.audit.models import AuditEvent
 from portal.extensions import db
-from portal.kernel import periods, timefmt
+from portal.kernel import memo, periods, timefmt
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -163,10 +163,19 @@ class Names:
                 self.records[(type_name, entity_id)] = name
 
     def _load_users(self, ids: set[str]) -> None:
-        """People's names through the accounts domain's registration (audit is below it)."""
+        """People's names through the accounts domain's registration (audit is below it),
+        kept per district by `kernel.memo` (a district has few people and its pages name
+        the same ones: the look-up is asked for the ids not yet kept; a write in the
+        district — a rename — drops them)."""
         people = vocabulary.record_type("User")
-        if ids and people is not None and people.names is not None:
-            self.users = people.names(sorted(ids))
+        if not ids or people is None or people.names is None:
+            return
+        kept: dict[str, str] = memo.remembered(("audit_people",), dict, _district())
+        missing = sorted(i for i in ids if i not in kept)  # never iterates the shared dict
+        if missing:
+            found = people.names(missing)
+            kept.update({i: found.get(i, "") for i in missing})  # "": no such user now
+        self.users = {i: kept[i] for i in ids if kept.get(i)}
 
     def reference(self, key: str, value: Any) -> str | None:
         """The name behind an id-valued field, or None when it is not a known reference."""
@@ -322,6 +331,14 @@ def actor_name(event: AuditEvent, names: Names) -> str:
     if event.actor_role == "anonymous":
         return _(ANONYMOUS)
     return event.actor_name
+
+
+def _district() -> Any:
+    """The district of the page being read (None: the platform's chain, or no request)."""
+    from flask import g, has_request_context
+
+    tenant = g.get("tenant") if has_request_context() else None
+    return tenant.id if tenant is not None else None
 
 
 def actors_of(events: list[Any]) -> dict[str, str]:

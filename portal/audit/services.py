@@ -8,6 +8,14 @@ On PostgreSQL row-level security enforces the same (see `rls.CHAIN_PREDICATE`).
 Pages, sort orders and the capped total are `portal.audit.paging`'s: keyset pages,
 never OFFSET and never a COUNT over the chain (with tens of millions of events both
 would scan).
+
+A search (`?q=`) and the person filter (`?actor=`) are resolved first against the small
+things a term can name — the vocabulary's zh/en labels (签报 → the sign-off action
+codes, in memory), the district's people, departments and records (one statement) — and
+the trail is then filtered by equalities its indexes answer, however long it is. The
+events' own stored text is matched only among the newest `TEXT_WINDOW` events (the page
+says so): a LIKE over the whole trail would grow with it, and a two-character Chinese
+word cannot use a trigram index.
 """
 
 from __future__ import annotations
@@ -22,11 +30,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from portal.audit import display, paging, trail, vocabulary
 from portal.audit.models import PLATFORM_CHAIN, AuditEvent
 from portal.extensions import db
-from portal.kernel import clock
+from portal.kernel import clock, memo
 
 EXPORT_LIMIT = 100_000
 _SPACE = sa.literal_column("' '")  # inline, so PostgreSQL matches the trigram index (0401)
@@ -109,70 +118,127 @@ def _local_midnight_utc(day: dt.date) -> dt.datetime:
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+#: Free text in the events' own stored text (record names as they were, file names,
+#: pages) is searched among this many newest events of the chain — up to the end date when
+#: one is chosen — so a search costs the same however long the trail grows (the page says
+#: so). Everything a term can name (actions, record types, people, departments, records)
+#: is searched over the whole trail by indexed equality.
+TEXT_WINDOW = 1_000
+#: At most this many people, departments or records of one type per term (a term that
+#: names more is too vague to list them all; the newest events' text still matches).
+NAMED_LIMIT = 200
 
 
-def people(text: str) -> list[uuid.UUID]:
-    """Users whose name (or login name) contains `text`: the person filter takes names.
+@dataclass
+class Terms:
+    """What a search term names, resolved before the trail is read: the small tables
+    (the vocabulary's labels, the district's users, departments and records) answer, and
+    the trail is then filtered by indexed equality instead of a LIKE over every event."""
 
-    Asked of the accounts domain through its registered record type (audit is below it)."""
-    registered = vocabulary.record_type("User")
-    if registered is None or registered.find is None or not text.strip():
-        return []
-    return [uuid.UUID(i) for i in registered.find(text.strip())]
-
-
-def _people_in(text: str) -> Any:
-    """The ids of `people(text)` as a subquery where the accounts domain offers one (asked
-    inside the page's statement: no round trip), else as a list."""
-    registered = vocabulary.record_type("User")
-    query = getattr(registered.find, "query", None) if registered and registered.find else None
-    return query(text.strip()) if query is not None and text.strip() else people(text)
+    actions: list[str] = field(default_factory=list)
+    record_types: list[str] = field(default_factory=list)
+    actors: list[uuid.UUID] = field(default_factory=list)
+    departments: list[uuid.UUID] = field(default_factory=list)
+    records: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _ids_in(registered: vocabulary.RecordType, text: str) -> Any:
-    """A record type's ids matching `text`: on PostgreSQL a subquery of the ids as text
-    (entity ids are stored as text; SQLite keeps uuids as bare hex), else a list."""
-    query = getattr(registered.find, "query", None)
-    if query is not None and db.session.get_bind().dialect.name == "postgresql":
-        found = query(text).subquery()
-        return sa.select(sa.cast(found.c[0], sa.String))
-    return registered.find(text) if registered.find else []
+def _finder(registered: vocabulary.RecordType | None) -> Any:
+    """The record type's finder as a statement of ids (None: it offers a plain list)."""
+    if registered is None or registered.find is None:
+        return None
+    return getattr(registered.find, "query", None)
 
 
-def search_condition(chain: uuid.UUID, text: str) -> sa.ColumnElement[bool]:
-    """What a search finds: action and record-type labels (mapped back to codes, so an
-    index answers), people by name, departments and records by their names or titles, and
-    the short stored text (names, files, pages) — never a LIKE over the change data.
-    The names are matched by subqueries of the page's own statement where the record
-    type offers one (a search was one statement per record type)."""
-    e = AuditEvent
-    conditions: list[sa.ColumnElement[bool]] = [SEARCH_EXPR.ilike(_like(text), escape="\\")]
-    codes = vocabulary.search_codes(text, "action")
-    if codes:
-        conditions.append(e.action.in_(codes))
-    types = vocabulary.search_codes(text, "record")
-    if types:
-        conditions.append(e.entity_type.in_(types))
-    actors = _people_in(text)
-    if isinstance(actors, sa.Select) or actors:
-        conditions.append(e.actor_id.in_(actors))
-    if chain != PLATFORM_CHAIN:
-        from portal.tenancy.models import Department
+def resolve(chain: uuid.UUID, text: str, people_only: bool = False) -> Terms:
+    """The action codes and record types whose zh/en labels hold `text` (in memory), and the
+    people, departments and records whose names hold it — asked in one statement, each
+    kind capped at NAMED_LIMIT. The platform chain names people only (operators)."""
+    text = text.strip()
+    terms = Terms()
+    if not text:
+        return terms
+    if not people_only:
+        terms.actions = vocabulary.search_codes(text, "action")
+        terms.record_types = vocabulary.search_codes(text, "record")
+    parts: list[tuple[str, Any]] = []
+    plain: list[tuple[str, vocabulary.RecordType]] = []
+    users = vocabulary.record_type("User")
+    if _finder(users) is not None:
+        parts.append(("~actor", _finder(users)(text)))
+    if chain != PLATFORM_CHAIN and not people_only:
+        from portal.tenancy.models import Department, Tenant
 
-        conditions.append(
-            e.department_id.in_(
-                sa.select(Department.id).where(Department.name.ilike(_like(text), escape="\\"))
-            )
-        )
+        named = vocabulary.contains(Department.name, text)
+        parts.append(("~department", sa.select(Department.id).where(named).limit(NAMED_LIMIT)))
         for name, registered in vocabulary.record_types().items():
             if registered.find is None:
                 continue
-            ids = _ids_in(registered, text)
-            if isinstance(ids, sa.Select) or ids:
-                conditions.append(sa.and_(e.entity_type == name, e.entity_id.in_(ids)))
+            query = _finder(registered)
+            if query is None:
+                plain.append((name, registered))
+            elif name == "Tenant":  # not scoped to a district: its chain names only itself
+                parts.append((name, query(text).where(Tenant.id == chain)))
+            else:
+                parts.append((name, query(text)))
+    if parts:
+        selects = [
+            sa.select(sa.literal(kind).label("kind"), sub.c[0].label("id")).select_from(sub)
+            for kind, statement in parts
+            for sub in [statement.limit(NAMED_LIMIT).subquery()]
+        ]
+        statement = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+        for kind, value in db.session.execute(statement):
+            if kind == "~actor":
+                terms.actors.append(_uuid(value))
+            elif kind == "~department":
+                terms.departments.append(_uuid(value))
+            else:
+                terms.records.setdefault(kind, []).append(str(_uuid(value)))
+    for name, registered in plain:  # a finder with no statement (none today)
+        found = registered.find(text) if registered.find else []
+        if found:
+            terms.records[name] = [str(v) for v in found[:NAMED_LIMIT]]
+    return terms
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _text_window(chain: uuid.UUID, until: dt.datetime | None) -> Any:
+    """The lowest seq the free-text search reads: TEXT_WINDOW below the newest event (the
+    newest before `until`, when an end date is chosen). One index row, read inside the
+    page's statement."""
+    e = aliased(AuditEvent)
+    newest = sa.select(e.seq - TEXT_WINDOW).where(e.tenant_id == chain)
+    if until is not None:
+        newest = newest.where(e.occurred_at < until).order_by(e.occurred_at.desc())
+    else:
+        newest = newest.order_by(e.seq.desc())
+    return newest.limit(1).scalar_subquery()
+
+
+def search_condition(
+    chain: uuid.UUID, text: str, until: dt.datetime | None = None, terms: Terms | None = None
+) -> sa.ColumnElement[bool]:
+    """What a search finds: events of the actions, record types, people, departments and
+    records the term names (`resolve`), each an equality an index answers, anywhere in the
+    trail; and the term in the events' short stored text (names, files, pages) among the
+    newest TEXT_WINDOW events — never a LIKE over the whole trail or the change data."""
+    e = AuditEvent
+    terms = resolve(chain, text) if terms is None else terms
+    match = vocabulary.contains(SEARCH_EXPR, text)
+    conditions: list[sa.ColumnElement[bool]] = [sa.and_(e.seq > _text_window(chain, until), match)]
+    if terms.actions:
+        conditions.append(e.action.in_(terms.actions))
+    if terms.record_types:
+        conditions.append(e.entity_type.in_(terms.record_types))
+    if terms.actors:
+        conditions.append(e.actor_id.in_(terms.actors))
+    if terms.departments:
+        conditions.append(e.department_id.in_(terms.departments))
+    for name, ids in sorted(terms.records.items()):
+        conditions.append(sa.and_(e.entity_type == name, e.entity_id.in_(ids)))
     return sa.or_(*conditions)
 
 
@@ -188,10 +254,9 @@ def filtered(
         try:
             query = query.where(e.actor_id == uuid.UUID(f.actor))
         except ValueError:
-            ids = _people_in(f.actor)
+            ids = resolve(chain, f.actor, people_only=True).actors
             by_name = e.actor_name == f.actor
-            named = isinstance(ids, sa.Select) or ids
-            query = query.where(sa.or_(e.actor_id.in_(ids), by_name) if named else by_name)
+            query = query.where(sa.or_(e.actor_id.in_(ids), by_name) if ids else by_name)
     if f.department_id:
         query = query.where(e.department_id == f.department_id)
     if f.module:
@@ -202,12 +267,14 @@ def filtered(
         query = query.where(e.entity_type == f.entity_type)
     if f.entity_id:
         query = query.where(e.entity_id == f.entity_id)
+    until = None
     if f.date_from:
         query = query.where(e.occurred_at >= _local_midnight_utc(f.date_from))
     if f.date_to:
-        query = query.where(e.occurred_at < _local_midnight_utc(f.date_to + dt.timedelta(days=1)))
+        until = _local_midnight_utc(f.date_to + dt.timedelta(days=1))
+        query = query.where(e.occurred_at < until)
     if f.q:
-        query = query.where(search_condition(chain, f.q))
+        query = query.where(search_condition(chain, f.q, until))
     return query
 
 
@@ -240,11 +307,16 @@ def changes_of(event: AuditEvent) -> list[dict[str, Any]]:
 
 
 def department_names(tenant_id: uuid.UUID | None) -> dict[uuid.UUID, str]:
+    """The district's departments by id (the filter's list and every row's department),
+    kept by `kernel.memo`: asked on every page of the trail, changed by a write there."""
     if tenant_id is None:
         return {}
     from portal.tenancy.models import Department
 
-    return dict(db.session.execute(sa.select(Department.id, Department.name)).all())
+    def load() -> dict[uuid.UUID, str]:
+        return dict(db.session.execute(sa.select(Department.id, Department.name)).all())
+
+    return memo.remembered(("audit_department_names",), load, tenant_id)
 
 
 # --- exports ----------------------------------------------------------------------------

@@ -103,19 +103,13 @@ def _list(chain: uuid.UUID, template: str, *, module: str = "", **extra: Any) ->
         listing=lst,
         by_time=lst.sort == paging.DEFAULT_SORT and lst.desc,
         total_cap=paging.TOTAL_CAP,
+        text_window=services.TEXT_WINDOW,
         rows=rows,
         f=f,
         departments=departments,
         modules=[(m.code, vocabulary.text(m.label)) for m in vocabulary.modules()],
         grouped_actions=vocabulary.grouped_actions(only=module),
-        record_types=sorted(
-            (
-                (name, vocabulary.text(r.label))
-                for name, r in vocabulary.record_types().items()
-                if name != "*"
-            ),
-            key=lambda pair: pair[1],
-        ),
+        record_types=vocabulary.record_type_choices(),
         platform=platform,
         **extra,
     )

@@ -68,10 +68,13 @@ _modules: dict[str, Module] = {}
 _actions: dict[str, Action] = {}
 _records: dict[str, RecordType] = {}
 _unaudited: dict[str, frozenset[str]] = {}
+#: The filters' choices per (kind, module, locale): built once, not on every page.
+_choices: dict[tuple[str, str, str], Any] = {}
 
 
 def register_module(code: str, label: Any, order: int = 50) -> None:
     _modules[code] = Module(code, label, order)
+    _choices.clear()
 
 
 def register_actions(module: str, actions: Mapping[str, Any]) -> None:
@@ -79,6 +82,7 @@ def register_actions(module: str, actions: Mapping[str, Any]) -> None:
     for code, value in actions.items():
         label, summary = value if isinstance(value, tuple) else (value, None)
         _actions[code] = Action(code, module, label, summary)
+    _choices.clear()
 
 
 def register_record_type(
@@ -92,6 +96,7 @@ def register_record_type(
     link: Callable[[str], str | None] | None = None,
 ) -> None:
     _records[name] = RecordType(name, label, fields or {}, values or {}, names, find, link)
+    _choices.clear()
 
 
 def register_named(
@@ -237,6 +242,24 @@ def record_label(name: str) -> str:
 
 def grouped_actions(only: str = "") -> list[tuple[str, list[tuple[str, str]]]]:
     """[(module label, [(code, label), …]), …] for the action filter's <optgroup>s."""
+    key = ("actions", only, _locale())
+    found = _choices.get(key)
+    if found is None:
+        found = _choices[key] = _grouped_actions(only)
+    return found
+
+
+def record_type_choices() -> list[tuple[str, str]]:
+    """[(record type, label), …] sorted by label, for the record type filter."""
+    key = ("records", "", _locale())
+    found = _choices.get(key)
+    if found is None:
+        pairs = ((name, text(r.label)) for name, r in _records.items() if name != "*")
+        found = _choices[key] = sorted(pairs, key=lambda pair: pair[1])
+    return found
+
+
+def _grouped_actions(only: str) -> list[tuple[str, list[tuple[str, str]]]]:
     load()
     out = []
     for module in modules():
@@ -351,6 +374,17 @@ def names_from(
     return names
 
 
+def contains(column: Any, text: str) -> Any:
+    """`column` holds `text`, case-insensitively. A term without letter case (Chinese) is
+    matched with LIKE: ILIKE folds every stored value first (on PostgreSQL, twice the
+    time over long texts such as progress narratives)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    if text.lower() == text.upper():
+        return column.like(pattern, escape="\\")
+    return column.ilike(pattern, escape="\\")
+
+
 def find_in(model: Any, *columns: Any, limit: int = 200) -> Callable[[str], list[str]]:
     """A `find` resolver: ids of rows whose columns contain the text (capped)."""
     import sqlalchemy as sa
@@ -358,9 +392,7 @@ def find_in(model: Any, *columns: Any, limit: int = 200) -> Callable[[str], list
     from portal.extensions import db
 
     def query(text: str) -> Any:
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        condition = sa.or_(*(c.ilike(f"%{escaped}%", escape="\\") for c in columns))
-        return sa.select(model.id).where(condition).limit(limit)
+        return sa.select(model.id).where(sa.or_(*(contains(c, text) for c in columns))).limit(limit)
 
     def find(text: str) -> list[str]:
         return [str(i) for i in db.session.execute(query(text)).scalars()]
