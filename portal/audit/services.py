@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import uuid
@@ -160,34 +161,11 @@ def resolve(chain: uuid.UUID, text: str, people_only: bool = False) -> Terms:
     if not people_only:
         terms.actions = vocabulary.search_codes(text, "action")
         terms.record_types = vocabulary.search_codes(text, "record")
-    parts: list[tuple[str, Any]] = []
-    plain: list[tuple[str, vocabulary.RecordType]] = []
-    users = vocabulary.record_type("User")
-    if _finder(users) is not None:
-        parts.append(("~actor", _finder(users)(text)))
-    if chain != PLATFORM_CHAIN and not people_only:
-        from portal.tenancy.models import Department, Tenant
-
-        named = vocabulary.contains(Department.name, text)
-        parts.append(("~department", sa.select(Department.id).where(named).limit(NAMED_LIMIT)))
-        for name, registered in vocabulary.record_types().items():
-            if registered.find is None:
-                continue
-            query = _finder(registered)
-            if query is None:
-                plain.append((name, registered))
-            elif name == "Tenant":  # not scoped to a district: its chain names only itself
-                parts.append((name, query(text).where(Tenant.id == chain)))
-            else:
-                parts.append((name, query(text)))
-    if parts:
-        selects = [
-            sa.select(sa.literal(kind).label("kind"), sub.c[0].label("id")).select_from(sub)
-            for kind, statement in parts
-            for sub in [statement.limit(NAMED_LIMIT).subquery()]
-        ]
-        statement = selects[0] if len(selects) == 1 else sa.union_all(*selects)
-        for kind, value in db.session.execute(statement):
+    people_only = people_only or chain == PLATFORM_CHAIN
+    statement, plain = _names_statement(people_only, vocabulary.has_case(text))
+    if statement is not None:
+        params = {"pattern": vocabulary.like_pattern(text), "chain": chain}
+        for kind, value in db.session.execute(statement, params):
             if kind == "~actor":
                 terms.actors.append(_uuid(value))
             elif kind == "~department":
@@ -199,6 +177,43 @@ def resolve(chain: uuid.UUID, text: str, people_only: bool = False) -> Terms:
         if found:
             terms.records[name] = [str(v) for v in found[:NAMED_LIMIT]]
     return terms
+
+
+@functools.cache
+def _names_statement(
+    people_only: bool, cased: bool
+) -> tuple[sa.Select | sa.CompoundSelect | None, list[tuple[str, vocabulary.RecordType]]]:
+    """The one statement of `resolve`, built once per (people only, letter case) with the
+    term and the chain as parameters; and the record types whose finder has no statement."""
+    from portal.tenancy.models import Department, Tenant
+
+    term = vocabulary.TermToCome(cased)
+    parts: list[tuple[str, Any]] = []
+    plain: list[tuple[str, vocabulary.RecordType]] = []
+    users = vocabulary.record_type("User")
+    if _finder(users) is not None:
+        parts.append(("~actor", _finder(users)(term)))
+    if not people_only:
+        named = vocabulary.contains(Department.name, term)
+        parts.append(("~department", sa.select(Department.id).where(named).limit(NAMED_LIMIT)))
+        for name, registered in vocabulary.record_types().items():
+            if registered.find is None:
+                continue
+            query = _finder(registered)
+            if query is None:
+                plain.append((name, registered))
+            elif name == "Tenant":  # not scoped to a district: its chain names only itself
+                parts.append((name, query(term).where(Tenant.id == sa.bindparam("chain"))))
+            else:
+                parts.append((name, query(term)))
+    if not parts:
+        return None, plain
+    selects = [
+        sa.select(sa.literal(kind).label("kind"), sub.c[0].label("id")).select_from(sub)
+        for kind, statement in parts
+        for sub in [statement.limit(NAMED_LIMIT).subquery()]
+    ]
+    return (selects[0] if len(selects) == 1 else sa.union_all(*selects)), plain
 
 
 def _uuid(value: Any) -> uuid.UUID:

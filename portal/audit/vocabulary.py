@@ -374,15 +374,41 @@ def names_from(
     return names
 
 
-def contains(column: Any, text: str) -> Any:
+@dataclass(frozen=True)
+class TermToCome:
+    """A search term not known yet: `contains` answers with the bound parameter `pattern`
+    (`like_pattern` of the term), so a statement built once serves every term of the same
+    letter case (building and caching the search's statement per term cost more CPU than
+    running it)."""
+
+    cased: bool
+
+
+def has_case(text: str) -> bool:
+    """Whether the term has letters with case (Chinese has none)."""
+    return text.lower() != text.upper()
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with LIKE's wildcards escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def contains(column: Any, text: str | TermToCome) -> Any:
     """`column` holds `text`, case-insensitively. A term without letter case (Chinese) is
     matched with LIKE: ILIKE folds every stored value first (on PostgreSQL, twice the
     time over long texts such as progress narratives)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    if text.lower() == text.upper():
-        return column.like(pattern, escape="\\")
-    return column.ilike(pattern, escape="\\")
+    import sqlalchemy as sa
+
+    if isinstance(text, TermToCome):
+        pattern: Any = sa.bindparam("pattern", type_=sa.String())
+        cased = text.cased
+    else:
+        pattern, cased = like_pattern(text), has_case(text)
+    if cased:
+        return column.ilike(pattern, escape="\\")
+    return column.like(pattern, escape="\\")
 
 
 def find_in(model: Any, *columns: Any, limit: int = 200) -> Callable[[str], list[str]]:
@@ -391,7 +417,7 @@ def find_in(model: Any, *columns: Any, limit: int = 200) -> Callable[[str], list
 
     from portal.extensions import db
 
-    def query(text: str) -> Any:
+    def query(text: str | TermToCome) -> Any:
         return sa.select(model.id).where(sa.or_(*(contains(c, text) for c in columns))).limit(limit)
 
     def find(text: str) -> list[str]:

@@ -44,7 +44,7 @@ def _duty_name(row: Any) -> str:
     return f"{periods.label(row.period)} {row.measure_number} {row.title} · {row.name}"
 
 
-def _duties_named(text: str) -> Any:
+def _duties_named(text: str | vocabulary.TermToCome) -> Any:
     """Duties whose measure title contains the text (search by what people call a duty),
     as a statement of ids: the audit search asks it inside its one look-up of names."""
     import sqlalchemy as sa
