@@ -19,9 +19,11 @@ Reasons are kept structured — `(code, params)` — and put into words by
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import decimal
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -438,6 +440,13 @@ class _Plan:
         self.tail = _rule_reasons(s)
         self.which = s.rule.get("persons") or "parents"
         self._by_rate: dict[int, tuple[Reason, Funding]] = {}  # by id: the plan's own rates
+        self._ages: dict[str, dict[int, Reason]] = {}  # relationship → age → its reason
+        check = days[0][0]
+        #: One-day rules whose only question about a person is "alive?" (no member ages, no
+        #: `any_of`): True/False is whether to ask it; None: ask `Eligibility.person`.
+        self.only_alive: bool | None = (
+            None if check.needs_members or check.any_of else bool(check.alive)
+        )
 
     @classmethod
     def of(cls, s: Standard, month: dt.date, by_key: dict[str, Standard]) -> _Plan | None:
@@ -514,6 +523,7 @@ class _Plan:
             if rate is None or not check.household(h):
                 return  # nobody in the household: asked once, not per person
             standard_reason, full = self._rate_parts(rate)
+            only_alive = self.only_alive
         targets: list[PersonFacts | None] = [None]
         if self.per_person:
             targets = (  # type: ignore[assignment]
@@ -525,13 +535,21 @@ class _Plan:
                 targets.sort(key=_BY_ID)
         head: tuple[Reason, ...] | None = None
         month, tail, month_iso = self.month, self.tail, self.month_iso
+        day, year, mm, ages = month, month.year, month.month, self._ages
         key, payee, in_kind = s.key, self.payee, self.in_kind
         grade: tuple[Reason, ...] = (("grade", (h.level,)),) if self.grade else ()
         for p in targets:
             extra: tuple[Reason, ...] = ()
             if one_day is not None:  # the common case, without the call to `owed`
-                if not check.person(h, p):
-                    continue
+                if only_alive is None:
+                    if not check.person(h, p):
+                        continue
+                elif (
+                    only_alive
+                    and p is not None
+                    and not (day < p.death_date if p.death_date is not None else p.alive)
+                ):
+                    continue  # `person_alive`, inline: the rule asks nothing else of a person
                 amount, parts = rate.amount, full
             else:
                 got = self.owed(h, p)
@@ -546,26 +564,26 @@ class _Plan:
             if head is None:
                 head = self._head(h)
             if p is not None:
-                age = ("person_age", (p.relationship, age_on(p.birth_date, month), month_iso))
+                born = p.birth_date  # `age_on(born, month)`, inline: the month starts on the 1st
+                years = year - born.year - (born.month > mm or (born.month == mm and born.day > 1))
+                by_age = ages.get(p.relationship)
+                if by_age is None:
+                    by_age = ages[p.relationship] = {}
+                age = by_age.get(years)
+                if age is None:  # one reason per relationship and age, shared by its lines
+                    age = by_age[years] = ("person_age", (p.relationship, years, month_iso))
                 reasons = (*head, age, *grade, standard_reason, *tail, *extra)
             else:
                 reasons = (*head, *grade, standard_reason, *tail, *extra)
+            # `Line(...)` without the named tuple's Python-level __new__
             out.append(
-                Line(
-                    key,
-                    h.id,
-                    p.id if p is not None else "",
-                    month,
-                    amount,
-                    payee,
-                    in_kind,
-                    reasons,
-                    parts,
-                )
-            )
+                _NEW(Line, (key, h.id, p.id if p is not None else "", month, amount, payee,
+                            in_kind, reasons, parts))
+            )  # fmt: skip
 
 
 _BY_ID = attrgetter("id")
+_NEW = tuple.__new__
 
 
 def compute_month(
@@ -582,7 +600,26 @@ def compute_month(
     if not plans:
         return lines
     adds = [plan.add for plan in plans]
-    for h in sorted(households, key=_BY_ID):
-        for add in adds:
-            add(h, lines)
+    with collector_paused():
+        for h in sorted(households, key=_BY_ID):
+            for add in adds:
+                add(h, lines)
     return lines
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a pass that only makes acyclic tuples
+    (one `Line` and its reasons per eligible person: nothing for it to free). Left on, the
+    allocations trigger collections over the whole process's heap — in a web or CLI
+    process, a full one costs as much as the largest district's pass (docs/performance.md,
+    fifth session). Reference counting still frees everything; the collector is turned
+    back on only if it was on (a caller that paused it keeps it paused)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
