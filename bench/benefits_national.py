@@ -210,6 +210,34 @@ def add_standards(conn: sa.Connection) -> dict:
     return {"districts": len(rows[PolicyVersion]), "rows": sum(map(len, rows.values()))}
 
 
+def remove(conn: sa.Connection) -> dict:
+    """Undo this benchmark in the scale districts: its payment lines and cycles, then the
+    stand-in versions with their measures, standards and values (children first). The
+    audit events of the cycles stay (the chains must not break)."""
+    done = {}
+    scale = "(SELECT id FROM tenants WHERE slug LIKE :s)"
+    version = "(SELECT id FROM policy_versions WHERE source = :src AND tenant_id IN " + scale + ")"
+    measure = f"(SELECT id FROM measures WHERE version_id IN {version})"
+    benefit = f"(SELECT id FROM benefit_standards WHERE measure_id IN {measure})"
+    for table, where in (
+        ("payment_lines", f"tenant_id IN {scale}"),
+        ("payment_cycles", f"tenant_id IN {scale}"),
+        ("benefit_values", f"benefit_id IN {benefit}"),
+        ("benefit_standards", f"id IN {benefit}"),
+        ("measures", f"id IN {measure}"),
+        ("policy_versions", f"id IN {version}"),
+        ("policy_documents", "title = :title AND id NOT IN (SELECT document_id FROM policy_versions)"
+         f" AND tenant_id IN {scale}"),
+    ):  # fmt: skip
+        got = conn.execute(
+            sa.text(f"DELETE FROM {table} WHERE {where}"),  # noqa: S608 - fixed names
+            {"s": SCALE, "src": STAND_IN, "title": kaifeng()[0]["title"]},
+        )
+        done[table] = got.rowcount
+    conn.commit()
+    return done
+
+
 def make_app(app_url: str) -> Any:
     from bench.run import BENCH_PII_KEY
 
@@ -306,8 +334,13 @@ def main() -> dict:
     ap.add_argument("--sample", type=int, default=20)
     ap.add_argument("--limit", type=int, default=0, help="only the first N districts (trials)")
     ap.add_argument("--fresh", action="store_true")
+    ap.add_argument("--remove", action="store_true", help="only undo this benchmark's rows")
     args = ap.parse_args()
     owner_url, app_url = urls(args.db)
+    if args.remove:
+        owner = sa.create_engine(owner_url)
+        with owner.connect() as conn:
+            return {"removed": remove(conn)}
     out: dict = {"db": args.db, "month": args.month.isoformat(), "workers": args.workers,
                  "load_before": os.getloadavg()}  # fmt: skip
     owner = sa.create_engine(owner_url)

@@ -447,6 +447,20 @@ class _Plan:
         self.only_alive: bool | None = (
             None if check.needs_members or check.any_of else bool(check.alive)
         )
+        self.holds_household = check.all_of.holds_household
+        rate = days[0][1]
+        #: The fast pass (`add_parents`) applies: one day, its rate, parents per person.
+        self.simple = (
+            rule == "one_day"
+            and rate is not None
+            and self.per_person
+            and self.which == "parents"
+            and self.only_alive is not None
+        )
+        if self.simple and rate is not None:
+            standard_reason, self.full = self._rate_parts(rate)
+            self.amount = rate.amount
+            self.after = (standard_reason, *self.tail)
 
     @classmethod
     def of(cls, s: Standard, month: dt.date, by_key: dict[str, Standard]) -> _Plan | None:
@@ -512,6 +526,43 @@ class _Plan:
                 ("woman_age", (turned, self.mother_years)),
             )
         return (("category", (h.category, h.number)),)
+
+    def add_parents(self, h: HouseholdFacts, out: list[Line]) -> None:
+        """`add` for the commonest shape, the largest district's hot loop: a one-day rule,
+        per person, the parents, nothing asked of a person but (when the rule says so)
+        alive. Same lines as `add` (tests/benefits/test_engine_fast.py compares the two)."""
+        day = self.month
+        if (
+            day < h.registered_on
+            or (h.exited and (h.exited_on is None or day >= h.exited_on))
+            or not self.holds_household(h)
+        ):
+            return  # `Eligibility.household`, inline: nobody in the household
+        persons = [p for p in h.persons if p.relationship in PARENTS]
+        if not persons:
+            return
+        if len(persons) > 1:
+            persons.sort(key=_BY_ID)
+        alive, ages, year, mm = self.only_alive, self._ages, day.year, day.month
+        head = after = None
+        for p in persons:
+            if alive and not (day < p.death_date if p.death_date is not None else p.alive):
+                continue
+            if head is None:
+                head = self._head(h)
+                after = (("grade", (h.level,)), *self.after) if self.grade else self.after
+            born = p.birth_date  # `age_on(born, day)`, inline: the month starts on the 1st
+            years = year - born.year - (born.month > mm or (born.month == mm and born.day > 1))
+            by_age = ages.get(p.relationship)
+            if by_age is None:
+                by_age = ages[p.relationship] = {}
+            age = by_age.get(years)
+            if age is None:  # one reason per relationship and age, shared by its lines
+                age = by_age[years] = ("person_age", (p.relationship, years, self.month_iso))
+            out.append(
+                _NEW(Line, (self.s.key, h.id, p.id, day, self.amount, self.payee, self.in_kind,
+                            (*head, age, *after), self.full))
+            )  # fmt: skip
 
     def add(self, h: HouseholdFacts, out: list[Line]) -> None:
         """Append the household's lines for this standard (persons in id order). Reasons in
@@ -599,7 +650,7 @@ def compute_month(
     lines: list[Line] = []
     if not plans:
         return lines
-    adds = [plan.add for plan in plans]
+    adds = [plan.add_parents if plan.simple else plan.add for plan in plans]
     with collector_paused():
         for h in sorted(households, key=_BY_ID):
             for add in adds:
