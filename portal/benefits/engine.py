@@ -539,9 +539,13 @@ class _Plan:
         ):
             return  # `Eligibility.household`, inline: nobody in the household
         persons = [p for p in h.persons if p.relationship in PARENTS]
-        if not persons:
+        n = len(persons)
+        if not n:
             return
-        if len(persons) > 1:
+        if n == 2:  # a couple: one comparison, not a sort
+            if persons[0].id > persons[1].id:
+                persons.reverse()
+        elif n > 2:
             persons.sort(key=_BY_ID)
         alive, ages, year, mm = self.only_alive, self._ages, day.year, day.month
         head = after = None
