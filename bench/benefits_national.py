@@ -42,6 +42,7 @@ import multiprocessing
 import os
 import random
 import statistics
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -301,6 +302,16 @@ def _one(args: tuple[str, dt.date]) -> dict:
     return run_district(*args)
 
 
+_STARTED = time.perf_counter()
+
+
+def _progress(i: int, result: dict) -> dict:
+    """A line on stderr every 200 districts (a long run can be followed)."""
+    if i % 200 == 0:
+        print(f"{i} districts, {time.perf_counter() - _STARTED:.0f} s", file=sys.stderr)
+    return result
+
+
 def run(app_url: str, districts: list[tuple[str, int]], month: dt.date, workers: int) -> list:
     """Every district's cycle; largest first (with several workers the long ones start
     early, so no worker is left with one at the end). Each process warms up on the
@@ -309,10 +320,13 @@ def run(app_url: str, districts: list[tuple[str, int]], month: dt.date, workers:
     warm = (order[-1][0], month)
     if workers <= 1:
         _init(app_url, warm)
-        return [_one(a) for a in order]
+        return [_progress(i, _one(a)) for i, a in enumerate(order, start=1)]
     pool = multiprocessing.get_context("spawn").Pool(workers, _init, (app_url, warm))
     try:
-        return list(pool.imap_unordered(_one, order, chunksize=1))
+        return [
+            _progress(i, r)
+            for i, r in enumerate(pool.imap_unordered(_one, order, chunksize=1), start=1)
+        ]
     finally:
         pool.close()
         pool.join()
