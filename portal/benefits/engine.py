@@ -19,9 +19,11 @@ Reasons are kept structured — `(code, params)` — and put into words by
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import decimal
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -438,6 +440,27 @@ class _Plan:
         self.tail = _rule_reasons(s)
         self.which = s.rule.get("persons") or "parents"
         self._by_rate: dict[int, tuple[Reason, Funding]] = {}  # by id: the plan's own rates
+        self._ages: dict[str, dict[int, Reason]] = {}  # relationship → age → its reason
+        check = days[0][0]
+        #: One-day rules whose only question about a person is "alive?" (no member ages, no
+        #: `any_of`): True/False is whether to ask it; None: ask `Eligibility.person`.
+        self.only_alive: bool | None = (
+            None if check.needs_members or check.any_of else bool(check.alive)
+        )
+        self.holds_household = check.all_of.holds_household
+        rate = days[0][1]
+        #: The fast pass (`add_parents`) applies: one day, its rate, parents per person.
+        self.simple = (
+            rule == "one_day"
+            and rate is not None
+            and self.per_person
+            and self.which == "parents"
+            and self.only_alive is not None
+        )
+        if self.simple and rate is not None:
+            standard_reason, self.full = self._rate_parts(rate)
+            self.amount = rate.amount
+            self.after = (standard_reason, *self.tail)
 
     @classmethod
     def of(cls, s: Standard, month: dt.date, by_key: dict[str, Standard]) -> _Plan | None:
@@ -504,6 +527,47 @@ class _Plan:
             )
         return (("category", (h.category, h.number)),)
 
+    def add_parents(self, h: HouseholdFacts, out: list[Line]) -> None:
+        """`add` for the commonest shape, the largest district's hot loop: a one-day rule,
+        per person, the parents, nothing asked of a person but (when the rule says so)
+        alive. Same lines as `add` (tests/benefits/test_engine_fast.py compares the two)."""
+        day = self.month
+        if (
+            day < h.registered_on
+            or (h.exited and (h.exited_on is None or day >= h.exited_on))
+            or not self.holds_household(h)
+        ):
+            return  # `Eligibility.household`, inline: nobody in the household
+        persons = [p for p in h.persons if p.relationship in PARENTS]
+        n = len(persons)
+        if not n:
+            return
+        if n == 2:  # a couple: one comparison, not a sort
+            if persons[0].id > persons[1].id:
+                persons.reverse()
+        elif n > 2:
+            persons.sort(key=_BY_ID)
+        alive, ages, year, mm = self.only_alive, self._ages, day.year, day.month
+        head = after = None
+        for p in persons:
+            if alive and not (day < p.death_date if p.death_date is not None else p.alive):
+                continue
+            if head is None:
+                head = self._head(h)
+                after = (("grade", (h.level,)), *self.after) if self.grade else self.after
+            born = p.birth_date  # `age_on(born, day)`, inline: the month starts on the 1st
+            years = year - born.year - (born.month > mm or (born.month == mm and born.day > 1))
+            by_age = ages.get(p.relationship)
+            if by_age is None:
+                by_age = ages[p.relationship] = {}
+            age = by_age.get(years)
+            if age is None:  # one reason per relationship and age, shared by its lines
+                age = by_age[years] = ("person_age", (p.relationship, years, self.month_iso))
+            out.append(
+                _NEW(Line, (self.s.key, h.id, p.id, day, self.amount, self.payee, self.in_kind,
+                            (*head, age, *after), self.full))
+            )  # fmt: skip
+
     def add(self, h: HouseholdFacts, out: list[Line]) -> None:
         """Append the household's lines for this standard (persons in id order). Reasons in
         order: household, woman's age, person's age, grade, standard, rule, prorated days."""
@@ -514,6 +578,7 @@ class _Plan:
             if rate is None or not check.household(h):
                 return  # nobody in the household: asked once, not per person
             standard_reason, full = self._rate_parts(rate)
+            only_alive = self.only_alive
         targets: list[PersonFacts | None] = [None]
         if self.per_person:
             targets = (  # type: ignore[assignment]
@@ -525,13 +590,21 @@ class _Plan:
                 targets.sort(key=_BY_ID)
         head: tuple[Reason, ...] | None = None
         month, tail, month_iso = self.month, self.tail, self.month_iso
+        day, year, mm, ages = month, month.year, month.month, self._ages
         key, payee, in_kind = s.key, self.payee, self.in_kind
         grade: tuple[Reason, ...] = (("grade", (h.level,)),) if self.grade else ()
         for p in targets:
             extra: tuple[Reason, ...] = ()
             if one_day is not None:  # the common case, without the call to `owed`
-                if not check.person(h, p):
-                    continue
+                if only_alive is None:
+                    if not check.person(h, p):
+                        continue
+                elif (
+                    only_alive
+                    and p is not None
+                    and not (day < p.death_date if p.death_date is not None else p.alive)
+                ):
+                    continue  # `person_alive`, inline: the rule asks nothing else of a person
                 amount, parts = rate.amount, full
             else:
                 got = self.owed(h, p)
@@ -546,26 +619,26 @@ class _Plan:
             if head is None:
                 head = self._head(h)
             if p is not None:
-                age = ("person_age", (p.relationship, age_on(p.birth_date, month), month_iso))
+                born = p.birth_date  # `age_on(born, month)`, inline: the month starts on the 1st
+                years = year - born.year - (born.month > mm or (born.month == mm and born.day > 1))
+                by_age = ages.get(p.relationship)
+                if by_age is None:
+                    by_age = ages[p.relationship] = {}
+                age = by_age.get(years)
+                if age is None:  # one reason per relationship and age, shared by its lines
+                    age = by_age[years] = ("person_age", (p.relationship, years, month_iso))
                 reasons = (*head, age, *grade, standard_reason, *tail, *extra)
             else:
                 reasons = (*head, *grade, standard_reason, *tail, *extra)
+            # `Line(...)` without the named tuple's Python-level __new__
             out.append(
-                Line(
-                    key,
-                    h.id,
-                    p.id if p is not None else "",
-                    month,
-                    amount,
-                    payee,
-                    in_kind,
-                    reasons,
-                    parts,
-                )
-            )
+                _NEW(Line, (key, h.id, p.id if p is not None else "", month, amount, payee,
+                            in_kind, reasons, parts))
+            )  # fmt: skip
 
 
 _BY_ID = attrgetter("id")
+_NEW = tuple.__new__
 
 
 def compute_month(
@@ -581,8 +654,27 @@ def compute_month(
     lines: list[Line] = []
     if not plans:
         return lines
-    adds = [plan.add for plan in plans]
-    for h in sorted(households, key=_BY_ID):
-        for add in adds:
-            add(h, lines)
+    adds = [plan.add_parents if plan.simple else plan.add for plan in plans]
+    with collector_paused():
+        for h in sorted(households, key=_BY_ID):
+            for add in adds:
+                add(h, lines)
     return lines
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a pass that only makes acyclic tuples
+    (one `Line` and its reasons per eligible person: nothing for it to free). Left on, the
+    allocations trigger collections over the whole process's heap — in a web or CLI
+    process, a full one costs as much as the largest district's pass (docs/performance.md,
+    fifth session). Reference counting still frees everything; the collector is turned
+    back on only if it was on (a caller that paused it keeps it paused)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

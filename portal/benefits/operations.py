@@ -83,6 +83,16 @@ def compute_cycle(user: Any, cycle: PaymentCycle, row_version: Any) -> PaymentCy
         raise deny()
     check_step(cycle, CycleStatus.computed)
     check_version(cycle, row_version, cycle_conflict)
+    # The collector paused for the whole computation (`engine.collector_paused`): facts,
+    # lines, settled lines and rows are tens of thousands of acyclic objects per district,
+    # and their allocations set off full collections over the process's heap (the largest
+    # district's settlement alone took 0.8 s of them; docs/performance.md, fifth session).
+    with engine.collector_paused():
+        return _compute(user, cycle)
+
+
+def _compute(user: Any, cycle: PaymentCycle) -> PaymentCycle:
+    """`compute_cycle` once its checks passed."""
     with district_wide():
         facts = register_facts()
         version, standards = policy_standards(cycle.period)

@@ -132,3 +132,28 @@ def test_the_register_stores_the_values_the_engine_reads() -> None:
     for column in (Household.category, Household.status, Person.relationship_, Person.gender):
         enum = column.property.columns[0].type.enum_class
         assert [m.name for m in enum] == [m.value for m in enum], column
+
+
+PREMIUM = standard("kaifeng", "住院护理补贴保险（保费）")
+EVERY_CATEGORY = {"family_types": ["bereaved", "disabled_child", "surgery_complication"]}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    h=households(),
+    month=st.sampled_from(engine.months(D(2022, 1, 1), D(2025, 12, 1))),
+    base=st.sampled_from([KF, PREMIUM]),
+    alive=st.booleans(),
+    grade=st.booleans(),
+)
+def test_the_parents_fast_pass_gives_the_general_passs_lines(h, month, base, alive, grade) -> None:  # type: ignore[no-untyped-def]
+    """A one-day rule for the parents that asks nothing of a person but "alive?" takes the
+    fast pass; an `any_of` group every household meets sends the same standard through the
+    general one. Both must give the same lines (amounts, reasons, funding, order)."""
+    eligibility = {**base.eligibility, **({"disability_grade_max": 3} if grade else {})}
+    fast = dataclasses.replace(base, eligibility=eligibility, rule={**base.rule, "alive": alive})
+    general = dataclasses.replace(fast, rule={**fast.rule, "any_of": [EVERY_CATEGORY]})
+    twin = dataclasses.replace(h, id="h2", number="N2")
+    assert engine.compute_month(month, [twin, h], [fast]) == engine.compute_month(
+        month, [h, twin], [general]
+    )
