@@ -203,6 +203,8 @@ def at_hashing_priority(work: Callable[[], T]) -> T:
     if _pool_key != key:  # first use, a new niceness, or a forked child (threads don't fork)
         with _gate_lock:
             if _pool_key != key:
+                if _pool is not None and _pool_key and _pool_key[0] == key[0]:
+                    _pool.shutdown(wait=False)  # the niceness changed: its threads go idle
                 _pool = concurrent.futures.ThreadPoolExecutor(
                     max_workers=cores(),
                     thread_name_prefix="password-hash",
