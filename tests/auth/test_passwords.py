@@ -236,3 +236,15 @@ def test_a_full_queue_is_refused_before_any_database_work(fresh_app, tmp_path: P
         release(holder)
         queued.join(timeout=10)
     assert outcomes == [302]  # the one that waited is signed in, not failed
+
+
+def test_a_killed_worker_does_not_keep_its_slot(tmp_path: Path) -> None:
+    """gunicorn kills a stuck worker (SIGKILL after its timeout): the kernel lets go of
+    the slot with the process, so the machine does not lose a slot for good."""
+    with slot_held_by_another_process(tmp_path) as holder:
+        holder.kill()
+        holder.wait(timeout=10)
+    with gate_app(tmp_path, PASSWORD_HASH_QUEUE=0).app_context():
+        assert passwords.verify_password(
+            passwords.hash_password("Fifth-pass-2026!"), "Fifth-pass-2026!"
+        )
