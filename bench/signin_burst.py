@@ -172,7 +172,7 @@ def summary(values: list[float]) -> dict:
     }
 
 
-def run_once(args: argparse.Namespace, app_url: str, gate: tuple[int, int]) -> dict:
+def run_once(args: argparse.Namespace, app_url: str, gate: tuple[int, int, int]) -> dict:
     readers_names, officers = usernames(app_url)
     port = free_port()
     server = start_server(app_url, port, gate, args.workers, args.threads)
