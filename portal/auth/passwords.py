@@ -15,12 +15,12 @@ morning rush) could take every core from other users' page views. Three brakes:
   its process dies, so a killed worker never leaks one, and it works whatever the
   database (SQLite too). A per-machine resource wants a per-machine lock — a PostgreSQL
   advisory lock would serialise the sign-ins of every app server behind one database.
-- At most `PASSWORD_HASH_QUEUE` (default 1) sign-ins per worker process wait for a slot,
-  each for at most `PASSWORD_HASH_WAIT_SECONDS`. A waiting sign-in still holds one of the
-  worker's threads, so the queue is kept short: a sign-in that finds it full is answered
-  at once with 503 and `Retry-After` ("many people are signing in; try again in a
-  moment"), before any database work, instead of taking the threads that other users'
-  page views need.
+- At most `PASSWORD_HASH_QUEUE` (default 1) threads per worker process are busy with a
+  password at a time, hashing or waiting (at most `PASSWORD_HASH_WAIT_SECONDS`) for a
+  slot. A waiting sign-in still holds one of the worker's threads, so this is kept
+  short: a sign-in that finds it full is answered at once with 503 and `Retry-After`
+  ("many people are signing in; try again in a moment"), before any database work,
+  instead of taking the threads that other users' page views need. (0: never wait.)
 - The hash itself runs at a lower CPU priority (`PASSWORD_HASH_NICE`, default 10, on
   Linux; 0 turns it off) in a thread kept for hashing, so when the cores are busy the
   kernel gives page views their time slices first. The argon2 parameters, the security
@@ -71,7 +71,7 @@ SLOT_FILE = "password-hash-slot-{}.lock"
 _POLL_SECONDS = (0.001, 0.005)  # first and longest pause between looks at a busy slot
 
 _gate_lock = threading.Lock()
-_waiting = 0  # threads of this process waiting for a hashing slot
+_in_flight = 0  # threads of this process hashing or waiting for a slot
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_key: tuple[int, int] | None = None  # (process id, niceness) the pool was made for
 
@@ -155,33 +155,37 @@ def _busy() -> HashingBusy:
 
 
 def refuse_if_queue_full() -> None:
-    """Refuse at once, before any database work, when this process's waiting room is full.
+    """Refuse at once, before any database work, when this process already has its share
+    of threads busy with passwords.
 
     Only a shortcut: the slot itself is taken (or refused) when the hash is made."""
-    if _waiting and _waiting >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE)):
+    if _in_flight and _in_flight >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE)):
         raise _busy()
 
 
 @contextmanager
 def hashing_slot() -> Iterator[None]:
-    """Hold one of the machine's hashing slots, waiting briefly in this process's queue
-    for one; HashingBusy (503) when the queue is full or the wait is too long."""
-    global _waiting
+    """Hold one of the machine's hashing slots, or wait briefly for one; HashingBusy (503)
+    when the wait is too long, or when `PASSWORD_HASH_QUEUE` threads of this process are
+    already hashing or waiting — so with the deploy's two threads per worker, one is
+    always left for page views."""
+    global _in_flight
     slots = _Slots(lock_dir(), concurrency())
     try:
-        if not slots.try_take():
-            with _gate_lock:
-                if _waiting >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE)):
-                    raise _busy()
-                _waiting += 1
-            try:
-                got = slots.wait(_setting("PASSWORD_HASH_WAIT_SECONDS", DEFAULT_WAIT_SECONDS))
-            finally:
-                with _gate_lock:
-                    _waiting -= 1
-            if not got:
+        took = slots.try_take()
+        with _gate_lock:
+            if not took and _in_flight >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE)):
                 raise _busy()
-        yield
+            _in_flight += 1
+        try:
+            if not took and not slots.wait(
+                _setting("PASSWORD_HASH_WAIT_SECONDS", DEFAULT_WAIT_SECONDS)
+            ):
+                raise _busy()
+            yield
+        finally:
+            with _gate_lock:
+                _in_flight -= 1
     finally:
         slots.close()
 

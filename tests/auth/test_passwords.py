@@ -128,9 +128,10 @@ def test_another_process_holding_the_slot_makes_a_sign_in_wait_or_refused(
 
 
 def test_a_burst_queues_briefly_then_is_told_to_come_back(tmp_path: Path) -> None:
-    """One hash at a time, one more waiting in this process; the next is refused at once
-    (503) instead of holding a thread that other users' pages need."""
-    app = gate_app(tmp_path, PASSWORD_HASH_QUEUE=1)
+    """Two threads of this process may be busy with passwords (QUEUE=2): one hashing, one
+    waiting; the next is refused at once (503) instead of holding a thread that other
+    users' pages need."""
+    app = gate_app(tmp_path, PASSWORD_HASH_QUEUE=2)
     holding, let_go = threading.Event(), threading.Event()
 
     def hashing() -> None:  # a sign-in whose hash takes a while
@@ -141,6 +142,10 @@ def test_a_burst_queues_briefly_then_is_told_to_come_back(tmp_path: Path) -> Non
     holder = threading.Thread(target=hashing)
     holder.start()
     assert holding.wait(5)
+    app.config["PASSWORD_HASH_QUEUE"] = 1  # the default: one thread of a worker at most
+    with app.app_context(), pytest.raises(passwords.HashingBusy):
+        passwords.hash_password("Other-pass-2026!")  # the worker's other thread is the pages'
+    app.config["PASSWORD_HASH_QUEUE"] = 2
     waited: list[bool] = []
 
     def second() -> None:
