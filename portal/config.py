@@ -50,7 +50,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE")
         or _env("RATELIMIT_STORAGE_URI", "memory://"),
         # Password hashing (portal.auth.passwords): hashes at a time on the machine (empty:
-        # cores − 1, at least 1), sign-ins waiting per worker process, how long they wait,
+        # cores − 1, at least 1), threads per worker busy with one (hashing or waiting), the wait,
         # the hashing threads' niceness (0: none), the directory of the shared slot files.
         "PASSWORD_HASH_CONCURRENCY": _env("PASSWORD_HASH_CONCURRENCY", ""),
         "PASSWORD_HASH_QUEUE": int(_env("PASSWORD_HASH_QUEUE", "1")),
