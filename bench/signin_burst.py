@@ -1,12 +1,13 @@
 """A morning rush of sign-ins: does it starve everyone else's page views?
 
-    PYTHONPATH=$PWD .venv/bin/python bench/signin_burst.py [--burst 30] [--gates 1/1,64/64]
+    PYTHONPATH=$PWD .venv/bin/python bench/signin_burst.py [--burst 30] [--gates 1/1/10,64/64/0]
 
 Makes a PostgreSQL database with the demo districts (the app connects as the non-owner
 role, so row-level security applies; passwords hashed at the production argon2
-parameters), serves it with gunicorn and deploy/gunicorn.conf.py, and for each size of
-the password-hashing gate (`PORTAL_PASSWORD_HASH_CONCURRENCY`; a large number is the
-same as no gate):
+parameters), serves it with gunicorn and deploy/gunicorn.conf.py, and for each
+password-hashing gate — hashes at a time on the machine
+(`PORTAL_PASSWORD_HASH_CONCURRENCY`; a large number is the same as no gate) / sign-ins
+waiting per worker (`…_QUEUE`) / the hashing threads' niceness (`…_NICE`, 0: none):
 
 1. quiet: `--readers` signed-in users load their district home page in a loop;
 2. burst: `--burst` other users sign in at the same instant, while the readers go on.
@@ -128,7 +129,7 @@ class Client:
 
 
 def start_server(
-    app_url: str, port: int, gate: int, workers: int, threads: int
+    app_url: str, port: int, gate: tuple[int, int, int], workers: int, threads: int
 ) -> subprocess.Popen:
     env = portal_env(
         app_url,
@@ -141,6 +142,7 @@ def start_server(
         PORTAL_PASSWORD_HASH_CONCURRENCY=str(gate[0]),
         PORTAL_PASSWORD_HASH_QUEUE=str(gate[1]),
         PORTAL_PASSWORD_HASH_WAIT_SECONDS="120",
+        PORTAL_PASSWORD_HASH_NICE=str(gate[2]),
     )
     server = start_gunicorn(env, port)
     deadline = time.time() + 60
@@ -170,7 +172,7 @@ def summary(values: list[float]) -> dict:
     }
 
 
-def run_once(args: argparse.Namespace, app_url: str, gate: tuple[int, int]) -> dict:
+def run_once(args: argparse.Namespace, app_url: str, gate: tuple[int, int, int]) -> dict:
     readers_names, officers = usernames(app_url)
     port = free_port()
     server = start_server(app_url, port, gate, args.workers, args.threads)
@@ -231,7 +233,7 @@ def run_once(args: argparse.Namespace, app_url: str, gate: tuple[int, int]) -> d
         during = [s for t0, s in samples if burst_from <= t0 < burst_to]
         quiet_s, during_s = summary(quiet), summary(during)
         return {
-            "gate": {"concurrency": gate[0], "queue": gate[1]},
+            "gate": {"concurrency": gate[0], "queue": gate[1], "nice": gate[2]},
             "readers_quiet": quiet_s,
             "readers_during_burst": during_s,
             "p95_ratio": round(during_s["p95_ms"] / quiet_s["p95_ms"], 2)
@@ -258,15 +260,17 @@ def main() -> None:
     ap.add_argument("--quiet", type=float, default=15, help="seconds of quiet measurement")
     ap.add_argument(
         "--gates",
-        default="1/1,64/64",
-        help="hashing gates to compare, concurrency/queue per worker (64/64: as good as none)",
+        default="1/1/10,64/64/0",
+        help="hashing gates to compare: hashes at a time on the machine/sign-ins waiting per "
+        "worker/niceness of the hashing threads (64/64/0: as good as none; niceness 10 if left "
+        "out)",
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
     args = ap.parse_args()
     owner, app_url = make_database()
     try:
-        gates = [tuple(int(n) for n in g.split("/")) for g in args.gates.split(",")]
+        gates = [tuple(int(n) for n in f"{g}/10".split("/")[:3]) for g in args.gates.split(",")]
         results = [run_once(args, app_url, g) for g in gates]  # type: ignore[arg-type]
     finally:
         drop_database(owner)
@@ -292,7 +296,7 @@ def main() -> None:
     for r in results:
         q, d, b = r["readers_quiet"], r["readers_during_burst"], r["burst"]
         print(
-            f"gate {r['gate']['concurrency']}/{r['gate']['queue']}: readers p50/p95 quiet {q['p50_ms']}/{q['p95_ms']} ms, "
+            f"gate {r['gate']['concurrency']}/{r['gate']['queue']}/{r['gate']['nice']}: readers p50/p95 quiet {q['p50_ms']}/{q['p95_ms']} ms, "
             f"during the burst {d['p50_ms']}/{d['p95_ms']} ms (p95 ×{r['p95_ratio']}, "
             f"max {d['max_ms']} ms); {b['ok']}/{b['sign_ins']} sign-ins in {b['wall_s']} s "
             f"(p50 {b['p50_ms']} ms, p95 {b['p95_ms']} ms, {b['retries_after_503']} retries "

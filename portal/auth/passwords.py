@@ -1,25 +1,43 @@
-"""Password hashing (argon2id at OWASP's setting, through a bounded gate) and the policy.
+"""Password hashing (argon2id at OWASP's setting, through a machine-wide gate) and the policy.
 
 Parameters: OWASP Password Storage Cheat Sheet's first argon2id option — m = 19 MiB
 (19,456 KiB), t = 2 iterations, p = 1 lane — about 25–40 ms of one core here. Hashes
 made with other parameters (argon2-cffi's old defaults) still verify, and are re-made
 with these at the holder's next sign-in (`needs_rehash`).
 
-Hashing is the one CPU- and memory-heavy step of a request. Every hash and verification
-passes a bounded gate per worker process: `PASSWORD_HASH_CONCURRENCY` (default 1) hash
-at a time, and at most `PASSWORD_HASH_QUEUE` (default 1) more waiting for their turn.
-A waiting sign-in still holds one of the worker's threads, so the queue is kept short:
-a sign-in that finds it full is answered at once with 503 and `Retry-After` ("many
-people are signing in; try again in a moment") instead of taking the threads that
-other users' page views need. One that waits longer than `PASSWORD_HASH_WAIT_SECONDS`
-is answered the same way.
+Hashing is the one CPU- and memory-heavy step of a request, so a burst of sign-ins (the
+morning rush) could take every core from other users' page views. Three brakes:
+
+- A gate shared by every worker process of the deployment: at most
+  `PASSWORD_HASH_CONCURRENCY` hashes at a time on the machine (default: cores − 1, at
+  least 1), so the page views always keep a core. The slots are `flock` locks on files
+  in `PASSWORD_HASH_LOCK_DIR` (default `instance/run/`): the kernel releases a slot when
+  its process dies, so a killed worker never leaks one, and it works whatever the
+  database (SQLite too). A per-machine resource wants a per-machine lock — a PostgreSQL
+  advisory lock would serialise the sign-ins of every app server behind one database.
+- At most `PASSWORD_HASH_QUEUE` (default 1) threads per worker process are busy with a
+  password at a time, hashing or waiting (at most `PASSWORD_HASH_WAIT_SECONDS`) for a
+  slot. A waiting sign-in still holds one of the worker's threads, so this is kept
+  short: a sign-in that finds it full is answered at once with 503 and `Retry-After`
+  ("many people are signing in; try again in a moment"), before any database work,
+  instead of taking the threads that other users' page views need. (0: never wait.)
+- The hash itself runs at a lower CPU priority (`PASSWORD_HASH_NICE`, default 10, on
+  Linux; 0 turns it off) in a thread kept for hashing, so when the cores are busy the
+  kernel gives page views their time slices first. The argon2 parameters, the security
+  setting, are unchanged: a sign-in waits a little longer under load, it costs no less.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import fcntl
 import os
+import sys
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from argon2 import PasswordHasher
@@ -46,14 +64,16 @@ MIN_LENGTH = 10
 MIN_STRENGTH = 3  # zxcvbn score 0–4: 3 = "safely unguessable" for an online attack
 HISTORY_SIZE = 5  # earlier passwords a user may not take again
 
-DEFAULT_CONCURRENCY = 1
 DEFAULT_QUEUE = 1
 DEFAULT_WAIT_SECONDS = 10.0
+DEFAULT_NICE = 10
+SLOT_FILE = "password-hash-slot-{}.lock"
+_POLL_SECONDS = (0.001, 0.005)  # first and longest pause between looks at a busy slot
 
-_gate: threading.BoundedSemaphore | None = None
-_gate_size = 0
 _gate_lock = threading.Lock()
-_waiting = 0  # threads of this process waiting for a hashing slot
+_in_flight = 0  # threads of this process hashing or waiting for a slot
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_pool_key: tuple[int, int] | None = None  # (process id, niceness) the pool was made for
 
 
 class HashingBusy(RuleError):
@@ -68,40 +88,141 @@ def _setting(name: str, default: float) -> float:
     return float(value if value not in (None, "") else default)
 
 
-def gate() -> threading.BoundedSemaphore:
-    """The process's hashing semaphore, sized from the config the first time it is used."""
-    global _gate, _gate_size
-    size = max(1, int(_setting("PASSWORD_HASH_CONCURRENCY", DEFAULT_CONCURRENCY)))
-    if _gate is None or size != _gate_size:
-        with _gate_lock:
-            if _gate is None or size != _gate_size:
-                _gate, _gate_size = threading.BoundedSemaphore(size), size
-    return _gate
+def cores() -> int:
+    """The cores this process may run on (a container's or a cgroup's share, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def concurrency() -> int:
+    """Hashes at a time on the machine: the setting, else cores − 1 (at least 1)."""
+    return max(1, int(_setting("PASSWORD_HASH_CONCURRENCY", max(1, cores() - 1))))
+
+
+def lock_dir() -> Path:
+    """Where the slot files are: every process that shares the gate must name the same."""
+    configured = current_app.config.get("PASSWORD_HASH_LOCK_DIR") if has_app_context() else None
+    if configured:
+        return Path(configured)
+    if has_app_context():
+        return Path(current_app.instance_path) / "run"
+    return Path(__file__).resolve().parents[2] / "instance" / "run"  # the app's default
+
+
+class _Slots:
+    """One attempt at the machine's slots: this thread's own open file per slot (a lock
+    belongs to an open file, so two threads of one process exclude each other too)."""
+
+    def __init__(self, directory: Path, size: int) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+        self.files = [os.open(directory / SLOT_FILE.format(i), flags, 0o600) for i in range(size)]
+        self.held: int | None = None
+
+    def try_take(self) -> bool:
+        for fd in self.files:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            self.held = fd
+            return True
+        return False
+
+    def wait(self, seconds: float) -> bool:
+        """Look again, briefly pausing between looks, until a slot is free or time is up."""
+        deadline = time.monotonic() + seconds
+        pause = _POLL_SECONDS[0]
+        while not self.try_take():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, _POLL_SECONDS[1])
+        return True
+
+    def close(self) -> None:
+        """Closing the files releases the held slot (the kernel does it too if we die)."""
+        for fd in self.files:
+            os.close(fd)
+        self.held = None
 
 
 def _busy() -> HashingBusy:
     return HashingBusy(_l("Many people are signing in at this moment; please try again."))
 
 
-def _gated(work: Callable[[], T]) -> T:
-    global _waiting
-    slot = gate()
-    if not slot.acquire(blocking=False):
+def refuse_if_queue_full() -> None:
+    """Refuse at once, before any database work, when this process already has its share
+    of threads busy with passwords.
+
+    Only a shortcut: the slot itself is taken (or refused) when the hash is made."""
+    if _in_flight and _in_flight >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE)):
+        raise _busy()
+
+
+@contextmanager
+def hashing_slot() -> Iterator[None]:
+    """Hold one of the machine's hashing slots, or wait briefly for one; HashingBusy (503)
+    when the wait is too long, or when `PASSWORD_HASH_QUEUE` threads of this process are
+    already hashing or waiting — so with the deploy's two threads per worker, one is
+    always left for page views."""
+    global _in_flight
+    slots = _Slots(lock_dir(), concurrency())
+    try:
+        took = slots.try_take()
         with _gate_lock:
-            if _waiting >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE)):
+            if not took and _in_flight >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE)):
                 raise _busy()
-            _waiting += 1
+            _in_flight += 1
         try:
-            got = slot.acquire(timeout=_setting("PASSWORD_HASH_WAIT_SECONDS", DEFAULT_WAIT_SECONDS))
+            if not took and not slots.wait(
+                _setting("PASSWORD_HASH_WAIT_SECONDS", DEFAULT_WAIT_SECONDS)
+            ):
+                raise _busy()
+            yield
         finally:
             with _gate_lock:
-                _waiting -= 1
-        if not got:
-            raise _busy()
-    try:
-        return work()
+                _in_flight -= 1
     finally:
-        slot.release()
+        slots.close()
+
+
+def _lower_priority(nice: int) -> None:
+    """Runs in each hashing thread: Linux gives every thread its own nice value (this
+    one's `nice` steps below the process's; lowering a priority needs no privilege)."""
+    me = threading.get_native_id()
+    os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + nice))
+
+
+def at_hashing_priority(work: Callable[[], T]) -> T:
+    """`work` at the hashing priority: in a niced thread of this process, or right here."""
+    global _pool, _pool_key
+    nice = int(_setting("PASSWORD_HASH_NICE", DEFAULT_NICE))
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return work()
+    key = (os.getpid(), nice)
+    if _pool_key != key:  # first use, a new niceness, or a forked child (threads don't fork)
+        with _gate_lock:
+            if _pool_key != key:
+                if _pool is not None and _pool_key and _pool_key[0] == key[0]:
+                    _pool.shutdown(wait=False)  # the niceness changed: its threads go idle
+                _pool = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=cores(),
+                    thread_name_prefix="password-hash",
+                    initializer=_lower_priority,
+                    initargs=(nice,),
+                )
+                _pool_key = key
+    assert _pool is not None
+    return _pool.submit(work).result()
+
+
+def _gated(work: Callable[[], T]) -> T:
+    with hashing_slot():
+        return at_hashing_priority(work)
 
 
 def hash_password(password: str) -> str:

@@ -19,7 +19,13 @@ from portal.audit import trail
 from portal.auth import throttle
 from portal.auth.models import ApiToken, LoginAttempt, User
 from portal.auth.operations import account_scope
-from portal.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from portal.auth.passwords import (
+    DUMMY_HASH,
+    hash_password,
+    needs_rehash,
+    refuse_if_queue_full,
+    verify_password,
+)
 from portal.db import utcnow
 from portal.extensions import db
 from portal.tenancy import scope
@@ -67,6 +73,7 @@ def sign_in(username: str, password: str, ip: str) -> SignInResult:
 
     While an account is throttled for this address the password is not even checked:
     the holder is told how long to wait. Unknown usernames cost the same as known ones."""
+    refuse_if_queue_full()  # a sign-in storm: say so before any database work
     username = username.strip()
     now = throttle.state(username, ip)
     if now.throttled:

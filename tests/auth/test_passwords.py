@@ -1,17 +1,76 @@
-"""Password hashing: OWASP's argon2id parameters and the bounded gate (issue 20)."""
+"""Password hashing: OWASP's argon2id parameters and the machine-wide gate (issue 20)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask_babel import Babel
+
+from portal.auth import passwords
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Another process of the deployment (another gunicorn worker): it takes a hashing slot
+# through the same code, says so, and keeps it until told (a line on stdin) to let go.
+HOLDER = """
+import sys
+from flask import Flask
+from portal.auth import passwords
+app = Flask("holder")
+app.config["PASSWORD_HASH_LOCK_DIR"] = sys.argv[1]
+with app.app_context(), passwords.hashing_slot():
+    print("held", flush=True)
+    sys.stdin.readline()
+print("released", flush=True)
+"""
+
+
+@contextmanager
+def slot_held_by_another_process(lock_dir: Path) -> Iterator[subprocess.Popen]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(lock_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        holder.wait(timeout=10)
+
+
+def release(holder: subprocess.Popen) -> None:
+    assert holder.stdin is not None and holder.stdout is not None
+    holder.stdin.write("\n")
+    holder.stdin.flush()
+    assert holder.stdout.readline().strip() == "released"
+
+
+def gate_app(lock_dir: Path, **config: object) -> Flask:
+    """A bare app with the gate's settings (and Babel, which the refusal's message needs)."""
+    app = Flask("gate-test")
+    app.config.update(PASSWORD_HASH_LOCK_DIR=str(lock_dir), PASSWORD_HASH_CONCURRENCY=1, **config)
+    Babel(app)
+    return app
 
 
 def test_argon2_parameters_are_owasps() -> None:
     from argon2 import PasswordHasher
-
-    from portal.auth import passwords
 
     assert (passwords.MEMORY_KIB, passwords.TIME_COST, passwords.PARALLELISM) == (19456, 2, 1)
     production = PasswordHasher(
@@ -31,43 +90,166 @@ def test_argon2_parameters_are_owasps() -> None:
         passwords._hasher = saved
 
 
-def test_a_burst_queues_briefly_then_is_told_to_come_back() -> None:
-    """One hash at a time per process, one more waiting; the next is refused at once
-    (503) instead of holding a thread that other users' pages need."""
-    from portal.auth import passwords
+def test_the_default_leaves_page_views_a_core() -> None:
+    with Flask("defaults").app_context():
+        assert passwords.concurrency() == max(1, passwords.cores() - 1)
 
-    slot = passwords.gate()
-    assert slot.acquire(blocking=False)  # a sign-in is hashing
+
+def test_another_process_holding_the_slot_makes_a_sign_in_wait_or_refused(
+    tmp_path: Path,
+) -> None:
+    """The gate is the machine's, not the worker's: a slot held by another process is
+    waited for (briefly), or refused at once when this process may not queue."""
+    with slot_held_by_another_process(tmp_path) as holder:
+        with gate_app(tmp_path, PASSWORD_HASH_QUEUE=0).app_context():
+            started = time.perf_counter()
+            with pytest.raises(passwords.HashingBusy) as busy:
+                passwords.hash_password("First-pass-2026!")
+            assert time.perf_counter() - started < 0.5 and busy.value.status == 503
+
+        patient = gate_app(tmp_path, PASSWORD_HASH_QUEUE=1, PASSWORD_HASH_WAIT_SECONDS=0.3)
+        with patient.app_context(), pytest.raises(passwords.HashingBusy):  # waited, refused
+            passwords.hash_password("Second-pass-2026!")
+
+        app = gate_app(tmp_path, PASSWORD_HASH_QUEUE=1, PASSWORD_HASH_WAIT_SECONDS=10)
+        made: list[str] = []
+
+        def sign_in() -> None:
+            with app.app_context():
+                made.append(passwords.hash_password("Third-pass-2026!"))
+
+        waiter = threading.Thread(target=sign_in)
+        waiter.start()
+        time.sleep(0.4)
+        assert waiter.is_alive() and made == []  # queued behind the other process
+        release(holder)
+        waiter.join(timeout=10)
+    assert len(made) == 1 and passwords.verify_password(made[0], "Third-pass-2026!")
+
+
+def test_a_burst_queues_briefly_then_is_told_to_come_back(tmp_path: Path) -> None:
+    """Two threads of this process may be busy with passwords (QUEUE=2): one hashing, one
+    waiting; the next is refused at once (503) instead of holding a thread that other
+    users' pages need."""
+    app = gate_app(tmp_path, PASSWORD_HASH_QUEUE=2)
+    holding, let_go = threading.Event(), threading.Event()
+
+    def hashing() -> None:  # a sign-in whose hash takes a while
+        with app.app_context(), passwords.hashing_slot():
+            holding.set()
+            let_go.wait(10)
+
+    holder = threading.Thread(target=hashing)
+    holder.start()
+    assert holding.wait(5)
+    app.config["PASSWORD_HASH_QUEUE"] = 1  # the default: one thread of a worker at most
+    with app.app_context(), pytest.raises(passwords.HashingBusy):
+        passwords.hash_password("Other-pass-2026!")  # the worker's other thread is the pages'
+    app.config["PASSWORD_HASH_QUEUE"] = 2
     waited: list[bool] = []
-    waiter = threading.Thread(
-        target=lambda: waited.append(passwords.verify_password(passwords.DUMMY_HASH, "not-it"))
-    )
+
+    def second() -> None:
+        with app.app_context():
+            waited.append(passwords.verify_password(passwords.DUMMY_HASH, "not-it"))
+
+    waiter = threading.Thread(target=second)
     waiter.start()
-    deadline = time.time() + 5
-    while passwords._waiting == 0 and time.time() < deadline:
-        time.sleep(0.01)
-    assert passwords._waiting == 1  # the second one queues
-    started = time.perf_counter()
-    with pytest.raises(passwords.HashingBusy) as busy:
-        passwords.hash_password("Third-pass-2026!")
-    assert time.perf_counter() - started < 0.5 and busy.value.status == 503
-    slot.release()
-    waiter.join(timeout=5)
-    assert waited == [False] and passwords._waiting == 0
-    assert passwords.verify_password(passwords.hash_password("Fourth-2026!x"), "Fourth-2026!x")
+    with app.app_context():
+        deadline = time.time() + 5
+        while time.time() < deadline:  # until the second one is in the queue
+            try:
+                passwords.refuse_if_queue_full()
+            except passwords.HashingBusy:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("the second sign-in never queued")
+        started = time.perf_counter()
+        with pytest.raises(passwords.HashingBusy) as busy:
+            passwords.hash_password("Third-pass-2026!")
+        assert time.perf_counter() - started < 0.5 and busy.value.status == 503
+        let_go.set()
+        holder.join(timeout=5)
+        waiter.join(timeout=5)
+        assert waited == [False]
+        passwords.refuse_if_queue_full()  # the queue is empty again
+        assert passwords.verify_password(passwords.hash_password("Fourth-2026!x"), "Fourth-2026!x")
 
 
-def test_a_full_queue_answers_the_sign_in_page_with_503(fresh_app) -> None:  # type: ignore[no-untyped-def]
-    from portal.auth import passwords
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_hashes_run_at_a_lower_cpu_priority() -> None:
+    """Page views get the cores first; the request's own thread keeps its priority."""
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    mine = niceness()
+    app = Flask("nice")
+    app.config["PASSWORD_HASH_NICE"] = 10
+    with app.app_context():
+        assert passwords.at_hashing_priority(niceness) == min(19, mine + 10) > mine
+        assert niceness() == mine
+        app.config["PASSWORD_HASH_NICE"] = 0
+        assert passwords.at_hashing_priority(niceness) == mine
+
+
+def test_a_refused_sign_in_answers_503_with_retry_after(fresh_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Another process hashing, no room to wait: 503, Retry-After, the message in the
+    reader's language; once the slot is free the same sign-in goes through."""
     from tests.conftest import Browser
 
-    fresh_app.config["PASSWORD_HASH_QUEUE"] = 0
-    slot = passwords.gate()
-    assert slot.acquire(blocking=False)
-    try:
+    fresh_app.config.update(
+        PASSWORD_HASH_LOCK_DIR=str(tmp_path), PASSWORD_HASH_CONCURRENCY=1, PASSWORD_HASH_QUEUE=0
+    )
+    with slot_held_by_another_process(tmp_path) as holder:
         r = Browser(fresh_app).login("kaifeng-lead")
-    finally:
-        slot.release()
-    assert r.status_code == 503 and r.headers["Retry-After"] == "1"
-    assert "请稍后再试" in r.get_data(as_text=True)
+        assert r.status_code == 503 and r.headers["Retry-After"] == "1"
+        assert "请稍后再试" in r.get_data(as_text=True)
+        english = Browser(fresh_app)
+        english.client.set_cookie("portal_locale", "en")
+        r = english.login("kaifeng-lead")
+        assert r.status_code == 503 and "Many people are signing in" in r.get_data(as_text=True)
+        release(holder)
     assert Browser(fresh_app).login("kaifeng-lead").status_code == 302
+
+
+def test_a_full_queue_is_refused_before_any_database_work(fresh_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import Browser, statements
+
+    fresh_app.config.update(
+        PASSWORD_HASH_LOCK_DIR=str(tmp_path),
+        PASSWORD_HASH_CONCURRENCY=1,
+        PASSWORD_HASH_QUEUE=1,
+        PASSWORD_HASH_WAIT_SECONDS=10,
+    )
+    with slot_held_by_another_process(tmp_path) as holder:
+        outcomes: list[int] = []
+        queued = threading.Thread(
+            target=lambda: outcomes.append(Browser(fresh_app).login("kaifeng-lead").status_code)
+        )
+        queued.start()
+        browser = Browser(fresh_app)
+        token = browser.csrf()
+        time.sleep(0.5)  # the first sign-in is waiting for the slot
+        with statements(fresh_app) as seen:
+            r = browser.client.post(
+                "/login",
+                data={"username": "luoyang-lead", "password": "x" * 12, "csrf_token": token},
+            )
+        assert r.status_code == 503 and r.headers["Retry-After"] == "1"
+        assert not [s for s in seen if "login_attempts" in s or "FROM users" in s], seen
+        release(holder)
+        queued.join(timeout=10)
+    assert outcomes == [302]  # the one that waited is signed in, not failed
+
+
+def test_a_killed_worker_does_not_keep_its_slot(tmp_path: Path) -> None:
+    """gunicorn kills a stuck worker (SIGKILL after its timeout): the kernel lets go of
+    the slot with the process, so the machine does not lose a slot for good."""
+    with slot_held_by_another_process(tmp_path) as holder:
+        holder.kill()
+        holder.wait(timeout=10)
+    with gate_app(tmp_path, PASSWORD_HASH_QUEUE=0).app_context():
+        assert passwords.verify_password(
+            passwords.hash_password("Fifth-pass-2026!"), "Fifth-pass-2026!"
+        )
