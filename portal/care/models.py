@@ -221,3 +221,38 @@ class VisitPhoto(_HouseholdRecord, StoredFile, Base):
 def assigned_contact() -> sa.ColumnElement[bool]:
     """The join of an assignment to its contact person (tenant and id)."""
     return sa.and_(Contact.tenant_id == Assignment.tenant_id, Contact.id == Assignment.contact_id)
+
+
+class HouseholdCareStatus(_HouseholdRecord, Base):
+    """A household's care facts, kept for the coverage figures (pre-aggregated): one row
+    per household with care records, `id` = the household's id, rewritten by `status`
+    in the same transaction as every care write. Dates and keys, never flags: "this
+    quarter" and "this festival" move with the calendar, so the figures compare these
+    with the period boundaries of the day asked. Eligibility (status, category, village,
+    the holders' ages) is never copied here: the figures join the register live.
+    Derived data: not audited (the care rows it is computed from are)."""
+
+    __tablename__ = "care_household_status"
+    __audit__ = False
+    __table_args__ = _keys()
+
+    contacts: Mapped[int] = mapped_column(default=0)  # open assignments, active persons
+    contact_roles: Mapped[str] = mapped_column(sa.Text, default="")  # "|role||role|"
+    last_visit_on: Mapped[dt.date | None]  # any kind
+    festivals: Mapped[str] = mapped_column(sa.Text, default="")  # "|code:year|" per visit
+    doctor_quarters: Mapped[str] = mapped_column(sa.Text, default="")  # "|20263|" (year·10+q)
+    first_signed_on: Mapped[dt.date | None]  # earliest signed, not declined, contract
+
+
+class PersonCareStatus(_HouseholdRecord, Base):
+    """A member's care facts for the per-person figures (family doctor signed, check-up
+    done), `id` = the person's id; kept like `HouseholdCareStatus`."""
+
+    __tablename__ = "care_person_status"
+    __audit__ = False
+    __table_args__ = _keys(
+        sa.Index("ix_care_person_status_tenant_household", "tenant_id", "household_id"),
+    )
+
+    signed: Mapped[bool] = mapped_column(default=False)  # a contract not declined
+    last_checkup_on: Mapped[dt.date | None]

@@ -1,0 +1,279 @@
+"""The care status rows behind the pre-aggregated coverage figures: one per household
+(`HouseholdCareStatus`) and one per member (`PersonCareStatus`), holding the care facts
+as dates and keys (the last visit, the festivals greeted as "code:year", the quarters
+with a doctor contact, the earliest contract, the last check-up), never as flags.
+
+`refresh()` recomputes them set-based from the care tables: for the households a care
+write touched (the operations call it in the same transaction, no commit here), or for
+a whole district (the demo, the CLI repair command `portal care repair-status`, the
+migration's backfill). Recomputing from the source rows rather than adjusting counts
+keeps the rows equal to what the live figures read, whatever the write was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from portal.care.models import (
+    Assignment,
+    Checkup,
+    Contact,
+    DoctorContract,
+    HouseholdCareStatus,
+    PersonCareStatus,
+    Visit,
+    VisitKind,
+    assigned_contact,
+)
+from portal.extensions import db
+from portal.register.models import Household, Person
+
+
+def token(*parts: object) -> str:
+    """One key of a status text column: "|code:2026|" (the figures search for it)."""
+    return "|" + ":".join(str(p) for p in parts) + "|"
+
+
+def quarter_key(day: dt.date) -> int:
+    """A quarter as year·10 + quarter (2026-07-15 → 20263), as `doctor_quarters` holds it."""
+    return day.year * 10 + (day.month + 2) // 3
+
+
+def _sql_token(*parts: sa.ColumnElement) -> sa.ColumnElement[str]:
+    out: sa.ColumnElement[str] = sa.literal("|", sa.String)
+    for i, part in enumerate(parts):
+        if i:
+            out = out + sa.literal(":", sa.String)
+        out = out + sa.cast(part, sa.String)
+    return out + sa.literal("|", sa.String)
+
+
+def _sql_quarter_key(day: sa.ColumnElement) -> sa.ColumnElement[int]:
+    year = sa.cast(sa.extract("year", day), sa.Integer)
+    month = sa.cast(sa.extract("month", day), sa.Integer)
+    return year * 10 + (month + 2) // 3
+
+
+def _strings(expr: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """The tokens of a group run together (NULLs skipped; none: empty)."""
+    return sa.func.coalesce(sa.func.aggregate_strings(expr, ""), "")
+
+
+def _narrow(
+    model: type, tenant_id: uuid.UUID | None, household_ids: list[uuid.UUID] | None
+) -> list[sa.ColumnElement[bool]]:
+    where = []
+    if tenant_id is not None:
+        where.append(model.tenant_id == tenant_id)
+    if household_ids is not None:
+        where.append(model.household_id.in_(household_ids))
+    return where
+
+
+def household_rows(
+    tenant_id: uuid.UUID | None, household_ids: list[uuid.UUID] | None = None
+) -> sa.Select:
+    """The status rows of the households (of a district, or the listed ones): each care
+    table grouped once, left-joined to the households."""
+    ca = (
+        sa.select(
+            Assignment.tenant_id,
+            Assignment.household_id,
+            sa.func.count().label("n"),
+            _strings(_sql_token(Contact.role)).label("roles"),
+        )
+        .join(Contact, assigned_contact())
+        .where(
+            Assignment.ended_on.is_(None),
+            Contact.active.is_(True),
+            *_narrow(Assignment, tenant_id, household_ids),
+        )
+        .group_by(Assignment.tenant_id, Assignment.household_id)
+        .subquery("ca")
+    )
+    va = (
+        sa.select(
+            Visit.tenant_id,
+            Visit.household_id,
+            sa.func.max(Visit.visited_on).label("last_on"),
+            _strings(
+                sa.case(
+                    (
+                        Visit.kind == VisitKind.festival,
+                        _sql_token(Visit.festival, Visit.festival_year),
+                    )
+                )
+            ).label("festivals"),
+            _strings(
+                sa.case(
+                    (Visit.kind == VisitKind.doctor, _sql_token(_sql_quarter_key(Visit.visited_on)))
+                )
+            ).label("doctor"),
+        )
+        .where(*_narrow(Visit, tenant_id, household_ids))
+        .group_by(Visit.tenant_id, Visit.household_id)
+        .subquery("va")
+    )
+    dc = (
+        sa.select(
+            DoctorContract.tenant_id,
+            DoctorContract.household_id,
+            sa.func.min(DoctorContract.signed_on).label("first_signed"),
+        )
+        .where(
+            DoctorContract.declined.is_(False),
+            *_narrow(DoctorContract, tenant_id, household_ids),
+        )
+        .group_by(DoctorContract.tenant_id, DoctorContract.household_id)
+        .subquery("dc")
+    )
+
+    def joined(sub: sa.Subquery) -> sa.ColumnElement[bool]:
+        return sa.and_(sub.c.tenant_id == Household.tenant_id, sub.c.household_id == Household.id)
+
+    where = []
+    if tenant_id is not None:
+        where.append(Household.tenant_id == tenant_id)
+    if household_ids is not None:
+        where.append(Household.id.in_(household_ids))
+    return (
+        sa.select(
+            Household.tenant_id,
+            Household.id,
+            Household.id.label("household_id"),
+            sa.func.coalesce(ca.c.n, 0),
+            sa.func.coalesce(ca.c.roles, ""),
+            va.c.last_on,
+            sa.func.coalesce(va.c.festivals, ""),
+            sa.func.coalesce(va.c.doctor, ""),
+            dc.c.first_signed,
+            sa.func.now(),
+        )
+        .select_from(Household)
+        .outerjoin(ca, joined(ca))
+        .outerjoin(va, joined(va))
+        .outerjoin(dc, joined(dc))
+        .where(*where)
+    )
+
+
+HOUSEHOLD_COLUMNS = (
+    "tenant_id",
+    "id",
+    "household_id",
+    "contacts",
+    "contact_roles",
+    "last_visit_on",
+    "festivals",
+    "doctor_quarters",
+    "first_signed_on",
+    "created_at",
+)
+PERSON_COLUMNS = ("tenant_id", "id", "household_id", "signed", "last_checkup_on", "created_at")
+
+
+def person_rows(
+    tenant_id: uuid.UUID | None, household_ids: list[uuid.UUID] | None = None
+) -> sa.Select:
+    """The status rows of the members (of a district, or of the listed households): a
+    contract not declined, the last check-up (by person, wherever recorded)."""
+    members = sa.select(Person.id).where(*_narrow(Person, tenant_id, household_ids))
+    pc = (
+        sa.select(DoctorContract.tenant_id, DoctorContract.person_id)
+        .where(DoctorContract.declined.is_(False), DoctorContract.person_id.in_(members))
+        .group_by(DoctorContract.tenant_id, DoctorContract.person_id)
+        .subquery("pc")
+    )
+    ck = (
+        sa.select(
+            Checkup.tenant_id, Checkup.person_id, sa.func.max(Checkup.done_on).label("last_on")
+        )
+        .where(Checkup.person_id.in_(members))
+        .group_by(Checkup.tenant_id, Checkup.person_id)
+        .subquery("ck")
+    )
+    return (
+        sa.select(
+            Person.tenant_id,
+            Person.id,
+            Person.household_id,
+            pc.c.person_id.is_not(None),
+            ck.c.last_on,
+            sa.func.now(),
+        )
+        .select_from(Person)
+        .outerjoin(pc, sa.and_(pc.c.tenant_id == Person.tenant_id, pc.c.person_id == Person.id))
+        .outerjoin(ck, sa.and_(ck.c.tenant_id == Person.tenant_id, ck.c.person_id == Person.id))
+        .where(*_narrow(Person, tenant_id, household_ids))
+    )
+
+
+def statements(
+    tenant_id: uuid.UUID | None,
+    household_ids: list[uuid.UUID] | None = None,
+    *,
+    households: bool = True,
+    persons: bool = True,
+) -> list[sa.Executable]:
+    """Delete and rewrite the status rows (of a district, of the listed households, or
+    of every district when both are None): two statements per table, whatever the
+    number of rows. `households` / `persons`: which of the two tables."""
+    parts = []
+    if households:
+        parts.append(
+            (
+                HouseholdCareStatus.__table__,
+                household_rows(tenant_id, household_ids),
+                HOUSEHOLD_COLUMNS,
+            )
+        )
+    if persons:
+        parts.append(
+            (PersonCareStatus.__table__, person_rows(tenant_id, household_ids), PERSON_COLUMNS)
+        )
+    out: list[sa.Executable] = []
+    for table, rows, columns in parts:
+        delete = sa.delete(table)
+        if tenant_id is not None:
+            delete = delete.where(table.c.tenant_id == tenant_id)
+        if household_ids is not None:
+            delete = delete.where(table.c.household_id.in_(household_ids))
+        out += [delete, sa.insert(table).from_select(list(columns), rows)]
+    return out
+
+
+def refresh(
+    tenant_id: uuid.UUID,
+    household_ids: Iterable[uuid.UUID] | None = None,
+    *,
+    households: bool = True,
+    persons: bool = True,
+) -> tuple[int, int]:
+    """Recompute the status rows of the households a care write touched (in the caller's
+    transaction; never commits), or of the whole district with no `household_ids`.
+    Returns how many household and member rows were written."""
+    ids = None if household_ids is None else sorted(set(household_ids))
+    if ids == []:
+        return 0, 0
+    conn = db.session.connection()
+    written = [
+        conn.execute(statement).rowcount
+        for statement in statements(tenant_id, ids, households=households, persons=persons)
+    ][1::2]
+    if not households:
+        written.insert(0, 0)
+    return (written + [0, 0])[0], (written + [0, 0])[1]
+
+
+def refresh_for(*rows: object, households: bool = True, persons: bool = True) -> None:
+    """`refresh` for the households of some care rows (flushed, so they have ids): a
+    visit or an assignment changes its household's row, a check-up its members'."""
+    by_tenant: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for row in rows:
+        by_tenant.setdefault(row.tenant_id, set()).add(row.household_id)  # type: ignore[attr-defined]
+    for tenant_id, ids in by_tenant.items():
+        refresh(tenant_id, ids, households=households, persons=persons)
