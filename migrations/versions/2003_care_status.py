@@ -1,6 +1,8 @@
 """care status rows: the coverage figures pre-aggregated per household and member (issue 17)
 
-`care_household_status` (one row per household: open contact assignments and their
+`care_village_figures`: the figures per village as of a day and policy, which the
+dashboard sums (kept by differences in every care write and register change; a row of
+another day is rebuilt by the next write). `care_household_status` (one row per household: open contact assignments and their
 roles, the last visit, the festivals greeted as "code:year", the quarters with a doctor
 contact, the earliest contract) and `care_person_status` (per member: a contract not
 declined, the last check-up). Dates and keys, never flags: the figures compare them with
@@ -17,6 +19,12 @@ import sqlalchemy as sa
 from alembic import op
 
 from migrations.tenant_tables import create_tenant_table, drop_tenant_table
+
+# the village figures' columns (portal.care.models.FIGURE_COLUMNS as of this revision)
+FIGURE_COLUMNS = (
+    'households', 'contact_ok', 'persons', 'doctor_signed', 'festival_due', 'festival_done',
+    'checkup_due', 'checkup_done', 'festival_overdue', 'doctor_overdue', 'no_contact_quarter',
+)
 
 revision = "2003_care_status"
 down_revision = "2002_care_followup_actions"
@@ -51,6 +59,15 @@ def upgrade():
         refs={"household_id": "households"},
         indexes={"ix_care_person_status_tenant_household": ["tenant_id", "household_id"]},
     )
+    create_tenant_table(
+        'care_village_figures',
+        sa.Column('town_id', sa.Uuid(), nullable=True),
+        sa.Column('as_of', sa.Date(), nullable=False),
+        sa.Column('policy_key', sa.String(length=64), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in FIGURE_COLUMNS),
+        refs={'id': 'areas', 'town_id': 'areas'},
+        indexes={'ix_care_village_figures_tenant_town': ['tenant_id', 'town_id']},
+    )
     from portal.care.status import statements
 
     bind = op.get_bind()
@@ -61,5 +78,6 @@ def upgrade():
 
 
 def downgrade():
+    drop_tenant_table('care_village_figures')
     drop_tenant_table("care_person_status")
     drop_tenant_table("care_household_status")

@@ -20,14 +20,17 @@ def care_cli() -> None:
 @click.option("--tenant", "slug", help="District slug (default: every active district).")
 @with_appcontext
 def repair_status(slug: str | None) -> None:
-    """Rewrite every household's and member's care status row from the care tables."""
+    """Rewrite every household's and member's care status row from the care tables, and
+    today's village figures from them."""
     from portal.audit.trail import as_system
     from portal.care import status
     from portal.tenancy.services import for_each_district
 
     def repair(tenant: Any) -> Any:
         households, persons = status.refresh(tenant.id)
-        return lambda: click.echo(f"{tenant.slug}: {households} households, {persons} members")
+        villages = status.rebuild(tenant.id)
+        line = f"{tenant.slug}: {households} households, {persons} members, {villages} villages"
+        return lambda: click.echo(line)
 
     with as_system("care repair-status"):
         for_each_district(slug, "care repair-status", repair)

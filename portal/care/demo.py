@@ -295,6 +295,7 @@ def load_demo(tenant: Tenant, policy_data: dict) -> list[tuple[str, str, str]]:
         if rows:
             conn.execute(sa.insert(table), rows)
     status.refresh(tid)  # the figures' status rows, as the operations keep them
+    status.rebuild(tid)  # and today's village figures
     trail.record(
         db.session,
         "care_demo_loaded",

@@ -11,20 +11,23 @@ officer's figures are their town's) and PostgreSQL's RLS applies.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 
 import sqlalchemy as sa
 
-from portal.care import rules, status
+from portal.care import rules
 from portal.care.models import (
+    FIGURE_COLUMNS,
     Assignment,
     Checkup,
     Contact,
     DoctorContract,
     HouseholdCareStatus,
     PersonCareStatus,
+    VillageCareFigures,
     Visit,
     VisitKind,
     assigned_contact,
@@ -94,6 +97,21 @@ class Coverage:
     town_of: dict[uuid.UUID, uuid.UUID]
     # visits and check-ups recorded in a period (the report draft's; `period_counts`)
     period_counts: dict[str, int] = field(default_factory=dict)
+
+
+# Statements for named households of a district (`status.touch`: their part of the
+# village figures, before and after a write), run on the connection outside the scoping
+# hook: the district and the households are bound explicitly.
+TENANT = sa.bindparam("care_tenant", type_=sa.Uuid())
+HOUSEHOLDS = sa.bindparam("care_households", expanding=True, type_=sa.Uuid())
+
+
+def _only(model: type, column: str, households: bool) -> list[sa.ColumnElement[bool]]:
+    """The explicit district (and households) of a statement run outside the hook."""
+    where = [model.tenant_id == TENANT]  # type: ignore[attr-defined]
+    if households:
+        where.append(getattr(model, column).in_(HOUSEHOLDS))
+    return where
 
 
 def _festivals_open(
@@ -231,8 +249,8 @@ def _live_facts(policy: rules.CarePolicy, as_of: dt.date) -> _Facts:
     )
 
 
-def _status_facts(policy: rules.CarePolicy, as_of: dt.date) -> _Facts:
-    """The households' care status rows (pre-aggregated, `portal.care.status`): one row
+def _status_facts(policy: rules.CarePolicy, as_of: dt.date, only: str | None = None) -> _Facts:
+    """The households' care status rows (pre-aggregated, kept by `portal.care.status`): one row
     per household, its dates compared with the day's period boundaries. Exact while no
     visit is dated after `as_of` (`coverage` checks that in the same statement)."""
     q_start, _ = rules.quarter_of(as_of)
@@ -246,7 +264,10 @@ def _status_facts(policy: rules.CarePolicy, as_of: dt.date) -> _Facts:
         HouseholdCareStatus.festivals,
         HouseholdCareStatus.doctor_quarters,
         HouseholdCareStatus.first_signed_on,
-    ).subquery("st")
+    )
+    if only:
+        st = st.where(*_only(HouseholdCareStatus, "id", only == "households"))
+    st = st.subquery("st")
     src = sa.outerjoin(
         Household, st, sa.and_(st.c.tenant_id == Household.tenant_id, st.c.id == Household.id)
     )
@@ -258,15 +279,15 @@ def _status_facts(policy: rules.CarePolicy, as_of: dt.date) -> _Facts:
     if doctor:
         days = (doctor[1] - doctor[0]).days + 1
         quarters = sorted(
-            {status.quarter_key(doctor[0] + dt.timedelta(days=d)) for d in range(days)}
+            {rules.quarter_key(doctor[0] + dt.timedelta(days=d)) for d in range(days)}
         )
-        doctor_done = sa.or_(*(holds(st.c.doctor_quarters, status.token(q)) for q in quarters))
+        doctor_done = sa.or_(*(holds(st.c.doctor_quarters, rules.token(q)) for q in quarters))
     return _Facts(
         src=src,
         contacts=st.c.contacts,
-        has_role=lambda _i, role: holds(st.c.contact_roles, status.token(role)),
+        has_role=lambda _i, role: holds(st.c.contact_roles, rules.token(role)),
         seen=sa.func.coalesce(st.c.last_visit_on >= q_start, False),
-        festival_done=lambda code: holds(st.c.festivals, status.token(code, as_of.year)),
+        festival_done=lambda code: holds(st.c.festivals, rules.token(code, as_of.year)),
         doctor_done=doctor_done,
         first_signed=st.c.first_signed_on if doctor else None,
         latest=st.c.last_visit_on,
@@ -274,7 +295,7 @@ def _status_facts(policy: rules.CarePolicy, as_of: dt.date) -> _Facts:
 
 
 def household_sources(
-    policy: rules.CarePolicy, as_of: dt.date, facts: _Facts | None = None
+    policy: rules.CarePolicy, as_of: dt.date, facts: _Facts | None = None, only: str | None = None
 ) -> tuple[sa.FromClause, list[tuple[str, sa.ColumnElement]]]:
     """Households joined to their care facts (live from the care tables unless `facts`
     says otherwise), and the per-household conditions behind the figures as (name,
@@ -295,7 +316,11 @@ def household_sources(
     if any(r.member_min_age is not None for r, _day in open_festivals):
         ho = (
             sa.select(Person.household_id, sa.func.min(Person.birth_date).label("oldest"))
-            .where(Person.alive.is_(True), Person.relationship_.in_(HOLDERS))
+            .where(
+                Person.alive.is_(True),
+                Person.relationship_.in_(HOLDERS),
+                *(_only(Person, "household_id", only == "households") if only else ()),
+            )
             .group_by(Person.household_id)
             .cte("ho")
             .prefix_with("MATERIALIZED")
@@ -322,7 +347,7 @@ def household_sources(
 
 
 def _person_sources(
-    policy: rules.CarePolicy, as_of: dt.date, pre_aggregated: bool
+    policy: rules.CarePolicy, as_of: dt.date, pre_aggregated: bool, only: str | None = None
 ) -> tuple[sa.FromClause, list[tuple[str, sa.ColumnElement]], sa.ColumnElement | None]:
     """Living members of registered households joined to their contract and check-ups
     (one grouped sub-select each, or their status rows), the per-person conditions, and
@@ -338,7 +363,10 @@ def _person_sources(
             PersonCareStatus.id,
             PersonCareStatus.signed,
             PersonCareStatus.last_checkup_on,
-        ).subquery("ps")
+        )
+        if only:
+            ps = ps.where(*_only(PersonCareStatus, "household_id", only == "households"))
+        ps = ps.subquery("ps")
         src = members.outerjoin(
             ps, sa.and_(ps.c.tenant_id == Person.tenant_id, ps.c.id == Person.id)
         )
@@ -395,22 +423,27 @@ def _person_sources(
 _STATEMENTS: dict[tuple, tuple] = {}
 
 
-def _statements(policy: rules.CarePolicy, as_of: dt.date, pre_aggregated: bool) -> tuple:
+def _statements(
+    policy: rules.CarePolicy, as_of: dt.date, pre_aggregated: bool, only: str | None = None
+) -> tuple:
     """The two coverage statements and their flags for a policy and a day, built once per
     process (building them costs more than running them on a district; the scoping
     hook adds the tenant's and user's criteria at execution, so they are shareable).
     Pre-aggregated, each also returns the latest visit / check-up date its rows hold
-    (the figures are exact only when none is after `as_of`)."""
+    (the figures are exact only when none is after `as_of`). `only`: "tenant" or
+    "households" for the statements `status.touch` runs with `TENANT` (and `HOUSEHOLDS`)
+    bound, outside the scoping hook."""
     try:
-        key = (policy, as_of, pre_aggregated)
+        key = (policy, as_of, pre_aggregated, only)
         hash(key)
     except TypeError:  # a policy value that cannot be hashed: build it every time
         key = None
     if key is not None and key in _STATEMENTS:
         return _STATEMENTS[key]
     registered = Household.status == HouseholdStatus.registered
-    facts = _status_facts(policy, as_of) if pre_aggregated else None
-    hsrc, hflags = household_sources(policy, as_of, facts)
+    facts = _status_facts(policy, as_of, only) if pre_aggregated else None
+    hsrc, hflags = household_sources(policy, as_of, facts, only)
+    outer = _only(Household, "id", only == "households") if only else []
     latest = [sa.func.max(facts.latest)] if facts is not None and facts.latest is not None else []
     households = (
         sa.select(
@@ -421,21 +454,22 @@ def _statements(policy: rules.CarePolicy, as_of: dt.date, pre_aggregated: bool) 
             *(c.label("latest") for c in latest),
         )
         .select_from(hsrc)
-        .where(registered)
+        .where(registered, *outer)
         .group_by(Household.town_id, Household.village_id)
     )
-    psrc, pflags, plast = _person_sources(policy, as_of, pre_aggregated)
+    psrc, pflags, plast = _person_sources(policy, as_of, pre_aggregated, only)
     platest = [sa.func.max(plast)] if plast is not None else []
     persons = (
         sa.select(
+            Household.town_id,
             Household.village_id,
             sa.func.count().label("persons"),
             *(_count(expr).label(name) for name, expr in pflags),
             *(c.label("latest") for c in platest),
         )
         .select_from(psrc)
-        .where(registered, Person.alive.is_(True))
-        .group_by(Household.village_id)
+        .where(registered, Person.alive.is_(True), *outer)
+        .group_by(Household.town_id, Household.village_id)
     )
     built = (households, [n for n, _e in hflags], persons, [n for n, _e in pflags])
     if key is not None:
@@ -445,19 +479,84 @@ def _statements(policy: rules.CarePolicy, as_of: dt.date, pre_aggregated: bool) 
     return built
 
 
+def policy_key(policy: rules.CarePolicy) -> str:
+    """A fingerprint of the policy's rules (the village figures are kept for one)."""
+    values = tuple(getattr(policy, f.name) for f in fields(policy) if f.compare)
+    return hashlib.sha256(repr(values).encode()).hexdigest()
+
+
 def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = None) -> Coverage:
-    """Every figure per village, town and district, pre-aggregated: two statements over
-    the households' and members' care status rows joined live to the register. A day
-    before a visit or check-up the rows hold (a meeting's earlier reference date) is
-    answered live from the care tables (`live_coverage`)."""
-    as_of = as_of or rules.today()
+    """Every figure per village, town and district, pre-aggregated: today's are the sum
+    of the district's village figure rows (one statement) while they are today's and
+    under the current policy; otherwise two statements over the households' and
+    members' care status rows joined live to the register. A day before a visit or
+    check-up the rows hold (a meeting's earlier reference date) is answered live from
+    the care tables (`live_coverage`)."""
+    today = rules.today()
+    as_of = as_of or today
     policy = policy or rules.current_policy(as_of)
-    households, hnames, persons, pnames = _statements(policy, as_of, pre_aggregated=True)
-    rows = db.session.execute(households).all()
-    prow = db.session.execute(persons).all()
-    if any(r.latest is not None and r.latest > as_of for r in (*rows, *prow)):
+    if as_of == today:
+        kept = _village_rows(as_of, policy)
+        if kept is not None:
+            return kept
+    rows, prow, hnames, pnames = _run(policy, as_of, pre_aggregated=True)
+    if rows is None:
         return live_coverage(as_of, policy)
     return _collect(as_of, policy, rows, hnames, prow, pnames)
+
+
+def _village_rows(as_of: dt.date, policy: rules.CarePolicy) -> Coverage | None:
+    """The figures from the village rows, or None when any is of another day or policy
+    (or the district has none yet)."""
+    rows = db.session.execute(sa.select(VillageCareFigures)).scalars().all()
+    key = policy_key(policy)
+    if not rows or any(r.as_of != as_of or r.policy_key != key for r in rows):
+        return None
+    villages: dict[uuid.UUID, Figures] = {}
+    town_of: dict[uuid.UUID, uuid.UUID] = {}
+    for r in rows:
+        if r.households:
+            villages[r.id] = Figures(**{c: getattr(r, c) for c in FIGURE_COLUMNS})
+            if r.town_id is not None:
+                town_of[r.id] = r.town_id
+    return _summed(as_of, policy, villages, town_of)
+
+
+def _run(
+    policy: rules.CarePolicy,
+    as_of: dt.date,
+    pre_aggregated: bool,
+    only: str | None = None,
+    params: dict | None = None,
+) -> tuple:
+    """The two statements' rows (in the session, or with `only` on its connection with
+    `params` bound); pre-aggregated rows that hold a date after `as_of`: None."""
+    households, hnames, persons, pnames = _statements(policy, as_of, pre_aggregated, only)
+    run = db.session.connection().execute if only else db.session.execute
+    rows = run(households, params or {}).all()
+    prow = run(persons, params or {}).all()
+    if pre_aggregated and any(r.latest is not None and r.latest > as_of for r in (*rows, *prow)):
+        return None, None, hnames, pnames
+    return rows, prow, hnames, pnames
+
+
+def village_figures(
+    policy: rules.CarePolicy,
+    as_of: dt.date,
+    tenant_id: uuid.UUID,
+    household_ids: Sequence[uuid.UUID] | None = None,
+) -> tuple[dict[uuid.UUID, Figures], dict[uuid.UUID, uuid.UUID]] | None:
+    """The figures per village of a district's registered households (or of the listed
+    ones: their part of each village's figures) from the status rows, outside the
+    scoping hook, with each village's town. None when a row holds a date after `as_of`."""
+    params: dict = {"care_tenant": tenant_id}
+    if household_ids is not None:
+        params["care_households"] = list(household_ids)
+    only = "tenant" if household_ids is None else "households"
+    rows, prow, hnames, pnames = _run(policy, as_of, True, only, params)
+    if rows is None:
+        return None
+    return _villages(rows, hnames, prow, pnames)
 
 
 def live_coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = None) -> Coverage:
@@ -465,21 +564,14 @@ def live_coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None 
     care table read once): any day, and the measure the status rows are checked by."""
     as_of = as_of or rules.today()
     policy = policy or rules.current_policy(as_of)
-    households, hnames, persons, pnames = _statements(policy, as_of, pre_aggregated=False)
-    rows = db.session.execute(households).all()
-    prow = db.session.execute(persons).all()
+    rows, prow, hnames, pnames = _run(policy, as_of, pre_aggregated=False)
     return _collect(as_of, policy, rows, hnames, prow, pnames)
 
 
-def _collect(
-    as_of: dt.date,
-    policy: rules.CarePolicy,
-    rows: Sequence[sa.Row],
-    hnames: list[str],
-    prow: Sequence[sa.Row],
-    pnames: list[str],
-) -> Coverage:
-    """Villages' figures from the two statements' rows, summed into towns and district."""
+def _villages(
+    rows: Sequence[sa.Row], hnames: list[str], prow: Sequence[sa.Row], pnames: list[str]
+) -> tuple[dict[uuid.UUID, Figures], dict[uuid.UUID, uuid.UUID]]:
+    """Villages' figures (and towns) from the two statements' rows."""
     villages: dict[uuid.UUID, Figures] = {}
     town_of: dict[uuid.UUID, uuid.UUID] = {}
     for r in rows:
@@ -493,9 +585,31 @@ def _collect(
     for r in prow:
         m = r._mapping
         f = villages.setdefault(r.village_id, Figures())
+        town_of.setdefault(r.village_id, r.town_id)
         f.persons += m["persons"]
         for name in pnames:
             setattr(f, name, getattr(f, name) + int(m[name]))
+    return villages, town_of
+
+
+def _collect(
+    as_of: dt.date,
+    policy: rules.CarePolicy,
+    rows: Sequence[sa.Row],
+    hnames: list[str],
+    prow: Sequence[sa.Row],
+    pnames: list[str],
+) -> Coverage:
+    """Villages' figures from the two statements' rows, summed into towns and district."""
+    return _summed(as_of, policy, *_villages(rows, hnames, prow, pnames))
+
+
+def _summed(
+    as_of: dt.date,
+    policy: rules.CarePolicy,
+    villages: dict[uuid.UUID, Figures],
+    town_of: dict[uuid.UUID, uuid.UUID],
+) -> Coverage:
     towns: dict[uuid.UUID, Figures] = {}
     district = Figures()
     for vid, f in villages.items():

@@ -137,7 +137,7 @@ def deactivate_contact(user: Any, contact_id: Any, reason: str, on: dt.date | No
     for a in ended:
         _end(a, contact, on or rules.today(), reason)
     db.session.flush()
-    status.refresh_for(*ended, persons=False)
+    status.touch_for(*ended, persons=False)
     return len(ended)
 
 
@@ -178,7 +178,7 @@ def assign(user: Any, household_id: Any, contact_id: Any, on: dt.date | None = N
     if contact.user_id is not None:
         db.session.add(HouseholdContact(user_id=contact.user_id, household_id=household.id))
     db.session.flush()
-    status.refresh_for(a, persons=False)
+    status.touch_for(a, persons=False)
     return a
 
 
@@ -244,7 +244,7 @@ def record_contract(
             raise CareError(_l("Renewal cannot be before signing."), "renewed_on")
         contract.declined, contract.declined_reason = False, ""
     db.session.flush()
-    status.refresh_for(contract)
+    status.touch_for(contract)
     return contract
 
 
@@ -276,7 +276,7 @@ def record_checkup(
     checkup.institution = _text(institution, "institution", 100)
     checkup.note = _text(note, "note", 2000)
     db.session.flush()
-    status.refresh_for(checkup, households=False)
+    status.touch_for(checkup, households=False)
     return checkup
 
 
@@ -304,7 +304,7 @@ def delete_checkup(user: Any, household_id: Any, checkup_id: Any, reason: str) -
     )
     db.session.delete(checkup)
     db.session.flush()
-    status.refresh_for(checkup, households=False)
+    status.touch_for(checkup, households=False)
     return checkup
 
 
@@ -374,7 +374,7 @@ def record_visit(
     for upload in photos or []:
         _photo(visit, upload)
     db.session.flush()
-    status.refresh_for(visit, persons=False)
+    status.touch_for(visit, persons=False)
     return visit
 
 

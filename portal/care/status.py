@@ -18,29 +18,22 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from portal.care import figures, rules
 from portal.care.models import (
+    FIGURE_COLUMNS,
     Assignment,
     Checkup,
     Contact,
     DoctorContract,
     HouseholdCareStatus,
     PersonCareStatus,
+    VillageCareFigures,
     Visit,
     VisitKind,
     assigned_contact,
 )
 from portal.extensions import db
 from portal.register.models import Household, Person
-
-
-def token(*parts: object) -> str:
-    """One key of a status text column: "|code:2026|" (the figures search for it)."""
-    return "|" + ":".join(str(p) for p in parts) + "|"
-
-
-def quarter_key(day: dt.date) -> int:
-    """A quarter as year·10 + quarter (2026-07-15 → 20263), as `doctor_quarters` holds it."""
-    return day.year * 10 + (day.month + 2) // 3
 
 
 def _sql_token(*parts: sa.ColumnElement) -> sa.ColumnElement[str]:
@@ -241,7 +234,11 @@ def statements(
         if tenant_id is not None:
             delete = delete.where(table.c.tenant_id == tenant_id)
         if household_ids is not None:
-            delete = delete.where(table.c.household_id.in_(household_ids))
+            mine = table.c.household_id.in_(household_ids)
+            if table is PersonCareStatus.__table__:  # and members who moved here since
+                moved = sa.select(Person.id).where(*_narrow(Person, tenant_id, household_ids))
+                mine = sa.or_(mine, table.c.id.in_(moved))
+            delete = delete.where(mine)
         out += [delete, sa.insert(table).from_select(list(columns), rows)]
     return out
 
@@ -269,11 +266,144 @@ def refresh(
     return (written + [0, 0])[0], (written + [0, 0])[1]
 
 
-def refresh_for(*rows: object, households: bool = True, persons: bool = True) -> None:
-    """`refresh` for the households of some care rows (flushed, so they have ids): a
-    visit or an assignment changes its household's row, a check-up its members'."""
+def rebuild(tenant_id: uuid.UUID) -> int:
+    """The district's village figure rows for today and its current policy, from the
+    status rows (two grouped statements); none when a status row holds a later date
+    (the dashboard then computes the figures itself). Returns the rows written."""
+    as_of = rules.today()
+    policy = rules.current_policy(as_of)
+    conn = db.session.connection()
+    table = VillageCareFigures.__table__
+    forget(tenant_id)
+    found = figures.village_figures(policy, as_of, tenant_id)
+    if found is None:
+        return 0
+    villages, town_of = found
+    key = figures.policy_key(policy)
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "id": vid,
+            "town_id": town_of.get(vid),
+            "as_of": as_of,
+            "policy_key": key,
+            **{c: getattr(f, c) for c in FIGURE_COLUMNS},
+        }
+        for vid, f in villages.items()
+    ]
+    if rows:
+        conn.execute(sa.insert(table), rows)
+    return len(rows)
+
+
+def _kept(tenant_id: uuid.UUID, as_of: dt.date, key: str) -> bool:
+    """Are the district's village rows today's and the current policy's (all of them)?"""
+    table = VillageCareFigures.__table__
+    n, ok = (
+        db.session.connection()
+        .execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.coalesce(
+                    sa.func.sum(
+                        sa.case(
+                            (sa.and_(table.c.as_of == as_of, table.c.policy_key == key), 1),
+                            else_=0,
+                        )
+                    ),
+                    0,
+                ),
+            ).where(table.c.tenant_id == tenant_id)
+        )
+        .one()
+    )
+    return n > 0 and n == ok
+
+
+def touch(
+    tenant_id: uuid.UUID,
+    household_ids: Iterable[uuid.UUID],
+    *,
+    households: bool = True,
+    persons: bool = True,
+    before: tuple | None = None,
+) -> None:
+    """After a write to these households (care rows or the register's): their status
+    rows recomputed (`households` / `persons`: which), and the village figures moved by
+    the difference of the households' figures before and after. Rows of another day or
+    policy (or none yet): the district's are rebuilt instead. `before`: the households'
+    figures taken before a register change was flushed (`figures_of`)."""
+    ids = sorted(set(household_ids))
+    if not ids:
+        return
+    as_of = rules.today()
+    policy = rules.current_policy(as_of)
+    key = figures.policy_key(policy)
+    if not _kept(tenant_id, as_of, key):
+        if households or persons:
+            refresh(tenant_id, ids, households=households, persons=persons)
+        rebuild(tenant_id)
+        return
+    if before is None:
+        before = figures.village_figures(policy, as_of, tenant_id, ids)
+    if households or persons:
+        refresh(tenant_id, ids, households=households, persons=persons)
+    after = figures.village_figures(policy, as_of, tenant_id, ids)
+    if before is None or after is None:  # a date after today: the dashboard computes
+        forget(tenant_id)
+        return
+    _move(tenant_id, as_of, key, before, after)
+
+
+def forget(tenant_id: uuid.UUID) -> None:
+    """Drop the district's village rows: the figures are computed from the status rows
+    until a care write rebuilds them."""
+    table = VillageCareFigures.__table__
+    db.session.connection().execute(sa.delete(table).where(table.c.tenant_id == tenant_id))
+
+
+def figures_of(tenant_id: uuid.UUID, household_ids: Iterable[uuid.UUID]) -> tuple | None:
+    """The households' part of today's village figures (before a register change)."""
+    as_of = rules.today()
+    ids = sorted(set(household_ids))
+    return figures.village_figures(rules.current_policy(as_of), as_of, tenant_id, ids)
+
+
+def _move(tenant_id: uuid.UUID, as_of: dt.date, key: str, before: tuple, after: tuple) -> None:
+    """Add after − before to each village's row (a village new to the district gets one)."""
+    (old, _), (new, town_of) = before, after
+    table = VillageCareFigures.__table__
+    conn = db.session.connection()
+    for vid in sorted(set(old) | set(new), key=str):
+        a, b = old.get(vid), new.get(vid)
+        delta = {
+            c: (getattr(b, c) if b else 0) - (getattr(a, c) if a else 0) for c in FIGURE_COLUMNS
+        }
+        if not any(delta.values()):
+            continue
+        updated = conn.execute(
+            sa.update(table)
+            .where(table.c.tenant_id == tenant_id, table.c.id == vid)
+            .values({c: table.c[c] + d for c, d in delta.items() if d})
+        ).rowcount
+        if not updated:
+            conn.execute(
+                sa.insert(table).values(
+                    tenant_id=tenant_id,
+                    id=vid,
+                    town_id=town_of.get(vid),
+                    as_of=as_of,
+                    policy_key=key,
+                    **delta,
+                )
+            )
+
+
+def touch_for(*rows: object, households: bool = True, persons: bool = True) -> None:
+    """`touch` for the households of some care rows (flushed, so they have ids): a visit
+    or an assignment changes its household's status row, a check-up its members'."""
     by_tenant: dict[uuid.UUID, set[uuid.UUID]] = {}
     for row in rows:
         by_tenant.setdefault(row.tenant_id, set()).add(row.household_id)  # type: ignore[attr-defined]
     for tenant_id, ids in by_tenant.items():
-        refresh(tenant_id, ids, households=households, persons=persons)
+        touch(tenant_id, ids, households=households, persons=persons)
