@@ -496,7 +496,7 @@ def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = Non
     as_of = as_of or today
     policy = policy or rules.current_policy(as_of)
     if as_of == today:
-        kept = _village_rows(as_of, policy)
+        kept = village_rows(as_of, policy)
         if kept is not None:
             return kept
     rows, prow, hnames, pnames = _run(policy, as_of, pre_aggregated=True)
@@ -505,7 +505,7 @@ def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = Non
     return _collect(as_of, policy, rows, hnames, prow, pnames)
 
 
-def _village_rows(as_of: dt.date, policy: rules.CarePolicy) -> Coverage | None:
+def village_rows(as_of: dt.date, policy: rules.CarePolicy) -> Coverage | None:
     """The figures from the village rows, or None when any is of another day or policy
     (or the district has none yet)."""
     rows = db.session.execute(sa.select(VillageCareFigures)).scalars().all()

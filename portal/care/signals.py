@@ -141,7 +141,13 @@ def _households_changed(session: Session) -> tuple[set, list]:
         if isinstance(obj, Person):
             ids += [v for v in state.attrs["household_id"].history.deleted if v is not None]
         known |= {(obj.tenant_id, i) for i in ids if i is not None}
-    new = [obj for obj in session.new if type(obj) in WATCHED]
+    fresh = {obj.id for obj in session.new if isinstance(obj, Household)}
+    for obj in session.new:
+        if isinstance(obj, Person) and obj.household_id not in (None, *fresh):
+            tenant_id = obj.tenant_id or scope.current().tenant_id  # stamped in this flush
+            known.add((tenant_id, obj.household_id))  # a new member of a counted household
+        elif type(obj) in WATCHED:
+            new.append(obj)  # a new household (and its members): nothing counted before
     return known, new
 
 
