@@ -51,12 +51,10 @@ def _commit() -> None:
 
 def _care_writes(slug: str) -> list[tuple[str, Any]]:
     """Each kind of care write, as a town officer of the household's town would do it."""
-    from portal.care import operations, queries
+    from portal.care import operations, queries, rules
     from portal.extensions import db
     from portal.kernel.grants import SYSTEM
     from portal.register.models import Person
-
-    from portal.care import rules
 
     today = rules.today()
 
