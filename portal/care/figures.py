@@ -528,13 +528,15 @@ def _run(
     pre_aggregated: bool,
     only: str | None = None,
     params: dict | None = None,
+    parts: tuple[bool, bool] = (True, True),
 ) -> tuple:
     """The two statements' rows (in the session, or with `only` on its connection with
-    `params` bound); pre-aggregated rows that hold a date after `as_of`: None."""
+    `params` bound; `parts`: run the households' / the members' statement, else no rows);
+    pre-aggregated rows that hold a date after `as_of`: None."""
     households, hnames, persons, pnames = _statements(policy, as_of, pre_aggregated, only)
     run = db.session.connection().execute if only else db.session.execute
-    rows = run(households, params or {}).all()
-    prow = run(persons, params or {}).all()
+    rows = run(households, params or {}).all() if parts[0] else []
+    prow = run(persons, params or {}).all() if parts[1] else []
     if pre_aggregated and any(r.latest is not None and r.latest > as_of for r in (*rows, *prow)):
         return None, None, hnames, pnames
     return rows, prow, hnames, pnames
@@ -545,15 +547,17 @@ def village_figures(
     as_of: dt.date,
     tenant_id: uuid.UUID,
     household_ids: Sequence[uuid.UUID] | None = None,
+    parts: tuple[bool, bool] = (True, True),
 ) -> tuple[dict[uuid.UUID, Figures], dict[uuid.UUID, uuid.UUID]] | None:
     """The figures per village of a district's registered households (or of the listed
     ones: their part of each village's figures) from the status rows, outside the
-    scoping hook, with each village's town. None when a row holds a date after `as_of`."""
+    scoping hook, with each village's town. None when a row holds a date after `as_of`.
+    `parts`: the household figures / the member figures (the other left at zero)."""
     params: dict = {"care_tenant": tenant_id}
     if household_ids is not None:
         params["care_households"] = list(household_ids)
     only = "tenant" if household_ids is None else "households"
-    rows, prow, hnames, pnames = _run(policy, as_of, True, only, params)
+    rows, prow, hnames, pnames = _run(policy, as_of, True, only, params, parts)
     if rows is None:
         return None
     return _villages(rows, hnames, prow, pnames)

@@ -329,37 +329,31 @@ def touch(
     before: tuple | None = None,
 ) -> None:
     """After a write to these households (care rows or the register's): their status
-    rows recomputed (`households` / `persons`: which), and the village figures moved by
-    the difference of the households' figures before and after. Rows of another day or
-    policy (or none yet): the district's are rebuilt instead. `before`: the households'
-    figures taken before a register change was flushed (`figures_of`)."""
+    rows recomputed (`households` / `persons`: which of the two changed; both False: a
+    register change), and the village figures moved by the difference of the
+    households' figures before and after. Rows of another day or policy (or none yet):
+    the district's are rebuilt instead. `before`: the households' figures taken before
+    a register change was flushed (`figures_of`).
+
+    A care write changes only its side's figures (a visit: the household figures; a
+    check-up: the members'), so only that statement runs before and after: with the
+    status rows' two, five small statements per write."""
     ids = sorted(set(household_ids))
     if not ids:
         return
     as_of = rules.today()
     policy = rules.current_policy(as_of)
-    key = figures.policy_key(policy)
-    if not _kept(tenant_id, as_of, key):
-        if households or persons:
-            refresh(tenant_id, ids, households=households, persons=persons)
-        rebuild(tenant_id)
-        return
+    parts = (households, persons) if households or persons else (True, True)
     if before is None:
-        before = figures.village_figures(policy, as_of, tenant_id, ids)
+        before = figures.village_figures(policy, as_of, tenant_id, ids, parts)
     if households or persons:
         refresh(tenant_id, ids, households=households, persons=persons)
-    after = figures.village_figures(policy, as_of, tenant_id, ids)
+    after = figures.village_figures(policy, as_of, tenant_id, ids, parts)
     if before is None or after is None:  # a date after today: the dashboard computes
         forget(tenant_id)
         return
-    _move(tenant_id, as_of, key, before, after)
-
-
-def forget(tenant_id: uuid.UUID) -> None:
-    """Drop the district's village rows: the figures are computed from the status rows
-    until a care write rebuilds them."""
-    table = VillageCareFigures.__table__
-    db.session.connection().execute(sa.delete(table).where(table.c.tenant_id == tenant_id))
+    if not _move(tenant_id, as_of, figures.policy_key(policy), before, after):
+        rebuild(tenant_id)
 
 
 def figures_of(tenant_id: uuid.UUID, household_ids: Iterable[uuid.UUID]) -> tuple | None:
@@ -369,8 +363,9 @@ def figures_of(tenant_id: uuid.UUID, household_ids: Iterable[uuid.UUID]) -> tupl
     return figures.village_figures(rules.current_policy(as_of), as_of, tenant_id, ids)
 
 
-def _move(tenant_id: uuid.UUID, as_of: dt.date, key: str, before: tuple, after: tuple) -> None:
-    """Add after − before to each village's row (a village new to the district gets one)."""
+def _move(tenant_id: uuid.UUID, as_of: dt.date, key: str, before: tuple, after: tuple) -> bool:
+    """Add after − before to each village's row, if the row is today's under this policy.
+    False when the district's rows need rebuilding (another day or policy, or none)."""
     (old, _), (new, town_of) = before, after
     table = VillageCareFigures.__table__
     conn = db.session.connection()
@@ -383,20 +378,37 @@ def _move(tenant_id: uuid.UUID, as_of: dt.date, key: str, before: tuple, after: 
             continue
         updated = conn.execute(
             sa.update(table)
-            .where(table.c.tenant_id == tenant_id, table.c.id == vid)
+            .where(
+                table.c.tenant_id == tenant_id,
+                table.c.id == vid,
+                table.c.as_of == as_of,
+                table.c.policy_key == key,
+            )
             .values({c: table.c[c] + d for c, d in delta.items() if d})
         ).rowcount
-        if not updated:
-            conn.execute(
-                sa.insert(table).values(
-                    tenant_id=tenant_id,
-                    id=vid,
-                    town_id=town_of.get(vid),
-                    as_of=as_of,
-                    policy_key=key,
-                    **delta,
-                )
+        if updated:
+            continue
+        if not _kept(tenant_id, as_of, key):
+            return False
+        # a village the district's rows did not have yet (its first household)
+        conn.execute(
+            sa.insert(table).values(
+                tenant_id=tenant_id,
+                id=vid,
+                town_id=town_of.get(vid),
+                as_of=as_of,
+                policy_key=key,
+                **delta,
             )
+        )
+    return True
+
+
+def forget(tenant_id: uuid.UUID) -> None:
+    """Drop the district's village rows: the figures are computed from the status rows
+    until a care write rebuilds them."""
+    table = VillageCareFigures.__table__
+    db.session.connection().execute(sa.delete(table).where(table.c.tenant_id == tenant_id))
 
 
 def touch_for(*rows: object, households: bool = True, persons: bool = True) -> None:
