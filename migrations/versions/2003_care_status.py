@@ -22,8 +22,17 @@ from migrations.tenant_tables import create_tenant_table, drop_tenant_table
 
 # the village figures' columns (portal.care.models.FIGURE_COLUMNS as of this revision)
 FIGURE_COLUMNS = (
-    'households', 'contact_ok', 'persons', 'doctor_signed', 'festival_due', 'festival_done',
-    'checkup_due', 'checkup_done', 'festival_overdue', 'doctor_overdue', 'no_contact_quarter',
+    "households",
+    "contact_ok",
+    "persons",
+    "doctor_signed",
+    "festival_due",
+    "festival_done",
+    "checkup_due",
+    "checkup_done",
+    "festival_overdue",
+    "doctor_overdue",
+    "no_contact_quarter",
 )
 
 revision = "2003_care_status"
@@ -60,24 +69,24 @@ def upgrade():
         indexes={"ix_care_person_status_tenant_household": ["tenant_id", "household_id"]},
     )
     create_tenant_table(
-        'care_village_figures',
-        sa.Column('town_id', sa.Uuid(), nullable=True),
-        sa.Column('as_of', sa.Date(), nullable=False),
-        sa.Column('policy_key', sa.String(length=64), nullable=False),
+        "care_village_figures",
+        sa.Column("town_id", sa.Uuid(), nullable=True),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("policy_key", sa.String(length=64), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name in FIGURE_COLUMNS),
-        refs={'id': 'areas', 'town_id': 'areas'},
-        indexes={'ix_care_village_figures_tenant_town': ['tenant_id', 'town_id']},
+        refs={"id": "areas", "town_id": "areas"},
+        indexes={"ix_care_village_figures_tenant_town": ["tenant_id", "town_id"]},
     )
     from portal.care.status import statements
 
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":  # the owner reads every district's rows
         bind.exec_driver_sql("SELECT set_config('app.cross_tenant', 'on', true)")
-    for statement in statements(None):
-        bind.execute(statement)
+    for statement, params in statements(None):
+        bind.execute(statement, params)
 
 
 def downgrade():
-    drop_tenant_table('care_village_figures')
+    drop_tenant_table("care_village_figures")
     drop_tenant_table("care_person_status")
     drop_tenant_table("care_household_status")

@@ -13,6 +13,7 @@ keeps the rows equal to what the live figures read, whatever the write was.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable
 
@@ -56,20 +57,22 @@ def _strings(expr: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     return sa.func.coalesce(sa.func.aggregate_strings(expr, ""), "")
 
 
-def _narrow(
-    model: type, tenant_id: uuid.UUID | None, household_ids: list[uuid.UUID] | None
-) -> list[sa.ColumnElement[bool]]:
+# The district and the households a statement is for, bound at execution: the
+# statements are built once per shape (building them cost more than running them).
+TENANT = sa.bindparam("status_tenant", type_=sa.Uuid())
+HOUSEHOLDS = sa.bindparam("status_households", expanding=True, type_=sa.Uuid())
+
+
+def _narrow(model: type, tenant: bool, listed: bool, column: str = "household_id") -> list:
     where = []
-    if tenant_id is not None:
-        where.append(model.tenant_id == tenant_id)
-    if household_ids is not None:
-        where.append(model.household_id.in_(household_ids))
+    if tenant:
+        where.append(model.tenant_id == TENANT)  # type: ignore[attr-defined]
+    if listed:
+        where.append(getattr(model, column).in_(HOUSEHOLDS))
     return where
 
 
-def household_rows(
-    tenant_id: uuid.UUID | None, household_ids: list[uuid.UUID] | None = None
-) -> sa.Select:
+def household_rows(tenant: bool, listed: bool) -> sa.Select:
     """The status rows of the households (of a district, or the listed ones): each care
     table grouped once, left-joined to the households."""
     ca = (
@@ -83,7 +86,7 @@ def household_rows(
         .where(
             Assignment.ended_on.is_(None),
             Contact.active.is_(True),
-            *_narrow(Assignment, tenant_id, household_ids),
+            *_narrow(Assignment, tenant, listed),
         )
         .group_by(Assignment.tenant_id, Assignment.household_id)
         .subquery("ca")
@@ -107,7 +110,7 @@ def household_rows(
                 )
             ).label("doctor"),
         )
-        .where(*_narrow(Visit, tenant_id, household_ids))
+        .where(*_narrow(Visit, tenant, listed))
         .group_by(Visit.tenant_id, Visit.household_id)
         .subquery("va")
     )
@@ -119,7 +122,7 @@ def household_rows(
         )
         .where(
             DoctorContract.declined.is_(False),
-            *_narrow(DoctorContract, tenant_id, household_ids),
+            *_narrow(DoctorContract, tenant, listed),
         )
         .group_by(DoctorContract.tenant_id, DoctorContract.household_id)
         .subquery("dc")
@@ -128,11 +131,7 @@ def household_rows(
     def joined(sub: sa.Subquery) -> sa.ColumnElement[bool]:
         return sa.and_(sub.c.tenant_id == Household.tenant_id, sub.c.household_id == Household.id)
 
-    where = []
-    if tenant_id is not None:
-        where.append(Household.tenant_id == tenant_id)
-    if household_ids is not None:
-        where.append(Household.id.in_(household_ids))
+    where = _narrow(Household, tenant, listed, "id")
     return (
         sa.select(
             Household.tenant_id,
@@ -169,12 +168,10 @@ HOUSEHOLD_COLUMNS = (
 PERSON_COLUMNS = ("tenant_id", "id", "household_id", "signed", "last_checkup_on", "created_at")
 
 
-def person_rows(
-    tenant_id: uuid.UUID | None, household_ids: list[uuid.UUID] | None = None
-) -> sa.Select:
+def person_rows(tenant: bool, listed: bool) -> sa.Select:
     """The status rows of the members (of a district, or of the listed households): a
     contract not declined, the last check-up (by person, wherever recorded)."""
-    members = sa.select(Person.id).where(*_narrow(Person, tenant_id, household_ids))
+    members = sa.select(Person.id).where(*_narrow(Person, tenant, listed))
     pc = (
         sa.select(DoctorContract.tenant_id, DoctorContract.person_id)
         .where(DoctorContract.declined.is_(False), DoctorContract.person_id.in_(members))
@@ -201,7 +198,7 @@ def person_rows(
         .select_from(Person)
         .outerjoin(pc, sa.and_(pc.c.tenant_id == Person.tenant_id, pc.c.person_id == Person.id))
         .outerjoin(ck, sa.and_(ck.c.tenant_id == Person.tenant_id, ck.c.person_id == Person.id))
-        .where(*_narrow(Person, tenant_id, household_ids))
+        .where(*_narrow(Person, tenant, listed))
     )
 
 
@@ -211,36 +208,42 @@ def statements(
     *,
     households: bool = True,
     persons: bool = True,
-) -> list[sa.Executable]:
+) -> list[tuple[sa.Executable, dict]]:
     """Delete and rewrite the status rows (of a district, of the listed households, or
-    of every district when both are None): two statements per table, whatever the
-    number of rows. `households` / `persons`: which of the two tables."""
+    of every district when both are None), with the values to bind: two statements per
+    table, whatever the number of rows. `households` / `persons`: which tables."""
+    params: dict = {}
+    if tenant_id is not None:
+        params["status_tenant"] = tenant_id
+    if household_ids is not None:
+        params["status_households"] = list(household_ids)
+    built = _built(tenant_id is not None, household_ids is not None, households, persons)
+    return [(statement, params) for statement in built]
+
+
+@functools.cache
+def _built(tenant: bool, listed: bool, households: bool, persons: bool) -> tuple:
     parts = []
     if households:
         parts.append(
-            (
-                HouseholdCareStatus.__table__,
-                household_rows(tenant_id, household_ids),
-                HOUSEHOLD_COLUMNS,
-            )
+            (HouseholdCareStatus.__table__, household_rows(tenant, listed), HOUSEHOLD_COLUMNS)
         )
     if persons:
-        parts.append(
-            (PersonCareStatus.__table__, person_rows(tenant_id, household_ids), PERSON_COLUMNS)
-        )
+        parts.append((PersonCareStatus.__table__, person_rows(tenant, listed), PERSON_COLUMNS))
     out: list[sa.Executable] = []
     for table, rows, columns in parts:
         delete = sa.delete(table)
-        if tenant_id is not None:
-            delete = delete.where(table.c.tenant_id == tenant_id)
-        if household_ids is not None:
-            mine = table.c.household_id.in_(household_ids)
-            if table is PersonCareStatus.__table__:  # and members who moved here since
-                moved = sa.select(Person.id).where(*_narrow(Person, tenant_id, household_ids))
-                mine = sa.or_(mine, table.c.id.in_(moved))
+        if tenant:
+            delete = delete.where(table.c.tenant_id == TENANT)
+        if listed:
+            if table is HouseholdCareStatus.__table__:
+                mine = table.c.id.in_(HOUSEHOLDS)  # the household's own id: its key
+            else:  # the members' rows, and those of members who moved here since
+                moved = sa.select(Person.id).where(*_narrow(Person, tenant, listed))
+                mine = sa.or_(table.c.household_id.in_(HOUSEHOLDS), table.c.id.in_(moved))
             delete = delete.where(mine)
         out += [delete, sa.insert(table).from_select(list(columns), rows)]
-    return out
+    return tuple(out)
 
 
 def refresh(
@@ -258,8 +261,8 @@ def refresh(
         return 0, 0
     conn = db.session.connection()
     written = [
-        conn.execute(statement).rowcount
-        for statement in statements(tenant_id, ids, households=households, persons=persons)
+        conn.execute(statement, params).rowcount
+        for statement, params in statements(tenant_id, ids, households=households, persons=persons)
     ][1::2]
     if not households:
         written.insert(0, 0)
