@@ -82,7 +82,7 @@ def upgrade():
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":  # the owner reads every district's rows
         bind.exec_driver_sql("SELECT set_config('app.cross_tenant', 'on', true)")
-    for statement, params in statements(None):
+    for statement, params in statements(None, dialect=bind.dialect.name):
         bind.execute(statement, params)
 
 

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.care import figures, rules
 from portal.care.models import (
@@ -56,6 +57,8 @@ def _strings(expr: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     """The tokens of a group run together (NULLs skipped; none: empty)."""
     return sa.func.coalesce(sa.func.aggregate_strings(expr, ""), "")
 
+
+UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 # The district and the households a statement is for, bound at execution: the
 # statements are built once per shape (building them cost more than running them).
@@ -208,6 +211,7 @@ def statements(
     *,
     households: bool = True,
     persons: bool = True,
+    dialect: str | None = None,
 ) -> list[tuple[sa.Executable, dict]]:
     """Delete and rewrite the status rows (of a district, of the listed households, or
     of every district when both are None), with the values to bind: two statements per
@@ -217,12 +221,14 @@ def statements(
         params["status_tenant"] = tenant_id
     if household_ids is not None:
         params["status_households"] = list(household_ids)
-    built = _built(tenant_id is not None, household_ids is not None, households, persons)
+    dialect = db.session.get_bind().dialect.name if dialect is None else dialect
+    listed = household_ids is not None
+    built = _built(tenant_id is not None, listed, households, persons, dialect)
     return [(statement, params) for statement in built]
 
 
 @functools.cache
-def _built(tenant: bool, listed: bool, households: bool, persons: bool) -> tuple:
+def _built(tenant: bool, listed: bool, households: bool, persons: bool, dialect: str) -> tuple:
     parts = []
     if households:
         parts.append(
@@ -232,6 +238,14 @@ def _built(tenant: bool, listed: bool, households: bool, persons: bool) -> tuple
         parts.append((PersonCareStatus.__table__, person_rows(tenant, listed), PERSON_COLUMNS))
     out: list[sa.Executable] = []
     for table, rows, columns in parts:
+        if listed and table is HouseholdCareStatus.__table__ and dialect in UPSERT:
+            # one statement: the household's row is keyed by its id (a visit's write)
+            insert = UPSERT[dialect](table).from_select(list(columns), rows)
+            changed = {c: insert.excluded[c] for c in columns if c not in ("tenant_id", "id")}
+            out.append(
+                insert.on_conflict_do_update(index_elements=["tenant_id", "id"], set_=changed)
+            )
+            continue
         delete = sa.delete(table)
         if tenant:
             delete = delete.where(table.c.tenant_id == TENANT)
@@ -260,13 +274,12 @@ def refresh(
     if ids == []:
         return 0, 0
     conn = db.session.connection()
-    written = [
-        conn.execute(statement, params).rowcount
-        for statement, params in statements(tenant_id, ids, households=households, persons=persons)
-    ][1::2]
-    if not households:
-        written.insert(0, 0)
-    return (written + [0, 0])[0], (written + [0, 0])[1]
+    written = [0, 0]
+    for statement, params in statements(tenant_id, ids, households=households, persons=persons):
+        count = conn.execute(statement, params).rowcount
+        if not isinstance(statement, sa.Delete):
+            written[0 if statement.table is HouseholdCareStatus.__table__ else 1] += count
+    return written[0], written[1]
 
 
 def rebuild(tenant_id: uuid.UUID) -> int:

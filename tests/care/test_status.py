@@ -111,12 +111,20 @@ def _care_writes(slug: str) -> list[tuple[str, Any]]:
         operations.deactivate_contact(SYSTEM, a.contact_id, "调离")
 
     def assign() -> None:
-        from portal.care.models import Contact
+        from portal.care.models import Assignment, Contact
 
         h = queries.households_for("contact_missing", limit=1)[0]
         c = db.session.execute(
             sa.select(Contact)
-            .where(Contact.active.is_(True), Contact.town_id == h.town_id)
+            .where(
+                Contact.active.is_(True),
+                Contact.town_id == h.town_id,
+                Contact.id.not_in(
+                    sa.select(Assignment.contact_id).where(
+                        Assignment.household_id == h.id, Assignment.ended_on.is_(None)
+                    )
+                ),
+            )
             .order_by(Contact.id)
             .limit(1)
         ).scalar_one()
