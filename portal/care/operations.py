@@ -374,7 +374,7 @@ def record_visit(
     for upload in photos or []:
         _photo(visit, upload)
     db.session.flush()
-    status.touch_for(visit, persons=False)
+    status.visit_recorded(visit)
     return visit
 
 

@@ -435,3 +435,29 @@ def touch_for(*rows: object, households: bool = True, persons: bool = True) -> N
         by_tenant.setdefault(row.tenant_id, set()).add(row.household_id)  # type: ignore[attr-defined]
     for tenant_id, ids in by_tenant.items():
         touch(tenant_id, ids, households=households, persons=persons)
+
+
+def visit_recorded(visit: Visit) -> None:
+    """`touch` for a new visit, short when it cannot move a figure: a visit that is not a
+    festival or doctor contact, to a household already visited this quarter, changes
+    only the last visit's date (no figure reads more of it than "since the quarter
+    began"), so that date is all that is written (one statement to read it, one to
+    move it). Anything else goes through `touch`."""
+    table = HouseholdCareStatus.__table__
+    conn = db.session.connection()
+    if visit.kind not in (VisitKind.festival, VisitKind.doctor):
+        last = conn.execute(
+            sa.select(table.c.last_visit_on).where(
+                table.c.tenant_id == visit.tenant_id, table.c.id == visit.household_id
+            )
+        ).scalar()
+        today = rules.today()
+        if last is not None and rules.quarter_of(today)[0] <= last <= today:
+            if visit.visited_on > last:
+                conn.execute(
+                    sa.update(table)
+                    .where(table.c.tenant_id == visit.tenant_id, table.c.id == visit.household_id)
+                    .values(last_visit_on=visit.visited_on)
+                )
+            return
+    touch_for(visit, persons=False)

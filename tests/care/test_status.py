@@ -65,6 +65,17 @@ def _care_writes(slug: str) -> list[tuple[str, Any]]:
 
         return run
 
+    def again() -> None:  # a household seen this quarter: only its last visit's date moves
+        from portal.care.models import HouseholdCareStatus
+
+        seen = db.session.execute(
+            sa.select(HouseholdCareStatus.household_id)
+            .where(HouseholdCareStatus.last_visit_on >= rules.quarter_of(today)[0])
+            .order_by(HouseholdCareStatus.id)
+            .limit(1)
+        ).scalar_one()
+        operations.record_visit(SYSTEM, seen, visited_on=today, kind="home")
+
     def festival() -> None:
         rule = next(iter(rules.current_policy().festival_rules), None)
         if rule is None:
@@ -132,6 +143,7 @@ def _care_writes(slug: str) -> list[tuple[str, Any]]:
 
     return [
         ("phone visit", visit("phone")),
+        ("another visit this quarter", again),
         ("doctor contact", visit("doctor")),
         ("festival visit", festival),
         ("contract signed", contract),
