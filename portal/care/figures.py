@@ -114,6 +114,15 @@ def _only(model: type, column: str, households: bool) -> list[sa.ColumnElement[b
     return where
 
 
+def _status_rows(model: type, column: str, only: str | None, name: str) -> sa.Subquery:
+    """A status table's rows as a sub-select (an ORM select, so the scoping hook narrows
+    it; with `only`, the bound district and households)."""
+    q = sa.select(model)
+    if only:
+        q = q.where(*_only(model, column, only == "households"))
+    return q.subquery(name)
+
+
 def _festivals_open(
     policy: rules.CarePolicy, as_of: dt.date
 ) -> list[tuple[rules.FestivalRule, dt.date]]:
@@ -255,19 +264,7 @@ def _status_facts(policy: rules.CarePolicy, as_of: dt.date, only: str | None = N
     visit is dated after `as_of` (`coverage` checks that in the same statement)."""
     q_start, _ = rules.quarter_of(as_of)
     doctor = _doctor_window(policy, as_of)
-    st = sa.select(
-        HouseholdCareStatus.tenant_id,
-        HouseholdCareStatus.id,
-        HouseholdCareStatus.contacts,
-        HouseholdCareStatus.contact_roles,
-        HouseholdCareStatus.last_visit_on,
-        HouseholdCareStatus.festivals,
-        HouseholdCareStatus.doctor_quarters,
-        HouseholdCareStatus.first_signed_on,
-    )
-    if only:
-        st = st.where(*_only(HouseholdCareStatus, "id", only == "households"))
-    st = st.subquery("st")
+    st = _status_rows(HouseholdCareStatus, "id", only, "st")
     src = sa.outerjoin(
         Household, st, sa.and_(st.c.tenant_id == Household.tenant_id, st.c.id == Household.id)
     )
@@ -358,15 +355,7 @@ def _person_sources(
         sa.and_(Household.tenant_id == Person.tenant_id, Household.id == Person.household_id),
     )
     if pre_aggregated:
-        ps = sa.select(
-            PersonCareStatus.tenant_id,
-            PersonCareStatus.id,
-            PersonCareStatus.signed,
-            PersonCareStatus.last_checkup_on,
-        )
-        if only:
-            ps = ps.where(*_only(PersonCareStatus, "household_id", only == "households"))
-        ps = ps.subquery("ps")
+        ps = _status_rows(PersonCareStatus, "household_id", only, "ps")
         src = members.outerjoin(
             ps, sa.and_(ps.c.tenant_id == Person.tenant_id, ps.c.id == Person.id)
         )

@@ -66,6 +66,12 @@ TENANT = sa.bindparam("status_tenant", type_=sa.Uuid())
 HOUSEHOLDS = sa.bindparam("status_households", expanding=True, type_=sa.Uuid())
 
 
+def _visit_tokens(kind: VisitKind, *parts: sa.ColumnElement) -> sa.ColumnElement[str]:
+    """The tokens of a household's visits of one kind (festival: "code:year"; doctor
+    contact: its quarter), run together."""
+    return _strings(sa.case((Visit.kind == kind, _sql_token(*parts))))
+
+
 def _narrow(model: type, tenant: bool, listed: bool, column: str = "household_id") -> list:
     where = []
     if tenant:
@@ -99,19 +105,10 @@ def household_rows(tenant: bool, listed: bool) -> sa.Select:
             Visit.tenant_id,
             Visit.household_id,
             sa.func.max(Visit.visited_on).label("last_on"),
-            _strings(
-                sa.case(
-                    (
-                        Visit.kind == VisitKind.festival,
-                        _sql_token(Visit.festival, Visit.festival_year),
-                    )
-                )
-            ).label("festivals"),
-            _strings(
-                sa.case(
-                    (Visit.kind == VisitKind.doctor, _sql_token(_sql_quarter_key(Visit.visited_on)))
-                )
-            ).label("doctor"),
+            _visit_tokens(VisitKind.festival, Visit.festival, Visit.festival_year).label(
+                "festivals"
+            ),
+            _visit_tokens(VisitKind.doctor, _sql_quarter_key(Visit.visited_on)).label("doctor"),
         )
         .where(*_narrow(Visit, tenant, listed))
         .group_by(Visit.tenant_id, Visit.household_id)
