@@ -365,8 +365,10 @@ def touch(
     if before is None or after is None:  # a date after today: the dashboard computes
         forget(tenant_id)
         return
-    if not _move(tenant_id, as_of, figures.policy_key(policy), before, after):
-        rebuild(tenant_id)
+    key = figures.policy_key(policy)
+    moved = _move(tenant_id, as_of, key, before, after)
+    if moved is None or (moved == 0 and not _kept(tenant_id, as_of, key)):
+        rebuild(tenant_id)  # another day or policy: the first write rebuilds the rows
 
 
 def figures_of(tenant_id: uuid.UUID, household_ids: Iterable[uuid.UUID]) -> tuple | None:
@@ -376,9 +378,13 @@ def figures_of(tenant_id: uuid.UUID, household_ids: Iterable[uuid.UUID]) -> tupl
     return figures.village_figures(rules.current_policy(as_of), as_of, tenant_id, ids)
 
 
-def _move(tenant_id: uuid.UUID, as_of: dt.date, key: str, before: tuple, after: tuple) -> bool:
+def _move(
+    tenant_id: uuid.UUID, as_of: dt.date, key: str, before: tuple, after: tuple
+) -> int | None:
     """Add after − before to each village's row, if the row is today's under this policy.
-    False when the district's rows need rebuilding (another day or policy, or none)."""
+    Returns how many rows moved; None when the district's rows need rebuilding (another
+    day or policy, or none)."""
+    moved = 0
     (old, _), (new, town_of) = before, after
     table = VillageCareFigures.__table__
     conn = db.session.connection()
@@ -399,10 +405,11 @@ def _move(tenant_id: uuid.UUID, as_of: dt.date, key: str, before: tuple, after: 
             )
             .values({c: table.c[c] + d for c, d in delta.items() if d})
         ).rowcount
+        moved += 1
         if updated:
             continue
         if not _kept(tenant_id, as_of, key):
-            return False
+            return None
         # a village the district's rows did not have yet (its first household)
         conn.execute(
             sa.insert(table).values(
@@ -414,7 +421,7 @@ def _move(tenant_id: uuid.UUID, as_of: dt.date, key: str, before: tuple, after: 
                 **delta,
             )
         )
-    return True
+    return moved
 
 
 def forget(tenant_id: uuid.UUID) -> None:

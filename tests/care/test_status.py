@@ -259,3 +259,29 @@ def test_repair_rebuilds_the_same_rows(fresh_app) -> None:  # type: ignore[no-un
     with district(fresh_app, "jiading"):
         _same("repaired")
         assert figures.coverage().district.as_dict() == kept
+
+
+def test_rows_of_another_day_are_not_summed_and_the_next_write_rebuilds_them(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """ "This quarter" moves with the calendar: yesterday's village rows are stale; the
+    dashboard then sums the status rows, and the next care write rebuilds today's rows."""
+    import datetime as dt
+
+    from portal.care import figures, operations, rules
+    from portal.care.models import VillageCareFigures
+    from portal.extensions import db
+    from portal.kernel.grants import SYSTEM
+
+    with district(fresh_app, "jiading"):
+        today = rules.today()
+        db.session.execute(
+            sa.update(VillageCareFigures).values(
+                as_of=today - dt.timedelta(days=1), households=VillageCareFigures.households + 7
+            )
+        )
+        _commit()
+        policy = rules.current_policy()
+        assert figures.village_rows(today, policy) is None  # stale: not summed
+        assert figures.coverage().district.as_dict() == figures.live_coverage().district.as_dict()
+        operations.record_visit(SYSTEM, _household().id, visited_on=today, kind="doctor")
+        _commit()
+        _same("rebuilt by the next write")
