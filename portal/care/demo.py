@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from portal.audit import trail
 from portal.auth.models import User
-from portal.care import rules
+from portal.care import rules, status
 from portal.care.models import Assignment, Checkup, Contact, DoctorContract, Visit, VisitKind
 from portal.db import new_id, utcnow
 from portal.extensions import db
@@ -294,6 +294,8 @@ def load_demo(tenant: Tenant, policy_data: dict) -> list[tuple[str, str, str]]:
     ):
         if rows:
             conn.execute(sa.insert(table), rows)
+    status.refresh(tid)  # the figures' status rows, as the operations keep them
+    status.rebuild(tid)  # and today's village figures
     trail.record(
         db.session,
         "care_demo_loaded",

@@ -1,26 +1,33 @@
-"""Coverage figures of the care domain, computed live per village, town and district
-(set-based SQL): `coverage()` runs two grouped statements whatever the district's size,
-one over households and one over living members, each reading every care table once
-(a materialised grouped CTE per table left-joined to the households).
+"""The coverage figures per village, town and district, pre-aggregated: `coverage()`
+sums the households' and members' care status rows (`portal.care.status`, kept by every
+care write in its own transaction) per village, two grouped statements joined live to
+the register, which alone says who is eligible (status, category, village, ages).
+`live_coverage()` computes the same from the care tables (any day; the tests' measure).
 
-Every statement is an ORM `select` on scoped models, so the one scoping hook narrows it
-(a town officer's figures are their town's) and PostgreSQL's RLS applies.
+The statements are ORM selects on scoped models: the scoping hook narrows them (a town
+officer's figures are their town's) and PostgreSQL's RLS applies.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 
 import sqlalchemy as sa
 
 from portal.care import rules
 from portal.care.models import (
+    FIGURE_COLUMNS,
     Assignment,
     Checkup,
     Contact,
     DoctorContract,
+    HouseholdCareStatus,
+    PersonCareStatus,
+    VillageCareFigures,
     Visit,
     VisitKind,
     assigned_contact,
@@ -92,6 +99,30 @@ class Coverage:
     period_counts: dict[str, int] = field(default_factory=dict)
 
 
+# Statements for named households of a district (`status.touch`: their part of the
+# village figures, before and after a write), run on the connection outside the scoping
+# hook: the district and the households are bound explicitly.
+TENANT = sa.bindparam("care_tenant", type_=sa.Uuid())
+HOUSEHOLDS = sa.bindparam("care_households", expanding=True, type_=sa.Uuid())
+
+
+def _only(model: type, column: str, households: bool) -> list[sa.ColumnElement[bool]]:
+    """The explicit district (and households) of a statement run outside the hook."""
+    where = [model.tenant_id == TENANT]  # type: ignore[attr-defined]
+    if households:
+        where.append(getattr(model, column).in_(HOUSEHOLDS))
+    return where
+
+
+def _status_rows(model: type, column: str, only: str | None, name: str) -> sa.Subquery:
+    """A status table's rows as a sub-select (an ORM select, so the scoping hook narrows
+    it; with `only`, the bound district and households)."""
+    q = sa.select(model)
+    if only:
+        q = q.where(*_only(model, column, only == "households"))
+    return q.subquery(name)
+
+
 def _festivals_open(
     policy: rules.CarePolicy, as_of: dt.date
 ) -> list[tuple[rules.FestivalRule, dt.date]]:
@@ -126,13 +157,24 @@ def _doctor_window(policy: rules.CarePolicy, as_of: dt.date) -> tuple[dt.date, d
     return None
 
 
-def household_sources(
-    policy: rules.CarePolicy, as_of: dt.date
-) -> tuple[sa.FromClause, list[tuple[str, sa.ColumnElement]]]:
-    """Households left-joined to one grouped sub-select per care table (contacts, visits,
-    holders' ages, doctor contracts), and the per-household conditions behind the figures
-    as (name, boolean SQL expression) on those columns. Set-based: each care table is
-    read once, whatever the number of households (no per-household sub-plan)."""
+@dataclass
+class _Facts:
+    """Where a coverage statement reads the care facts of households and members: the
+    households (or members) joined to them, and the facts as SQL on those columns."""
+
+    src: sa.FromClause
+    contacts: sa.ColumnElement  # open assignments of active contact persons
+    has_role: Callable[[int, str], sa.ColumnElement[bool]]
+    seen: sa.ColumnElement[bool]  # a visit from the quarter's first day to as_of
+    festival_done: Callable[[str], sa.ColumnElement[bool]]  # this year's, by code
+    doctor_done: sa.ColumnElement[bool] | None  # a doctor contact in the checked window
+    first_signed: sa.ColumnElement | None  # the household's earliest contract
+    latest: sa.ColumnElement | None = None  # pre-aggregated: the household's last visit
+
+
+def _live_facts(policy: rules.CarePolicy, as_of: dt.date) -> _Facts:
+    """The care tables themselves: one grouped, materialised sub-select per table
+    (contacts, visits, contracts), each read once whatever the number of households."""
     q_start, _ = rules.quarter_of(as_of)
     open_festivals = _festivals_open(policy, as_of)
     doctor = _doctor_window(policy, as_of)
@@ -191,17 +233,91 @@ def household_sources(
     src = sa.outerjoin(Household, ca, ca.c.household_id == Household.id).outerjoin(
         va, va.c.household_id == Household.id
     )
-    contact_ok: sa.ColumnElement[bool] = sa.func.coalesce(ca.c.n, 0) >= max(policy.contacts_min, 1)
-    for i, _role in enumerate(policy.required_roles):
-        contact_ok = sa.and_(contact_ok, _yes(ca.c[f"role_{i}"]))
+    first_signed = None
+    if doctor:
+        dc = (
+            sa.select(
+                DoctorContract.household_id,
+                sa.func.min(DoctorContract.signed_on).label("first_signed"),
+            )
+            .where(DoctorContract.declined.is_(False))
+            .group_by(DoctorContract.household_id)
+            .cte("dc")
+            .prefix_with("MATERIALIZED")
+        )
+        src = src.outerjoin(dc, dc.c.household_id == Household.id)
+        first_signed = dc.c.first_signed
+    return _Facts(
+        src=src,
+        contacts=ca.c.n,
+        has_role=lambda i, _role: _yes(ca.c[f"role_{i}"]),
+        seen=_yes(va.c.seen),
+        festival_done=lambda code: _yes(va.c[f"fest_{code}"]),
+        doctor_done=_yes(va.c.doctor) if doctor else None,
+        first_signed=first_signed,
+    )
+
+
+def _status_facts(policy: rules.CarePolicy, as_of: dt.date, only: str | None = None) -> _Facts:
+    """The households' care status rows (pre-aggregated, kept by `portal.care.status`): one row
+    per household, its dates compared with the day's period boundaries. Exact while no
+    visit is dated after `as_of` (`coverage` checks that in the same statement)."""
+    q_start, _ = rules.quarter_of(as_of)
+    doctor = _doctor_window(policy, as_of)
+    st = _status_rows(HouseholdCareStatus, "id", only, "st")
+    src = sa.outerjoin(
+        Household, st, sa.and_(st.c.tenant_id == Household.tenant_id, st.c.id == Household.id)
+    )
+
+    def holds(column: sa.ColumnElement[str], key: str) -> sa.ColumnElement[bool]:
+        return sa.func.coalesce(column.contains(key, autoescape=True), False)
+
+    doctor_done = None
+    if doctor:
+        days = (doctor[1] - doctor[0]).days + 1
+        quarters = sorted(
+            {rules.quarter_key(doctor[0] + dt.timedelta(days=d)) for d in range(days)}
+        )
+        doctor_done = sa.or_(*(holds(st.c.doctor_quarters, rules.token(q)) for q in quarters))
+    return _Facts(
+        src=src,
+        contacts=st.c.contacts,
+        has_role=lambda _i, role: holds(st.c.contact_roles, rules.token(role)),
+        seen=sa.func.coalesce(st.c.last_visit_on >= q_start, False),
+        festival_done=lambda code: holds(st.c.festivals, rules.token(code, as_of.year)),
+        doctor_done=doctor_done,
+        first_signed=st.c.first_signed_on if doctor else None,
+        latest=st.c.last_visit_on,
+    )
+
+
+def household_sources(
+    policy: rules.CarePolicy, as_of: dt.date, facts: _Facts | None = None, only: str | None = None
+) -> tuple[sa.FromClause, list[tuple[str, sa.ColumnElement]]]:
+    """Households joined to their care facts (live from the care tables unless `facts`
+    says otherwise), and the per-household conditions behind the figures as (name,
+    boolean SQL expression). Set-based: no per-household sub-plan. Eligibility (status,
+    category, the holders' ages) is always the register's, read live."""
+    open_festivals = _festivals_open(policy, as_of)
+    facts = facts or _live_facts(policy, as_of)
+    src = facts.src
+    contact_ok: sa.ColumnElement[bool] = sa.func.coalesce(facts.contacts, 0) >= max(
+        policy.contacts_min, 1
+    )
+    for i, role in enumerate(policy.required_roles):
+        contact_ok = sa.and_(contact_ok, facts.has_role(i, role))
     flags: list[tuple[str, sa.ColumnElement]] = [
         ("contact_ok", contact_ok),
-        ("no_contact_quarter", ~_yes(va.c.seen)),
+        ("no_contact_quarter", ~facts.seen),
     ]
     if any(r.member_min_age is not None for r, _day in open_festivals):
         ho = (
             sa.select(Person.household_id, sa.func.min(Person.birth_date).label("oldest"))
-            .where(Person.alive.is_(True), Person.relationship_.in_(HOLDERS))
+            .where(
+                Person.alive.is_(True),
+                Person.relationship_.in_(HOLDERS),
+                *(_only(Person, "household_id", only == "households") if only else ()),
+            )
             .group_by(Person.household_id)
             .cte("ho")
             .prefix_with("MATERIALIZED")
@@ -216,60 +332,63 @@ def household_sources(
                 sa.func.coalesce(ho.c.oldest <= rules.years_before(day, rule.member_min_age), False)
             )
         due = sa.and_(sa.true(), *cond)
-        done = _yes(va.c[f"fest_{rule.festival}"])
+        done = facts.festival_done(rule.festival)
         flags.append((f"festival_due_{i}", due))
         flags.append((f"festival_done_{i}", sa.and_(due, done)))
         if day < as_of:
             flags.append((f"festival_overdue_{i}", sa.and_(due, ~done)))
-    if doctor:
-        dc = (
-            sa.select(
-                DoctorContract.household_id,
-                sa.func.min(DoctorContract.signed_on).label("first_signed"),
-            )
-            .where(DoctorContract.declined.is_(False))
-            .group_by(DoctorContract.household_id)
-            .cte("dc")
-            .prefix_with("MATERIALIZED")
-        )
-        src = src.outerjoin(dc, dc.c.household_id == Household.id)
-        signed = sa.func.coalesce(dc.c.first_signed <= doctor[1], False)
-        flags.append(("doctor_overdue", sa.and_(signed, ~_yes(va.c.doctor))))
+    if facts.doctor_done is not None and facts.first_signed is not None:
+        signed = sa.func.coalesce(facts.first_signed <= _doctor_window(policy, as_of)[1], False)
+        flags.append(("doctor_overdue", sa.and_(signed, ~facts.doctor_done)))
     return src, flags
 
 
 def _person_sources(
-    policy: rules.CarePolicy, as_of: dt.date
-) -> tuple[sa.FromClause, list[tuple[str, sa.ColumnElement]]]:
+    policy: rules.CarePolicy, as_of: dt.date, pre_aggregated: bool, only: str | None = None
+) -> tuple[sa.FromClause, list[tuple[str, sa.ColumnElement]], sa.ColumnElement | None]:
     """Living members of registered households joined to their contract and check-ups
-    (one grouped sub-select each), and the per-person conditions."""
-    dc = (
-        sa.select(DoctorContract.person_id)
-        .where(DoctorContract.declined.is_(False))
-        .group_by(DoctorContract.person_id)
-        .cte("pc")
-        .prefix_with("MATERIALIZED")
+    (one grouped sub-select each, or their status rows), the per-person conditions, and
+    (pre-aggregated) the column of each member's last check-up."""
+    members = sa.join(
+        Person,
+        Household,
+        sa.and_(Household.tenant_id == Person.tenant_id, Household.id == Person.household_id),
     )
-    ck = (
-        sa.select(
-            Checkup.person_id,
-            _flag(Checkup.done_on >= dt.date(as_of.year, 1, 1)).label("this_year"),
+    if pre_aggregated:
+        ps = _status_rows(PersonCareStatus, "household_id", only, "ps")
+        src = members.outerjoin(
+            ps, sa.and_(ps.c.tenant_id == Person.tenant_id, ps.c.id == Person.id)
         )
-        .where(Checkup.done_on <= as_of)
-        .group_by(Checkup.person_id)
-        .cte("ck")
-        .prefix_with("MATERIALIZED")
-    )
-    src = (
-        sa.join(
-            Person,
-            Household,
-            sa.and_(Household.tenant_id == Person.tenant_id, Household.id == Person.household_id),
+        signed = sa.func.coalesce(ps.c.signed, False)
+        this_year = sa.func.coalesce(ps.c.last_checkup_on >= dt.date(as_of.year, 1, 1), False)
+        ever = ps.c.last_checkup_on.is_not(None)
+        last = ps.c.last_checkup_on
+    else:
+        dc = (
+            sa.select(DoctorContract.person_id)
+            .where(DoctorContract.declined.is_(False))
+            .group_by(DoctorContract.person_id)
+            .cte("pc")
+            .prefix_with("MATERIALIZED")
         )
-        .outerjoin(dc, dc.c.person_id == Person.id)
-        .outerjoin(ck, ck.c.person_id == Person.id)
-    )
-    flags: list[tuple[str, sa.ColumnElement]] = [("doctor_signed", dc.c.person_id.is_not(None))]
+        ck = (
+            sa.select(
+                Checkup.person_id,
+                _flag(Checkup.done_on >= dt.date(as_of.year, 1, 1)).label("this_year"),
+            )
+            .where(Checkup.done_on <= as_of)
+            .group_by(Checkup.person_id)
+            .cte("ck")
+            .prefix_with("MATERIALIZED")
+        )
+        src = members.outerjoin(dc, dc.c.person_id == Person.id).outerjoin(
+            ck, ck.c.person_id == Person.id
+        )
+        signed = dc.c.person_id.is_not(None)
+        this_year = _yes(ck.c.this_year)
+        ever = ck.c.person_id.is_not(None)
+        last = None
+    flags: list[tuple[str, sa.ColumnElement]] = [("doctor_signed", signed)]
     dues, dones = [], []
     for rule in policy.checkups:
         cond: list[sa.ColumnElement[bool]] = []
@@ -281,52 +400,65 @@ def _person_sources(
             cond.append(Person.birth_date > rules.years_before(as_of, rule.member_max_age + 1))
         due = sa.and_(sa.true(), *cond)
         # yearly: a check-up this calendar year; once: any check-up so far
-        done = _yes(ck.c.this_year) if rule.cadence == "yearly" else ck.c.person_id.is_not(None)
+        done = this_year if rule.cadence == "yearly" else ever
         dues.append(due)
         dones.append(sa.and_(due, done))
     if dues:
         flags.append(("checkup_due", sa.or_(*dues)))
         flags.append(("checkup_done", sa.or_(*dones)))
-    return src, flags
+    return src, flags, last
 
 
 _STATEMENTS: dict[tuple, tuple] = {}
 
 
-def _statements(policy: rules.CarePolicy, as_of: dt.date) -> tuple:
+def _statements(
+    policy: rules.CarePolicy, as_of: dt.date, pre_aggregated: bool, only: str | None = None
+) -> tuple:
     """The two coverage statements and their flags for a policy and a day, built once per
     process (building them costs more than running them on a district; the scoping
-    hook adds the tenant's and user's criteria at execution, so they are shareable)."""
+    hook adds the tenant's and user's criteria at execution, so they are shareable).
+    Pre-aggregated, each also returns the latest visit / check-up date its rows hold
+    (the figures are exact only when none is after `as_of`). `only`: "tenant" or
+    "households" for the statements `status.touch` runs with `TENANT` (and `HOUSEHOLDS`)
+    bound, outside the scoping hook."""
     try:
-        key = (policy, as_of)
+        key = (policy, as_of, pre_aggregated, only)
         hash(key)
     except TypeError:  # a policy value that cannot be hashed: build it every time
         key = None
     if key is not None and key in _STATEMENTS:
         return _STATEMENTS[key]
     registered = Household.status == HouseholdStatus.registered
-    hsrc, hflags = household_sources(policy, as_of)
+    facts = _status_facts(policy, as_of, only) if pre_aggregated else None
+    hsrc, hflags = household_sources(policy, as_of, facts, only)
+    outer = _only(Household, "id", only == "households") if only else []
+    latest = [sa.func.max(facts.latest)] if facts is not None and facts.latest is not None else []
     households = (
         sa.select(
             Household.town_id,
             Household.village_id,
             sa.func.count().label("households"),
             *(_count(expr).label(name) for name, expr in hflags),
+            *(c.label("latest") for c in latest),
         )
         .select_from(hsrc)
-        .where(registered)
+        .where(registered, *outer)
         .group_by(Household.town_id, Household.village_id)
     )
-    psrc, pflags = _person_sources(policy, as_of)
+    psrc, pflags, plast = _person_sources(policy, as_of, pre_aggregated, only)
+    platest = [sa.func.max(plast)] if plast is not None else []
     persons = (
         sa.select(
+            Household.town_id,
             Household.village_id,
             sa.func.count().label("persons"),
             *(_count(expr).label(name) for name, expr in pflags),
+            *(c.label("latest") for c in platest),
         )
         .select_from(psrc)
-        .where(registered, Person.alive.is_(True))
-        .group_by(Household.village_id)
+        .where(registered, Person.alive.is_(True), *outer)
+        .group_by(Household.town_id, Household.village_id)
     )
     built = (households, [n for n, _e in hflags], persons, [n for n, _e in pflags])
     if key is not None:
@@ -336,13 +468,103 @@ def _statements(policy: rules.CarePolicy, as_of: dt.date) -> tuple:
     return built
 
 
+def policy_key(policy: rules.CarePolicy) -> str:
+    """A fingerprint of the policy's rules (the village figures are kept for one)."""
+    values = tuple(getattr(policy, f.name) for f in fields(policy) if f.compare)
+    return hashlib.sha256(repr(values).encode()).hexdigest()
+
+
 def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = None) -> Coverage:
-    """Every figure per village, town and district (two statements, whatever the size)."""
+    """Every figure per village, town and district, pre-aggregated: today's are the sum
+    of the district's village figure rows (one statement) while they are today's and
+    under the current policy; otherwise two statements over the households' and
+    members' care status rows joined live to the register. A day before a visit or
+    check-up the rows hold (a meeting's earlier reference date) is answered live from
+    the care tables (`live_coverage`)."""
+    today = rules.today()
+    as_of = as_of or today
+    policy = policy or rules.current_policy(as_of)
+    if as_of == today:
+        kept = village_rows(as_of, policy)
+        if kept is not None:
+            return kept
+    rows, prow, hnames, pnames = _run(policy, as_of, pre_aggregated=True)
+    if rows is None:
+        return live_coverage(as_of, policy)
+    return _collect(as_of, policy, rows, hnames, prow, pnames)
+
+
+def village_rows(as_of: dt.date, policy: rules.CarePolicy) -> Coverage | None:
+    """The figures from the village rows, or None when any is of another day or policy
+    (or the district has none yet)."""
+    rows = db.session.execute(sa.select(VillageCareFigures)).scalars().all()
+    key = policy_key(policy)
+    if not rows or any(r.as_of != as_of or r.policy_key != key for r in rows):
+        return None
+    villages: dict[uuid.UUID, Figures] = {}
+    town_of: dict[uuid.UUID, uuid.UUID] = {}
+    for r in rows:
+        if r.households:
+            villages[r.id] = Figures(**{c: getattr(r, c) for c in FIGURE_COLUMNS})
+            if r.town_id is not None:
+                town_of[r.id] = r.town_id
+    return _summed(as_of, policy, villages, town_of)
+
+
+def _run(
+    policy: rules.CarePolicy,
+    as_of: dt.date,
+    pre_aggregated: bool,
+    only: str | None = None,
+    params: dict | None = None,
+    parts: tuple[bool, bool] = (True, True),
+) -> tuple:
+    """The two statements' rows (in the session, or with `only` on its connection with
+    `params` bound; `parts`: run the households' / the members' statement, else no rows);
+    pre-aggregated rows that hold a date after `as_of`: None."""
+    households, hnames, persons, pnames = _statements(policy, as_of, pre_aggregated, only)
+    run = db.session.connection().execute if only else db.session.execute
+    rows = run(households, params or {}).all() if parts[0] else []
+    prow = run(persons, params or {}).all() if parts[1] else []
+    if pre_aggregated and any(r.latest is not None and r.latest > as_of for r in (*rows, *prow)):
+        return None, None, hnames, pnames
+    return rows, prow, hnames, pnames
+
+
+def village_figures(
+    policy: rules.CarePolicy,
+    as_of: dt.date,
+    tenant_id: uuid.UUID,
+    household_ids: Sequence[uuid.UUID] | None = None,
+    parts: tuple[bool, bool] = (True, True),
+) -> tuple[dict[uuid.UUID, Figures], dict[uuid.UUID, uuid.UUID]] | None:
+    """The figures per village of a district's registered households (or of the listed
+    ones: their part of each village's figures) from the status rows, outside the
+    scoping hook, with each village's town. None when a row holds a date after `as_of`.
+    `parts`: the household figures / the member figures (the other left at zero)."""
+    params: dict = {"care_tenant": tenant_id}
+    if household_ids is not None:
+        params["care_households"] = list(household_ids)
+    only = "tenant" if household_ids is None else "households"
+    rows, prow, hnames, pnames = _run(policy, as_of, True, only, params, parts)
+    if rows is None:
+        return None
+    return _villages(rows, hnames, prow, pnames)
+
+
+def live_coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = None) -> Coverage:
+    """The same figures computed from the care tables themselves (two statements, each
+    care table read once): any day, and the measure the status rows are checked by."""
     as_of = as_of or rules.today()
     policy = policy or rules.current_policy(as_of)
-    households, hnames, persons, pnames = _statements(policy, as_of)
-    rows = db.session.execute(households).all()
-    prow = db.session.execute(persons).all()
+    rows, prow, hnames, pnames = _run(policy, as_of, pre_aggregated=False)
+    return _collect(as_of, policy, rows, hnames, prow, pnames)
+
+
+def _villages(
+    rows: Sequence[sa.Row], hnames: list[str], prow: Sequence[sa.Row], pnames: list[str]
+) -> tuple[dict[uuid.UUID, Figures], dict[uuid.UUID, uuid.UUID]]:
+    """Villages' figures (and towns) from the two statements' rows."""
     villages: dict[uuid.UUID, Figures] = {}
     town_of: dict[uuid.UUID, uuid.UUID] = {}
     for r in rows:
@@ -356,9 +578,31 @@ def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = Non
     for r in prow:
         m = r._mapping
         f = villages.setdefault(r.village_id, Figures())
+        town_of.setdefault(r.village_id, r.town_id)
         f.persons += m["persons"]
         for name in pnames:
             setattr(f, name, getattr(f, name) + int(m[name]))
+    return villages, town_of
+
+
+def _collect(
+    as_of: dt.date,
+    policy: rules.CarePolicy,
+    rows: Sequence[sa.Row],
+    hnames: list[str],
+    prow: Sequence[sa.Row],
+    pnames: list[str],
+) -> Coverage:
+    """Villages' figures from the two statements' rows, summed into towns and district."""
+    return _summed(as_of, policy, *_villages(rows, hnames, prow, pnames))
+
+
+def _summed(
+    as_of: dt.date,
+    policy: rules.CarePolicy,
+    villages: dict[uuid.UUID, Figures],
+    town_of: dict[uuid.UUID, uuid.UUID],
+) -> Coverage:
     towns: dict[uuid.UUID, Figures] = {}
     district = Figures()
     for vid, f in villages.items():

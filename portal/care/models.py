@@ -221,3 +221,100 @@ class VisitPhoto(_HouseholdRecord, StoredFile, Base):
 def assigned_contact() -> sa.ColumnElement[bool]:
     """The join of an assignment to its contact person (tenant and id)."""
     return sa.and_(Contact.tenant_id == Assignment.tenant_id, Contact.id == Assignment.contact_id)
+
+
+class HouseholdCareStatus(_HouseholdRecord, Base):
+    """A household's care facts, kept for the coverage figures (pre-aggregated): one row
+    per household with care records, `id` = the household's id, rewritten by `status`
+    in the same transaction as every care write. Dates and keys, never flags: "this
+    quarter" and "this festival" move with the calendar, so the figures compare these
+    with the period boundaries of the day asked. Eligibility (status, category, village,
+    the holders' ages) is never copied here: the figures join the register live.
+    Derived data: not audited (the care rows it is computed from are)."""
+
+    __tablename__ = "care_household_status"
+    __audit__ = False
+    __table_args__ = _keys()
+
+    contacts: Mapped[int] = mapped_column(default=0)  # open assignments, active persons
+    contact_roles: Mapped[str] = mapped_column(sa.Text, default="")  # "|role||role|"
+    last_visit_on: Mapped[dt.date | None]  # any kind
+    festivals: Mapped[str] = mapped_column(sa.Text, default="")  # "|code:year|" per visit
+    doctor_quarters: Mapped[str] = mapped_column(sa.Text, default="")  # "|20263|" (year·10+q)
+    first_signed_on: Mapped[dt.date | None]  # earliest signed, not declined, contract
+
+
+class PersonCareStatus(_HouseholdRecord, Base):
+    """A member's care facts for the per-person figures (family doctor signed, check-up
+    done), `id` = the person's id; kept like `HouseholdCareStatus`."""
+
+    __tablename__ = "care_person_status"
+    __audit__ = False
+    __table_args__ = _keys(
+        sa.Index("ix_care_person_status_tenant_household", "tenant_id", "household_id"),
+    )
+
+    signed: Mapped[bool] = mapped_column(default=False)  # a contract not declined
+    last_checkup_on: Mapped[dt.date | None]
+
+
+FIGURE_COLUMNS = (
+    "households",
+    "contact_ok",
+    "persons",
+    "doctor_signed",
+    "festival_due",
+    "festival_done",
+    "checkup_due",
+    "checkup_done",
+    "festival_overdue",
+    "doctor_overdue",
+    "no_contact_quarter",
+)
+
+
+class VillageCareFigures(TenantOwned, Base):
+    """The coverage figures of one village as of a day under one policy (`policy_key`),
+    `id` = the village's id: the dashboard sums these rows. Kept by `status.touch` in
+    the transaction of every care write and of every register change of a household or
+    member (the difference of the households' figures before and after); rows of
+    another day or policy are stale and are rebuilt from the status rows by the next
+    write (the dashboard computes the figures from the status rows meanwhile).
+    Derived data: not audited."""
+
+    __tablename__ = "care_village_figures"
+    __admin__ = False
+    __audit__ = False
+    __row_scoped__ = True
+    __user_scoped_roles__ = ROLES
+    __table_args__ = (
+        tenant_fk(["id"], "areas", ["id"]),
+        tenant_fk(["town_id"], "areas", ["id"]),
+        sa.Index("ix_care_village_figures_tenant_town", "tenant_id", "town_id"),
+    )
+
+    town_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid())
+    as_of: Mapped[dt.date]
+    policy_key: Mapped[str] = mapped_column(sa.String(64))
+    households: Mapped[int] = mapped_column(default=0)
+    contact_ok: Mapped[int] = mapped_column(default=0)
+    persons: Mapped[int] = mapped_column(default=0)
+    doctor_signed: Mapped[int] = mapped_column(default=0)
+    festival_due: Mapped[int] = mapped_column(default=0)
+    festival_done: Mapped[int] = mapped_column(default=0)
+    checkup_due: Mapped[int] = mapped_column(default=0)
+    checkup_done: Mapped[int] = mapped_column(default=0)
+    festival_overdue: Mapped[int] = mapped_column(default=0)
+    doctor_overdue: Mapped[int] = mapped_column(default=0)
+    no_contact_quarter: Mapped[int] = mapped_column(default=0)
+
+    @classmethod
+    def scope_criteria(cls, user_id: uuid.UUID | None, role: str | None, department_id: Any):
+        """Town officers: their towns' villages; village contacts see no area figures."""
+        if role == TOWN_OFFICER:
+            return cls.town_id.in_(
+                sa.select(OfficerTown.town_id).where(OfficerTown.user_id == user_id)
+            )
+        if role == VILLAGE_CONTACT:
+            return sa.false()
+        return None

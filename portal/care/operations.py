@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portal.audit import trail
-from portal.care import rules
+from portal.care import rules, status
 from portal.care.models import (
     Assignment,
     Checkup,
@@ -127,16 +127,18 @@ def deactivate_contact(user: Any, contact_id: Any, reason: str, on: dt.date | No
         raise NotFound(_l("The contact person was not found."))
     reason = _text(reason, "reason", 200, required=True)
     contact.active = False
-    ended = 0
-    for a in db.session.execute(
-        sa.select(Assignment).where(
-            Assignment.contact_id == contact.id, Assignment.ended_on.is_(None)
-        )
-    ).scalars():
+    ended = list(
+        db.session.execute(
+            sa.select(Assignment).where(
+                Assignment.contact_id == contact.id, Assignment.ended_on.is_(None)
+            )
+        ).scalars()
+    )
+    for a in ended:
         _end(a, contact, on or rules.today(), reason)
-        ended += 1
     db.session.flush()
-    return ended
+    status.touch_for(*ended, persons=False)
+    return len(ended)
 
 
 def _end(a: Assignment, contact: Contact, on: dt.date, reason: str) -> None:
@@ -176,6 +178,7 @@ def assign(user: Any, household_id: Any, contact_id: Any, on: dt.date | None = N
     if contact.user_id is not None:
         db.session.add(HouseholdContact(user_id=contact.user_id, household_id=household.id))
     db.session.flush()
+    status.touch_for(a, persons=False)
     return a
 
 
@@ -241,6 +244,7 @@ def record_contract(
             raise CareError(_l("Renewal cannot be before signing."), "renewed_on")
         contract.declined, contract.declined_reason = False, ""
     db.session.flush()
+    status.touch_for(contract)
     return contract
 
 
@@ -272,6 +276,7 @@ def record_checkup(
     checkup.institution = _text(institution, "institution", 100)
     checkup.note = _text(note, "note", 2000)
     db.session.flush()
+    status.touch_for(checkup, households=False)
     return checkup
 
 
@@ -299,6 +304,7 @@ def delete_checkup(user: Any, household_id: Any, checkup_id: Any, reason: str) -
     )
     db.session.delete(checkup)
     db.session.flush()
+    status.touch_for(checkup, households=False)
     return checkup
 
 
@@ -368,6 +374,7 @@ def record_visit(
     for upload in photos or []:
         _photo(visit, upload)
     db.session.flush()
+    status.visit_recorded(visit)
     return visit
 
 

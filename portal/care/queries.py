@@ -1,9 +1,6 @@
 """Reads of the care domain: the households behind each coverage figure, the contact
-roster and a household's care records; the figures themselves are in `figures` (and
-re-exported here for the pages and the meeting documents).
-
-Every statement is an ORM `select` on scoped models, so the one scoping hook narrows it
-(a town officer's figures are their town's) and PostgreSQL's RLS applies.
+roster and a household's care records, scoped as `figures` says; the figures themselves
+are there (re-exported here for the pages and the meeting documents).
 """
 
 from __future__ import annotations
@@ -27,11 +24,7 @@ from portal.care.models import (
     assigned_contact,
 )
 from portal.extensions import db
-from portal.register.models import (
-    Area,
-    Household,
-    HouseholdStatus,
-)
+from portal.register.models import Area, Household, HouseholdStatus
 
 FIGURE_FLAGS = {
     "contact_missing": "contact_ok",

@@ -170,3 +170,13 @@ def check_visit_date(day: dt.date | None) -> dt.date:
 def age(born: dt.date, on: dt.date) -> int:
     """Whole years (周岁)."""
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def token(*parts: object) -> str:
+    """One key of a care status text column: "|code:2026|" (the figures search for it)."""
+    return "|" + ":".join(str(p) for p in parts) + "|"
+
+
+def quarter_key(day: dt.date) -> int:
+    """A quarter as year·10 + quarter (2026-07-15 → 20263), as `doctor_quarters` holds it."""
+    return day.year * 10 + (day.month + 2) // 3

@@ -12,11 +12,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
-from portal.care import queries, rules, summary
+from portal.care import queries, rules, status, summary
 from portal.care.figures import Coverage
 from portal.kernel import clock, signals
+from portal.register.models import Household, Person
 from portal.tenancy import scope
 
 
@@ -107,3 +110,68 @@ def on_report_figures(
     if cov is None or not cov.district.households:
         return None
     return summary.report_lines(cov, period)
+
+
+# -- register changes that move the care figures --------------------------------------
+# Who is counted (a registered household, its category and village, its living members'
+# ages and relationships) is the register's; care's village figures follow each change
+# in the same transaction. The register knows nothing of care: care watches the
+# session's flushes for changed households and members (the ORM's events, like the
+# audit trail's flush hook).
+
+WATCHED = {
+    Household: ("status", "category", "village_id", "town_id"),
+    Person: ("alive", "birth_date", "relationship_", "household_id"),
+}
+
+
+def _households_changed(session: Session) -> tuple[set, list]:
+    """(tenant, household id) pairs whose figures a flush may change, and new rows
+    (their ids and tenants are known only after the flush)."""
+    known: set[tuple[Any, Any]] = set()
+    new: list[Any] = []
+    for obj in (*session.dirty, *session.deleted):
+        attrs = WATCHED.get(type(obj))
+        if attrs is None:
+            continue
+        state = sa.inspect(obj)
+        if obj in session.dirty and not any(state.attrs[a].history.has_changes() for a in attrs):
+            continue
+        ids = [obj.id] if isinstance(obj, Household) else [obj.household_id]
+        if isinstance(obj, Person):
+            ids += [v for v in state.attrs["household_id"].history.deleted if v is not None]
+        known |= {(obj.tenant_id, i) for i in ids if i is not None}
+    fresh = {obj.id for obj in session.new if isinstance(obj, Household)}
+    for obj in session.new:
+        if isinstance(obj, Person) and obj.household_id not in (None, *fresh):
+            tenant_id = obj.tenant_id or scope.current().tenant_id  # stamped in this flush
+            known.add((tenant_id, obj.household_id))  # a new member of a counted household
+        elif type(obj) in WATCHED:
+            new.append(obj)  # a new household (and its members): nothing counted before
+    return known, new
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _before_register_flush(session: Session, _context: Any, _instances: Any) -> None:
+    known, new = _households_changed(session)
+    if not known and not new:
+        return
+    by_tenant: dict[Any, set] = {}
+    for tenant_id, household_id in known:
+        by_tenant.setdefault(tenant_id, set()).add(household_id)
+    before = {t: (ids, status.figures_of(t, ids)) for t, ids in by_tenant.items()}
+    session.info.setdefault("care_register_changes", []).append((before, new))
+
+
+@sa.event.listens_for(Session, "after_flush_postexec")
+def _after_register_flush(session: Session, _context: Any) -> None:
+    for before, new in session.info.pop("care_register_changes", []):
+        for obj in new:
+            household_id = obj.id if isinstance(obj, Household) else obj.household_id
+            ids, _old = before.setdefault(obj.tenant_id, (set(), ({}, {})))
+            ids.add(household_id)
+        for tenant_id, (ids, old) in before.items():
+            if old is None:  # not countable before (a date after today): recompute later
+                status.forget(tenant_id)
+            else:
+                status.touch(tenant_id, ids, households=False, persons=False, before=old)

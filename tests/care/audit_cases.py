@@ -133,3 +133,10 @@ ROUTES.update(
         ),
     }
 )
+
+NOT_AUDITED: dict[str, str] = {
+    name: "derived rows of the pre-aggregated coverage figures, rewritten set-based by the "
+    "care writes (and register changes) whose own rows are audited; `portal care "
+    "repair-status` recomputes them from those rows"
+    for name in ("HouseholdCareStatus", "PersonCareStatus", "VillageCareFigures")
+}
