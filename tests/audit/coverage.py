@@ -314,8 +314,8 @@ def _vary(column: sa.Column, value: Any) -> Any:
     if isinstance(kind, sa.Uuid):
         return uuid.uuid4()
     if isinstance(kind, sa.String):
-        room = (kind.length or 200) - 4
-        return f"{str(value)[:room]}~cv{uuid.uuid4().hex[0]}"
+        room = (kind.length or 200) - 10  # 8 random hex digits: one in 16 collided twice a run
+        return f"{str(value)[:room]}~{uuid.uuid4().hex[:8]}"
     if isinstance(kind, sa.Integer):
         return (value or 0) + 10_000 + uuid.uuid4().int % 1_000_000  # never twice the same
     if isinstance(kind, sa.Date):
