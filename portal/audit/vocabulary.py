@@ -189,6 +189,11 @@ def _locale() -> str:
     return locale
 
 
+def locale() -> str:
+    """The reader's locale (pinned while a page is read)."""
+    return _locale()
+
+
 def text(label: Any) -> str:
     """A registered (lazy) label in the reader's language, translated once per locale."""
     if isinstance(label, str):
