@@ -351,11 +351,15 @@ def actor_name(event: AuditEvent, names: Names) -> str:
     return event.actor_name
 
 
-def _district() -> Any:
+def _tenant() -> Any:
     """The district of the page being read (None: the platform's chain, or no request)."""
     from flask import g, has_request_context
 
-    tenant = g.get("tenant") if has_request_context() else None
+    return g.get("tenant") if has_request_context() else None
+
+
+def _district() -> Any:
+    tenant = _tenant()
     return tenant.id if tenant is not None else None
 
 
@@ -402,6 +406,8 @@ def _present(
     records: bool,
 ) -> list[Shown]:
     names = Names(events, district, departments, users, records)
+    # the reader's district (its time zone) and language, once for the page's times
+    tenant, english = _tenant(), vocabulary.locale().startswith("en")
     out = []
     for e in events:
         record = record_name(e, names)
@@ -413,7 +419,7 @@ def _present(
         out.append(
             Shown(
                 event=e,
-                when=timefmt.format_datetime(e.occurred_at),
+                when=timefmt.format_datetime(e.occurred_at, tenant, english),
                 actor=actor_name(e, names),
                 role=role_label(e.actor_role),
                 action=vocabulary.action_label(e.action),
