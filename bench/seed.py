@@ -666,6 +666,18 @@ def _bulk_engine(engine: sa.Engine) -> tuple[sa.Engine, bool]:
     return engine, False
 
 
+def move_heads(conn: sa.Connection, heads: list[dict]) -> None:
+    """Move chain heads to their new last events: {"t": chain, "s": seq, "h": hash} each."""
+    if heads:
+        head = AuditChainHead.__table__
+        conn.execute(
+            sa.update(head)
+            .where(head.c.tenant_id == sa.bindparam("t"))
+            .values(seq=sa.bindparam("s"), hash=sa.bindparam("h")),
+            heads,
+        )
+
+
 def _lock_platform_head(conn: sa.Connection) -> tuple[int, str]:
     table = AuditChainHead.__table__
     if conn.dialect.name == "postgresql":
@@ -906,13 +918,7 @@ def _augment_clones(
                     writer.add(ev, ev_cols, [row[c] for c in ev_cols])
                 new_heads.append({"t": tid, "s": seq, "h": prev})
             writer.flush(order)
-            if new_heads:
-                conn.execute(
-                    sa.update(head)
-                    .where(head.c.tenant_id == sa.bindparam("t"))
-                    .values(seq=sa.bindparam("s"), hash=sa.bindparam("h")),
-                    new_heads,
-                )
+            move_heads(conn, new_heads)
             rows += writer.written
         say(
             f"{start + len(chunk)}/{len(todo)} districts augmented, {rows} rows, {time.perf_counter() - started:.0f}s"

@@ -28,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.seed import PREFIX, Writer, _bulk_engine, _cross_tenant
+from bench.seed import PREFIX, Writer, _bulk_engine, _cross_tenant, move_heads
 from portal.audit import trail
 from portal.audit.models import AuditChainHead, AuditEvent
 from portal.db import Base, utcnow
@@ -87,6 +87,18 @@ def events_for(rows: list[Any], tenant_id: uuid.UUID, now: Any) -> list[dict]:
     return out
 
 
+def _signed_off(conn: sa.Connection, districts: list[uuid.UUID]) -> set[uuid.UUID]:
+    """The districts whose chain already holds sign-off events."""
+    ev = AuditEvent.__table__
+    return set(
+        conn.execute(
+            sa.select(ev.c.tenant_id)
+            .where(ev.c.tenant_id.in_(districts), ev.c.action == "duty.sign_off")
+            .distinct()
+        ).scalars()
+    )
+
+
 def add_sign_offs(
     engine: sa.Engine,
     use_copy: bool,
@@ -113,13 +125,7 @@ def add_sign_offs(
                     .order_by(tenants.c.slug)
                 ).scalars()
             )
-            done = set(
-                conn.execute(
-                    sa.select(ev.c.tenant_id)
-                    .where(ev.c.tenant_id.in_(districts), ev.c.action == "duty.sign_off")
-                    .distinct()
-                ).scalars()
-            )
+            done = _signed_off(conn, districts)
         todo = [t for t in districts if t not in done]
         if not todo:
             return 0
@@ -137,13 +143,7 @@ def add_sign_offs(
                     )
                 }
                 # Checked again under the heads' locks: a concurrent run added nothing twice.
-                again = set(
-                    conn.execute(
-                        sa.select(ev.c.tenant_id)
-                        .where(ev.c.tenant_id.in_(ids), ev.c.action == "duty.sign_off")
-                        .distinct()
-                    ).scalars()
-                )
+                again = _signed_off(conn, ids)
                 rows: dict[uuid.UUID, list[Any]] = {}
                 for r in conn.execute(
                     sa.select(
@@ -187,13 +187,7 @@ def add_sign_offs(
                         writer.add(ev, ev_cols, [row[c] for c in ev_cols])
                     moved.append({"t": tid, "s": seq, "h": prev})
                 writer.flush(["audit_events"])
-                if moved:
-                    conn.execute(
-                        sa.update(head)
-                        .where(head.c.tenant_id == sa.bindparam("t"))
-                        .values(seq=sa.bindparam("s"), hash=sa.bindparam("h")),
-                        moved,
-                    )
+                move_heads(conn, moved)
                 written += writer.written
             say(
                 f"{start + len(ids)}/{len(todo)} districts, {written} sign-off events, "
