@@ -576,6 +576,7 @@ def seed_scale(
         _add_template_meetings(existing[slug_for(1)])
     added = augment(bulk_engine, use_copy, existing, batch, say)
     if not missing:
+        added += _sign_offs(bulk_engine, use_copy, batch, say)
         if added:
             _analyze(bulk_engine, say)
         return SeedReport(tenants, built, time.perf_counter() - started, added, template_seconds)
@@ -616,10 +617,19 @@ def seed_scale(
             done = start + len(chunk)
             elapsed = time.perf_counter() - started
             say(f"{done}/{len(missing)} tenants cloned, {rows} rows, {elapsed:.0f}s")
+    rows += _sign_offs(bulk_engine, use_copy, batch, say)
     _analyze(bulk_engine, say)
     return SeedReport(
         tenants, built + len(missing), time.perf_counter() - started, rows + added, template_seconds
     )
+
+
+def _sign_offs(engine: sa.Engine, use_copy: bool, batch: int, say: Callable[[str], None]) -> int:
+    """The explicit sign-off and review events of every district's duty history
+    (bench/seed_signoffs.py): the template's duties are signed off through the ORM."""
+    from bench.seed_signoffs import add_sign_offs
+
+    return add_sign_offs(engine, use_copy, batch, say, analyze=False)
 
 
 def _analyze(engine: sa.Engine, say: Callable[[str], None]) -> None:
@@ -654,6 +664,18 @@ def _bulk_engine(engine: sa.Engine) -> tuple[sa.Engine, bool]:
             return owner, True
         owner.dispose()
     return engine, False
+
+
+def move_heads(conn: sa.Connection, heads: list[dict]) -> None:
+    """Move chain heads to their new last events: {"t": chain, "s": seq, "h": hash} each."""
+    if heads:
+        head = AuditChainHead.__table__
+        conn.execute(
+            sa.update(head)
+            .where(head.c.tenant_id == sa.bindparam("t"))
+            .values(seq=sa.bindparam("s"), hash=sa.bindparam("h")),
+            heads,
+        )
 
 
 def _lock_platform_head(conn: sa.Connection) -> tuple[int, str]:
@@ -896,13 +918,7 @@ def _augment_clones(
                     writer.add(ev, ev_cols, [row[c] for c in ev_cols])
                 new_heads.append({"t": tid, "s": seq, "h": prev})
             writer.flush(order)
-            if new_heads:
-                conn.execute(
-                    sa.update(head)
-                    .where(head.c.tenant_id == sa.bindparam("t"))
-                    .values(seq=sa.bindparam("s"), hash=sa.bindparam("h")),
-                    new_heads,
-                )
+            move_heads(conn, new_heads)
             rows += writer.written
         say(
             f"{start + len(chunk)}/{len(todo)} districts augmented, {rows} rows, {time.perf_counter() - started:.0f}s"

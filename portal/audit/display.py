@@ -12,7 +12,7 @@ import contextlib
 import json
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from portal.audit import vocabulary
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.kernel import memo, periods, timefmt
+from portal.tenancy import scope
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -159,23 +160,19 @@ class Names:
             registered = vocabulary.record_type(type_name)
             if registered is None or registered.names is None:
                 continue
-            for entity_id, name in registered.names(sorted(ids)).items():
+            # a name may hold a date in the reader's language, and what a reader may
+            # see of a record depends on their scope (department, town): both in the key
+            key = ("audit_records", type_name, vocabulary.locale(), scope.current())
+            for entity_id, name in kept_names(key, ids, registered.names).items():
                 self.records[(type_name, entity_id)] = name
 
     def _load_users(self, ids: set[str]) -> None:
         """People's names through the accounts domain's registration (audit is below it),
-        kept per district by `kernel.memo` (a district has few people and its pages name
-        the same ones: the look-up is asked for the ids not yet kept; a write in the
-        district — a rename — drops them)."""
+        kept per district (a district has few people and its pages name the same ones)."""
         people = vocabulary.record_type("User")
         if not ids or people is None or people.names is None:
             return
-        kept: dict[str, str] = memo.remembered(("audit_people",), dict, _district())
-        missing = sorted(i for i in ids if i not in kept)  # never iterates the shared dict
-        if missing:
-            found = people.names(missing)
-            kept.update({i: found.get(i, "") for i in missing})  # "": no such user now
-        self.users = {i: kept[i] for i in ids if kept.get(i)}
+        self.users = kept_names(("audit_people",), ids, people.names)
 
     def reference(self, key: str, value: Any) -> str | None:
         """The name behind an id-valued field, or None when it is not a known reference."""
@@ -187,6 +184,27 @@ class Names:
         if key in REFERENCES:
             return self.records.get((REFERENCES[key], text))
         return None
+
+
+#: Names kept under one key before they are started afresh: bounds a long-lived worker's
+#: memory (a district's pages name a bounded set of records, its people far fewer).
+KEPT_NAMES = 20_000
+
+
+def kept_names(
+    key: tuple[Any, ...], ids: Iterable[str], lookup: Callable[[list[str]], dict[str, str]]
+) -> dict[str, str]:
+    """{id: name} of `ids` by `lookup`, kept per district by `kernel.memo` under `key`: the
+    pages of a trail name the same people and records again and again, so the look-up is
+    asked only for the ids not yet kept; a write in the district (a rename) drops them."""
+    kept: dict[str, str] = memo.remembered(key, dict, _district())
+    if len(kept) > KEPT_NAMES:
+        kept.clear()
+    missing = sorted(i for i in ids if i not in kept)  # never iterates the shared dict
+    if missing:
+        found = lookup(missing)
+        kept.update({i: found.get(i, "") for i in missing})  # "": no such record now
+    return {i: name for i in ids if (name := kept.get(i))}
 
 
 def _value(record_type: str, key: str, value: Any, names: Names, limit: int | None) -> str:
@@ -333,11 +351,15 @@ def actor_name(event: AuditEvent, names: Names) -> str:
     return event.actor_name
 
 
-def _district() -> Any:
+def _tenant() -> Any:
     """The district of the page being read (None: the platform's chain, or no request)."""
     from flask import g, has_request_context
 
-    tenant = g.get("tenant") if has_request_context() else None
+    return g.get("tenant") if has_request_context() else None
+
+
+def _district() -> Any:
+    tenant = _tenant()
     return tenant.id if tenant is not None else None
 
 
@@ -384,6 +406,8 @@ def _present(
     records: bool,
 ) -> list[Shown]:
     names = Names(events, district, departments, users, records)
+    # the reader's district (its time zone) and language, once for the page's times
+    tenant, english = _tenant(), vocabulary.locale().startswith("en")
     out = []
     for e in events:
         record = record_name(e, names)
@@ -395,7 +419,7 @@ def _present(
         out.append(
             Shown(
                 event=e,
-                when=timefmt.format_datetime(e.occurred_at),
+                when=timefmt.format_datetime(e.occurred_at, tenant, english),
                 actor=actor_name(e, names),
                 role=role_label(e.actor_role),
                 action=vocabulary.action_label(e.action),

@@ -37,6 +37,7 @@ from portal.audit import display, paging, trail, vocabulary
 from portal.audit.models import PLATFORM_CHAIN, AuditEvent
 from portal.extensions import db
 from portal.kernel import clock, memo
+from portal.tenancy import scope
 
 EXPORT_LIMIT = 100_000
 _SPACE = sa.literal_column("' '")  # inline, so PostgreSQL matches the trigram index (0401)
@@ -153,11 +154,22 @@ def _finder(registered: vocabulary.RecordType | None) -> Any:
 def resolve(chain: uuid.UUID, text: str, people_only: bool = False) -> Terms:
     """The action codes and record types whose zh/en labels hold `text` (in memory), and the
     people, departments and records whose names hold it — asked in one statement, each
-    kind capped at NAMED_LIMIT. The platform chain names people only (operators)."""
+    kind capped at NAMED_LIMIT. The platform chain names people only (operators).
+
+    Kept by `kernel.memo` per district, term and reader's scope (what the statement may
+    read depends on it): a reader paging through a search asks the same again, and a
+    write in the district — a new person, a renamed record — drops the answer. The
+    answer is shared: never change it."""
     text = text.strip()
-    terms = Terms()
     if not text:
-        return terms
+        return Terms()
+    key = ("audit_resolve", chain, text, people_only, scope.current())
+    district = None if chain == PLATFORM_CHAIN else chain
+    return memo.remembered(key, lambda: _resolve(chain, text, people_only), district)
+
+
+def _resolve(chain: uuid.UUID, text: str, people_only: bool) -> Terms:
+    terms = Terms()
     if not people_only:
         terms.actions = vocabulary.search_codes(text, "action")
         terms.record_types = vocabulary.search_codes(text, "record")
@@ -223,14 +235,25 @@ def _uuid(value: Any) -> uuid.UUID:
 def _text_window(chain: uuid.UUID, until: dt.datetime | None) -> Any:
     """The lowest seq the free-text search reads: TEXT_WINDOW below the newest event (the
     newest before `until`, when an end date is chosen). One index row, read inside the
-    page's statement."""
+    page's statement; the chain, the end and the size are values of a statement built once."""
+    values = {"window_chain": chain, "window_size": TEXT_WINDOW, "window_until": until}
+    return _window_statement(until is not None).params(values).scalar_subquery()
+
+
+@functools.cache
+def _window_statement(until: bool) -> sa.Select:
+    """`_text_window`'s statement with bound parameters: building it per request (an alias
+    of the trail) cost more CPU than reading its index row."""
     e = aliased(AuditEvent)
-    newest = sa.select(e.seq - TEXT_WINDOW).where(e.tenant_id == chain)
-    if until is not None:
-        newest = newest.where(e.occurred_at < until).order_by(e.occurred_at.desc())
+    chain = sa.bindparam("window_chain", type_=AuditEvent.tenant_id.type)
+    size = sa.bindparam("window_size", type_=sa.BigInteger())
+    newest = sa.select(e.seq - size).where(e.tenant_id == chain)
+    if until:
+        end = sa.bindparam("window_until", type_=AuditEvent.occurred_at.type)
+        newest = newest.where(e.occurred_at < end).order_by(e.occurred_at.desc())
     else:
         newest = newest.order_by(e.seq.desc())
-    return newest.limit(1).scalar_subquery()
+    return newest.limit(1)
 
 
 def search_condition(

@@ -175,18 +175,23 @@ def reading() -> Iterator[Reading]:
 
 def _locale() -> str:
     """The request's locale, looked up once per request (Babel's lookup is not free)."""
+    pinned = _reading.get()
+    if pinned is not None:  # first: asked for every label of a page (even the imports cost)
+        return pinned.locale
     from flask import g, has_request_context
     from flask_babel import get_locale
 
-    pinned = _reading.get()
-    if pinned is not None:
-        return pinned.locale
     if not has_request_context():
         return str(get_locale() or "")
     locale = g.get("_audit_locale")
     if locale is None:
         locale = g._audit_locale = str(get_locale() or "")
     return locale
+
+
+def locale() -> str:
+    """The reader's locale (pinned while a page is read)."""
+    return _locale()
 
 
 def text(label: Any) -> str:

@@ -71,9 +71,12 @@ def test_a_term_that_names_an_action_finds_it_in_the_whole_trail(fresh_app, monk
 
 
 def test_names_are_resolved_in_one_statement_before_the_page(app, login_as) -> None:  # type: ignore[no-untyped-def]
+    from portal.kernel import memo
+
     b = login_as("kaifeng-auditor")
     url = "/t/kaifeng/audit/?q=签报"
     b.get(url)
+    memo.forget()  # as a reader's first search
     with statements(app) as seen:
         assert _seqs(b.get(url).get_data(as_text=True))
     finds = [s for s in seen if "LIKE" in s.upper() and "audit_events" not in s]
@@ -81,6 +84,10 @@ def test_names_are_resolved_in_one_statement_before_the_page(app, login_as) -> N
     page = [s for s in seen if "FROM audit_events" in s and "LIMIT" in s.upper()]
     # the page filters by the codes the label names, not by a LIKE over every event
     assert page and "action IN" in page[-1].replace("audit_events.action", "action")
+    # the next page of the same search: what the term names is kept (kernel.memo)
+    with statements(app) as again:
+        assert _seqs(b.get(url).get_data(as_text=True))
+    assert not [s for s in again if "LIKE" in s.upper() and "audit_events" not in s]
 
 
 def test_another_districts_names_resolve_to_nothing(app) -> None:  # type: ignore[no-untyped-def]
