@@ -270,6 +270,20 @@ def run_once(args: argparse.Namespace, app_url: str, gate: Gate, shape: tuple[in
         server.wait(timeout=30)
 
 
+def line(r: dict) -> str:
+    """One run, on one line."""
+    q, d, b = r["readers_quiet"], r["readers_during_burst"], r["burst"]
+    return (
+        f"{r['workers']}x{r['threads']} gate {r['gate']['concurrency']}/{r['gate']['queue']}/"
+        f"{r['gate']['nice']} load {r['load_average'][0]}→{r['load_average'][1]}: "
+        f"readers p50/p95 quiet {q['p50_ms']}/{q['p95_ms']} ms, "
+        f"during the burst {d['p50_ms']}/{d['p95_ms']} ms (p95 ×{r['p95_ratio']}, "
+        f"max {d['max_ms']} ms); {b['ok']}/{b['sign_ins']} sign-ins in {b['wall_s']} s "
+        f"(p50 {b['p50_ms']} ms, p95 {b['p95_ms']} ms, {b['retries_after_503']} retries "
+        "after 503)"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--burst", type=int, default=30)
@@ -291,6 +305,8 @@ def main() -> None:
         help="gunicorn shapes, e.g. 2x4,5x2 (default: --workers x --threads)",
     )
     ap.add_argument("--repeat", type=int, default=1, help="rounds of every gate and shape")
+    ap.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    ap.add_argument("--database", default="", help="use this database kept by --keep")
     args = ap.parse_args()
     shapes = [
         (int(w), int(t))
@@ -302,16 +318,23 @@ def main() -> None:
     for g in args.gates.split(","):
         concurrency, queue, nice = f"{g}/idle".split("/")[:3]
         gates.append((int(concurrency), int(queue), nice))
-    owner, app_url = make_database()
+    if args.database:  # made by an earlier run with --keep
+        base = sa.engine.make_url(PG).set(database=args.database)
+        owner = base.render_as_string(hide_password=False)
+        app_url = base.set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+    else:
+        owner, app_url = make_database()
+        print(f"database {sa.engine.make_url(owner).database}", flush=True)
     try:
-        results = [
-            run_once(args, app_url, g, shape)
-            for _ in range(args.repeat)
-            for shape in shapes
-            for g in gates
-        ]
+        results = []
+        for _ in range(args.repeat):
+            for shape in shapes:
+                for g in gates:
+                    results.append(run_once(args, app_url, g, shape))
+                    print(line(results[-1]), flush=True)  # each run as it ends
     finally:
-        drop_database(owner)
+        if not (args.keep or args.database):
+            drop_database(owner)
     from portal.auth import passwords
 
     report = {
@@ -330,17 +353,6 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"signin-burst-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps(report, indent=2))
-    for r in results:
-        q, d, b = r["readers_quiet"], r["readers_during_burst"], r["burst"]
-        print(
-            f"{r['workers']}x{r['threads']} gate {r['gate']['concurrency']}/{r['gate']['queue']}/"
-            f"{r['gate']['nice']} load {r['load_average'][0]}→{r['load_average'][1]}: "
-            f"readers p50/p95 quiet {q['p50_ms']}/{q['p95_ms']} ms, "
-            f"during the burst {d['p50_ms']}/{d['p95_ms']} ms (p95 ×{r['p95_ratio']}, "
-            f"max {d['max_ms']} ms); {b['ok']}/{b['sign_ins']} sign-ins in {b['wall_s']} s "
-            f"(p50 {b['p50_ms']} ms, p95 {b['p95_ms']} ms, {b['retries_after_503']} retries "
-            "after 503)"
-        )
     print(f"wrote {out}")
 
 
