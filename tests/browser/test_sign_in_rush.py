@@ -45,15 +45,21 @@ def rush_server(databases: Databases, tmp_path: Path) -> Iterator[tuple[str, Pat
         log.close()
 
 
+def refused_as_busy(page, url: str, password: str):  # type: ignore[no-untyped-def]
+    """Sends the sign-in form at `url` and waits for the page to say it is waiting."""
+    page.goto(url)
+    page.fill("input[name=username]", "kaifeng-lead")
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    status = page.locator("[data-signin-status]")
+    status.filter(has_text="登录人数较多").wait_for()
+    return status
+
+
 def test_a_busy_sign_in_waits_and_goes_through_by_itself(rush_server, page) -> None:  # type: ignore[no-untyped-def]
     base, lock_dir = rush_server
     with slot_held_by_another_process(lock_dir) as holder:
-        page.goto(base + "/login?next=/t/kaifeng/duties/")
-        page.fill("input[name=username]", "kaifeng-lead")
-        page.fill("input[name=password]", "Demo-2026-pass")
-        page.click("button[type=submit]")
-        status = page.locator("[data-signin-status]")
-        status.filter(has_text="登录人数较多").wait_for()
+        status = refused_as_busy(page, base + "/login?next=/t/kaifeng/duties/", "Demo-2026-pass")
         assert "秒后自动重试" in status.inner_text()
         page.wait_for_timeout(2500)  # refused again at least once, still waiting
         assert "/login" in page.url and "秒后自动重试" in status.inner_text()
@@ -68,11 +74,7 @@ def test_a_wrong_password_in_a_rush_is_still_just_wrong(rush_server, page) -> No
     """After the wait, any other answer is shown as it is (and the form can be used)."""
     base, lock_dir = rush_server
     with slot_held_by_another_process(lock_dir) as holder:
-        page.goto(base + "/login")
-        page.fill("input[name=username]", "kaifeng-lead")
-        page.fill("input[name=password]", "wrong-password-1")
-        page.click("button[type=submit]")
-        page.locator("[data-signin-status]").filter(has_text="登录人数较多").wait_for()
+        refused_as_busy(page, base + "/login", "wrong-password-1")
         release(holder)
         page.locator(".flash-error").filter(has_text="用户名或密码错误").wait_for()
     assert page.input_value("input[name=username]") == "kaifeng-lead"
