@@ -1,19 +1,24 @@
 """A morning rush of sign-ins: does it starve everyone else's page views?
 
-    PYTHONPATH=$PWD .venv/bin/python bench/signin_burst.py [--burst 30] [--gates 1/1/10,64/64/0]
+    PYTHONPATH=$PWD .venv/bin/python bench/signin_burst.py [--burst 30] [--gates 1/1/idle,64/64/0]
+        [--shapes 2x4,5x2] [--repeat 3]
 
 Makes a PostgreSQL database with the demo districts (the app connects as the non-owner
 role, so row-level security applies; passwords hashed at the production argon2
 parameters), serves it with gunicorn and deploy/gunicorn.conf.py, and for each
 password-hashing gate — hashes at a time on the machine
 (`PORTAL_PASSWORD_HASH_CONCURRENCY`; a large number is the same as no gate) / sign-ins
-waiting per worker (`…_QUEUE`) / the hashing threads' niceness (`…_NICE`, 0: none):
+waiting per worker (`…_QUEUE`) / the hashing threads' niceness (`…_NICE`, 0: none; `idle`:
+SCHED_IDLE, the default) — and each gunicorn shape (workers × threads), `--repeat` times:
 
 1. quiet: `--readers` signed-in users load their district home page in a loop;
 2. burst: `--burst` other users sign in at the same instant, while the readers go on.
 
 It prints the readers' p50/p95/max latency when quiet and during the burst, and how
-long the burst's sign-ins took, and writes bench/results/signin-burst-*.json.
+long the burst's sign-ins took, with the load average at the start and end of each run,
+and writes bench/results/signin-burst-*.json. A sign-in refused as busy (503) is sent
+again after the answer's Retry-After, as the sign-in page's script does (and with its
+header, so the refusal is the script's short one).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ RESULTS = ROOT / "bench" / "results"
 PG = os.environ.get("PORTAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 APP_ROLE = os.environ.get("PORTAL_APP_DB_ROLE", "portal_app")
 PASSWORD = "Demo-2026-pass"
-RETRY_AFTER = 0.5  # a person clicks again a moment later; a browser honours Retry-After
+SCRIPT_HEADERS = {"X-Portal-Sign-In": "script"}  # what portal/static/signin.js sends
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
@@ -90,8 +95,11 @@ class Client:
         self.cookie = ""
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+    def request(
+        self, method: str, path: str, form: dict | None = None, extra: dict | None = None
+    ) -> tuple[int, str]:
         headers = {"Cookie": self.cookie} if self.cookie else {}
+        headers.update(extra or {})
         body = None
         if form is not None:
             body = urllib.parse.urlencode(form)
@@ -105,13 +113,15 @@ class Client:
             self.conn.request(method, path, body=body, headers=headers)
             response = self.conn.getresponse()
         text = response.read().decode("utf-8", "replace")
+        self.retry_after = float(response.getheader("Retry-After") or 1)
         cookie = response.getheader("Set-Cookie")
         if cookie and cookie.startswith("session="):
             self.cookie = cookie.split(";", 1)[0]
         return response.status, text
 
     def sign_in(self, username: str) -> int:
-        """Sign in; on 503 (hashing queue full) try again after Retry-After, like a person."""
+        """Sign in; on 503 (hashing queue full) try again after Retry-After, as the sign-in
+        page's script does."""
         _status, page = self.request("GET", "/login")
         token = CSRF.search(page)
         form = {
@@ -121,15 +131,18 @@ class Client:
         }
         self.retries = 0
         while True:
-            status, _ = self.request("POST", "/login", form)
+            status, _ = self.request("POST", "/login", form, SCRIPT_HEADERS)
             if status != 503 or self.retries >= 60:
                 return status
             self.retries += 1
-            time.sleep(RETRY_AFTER)
+            time.sleep(self.retry_after)
+
+
+Gate = tuple[int, int, str]  # hashes on the machine, per worker, niceness or "idle"
 
 
 def start_server(
-    app_url: str, port: int, gate: tuple[int, int, int], workers: int, threads: int
+    app_url: str, port: int, gate: Gate, workers: int, threads: int
 ) -> subprocess.Popen:
     env = portal_env(
         app_url,
@@ -142,7 +155,8 @@ def start_server(
         PORTAL_PASSWORD_HASH_CONCURRENCY=str(gate[0]),
         PORTAL_PASSWORD_HASH_QUEUE=str(gate[1]),
         PORTAL_PASSWORD_HASH_WAIT_SECONDS="120",
-        PORTAL_PASSWORD_HASH_NICE=str(gate[2]),
+        PORTAL_PASSWORD_HASH_NICE="19" if gate[2] == "idle" else gate[2],
+        PORTAL_PASSWORD_HASH_SCHED_IDLE="1" if gate[2] == "idle" else "0",
     )
     server = start_gunicorn(env, port)
     deadline = time.time() + 60
@@ -172,10 +186,11 @@ def summary(values: list[float]) -> dict:
     }
 
 
-def run_once(args: argparse.Namespace, app_url: str, gate: tuple[int, int, int]) -> dict:
+def run_once(args: argparse.Namespace, app_url: str, gate: Gate, shape: tuple[int, int]) -> dict:
     readers_names, officers = usernames(app_url)
     port = free_port()
-    server = start_server(app_url, port, gate, args.workers, args.threads)
+    load_from = os.getloadavg()[0]
+    server = start_server(app_url, port, gate, *shape)
     try:
         readers = []
         for name in readers_names[: args.readers]:
@@ -234,6 +249,9 @@ def run_once(args: argparse.Namespace, app_url: str, gate: tuple[int, int, int])
         quiet_s, during_s = summary(quiet), summary(during)
         return {
             "gate": {"concurrency": gate[0], "queue": gate[1], "nice": gate[2]},
+            "workers": shape[0],
+            "threads": shape[1],
+            "load_average": [round(load_from, 2), round(os.getloadavg()[0], 2)],
             "readers_quiet": quiet_s,
             "readers_during_burst": during_s,
             "p95_ratio": round(during_s["p95_ms"] / quiet_s["p95_ms"], 2)
@@ -252,6 +270,20 @@ def run_once(args: argparse.Namespace, app_url: str, gate: tuple[int, int, int])
         server.wait(timeout=30)
 
 
+def line(r: dict) -> str:
+    """One run, on one line."""
+    q, d, b = r["readers_quiet"], r["readers_during_burst"], r["burst"]
+    return (
+        f"{r['workers']}x{r['threads']} gate {r['gate']['concurrency']}/{r['gate']['queue']}/"
+        f"{r['gate']['nice']} load {r['load_average'][0]}→{r['load_average'][1]}: "
+        f"readers p50/p95 quiet {q['p50_ms']}/{q['p95_ms']} ms, "
+        f"during the burst {d['p50_ms']}/{d['p95_ms']} ms (p95 ×{r['p95_ratio']}, "
+        f"max {d['max_ms']} ms); {b['ok']}/{b['sign_ins']} sign-ins in {b['wall_s']} s "
+        f"(p50 {b['p50_ms']} ms, p95 {b['p95_ms']} ms, {b['retries_after_503']} retries "
+        "after 503)"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--burst", type=int, default=30)
@@ -260,20 +292,49 @@ def main() -> None:
     ap.add_argument("--quiet", type=float, default=15, help="seconds of quiet measurement")
     ap.add_argument(
         "--gates",
-        default="1/1/10,64/64/0",
+        default="1/1/idle,64/64/0",
         help="hashing gates to compare: hashes at a time on the machine/sign-ins waiting per "
-        "worker/niceness of the hashing threads (64/64/0: as good as none; niceness 10 if left "
-        "out)",
+        "worker/niceness of the hashing threads or idle (SCHED_IDLE) (64/64/0: as good as "
+        "none; idle if left out)",
     )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument(
+        "--shapes",
+        default="",
+        help="gunicorn shapes, e.g. 2x4,5x2 (default: --workers x --threads)",
+    )
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of every gate and shape")
+    ap.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    ap.add_argument("--database", default="", help="use this database kept by --keep")
     args = ap.parse_args()
-    owner, app_url = make_database()
+    shapes = [
+        (int(w), int(t))
+        for w, t in (
+            s.split("x") for s in (args.shapes or f"{args.workers}x{args.threads}").split(",")
+        )
+    ]
+    gates: list[Gate] = []
+    for g in args.gates.split(","):
+        concurrency, queue, nice = f"{g}/idle".split("/")[:3]
+        gates.append((int(concurrency), int(queue), nice))
+    if args.database:  # made by an earlier run with --keep
+        base = sa.engine.make_url(PG).set(database=args.database)
+        owner = base.render_as_string(hide_password=False)
+        app_url = base.set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+    else:
+        owner, app_url = make_database()
+        print(f"database {sa.engine.make_url(owner).database}", flush=True)
     try:
-        gates = [tuple(int(n) for n in f"{g}/10".split("/")[:3]) for g in args.gates.split(",")]
-        results = [run_once(args, app_url, g) for g in gates]  # type: ignore[arg-type]
+        results = []
+        for _ in range(args.repeat):
+            for shape in shapes:
+                for g in gates:
+                    results.append(run_once(args, app_url, g, shape))
+                    print(line(results[-1]), flush=True)  # each run as it ends
     finally:
-        drop_database(owner)
+        if not (args.keep or args.database):
+            drop_database(owner)
     from portal.auth import passwords
 
     report = {
@@ -284,8 +345,7 @@ def main() -> None:
             "time_cost": passwords.TIME_COST,
             "parallelism": passwords.PARALLELISM,
         },
-        "workers": args.workers,
-        "threads": args.threads,
+        "shapes": [f"{w}x{t}" for w, t in shapes],
         "readers": args.readers,
         "burst": args.burst,
         "results": results,
@@ -293,15 +353,6 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"signin-burst-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps(report, indent=2))
-    for r in results:
-        q, d, b = r["readers_quiet"], r["readers_during_burst"], r["burst"]
-        print(
-            f"gate {r['gate']['concurrency']}/{r['gate']['queue']}/{r['gate']['nice']}: readers p50/p95 quiet {q['p50_ms']}/{q['p95_ms']} ms, "
-            f"during the burst {d['p50_ms']}/{d['p95_ms']} ms (p95 ×{r['p95_ratio']}, "
-            f"max {d['max_ms']} ms); {b['ok']}/{b['sign_ins']} sign-ins in {b['wall_s']} s "
-            f"(p50 {b['p50_ms']} ms, p95 {b['p95_ms']} ms, {b['retries_after_503']} retries "
-            "after 503)"
-        )
     print(f"wrote {out}")
 
 

@@ -21,17 +21,30 @@ morning rush) could take every core from other users' page views. Three brakes:
   short: a sign-in that finds it full is answered at once with 503 and `Retry-After`
   ("many people are signing in; try again in a moment"), before any database work,
   instead of taking the threads that other users' page views need. (0: never wait.)
-- The hash itself runs at a lower CPU priority (`PASSWORD_HASH_NICE`, default 10, on
-  Linux; 0 turns it off) in a thread kept for hashing, so when the cores are busy the
-  kernel gives page views their time slices first. The argon2 parameters, the security
-  setting, are unchanged: a sign-in waits a little longer under load, it costs no less.
+- The hash itself runs in a thread of each worker kept for hashing, at the machine's
+  lowest CPU priority: `SCHED_IDLE` (`PASSWORD_HASH_SCHED_IDLE`, default on, Linux), else
+  `PASSWORD_HASH_NICE` (default 19) nice steps below the worker; 0 and off: the worker's
+  own priority. The thread is made low once and stays low: an unprivileged process may
+  lower a thread's priority but never raise it again (RLIMIT_NICE is 0 by default, and
+  leaving SCHED_IDLE needs the same right), so a request thread must not be lowered for
+  the hash and put back. argon2-cffi releases the GIL while hashing, so the worker's
+  request threads run Python meanwhile. A hash then only uses time the page views leave;
+  the argon2 parameters, the security setting, are unchanged: a sign-in waits a little
+  longer under load, it costs no less.
+
+A refusal says when to come back (`Retry-After`, `PASSWORD_HASH_RETRY_AFTER` to twice
+that, default 2–4 s, spread so that a crowd does not come back at the same instant); the
+sign-in page's script (portal/static/signin.js) waits that long and sends the form again
+by itself, with what the user typed still in it.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import fcntl
 import os
+import random
 import sys
 import threading
 import time
@@ -66,14 +79,16 @@ HISTORY_SIZE = 5  # earlier passwords a user may not take again
 
 DEFAULT_QUEUE = 1
 DEFAULT_WAIT_SECONDS = 10.0
-DEFAULT_NICE = 10
+DEFAULT_NICE = 19
+DEFAULT_SCHED_IDLE = True
+DEFAULT_RETRY_AFTER = 2  # seconds; a refusal says 2–4
 SLOT_FILE = "password-hash-slot-{}.lock"
 _POLL_SECONDS = (0.001, 0.005)  # first and longest pause between looks at a busy slot
 
 _gate_lock = threading.Lock()
 _in_flight = 0  # threads of this process hashing or waiting for a slot
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
-_pool_key: tuple[int, int] | None = None  # (process id, niceness) the pool was made for
+_pool_key: tuple[int, int, bool] | None = None  # (process id, niceness, idle) of the pool
 
 
 class HashingBusy(RuleError):
@@ -81,6 +96,10 @@ class HashingBusy(RuleError):
 
     code = "busy"
     status = 503
+
+    def __init__(self, message: object, retry_after: int = DEFAULT_RETRY_AFTER) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def _setting(name: str, default: float) -> float:
@@ -150,17 +169,30 @@ class _Slots:
         self.held = None
 
 
-def _busy() -> HashingBusy:
-    return HashingBusy(_l("Many people are signing in at this moment; please try again."))
+def retry_after() -> int:
+    """Seconds a refused sign-in is told to wait: the setting to twice it, at random, so a
+    crowd refused together does not come back together."""
+    base = max(1, int(_setting("PASSWORD_HASH_RETRY_AFTER", DEFAULT_RETRY_AFTER)))
+    return random.randint(base, 2 * base)  # noqa: S311 - spreading retries, not a secret
+
+
+def busy() -> HashingBusy:
+    """The refusal of a sign-in storm, with when to come back."""
+    return HashingBusy(
+        _l("Many people are signing in at this moment; please try again."), retry_after()
+    )
+
+
+def queue_full() -> bool:
+    """Has this process already its share of threads busy with passwords? (A shortcut for
+    refusing before any other work: the slot itself is taken when the hash is made.)"""
+    return bool(_in_flight) and _in_flight >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE))
 
 
 def refuse_if_queue_full() -> None:
-    """Refuse at once, before any database work, when this process already has its share
-    of threads busy with passwords.
-
-    Only a shortcut: the slot itself is taken (or refused) when the hash is made."""
-    if _in_flight and _in_flight >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE)):
-        raise _busy()
+    """Refuse at once, before any database work, when `queue_full`."""
+    if queue_full():
+        raise busy()
 
 
 @contextmanager
@@ -175,13 +207,13 @@ def hashing_slot() -> Iterator[None]:
         took = slots.try_take()
         with _gate_lock:
             if not took and _in_flight >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE)):
-                raise _busy()
+                raise busy()
             _in_flight += 1
         try:
             if not took and not slots.wait(
                 _setting("PASSWORD_HASH_WAIT_SECONDS", DEFAULT_WAIT_SECONDS)
             ):
-                raise _busy()
+                raise busy()
             yield
         finally:
             with _gate_lock:
@@ -190,30 +222,37 @@ def hashing_slot() -> Iterator[None]:
         slots.close()
 
 
-def _lower_priority(nice: int) -> None:
-    """Runs in each hashing thread: Linux gives every thread its own nice value (this
-    one's `nice` steps below the process's; lowering a priority needs no privilege)."""
+def _lower_priority(nice: int, idle: bool) -> None:
+    """Runs once in each hashing thread, which keeps it for life: Linux gives every thread
+    its own nice value and policy (this one's `nice` steps below the process's, then
+    SCHED_IDLE when asked and allowed; lowering needs no privilege, raising back does)."""
     me = threading.get_native_id()
-    os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + nice))
+    if nice > 0:
+        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + nice))
+    if idle and hasattr(os, "SCHED_IDLE"):
+        # A seccomp or container policy may forbid it: the nice value stays.
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(me, os.SCHED_IDLE, os.sched_param(0))
 
 
 def at_hashing_priority(work: Callable[[], T]) -> T:
-    """`work` at the hashing priority: in a niced thread of this process, or right here."""
+    """`work` at the hashing priority: in a lowered thread of this process, or right here."""
     global _pool, _pool_key
     nice = int(_setting("PASSWORD_HASH_NICE", DEFAULT_NICE))
-    if nice <= 0 or not sys.platform.startswith("linux"):
+    idle = bool(_setting("PASSWORD_HASH_SCHED_IDLE", DEFAULT_SCHED_IDLE))
+    if (nice <= 0 and not idle) or not sys.platform.startswith("linux"):
         return work()
-    key = (os.getpid(), nice)
-    if _pool_key != key:  # first use, a new niceness, or a forked child (threads don't fork)
+    key = (os.getpid(), nice, idle)
+    if _pool_key != key:  # first use, a new priority, or a forked child (threads don't fork)
         with _gate_lock:
             if _pool_key != key:
                 if _pool is not None and _pool_key and _pool_key[0] == key[0]:
-                    _pool.shutdown(wait=False)  # the niceness changed: its threads go idle
+                    _pool.shutdown(wait=False)  # the priority changed: its threads go idle
                 _pool = concurrent.futures.ThreadPoolExecutor(
                     max_workers=cores(),
                     thread_name_prefix="password-hash",
                     initializer=_lower_priority,
-                    initargs=(nice,),
+                    initargs=(nice, idle),
                 )
                 _pool_key = key
     assert _pool is not None

@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.audit import trail
-from portal.auth import operations, services
+from portal.auth import operations, passwords, services
 from portal.auth.forms import ChangePasswordForm, LocaleForm, LoginForm, ReauthForm, TokenForm
 from portal.auth.models import ApiToken, User
 from portal.auth.passwords import HashingBusy, verify_password
@@ -92,7 +92,7 @@ def init_login(app: Flask) -> None:
         """A password check met a full hashing queue (sign-in storm): try again shortly."""
         db.session.rollback()
         page = render_template("error.html", status=503, message=str(error.message))
-        return page, 503, {"Retry-After": "1"}
+        return page, 503, {"Retry-After": str(error.retry_after)}
 
     @app.before_request
     def idle_timeout() -> Any:
@@ -126,13 +126,35 @@ def _safe_next(target: str | None) -> str | None:
     return safe_target(target, request.host)
 
 
+#: Sent by the sign-in page's script (portal/static/signin.js), which keeps the form and
+#: sends it again by itself after a refusal: it needs no page, only when to come back.
+SCRIPT_HEADER = "X-Portal-Sign-In"
+
+
+def _busy_answer(form: LoginForm, busy: HashingBusy) -> Any:
+    """503 + Retry-After for a sign-in refused in a rush. Without script, the form comes
+    back with the username kept (a password is never sent back) and the message; the
+    script gets the message alone and tries again after Retry-After."""
+    db.session.rollback()
+    headers = {"Retry-After": str(busy.retry_after)}
+    if request.headers.get(SCRIPT_HEADER) == "script":
+        headers["Content-Type"] = "text/plain; charset=utf-8"
+        return str(busy.message), 503, headers
+    page = render_template("auth/login.html", form=form, error=str(busy.message), busy=True)
+    return page, 503, headers
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def login() -> Any:
 
-    if current_user.is_authenticated:
-        return redirect(home_for(current_user))
+    if current_user.is_authenticated:  # also where the page's script lands once signed in
+        return redirect(_safe_next(request.args.get("next")) or home_for(current_user))
     form = LoginForm()
+    if request.method == "POST" and passwords.queue_full():
+        # A rush, and this worker's threads for passwords are taken: say so before even
+        # the form's checks, so refusals cost the page views next to nothing.
+        return _busy_answer(form, passwords.busy())
     error = None
     throttled = False
     if form.validate_on_submit():
@@ -141,8 +163,7 @@ def login() -> Any:
                 form.username.data or "", form.password.data or "", request.remote_addr or ""
             )
         except HashingBusy as busy:  # a sign-in storm: come back in a moment
-            page = render_template("auth/login.html", form=form, error=str(busy.message))
-            return page, 503, {"Retry-After": "1"}
+            return _busy_answer(form, busy)
         if result.user is not None:
             session.clear()  # regenerate: nothing from before sign-in survives
             login_user(result.user)

@@ -89,6 +89,9 @@ def sign_in(page, live_server: str, username: str, password: str = "Demo-2026-pa
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
+    # The page's script sends the form (portal/static/signin.js): signed in, the browser
+    # goes on to its page; refused, the form comes back with the message.
+    page.wait_for_selector("body.with-shell, .flash-error")
     page.wait_for_load_state("networkidle")
 
 
