@@ -211,6 +211,17 @@ def exported(app: Any, username: str, path: str, zipped: bool = False) -> Any:
     return r
 
 
+def download(username: str, path: str, *expected: Expect, zipped: bool = False) -> Exercise:
+    """A download case that is only data: `username` downloads `path` (`exported`), and
+    the trail must hold `expected`."""
+
+    def run(app: Any) -> list[Expect]:
+        exported(app, username, path, zipped=zipped)
+        return list(expected)
+
+    return Exercise(run)
+
+
 def row_version(page: str, last: bool = False) -> str:
     """The version a form on `page` sends back (the page's last form's when `last`)."""
     found = re.findall(r'name="row_version"[^>]*value="(\d+)"', page)

@@ -13,7 +13,7 @@ from tests.audit.coverage import (
     Listed,
     bearer,
     department_id_of,
-    exported,
+    download,
     mark,
     marked_post,
     signed_in,
@@ -197,11 +197,6 @@ def _platform_archive(app: Any) -> list[Expect]:
     return [Expect("tenant_archive_exported", "Tenant", "platform")]
 
 
-def _export_policy(app: Any) -> list[Expect]:
-    exported(app, "operator", "/platform/tenants/zhangdian/policy.yaml")
-    return [Expect("tenant_config_exported", "Tenant", "platform")]
-
-
 #: State-changing routes and API endpoints of this domain.
 ROUTES: dict[str, Exercise | Listed] = {
     "api.platform_tenant_status": Exercise(_api_tenant_status),
@@ -238,5 +233,9 @@ ROUTES: dict[str, Exercise | Listed] = {
 
 #: Exports and downloads of this domain.
 DOWNLOADS: dict[str, Exercise | Listed] = {
-    "platform.export_policy": Exercise(_export_policy),
+    "platform.export_policy": download(
+        "operator",
+        "/platform/tenants/zhangdian/policy.yaml",
+        Expect("tenant_config_exported", "Tenant", "platform"),
+    ),
 }
