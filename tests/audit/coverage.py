@@ -245,6 +245,19 @@ def marked_post(
     return r
 
 
+def posted(
+    username: str, path: str, data: dict, *expected: Expect, csrf_from: str | None = None
+) -> Exercise:
+    """A form case that is only data: `username` posts `data` to `path` (`marked_post`),
+    and the trail must hold `expected`."""
+
+    def run(app: Any) -> list[Expect]:
+        marked_post(app, signed_in(app, username), path, data, csrf_from=csrf_from)
+        return list(expected)
+
+    return Exercise(run)
+
+
 def new_events(app: Any, since: dict[uuid.UUID, int]) -> list[Any]:
     from portal.audit.models import AuditEvent
     from portal.extensions import db
