@@ -206,14 +206,17 @@ def modules() -> list[Module]:
 
 
 def actions() -> dict[str, Action]:
+    load()
     return dict(_actions)
 
 
 def record_types() -> dict[str, RecordType]:
+    load()
     return dict(_records)
 
 
-# One registered action or record type by its code or name, None when not registered.
+# One registered action or record type by its code or name, None when not registered
+# (`load` has nothing to do: the registrations are made when the app is).
 action: Callable[[str], Action | None] = _actions.get
 record_type: Callable[[str], RecordType | None] = _records.get
 
