@@ -25,6 +25,18 @@ PG_ADMIN_URL = os.environ.get(
 )
 APP_ROLE = os.environ.get("PORTAL_APP_DB_ROLE", "portal_app")
 DEMO_PASSWORD = "Demo-2026-pass"
+#: One demo login of every district role in 开封, and of each kind of department officer
+#: whose pages differ (卫健 runs the register and the benefit cycles, 财政 approves and pays
+#: them, 民政 reports on duties).
+KAIFENG_USERS = (
+    "kaifeng-lead",
+    "kaifeng-auditor",
+    "kaifeng-civil-affairs",
+    "kaifeng-health",
+    "kaifeng-finance",
+    "kaifeng-town1",
+    "kaifeng-village1",
+)
 # A fixed personal-information key (portal/register/pii.py) for the app and the demo
 # subprocesses alike; production refuses to start without one.
 os.environ.setdefault("PORTAL_PII_KEY", "k1:" + "dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE=")

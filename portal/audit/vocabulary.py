@@ -215,34 +215,33 @@ def actions() -> dict[str, Action]:
     return dict(_actions)
 
 
-def action(code: str) -> Action | None:
-    load()
-    return _actions.get(code)
-
-
 def record_types() -> dict[str, RecordType]:
     load()
     return dict(_records)
 
 
-def record_type(name: str) -> RecordType | None:
-    load()
-    return _records.get(name)
+# One registered action or record type by its code or name, None when not registered
+# (`load` has nothing to do: the registrations are made when the app is).
+action: Callable[[str], Action | None] = _actions.get
+record_type: Callable[[str], RecordType | None] = _records.get
+
+
+def _label(table: Mapping[str, Action | Module | RecordType], key: str) -> str:
+    """What a code or name is called in the current language (itself when unregistered)."""
+    found = table.get(key)
+    return text(found.label) if found else key
 
 
 def action_label(code: str) -> str:
-    found = _actions.get(code)
-    return text(found.label) if found else code
+    return _label(_actions, code)
 
 
 def module_label(code: str) -> str:
-    found = _modules.get(code)
-    return text(found.label) if found else code
+    return _label(_modules, code)
 
 
 def record_label(name: str) -> str:
-    found = _records.get(name)
-    return text(found.label) if found else name
+    return _label(_records, name)
 
 
 def grouped_actions(only: str = "") -> list[tuple[str, list[tuple[str, str]]]]:

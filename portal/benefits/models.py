@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.db import Base, TenantOwned, listen_once, tenant_fk, utcnow
-from portal.register.models import DEPT_OFFICER, TOWN_OFFICER, VILLAGE_CONTACT, OfficerTown
+from portal.register.models import DEPT_OFFICER, TOWN_OFFICER, VILLAGE_CONTACT, officer_towns
 from portal.register.pii import Encrypted, mask_id
 
 #: Department kinds that work with payment cycles: eligibility (卫健) and finance (财政).
@@ -82,8 +82,7 @@ class TownScoped:
     @classmethod
     def scope_criteria(cls, user_id: Any, role: Any, department_id: Any) -> Any:
         if role == TOWN_OFFICER:
-            town = cls.town_id  # type: ignore[attr-defined]
-            return town.in_(sa.select(OfficerTown.town_id).where(OfficerTown.user_id == user_id))
+            return cls.town_id.in_(officer_towns(user_id))  # type: ignore[attr-defined]
         if role == VILLAGE_CONTACT:
             return sa.false()
         if role == DEPT_OFFICER and department_id is not None:

@@ -23,7 +23,7 @@ from portal.care.rules import CareError
 from portal.extensions import db
 from portal.kernel.grants import require
 from portal.register import accounts as register_accounts
-from portal.register.models import Area, HouseholdContact
+from portal.register.models import Area, HouseholdContact, contact_households
 from portal.tenancy import scope
 from portal.tenancy.models import Tenant
 
@@ -113,11 +113,7 @@ def link_person(person: Contact, user_id: uuid.UUID) -> int:
             Assignment.contact_id == person.id, Assignment.ended_on.is_(None)
         )
     ).scalars()
-    have = set(
-        db.session.execute(
-            sa.select(HouseholdContact.household_id).where(HouseholdContact.user_id == user_id)
-        ).scalars()
-    )
+    have = set(db.session.execute(contact_households(user_id)).scalars())
     added = 0
     for household_id in held:
         if household_id not in have:

@@ -22,7 +22,7 @@ from portal.register.models import (
     TOWN_OFFICER,
     VILLAGE_CONTACT,
     Household,
-    OfficerTown,
+    officer_towns,
 )
 from portal.register.pii import Encrypted
 
@@ -105,9 +105,7 @@ class Contact(TenantOwned, Base):
         """Town officers: their town's contacts; village contacts: themselves and the
         contacts of their households."""
         if role == TOWN_OFFICER:
-            return cls.town_id.in_(
-                sa.select(OfficerTown.town_id).where(OfficerTown.user_id == user_id)
-            )
+            return cls.town_id.in_(officer_towns(user_id))
         if role == VILLAGE_CONTACT:
             mine = sa.select(Assignment.contact_id).where(
                 Assignment.household_id.in_(
@@ -312,9 +310,7 @@ class VillageCareFigures(TenantOwned, Base):
     def scope_criteria(cls, user_id: uuid.UUID | None, role: str | None, department_id: Any):
         """Town officers: their towns' villages; village contacts see no area figures."""
         if role == TOWN_OFFICER:
-            return cls.town_id.in_(
-                sa.select(OfficerTown.town_id).where(OfficerTown.user_id == user_id)
-            )
+            return cls.town_id.in_(officer_towns(user_id))
         if role == VILLAGE_CONTACT:
             return sa.false()
         return None

@@ -30,7 +30,7 @@ from portal.care.rules import CareError, NotFound
 from portal.duties import storage
 from portal.extensions import db
 from portal.kernel.grants import require
-from portal.kernel.rules import check_version, conflict_with
+from portal.kernel.rules import check_version, clean_date, conflict_with
 from portal.policy.care_format import CARE_FESTIVALS, CONTACT_ROLES
 from portal.register import pii
 from portal.register.models import (
@@ -68,16 +68,7 @@ def _text(value: Any, field: str, limit: int, required: bool = False) -> str:
 
 
 def _date(value: Any, field: str, required: bool = True) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    if not value:
-        if required:
-            raise CareError(_l("A date is required."), field)
-        return None
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise CareError(_l("Enter the date as YYYY-MM-DD."), field) from None
+    return clean_date(value, field, required=required, error=CareError)
 
 
 def _own_town(user: Any) -> uuid.UUID | None:

@@ -7,6 +7,7 @@ of work (`portal.kernel.uow`) turn it into a form error beside the field, the AP
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -79,6 +80,23 @@ def clean_text(
     if len(text) > max_len:
         raise error(too_long or _l("At most %(n)s characters.", n=max_len), field=field)
     return text
+
+
+def clean_date(
+    value: Any, field: str, *, required: bool = True, error: type[RuleError] = RuleError
+) -> dt.date | None:
+    """A date input (a date, or text that starts `YYYY-MM-DD`), refused beside its field
+    when it is not one, or when `required` and empty (None when optional and empty)."""
+    if isinstance(value, dt.date):
+        return value
+    if not value:
+        if required:
+            raise error(_l("A date is required."), field=field)
+        return None
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise error(_l("Enter the date as YYYY-MM-DD."), field=field) from None
 
 
 def missing_version() -> RuleError:

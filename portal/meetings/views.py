@@ -19,10 +19,11 @@ endpoint names (`meetings.<function>`) are the blueprint's, wherever the functio
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -55,6 +56,8 @@ from portal.policy import labels as policy_labels
 from portal.tenancy import scope
 from portal.ui import HomePanel, NavItem, register_home_panel, register_nav
 from portal.webhelpers import found_or_404
+
+T = TypeVar("T")
 
 bp = Blueprint("meetings", __name__, url_prefix="/t/<slug>/meetings", template_folder="templates")
 
@@ -168,6 +171,12 @@ class FormState:
     def getlist(self, key: str) -> list[str]:
         return self.data.getlist(key) if hasattr(self.data, "getlist") else []
 
+    def input(self, cls: type[T], **given: Any) -> T:
+        """A service's input dataclass: each field from the form field of its name, but
+        those `given`."""
+        typed = {f.name: self.get(f.name) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{**typed, **given})
+
     def add(self, error: RuleError) -> None:
         per_row = getattr(error, "errors", None)
         if isinstance(per_row, dict):
@@ -266,16 +275,8 @@ def new() -> Any:
     sched = queries.schedule()
     form = FormState("new-meeting", request.form if request.method == "POST" else None)
     if request.method == "POST":
-        data = arrangement_ops.MeetingInput(
-            kind=form.get("kind"),
-            period=form.get("period"),
-            title=form.get("title"),
-            meeting_date=form.get("meeting_date"),
-            start_time=form.get("start_time"),
-            place=form.get("place"),
-            chair=form.get("chair"),
-            department_ids=form.getlist("departments") or None,
-            request_key=form.get("request_key"),
+        data = form.input(
+            arrangement_ops.MeetingInput, department_ids=form.getlist("departments") or None
         )
         outcome = attempt(lambda: arrangement_ops.create_meeting(current_user, data))
         if outcome.ok:

@@ -49,12 +49,7 @@ def my_report(meeting: Meeting) -> Any:
     form = FormState("report-form", request.form if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
-        data = report_ops.ReportInput(
-            body=form.get("body"),
-            families_reached=form.get("families_reached"),
-            amount_paid=form.get("amount_paid"),
-            not_delivered=form.get("not_delivered"),
-        )
+        data = form.input(report_ops.ReportInput)
         submit = form.get("op") == "submit"
         outcome = attempt(
             lambda: report_ops.save_own_report(

@@ -6,27 +6,18 @@ which households, how often family doctors contact signed members, and who gets 
 check-up how often. The `care` domain reads it; the validator (`schema.validate_policy`)
 calls `check_care` so a file with a bad care section is refused as a whole.
 
-The tables below are THE lists: docs/policy-format.md documents the same codes.
+The tables below (and `codes.yaml`) are THE lists: docs/policy-format.md documents the
+same codes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from portal.policy.codes import CADENCES, FESTIVALS
+from portal.policy.codes import CADENCES, FESTIVALS, code_table
 
 # Who may serve as a household's contact person (联系人组成).
-CONTACT_ROLES: dict[str, tuple[str, str]] = {
-    "town_leader": ("乡镇（街道）领导干部", "town leader"),
-    "town_cadre": ("街镇干部", "town cadre"),
-    "health_cadre": ("卫生计生干部", "health and family-planning cadre"),
-    "village_cadre": ("村居干部", "village cadre"),
-    "family_doctor": ("家庭医生", "family doctor"),
-    "grid_worker": ("网格员", "grid worker"),
-    "association_member": ("计生协会员", "family-planning association member"),
-    "social_worker": ("社工", "social worker"),
-    "volunteer": ("志愿者", "volunteer"),
-}
+CONTACT_ROLES = code_table("CONTACT_ROLES")
 
 # Festivals that set a visit's due date (the dates per year: `portal.care.festivals`).
 # Named as the benefits' festivals are (one name per festival across the file format).

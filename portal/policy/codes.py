@@ -1,121 +1,41 @@
 """The policy file format's vocabulary: every allowed code with its Chinese and English
-name, and the keys each level of the file allows (docs/policy-format.md documents the
-same values; `tests/policy/test_docs.py` keeps the two in step)."""
+name (the tables are in `codes.yaml`), and the keys each level of the file allows
+(docs/policy-format.md documents the same values; `tests/policy/test_docs.py` keeps the
+two in step)."""
 
 from __future__ import annotations
 
 import decimal
 import re
+from pathlib import Path
+
+import yaml
 
 from portal.tenancy.models import DEPARTMENT_KINDS
 
 FORMAT_VERSION = 1
 
-CATEGORIES: dict[str, tuple[str, str]] = {
-    "economic_aid": ("经济扶助", "Economic aid"),
-    "medical": ("医疗", "Medical care"),
-    "elderly_care": ("养老", "Elderly care"),
-    "rebirth": ("再生育", "Re-birth support"),
-    "housing": ("住房", "Housing"),
-    "legal_aid": ("法律援助", "Legal aid"),
-    "emotional_support": ("精神慰藉", "Emotional support"),
-    "funeral": ("殡葬", "Funeral"),
-    "education": ("教育", "Education"),
-    "employment": ("就业", "Employment"),
-    "contact_person": ("联系人制度", "Contact persons"),
-    "publicity": ("宣传", "Publicity"),
-    "insurance": ("保险", "Insurance"),
-    "social_care": ("社会关怀", "Social care"),
-    "rehabilitation": ("康复", "Rehabilitation"),
-    "organisation": ("组织保障", "Organisation"),
-    "other": ("其他", "Other"),
-}
+_TABLES = yaml.safe_load(Path(__file__).with_name("codes.yaml").read_text(encoding="utf-8"))
 
-UNITS: dict[str, tuple[str, str]] = {
-    "yuan_per_person_month": ("元/人/月", "yuan per person per month"),
-    "yuan_per_person_year": ("元/人/年", "yuan per person per year"),
-    "yuan_per_person_day": ("元/人/日", "yuan per person per day"),
-    "yuan_per_person_time": ("元/人/次", "yuan per person per time"),
-    "yuan_per_person": ("元/人（一次性）", "yuan per person (once)"),
-    "yuan_per_household_month": ("元/户/月", "yuan per household per month"),
-    "yuan_per_household_year": ("元/户/年", "yuan per household per year"),
-    "yuan_per_household_time": ("元/户/次", "yuan per household per time"),
-    "yuan_per_household": ("元/户（一次性）", "yuan per household (once)"),
-    "yuan_per_couple": ("元/对（夫妻）", "yuan per couple"),
-    "yuan_per_hour": ("元/小时", "yuan per hour"),
-    "yuan_per_time": ("元/次", "yuan per time"),
-    "yuan_per_month": ("元/月", "yuan per month"),
-    "yuan_per_year": ("元/年", "yuan per year"),
-}
 
-FREQUENCIES: dict[str, tuple[str, str]] = {
-    "one_off": ("一次性", "one-off"),
-    "monthly": ("按月", "monthly"),
-    "quarterly": ("按季", "quarterly"),
-    "yearly": ("按年", "yearly"),
-    "daily": ("按日", "daily"),
-    "per_event": ("按次", "per event"),
-    "festival": ("节日", "on festivals"),
-}
+def code_table(name: str) -> dict[str, tuple[str, str]]:
+    """One table of `codes.yaml`: code → (Chinese, English), in the file's order (the
+    tables are data, kept in one file so docs and code read the same list)."""
+    return {code: (zh, en) for code, (zh, en) in _TABLES[name].items()}
 
-FESTIVALS: dict[str, tuple[str, str]] = {
-    "spring_festival": ("春节", "Spring Festival"),
-    "mid_autumn": ("中秋", "Mid-Autumn Festival"),
-    "double_ninth": ("重阳", "Double Ninth Festival"),
-    "mothers_day": ("母亲节", "Mother's Day"),
-    "other": ("其他节日", "other festival"),
-}
 
-MAX_QUANTITY_UNITS: dict[str, tuple[str, str]] = {
-    "days_per_year": ("天/年", "days per year"),
-    "times_per_year": ("次/年", "times per year"),
-    "hours_per_month": ("小时/月", "hours per month"),
-    "times": ("次", "times"),
-}
-
-FAMILY_TYPES: dict[str, tuple[str, str]] = {
-    "bereaved": ("失独", "only child died"),
-    "disabled_child": ("伤残", "only child disabled"),
-    "surgery_complication": ("手术并发症", "surgery complication"),
-}
-
-RESIDENCES: dict[str, tuple[str, str]] = {
-    "urban": ("城镇", "urban"),
-    "rural": ("农村", "rural"),
-    "local": ("本地户籍", "local residence"),
-}
-
-# The cadence vocabulary (the one list: meetings, the console and the docs use it).
-# Only the first three set a due date; `ad_hoc` (根据工作需要) never makes a meeting due.
-CADENCES: dict[str, tuple[str, str]] = {
-    "semiannual": ("每半年", "every half-year"),
-    "quarterly": ("每季度", "every quarter"),
-    "yearly": ("每年", "every year"),
-    "ad_hoc": ("根据工作需要", "as needed"),
-}
+CATEGORIES = code_table("CATEGORIES")
+UNITS = code_table("UNITS")
+FREQUENCIES = code_table("FREQUENCIES")
+FESTIVALS = code_table("FESTIVALS")
+MAX_QUANTITY_UNITS = code_table("MAX_QUANTITY_UNITS")
+FAMILY_TYPES = code_table("FAMILY_TYPES")
+RESIDENCES = code_table("RESIDENCES")
+CADENCES = code_table("CADENCES")  # only the first three set a due date
 CADENCE_MONTHS: dict[str, int] = {"semiannual": 6, "quarterly": 3, "yearly": 12}
-
-# A document's status. The rule on duties is `portal.policy.rules.generates_duties`.
-STATUSES: dict[str, tuple[str, str]] = {
-    "draft": ("征求意见稿", "draft for comment"),
-    "trial": ("试行", "trial"),
-    "in_force": ("正式", "final"),
-}
-
-# What a numbered item of the document is. Only a `measure` can create duties.
-CLAUSES: dict[str, tuple[str, str]] = {
-    "measure": ("措施", "measure"),
-    "general": ("一般性条款", "general provision"),
-    "interpretation": ("解释权条款", "interpretation clause"),
-    "effective_date": ("施行日期条款", "effective-date clause"),
-    "repeal": ("废止条款", "repeal clause"),
-}
-
-# Which part of an amount a funding split covers.
-SPLIT_APPLIES_TO: dict[str, tuple[str, str]] = {
-    "whole": ("全部金额", "the whole amount"),
-    "increase": ("提标增加部分", "the increase only"),
-}
+STATUSES = code_table("STATUSES")
+CLAUSES = code_table("CLAUSES")
+SPLIT_APPLIES_TO = code_table("SPLIT_APPLIES_TO")
 
 # The district levels (county-level divisions; 市 for a city that is itself a district).
 LEVELS = ("区", "县", "县级市", "自治县", "旗", "市")

@@ -27,6 +27,8 @@ from __future__ import annotations
 import decimal
 from typing import Any
 
+from portal.policy.codes import code_table
+
 ENTITLEMENT_KEYS = {
     "basis",
     "payee",
@@ -42,35 +44,12 @@ ENTITLEMENT_KEYS = {
     "inferred",
 }
 
-BASES: dict[str, tuple[str, str]] = {
-    "register": ("按名册计算", "computed from the register"),
-    "claim": ("按申领", "by claim"),
-}
-
-PAYEES: dict[str, tuple[str, str]] = {
-    "person": ("个人", "the person"),
-    "household": ("家庭", "the household"),
-    "institution": ("机构", "an institution"),
-}
-
-PERSONS: dict[str, tuple[str, str]] = {
-    "parents": ("夫妻（本人及配偶）", "the couple (principal and spouse)"),
-    "members": ("全体家庭成员", "every member of the household"),
-    "woman": ("女方", "the woman"),
-}
-
-PARTIAL_PERIODS: dict[str, tuple[str, str]] = {
-    "eligible_on_first_day": (
-        "当月1日符合条件的按整月",
-        "whole month if eligible on its first day",
-    ),
-    "eligible_any_day": ("当月任一日符合条件的按整月", "whole month if eligible on any day"),
-    "prorate_days": ("按符合条件的天数折算", "prorated by eligible days"),
-}
-
-ONCE: dict[str, tuple[str, str]] = {
-    "lifetime": ("终身一次", "once in a lifetime"),
-}
+# The codes with their names (`codes.yaml`).
+BASES = code_table("BASES")
+PAYEES = code_table("PAYEES")
+PERSONS = code_table("PERSONS")
+PARTIAL_PERIODS = code_table("PARTIAL_PERIODS")
+ONCE = code_table("ONCE")
 
 GROUP_KEYS = {
     "family_types",

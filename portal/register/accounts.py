@@ -31,6 +31,7 @@ from portal.register.models import (
     HouseholdContact,
     HouseholdStatus,
     OfficerTown,
+    contact_households,
 )
 from portal.register.rules import NotFound, RegisterError
 from portal.tenancy import scope
@@ -266,11 +267,7 @@ def village_households(village_id: uuid.UUID) -> list[Household]:
 
 
 def assigned_household_ids(user_id: uuid.UUID) -> set[uuid.UUID]:
-    return set(
-        db.session.execute(
-            sa.select(HouseholdContact.household_id).where(HouseholdContact.user_id == user_id)
-        ).scalars()
-    )
+    return set(db.session.execute(contact_households(user_id)).scalars())
 
 
 def assign_households(actor: Any, user_id: Any, household_ids: list[str]) -> tuple[int, int]:

@@ -118,13 +118,32 @@ class Area(TenantOwned, Base):
         return self.name
 
 
-class Household(TenantOwned, Base):
-    """One registered special family (特殊家庭), in one village of one town."""
+class OfHousehold:
+    """Rows of a household (the household itself, its change requests), seen alike: a town
+    officer sees their town's, a village contact their assigned households', a department
+    officer all when their department confirms eligibility, none otherwise."""
 
-    __tablename__ = "households"
     __admin__ = False
     __row_scoped__ = True
     __user_scoped_roles__ = (TOWN_OFFICER, VILLAGE_CONTACT)
+    household_column = "household_id"  # the column naming the row's household
+
+    @classmethod
+    def scope_criteria(cls, user_id: uuid.UUID | None, role: str | None, department_id: Any):
+        if role == TOWN_OFFICER:
+            return cls.town_id.in_(officer_towns(user_id))  # type: ignore[attr-defined]
+        if role == VILLAGE_CONTACT:
+            return getattr(cls, cls.household_column).in_(contact_households(user_id))
+        if role == DEPT_OFFICER and department_id is not None:
+            return _eligibility_officer(department_id)
+        return None
+
+
+class Household(OfHousehold, TenantOwned, Base):
+    """One registered special family (特殊家庭), in one village of one town."""
+
+    __tablename__ = "households"
+    household_column = "id"
     __table_args__ = (
         tenant_fk(["village_id"], "areas", ["id"]),
         tenant_fk(["town_id"], "areas", ["id"]),
@@ -173,22 +192,6 @@ class Household(TenantOwned, Base):
 
     def __str__(self) -> str:
         return f"{self.number} {self.head_name}"
-
-    @classmethod
-    def scope_criteria(cls, user_id: uuid.UUID | None, role: str | None, department_id: Any):
-        """Town officers: their town; village contacts: assigned households; officers:
-        all when their department confirms eligibility, none otherwise."""
-        if role == TOWN_OFFICER:
-            return cls.town_id.in_(
-                sa.select(OfficerTown.town_id).where(OfficerTown.user_id == user_id)
-            )
-        if role == VILLAGE_CONTACT:
-            return cls.id.in_(
-                sa.select(HouseholdContact.household_id).where(HouseholdContact.user_id == user_id)
-            )
-        if role == DEPT_OFFICER and department_id is not None:
-            return _eligibility_officer(department_id)
-        return None
 
     def woman_age(self, on: dt.date) -> int | None:
         return age_on(self.woman_birth_date, on) if self.woman_birth_date else None
@@ -250,16 +253,13 @@ class Person(TenantOwned, Base):
         return age_on(self.birth_date, on)
 
 
-class ChangeRequest(TenantOwned, Base):
+class ChangeRequest(OfHousehold, TenantOwned, Base):
     """A proposed enrolment, change or exit (信息变更申请), confirmed or returned.
 
     `payload` holds the proposed household and members; resident ID and phone numbers
     in it are sealed (`pii.sealed`: ciphertext, blind index and masked form only)."""
 
     __tablename__ = "change_requests"
-    __admin__ = False
-    __row_scoped__ = True
-    __user_scoped_roles__ = (TOWN_OFFICER, VILLAGE_CONTACT)
     __table_args__ = (
         tenant_fk(["household_id"], "households", ["id"]),
         tenant_fk(["town_id"], "areas", ["id"]),
@@ -290,20 +290,6 @@ class ChangeRequest(TenantOwned, Base):
 
     def __str__(self) -> str:
         return self.summary
-
-    @classmethod
-    def scope_criteria(cls, user_id: uuid.UUID | None, role: str | None, department_id: Any):
-        if role == TOWN_OFFICER:
-            return cls.town_id.in_(
-                sa.select(OfficerTown.town_id).where(OfficerTown.user_id == user_id)
-            )
-        if role == VILLAGE_CONTACT:
-            return cls.household_id.in_(
-                sa.select(HouseholdContact.household_id).where(HouseholdContact.user_id == user_id)
-            )
-        if role == DEPT_OFFICER and department_id is not None:
-            return _eligibility_officer(department_id)
-        return None
 
 
 class OfficerTown(TenantOwned, Base):
@@ -350,6 +336,16 @@ class HouseholdContact(TenantOwned, Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
     household_id: Mapped[uuid.UUID]
+
+
+def officer_towns(user_id: uuid.UUID | None) -> sa.Select:
+    """The town a town officer works for: the scope rules' "rows of their town"."""
+    return sa.select(OfficerTown.town_id).where(OfficerTown.user_id == user_id)
+
+
+def contact_households(user_id: uuid.UUID | None) -> sa.Select:
+    """The households a village contact is assigned to: "their households"."""
+    return sa.select(HouseholdContact.household_id).where(HouseholdContact.user_id == user_id)
 
 
 class ImportMapping(TenantOwned, Base):

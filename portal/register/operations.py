@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.audit import trail
 from portal.extensions import db
+from portal.kernel.rules import clean_date
 from portal.register import pii
 from portal.register.models import Area, AreaKind, OfficerTown, Person
 from portal.register.rules import RegisterError
@@ -104,16 +105,7 @@ def village_in_town(village_id: Any, town_id: uuid.UUID | None) -> Area:
 
 
 def parse_date(value: Any, field: str, required: bool = True) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    if not value:
-        if required:
-            raise RegisterError(_l("A date is required."), field)
-        return None
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise RegisterError(_l("Enter the date as YYYY-MM-DD."), field) from None
+    return clean_date(value, field, required=required, error=RegisterError)
 
 
 def parse_enum(cls: Any, value: Any, field: str) -> Any:

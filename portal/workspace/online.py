@@ -4,6 +4,7 @@ both can force a user's sign-out (audited as `session.force_sign_out`)."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -19,10 +20,10 @@ from portal.workspace import sessions
 
 bp = Blueprint("workspace", __name__, template_folder="templates")
 
-register_nav(NavItem(_l("Online users"), "workspace.online", "session.manage", order=85))
-register_nav(
-    NavItem(_l("Online users"), "workspace.platform_online", "platform.sessions", order=85)
-)
+
+def _endpoint(name: str, platform: bool) -> str:
+    """The platform's pages are the district's under a `platform_` name."""
+    return f"platform_{name}" if platform else name
 
 
 def _page(platform: bool) -> Any:
@@ -30,14 +31,11 @@ def _page(platform: bool) -> Any:
         "workspace/online.html",
         rows=sessions.online_sessions(),
         platform=platform,
-        action=lambda s: url_for(
-            "workspace.platform_sign_out" if platform else "workspace.sign_out",
-            user_id=s.user_id,
-        ),
+        action=lambda s: url_for(f"workspace.{_endpoint('sign_out', platform)}", user_id=s.user_id),
     )
 
 
-def _sign_out(user_id: uuid.UUID, platform: bool) -> Any:
+def _sign_out(platform: bool, user_id: uuid.UUID) -> Any:
     outcome = attempt(lambda: sessions.force_sign_out(current_user, user_id, platform=platform))
     if isinstance(outcome.error, NotFound):
         abort(404)
@@ -45,28 +43,27 @@ def _sign_out(user_id: uuid.UUID, platform: bool) -> Any:
         flash(str(outcome.error.message), "error")  # type: ignore[union-attr]
     else:
         flash(_("The user is signed out everywhere."), "success")
-    return redirect(url_for("workspace.platform_online" if platform else "workspace.online"))
+    return redirect(url_for(f"workspace.{_endpoint('online', platform)}"))
 
 
-@bp.get("/t/<slug>/online")
-@requires("session.manage")
-def online() -> Any:
-    return _page(False)
-
-
-@bp.post("/t/<slug>/online/<uuid:user_id>/sign-out")
-@requires("session.manage")
-def sign_out(user_id: uuid.UUID) -> Any:
-    return _sign_out(user_id, False)
-
-
-@bp.get("/platform/online")
-@requires("platform.sessions")
-def platform_online() -> Any:
-    return _page(True)
-
-
-@bp.post("/platform/online/<uuid:user_id>/sign-out")
-@requires("platform.sessions")
-def platform_sign_out(user_id: uuid.UUID) -> Any:
-    return _sign_out(user_id, True)
+# The district's pages (its lead) and the platform's (the operator): one view each, its
+# own path, grant and endpoint name.
+for platform, base, grant in (
+    (False, "/t/<slug>/online", "session.manage"),
+    (True, "/platform/online", "platform.sessions"),
+):
+    register_nav(
+        NavItem(_l("Online users"), f"workspace.{_endpoint('online', platform)}", grant, order=85)
+    )
+    bp.add_url_rule(
+        base,
+        _endpoint("online", platform),
+        requires(grant)(partial(_page, platform)),
+        methods=["GET"],
+    )
+    bp.add_url_rule(
+        f"{base}/<uuid:user_id>/sign-out",
+        _endpoint("sign_out", platform),
+        requires(grant)(partial(_sign_out, platform)),
+        methods=["POST"],
+    )

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.audit.coverage import (
-    Exercise,
-    Expect,
-    Listed,
-    exported,
-)
-
-
-def _audit_export(app: Any) -> list[Expect]:
-    exported(app, "jiangyan-auditor", "/t/jiangyan/audit/export.csv?action=login")
-    return [Expect("export", "AuditEvent", "jiangyan")]
-
-
-def _platform_audit_export(app: Any) -> list[Expect]:
-    exported(app, "operator", "/platform/audit/export.jsonl")
-    return [Expect("export", "AuditEvent", "platform")]
-
+from tests.audit.coverage import Exercise, Expect, Listed, download
 
 #: Exports and downloads of this domain.
 DOWNLOADS: dict[str, Exercise | Listed] = {
-    "audit.export": Exercise(_audit_export),
-    "audit.platform_export": Exercise(_platform_audit_export),
+    "audit.export": download(
+        "jiangyan-auditor",
+        "/t/jiangyan/audit/export.csv?action=login",
+        Expect("export", "AuditEvent", "jiangyan"),
+    ),
+    "audit.platform_export": download(
+        "operator", "/platform/audit/export.jsonl", Expect("export", "AuditEvent", "platform")
+    ),
 }
 
 #: Models deliberately not audited, with the reason.

@@ -211,6 +211,17 @@ def exported(app: Any, username: str, path: str, zipped: bool = False) -> Any:
     return r
 
 
+def download(username: str, path: str, *expected: Expect, zipped: bool = False) -> Exercise:
+    """A download case that is only data: `username` downloads `path` (`exported`), and
+    the trail must hold `expected`."""
+
+    def run(app: Any) -> list[Expect]:
+        exported(app, username, path, zipped=zipped)
+        return list(expected)
+
+    return Exercise(run)
+
+
 def row_version(page: str, last: bool = False) -> str:
     """The version a form on `page` sends back (the page's last form's when `last`)."""
     found = re.findall(r'name="row_version"[^>]*value="(\d+)"', page)
@@ -232,6 +243,19 @@ def marked_post(
     r = b.post(path, data, csrf_from=csrf_from)
     assert r.status_code in ok, r.get_data(as_text=True)[:800]
     return r
+
+
+def posted(
+    username: str, path: str, data: dict, *expected: Expect, csrf_from: str | None = None
+) -> Exercise:
+    """A form case that is only data: `username` posts `data` to `path` (`marked_post`),
+    and the trail must hold `expected`."""
+
+    def run(app: Any) -> list[Expect]:
+        marked_post(app, signed_in(app, username), path, data, csrf_from=csrf_from)
+        return list(expected)
+
+    return Exercise(run)
 
 
 def new_events(app: Any, since: dict[uuid.UUID, int]) -> list[Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from tests.audit.test_viewer import _events, _ids, _seqs
@@ -70,17 +71,19 @@ def test_a_term_that_names_an_action_finds_it_in_the_whole_trail(fresh_app, monk
     assert sign_offs <= found
 
 
-def test_names_are_resolved_in_one_statement_before_the_page(app, login_as) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("sort", ["", "&sort=actor"])
+def test_names_are_resolved_in_one_statement_before_the_page(app, login_as, sort) -> None:  # type: ignore[no-untyped-def]
     from portal.kernel import memo
 
     b = login_as("kaifeng-auditor")
-    url = "/t/kaifeng/audit/?q=签报"
+    url = f"/t/kaifeng/audit/?q=签报{sort}"
     b.get(url)
     memo.forget()  # as a reader's first search
     with statements(app) as seen:
         assert _seqs(b.get(url).get_data(as_text=True))
     finds = [s for s in seen if "LIKE" in s.upper() and "audit_events" not in s]
     assert len(finds) == 1, finds  # people, departments and every record type together
+    assert len(seen) <= 10, len(seen)
     page = [s for s in seen if "FROM audit_events" in s and "LIMIT" in s.upper()]
     # the page filters by the codes the label names, not by a LIKE over every event
     assert page and "action IN" in page[-1].replace("audit_events.action", "action")

@@ -11,23 +11,13 @@ import re
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.conftest import KAIFENG_USERS
 
 pytestmark = pytest.mark.browser
 
-#: One login of every demo role, and of each kind of department officer whose menu differs
-#: (the eligibility department 卫健 runs the register and the benefit cycles, 财政 approves
-#: and pays them, the others report on duties). tests/workspace/test_menu_coverage.py
-#: checks that these users between them open every registered menu item and every role.
-USERS = (
-    "kaifeng-lead",
-    "kaifeng-auditor",
-    "kaifeng-civil-affairs",
-    "kaifeng-health",
-    "kaifeng-finance",
-    "kaifeng-town1",
-    "kaifeng-village1",
-    "operator",
-)
+#: One login of every demo role (tests/workspace/test_menu_coverage.py checks that these
+#: users between them open every registered menu item and every role).
+USERS = (*KAIFENG_USERS, "operator")
 #: The account pages of the user menu (every role has them).
 ACCOUNT_PAGES = ("/account/password", "/account/tokens")
 #: At least this many menu items per user: the menu is read from the page, so a menu that

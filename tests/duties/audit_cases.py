@@ -227,12 +227,6 @@ def _api_duty_review(app: Any) -> list[Expect]:
     ]
 
 
-def _duties_export(app: Any) -> list[Expect]:
-    # (the auditor is deactivated by an earlier case)
-    coverage.exported(app, "jiangyan-lead", "/t/jiangyan/duties/export.xlsx", zipped=True)
-    return [Expect("duties.export", "period", "jiangyan")]
-
-
 #: State-changing routes and API endpoints of this domain.
 ROUTES: dict[str, Exercise | Listed] = {
     "duties.generate": Exercise(_duty_generate),
@@ -247,7 +241,13 @@ ROUTES: dict[str, Exercise | Listed] = {
 
 #: Exports and downloads of this domain.
 DOWNLOADS: dict[str, Exercise | Listed] = {
-    "duties.export": Exercise(_duties_export),
+    # (the auditor is deactivated by an earlier case)
+    "duties.export": coverage.download(
+        "jiangyan-lead",
+        "/t/jiangyan/duties/export.xlsx",
+        Expect("duties.export", "period", "jiangyan"),
+        zipped=True,
+    ),
 }
 
 #: Factories for models the generic clone cannot make.

@@ -9,25 +9,22 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.audit.coverage import Ctx, Exercise, Expect, Listed, marked_post, signed_in, user_id_of
+from tests.audit.coverage import (
+    Ctx,
+    Exercise,
+    Expect,
+    Listed,
+    marked_post,
+    posted,
+    signed_in,
+    user_id_of,
+)
 
 
 def _notice(ctx: Ctx) -> Any:
     from portal.messages.models import Notice
 
     return Notice(title="覆盖测试通知", body="coverage", posted_by_name="coverage")
-
-
-def _post_notice(app: Any) -> list[Expect]:
-    b = signed_in(app, "zhangdian-lead")
-    marked_post(
-        app,
-        b,
-        "/t/zhangdian/notices/",
-        {"title": "覆盖测试：年中工作安排", "body": "请各部门按时签报。"},
-        csrf_from="/t/zhangdian/notices/",
-    )
-    return [Expect("create", "Notice", "zhangdian")]
 
 
 def _withdraw_notice(app: Any) -> list[Expect]:
@@ -117,7 +114,13 @@ def _platform_force_sign_out(app: Any) -> list[Expect]:
 
 #: State-changing routes of this domain.
 ROUTES: dict[str, Exercise | Listed] = {
-    "messages.notices": Exercise(_post_notice),
+    "messages.notices": posted(
+        "zhangdian-lead",
+        "/t/zhangdian/notices/",
+        {"title": "覆盖测试：年中工作安排", "body": "请各部门按时签报。"},
+        Expect("create", "Notice", "zhangdian"),
+        csrf_from="/t/zhangdian/notices/",
+    ),
     "messages.withdraw": Exercise(_withdraw_notice),
     "messages.read_all": Exercise(_read_all),
     "messages.read": Exercise(_read),

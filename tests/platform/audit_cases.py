@@ -13,23 +13,13 @@ from tests.audit.coverage import (
     Listed,
     bearer,
     department_id_of,
-    exported,
+    download,
     mark,
     marked_post,
+    posted,
     signed_in,
     user_id_of,
 )
-
-
-def _create_department(app: Any) -> list[Expect]:
-    b = signed_in(app, "jiangyan-lead")
-    marked_post(
-        app,
-        b,
-        "/t/jiangyan/departments",
-        {"key": "coverage_dept", "kind": "statistics", "name": "覆盖测试科"},
-    )
-    return [Expect("create", "Department", "jiangyan")]
 
 
 def _set_department_active(app: Any) -> list[Expect]:
@@ -100,21 +90,6 @@ def _reset_user_password(app: Any) -> list[Expect]:
             },
         ),
         Expect("password_reset", "User", "jiangyan", entity_id=str(uid)),
-    ]
-
-
-def _change_status(app: Any) -> list[Expect]:
-    b = signed_in(app, "operator")
-    marked_post(
-        app,
-        b,
-        "/platform/tenants/jiading/status",
-        {"action": "suspend", "reason": "coverage"},
-        csrf_from="/platform/tenants/jiading",
-    )
-    return [
-        Expect("update", "Tenant", "platform", changed={"status", "status_changed_at"}),
-        Expect("tenant_suspended", "Tenant", "platform"),
     ]
 
 
@@ -197,11 +172,6 @@ def _platform_archive(app: Any) -> list[Expect]:
     return [Expect("tenant_archive_exported", "Tenant", "platform")]
 
 
-def _export_policy(app: Any) -> list[Expect]:
-    exported(app, "operator", "/platform/tenants/zhangdian/policy.yaml")
-    return [Expect("tenant_config_exported", "Tenant", "platform")]
-
-
 #: State-changing routes and API endpoints of this domain.
 ROUTES: dict[str, Exercise | Listed] = {
     "api.platform_tenant_status": Exercise(_api_tenant_status),
@@ -210,12 +180,24 @@ ROUTES: dict[str, Exercise | Listed] = {
         "tenant_onboarding + tenant_active Tenant (platform chain), actor the operator's token user",
         test="tests/platform/test_api.py::test_operator_api_lists_onboards_and_suspends",
     ),
-    "district_admin.create_department": Exercise(_create_department),
+    "district_admin.create_department": posted(
+        "jiangyan-lead",
+        "/t/jiangyan/departments",
+        {"key": "coverage_dept", "kind": "statistics", "name": "覆盖测试科"},
+        Expect("create", "Department", "jiangyan"),
+    ),
     "district_admin.set_department_active": Exercise(_set_department_active),
     "district_admin.create_user": Exercise(_create_user),
     "district_admin.set_user_active": Exercise(_set_user_active),
     "district_admin.reset_user_password": Exercise(_reset_user_password),
-    "platform.change_status": Exercise(_change_status),
+    "platform.change_status": posted(
+        "operator",
+        "/platform/tenants/jiading/status",
+        {"action": "suspend", "reason": "coverage"},
+        Expect("update", "Tenant", "platform", changed={"status", "status_changed_at"}),
+        Expect("tenant_suspended", "Tenant", "platform"),
+        csrf_from="/platform/tenants/jiading",
+    ),
     "platform.onboard_preview": Listed(
         "no event: the preview validates the policy file and writes nothing",
         test="tests/platform/test_console.py",
@@ -238,5 +220,9 @@ ROUTES: dict[str, Exercise | Listed] = {
 
 #: Exports and downloads of this domain.
 DOWNLOADS: dict[str, Exercise | Listed] = {
-    "platform.export_policy": Exercise(_export_policy),
+    "platform.export_policy": download(
+        "operator",
+        "/platform/tenants/zhangdian/policy.yaml",
+        Expect("tenant_config_exported", "Tenant", "platform"),
+    ),
 }

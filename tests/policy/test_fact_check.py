@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -381,78 +382,10 @@ def _exported_facts(data: dict) -> list[tuple[str, str, list[str], str]]:
 # Every date, amount, office and chair `portal tenants export` states, with the seed line
 # that states it (the test below recomputes the list from the export and compares).
 EXPORT_FACTS: dict[str, list[tuple[str, str, int]]] = {
-    "zhangdian": [
-        ("policy.issued_on", "2020-12-08", 95),
-        ("policy.effective_from", "2021-01-08", 75),
-        ("policy.effective_until", "2026-01-07", 75),
-        ("measure 三.(一) 失独特殊家庭节日慰问金（春节、中秋节）", "300", 41),
-        ("measure 三.(一) 失独特殊家庭节日慰问金（春节、中秋节） effective_from", "2021-01-08", 75),
-        ("measure 三.(一) 残疾特殊家庭重阳节慰问金", "300", 41),
-        ("measure 三.(一) 残疾特殊家庭重阳节慰问金 effective_from", "2021-01-08", 75),
-        ("measure 三.(二) 失独特殊家庭特别救助金", "10000", 45),
-        ("measure 三.(二) 失独特殊家庭特别救助金 effective_from", "2021-01-08", 75),
-        ("measure 三.(二) 残疾特殊家庭特别救助金", "3000", 45),
-        ("measure 三.(二) 残疾特殊家庭特别救助金 effective_from", "2021-01-08", 75),
-        ("measure 三.(二) 失独特殊家庭人员重大疾病救助金", "3000", 45),
-        ("measure 三.(二) 失独特殊家庭人员重大疾病救助金 effective_from", "2021-01-08", 75),
-        ("measure 三.(四) 失独特殊家庭再生育医治补助", "3000", 51),
-        ("measure 三.(四) 失独特殊家庭再生育医治补助 effective_from", "2021-01-08", 75),
-        ("measure 三.(四) 失独特殊家庭辅助生殖再生育补助", "10000", 51),
-        ("measure 三.(四) 失独特殊家庭辅助生殖再生育补助 effective_from", "2021-01-08", 75),
-        ("measure 三.(五) 特别扶助人员健康体检", "300", 53),
-        ("measure 三.(五) 特别扶助人员健康体检 effective_from", "2021-01-08", 75),
-        ("measure 三.(五) 幸福安康保险（失独特殊家庭人员）", "300", 53),
-        ("measure 三.(五) 幸福安康保险（失独特殊家庭人员） effective_from", "2021-01-08", 75),
-        ("measure 三.(五) 幸福安康保险（残疾特殊家庭人员）", "300", 53),
-        ("measure 三.(五) 幸福安康保险（残疾特殊家庭人员） effective_from", "2021-01-08", 75),
-        ("measure 三.(六) 入住老年公寓养老补贴", "200", 57),
-        ("measure 三.(六) 入住老年公寓养老补贴 effective_from", "2021-01-08", 75),
-        ("measure 三.(六) 居家养老家政服务补贴", "200", 57),
-        ("measure 三.(六) 居家养老家政服务补贴 effective_from", "2021-01-08", 75),
-        ("measure 三.(六) 失独老人丧葬事宜工作经费补贴", "600", 57),
-        ("measure 三.(六) 失独老人丧葬事宜工作经费补贴 effective_from", "2021-01-08", 75),
-        ("measure 三.(七) “暖心@怡心”家园建设服务经费", "50000", 59),
-        ("measure 三.(七) “暖心@怡心”家园建设服务经费 effective_from", "2021-01-08", 75),
-        ("meeting chair/convener", "区人口与计划生育领导小组", 33),
-    ],
-    "jiangyan": [
-        ("meeting office", "health", 41),
-    ],
-    "jiading": [
-        ("policy.issued_on", "2023-07-13", 153),
-        ("policy.effective_from", "2023-07-13", 153),
-        ("measure 二 独生子女伤残父母一次性补助", "3000", 31),
-        ("measure 二 独生子女伤残父母一次性补助 effective_from", "2023-07-13", 153),
-        ("measure 二 独生子女死亡父母一次性补助", "5000", 31),
-        ("measure 二 独生子女死亡父母一次性补助 effective_from", "2023-07-13", 153),
-    ],
-    "kaifeng": [
-        ("policy.issued_on", "2023-07-24", 13),
-        ("policy.effective_from", "2023-08-01", 103),
-        ("measure 1 计划生育家庭特别扶助金（独生子女死亡）", "1180", 35),
-        ("measure 1 计划生育家庭特别扶助金（独生子女死亡） in_force_before", "2023-08-01", 103),
-        ("measure 1 计划生育家庭特别扶助金（独生子女死亡）", "1430", 35),
-        ("measure 1 计划生育家庭特别扶助金（独生子女死亡） effective_from", "2023-08-01", 103),
-        ("measure 2 独生子女死亡家庭一次性救助（夫妻双方为我市户籍）", "10000", 39),
-        (
-            "measure 2 独生子女死亡家庭一次性救助（夫妻双方为我市户籍） effective_from",
-            "2023-08-01",
-            103,
-        ),
-        ("measure 2 独生子女死亡家庭一次性救助（夫妻一方为我市户籍）", "5000", 39),
-        (
-            "measure 2 独生子女死亡家庭一次性救助（夫妻一方为我市户籍） effective_from",
-            "2023-08-01",
-            103,
-        ),
-        ("measure 6 住院护理补贴保险（保费）", "900", 55),
-        ("measure 6 住院护理补贴保险（保费） effective_from", "2023-08-01", 103),
-        ("measure 6 住院护理补贴", "300", 55),
-        ("measure 6 住院护理补贴 effective_from", "2023-08-01", 103),
-        ("meeting chair/convener", "分管副市长", 91),
-        ("meeting chair/convener", "分管副秘书长", 91),
-        ("meeting chair/convener", "市卫生健康委主任", 91),
-    ],
+    stem: [tuple(fact) for fact in facts]
+    for stem, facts in yaml.safe_load(
+        (Path(__file__).parent / "export_facts.yaml").read_text(encoding="utf-8")
+    ).items()
 }
 
 
