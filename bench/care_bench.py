@@ -260,9 +260,9 @@ def main(n: int = 100, times: int = 1) -> dict:
 
         def phone_visit() -> Any:
             """The village contact records a phone visit (a figure-neutral care write)."""
-            return contact.post(
+            return contact.client.post(
                 f"{path}/visits",
-                {
+                data={
                     "csrf_token": ctoken,
                     "kind": "phone",
                     "visited_on": today.isoformat(),
@@ -309,9 +309,9 @@ def main(n: int = 100, times: int = 1) -> dict:
         def changing_visit(i: int) -> Any:
             """The town officer records a household's first visit of the quarter."""
             kind = changing_kinds[i % len(changing_kinds)]
-            return town.post(
+            return town.client.post(
                 f"/t/{SLUG}/care/households/{fresh_ids[i]}/visits",
-                {
+                data={
                     "csrf_token": ttoken,
                     "kind": kind,
                     "festival": "mid_autumn" if kind == "festival" else "",
@@ -335,9 +335,9 @@ def main(n: int = 100, times: int = 1) -> dict:
             detail = off.get(f"/t/{SLUG}/duties/{duty_id}").get_data(as_text=True)
             version = re.search(r'name="row_version"[^>]*value="(\d+)"', detail).group(1)
             t0 = time.perf_counter()
-            r = off.post(
+            r = off.client.post(
                 f"/t/{SLUG}/duties/{duty_id}/entries",
-                {
+                data={
                     "csrf_token": otoken, "row_version": version, "work_date": today.isoformat(),
                     "narrative": "基准测试：入户走访。", "families_reached": "1", "amount_paid": "0",
                 },
