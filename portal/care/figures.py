@@ -258,16 +258,34 @@ def _live_facts(policy: rules.CarePolicy, as_of: dt.date) -> _Facts:
     )
 
 
-def _status_facts(policy: rules.CarePolicy, as_of: dt.date, only: str | None = None) -> _Facts:
+def _status_facts(
+    policy: rules.CarePolicy,
+    as_of: dt.date,
+    only: str | None = None,
+    sides: tuple[sa.Subquery, sa.FromClause] | None = None,
+) -> _Facts:
     """The households' care status rows (pre-aggregated, kept by `portal.care.status`): one row
     per household, its dates compared with the day's period boundaries. Exact while no
-    visit is dated after `as_of` (`coverage` checks that in the same statement)."""
+    visit is dated after `as_of` (`coverage` checks that in the same statement).
+    `sides` (`around`): the status rows before and after an upsert, each household
+    joined to both (a household without a row on a side counts with no care facts)."""
     q_start, _ = rules.quarter_of(as_of)
     doctor = _doctor_window(policy, as_of)
-    st = _status_rows(HouseholdCareStatus, "id", only, "st")
-    src = sa.outerjoin(
-        Household, st, sa.and_(st.c.tenant_id == Household.tenant_id, st.c.id == Household.id)
-    )
+    if sides is None:
+        st = _status_rows(HouseholdCareStatus, "id", only, "st")
+        src = sa.outerjoin(
+            Household, st, sa.and_(st.c.tenant_id == Household.tenant_id, st.c.id == Household.id)
+        )
+    else:
+        st, side = sides
+        src = sa.join(Household, side, sa.true()).outerjoin(
+            st,
+            sa.and_(
+                st.c.side == side.c.side,
+                st.c.tenant_id == Household.tenant_id,
+                st.c.id == Household.id,
+            ),
+        )
 
     def holds(column: sa.ColumnElement[str], key: str) -> sa.ColumnElement[bool]:
         return sa.func.coalesce(column.contains(key, autoescape=True), False)
@@ -316,7 +334,7 @@ def household_sources(
             .where(
                 Person.alive.is_(True),
                 Person.relationship_.in_(HOLDERS),
-                *(_only(Person, "household_id", only == "households") if only else ()),
+                *(_only(Person, "household_id", only != "tenant") if only else ()),
             )
             .group_by(Person.household_id)
             .cte("ho")
@@ -468,6 +486,124 @@ def _statements(
     return built
 
 
+def around(
+    policy: rules.CarePolicy, as_of: dt.date, upsert: sa.Insert
+) -> tuple[sa.Select, list[str]]:
+    """PostgreSQL, one statement for a care write's households: their status rows upserted
+    (`upsert`: INSERT … ON CONFLICT DO UPDATE from the care tables, with `TENANT` and
+    `HOUSEHOLDS` of `portal.care.status` bound) and their household figures per village
+    before (side 0) and after (side 1). Every part of a statement reads the same snapshot,
+    so the table read beside the upsert is the rows before it, and the upsert's RETURNING
+    rows are the rows after it. Built once per policy and day, like `_statements`."""
+    key = ("around", policy, as_of, upsert)
+    try:
+        found = _STATEMENTS.get(key)
+    except TypeError:  # a policy value that cannot be hashed
+        key, found = None, None
+    if found is not None:
+        return found
+    table = HouseholdCareStatus.__table__
+    up = upsert.returning(*table.c).cte("up")
+    zero, one = sa.literal_column("0", sa.Integer), sa.literal_column("1", sa.Integer)
+    before = sa.select(zero.label("side"), *table.c).where(*_only(HouseholdCareStatus, "id", True))
+    after = sa.select(one.label("side"), *(up.c[c.name] for c in table.c))
+    st = sa.union_all(before, after).subquery("st")
+    # (not `sa.values`: a VALUES clause has no cache key, so the statement would be
+    # compiled again on every write)
+    side = sa.union_all(sa.select(zero.label("side")), sa.select(one.label("side"))).subquery(
+        "sides"
+    )
+    facts = _status_facts(policy, as_of, "households", (st, side))
+    hsrc, hflags = household_sources(policy, as_of, facts, "households")
+    fig = (
+        sa.select(
+            side.c.side,
+            Household.town_id,
+            Household.village_id,
+            sa.func.count().label("households"),
+            *(_count(expr).label(name) for name, expr in hflags),
+            sa.func.max(facts.latest).label("latest"),
+        )
+        .select_from(hsrc)
+        .where(
+            Household.status == HouseholdStatus.registered,
+            *_only(Household, "id", True),
+        )
+        .group_by(side.c.side, Household.town_id, Household.village_id)
+        .cte("fig")
+    )
+    # each village's row moved by after − before in the same statement, when it is the
+    # day's and the policy's (`status._move` does the rest: a village without a row, rows
+    # of another day); the rows say which villages it moved
+    sums: dict[str, list[str]] = {}
+    for name in ("households", *(n for n, _e in hflags)):
+        sums.setdefault(figure_of(name), []).append(name)
+    sign = sa.case((fig.c.side == 1, 1), else_=-1)
+    delta = (
+        sa.select(
+            fig.c.village_id,
+            *(
+                sa.func.sum(sign * sum((fig.c[n] for n in names[1:]), fig.c[names[0]])).label(c)
+                for c, names in sums.items()
+            ),
+        )
+        .group_by(fig.c.village_id)
+        .cte("delta")
+    )
+    vt = VillageCareFigures.__table__
+    moved = (
+        sa.update(vt)
+        .values({c: vt.c[c] + delta.c[c] for c in sums})
+        .where(
+            vt.c.tenant_id == TENANT,
+            vt.c.id == delta.c.village_id,
+            vt.c.as_of == sa.bindparam("care_as_of", type_=sa.Date()),
+            vt.c.policy_key == sa.bindparam("care_policy_key", type_=sa.String()),
+            sa.or_(*(delta.c[c] != 0 for c in sums)),
+        )
+        .returning(vt.c.id)
+        .cte("moved")
+    )
+    statement = sa.select(fig, fig.c.village_id.in_(sa.select(moved.c.id)).label("moved"))
+    built = (statement, [n for n, _e in hflags])
+    if key is not None:
+        _STATEMENTS[key] = built
+    return built
+
+
+def village_figures_around(
+    policy: rules.CarePolicy,
+    as_of: dt.date,
+    tenant_id: uuid.UUID,
+    household_ids: Sequence[uuid.UUID],
+    upsert: sa.Insert,
+    params: dict,
+) -> tuple[tuple | None, tuple | None, set[uuid.UUID]]:
+    """`village_figures` of the listed households (household figures only) before and
+    after their status rows are upserted, in one statement (`around`): the upsert runs
+    with it, and so does the move of the villages' rows of today under this policy by
+    the difference (returned: the villages moved). Each side None when a row of it holds
+    a date after `as_of`."""
+    statement, hnames = around(policy, as_of, upsert)
+    bound = {
+        **params,
+        "care_tenant": tenant_id,
+        "care_households": list(household_ids),
+        "care_as_of": as_of,
+        "care_policy_key": policy_key(policy),
+    }
+    rows = db.session.connection().execute(statement, bound).all()
+    moved = {r.village_id for r in rows if r.moved}
+    out: list[tuple | None] = []
+    for side in (0, 1):
+        mine = [r for r in rows if r.side == side]
+        if any(r.latest is not None and r.latest > as_of for r in mine):
+            out.append(None)
+        else:
+            out.append(_villages(mine, hnames, [], []))
+    return out[0], out[1], moved
+
+
 def policy_key(policy: rules.CarePolicy) -> str:
     """A fingerprint of the policy's rules (the village figures are kept for one)."""
     values = tuple(getattr(policy, f.name) for f in fields(policy) if f.compare)
@@ -561,6 +697,12 @@ def live_coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None 
     return _collect(as_of, policy, rows, hnames, prow, pnames)
 
 
+def figure_of(name: str) -> str:
+    """The figure a statement's column adds to (one column per festival rule:
+    "festival_due_0" and "festival_due_1" both add to `festival_due`)."""
+    return name.rsplit("_", 1)[0] if name[-1].isdigit() else name
+
+
 def _villages(
     rows: Sequence[sa.Row], hnames: list[str], prow: Sequence[sa.Row], pnames: list[str]
 ) -> tuple[dict[uuid.UUID, Figures], dict[uuid.UUID, uuid.UUID]]:
@@ -573,7 +715,7 @@ def _villages(
         town_of[r.village_id] = r.town_id
         f.households += m["households"]
         for name in hnames:
-            base = name.rsplit("_", 1)[0] if name[-1].isdigit() else name
+            base = figure_of(name)
             setattr(f, base, getattr(f, base) + int(m[name]))
     for r in prow:
         m = r._mapping

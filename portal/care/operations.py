@@ -52,7 +52,12 @@ HOUSEHOLD_CHANGED = conflict_with(
 
 
 def _household(household_id: Any) -> Household:
-    household = scope.get_scoped(Household, household_id)
+    """The registered household by id, through the scoping hook. A `Household` the caller
+    already read through it (the page's 404 check) is taken as is: not read twice."""
+    if isinstance(household_id, Household):
+        household = household_id
+    else:
+        household = scope.get_scoped(Household, household_id)
     if household is None or household.status != HouseholdStatus.registered:
         raise NotFound(_l("The household was not found."))
     return household
@@ -339,20 +344,30 @@ def record_visit(
     follow_up_note = _text(follow_up_note, "follow_up_note", 2000)
     if follow_up and not follow_up_note:
         raise CareError(_l("Say what needs following up."), "follow_up_note")
-    contact = (
-        db.session.execute(
-            sa.select(Contact).where(Contact.user_id == user.id, Contact.active.is_(True))
-        ).scalar()
+    # the visitor's own contact row and the household's last visit (which decides
+    # whether the visit can move a figure, `status.visit_recorded`): one statement
+    mine = (
+        sa.select(Contact.id)
+        .where(
+            Contact.tenant_id == household.tenant_id,
+            Contact.user_id == user.id,
+            Contact.active.is_(True),
+        )
+        .limit(1)
+        .scalar_subquery()
         if getattr(user, "id", None)
-        else None
+        else sa.null()
     )
+    contact_id, last_visit_on = db.session.execute(
+        sa.select(mine, status.last_visit_on(household.tenant_id, household.id))
+    ).one()
     visit = Visit(
         household_id=household.id,
         visited_on=day,
         kind=kind_,
         festival=festival,
         festival_year=festival_year(festival, day) if festival else None,
-        contact_id=contact.id if contact else None,
+        contact_id=contact_id,
         visitor_name=getattr(user, "display_name", None) or getattr(user, "username", "") or "",
         companions=_text(companions, "companions", 200),
         findings=_text(findings, "findings", 4000),
@@ -362,10 +377,11 @@ def record_visit(
     )
     db.session.add(visit)
     db.session.flush()
-    for upload in photos or []:
-        _photo(visit, upload)
-    db.session.flush()
-    status.visit_recorded(visit)
+    if photos:
+        for upload in photos:
+            _photo(visit, upload)
+        db.session.flush()
+    status.visit_recorded(visit, last_visit_on)
     return visit
 
 

@@ -113,9 +113,23 @@ class CarePolicy:
 
 def current_policy(day: dt.date | None = None) -> CarePolicy:
     """The care rules of the district in scope (its in-force version, else its latest)."""
-    from portal.policy.services import current_version, latest_version
+    import sqlalchemy as sa
 
-    version = current_version(day) or latest_version()
+    from portal.extensions import db
+    from portal.policy.models import PolicyVersion
+    from portal.policy.services import current_version
+
+    # the versions read once (in `current_version`'s order) for both answers: a care
+    # write asks on every figure-changing visit, and a district whose version is not in
+    # force read them twice
+    versions = list(
+        db.session.execute(
+            sa.select(PolicyVersion).order_by(
+                PolicyVersion.effective_from, PolicyVersion.created_at, PolicyVersion.id
+            )
+        ).scalars()
+    )
+    version = current_version(day, versions) or (versions[-1] if versions else None)
     return CarePolicy.from_section(getattr(version, "care", None) if version else None)
 
 

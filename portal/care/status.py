@@ -349,26 +349,46 @@ def touch(
     a register change was flushed (`figures_of`).
 
     A care write changes only its side's figures (a visit: the household figures; a
-    check-up: the members'), so only that statement runs before and after: with the
-    status rows' two, five small statements per write."""
+    check-up: the members'), so only that statement runs before and after. A write of
+    the household side (a visit, an assignment) on PostgreSQL is one statement
+    (`figures.around`: the status row upsert, the figures before and after, the village
+    rows moved); elsewhere, and on SQLite, the status rows' statements, the figures
+    before and after, and one update per village moved."""
     ids = sorted(set(household_ids))
     if not ids:
         return
     as_of = rules.today()
     policy = rules.current_policy(as_of)
     parts = (households, persons) if households or persons else (True, True)
-    if before is None:
-        before = figures.village_figures(policy, as_of, tenant_id, ids, parts)
-    if households or persons:
-        refresh(tenant_id, ids, households=households, persons=persons)
-    after = figures.village_figures(policy, as_of, tenant_id, ids, parts)
+    upsert = _upsert(tenant_id, ids) if before is None and parts == (True, False) else None
+    done: set[uuid.UUID] = set()
+    if upsert is not None:
+        # PostgreSQL: the upsert, the figures around it and the villages' rows moved by
+        # their difference, one statement
+        before, after, done = figures.village_figures_around(policy, as_of, tenant_id, ids, *upsert)
+    else:
+        if before is None:
+            before = figures.village_figures(policy, as_of, tenant_id, ids, parts)
+        if households or persons:
+            refresh(tenant_id, ids, households=households, persons=persons)
+        after = figures.village_figures(policy, as_of, tenant_id, ids, parts)
     if before is None or after is None:  # a date after today: the dashboard computes
         forget(tenant_id)
         return
     key = figures.policy_key(policy)
-    moved = _move(tenant_id, as_of, key, before, after)
+    moved = _move(tenant_id, as_of, key, before, after, done)
     if moved is None or (moved == 0 and not _kept(tenant_id, as_of, key)):
         rebuild(tenant_id)  # another day or policy: the first write rebuilds the rows
+
+
+def _upsert(tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> tuple[sa.Insert, dict] | None:
+    """The households' status row upsert with its values, where it can run inside the
+    figures' statement (PostgreSQL: INSERT … ON CONFLICT … RETURNING in a CTE; SQLite
+    has no data-modifying CTE and runs the three statements)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    (statement, params), *rest = statements(tenant_id, ids, persons=False, dialect="postgresql")
+    return (statement, params) if not rest and isinstance(statement, sa.Insert) else None
 
 
 def figures_of(tenant_id: uuid.UUID, household_ids: Iterable[uuid.UUID]) -> tuple | None:
@@ -379,11 +399,16 @@ def figures_of(tenant_id: uuid.UUID, household_ids: Iterable[uuid.UUID]) -> tupl
 
 
 def _move(
-    tenant_id: uuid.UUID, as_of: dt.date, key: str, before: tuple, after: tuple
+    tenant_id: uuid.UUID,
+    as_of: dt.date,
+    key: str,
+    before: tuple,
+    after: tuple,
+    done: set[uuid.UUID] = frozenset(),  # type: ignore[assignment]
 ) -> int | None:
     """Add after − before to each village's row, if the row is today's under this policy.
     Returns how many rows moved; None when the district's rows need rebuilding (another
-    day or policy, or none)."""
+    day or policy, or none). `done`: villages whose rows were moved already (`around`)."""
     moved = 0
     (old, _), (new, town_of) = before, after
     table = VillageCareFigures.__table__
@@ -394,6 +419,9 @@ def _move(
             c: (getattr(b, c) if b else 0) - (getattr(a, c) if a else 0) for c in FIGURE_COLUMNS
         }
         if not any(delta.values()):
+            continue
+        if vid in done:
+            moved += 1
             continue
         updated = conn.execute(
             sa.update(table)
@@ -441,20 +469,27 @@ def touch_for(*rows: object, households: bool = True, persons: bool = True) -> N
         touch(tenant_id, ids, households=households, persons=persons)
 
 
-def visit_recorded(visit: Visit) -> None:
+def last_visit_on(tenant_id: uuid.UUID, household_id: uuid.UUID) -> sa.ScalarSelect:
+    """The household's last visit as its status row holds it (a scalar sub-select, so the
+    visit's write reads it in the statement it needs anyway; `visit_recorded`)."""
+    table = HouseholdCareStatus.__table__
+    return (
+        sa.select(table.c.last_visit_on)
+        .where(table.c.tenant_id == tenant_id, table.c.id == household_id)
+        .scalar_subquery()
+    )
+
+
+def visit_recorded(visit: Visit, last: dt.date | None) -> None:
     """`touch` for a new visit, short when it cannot move a figure: a visit that is not a
     festival or doctor contact, to a household already visited this quarter, changes
     only the last visit's date (no figure reads more of it than "since the quarter
-    began"), so that date is all that is written (one statement to read it, one to
-    move it). Anything else goes through `touch`."""
+    began"), so that date is all that is written (at most one statement). `last`: the
+    household's last visit as its status row held it before this one (`last_visit_on`).
+    Anything else goes through `touch`."""
     table = HouseholdCareStatus.__table__
     conn = db.session.connection()
     if visit.kind not in (VisitKind.festival, VisitKind.doctor):
-        last = conn.execute(
-            sa.select(table.c.last_visit_on).where(
-                table.c.tenant_id == visit.tenant_id, table.c.id == visit.household_id
-            )
-        ).scalar()
         today = rules.today()
         if last is not None and rules.quarter_of(today)[0] <= last <= today:
             if visit.visited_on > last:

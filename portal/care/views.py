@@ -334,7 +334,7 @@ def record_visit(household_id: str) -> Any:
         "visit",
         lambda: operations.record_visit(
             current_user,
-            h.id,
+            h,
             festival=form.get("festival", "") if form.get("kind") == "festival" else "",
             follow_up=form.get("follow_up") == "1",
             photos=photos,
