@@ -355,7 +355,11 @@ def duty_page(duty: Duty) -> DutyPage:
         if row[n_entry + 1] is not None:
             entries[-1].evidence.append(ShownEvidence(*row[n_entry + 1 :]))
     history = []
-    for record in db.session.execute(history_stmt, params):
+    # The history is written by a sign-off and what follows it (review, a withdrawal by a
+    # later edit); the sign-off sets `submitted_at`, which nothing clears. A duty never
+    # signed off has none: its statement is not sent.
+    records = db.session.execute(history_stmt, params) if duty.submitted_at is not None else ()
+    for record in records:
         history.append(record)
         if record.display_name is not None:
             names[record.actor_id] = record.display_name
