@@ -67,6 +67,9 @@ def init_login(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.session_protection = "strong"
 
+    # Made once: a loader option built per request costs its cache key walk every time.
+    no_department = (sa_orm.lazyload(User.department),)
+
     @login_manager.user_loader
     def load_user(user_key: str) -> User | None:
         try:
@@ -76,9 +79,7 @@ def init_login(app: Flask) -> None:
             # The department is loaded once the district is in scope (portal.web): loaded
             # here, before it, row-level security hides the row on PostgreSQL and the join
             # reads every district's departments.
-            user = db.session.get(
-                User, uuid.UUID(raw_id), options=[sa_orm.lazyload(User.department)]
-            )
+            user = db.session.get(User, uuid.UUID(raw_id), options=no_department)
         except (ValueError, TypeError):
             return None
         if user is None or str(user.session_version) != version or not user.active:
