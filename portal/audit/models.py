@@ -13,6 +13,17 @@ from portal.db import Base
 #: The platform's own chain (operator actions, sign-ins of operators) uses this tenant id.
 PLATFORM_CHAIN = uuid.UUID(int=0)
 
+#: What an event records was done, to what, where: hashed by the chain (`verify.HASHED`)
+#: and exported by the viewer (`services.EXPORT_COLUMNS`), in this order in the export.
+RECORD_COLUMNS = (
+    "action",
+    "entity_type",
+    "entity_id",
+    "department_id",
+    "summary",
+    "changes",
+)
+
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"

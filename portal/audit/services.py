@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from portal.audit import display, paging, trail, vocabulary
-from portal.audit.models import PLATFORM_CHAIN, AuditEvent
+from portal.audit.models import PLATFORM_CHAIN, RECORD_COLUMNS, AuditEvent
 from portal.extensions import db
 from portal.kernel import clock, memo
 from portal.tenancy import scope
@@ -366,12 +366,7 @@ EXPORT_COLUMNS = (
     "actor_role",
     "ip",
     "request_id",
-    "action",
-    "entity_type",
-    "entity_id",
-    "department_id",
-    "summary",
-    "changes",
+    *RECORD_COLUMNS,
     "hash",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

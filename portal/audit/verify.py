@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.audit.models import PLATFORM_CHAIN
+from portal.audit.models import PLATFORM_CHAIN, RECORD_COLUMNS
 from portal.audit.trail import GENESIS
 
 #: Hashed fields in canonical (sorted) order; `hash` itself is not hashed.
@@ -36,12 +36,7 @@ HASHED = sorted(
         "ip",
         "user_agent",
         "request_id",
-        "action",
-        "entity_type",
-        "entity_id",
-        "department_id",
-        "summary",
-        "changes",
+        *RECORD_COLUMNS,
         "prev_hash",
     ]
 )

@@ -427,6 +427,29 @@ def _person_sources(
     return src, flags, last
 
 
+def _per_village(
+    total: str,
+    src: sa.FromClause,
+    flags: list[tuple[str, sa.ColumnElement]],
+    latest: list[sa.ColumnElement],
+    *where: sa.ColumnElement[bool],
+) -> sa.Select:
+    """One coverage statement: per village, the rows counted (as `total`), each flag's
+    count, and (pre-aggregated) the latest date they hold; households and persons alike."""
+    return (
+        sa.select(
+            Household.town_id,
+            Household.village_id,
+            sa.func.count().label(total),
+            *(_count(expr).label(name) for name, expr in flags),
+            *(c.label("latest") for c in latest),
+        )
+        .select_from(src)
+        .where(*where)
+        .group_by(Household.town_id, Household.village_id)
+    )
+
+
 _STATEMENTS: dict[tuple, tuple] = {}
 
 
@@ -452,31 +475,11 @@ def _statements(
     hsrc, hflags = household_sources(policy, as_of, facts, only)
     outer = _only(Household, "id", only == "households") if only else []
     latest = [sa.func.max(facts.latest)] if facts is not None and facts.latest is not None else []
-    households = (
-        sa.select(
-            Household.town_id,
-            Household.village_id,
-            sa.func.count().label("households"),
-            *(_count(expr).label(name) for name, expr in hflags),
-            *(c.label("latest") for c in latest),
-        )
-        .select_from(hsrc)
-        .where(registered, *outer)
-        .group_by(Household.town_id, Household.village_id)
-    )
+    households = _per_village("households", hsrc, hflags, latest, registered, *outer)
     psrc, pflags, plast = _person_sources(policy, as_of, pre_aggregated, only)
     platest = [sa.func.max(plast)] if plast is not None else []
-    persons = (
-        sa.select(
-            Household.town_id,
-            Household.village_id,
-            sa.func.count().label("persons"),
-            *(_count(expr).label(name) for name, expr in pflags),
-            *(c.label("latest") for c in platest),
-        )
-        .select_from(psrc)
-        .where(registered, Person.alive.is_(True), *outer)
-        .group_by(Household.town_id, Household.village_id)
+    persons = _per_village(
+        "persons", psrc, pflags, platest, registered, Person.alive.is_(True), *outer
     )
     built = (households, [n for n, _e in hflags], persons, [n for n, _e in pflags])
     if key is not None:

@@ -81,51 +81,51 @@ def _narrow(model: type, tenant: bool, listed: bool, column: str = "household_id
     return where
 
 
+def _per_household(
+    model: type,
+    name: str,
+    *columns: sa.ColumnElement,
+    tenant: bool,
+    listed: bool,
+    join: tuple[type, sa.ColumnElement[bool]] | None = None,
+    where: tuple[sa.ColumnElement[bool], ...] = (),
+) -> sa.Subquery:
+    """A care table grouped once: a row per household with `columns` aggregated over
+    its rows (`where`, then the district and households as `_narrow` says)."""
+    query = sa.select(model.tenant_id, model.household_id, *columns)  # type: ignore[attr-defined]
+    if join is not None:
+        query = query.join(*join)
+    return (
+        query.where(*where, *_narrow(model, tenant, listed))
+        .group_by(model.tenant_id, model.household_id)  # type: ignore[attr-defined]
+        .subquery(name)
+    )
+
+
 def household_rows(tenant: bool, listed: bool) -> sa.Select:
     """The status rows of the households (of a district, or the listed ones): each care
     table grouped once, left-joined to the households."""
-    ca = (
-        sa.select(
-            Assignment.tenant_id,
-            Assignment.household_id,
-            sa.func.count().label("n"),
-            _strings(_sql_token(Contact.role)).label("roles"),
-        )
-        .join(Contact, assigned_contact())
-        .where(
-            Assignment.ended_on.is_(None),
-            Contact.active.is_(True),
-            *_narrow(Assignment, tenant, listed),
-        )
-        .group_by(Assignment.tenant_id, Assignment.household_id)
-        .subquery("ca")
+    grouped = functools.partial(_per_household, tenant=tenant, listed=listed)
+    ca = grouped(
+        Assignment,
+        "ca",
+        sa.func.count().label("n"),
+        _strings(_sql_token(Contact.role)).label("roles"),
+        join=(Contact, assigned_contact()),
+        where=(Assignment.ended_on.is_(None), Contact.active.is_(True)),
     )
-    va = (
-        sa.select(
-            Visit.tenant_id,
-            Visit.household_id,
-            sa.func.max(Visit.visited_on).label("last_on"),
-            _visit_tokens(VisitKind.festival, Visit.festival, Visit.festival_year).label(
-                "festivals"
-            ),
-            _visit_tokens(VisitKind.doctor, _sql_quarter_key(Visit.visited_on)).label("doctor"),
-        )
-        .where(*_narrow(Visit, tenant, listed))
-        .group_by(Visit.tenant_id, Visit.household_id)
-        .subquery("va")
+    va = grouped(
+        Visit,
+        "va",
+        sa.func.max(Visit.visited_on).label("last_on"),
+        _visit_tokens(VisitKind.festival, Visit.festival, Visit.festival_year).label("festivals"),
+        _visit_tokens(VisitKind.doctor, _sql_quarter_key(Visit.visited_on)).label("doctor"),
     )
-    dc = (
-        sa.select(
-            DoctorContract.tenant_id,
-            DoctorContract.household_id,
-            sa.func.min(DoctorContract.signed_on).label("first_signed"),
-        )
-        .where(
-            DoctorContract.declined.is_(False),
-            *_narrow(DoctorContract, tenant, listed),
-        )
-        .group_by(DoctorContract.tenant_id, DoctorContract.household_id)
-        .subquery("dc")
+    dc = grouped(
+        DoctorContract,
+        "dc",
+        sa.func.min(DoctorContract.signed_on).label("first_signed"),
+        where=(DoctorContract.declined.is_(False),),
     )
 
     def joined(sub: sa.Subquery) -> sa.ColumnElement[bool]:
