@@ -327,7 +327,7 @@ def _duty_page_statements() -> tuple[sa.Select, sa.CompoundSelect]:
     per-statement work, about a tenth of its CPU).
 
     Columns, not entities: the page only reads them, and rows skip the identity map and
-    instance state (half the cost of the two statements). They are still ORM statements
+    instance state (half the cost of the statements). They are still ORM statements
     over the mapped classes, so the scoping hook adds the district's (and an officer's
     department's) conditions to every table, joins and both halves of the union included
     (tests/duties/test_kept_forms.py checks the SQL)."""
