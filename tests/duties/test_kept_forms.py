@@ -95,3 +95,45 @@ def test_a_duty_never_signed_off_reads_no_history(fresh_app, login_as, tmp_path)
     with statements(fresh_app) as seen:
         assert officer.get(url).status_code == 200
     assert not any("duty_review_records" in s for s in seen), seen
+
+
+def test_a_signed_off_duty_reads_entries_and_history_in_one_scoped_statement(
+    fresh_app, login_as, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Entries, their files and the sign-off history come in one UNION ALL: both halves
+    narrowed by the scoping hook (district; an officer's department), rows in order."""
+    duty, url, officer, day = officer_at_a_new_duty(fresh_app, login_as, tmp_path)
+    for narrative in ("第一次走访", "第二次走访"):
+        file = ("台账.pdf", b"%PDF-1.4 x")
+        r = log_entry(officer, url, day, narrative, file, row_version=_version(officer, url))
+        assert r.status_code == 302
+    r = officer.post(
+        url + "/sign-off",
+        {"assessment": "fully", "statement": "已全面落实", "row_version": _version(officer, url)},
+        csrf_from=url,
+    )
+    assert r.status_code == 302
+    lead = login_as("kaifeng-lead", fresh_app)
+    r = lead.post(
+        url + "/review",
+        {"decision": "return", "reason": "请补充名单", "row_version": _version(lead, url)},
+        csrf_from=url,
+    )
+    assert r.status_code == 302
+    officer.get(url)
+    with statements(fresh_app) as seen:
+        page = officer.get(url).get_data(as_text=True)
+    touching = [s for s in seen if "duty_review_records" in s or "progress_entries" in s]
+    assert len(touching) == 1, touching
+    (sql,) = touching
+    assert "UNION ALL" in sql
+    halves = sql.split("UNION ALL")
+    for half, table in zip(halves, ("progress_entries", "duty_review_records"), strict=True):
+        assert f"{table}.tenant_id =" in half and f"{table}.department_id =" in half, half
+    # what the page shows: both entries, each with its file, then the history in order
+    assert page.index("第一次走访") < page.index("第二次走访") < page.index('id="history"')
+    assert page.count("/duties/evidence/") == 2
+    history = page[page.index('id="history"') :]
+    assert history.count("<tr>") == 3  # the header, the sign-off, the return
+    assert "请补充名单" in history
+    assert history.index("<td>已签报</td>") < history.index("<td>已退回</td>")

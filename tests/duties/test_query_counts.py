@@ -54,8 +54,9 @@ def test_duty_page_statements_do_not_grow(fresh_app, login_as, tmp_path) -> None
     page = people["officer"].get(url).get_data(as_text=True)
     assert len(re.findall(r"/duties/evidence/", page)) >= 16
     assert after == before, (before, after)
-    # the page's 5 statements, the signed-in user, and the shell's badge counts (待审核,
-    # 被退回, 督办, unread messages: one small count each, cached per request)
+    # the page's statements (the duty; its entries, files and history in one), the RLS
+    # settings, the signed-in user, and the shell's badge counts (待审核, 被退回, 督办,
+    # unread messages: one small count each, cached per request)
     assert max(after.values()) <= 9, after
     assert max(lists.values()) <= 12, lists
     print(f"\nduty page statements: {after}; duty list statements: {lists}")
