@@ -183,10 +183,15 @@ def busy() -> HashingBusy:
     )
 
 
+def _queue_taken() -> bool:
+    """Are `PASSWORD_HASH_QUEUE` threads of this process already hashing or waiting?"""
+    return _in_flight >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE))
+
+
 def queue_full() -> bool:
     """Has this process already its share of threads busy with passwords? (A shortcut for
     refusing before any other work: the slot itself is taken when the hash is made.)"""
-    return bool(_in_flight) and _in_flight >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE))
+    return bool(_in_flight) and _queue_taken()
 
 
 def refuse_if_queue_full() -> None:
@@ -206,7 +211,7 @@ def hashing_slot() -> Iterator[None]:
     try:
         took = slots.try_take()
         with _gate_lock:
-            if not took and _in_flight >= int(_setting("PASSWORD_HASH_QUEUE", DEFAULT_QUEUE)):
+            if not took and _queue_taken():
                 raise busy()
             _in_flight += 1
         try:
