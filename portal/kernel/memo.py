@@ -29,16 +29,27 @@ _MAX = 20_000
 _EVERY = "every district"  # a write whose district is not known
 _kept: dict[Any, dict[tuple[Any, ...], tuple[float, Any]]] = {}
 _size = 0
+# Forgets so far, per bucket and in all: an answer computed while its bucket was
+# forgotten (a write committed by another thread meanwhile) may predate that write, so
+# it is returned but not kept.
+_forgotten: dict[Any, int] = {}
+_forgot_all = 0
+
+
+def _generation(tenant_id: Any) -> tuple[int, int]:
+    return _forgot_all, _forgotten.get(tenant_id, 0)
 
 
 def forget(tenant_ids: Any = None) -> None:
     """Drop the answers of these districts and the platform-wide ones (None: all)."""
-    global _size
+    global _size, _forgot_all
     if tenant_ids is None:
+        _forgot_all += 1
         _kept.clear()
         _size = 0
         return
     for tenant_id in (*tenant_ids, None):
+        _forgotten[tenant_id] = _forgotten.get(tenant_id, 0) + 1
         bucket = _kept.pop(tenant_id, None)
         if bucket:
             _size -= len(bucket)
@@ -56,8 +67,9 @@ def remembered(key: tuple[Any, ...], compute: Callable[[], Any], tenant_id: Any 
     kept = bucket.get(key) if bucket is not None else None
     if kept is not None and now - kept[0] < SECONDS:
         return kept[1]
+    generation = _generation(tenant_id)
     value = compute()
-    if value is not None:
+    if value is not None and _generation(tenant_id) == generation:
         if _size >= _MAX:
             forget()
         bucket = _kept.setdefault(tenant_id, {})
