@@ -402,7 +402,7 @@ def _write_chains(session: Session) -> None:
             prev = row["hash"]
             rows.append(row)
         _append(conn, tenant_id, rows)
-        memo.note_write(session, tenant_id)  # the trail is read by kept panels too
+        memo.note_write(session, tenant_id, trail=True)  # read by kept panels
 
 
 def _discard(session: Session, transaction: Any) -> None:

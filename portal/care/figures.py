@@ -61,8 +61,10 @@ class Figures:
     no_contact_quarter: int = 0  # households with no visit at all this quarter
 
     def add(self, other: Figures) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        # by name through the instance dicts: a view adds up every village of a district
+        mine, theirs = self.__dict__, other.__dict__
+        for name in FIGURE_COLUMNS:
+            mine[name] += theirs[name]
 
     @property
     def overdue(self) -> int:
@@ -712,21 +714,24 @@ def _villages(
     """Villages' figures (and towns) from the two statements' rows."""
     villages: dict[uuid.UUID, Figures] = {}
     town_of: dict[uuid.UUID, uuid.UUID] = {}
-    for r in rows:
-        m = r._mapping
-        f = villages.setdefault(r.village_id, Figures())
-        town_of[r.village_id] = r.town_id
-        f.households += m["households"]
-        for name in hnames:
-            base = figure_of(name)
-            setattr(f, base, getattr(f, base) + int(m[name]))
-    for r in prow:
-        m = r._mapping
-        f = villages.setdefault(r.village_id, Figures())
-        town_of.setdefault(r.village_id, r.town_id)
-        f.persons += m["persons"]
-        for name in pnames:
-            setattr(f, name, getattr(f, name) + int(m[name]))
+    # each count by its position in the row (a district's view reads a row per village)
+    for found, names, whole, figure in (
+        (rows, hnames, "households", figure_of),
+        (prow, pnames, "persons", lambda name: name),
+    ):
+        if not found:
+            continue
+        at = {name: i for i, name in enumerate(found[0]._fields)}
+        adds = [(at[whole], whole)] + [(at[name], figure(name)) for name in names]
+        for r in found:
+            f = villages.get(r.village_id)
+            if f is None:
+                f = villages[r.village_id] = Figures()
+            if whole == "households" or r.village_id not in town_of:
+                town_of[r.village_id] = r.town_id
+            counts = f.__dict__
+            for i, name in adds:
+                counts[name] += int(r[i])
     return villages, town_of
 
 
@@ -752,7 +757,10 @@ def _summed(
     district = Figures()
     for vid, f in villages.items():
         if vid in town_of:
-            towns.setdefault(town_of[vid], Figures()).add(f)
+            town = towns.get(town_of[vid])
+            if town is None:
+                town = towns[town_of[vid]] = Figures()
+            town.add(f)
         district.add(f)
     names = dict(db.session.execute(sa.select(Area.id, Area.name)).all())
     return Coverage(as_of, policy, district, towns, villages, names, town_of)

@@ -14,7 +14,8 @@ from typing import Any
 
 from portal.care import queries
 from portal.care.figures import Coverage, Figures
-from portal.kernel import timefmt
+from portal.kernel import memo, timefmt
+from portal.tenancy import scope
 
 
 def _pct(value: float | None) -> str:
@@ -100,4 +101,12 @@ def report_lines(cov: Coverage, period: Any) -> list[str]:
 
 
 def coverage(as_of: dt.date | None = None) -> Coverage:
-    return queries.coverage(as_of)
+    """The figures as the dashboard shows them (`coverage_cached`), so the agenda and the
+    prep pack carry the dashboard's numbers, kept a few seconds per reader's scope and
+    day (`kernel.memo`): the prep pack's own recorded export writes only the audit trail,
+    which these figures do not read. Read only: shared."""
+    current = scope.current()
+    key = ("care_coverage", current.user_id, current.role, current.department_id, as_of)
+    return memo.remembered(
+        key, lambda: queries.coverage_cached(as_of), current.tenant_id, reads_trail=False
+    )

@@ -166,3 +166,15 @@ def test_cached_figures_follow_every_audited_write(fresh_app) -> None:  # type: 
         assert again is not first
         assert again.district.no_contact_quarter == first.district.no_contact_quarter - 1
         assert again.district.as_dict() == queries.coverage().district.as_dict()
+
+
+def test_figures_add_sums_every_count() -> None:
+    """`Figures.add` goes by the column list: a count missing from it would not add up."""
+    from dataclasses import asdict
+
+    from portal.care.figures import Figures
+    from portal.care.models import FIGURE_COLUMNS
+
+    total = Figures(**{c: i + 1 for i, c in enumerate(FIGURE_COLUMNS)})
+    total.add(Figures(**{c: 10 * (i + 1) for i, c in enumerate(FIGURE_COLUMNS)}))
+    assert asdict(total) == {f: 11 * (i + 1) for i, f in enumerate(asdict(Figures()))}

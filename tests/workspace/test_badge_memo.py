@@ -166,3 +166,47 @@ def test_home_panels_are_kept_until_the_district_writes(fresh_app, login_as) -> 
             db.session.commit()
     page = lead.get(HOME).get_data(as_text=True)
     assert max(map(int, re.findall(r"/t/kaifeng/audit/(\d+)", page))) > newest
+
+
+def test_a_commit_that_wrote_only_the_trail_keeps_the_answers_that_do_not_read_it(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """A recorded read (an export: an audit event and nothing else) drops the district's
+    trail-reading answers (the recent-events panel) and keeps the others; a write of any
+    other row drops both."""
+    import sqlalchemy as sa
+
+    from portal.audit import trail
+    from portal.extensions import db
+    from portal.tenancy import scope
+    from portal.tenancy.models import Tenant
+
+    with fresh_app.app_context():
+        memo.forget()
+        district = db.session.execute(
+            sa.select(Tenant).where(Tenant.slug == "kaifeng")
+        ).scalar_one()
+        asked: list[str] = []
+
+        def ask_both() -> None:
+            asked.clear()
+            memo.remembered(("t", "panel"), lambda: asked.append("panel") or 1, district.id)
+            memo.remembered(
+                ("t", "figures"),
+                lambda: asked.append("figures") or 1,
+                district.id,
+                reads_trail=False,
+            )
+
+        ask_both()
+        assert asked == ["panel", "figures"]
+        with scope.tenant_scope(district.id):
+            trail.record_on(district, "export", summary="test", data={"kind": "test"})
+            db.session.commit()
+        ask_both()
+        assert asked == ["panel"]  # only the trail was written
+        with scope.tenant_scope(district.id):
+            district = db.session.get(Tenant, district.id)
+            district.name_en = (district.name_en or "") + " "
+            trail.record_on(district, "export", summary="test", data={"kind": "test"})
+            db.session.commit()
+        ask_both()
+        assert asked == ["panel", "figures"]  # a row and the trail: both go
