@@ -386,9 +386,9 @@ def _page_order(both: sa.CompoundSelect) -> sa.CompoundSelect:
 
 @functools.cache
 def _duty_page_statements() -> tuple[sa.Select, sa.CompoundSelect]:
-    """Built once: the page runs one of them with the duty's id as the only parameter —
-    the entries alone for a duty never signed off, else the entries and the history in one
-    UNION ALL (a statement less: each costs the page a round trip and SQLAlchemy's
+    """Built once: the page shown after a write refused (and the API's duty) runs one of
+    them with the duty's id as the only parameter — the entries alone for a duty never
+    signed off, else the entries and the history in one UNION ALL (a statement less: each costs the page a round trip and SQLAlchemy's
     per-statement work, about a tenth of its CPU).
 
     Columns, not entities: the page only reads them, and rows skip the identity map and
