@@ -13,6 +13,7 @@ import datetime as dt
 import decimal
 import functools
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ PANEL_LIMIT = 10
 # --- overdue: the one definition -------------------------------------------------------------
 
 
-def is_overdue(duty: Duty, on: dt.date | None = None) -> bool:
+def is_overdue(duty: Duty | ShownDuty, on: dt.date | None = None) -> bool:
     """Past its due date on `on` (today) and not signed off."""
     return duty.status not in SIGNED and duty.due_date < (on or today())
 
@@ -319,30 +320,33 @@ def _blank(column: Any) -> Any:
     return sa.type_coerce(sa.null(), column.type)
 
 
-@functools.cache
-def _duty_page_statements() -> tuple[sa.Select, sa.CompoundSelect]:
-    """Built once: the page runs one of them with the duty's id as the only parameter —
-    the entries alone for a duty never signed off, else the entries and the history in one
-    UNION ALL (a statement less: each costs the page a round trip and SQLAlchemy's
-    per-statement work, about a tenth of its CPU).
+def _no_history(column: Any) -> Any:
+    """A NULL in the place of a history column, cast to its type: PostgreSQL types a
+    union of unions left to right, so a column that is NULL in both parts before the
+    history would be text there, which a UUID or a time does not match."""
+    return sa.cast(sa.null(), column.type)
 
-    Columns, not entities: the page only reads them, and rows skip the identity map and
-    instance state (half the cost of the statements). They are still ORM statements
-    over the mapped classes, so the scoping hook adds the district's (and an officer's
-    department's) conditions to every table, joins and both halves of the union included
-    (tests/duties/test_kept_forms.py checks the SQL)."""
-    duty_id = sa.bindparam("duty_id")
-    entries = (
+
+#: `part` of a page statement's rows (the shown duty's statement adds the duty, part 0).
+_ENTRY, _HISTORY = 1, 2
+
+
+def _entries_part(duty_id: Any, prefix: tuple[Any, ...] = ()) -> sa.Select:
+    """A duty's entries with their files and authors' names; `prefix`: columns put after
+    `part` (another statement's typed NULLs), as a union's part."""
+    return (
         sa.select(
-            sa.literal(0).label("part"),
+            sa.literal(_ENTRY).label("part"),
+            *prefix,
             # every column named: SQLite orders a union by the names of its result
             *(c.label(c.key) for c in _ENTRY_COLUMNS),
             User.display_name.label("display_name"),
             EvidenceFile.id.label("evidence_id"),
             *(c.label(c.key) for c in _EVIDENCE_COLUMNS[1:]),
             EvidenceFile.uploaded_at.label("uploaded_at"),
-            *(_blank(c).label(f"history_{c.key}") for c in _HISTORY_COLUMNS),
+            *(_no_history(c).label(f"history_{c.key}") for c in _HISTORY_COLUMNS),
         )
+        .select_from(ProgressEntry)
         .outerjoin(User, User.id == ProgressEntry.created_by_id)
         .outerjoin(
             EvidenceFile,
@@ -353,21 +357,47 @@ def _duty_page_statements() -> tuple[sa.Select, sa.CompoundSelect]:
         )
         .where(ProgressEntry.duty_id == duty_id)
     )
-    history = (
+
+
+def _history_part(duty_id: Any, prefix: tuple[Any, ...] = ()) -> sa.Select:
+    """A duty's sign-off history with the actors' names, as a union's part after entries."""
+    return (
         sa.select(
-            sa.literal(1),
+            sa.literal(_HISTORY),
+            *prefix,
             *(_blank(c) for c in _ENTRY_COLUMNS),
             User.display_name,
             *(_blank(c) for c in _EVIDENCE_COLUMNS),
             _blank(EvidenceFile.uploaded_at),
             *_HISTORY_COLUMNS,
         )
+        .select_from(DutyReviewRecord)
         .outerjoin(User, User.id == DutyReviewRecord.actor_id)
         .where(DutyReviewRecord.duty_id == duty_id)
     )
-    both = sa.union_all(entries, history)
+
+
+def _page_order(both: sa.CompoundSelect) -> sa.CompoundSelect:
     c = both.selected_columns
-    order = (c.work_date, c.created_at, c.id, c.uploaded_at, c.evidence_id, c.history_at)
+    return both.order_by(
+        c.part, c.work_date, c.created_at, c.id, c.uploaded_at, c.evidence_id, c.history_at
+    )
+
+
+@functools.cache
+def _duty_page_statements() -> tuple[sa.Select, sa.CompoundSelect]:
+    """Built once: the page shown after a write refused (and the API's duty) runs one of
+    them with the duty's id as the only parameter — the entries alone for a duty never
+    signed off, else the entries and the history in one UNION ALL (a statement less: each costs the page a round trip and SQLAlchemy's
+    per-statement work, about a tenth of its CPU).
+
+    Columns, not entities: the page only reads them, and rows skip the identity map and
+    instance state (half the cost of the statements). They are still ORM statements
+    over the mapped classes, so the scoping hook adds the district's (and an officer's
+    department's) conditions to every table, joins and both halves of the union included
+    (tests/duties/test_kept_forms.py checks the SQL)."""
+    duty_id = sa.bindparam("duty_id")
+    entries = _entries_part(duty_id)
     return (
         entries.order_by(
             ProgressEntry.work_date,
@@ -376,8 +406,134 @@ def _duty_page_statements() -> tuple[sa.Select, sa.CompoundSelect]:
             EvidenceFile.uploaded_at,
             EvidenceFile.id,
         ),
-        both.order_by(c.part, *order),
+        _page_order(sa.union_all(entries, _history_part(duty_id))),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ShownMeasure:
+    """The duty's measure as its page (and the domains' live figures) read it."""
+
+    title: str
+    text: str
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShownDepartment:
+    name: str
+
+
+@dataclass(slots=True)
+class ShownDuty:
+    """A duty as its page shows it and the `rules.can_*` read it (plain values, no ORM
+    state): the page reads it with its entries and history in one statement. The write
+    paths load the ORM `Duty` (`get_duty`) and hand it to the same page."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    period: str
+    department_id: uuid.UUID
+    measure_id: uuid.UUID
+    measure_number: str
+    role: Any
+    due_date: dt.date
+    status: DutyStatus
+    assessment: Any
+    assessment_reason: str
+    sign_off_statement: str
+    submitted_at: dt.datetime | None
+    submitted_by_id: uuid.UUID | None
+    reviewed_at: dt.datetime | None
+    reviewed_by_id: uuid.UUID | None
+    review_note: str
+    row_version: int
+    measure: ShownMeasure
+    department: ShownDepartment
+
+    @property
+    def signed_off(self) -> bool:
+        return self.status in SIGNED
+
+
+_DUTY_COLUMNS = (
+    Duty.id,
+    Duty.tenant_id,
+    Duty.period,
+    Duty.department_id,
+    Duty.measure_id,
+    Duty.measure_number,
+    Duty.role,
+    Duty.due_date,
+    Duty.status,
+    Duty.assessment,
+    Duty.assessment_reason,
+    Duty.sign_off_statement,
+    Duty.submitted_at,
+    Duty.submitted_by_id,
+    Duty.reviewed_at,
+    Duty.reviewed_by_id,
+    Duty.review_note,
+    Duty.row_version,
+)
+_SHOWN_COLUMNS = (*_DUTY_COLUMNS, Measure.title, Measure.text, Measure.category, Department.name)
+
+
+@functools.cache
+def _shown_duty_statement() -> sa.CompoundSelect:
+    """Built once: the duty (with its measure's and department's names), its entries with
+    their files and authors, and its history, in one UNION ALL of three parts told apart
+    by `part` (0: the duty, 1: entries, 2: history; each part's other columns are typed
+    NULLs). One statement where the page sent two (the duty as an ORM object with its
+    measure and department joined, then `duty_page`'s). Still an ORM statement over the
+    mapped classes: the scoping hook narrows every table of every part (district, an
+    officer's department), so an out-of-scope duty gives no part 0 row (→ 404) and its
+    entries and history no rows either."""
+    duty_id = sa.bindparam("duty_id")
+    blanks = tuple(_blank(c) for c in _SHOWN_COLUMNS)
+    duty = (
+        sa.select(
+            sa.literal(0).label("part"),
+            *(c.label(f"shown_{c.key}") for c in _DUTY_COLUMNS),
+            Measure.title.label("measure_title"),
+            Measure.text.label("measure_text"),
+            Measure.category.label("measure_category"),
+            Department.name.label("department_name"),
+            *(_blank(c).label(c.key) for c in _ENTRY_COLUMNS),
+            _blank(User.display_name).label("display_name"),
+            _blank(EvidenceFile.id).label("evidence_id"),
+            *(_blank(c).label(c.key) for c in _EVIDENCE_COLUMNS[1:]),
+            _blank(EvidenceFile.uploaded_at).label("uploaded_at"),
+            *(_no_history(c).label(f"history_{c.key}") for c in _HISTORY_COLUMNS),
+        )
+        .select_from(Duty)
+        .join(Measure, sa.and_(Measure.tenant_id == Duty.tenant_id, Measure.id == Duty.measure_id))
+        .join(
+            Department,
+            sa.and_(Department.tenant_id == Duty.tenant_id, Department.id == Duty.department_id),
+        )
+        .where(Duty.id == duty_id)
+    )
+    return _page_order(
+        sa.union_all(duty, _entries_part(duty_id, blanks), _history_part(duty_id, blanks))
+    )
+
+
+def shown_duty_page(duty_id: uuid.UUID) -> tuple[ShownDuty, DutyPage] | None:
+    """The duty as its page shows it, with `duty_page`'s entries, history and names, in
+    one statement; None when it does not exist or is out of scope (the caller's 404)."""
+    rows = db.session.execute(_shown_duty_statement(), {"duty_id": duty_id}).all()
+    if not rows or rows[0][0] != 0:
+        return None
+    n = len(_DUTY_COLUMNS) + 1
+    first = rows[0]
+    duty = ShownDuty(
+        *first[1:n],
+        measure=ShownMeasure(*first[n : n + 3]),
+        department=ShownDepartment(first[n + 3]),
+    )
+    skip = len(_SHOWN_COLUMNS)
+    return duty, _page_from_rows(duty, (r[:1] + r[1 + skip :] for r in rows[1:]))
 
 
 def duty_page(duty: Duty) -> DutyPage:
@@ -388,13 +544,18 @@ def duty_page(duty: Duty) -> DutyPage:
     # later edit); the sign-off sets `submitted_at`, which nothing clears. A duty never
     # signed off has none: the statement without it is sent.
     stmt = entries_only if duty.submitted_at is None else with_history
+    return _page_from_rows(duty, db.session.execute(stmt, {"duty_id": duty.id}))
+
+
+def _page_from_rows(duty: Duty | ShownDuty, rows: Iterable[Sequence[Any]]) -> DutyPage:
+    """`DutyPage` from rows of `_entries_part` and `_history_part` (part first)."""
     names: dict[uuid.UUID, str] = {}
     entries: list[ShownEntry] = []
     history: list[ShownRecord] = []
     n_entry = len(_ENTRY_COLUMNS) + 1
     n_evidence = n_entry + 1 + len(_EVIDENCE_COLUMNS)
-    for row in db.session.execute(stmt, {"duty_id": duty.id}):
-        if row[0]:  # a history record
+    for row in rows:
+        if row[0] == _HISTORY:
             record = ShownRecord(*row[n_evidence + 1 :])
             history.append(record)
             if row[n_entry] is not None:
@@ -403,7 +564,7 @@ def duty_page(duty: Duty) -> DutyPage:
         if not entries or entries[-1].id != row[1]:
             entries.append(ShownEntry(*row[1:n_entry], evidence=[]))
             if row[n_entry] is not None:
-                names[row.created_by_id] = row[n_entry]
+                names[entries[-1].created_by_id] = row[n_entry]  # type: ignore[index]
         if row[n_entry + 1] is not None:
             entries[-1].evidence.append(ShownEvidence(*row[n_entry + 1 : n_evidence]))
     missing = {duty.submitted_by_id, duty.reviewed_by_id} - set(names) - {None}

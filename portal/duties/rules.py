@@ -9,7 +9,7 @@ kernel's `RuleError` family, so every entry point answers them the same way.
 from __future__ import annotations
 
 import decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -18,6 +18,9 @@ from portal.kernel import rules
 from portal.kernel.grants import SYSTEM, can
 from portal.kernel.labels import labeller
 from portal.kernel.rules import ConflictError, NotAllowed, NotFound, RuleError
+
+if TYPE_CHECKING:
+    from portal.duties.queries import ShownDuty
 
 __all__ = [
     "ACTIONS",
@@ -69,7 +72,7 @@ STATUS_LABELS = {
 status_label = labeller(STATUS_LABELS)
 
 
-def allows(duty: Duty, action: str) -> bool:
+def allows(duty: Duty | ShownDuty, action: str) -> bool:
     """Does the duty's status allow `action` ("log", "sign_off", "review")?"""
     return action in ACTIONS[DutyStatus(duty.status)]
 
@@ -108,20 +111,20 @@ def flush() -> None:
 # --- who may do what to this duty ----------------------------------------------------------
 
 
-def can_log(user: Any, duty: Duty) -> bool:
+def can_log(user: Any, duty: Duty | ShownDuty) -> bool:
     return can(user, "duty.log") and allows(duty, "log")
 
 
-def can_sign_off(user: Any, duty: Duty) -> bool:
+def can_sign_off(user: Any, duty: Duty | ShownDuty) -> bool:
     return can(user, "duty.sign_off") and allows(duty, "sign_off")
 
 
-def is_submitter(user: Any, duty: Duty) -> bool:
+def is_submitter(user: Any, duty: Duty | ShownDuty) -> bool:
     """The one who signed the duty off (never its reviewer); SYSTEM never is."""
     if user is SYSTEM or duty.submitted_by_id is None:
         return False
     return getattr(user, "id", None) == duty.submitted_by_id
 
 
-def can_review(user: Any, duty: Duty) -> bool:
+def can_review(user: Any, duty: Duty | ShownDuty) -> bool:
     return can(user, "duty.review") and allows(duty, "review") and not is_submitter(user, duty)

@@ -192,7 +192,7 @@ def index() -> Any:
     )
 
 
-def _evidence_figures(duty: Duty) -> list[dict[str, Any]]:
+def _evidence_figures(duty: Duty | queries.ShownDuty) -> list[dict[str, Any]]:
     """The live figures the domains above duties give for this duty (counts only, the same
     for every reader), kept a few seconds: each page view asked them again."""
 
@@ -271,13 +271,17 @@ def _blank_entry_form(work_date: str) -> EntryForm:
 
 
 def _render_detail(
-    duty: Duty,
+    duty: Duty | queries.ShownDuty,
     entry_form: EntryForm | None = None,
     sign_form: SignOffForm | None = None,
     review_form: ReviewForm | None = None,
     status: int = 200,
+    shown: queries.DutyPage | None = None,
 ) -> Any:
-    shown = queries.duty_page(duty)
+    """The duty's page: `duty` the ORM object a write path loaded (its entries and history
+    are read here), or the `ShownDuty` read with them (`shown`)."""
+    if shown is None:
+        shown = queries.duty_page(duty)  # type: ignore[arg-type]
     user = current_user._get_current_object()
     can_log = rules.can_log(user, duty)
     can_sign = rules.can_sign_off(user, duty)
@@ -325,7 +329,9 @@ def _render_detail(
 @bp.get("/<uuid:duty_id>")
 @requires("duty.read", status=404)
 def detail(duty_id: uuid.UUID) -> Any:
-    return _render_detail(_duty_or_404(duty_id))
+    # the duty as plain values with its entries and history: one scoped statement
+    duty, shown = found_or_404(queries.shown_duty_page(duty_id))
+    return _render_detail(duty, shown=shown)
 
 
 def _uploads(form: EntryForm) -> list[storage.Upload]:

@@ -89,19 +89,26 @@ def test_the_kept_shell_follows_the_user_the_page_and_writes(fresh_app, login_as
 
 
 def test_a_duty_never_signed_off_reads_no_history(fresh_app, login_as, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    duty, url, officer, _day = officer_at_a_new_duty(fresh_app, login_as, tmp_path)
+    """The page shown again after a refused save (the ORM duty the write loaded) reads no
+    history for a duty never signed off; the plain view reads the duty, its entries and
+    history in one statement (tests/duties/test_shown_duty.py)."""
+    duty, url, officer, day = officer_at_a_new_duty(fresh_app, login_as, tmp_path)
     assert duty.status == DutyStatus.not_started
-    officer.get(url)
+    data = {"work_date": day, "narrative": "", "families_reached": "1"}
+    data |= {"row_version": _version(officer, url), "csrf_token": officer.csrf(url)}
     with statements(fresh_app) as seen:
-        assert officer.get(url).status_code == 200
+        r = officer.client.post(f"{url}/entries", data=data)
+    assert r.status_code == 400 and "has-error" in r.get_data(as_text=True)
+    assert any("progress_entries" in s for s in seen), seen
     assert not any("duty_review_records" in s for s in seen), seen
 
 
 def test_a_signed_off_duty_reads_entries_and_history_in_one_scoped_statement(
     fresh_app, login_as, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    """Entries, their files and the sign-off history come in one UNION ALL: both halves
-    narrowed by the scoping hook (district; an officer's department), rows in order."""
+    """The duty, its entries, their files and the sign-off history come in one UNION ALL:
+    every part narrowed by the scoping hook (district; an officer's department), rows in
+    order."""
     duty, url, officer, day = officer_at_a_new_duty(fresh_app, login_as, tmp_path)
     for narrative in ("第一次走访", "第二次走访"):
         file = ("台账.pdf", b"%PDF-1.4 x")
@@ -127,9 +134,11 @@ def test_a_signed_off_duty_reads_entries_and_history_in_one_scoped_statement(
     assert len(touching) == 1, touching
     (sql,) = touching
     assert "UNION ALL" in sql
-    halves = sql.split("UNION ALL")
-    for half, table in zip(halves, ("progress_entries", "duty_review_records"), strict=True):
-        assert f"{table}.tenant_id =" in half and f"{table}.department_id =" in half, half
+    # the duty itself, its entries, its history: each part narrowed by the scoping hook
+    parts = sql.split("UNION ALL")
+    tables = ("duties", "progress_entries", "duty_review_records")
+    for part, table in zip(parts, tables, strict=True):
+        assert f"{table}.tenant_id =" in part and f"{table}.department_id =" in part, part
     # what the page shows: both entries, each with its file, then the history in order
     assert page.index("第一次走访") < page.index("第二次走访") < page.index('id="history"')
     assert page.count("/duties/evidence/") == 2
