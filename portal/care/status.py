@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.care import figures, rules
+from portal.care.figures import const
 from portal.care.models import (
     FIGURE_COLUMNS,
     Assignment,
@@ -37,25 +38,28 @@ from portal.care.models import (
 from portal.extensions import db
 from portal.register.models import Household, Person
 
+# constants in the SQL text, not bound (`figures.const`)
+BAR, COLON, EMPTY = const("|"), const(":"), const("")
+
 
 def _sql_token(*parts: sa.ColumnElement) -> sa.ColumnElement[str]:
-    out: sa.ColumnElement[str] = sa.literal("|", sa.String)
+    out: sa.ColumnElement[str] = BAR
     for i, part in enumerate(parts):
         if i:
-            out = out + sa.literal(":", sa.String)
+            out = out + COLON
         out = out + sa.cast(part, sa.String)
-    return out + sa.literal("|", sa.String)
+    return out + BAR
 
 
 def _sql_quarter_key(day: sa.ColumnElement) -> sa.ColumnElement[int]:
     year = sa.cast(sa.extract("year", day), sa.Integer)
     month = sa.cast(sa.extract("month", day), sa.Integer)
-    return year * 10 + (month + 2) // 3
+    return year * const(10) + (month + const(2)) // const(3)
 
 
 def _strings(expr: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     """The tokens of a group run together (NULLs skipped; none: empty)."""
-    return sa.func.coalesce(sa.func.aggregate_strings(expr, ""), "")
+    return sa.func.coalesce(sa.func.aggregate_strings(expr, ""), EMPTY)
 
 
 UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -69,7 +73,7 @@ HOUSEHOLDS = sa.bindparam("status_households", expanding=True, type_=sa.Uuid())
 def _visit_tokens(kind: VisitKind, *parts: sa.ColumnElement) -> sa.ColumnElement[str]:
     """The tokens of a household's visits of one kind (festival: "code:year"; doctor
     contact: its quarter), run together."""
-    return _strings(sa.case((Visit.kind == kind, _sql_token(*parts))))
+    return _strings(sa.case((Visit.kind == const(kind.value), _sql_token(*parts))))
 
 
 def _narrow(model: type, tenant: bool, listed: bool, column: str = "household_id") -> list:
@@ -137,11 +141,11 @@ def household_rows(tenant: bool, listed: bool) -> sa.Select:
             Household.tenant_id,
             Household.id,
             Household.id.label("household_id"),
-            sa.func.coalesce(ca.c.n, 0),
-            sa.func.coalesce(ca.c.roles, ""),
+            sa.func.coalesce(ca.c.n, const(0)),
+            sa.func.coalesce(ca.c.roles, EMPTY),
             va.c.last_on,
-            sa.func.coalesce(va.c.festivals, ""),
-            sa.func.coalesce(va.c.doctor, ""),
+            sa.func.coalesce(va.c.festivals, EMPTY),
+            sa.func.coalesce(va.c.doctor, EMPTY),
             dc.c.first_signed,
             sa.func.now(),
         )
@@ -340,13 +344,15 @@ def touch(
     households: bool = True,
     persons: bool = True,
     before: tuple | None = None,
+    known: tuple[dt.date, rules.CarePolicy] | None = None,
 ) -> None:
     """After a write to these households (care rows or the register's): their status
     rows recomputed (`households` / `persons`: which of the two changed; both False: a
     register change), and the village figures moved by the difference of the
     households' figures before and after. Rows of another day or policy (or none yet):
     the district's are rebuilt instead. `before`: the households' figures taken before
-    a register change was flushed (`figures_of`).
+    a register change was flushed (`figures_of`). `known`: (day, the policy in force
+    that day) when the caller read it already (`rules.policy_section`).
 
     A care write changes only its side's figures (a visit: the household figures; a
     check-up: the members'), so only that statement runs before and after. A write of
@@ -358,7 +364,8 @@ def touch(
     if not ids:
         return
     as_of = rules.today()
-    policy = rules.current_policy(as_of)
+    fresh = known is None or known[0] != as_of
+    policy = rules.current_policy(as_of) if fresh else known[1]  # type: ignore[index]
     parts = (households, persons) if households or persons else (True, True)
     upsert = _upsert(tenant_id, ids) if before is None and parts == (True, False) else None
     done: set[uuid.UUID] = set()
@@ -480,13 +487,15 @@ def last_visit_on(tenant_id: uuid.UUID, household_id: uuid.UUID) -> sa.ScalarSel
     )
 
 
-def visit_recorded(visit: Visit, last: dt.date | None) -> None:
+def visit_recorded(
+    visit: Visit, last: dt.date | None, known: tuple[dt.date, rules.CarePolicy] | None = None
+) -> None:
     """`touch` for a new visit, short when it cannot move a figure: a visit that is not a
     festival or doctor contact, to a household already visited this quarter, changes
     only the last visit's date (no figure reads more of it than "since the quarter
     began"), so that date is all that is written (at most one statement). `last`: the
     household's last visit as its status row held it before this one (`last_visit_on`).
-    Anything else goes through `touch`."""
+    Anything else goes through `touch` (`known`: the day's policy, read already)."""
     table = HouseholdCareStatus.__table__
     conn = db.session.connection()
     if visit.kind not in (VisitKind.festival, VisitKind.doctor):
@@ -499,4 +508,4 @@ def visit_recorded(visit: Visit, last: dt.date | None) -> None:
                     .values(last_visit_on=visit.visited_on)
                 )
             return
-    touch_for(visit, persons=False)
+    touch(visit.tenant_id, [visit.household_id], persons=False, known=known)

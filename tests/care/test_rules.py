@@ -111,3 +111,57 @@ def test_zhangdian_has_no_doctor_cadence_so_nothing_is_doctor_overdue(app) -> No
 
     with district(app, "zhangdian"):
         assert queries.coverage().district.doctor_overdue == 0
+
+
+def test_the_policy_a_visit_reads_in_its_statement_is_current_policy(app) -> None:  # type: ignore[no-untyped-def]
+    """`rules.policy_section` (read inside the visit's first statement) picks the same
+    version as `current_policy` on every day around each version's dates, with a version
+    in force, one a draft, none in force (the latest then)."""
+    from portal.audit import trail
+    from portal.care import rules
+    from portal.extensions import db
+    from portal.policy.models import PolicyVersion, VersionStatus
+    from tests.care.helpers import tenant_id
+
+    tid = tenant_id(app, "zhangdian")
+
+    def same(label: str) -> None:
+        versions = db.session.execute(sa.select(PolicyVersion)).scalars().all()
+        days = {rules.today(), dt.date(2020, 1, 1), dt.date(2040, 1, 1)}
+        for v in versions:
+            for d in (v.effective_from, v.effective_until):
+                if d is not None:
+                    days |= {d - dt.timedelta(days=1), d, d + dt.timedelta(days=1)}
+        for day in sorted(days):
+            section = db.session.execute(sa.select(rules.policy_section(tid, day))).scalar()
+            assert rules.CarePolicy.from_section(section) == rules.current_policy(day), (
+                label,
+                day,
+            )
+
+    with district(app, "zhangdian"), trail.acting_as(trail.system_actor("test")):
+        versions = db.session.execute(sa.select(PolicyVersion)).scalars().all()
+        assert versions and any(v.care for v in versions)
+        same("as loaded")
+        first = versions[0]
+        # a second version, in force from later on, with other care rules
+        later = PolicyVersion(
+            document_id=first.document_id,
+            title="later",
+            effective_from=rules.today() + dt.timedelta(days=10),
+            effective_until=rules.today() + dt.timedelta(days=400),
+            status=VersionStatus.in_force,
+            care={"contacts": {"min": 9}},
+        )
+        db.session.add(later)
+        db.session.flush()
+        assert rules.current_policy(rules.today() + dt.timedelta(days=20)).contacts_min == 9
+        same("a later version")
+        later.status = VersionStatus.draft
+        db.session.flush()
+        same("the later one a draft")
+        for v in versions:
+            v.effective_until = dt.date(2020, 6, 30)
+        db.session.flush()
+        same("none in force")
+        db.session.rollback()
