@@ -358,17 +358,8 @@ def record_visit(
         if getattr(user, "id", None)
         else sa.null()
     )
-    # and the policy's care section when the visit may move a figure (a festival or
-    # doctor contact, or the household's first visit of the quarter): the figures'
-    # write needs it (`status.touch`)
-    today = rules.today()
-    last = status.last_visit_on(household.tenant_id, household.id)
-    section = rules.policy_section(household.tenant_id, today)
-    q_start, _ = rules.quarter_of(today)
-    if kind_ not in (VisitKind.festival, VisitKind.doctor):
-        section = sa.case((sa.and_(last >= q_start, last <= today), sa.null()), else_=section)
-    contact_id, last_visit_on, care = db.session.execute(
-        sa.select(mine, last, sa.type_coerce(section, sa.JSON))
+    contact_id, last_visit_on = db.session.execute(
+        sa.select(mine, status.last_visit_on(household.tenant_id, household.id))
     ).one()
     visit = Visit(
         household_id=household.id,
@@ -390,11 +381,7 @@ def record_visit(
         for upload in photos:
             _photo(visit, upload)
         db.session.flush()
-    seen = last_visit_on is not None and q_start <= last_visit_on <= today
-    if kind_ in (VisitKind.festival, VisitKind.doctor) or not seen:
-        status.visit_recorded(visit, last_visit_on, (today, rules.CarePolicy.from_section(care)))
-    else:
-        status.visit_recorded(visit, last_visit_on)
+    status.visit_recorded(visit, last_visit_on)
     return visit
 
 

@@ -133,34 +133,6 @@ def current_policy(day: dt.date | None = None) -> CarePolicy:
     return CarePolicy.from_section(getattr(version, "care", None) if version else None)
 
 
-def policy_section(tenant_id: Any, day: dt.date) -> Any:
-    """The `care:` section `current_policy(day)` reads (None: no version), as a scalar
-    sub-select, so a care write reads it in a statement it runs anyway: the in-force
-    version covering `day` that comes last in `current_version`'s order (effective
-    from, created, id), else the last version of all in that order."""
-    import sqlalchemy as sa
-
-    from portal.policy.models import PolicyVersion, VersionStatus
-
-    in_force = sa.and_(
-        PolicyVersion.status != VersionStatus.draft,
-        PolicyVersion.effective_from <= day,
-        sa.or_(PolicyVersion.effective_until.is_(None), PolicyVersion.effective_until >= day),
-    )
-    return (
-        sa.select(PolicyVersion.care)
-        .where(PolicyVersion.tenant_id == tenant_id)
-        .order_by(
-            sa.case((in_force, 1), else_=0).desc(),
-            PolicyVersion.effective_from.desc(),
-            PolicyVersion.created_at.desc(),
-            PolicyVersion.id.desc(),
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def quarter_of(day: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last day of the calendar quarter holding `day`."""
     first_month = 3 * ((day.month - 1) // 3) + 1

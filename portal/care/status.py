@@ -344,15 +344,13 @@ def touch(
     households: bool = True,
     persons: bool = True,
     before: tuple | None = None,
-    known: tuple[dt.date, rules.CarePolicy] | None = None,
 ) -> None:
     """After a write to these households (care rows or the register's): their status
     rows recomputed (`households` / `persons`: which of the two changed; both False: a
     register change), and the village figures moved by the difference of the
     households' figures before and after. Rows of another day or policy (or none yet):
     the district's are rebuilt instead. `before`: the households' figures taken before
-    a register change was flushed (`figures_of`). `known`: (day, the policy in force
-    that day) when the caller read it already (`rules.policy_section`).
+    a register change was flushed (`figures_of`).
 
     A care write changes only its side's figures (a visit: the household figures; a
     check-up: the members'), so only that statement runs before and after. A write of
@@ -364,8 +362,7 @@ def touch(
     if not ids:
         return
     as_of = rules.today()
-    fresh = known is None or known[0] != as_of
-    policy = rules.current_policy(as_of) if fresh else known[1]  # type: ignore[index]
+    policy = rules.current_policy(as_of)
     parts = (households, persons) if households or persons else (True, True)
     upsert = _upsert(tenant_id, ids) if before is None and parts == (True, False) else None
     done: set[uuid.UUID] = set()
@@ -487,15 +484,13 @@ def last_visit_on(tenant_id: uuid.UUID, household_id: uuid.UUID) -> sa.ScalarSel
     )
 
 
-def visit_recorded(
-    visit: Visit, last: dt.date | None, known: tuple[dt.date, rules.CarePolicy] | None = None
-) -> None:
+def visit_recorded(visit: Visit, last: dt.date | None) -> None:
     """`touch` for a new visit, short when it cannot move a figure: a visit that is not a
     festival or doctor contact, to a household already visited this quarter, changes
     only the last visit's date (no figure reads more of it than "since the quarter
     began"), so that date is all that is written (at most one statement). `last`: the
     household's last visit as its status row held it before this one (`last_visit_on`).
-    Anything else goes through `touch` (`known`: the day's policy, read already)."""
+    Anything else goes through `touch`."""
     table = HouseholdCareStatus.__table__
     conn = db.session.connection()
     if visit.kind not in (VisitKind.festival, VisitKind.doctor):
@@ -508,4 +503,4 @@ def visit_recorded(
                     .values(last_visit_on=visit.visited_on)
                 )
             return
-    touch(visit.tenant_id, [visit.household_id], persons=False, known=known)
+    touch_for(visit, persons=False)
