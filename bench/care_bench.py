@@ -27,10 +27,18 @@ case whatever the number of districts. `dashboard_after_write` records a visit
 the district (the in-process memo is stale; the village rows were moved by the write).
 `dashboard_uncached` only forgets the in-process figures before each request.
 
-Last measured (sixth session, `40 50`, load average 8–15, docs/performance.md): visit ÷
-progress entry p50 1.08–1.24 for the common visit and 1.44–1.55 for a figure-changing one
-(the 1.2× target not met for it); the dashboard right after a visit 0.06–0.16 × the plain
-counts at p95.
+Last measured (seventh session, docs/performance.md): this bench, `40 50`, the session's
+first version (with the policy read folded in, since taken out) in three rounds
+alternated with the code before it (load average 2.7–4.9): visit ÷ progress entry p50
+1.23–1.32 for the common visit and 1.37–1.56 for the figure-changing one (before:
+1.23–1.63 and 1.48–1.93; noise larger than any difference); the dashboard
+right after a visit 27–44 ms p95, 0.07–0.11 × the plain counts. The same posts
+alternated by a script timing CPU as well (load 1.4–2.6): figure-changing ÷ entry 1.35
+in both runs of the merged change (constants written into the figure statement's SQL)
+against 1.63 and 1.87 before; this bench with it, one pair at load 1.0–1.4: common
+1.18 (before 1.24), figure-changing 1.54 (before 1.67), the dashboard after a write
+25 ms p95 (0.07 × the plain counts). The 1.2× target is still not met for the
+figure-changing visit.
 """
 
 from __future__ import annotations

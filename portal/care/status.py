@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.care import figures, rules
+from portal.care.figures import const
 from portal.care.models import (
     FIGURE_COLUMNS,
     Assignment,
@@ -37,25 +38,28 @@ from portal.care.models import (
 from portal.extensions import db
 from portal.register.models import Household, Person
 
+# constants in the SQL text, not bound (`figures.const`)
+BAR, COLON, EMPTY = const("|"), const(":"), const("")
+
 
 def _sql_token(*parts: sa.ColumnElement) -> sa.ColumnElement[str]:
-    out: sa.ColumnElement[str] = sa.literal("|", sa.String)
+    out: sa.ColumnElement[str] = BAR
     for i, part in enumerate(parts):
         if i:
-            out = out + sa.literal(":", sa.String)
+            out = out + COLON
         out = out + sa.cast(part, sa.String)
-    return out + sa.literal("|", sa.String)
+    return out + BAR
 
 
 def _sql_quarter_key(day: sa.ColumnElement) -> sa.ColumnElement[int]:
     year = sa.cast(sa.extract("year", day), sa.Integer)
     month = sa.cast(sa.extract("month", day), sa.Integer)
-    return year * 10 + (month + 2) // 3
+    return year * const(10) + (month + const(2)) // const(3)
 
 
 def _strings(expr: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     """The tokens of a group run together (NULLs skipped; none: empty)."""
-    return sa.func.coalesce(sa.func.aggregate_strings(expr, ""), "")
+    return sa.func.coalesce(sa.func.aggregate_strings(expr, ""), EMPTY)
 
 
 UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -69,7 +73,7 @@ HOUSEHOLDS = sa.bindparam("status_households", expanding=True, type_=sa.Uuid())
 def _visit_tokens(kind: VisitKind, *parts: sa.ColumnElement) -> sa.ColumnElement[str]:
     """The tokens of a household's visits of one kind (festival: "code:year"; doctor
     contact: its quarter), run together."""
-    return _strings(sa.case((Visit.kind == kind, _sql_token(*parts))))
+    return _strings(sa.case((Visit.kind == const(kind.value), _sql_token(*parts))))
 
 
 def _narrow(model: type, tenant: bool, listed: bool, column: str = "household_id") -> list:
@@ -137,11 +141,11 @@ def household_rows(tenant: bool, listed: bool) -> sa.Select:
             Household.tenant_id,
             Household.id,
             Household.id.label("household_id"),
-            sa.func.coalesce(ca.c.n, 0),
-            sa.func.coalesce(ca.c.roles, ""),
+            sa.func.coalesce(ca.c.n, const(0)),
+            sa.func.coalesce(ca.c.roles, EMPTY),
             va.c.last_on,
-            sa.func.coalesce(va.c.festivals, ""),
-            sa.func.coalesce(va.c.doctor, ""),
+            sa.func.coalesce(va.c.festivals, EMPTY),
+            sa.func.coalesce(va.c.doctor, EMPTY),
             dc.c.first_signed,
             sa.func.now(),
         )
