@@ -738,9 +738,11 @@ def _villages(
     villages: dict[uuid.UUID, Figures] = {}
     town_of: dict[uuid.UUID, uuid.UUID] = {}
     # each count by its position in the row (a district's view reads a row per village)
-    for found, names, whole, figure in (
-        (rows, hnames, "households", figure_of),
-        (prow, pnames, "persons", lambda name: name),
+    # (the households' rows name each village's town; a member's row only when no
+    # household row did)
+    for found, names, whole, figure, names_town in (
+        (rows, hnames, "households", figure_of, True),
+        (prow, pnames, "persons", lambda name: name, False),
     ):
         if not found:
             continue
@@ -750,7 +752,7 @@ def _villages(
             f = villages.get(r.village_id)
             if f is None:
                 f = villages[r.village_id] = Figures()
-            if whole == "households" or r.village_id not in town_of:
+            if names_town or r.village_id not in town_of:
                 town_of[r.village_id] = r.town_id
             counts = f.__dict__
             for i, name in adds:

@@ -124,8 +124,9 @@ def _forget_after_write(session: Session) -> None:
     trail = session.info.pop("portal_wrote_trail", None) or set()
     if wrote:
         forget(None if _EVERY in wrote else wrote)
-    if trail - wrote and _EVERY not in wrote:
-        forget(trail - wrote, trail_only=True)
+    trail -= wrote
+    if trail and _EVERY not in wrote:  # (a trail write of an unknown district: all go)
+        forget(None if _EVERY in trail else trail, trail_only=True)
 
 
 @sa.event.listens_for(Session, "after_rollback")
