@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 
 import sqlalchemy as sa
+from blinker import Namespace
 
 from portal.care import rules
 from portal.care.models import (
@@ -26,6 +27,7 @@ from portal.care.models import (
     Contact,
     DoctorContract,
     HouseholdCareStatus,
+    PendingHouseholdStatus,
     PersonCareStatus,
     VillageCareFigures,
     Visit,
@@ -42,6 +44,11 @@ from portal.register.models import (
 )
 
 HOLDERS = (Relationship.principal, Relationship.spouse)
+
+# Sent before the status or village rows are read, with the district in scope (None:
+# none); `status.settle` brings the households a visit marked up to date. A signal
+# because `status` is above this module (it builds on the figures' statements).
+rows_read = Namespace().signal("care-rows-read")
 
 
 @dataclass
@@ -645,6 +652,8 @@ def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = Non
     members' care status rows joined live to the register. A day before a visit or
     check-up the rows hold (a meeting's earlier reference date) is answered live from
     the care tables (`live_coverage`)."""
+    from portal.tenancy import scope
+
     today = rules.today()
     as_of = as_of or today
     policy = policy or rules.current_policy(as_of)
@@ -652,6 +661,7 @@ def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = Non
         kept = village_rows(as_of, policy)
         if kept is not None:
             return kept
+    rows_read.send(scope.current().tenant_id)
     rows, prow, hnames, pnames = _run(policy, as_of, pre_aggregated=True)
     if rows is None:
         return live_coverage(as_of, policy)
@@ -660,8 +670,23 @@ def coverage(as_of: dt.date | None = None, policy: rules.CarePolicy | None = Non
 
 def village_rows(as_of: dt.date, policy: rules.CarePolicy) -> Coverage | None:
     """The figures from the village rows, or None when any is of another day or policy
-    (or the district has none yet)."""
-    rows = db.session.execute(sa.select(VillageCareFigures)).scalars().all()
+    (or the district has none yet). The same statement says whether a household of the
+    district is marked (`status.mark`): then the marks are settled first
+    (`rows_read`) and the rows read again."""
+    from portal.tenancy import scope
+
+    tenant_id = scope.current().tenant_id
+    marks = PendingHouseholdStatus.__table__
+    marked = sa.exists(
+        sa.select(marks.c.id).where(*([marks.c.tenant_id == tenant_id] if tenant_id else []))
+    )
+    statement = sa.select(VillageCareFigures, marked.label("marked"))
+    found = db.session.execute(statement).all()
+    if found and found[0].marked:
+        rows_read.send(tenant_id)
+        # (the settle wrote the rows past the session: the first read's objects are stale)
+        found = db.session.execute(statement.execution_options(populate_existing=True)).all()
+    rows = [r[0] for r in found]
     key = policy_key(policy)
     if not rows or any(r.as_of != as_of or r.policy_key != key for r in rows):
         return None

@@ -256,6 +256,18 @@ class PersonCareStatus(_HouseholdRecord, Base):
     last_checkup_on: Mapped[dt.date | None]
 
 
+class PendingHouseholdStatus(_HouseholdRecord, Base):
+    """A household whose status row (and its village's figures) a visit has left behind:
+    `id` = the household's id. A visit that can move a figure writes only this mark;
+    the next reader of the pre-aggregated figures (`status.settle`, called by
+    `figures.coverage`) brings every marked household of the district up to date in one
+    set-based pass. Derived data: not audited (the visit is)."""
+
+    __tablename__ = "care_pending_status"
+    __audit__ = False
+    __table_args__ = _keys()
+
+
 FIGURE_COLUMNS = (
     "households",
     "contact_ok",

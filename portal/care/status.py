@@ -29,6 +29,7 @@ from portal.care.models import (
     Contact,
     DoctorContract,
     HouseholdCareStatus,
+    PendingHouseholdStatus,
     PersonCareStatus,
     VillageCareFigures,
     Visit,
@@ -485,12 +486,14 @@ def last_visit_on(tenant_id: uuid.UUID, household_id: uuid.UUID) -> sa.ScalarSel
 
 
 def visit_recorded(visit: Visit, last: dt.date | None) -> None:
-    """`touch` for a new visit, short when it cannot move a figure: a visit that is not a
-    festival or doctor contact, to a household already visited this quarter, changes
-    only the last visit's date (no figure reads more of it than "since the quarter
-    began"), so that date is all that is written (at most one statement). `last`: the
-    household's last visit as its status row held it before this one (`last_visit_on`).
-    Anything else goes through `touch`."""
+    """A new visit's status, in one statement at most. A visit that is not a festival or
+    doctor contact, to a household already visited this quarter, changes only the last
+    visit's date (no figure reads more of it than "since the quarter began"), so that
+    date is all that is written. Any other visit can move a figure: it marks the
+    household (`mark`), and the next reader of the pre-aggregated figures settles it
+    (`settle`) — together with every other household marked since, in one pass, instead
+    of the policy's read and the figures' statement on each visit. `last`: the
+    household's last visit as its status row held it before this one (`last_visit_on`)."""
     table = HouseholdCareStatus.__table__
     conn = db.session.connection()
     if visit.kind not in (VisitKind.festival, VisitKind.doctor):
@@ -503,4 +506,47 @@ def visit_recorded(visit: Visit, last: dt.date | None) -> None:
                     .values(last_visit_on=visit.visited_on)
                 )
             return
-    touch_for(visit, persons=False)
+    mark(visit.tenant_id, visit.household_id)
+
+
+def mark(tenant_id: uuid.UUID, household_id: uuid.UUID) -> None:
+    """The household's status row (and its village's figures) are behind: one insert,
+    nothing if it is marked already."""
+    table = PendingHouseholdStatus.__table__
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.connection().execute(
+        dialect.insert(table)
+        .values(
+            tenant_id=tenant_id,
+            id=household_id,
+            household_id=household_id,
+            created_at=sa.func.now(),
+        )
+        .on_conflict_do_nothing(index_elements=[table.c.tenant_id, table.c.id])
+    )
+
+
+def settle(tenant_id: uuid.UUID | None) -> int:
+    """Bring the marked households of the district (None: of every district the session
+    may write) up to date — their status rows and their villages' figures, as `touch`
+    does for a write — and drop their marks. The figures' readers call it first
+    (`figures.rows_read`). One read when nothing is marked (a read, so an idle dashboard
+    takes no write lock); the marks are taken by a delete that returns them, so two
+    readers at once settle each household once. Returns the households settled."""
+    table = PendingHouseholdStatus.__table__
+    conn = db.session.connection()
+    mine = [] if tenant_id is None else [table.c.tenant_id == tenant_id]
+    if conn.execute(sa.select(table.c.id).where(*mine).limit(1)).first() is None:
+        return 0
+    taken = conn.execute(sa.delete(table).where(*mine).returning(table.c.tenant_id, table.c.id))
+    by_tenant: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for tenant, household in taken:
+        by_tenant.setdefault(tenant, set()).add(household)
+    for tenant, ids in by_tenant.items():
+        touch(tenant, ids, persons=False)
+    return sum(len(ids) for ids in by_tenant.values())
+
+
+@figures.rows_read.connect
+def _settle_before_read(tenant_id: uuid.UUID | None, **_kw: object) -> None:
+    settle(tenant_id)

@@ -140,3 +140,7 @@ NOT_AUDITED: dict[str, str] = {
     "repair-status` recomputes them from those rows"
     for name in ("HouseholdCareStatus", "PersonCareStatus", "VillageCareFigures")
 }
+NOT_AUDITED["PendingHouseholdStatus"] = (
+    "a mark that a visit (audited) left a household's derived status row behind; the next "
+    "read of the figures settles and deletes it"
+)

@@ -168,7 +168,9 @@ def test_home_panels_are_kept_until_the_district_writes(fresh_app, login_as) -> 
     assert max(map(int, re.findall(r"/t/kaifeng/audit/(\d+)", page))) > newest
 
 
-def test_a_commit_that_wrote_only_the_trail_keeps_the_answers_that_do_not_read_it(fresh_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_commit_that_wrote_only_the_trail_keeps_the_answers_that_do_not_read_it(
+    fresh_app,
+) -> None:  # type: ignore[no-untyped-def]
     """A recorded read (an export: an audit event and nothing else) drops the district's
     trail-reading answers (the recent-events panel) and keeps the others; a write of any
     other row drops both."""
