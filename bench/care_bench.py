@@ -25,6 +25,8 @@ statements are per district (tenant-led keys), so the largest district is the wo
 case whatever the number of districts. `dashboard_after_write` records a visit
 (the village contact) before each timed request: the page as served after a write of
 the district (the in-process memo is stale; the village rows were moved by the write).
+`dashboard_after_marked_visit` records a figure-changing visit before each timed
+request: the page then settles the household the visit marked (`status.settle`).
 `dashboard_uncached` only forgets the in-process figures before each request.
 
 Last measured (seventh session, docs/performance.md): this bench, `40 50`, the session's
@@ -315,11 +317,11 @@ def main(n: int = 100, times: int = 1) -> dict:
                         ),
                     )
                     .order_by(Household.id)
-                    .limit(writes + 4)
+                    .limit(writes + 4 + n + 4)
                 ).scalars()
             )
             db.session.remove()
-        if len(fresh_ids) < writes + 4:
+        if len(fresh_ids) < writes + 4 + n + 4:
             raise SystemExit(f"only {len(fresh_ids)} households not visited this quarter")
         town = Browser(app)
         town.login(town_name)
@@ -380,6 +382,17 @@ def main(n: int = 100, times: int = 1) -> dict:
             if i >= 4:
                 after_write.append(time.perf_counter() - t0)
             assert r.status_code == 200
+        # the dashboard right after a visit that marked its household: the page settles
+        # the mark (the status row, the figures before and after, the village row moved)
+        after_marked: list[float] = []
+        for i in range(n + 4):
+            r = changing_visit(writes + 4 + i)
+            assert r.status_code == 302, r.status_code
+            t0 = time.perf_counter()
+            r = lead.get(f"/t/{SLUG}/care/")
+            if i >= 4:
+                after_marked.append(time.perf_counter() - t0)
+            assert r.status_code == 200
         out = {
             "backend": BACKEND,
             "scale": (
@@ -392,6 +405,10 @@ def main(n: int = 100, times: int = 1) -> dict:
             "dashboard_after_write": summary(after_write),
             "dashboard_after_write_vs_plain_p95": round(
                 pct(after_write, 0.95) / pct(plain, 0.95), 2
+            ),
+            "dashboard_after_marked_visit": summary(after_marked),
+            "dashboard_after_marked_visit_vs_plain_p95": round(
+                pct(after_marked, 0.95) / pct(plain, 0.95), 2
             ),
             "dashboard_uncached": summary(uncached),
             "dashboard_uncached_vs_plain_p95": round(pct(uncached, 0.95) / pct(plain, 0.95), 2),
