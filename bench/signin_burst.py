@@ -13,6 +13,8 @@ SCHED_IDLE, the default) — and each gunicorn shape (workers × threads), `--re
 
 1. quiet: `--readers` signed-in users load their district home page in a loop;
 2. burst: `--burst` other users sign in at the same instant, while the readers go on.
+   The burst's clients run in a process of their own (`--same-process`: in the readers',
+   as before the eighth session, where their client work held up the readers' threads).
 
 It prints the readers' p50/p95/max latency when quiet and during the burst, and how
 long the burst's sign-ins took, with the load average at the start and end of each run,
@@ -27,6 +29,7 @@ import argparse
 import datetime as dt
 import http.client
 import json
+import multiprocessing
 import os
 import re
 import subprocess
@@ -35,6 +38,7 @@ import time
 import urllib.parse
 import uuid
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -186,6 +190,39 @@ def summary(values: list[float]) -> dict:
     }
 
 
+def run_burst(port: int, names: list[str]) -> tuple[float, float, list[tuple[int, float, int]]]:
+    """The burst: every name signs in at the same instant, one thread each. Returns when
+    it began and ended (`time.perf_counter`, CLOCK_MONOTONIC: the same clock in every
+    process) and each sign-in's (status, seconds, retries)."""
+    barrier = threading.Barrier(len(names))
+    lock = threading.Lock()
+    sign_ins: list[tuple[int, float, int]] = []
+
+    def sign_in(name: str) -> None:
+        c = Client(port)
+        barrier.wait()
+        start = time.perf_counter()
+        status = c.sign_in(name)
+        with lock:
+            sign_ins.append((status, time.perf_counter() - start, c.retries))
+
+    burst = [threading.Thread(target=sign_in, args=(n,)) for n in names]
+    burst_from = time.perf_counter()
+    for t in burst:
+        t.start()
+    for t in burst:
+        t.join()
+    return burst_from, time.perf_counter(), sign_ins
+
+
+def _burst_process(port: int, names: list[str], go: Any, out: Any) -> None:
+    """The burst in a process of its own: its 60 client threads do not hold up the
+    readers' threads on this process's GIL (as 60 browsers would not), so the readers'
+    times are the server's."""
+    go.wait()
+    out.put(run_burst(port, names))
+
+
 def run_once(args: argparse.Namespace, app_url: str, gate: Gate, shape: tuple[int, int]) -> dict:
     readers_names, officers = usernames(app_url)
     port = free_port()
@@ -213,6 +250,13 @@ def run_once(args: argparse.Namespace, app_url: str, gate: Gate, shape: tuple[in
 
         for c, name in zip(readers, readers_names, strict=False):
             c.home = f"/t/{name.rsplit('-', 1)[0]}/"  # type: ignore[attr-defined]
+        burst_names = officers[: args.burst]
+        if not args.same_process:
+            # forked now, while this process has one thread; it waits for `go`
+            fork = multiprocessing.get_context("fork")
+            go, out = fork.Event(), fork.Queue()
+            child = fork.Process(target=_burst_process, args=(port, burst_names, go, out))
+            child.start()
         threads = [threading.Thread(target=read, args=(c,), daemon=True) for c in readers]
         for t in threads:
             t.start()
@@ -221,25 +265,12 @@ def run_once(args: argparse.Namespace, app_url: str, gate: Gate, shape: tuple[in
         time.sleep(args.quiet)
         quiet_to = time.perf_counter()
 
-        burst_names = officers[: args.burst]
-        barrier = threading.Barrier(len(burst_names))
-        sign_ins: list[tuple[int, float, int]] = []
-
-        def sign_in(name: str) -> None:
-            c = Client(port)
-            barrier.wait()
-            start = time.perf_counter()
-            status = c.sign_in(name)
-            with lock:
-                sign_ins.append((status, time.perf_counter() - start, c.retries))
-
-        burst = [threading.Thread(target=sign_in, args=(n,)) for n in burst_names]
-        burst_from = time.perf_counter()
-        for t in burst:
-            t.start()
-        for t in burst:
-            t.join()
-        burst_to = time.perf_counter()
+        if args.same_process:
+            burst_from, burst_to, sign_ins = run_burst(port, burst_names)
+        else:
+            go.set()
+            burst_from, burst_to, sign_ins = out.get()
+            child.join(timeout=30)
         time.sleep(1)
         stop.set()
         for t in threads:
@@ -305,6 +336,13 @@ def main() -> None:
         help="gunicorn shapes, e.g. 2x4,5x2 (default: --workers x --threads)",
     )
     ap.add_argument("--repeat", type=int, default=1, help="rounds of every gate and shape")
+    ap.add_argument(
+        "--same-process",
+        action="store_true",
+        help="run the burst's client threads in the readers' process (before the eighth "
+        "session, every run did: the burst's client work then delayed the readers' own "
+        "threads on the GIL, counted as the server's)",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
     ap.add_argument("--database", default="", help="use this database kept by --keep")
     args = ap.parse_args()
