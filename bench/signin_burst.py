@@ -228,6 +228,14 @@ def run_once(args: argparse.Namespace, app_url: str, gate: Gate, shape: tuple[in
     port = free_port()
     load_from = os.getloadavg()[0]
     server = start_server(app_url, port, gate, *shape)
+    burst_names = officers[: args.burst]
+    if not args.same_process:
+        # forked first, while this process has one thread and no reader's connection
+        # (the child would hold their sockets too); it waits for `go`
+        fork = multiprocessing.get_context("fork")
+        go, out = fork.Event(), fork.Queue()
+        child = fork.Process(target=_burst_process, args=(port, burst_names, go, out))
+        child.start()
     try:
         readers = []
         for name in readers_names[: args.readers]:
@@ -250,13 +258,6 @@ def run_once(args: argparse.Namespace, app_url: str, gate: Gate, shape: tuple[in
 
         for c, name in zip(readers, readers_names, strict=False):
             c.home = f"/t/{name.rsplit('-', 1)[0]}/"  # type: ignore[attr-defined]
-        burst_names = officers[: args.burst]
-        if not args.same_process:
-            # forked now, while this process has one thread; it waits for `go`
-            fork = multiprocessing.get_context("fork")
-            go, out = fork.Event(), fork.Queue()
-            child = fork.Process(target=_burst_process, args=(port, burst_names, go, out))
-            child.start()
         threads = [threading.Thread(target=read, args=(c,), daemon=True) for c in readers]
         for t in threads:
             t.start()
@@ -297,6 +298,8 @@ def run_once(args: argparse.Namespace, app_url: str, gate: Gate, shape: tuple[in
             },
         }
     finally:
+        if not args.same_process and child.is_alive():
+            child.terminate()
         server.terminate()
         server.wait(timeout=30)
 
