@@ -171,7 +171,7 @@ def main() -> None:
             if args.storm
             else f"steady state: the {args.seconds - all_in:.0f} s after the last user signed in "
             f"({all_in} s into the run)"
-            if all_in is not None
+            if all_in is not None and all_in < args.seconds
             else "from the start: not every user signed in within the run"
         )
         (RESULTS / f"loadtest-{stamp}.json").write_text(json.dumps(result, indent=1))

@@ -65,7 +65,7 @@ MEETING_LINK = re.compile(r'/t/[a-z0-9-]+/meetings/([0-9a-f-]{36})"')
 # after Retry-After, as the sign-in page's script does (portal/static/signin.js, whose
 # header it sends: the refusal is the script's short answer), up to this many times; the
 # retries are counted.
-SIGN_IN_ATTEMPTS = 20
+SIGN_IN_ATTEMPTS = 40  # as many as the sign-in page's script (portal/static/signin.js)
 SIGN_INS: dict = {"ok": 0, "failed": 0, "retries_after_503": 0, "ms": [], "all_in_s": None}
 STARTED = time.perf_counter()
 
