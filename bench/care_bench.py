@@ -51,6 +51,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -372,27 +373,25 @@ def main(n: int = 100, times: int = 1) -> dict:
                 visits.append(dt_v)
                 changing.append(dt_c)
                 entries.append(dt_e)
+
+        def dashboard_after(write: Callable[[int], Any]) -> list[float]:
+            """The lead's dashboard timed right after each of `n` writes (4 warm-ups)."""
+            out: list[float] = []
+            for i in range(n + 4):
+                r = write(i)
+                assert r.status_code == 302, r.status_code
+                t0 = time.perf_counter()
+                r = lead.get(f"/t/{SLUG}/care/")
+                if i >= 4:
+                    out.append(time.perf_counter() - t0)
+                assert r.status_code == 200
+            return out
+
         # the dashboard right after a real write: a visit recorded, then the page
-        after_write: list[float] = []
-        for i in range(n + 4):
-            r = phone_visit()
-            assert r.status_code == 302, r.status_code
-            t0 = time.perf_counter()
-            r = lead.get(f"/t/{SLUG}/care/")
-            if i >= 4:
-                after_write.append(time.perf_counter() - t0)
-            assert r.status_code == 200
-        # the dashboard right after a visit that marked its household: the page settles
-        # the mark (the status row, the figures before and after, the village row moved)
-        after_marked: list[float] = []
-        for i in range(n + 4):
-            r = changing_visit(writes + 4 + i)
-            assert r.status_code == 302, r.status_code
-            t0 = time.perf_counter()
-            r = lead.get(f"/t/{SLUG}/care/")
-            if i >= 4:
-                after_marked.append(time.perf_counter() - t0)
-            assert r.status_code == 200
+        after_write = dashboard_after(lambda _i: phone_visit())
+        # right after a visit that marked its household: the page settles the mark (the
+        # status row, the figures before and after, the village row moved)
+        after_marked = dashboard_after(lambda i: changing_visit(writes + 4 + i))
         out = {
             "backend": BACKEND,
             "scale": (
