@@ -198,12 +198,18 @@ def main(n: int = 100, times: int = 1) -> dict:
         lead = Browser(app)
         lead.login(f"{SLUG}-lead")
 
-        def dashboard_times() -> list[float]:
+        def dashboard_times(
+            before: Callable[[int], Any] | None = None, warm: int = 10
+        ) -> list[float]:
+            """The lead's dashboard timed `n` times after `warm` untimed loads; `before(i)`
+            runs ahead of each load (a write answering 302, or None)."""
             out: list[float] = []
-            for i in range(n + 10):
+            for i in range(n + warm):
+                if before is not None and (r := before(i)) is not None:
+                    assert r.status_code == 302, r.status_code
                 t0 = time.perf_counter()
                 r = lead.get(f"/t/{SLUG}/care/")
-                if i >= 10:
+                if i >= warm:
                     out.append(time.perf_counter() - t0)
                 assert r.status_code == 200
             return out
@@ -219,14 +225,8 @@ def main(n: int = 100, times: int = 1) -> dict:
         dash = dashboard_times()
         from portal.care import figures as care_figures
 
-        uncached: list[float] = []  # as served after a write of the district
-        for i in range(n + 10):
-            care_figures._COVERAGE.clear()
-            t0 = time.perf_counter()
-            r = lead.get(f"/t/{SLUG}/care/")
-            if i >= 10:
-                uncached.append(time.perf_counter() - t0)
-            assert r.status_code == 200
+        # the figures forgotten in memory before each load
+        uncached = dashboard_times(lambda _i: care_figures._COVERAGE.clear())
         figures: list[float] = []  # the care part alone: queries.coverage() in the scope
         live: list[float] = []  # the same figures from the care tables (live_coverage)
         from portal.care import queries
@@ -374,24 +374,11 @@ def main(n: int = 100, times: int = 1) -> dict:
                 changing.append(dt_c)
                 entries.append(dt_e)
 
-        def dashboard_after(write: Callable[[int], Any]) -> list[float]:
-            """The lead's dashboard timed right after each of `n` writes (4 warm-ups)."""
-            out: list[float] = []
-            for i in range(n + 4):
-                r = write(i)
-                assert r.status_code == 302, r.status_code
-                t0 = time.perf_counter()
-                r = lead.get(f"/t/{SLUG}/care/")
-                if i >= 4:
-                    out.append(time.perf_counter() - t0)
-                assert r.status_code == 200
-            return out
-
         # the dashboard right after a real write: a visit recorded, then the page
-        after_write = dashboard_after(lambda _i: phone_visit())
+        after_write = dashboard_times(lambda _i: phone_visit(), warm=4)
         # right after a visit that marked its household: the page settles the mark (the
         # status row, the figures before and after, the village row moved)
-        after_marked = dashboard_after(lambda i: changing_visit(writes + 4 + i))
+        after_marked = dashboard_times(lambda i: changing_visit(writes + 4 + i), warm=4)
         out = {
             "backend": BACKEND,
             "scale": (
