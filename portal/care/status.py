@@ -270,12 +270,16 @@ def refresh(
     persons: bool = True,
 ) -> tuple[int, int]:
     """Recompute the status rows of the households a care write touched (in the caller's
-    transaction; never commits), or of the whole district with no `household_ids`.
-    Returns how many household and member rows were written."""
+    transaction; never commits), or of the whole district with no `household_ids` (its
+    marks, `mark`, are then dropped: every row is up to date). Returns how many
+    household and member rows were written."""
     ids = None if household_ids is None else sorted(set(household_ids))
     if ids == []:
         return 0, 0
     conn = db.session.connection()
+    if ids is None and households:
+        marks = PendingHouseholdStatus.__table__
+        conn.execute(sa.delete(marks).where(marks.c.tenant_id == tenant_id))
     written = [0, 0]
     for statement, params in statements(tenant_id, ids, households=households, persons=persons):
         count = conn.execute(statement, params).rowcount

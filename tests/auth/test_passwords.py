@@ -310,7 +310,9 @@ def test_a_full_queue_is_refused_before_any_database_work(fresh_app, tmp_path: P
         queued.start()
         browser = Browser(fresh_app)
         token = browser.csrf()
-        time.sleep(0.5)  # the first sign-in is waiting for the slot
+        deadline = time.monotonic() + 10  # until the first sign-in waits for the slot
+        while not passwords.queue_full() and time.monotonic() < deadline:
+            time.sleep(0.02)  # (a fixed pause was too short on a loaded CI machine)
         with statements(fresh_app) as seen:
             r = browser.client.post(
                 "/login",

@@ -174,9 +174,10 @@ def test_visits_marked_between_other_writes_are_settled_by_the_next_read(fresh_a
     households (their status rows stay behind), the other writes move the figures
     themselves — over rows a mark has left behind — and the one read afterwards settles
     every mark and equals the live count."""
-    from portal.care import figures
+    from portal.care import figures, status
     from portal.care.models import HouseholdCareStatus, PendingHouseholdStatus
     from portal.extensions import db
+    from portal.tenancy import scope
 
     def marks() -> list[Any]:
         return list(db.session.execute(sa.select(PendingHouseholdStatus.id)).scalars())
@@ -200,6 +201,16 @@ def test_visits_marked_between_other_writes_are_settled_by_the_next_read(fresh_a
         _same("one read after every write")
         assert marks() == []
         assert figures.coverage().district.as_dict() != before
+        # the repair (every status row of the district recomputed) drops the marks
+        writes["doctor contact"]()
+        _commit()
+        assert marks()
+        tid = scope.current().tenant_id
+        status.refresh(tid)
+        status.rebuild(tid)
+        _commit()
+        assert marks() == []
+        _same("repaired")
 
 
 def test_register_changes_move_the_figures(fresh_app) -> None:  # type: ignore[no-untyped-def]
