@@ -46,8 +46,9 @@ from portal.register.models import (
 HOLDERS = (Relationship.principal, Relationship.spouse)
 
 # Sent before the status or village rows are read, with the district in scope (None:
-# none); `status.settle` brings the households a visit marked up to date. A signal
-# because `status` is above this module (it builds on the figures' statements).
+# none) and `marked=True` when a mark was seen; `status.settle` brings the households a
+# visit marked up to date. A signal because `status` is above this module (it builds on
+# the figures' statements).
 rows_read = Namespace().signal("care-rows-read")
 
 
@@ -683,7 +684,7 @@ def village_rows(as_of: dt.date, policy: rules.CarePolicy) -> Coverage | None:
     statement = sa.select(VillageCareFigures, marked.label("marked"))
     found = db.session.execute(statement).all()
     if found and found[0].marked:
-        rows_read.send(tenant_id)
+        rows_read.send(tenant_id, marked=True)
         # (the settle wrote the rows past the session: the first read's objects are stale)
         found = db.session.execute(statement.execution_options(populate_existing=True)).all()
     rows = [r[0] for r in found]

@@ -469,7 +469,8 @@ def forget(tenant_id: uuid.UUID) -> None:
 
 
 def touch_for(*rows: object, households: bool = True, persons: bool = True) -> None:
-    """`touch` for the households of some care rows (flushed, so they have ids): a visit
+    """`touch` for the households of some care rows (flushed, so they have ids; or any
+    rows with `tenant_id` and `household_id`, such as the marks `settle` takes): a visit
     or an assignment changes its household's status row, a check-up its members'."""
     by_tenant: dict[uuid.UUID, set[uuid.UUID]] = {}
     for row in rows:
@@ -517,9 +518,8 @@ def mark(tenant_id: uuid.UUID, household_id: uuid.UUID) -> None:
     """The household's status row (and its village's figures) are behind: one insert,
     nothing if it is marked already."""
     table = PendingHouseholdStatus.__table__
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     db.session.connection().execute(
-        dialect.insert(table)
+        UPSERT[db.session.get_bind().dialect.name](table)
         .values(
             tenant_id=tenant_id,
             id=household_id,
@@ -530,27 +530,26 @@ def mark(tenant_id: uuid.UUID, household_id: uuid.UUID) -> None:
     )
 
 
-def settle(tenant_id: uuid.UUID | None) -> int:
+def settle(tenant_id: uuid.UUID | None, marked: bool = False) -> int:
     """Bring the marked households of the district (None: of every district the session
     may write) up to date — their status rows and their villages' figures, as `touch`
     does for a write — and drop their marks. The figures' readers call it first
-    (`figures.rows_read`). One read when nothing is marked (a read, so an idle dashboard
-    takes no write lock); the marks are taken by a delete that returns them, so two
-    readers at once settle each household once. Returns the households settled."""
+    (`figures.rows_read`). Unless the caller has seen a mark (`marked`), one read first
+    when nothing is marked (a read, so an idle dashboard takes no write lock); the marks
+    are taken by a delete that returns them, so two readers at once settle each
+    household once. Returns the households settled."""
     table = PendingHouseholdStatus.__table__
     conn = db.session.connection()
     mine = [] if tenant_id is None else [table.c.tenant_id == tenant_id]
-    if conn.execute(sa.select(table.c.id).where(*mine).limit(1)).first() is None:
+    if not marked and conn.execute(sa.select(table.c.id).where(*mine).limit(1)).first() is None:
         return 0
-    taken = conn.execute(sa.delete(table).where(*mine).returning(table.c.tenant_id, table.c.id))
-    by_tenant: dict[uuid.UUID, set[uuid.UUID]] = {}
-    for tenant, household in taken:
-        by_tenant.setdefault(tenant, set()).add(household)
-    for tenant, ids in by_tenant.items():
-        touch(tenant, ids, persons=False)
-    return sum(len(ids) for ids in by_tenant.values())
+    taken = conn.execute(
+        sa.delete(table).where(*mine).returning(table.c.tenant_id, table.c.household_id)
+    ).all()
+    touch_for(*taken, persons=False)
+    return len(taken)
 
 
 @figures.rows_read.connect
-def _settle_before_read(tenant_id: uuid.UUID | None, **_kw: object) -> None:
-    settle(tenant_id)
+def _settle_before_read(tenant_id: uuid.UUID | None, marked: bool = False, **_kw: object) -> None:
+    settle(tenant_id, marked)
