@@ -59,6 +59,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PASSWORD_HASH_NICE": int(_env("PASSWORD_HASH_NICE", "19")),
         "PASSWORD_HASH_SCHED_IDLE": _env("PASSWORD_HASH_SCHED_IDLE", "1") == "1",
         "PASSWORD_HASH_RETRY_AFTER": int(_env("PASSWORD_HASH_RETRY_AFTER", "2")),
+        "PASSWORD_HASH_IDLE_SECONDS": float(_env("PASSWORD_HASH_IDLE_SECONDS", "1")),
         "PASSWORD_HASH_LOCK_DIR": _env("PASSWORD_HASH_LOCK_DIR") or str(instance / "run"),
         "ARCHIVE_MAX_BYTES": int(_env("ARCHIVE_MAX_BYTES", str(2 * 1024**3))),
         "TRUSTED_PROXIES": _env("TRUSTED_PROXIES", ""),

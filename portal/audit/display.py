@@ -197,7 +197,7 @@ def kept_names(
     """{id: name} of `ids` by `lookup`, kept per district by `kernel.memo` under `key`: the
     pages of a trail name the same people and records again and again, so the look-up is
     asked only for the ids not yet kept; a write in the district (a rename) drops them."""
-    kept: dict[str, str] = memo.remembered(key, dict, _district())
+    kept: dict[str, str] = memo.remembered(key, dict, _district(), every_write=True)
     if len(kept) > KEPT_NAMES:
         kept.clear()
     missing = sorted(i for i in ids if i not in kept)  # never iterates the shared dict

@@ -402,7 +402,10 @@ def _write_chains(session: Session) -> None:
             prev = row["hash"]
             rows.append(row)
         _append(conn, tenant_id, rows)
-        memo.note_write(session, tenant_id, trail=True)  # read by kept panels
+        # (the chain's district, which may differ from the scope's: a platform echo)
+        memo.note_write(
+            session, tenant_id, (AuditEvent.__tablename__, AuditChainHead.__tablename__)
+        )
 
 
 def _discard(session: Session, transaction: Any) -> None:

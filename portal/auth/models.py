@@ -10,6 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, TenantScopedGlobal, new_id, utcnow
+from portal.kernel import memo
 from portal.kernel.grants import Role  # noqa: F401 - re-exported for the models' users
 from portal.tenancy.models import Department, Tenant
 
@@ -103,3 +104,7 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(sa.String(64), default="")
     success: Mapped[bool] = mapped_column(default=False)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# The signed-in user, loaded before any kept answer is computed (`kernel.memo`).
+memo.read_by_every_answer(User.__tablename__)

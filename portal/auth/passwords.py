@@ -30,7 +30,11 @@ morning rush) could take every core from other users' page views. Three brakes:
   the hash and put back. argon2-cffi releases the GIL while hashing, so the worker's
   request threads run Python meanwhile. A hash then only uses time the page views leave;
   the argon2 parameters, the security setting, are unchanged: a sign-in waits a little
-  longer under load, it costs no less.
+  longer under load, it costs no less. When the page views leave no idle time at all (an
+  overload: every core busy for longer than `PASSWORD_HASH_IDLE_SECONDS`, default 1 s,
+  some 30 hashes' time), the lowered hash would wait as long as the overload lasts and
+  nobody could sign in; it is then made in the request's own thread at the worker's
+  priority, still within the machine-wide slot.
 
 A refusal says when to come back (`Retry-After`, `PASSWORD_HASH_RETRY_AFTER` to twice
 that, default 2–4 s, spread so that a crowd does not come back at the same instant); the
@@ -82,6 +86,7 @@ DEFAULT_WAIT_SECONDS = 10.0
 DEFAULT_NICE = 19
 DEFAULT_SCHED_IDLE = True
 DEFAULT_RETRY_AFTER = 2  # seconds; a refusal says 2–4
+DEFAULT_IDLE_SECONDS = 1.0  # a lowered hash not done by then found no idle CPU
 SLOT_FILE = "password-hash-slot-{}.lock"
 _POLL_SECONDS = (0.001, 0.005)  # first and longest pause between looks at a busy slot
 
@@ -261,7 +266,17 @@ def at_hashing_priority(work: Callable[[], T]) -> T:
                 )
                 _pool_key = key
     assert _pool is not None
-    return _pool.submit(work).result()
+    lowered = _pool.submit(work)
+    try:
+        return lowered.result(timeout=_setting("PASSWORD_HASH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS))
+    except concurrent.futures.TimeoutError:
+        # The page views take every core (an overload, not a morning rush): at the lowest
+        # priority the hash would wait for as long as the overload lasts, and nobody could
+        # sign in. It is made here, at the worker's priority, still inside the machine's
+        # slot (at most `concurrency()` hashes compete with the page views); the lowered
+        # copy, if it started, ends on idle time only.
+        lowered.cancel()
+        return work()
 
 
 def _gated(work: Callable[[], T]) -> T:

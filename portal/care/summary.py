@@ -107,6 +107,4 @@ def coverage(as_of: dt.date | None = None) -> Coverage:
     which these figures do not read. Read only: shared."""
     current = scope.current()
     key = ("care_coverage", current.user_id, current.role, current.department_id, as_of)
-    return memo.remembered(
-        key, lambda: queries.coverage_cached(as_of), current.tenant_id, reads_trail=False
-    )
+    return memo.remembered(key, lambda: queries.coverage_cached(as_of), current.tenant_id)

@@ -2,134 +2,251 @@
 menu's items and counts, a half-year's policy notice).
 
 An answer is kept for `SECONDS` under its key, in the bucket of the district it
-describes. A commit that wrote something drops the buckets of the districts it wrote
-to, so what a user just did shows at once; a write to one district leaves the others'
-answers in place (under load, with every user's heartbeat a write, dropping all of
-them on every commit kept almost nothing). A write whose district is unknown — a row
-without a district, a bulk statement — drops every bucket, and platform-wide answers
-(bucket None) go with any write. A write handled by another worker process shows within
-`SECONDS`. Keys must name everything else the answer depends on (user, scope, language
-…; the database is added here, since one process may serve several: tests, tools);
-answers must be plain values, never ORM objects (they outlive the session).
+describes, with the tables it read: those its computation's statements name (seen on
+the connection, so eager loads, scoping criteria and text SQL count), those of the kept
+answers it used, and those every request reads before any answer is asked (the
+signed-in user, the district, its departments, the reader's towns:
+`read_by_every_answer`).
 
-A commit whose only write in a district was its audit trail (an export, a download, a
-personal-information reveal: a read that is recorded) drops only the answers that read
-the trail (`reads_trail`, the default: the recent-activity panels); the others stay.
+A commit drops the answers that read a table it wrote, in the districts it wrote to, so
+what a user just did shows at once; the rest stay. A progress entry leaves the menu's
+items and the policy notice in place, a heartbeat everything but the online users, a
+recorded read (an export: an audit event) everything that does not read the trail.
+(Under load, with every user's heartbeat and every tenth request a write, dropping all
+of a district's answers on each write kept little: the same-mix load test ran at 0.64
+to 0.84 of its floor with it, 1.11 without any drop; docs/performance.md.)
+
+What was written is seen on the connection too: a write statement (ORM flush, bulk or
+Core) is taken as the scope's district (`take_write_district_from`); with none in scope
+every district's answers that read its table go, except in a flush, whose rows are
+noted under their own districts (a sign-in writes its user with no district in scope).
+Platform-wide answers (bucket None) go with any write of a table they read. A write
+handled by another worker process shows within `SECONDS`.
+
+Keys must name everything else the answer depends on (user, scope, language …; the
+database is added here, since one process may serve several: tests, tools); answers
+must be plain values, never ORM objects (they outlive the session). An answer filled in
+after its computation returned (a dict of names looked up later) reads what its fillers
+read: `every_write=True` lets any write in its district drop it.
 """
 
 from __future__ import annotations
 
+import contextvars
+import re
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
 
 SECONDS = 10.0
 _MAX = 20_000
 _EVERY = "every district"  # a write whose district is not known
-_kept: dict[Any, dict[tuple[Any, ...], tuple[float, Any]]] = {}
-# answers that do not read the audit trail, per district (`reads_trail=False`)
-_kept_data: dict[Any, dict[tuple[Any, ...], tuple[float, Any]]] = {}
+ANY = "*"  # a table not known: a write of it drops every answer, an answer reading it goes with every write
+_ANY = frozenset({ANY})
+# tenant → key → (kept at, answer, tables it read)
+_kept: dict[Any, dict[tuple[Any, ...], tuple[float, Any, frozenset[str]]]] = {}
 _size = 0
 # Forgets so far, per bucket and in all: an answer computed while its bucket was
 # forgotten (a write committed by another thread meanwhile) may predate that write, so
 # it is returned but not kept.
 _forgotten: dict[Any, int] = {}
-_forgotten_trail: dict[Any, int] = {}  # forgets of the trail-reading answers only
 _forgot_all = 0
+_every_answer_reads: set[str] = set()
+# the tables read so far by each computation under way in this context (nested: outer first)
+_reading: contextvars.ContextVar[tuple[set[str], ...]] = contextvars.ContextVar(
+    "portal_memo_reading", default=()
+)
+_WORD = re.compile(r"[a-z_][a-z0-9_]*")
+_TABLES_IN: dict[str, frozenset[str]] = {}  # SQL text → the known tables it names
 
 
-def _generation(tenant_id: Any, reads_trail: bool) -> tuple[int, int, int]:
-    trail = _forgotten_trail.get(tenant_id, 0) if reads_trail else 0
-    return _forgot_all, _forgotten.get(tenant_id, 0), trail
+def read_by_every_answer(*tables: str) -> None:
+    """Tables a request reads before any answer is computed (the signed-in user, the
+    district, its departments, the reader's scope), so that no computation's statements
+    name them: a write of one drops every answer of its district."""
+    _every_answer_reads.update(tables)
 
 
-def forget(tenant_ids: Any = None, trail_only: bool = False) -> None:
-    """Drop the answers of these districts and the platform-wide ones (None: all);
-    `trail_only`: only those that read the audit trail."""
+def _generation(tenant_id: Any) -> tuple[int, int]:
+    return _forgot_all, _forgotten.get(tenant_id, 0)
+
+
+def _touches(read: frozenset[str], written: Iterable[str]) -> bool:
+    return ANY in read or any(t == ANY or t in read for t in written)
+
+
+def forget(writes: Mapping[Any, Iterable[str]] | None = None) -> None:
+    """Drop every answer (None), or for each district → tables written (`_EVERY`: a
+    district not known) the answers of that district and the platform-wide ones that
+    read one of those tables."""
     global _size, _forgot_all
-    if tenant_ids is None:
+    if writes is None:
         _forgot_all += 1
         _kept.clear()
-        _kept_data.clear()
         _size = 0
         return
-    counters, stores = (
-        (_forgotten_trail, (_kept,)) if trail_only else (_forgotten, (_kept, _kept_data))
-    )
-    for tenant_id in (*tenant_ids, None):
-        counters[tenant_id] = counters.get(tenant_id, 0) + 1
-        for store in stores:
-            bucket = store.pop(tenant_id, None)
-            if bucket:
-                _size -= len(bucket)
+    for tenant_id, tables in writes.items():
+        tables = frozenset(tables)
+        buckets = list(_kept) if tenant_id == _EVERY else (tenant_id, None)
+        for bucket_id in {*buckets, None}:
+            _forgotten[bucket_id] = _forgotten.get(bucket_id, 0) + 1
+            bucket = _kept.get(bucket_id)
+            if not bucket:
+                continue
+            # (a copy: another thread may add to the bucket meanwhile)
+            gone = [key for key, (_, _, read) in list(bucket.items()) if _touches(read, tables)]
+            for key in gone:
+                _size -= bucket.pop(key, None) is not None
+        if tenant_id == _EVERY:
+            _forgot_all += 1
 
 
 def remembered(
     key: tuple[Any, ...],
     compute: Callable[[], Any],
     tenant_id: Any = None,
-    reads_trail: bool = True,
+    every_write: bool = False,
 ) -> Any:
     """`compute()`, or what it answered for `key` less than SECONDS ago (None: not kept).
 
     `tenant_id` is the district the answer describes (None: platform-wide, or more than
-    one district). `reads_trail=False`: the answer reads nothing of the audit trail, so a
-    commit that wrote only the trail (a recorded read) leaves it in place."""
+    one district). `every_write`: any write in the district drops the answer, whatever
+    its computation read (an answer filled in later)."""
     global _size
     key = (db.engine.url, *key)
     now = time.monotonic()
-    store = _kept if reads_trail else _kept_data
-    bucket = store.get(tenant_id)
+    outer = _reading.get()
+    bucket = _kept.get(tenant_id)
     kept = bucket.get(key) if bucket is not None else None
     if kept is not None and now - kept[0] < SECONDS:
+        for reading in outer:  # an answer built on this one reads what it read
+            reading |= kept[2]
         return kept[1]
-    generation = _generation(tenant_id, reads_trail)
-    value = compute()
-    if value is not None and _generation(tenant_id, reads_trail) == generation:
+    generation = _generation(tenant_id)
+    read: set[str] = set(_ANY) if every_write else set()
+    token = _reading.set((*outer, read))
+    try:
+        value = compute()
+    finally:
+        _reading.reset(token)
+    read |= _every_answer_reads
+    for reading in outer:
+        reading |= read
+    if value is not None and _generation(tenant_id) == generation:
         if _size >= _MAX:
             forget()
-        bucket = store.setdefault(tenant_id, {})
+        bucket = _kept.setdefault(tenant_id, {})
         _size += key not in bucket
-        bucket[key] = (now, value)
+        bucket[key] = (now, value, frozenset(read))
     return value
 
 
-def note_write(session: Session, tenant_id: Any, trail: bool = False) -> None:
-    """A write the ORM events do not see (a Core insert, e.g. the audit trail's, `trail`):
-    the district's answers are dropped when the session commits."""
-    wrote = session.info.setdefault("portal_wrote_trail" if trail else "portal_wrote", set())
-    wrote.add(tenant_id if tenant_id is not None else _EVERY)
+def _tables_in(sql: str) -> frozenset[str]:
+    found = _TABLES_IN.get(sql)
+    if found is None:
+        found = frozenset(set(_WORD.findall(sql)) & db.metadata.tables.keys())
+        if len(_TABLES_IN) >= 4096:
+            _TABLES_IN.clear()
+        _TABLES_IN[sql] = found
+    return found
+
+
+def _district_not_known() -> Any:
+    return None
+
+
+_district_of_writes: Callable[[], Any] = _district_not_known
+
+
+def take_write_district_from(resolver: Callable[[], Any]) -> None:
+    """Where a write statement's district comes from: the request's scope (set by
+    `portal.tenancy.scope`: under it a statement reaches no other district's rows).
+    The resolver's None: not known, every district."""
+    global _district_of_writes
+    _district_of_writes = resolver
+
+
+# the session each connection in a transaction belongs to (its writes are noted there)
+_sessions: weakref.WeakKeyDictionary[sa.Connection, Session] = weakref.WeakKeyDictionary()
+_WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?([a-z_][a-z0-9_]*)")
+_TABLES_WRITTEN: dict[str, frozenset[str]] = {}  # SQL text → the known tables it writes
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE"})
+
+
+def _tables_written(sql: str) -> frozenset[str]:
+    """The mapped tables a statement writes; a write of a table not mapped here: `ANY`; a
+    read (a SELECT, a CTE that only reads): none."""
+    found = _TABLES_WRITTEN.get(sql)
+    if found is None:
+        head = sql.lstrip()[:6].upper()
+        if head in _WRITES or head.startswith("WITH"):
+            named = set(_WRITE.findall(sql))
+            found = frozenset(named & db.metadata.tables.keys())
+            if not found and head in _WRITES:  # (a table this app does not map)
+                found = _ANY
+        else:
+            found = frozenset()
+        if len(_TABLES_WRITTEN) >= 4096:
+            _TABLES_WRITTEN.clear()
+        _TABLES_WRITTEN[sql] = found
+    return found
+
+
+@sa.event.listens_for(sa.engine.Engine, "before_cursor_execute")
+def _note_statement(
+    conn: sa.Connection, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+) -> None:
+    """Every statement a session's connection sends: the tables a computation under way
+    reads, the tables a write statement writes (ORM flush, bulk and Core alike)."""
+    reading = _reading.get()
+    if reading:
+        tables = _tables_in(statement)
+        for read in reading:
+            read |= tables
+    written = _tables_written(statement)
+    if written:
+        session = _sessions.get(conn)
+        if session is None:
+            return
+        district = _district_of_writes()
+        if district is None and session._flushing:
+            return  # a flush with no district in scope (a sign-in): `_note_flush` has its rows
+        note_write(session, district, written)
+
+
+def note_write(session: Session, tenant_id: Any, tables: Iterable[str] = (ANY,)) -> None:
+    """The district's answers that read these tables are dropped when the session commits
+    (None: a district not known, every district's)."""
+    wrote: dict[Any, set[str]] = session.info.setdefault("portal_wrote", {})
+    wrote.setdefault(tenant_id if tenant_id is not None else _EVERY, set()).update(tables)
+
+
+@sa.event.listens_for(Session, "after_begin")
+def _watch_connection(session: Session, _transaction: object, connection: sa.Connection) -> None:
+    _sessions[connection] = session
 
 
 @sa.event.listens_for(Session, "after_flush")
-def _note_write(session: Session, _flush_context: object) -> None:
+def _note_flush(session: Session, _flush_context: object) -> None:
+    """Each flushed row under its own district (a statement is taken as the scope's)."""
     for obj in (*session.new, *session.dirty, *session.deleted):
-        note_write(session, getattr(obj, "tenant_id", None))
-
-
-@sa.event.listens_for(Session, "do_orm_execute")
-def _note_bulk_write(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        note_write(state.session, None)
+        tables = [t.name for t in sa.inspect(obj).mapper.tables]
+        note_write(session, getattr(obj, "tenant_id", None), tables)
 
 
 @sa.event.listens_for(Session, "after_commit")
 def _forget_after_write(session: Session) -> None:
-    wrote = session.info.pop("portal_wrote", None) or set()
-    trail = session.info.pop("portal_wrote_trail", None) or set()
+    wrote = session.info.pop("portal_wrote", None)
     if wrote:
-        forget(None if _EVERY in wrote else wrote)
-    trail -= wrote
-    if trail and _EVERY not in wrote:  # (a trail write of an unknown district: all go)
-        forget(None if _EVERY in trail else trail, trail_only=True)
+        forget(wrote)
 
 
 @sa.event.listens_for(Session, "after_rollback")
 def _no_write(session: Session) -> None:
     session.info.pop("portal_wrote", None)
-    session.info.pop("portal_wrote_trail", None)

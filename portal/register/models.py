@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, TenantOwned, tenant_fk, utcnow
+from portal.kernel import memo
 from portal.register.pii import Encrypted
 
 TOWN_OFFICER = "town_officer"
@@ -363,3 +364,7 @@ class ImportMapping(TenantOwned, Base):
 def age_on(born: dt.date, on: dt.date) -> int:
     """Whole years from `born` to `on` (周岁)."""
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+# The reader's towns or villages: kept for the request once read (`kernel.memo`).
+memo.read_by_every_answer(OfficerTown.__tablename__, ContactVillage.__tablename__)

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, TenantOwned, new_id, utcnow
+from portal.kernel import memo
 
 
 class TenantStatus(enum.StrEnum):
@@ -122,3 +123,8 @@ DEPARTMENT_KINDS: list[tuple[str, str, str]] = [
     ("letters_visits", "信访", "Letters and Visits"),
     ("other", "其他", "Other"),
 ]
+
+# Loaded with the signed-in user before any kept answer is computed (`kernel.memo`).
+memo.read_by_every_answer(
+    Tenant.__tablename__, Department.__tablename__, DepartmentKind.__tablename__
+)

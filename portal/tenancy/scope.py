@@ -28,6 +28,7 @@ from sqlalchemy.orm.util import LoaderCriteriaOption
 from sqlalchemy.sql.cache_key import NO_CACHE, anon_map
 
 from portal.db import DepartmentOwned, TenantOwned, TenantScopedGlobal, listen_once
+from portal.kernel import memo
 
 
 class ScopeError(RuntimeError):
@@ -292,6 +293,7 @@ def _set_pg_tenant(session: Session, transaction: object, connection: sa.Connect
 
 
 def install(session_class: type[Session] | Session) -> None:
+    memo.take_write_district_from(lambda: _scope.get().tenant_id)
     listen_once(session_class, "do_orm_execute", _add_criteria)
     listen_once(session_class, "before_flush", _stamp_new_rows)
     listen_once(session_class, "after_begin", _set_pg_tenant)

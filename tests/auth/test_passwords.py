@@ -197,6 +197,48 @@ def test_hashes_run_at_a_lower_cpu_priority() -> None:
         assert passwords.at_hashing_priority(priority) == (policy, mine)
 
 
+def _spin(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_IDLE is Linux's")
+def test_a_hash_that_finds_no_idle_cpu_is_made_at_the_workers_priority() -> None:
+    """An overload (every core busy with work at normal priority) leaves a SCHED_IDLE
+    thread nothing: after PASSWORD_HASH_IDLE_SECONDS the hash is made in the request's own
+    thread instead of waiting as long as the overload lasts."""
+    import multiprocessing
+
+    def priority_after_work() -> tuple[int, int]:
+        _spin(0.05)  # a hash's worth of CPU
+        me = threading.get_native_id()
+        return os.sched_getscheduler(me), os.getpriority(os.PRIO_PROCESS, me)
+
+    me = threading.get_native_id()
+    mine = (os.sched_getscheduler(me), os.getpriority(os.PRIO_PROCESS, me))
+    app = Flask("overload")
+    app.config["PASSWORD_HASH_IDLE_SECONDS"] = 0.3
+    with app.app_context():
+        passwords.at_hashing_priority(lambda: None)  # the lowered thread exists
+        assert passwords.at_hashing_priority(priority_after_work)[0] == os.SCHED_IDLE  # idle CPU
+        busy = [
+            multiprocessing.get_context("fork").Process(target=_spin, args=(8.0,))
+            for _ in range(passwords.cores() + 1)
+        ]
+        for proc in busy:
+            proc.start()
+        try:
+            time.sleep(0.2)
+            started = time.monotonic()
+            assert passwords.at_hashing_priority(priority_after_work) == mine
+            assert time.monotonic() - started < 4.0
+        finally:
+            for proc in busy:
+                proc.terminate()
+                proc.join()
+
+
 # Run as an ordinary user (the deployment's): once lowered, a thread cannot raise its
 # priority again — which is why the hashing threads are kept low for life instead of a
 # request thread being lowered for the hash and put back.

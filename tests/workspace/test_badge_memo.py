@@ -64,7 +64,9 @@ def test_badges_are_counted_again_after_the_window(
 
 def test_a_write_drops_only_the_answers_of_the_district_it_wrote_to(fresh_app) -> None:  # type: ignore[no-untyped-def]
     """Kept answers live in their district's bucket: a commit that wrote to district A
-    drops A's and the platform-wide ones, leaves B's; a bulk statement drops all."""
+    drops A's and the platform-wide ones that read what it wrote, leaves B's; a statement
+    is taken to write the scope's district, and with no district in scope every
+    district's answers go."""
     import sqlalchemy as sa
 
     from portal.extensions import db
@@ -82,12 +84,18 @@ def test_a_write_drops_only_the_answers_of_the_district_it_wrote_to(fresh_app) -
         asked: list[str] = []
 
         def keep(name: str, tenant_id: object) -> None:
-            memo.remembered(("test", name), lambda: asked.append(name) or name, tenant_id)
+            def compute() -> str:
+                asked.append(name)
+                db.session.execute(sa.text("SELECT count(*) FROM messages")).scalar()
+                return name
+
+            memo.remembered(("test", name), compute, tenant_id)
 
         def ask_all() -> None:
             asked.clear()
             for name, tenant_id in (("a", a), ("b", b), ("platform", None)):
                 keep(name, tenant_id)
+            db.session.rollback()
 
         ask_all()
         assert asked == ["a", "b", "platform"]
@@ -107,7 +115,12 @@ def test_a_write_drops_only_the_answers_of_the_district_it_wrote_to(fresh_app) -
             )
             db.session.commit()
         ask_all()
-        assert asked == ["a", "b", "platform"]  # a bulk statement: district unknown, all go
+        assert asked == ["b", "platform"]  # a bulk statement goes to the scope's district
+
+        db.session.execute(sa.text("UPDATE messages SET detail = detail WHERE 1 = 0"))
+        db.session.commit()
+        ask_all()
+        assert asked == ["a", "b", "platform"]  # no district in scope: not known, all go
 
         ask_all()
         db.session.rollback()
@@ -168,16 +181,16 @@ def test_home_panels_are_kept_until_the_district_writes(fresh_app, login_as) -> 
     assert max(map(int, re.findall(r"/t/kaifeng/audit/(\d+)", page))) > newest
 
 
-def test_a_commit_that_wrote_only_the_trail_keeps_the_answers_that_do_not_read_it(
-    fresh_app,
-) -> None:  # type: ignore[no-untyped-def]
-    """A recorded read (an export: an audit event and nothing else) drops the district's
-    trail-reading answers (the recent-events panel) and keeps the others; a write of any
-    other row drops both."""
+def test_a_write_drops_only_the_answers_that_read_a_table_it_wrote(fresh_app) -> None:  # type: ignore[no-untyped-def]
+    """An answer is dropped by a write of a table its computation read (its statements,
+    the kept answers it used, and the tables every answer reads: the user, the district,
+    its departments); the district's other answers stay. A recorded read (an export:
+    an audit event and nothing else) drops only the answers that read the trail."""
     import sqlalchemy as sa
 
     from portal.audit import trail
     from portal.extensions import db
+    from portal.messages.models import Message
     from portal.tenancy import scope
     from portal.tenancy.models import Tenant
 
@@ -188,27 +201,53 @@ def test_a_commit_that_wrote_only_the_trail_keeps_the_answers_that_do_not_read_i
         ).scalar_one()
         asked: list[str] = []
 
-        def ask_both() -> None:
-            asked.clear()
-            memo.remembered(("t", "panel"), lambda: asked.append("panel") or 1, district.id)
-            memo.remembered(
-                ("t", "figures"),
-                lambda: asked.append("figures") or 1,
-                district.id,
-                reads_trail=False,
-            )
+        def reading(name: str, sql: str | None = None, inner: str | None = None):  # type: ignore[no-untyped-def]
+            def compute() -> str:
+                asked.append(name)
+                if sql:
+                    db.session.execute(sa.text(sql)).all()
+                if inner:
+                    ask(inner)
+                return name
 
-        ask_both()
-        assert asked == ["panel", "figures"]
+            return compute
+
+        answers = {
+            "trail": reading("trail", "SELECT count(*) FROM audit_events"),
+            "messages": reading("messages", "SELECT count(*) FROM messages"),
+            "plain": reading("plain"),
+            "outer": reading("outer", inner="messages"),  # built on a kept answer
+            "filled": reading("filled"),
+        }
+
+        def ask(name: str) -> None:
+            every_write = name == "filled"
+            memo.remembered(("t", name), answers[name], district.id, every_write=every_write)
+
+        def ask_all() -> list[str]:
+            asked.clear()
+            for name in answers:
+                ask(name)
+            db.session.rollback()
+            return sorted(asked)
+
+        assert ask_all() == ["filled", "messages", "outer", "plain", "trail"]
+        assert ask_all() == []  # the outer answer used the kept "messages"
         with scope.tenant_scope(district.id):
             trail.record_on(district, "export", summary="test", data={"kind": "test"})
             db.session.commit()
-        ask_both()
-        assert asked == ["panel"]  # only the trail was written
+        assert ask_all() == ["filled", "trail"]  # only the trail was written
+
+        with scope.tenant_scope(district.id):
+            message = db.session.execute(sa.select(Message).limit(1)).scalar_one()
+            message.read_at = None if message.read_at else message.created_at
+            db.session.commit()
+        # a message marked read (bookkeeping: no audit event), and what was built on it
+        assert ask_all() == ["filled", "messages", "outer"]
+
         with scope.tenant_scope(district.id):
             district = db.session.get(Tenant, district.id)
             district.name_en = (district.name_en or "") + " "
-            trail.record_on(district, "export", summary="test", data={"kind": "test"})
             db.session.commit()
-        ask_both()
-        assert asked == ["panel", "figures"]  # a row and the trail: both go
+        # the district: read by every answer
+        assert ask_all() == ["filled", "messages", "outer", "plain", "trail"]
