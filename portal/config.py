@@ -52,14 +52,15 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Password hashing (portal.auth.passwords): hashes at a time on the machine (empty:
         # cores − 1, at least 1), threads per worker busy with one (hashing or waiting), the wait,
         # the hashing threads' niceness (0: none) and SCHED_IDLE (1: on), the Retry-After of a
-        # refusal (that to twice that, seconds), the directory of the shared slot files.
+        # refusal (that to twice that, seconds), the directory of the shared slot files, how
+        # long a lowered hash may find no idle CPU before it is made at the worker's priority.
         "PASSWORD_HASH_CONCURRENCY": _env("PASSWORD_HASH_CONCURRENCY", ""),
         "PASSWORD_HASH_QUEUE": int(_env("PASSWORD_HASH_QUEUE", "1")),
         "PASSWORD_HASH_WAIT_SECONDS": float(_env("PASSWORD_HASH_WAIT_SECONDS", "10")),
         "PASSWORD_HASH_NICE": int(_env("PASSWORD_HASH_NICE", "19")),
         "PASSWORD_HASH_SCHED_IDLE": _env("PASSWORD_HASH_SCHED_IDLE", "1") == "1",
         "PASSWORD_HASH_RETRY_AFTER": int(_env("PASSWORD_HASH_RETRY_AFTER", "2")),
-        "PASSWORD_HASH_IDLE_SECONDS": float(_env("PASSWORD_HASH_IDLE_SECONDS", "1")),
+        "PASSWORD_HASH_IDLE_SECONDS": float(_env("PASSWORD_HASH_IDLE_SECONDS", "0.25")),
         "PASSWORD_HASH_LOCK_DIR": _env("PASSWORD_HASH_LOCK_DIR") or str(instance / "run"),
         "ARCHIVE_MAX_BYTES": int(_env("ARCHIVE_MAX_BYTES", str(2 * 1024**3))),
         "TRUSTED_PROXIES": _env("TRUSTED_PROXIES", ""),

@@ -31,10 +31,11 @@ morning rush) could take every core from other users' page views. Three brakes:
   request threads run Python meanwhile. A hash then only uses time the page views leave;
   the argon2 parameters, the security setting, are unchanged: a sign-in waits a little
   longer under load, it costs no less. When the page views leave no idle time at all (an
-  overload: every core busy for longer than `PASSWORD_HASH_IDLE_SECONDS`, default 1 s,
-  some 30 hashes' time), the lowered hash would wait as long as the overload lasts and
+  overload: the lowered hash not done after `PASSWORD_HASH_IDLE_SECONDS`, default
+  0.25 s, some seven hashes' time), it would wait as long as the overload lasts and
   nobody could sign in; it is then made in the request's own thread at the worker's
-  priority, still within the machine-wide slot.
+  priority, still within the machine-wide slot, and so are the process's hashes of the
+  next `OVERLOAD_SECONDS` (10 s).
 
 A refusal says when to come back (`Retry-After`, `PASSWORD_HASH_RETRY_AFTER` to twice
 that, default 2–4 s, spread so that a crowd does not come back at the same instant); the
@@ -86,7 +87,8 @@ DEFAULT_WAIT_SECONDS = 10.0
 DEFAULT_NICE = 19
 DEFAULT_SCHED_IDLE = True
 DEFAULT_RETRY_AFTER = 2  # seconds; a refusal says 2–4
-DEFAULT_IDLE_SECONDS = 1.0  # a lowered hash not done by then found no idle CPU
+DEFAULT_IDLE_SECONDS = 0.25  # a lowered hash not done by then found no idle CPU
+OVERLOAD_SECONDS = 10.0  # after such a hash, the next ones skip the lowered thread
 SLOT_FILE = "password-hash-slot-{}.lock"
 _POLL_SECONDS = (0.001, 0.005)  # first and longest pause between looks at a busy slot
 
@@ -94,6 +96,7 @@ _gate_lock = threading.Lock()
 _in_flight = 0  # threads of this process hashing or waiting for a slot
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_key: tuple[int, int, bool] | None = None  # (process id, niceness, idle) of the pool
+_overloaded_until = 0.0  # (monotonic) till then, hashes are made at the worker's priority
 
 
 class HashingBusy(RuleError):
@@ -266,16 +269,22 @@ def at_hashing_priority(work: Callable[[], T]) -> T:
                 )
                 _pool_key = key
     assert _pool is not None
+    global _overloaded_until
+    patience = _setting("PASSWORD_HASH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS)
+    if time.monotonic() < _overloaded_until:
+        return work()
     lowered = _pool.submit(work)
     try:
-        return lowered.result(timeout=_setting("PASSWORD_HASH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS))
+        return lowered.result(timeout=patience)
     except concurrent.futures.TimeoutError:
         # The page views take every core (an overload, not a morning rush): at the lowest
         # priority the hash would wait for as long as the overload lasts, and nobody could
         # sign in. It is made here, at the worker's priority, still inside the machine's
-        # slot (at most `concurrency()` hashes compete with the page views); the lowered
-        # copy, if it started, ends on idle time only.
+        # slot (at most `concurrency()` hashes compete with the page views), and so are
+        # this process's next ones for a while; the lowered copy, if it started, ends on
+        # idle time only.
         lowered.cancel()
+        _overloaded_until = time.monotonic() + OVERLOAD_SECONDS
         return work()
 
 

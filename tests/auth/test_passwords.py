@@ -204,10 +204,13 @@ def _spin(seconds: float) -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SCHED_IDLE is Linux's")
-def test_a_hash_that_finds_no_idle_cpu_is_made_at_the_workers_priority() -> None:
+def test_a_hash_that_finds_no_idle_cpu_is_made_at_the_workers_priority(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """An overload (every core busy with work at normal priority) leaves a SCHED_IDLE
     thread nothing: after PASSWORD_HASH_IDLE_SECONDS the hash is made in the request's own
-    thread instead of waiting as long as the overload lasts."""
+    thread instead of waiting as long as the overload lasts, and so are the next ones
+    for OVERLOAD_SECONDS."""
     import multiprocessing
 
     def priority_after_work() -> tuple[int, int]:
@@ -233,10 +236,14 @@ def test_a_hash_that_finds_no_idle_cpu_is_made_at_the_workers_priority() -> None
             started = time.monotonic()
             assert passwords.at_hashing_priority(priority_after_work) == mine
             assert time.monotonic() - started < 4.0
+            # the overload is remembered: the next hashes skip the lowered thread
+            assert passwords._overloaded_until > time.monotonic()
+            assert passwords.at_hashing_priority(priority_after_work) == mine
         finally:
             for proc in busy:
                 proc.terminate()
                 proc.join()
+            monkeypatch.setattr(passwords, "_overloaded_until", 0.0)
 
 
 # Run as an ordinary user (the deployment's): once lowered, a thread cannot raise its
