@@ -250,7 +250,7 @@ def _lower_priority(nice: int, idle: bool) -> None:
 
 def at_hashing_priority(work: Callable[[], T]) -> T:
     """`work` at the hashing priority: in a lowered thread of this process, or right here."""
-    global _pool, _pool_key
+    global _pool, _pool_key, _overloaded_until
     nice = int(_setting("PASSWORD_HASH_NICE", DEFAULT_NICE))
     idle = bool(_setting("PASSWORD_HASH_SCHED_IDLE", DEFAULT_SCHED_IDLE))
     if (nice <= 0 and not idle) or not sys.platform.startswith("linux"):
@@ -269,7 +269,6 @@ def at_hashing_priority(work: Callable[[], T]) -> T:
                 )
                 _pool_key = key
     assert _pool is not None
-    global _overloaded_until
     patience = _setting("PASSWORD_HASH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS)
     if time.monotonic() < _overloaded_until:
         return work()
