@@ -269,12 +269,11 @@ def at_hashing_priority(work: Callable[[], T]) -> T:
                 )
                 _pool_key = key
     assert _pool is not None
-    patience = _setting("PASSWORD_HASH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS)
     if time.monotonic() < _overloaded_until:
         return work()
     lowered = _pool.submit(work)
     try:
-        return lowered.result(timeout=patience)
+        return lowered.result(timeout=_setting("PASSWORD_HASH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS))
     except concurrent.futures.TimeoutError:
         # The page views take every core (an overload, not a morning rush): at the lowest
         # priority the hash would wait for as long as the overload lasts, and nobody could

@@ -63,7 +63,8 @@ _reading: contextvars.ContextVar[tuple[set[str], ...]] = contextvars.ContextVar(
     "portal_memo_reading", default=()
 )
 _WORD = re.compile(r"[a-z_][a-z0-9_]*")
-_TABLES_IN: dict[str, frozenset[str]] = {}  # SQL text → the known tables it names
+# SQL text → (the mapped tables it names, those it writes)
+_TABLES_OF: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
 
 def read_by_every_answer(*tables: str) -> None:
@@ -147,16 +148,6 @@ def remembered(
     return value
 
 
-def _tables_in(sql: str) -> frozenset[str]:
-    found = _TABLES_IN.get(sql)
-    if found is None:
-        found = frozenset(set(_WORD.findall(sql)) & db.metadata.tables.keys())
-        if len(_TABLES_IN) >= 4096:
-            _TABLES_IN.clear()
-        _TABLES_IN[sql] = found
-    return found
-
-
 def _district_not_known() -> Any:
     return None
 
@@ -175,26 +166,27 @@ def take_write_district_from(resolver: Callable[[], Any]) -> None:
 # the session each connection in a transaction belongs to (its writes are noted there)
 _sessions: weakref.WeakKeyDictionary[sa.Connection, Session] = weakref.WeakKeyDictionary()
 _WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?([a-z_][a-z0-9_]*)")
-_TABLES_WRITTEN: dict[str, frozenset[str]] = {}  # SQL text → the known tables it writes
 _WRITES = frozenset({"INSERT", "UPDATE", "DELETE"})
+_NONE: frozenset[str] = frozenset()
 
 
-def _tables_written(sql: str) -> frozenset[str]:
-    """The mapped tables a statement writes; a write of a table not mapped here: `ANY`; a
-    read (a SELECT, a CTE that only reads): none."""
-    found = _TABLES_WRITTEN.get(sql)
+def _tables_of(sql: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The mapped tables a statement names, and those it writes (a write of a table not
+    mapped here: `ANY`; a read — a SELECT, a CTE that only reads: none). Kept per SQL
+    text: every statement passes here."""
+    found = _TABLES_OF.get(sql)
     if found is None:
+        mapped = db.metadata.tables.keys()
+        named = frozenset(set(_WORD.findall(sql)) & mapped)
+        written = _NONE
         head = sql.lstrip()[:6].upper()
         if head in _WRITES or head.startswith("WITH"):
-            named = set(_WRITE.findall(sql))
-            found = frozenset(named & db.metadata.tables.keys())
-            if not found and head in _WRITES:  # (a table this app does not map)
-                found = _ANY
-        else:
-            found = frozenset()
-        if len(_TABLES_WRITTEN) >= 4096:
-            _TABLES_WRITTEN.clear()
-        _TABLES_WRITTEN[sql] = found
+            written = frozenset(set(_WRITE.findall(sql)) & mapped)
+            if not written and head in _WRITES:  # (a table this app does not map)
+                written = _ANY
+        if len(_TABLES_OF) >= 4096:
+            _TABLES_OF.clear()
+        found = _TABLES_OF[sql] = (named, written)
     return found
 
 
@@ -204,12 +196,9 @@ def _note_statement(
 ) -> None:
     """Every statement a session's connection sends: the tables a computation under way
     reads, the tables a write statement writes (ORM flush, bulk and Core alike)."""
-    reading = _reading.get()
-    if reading:
-        tables = _tables_in(statement)
-        for read in reading:
-            read |= tables
-    written = _tables_written(statement)
+    named, written = _tables_of(statement)
+    for read in _reading.get():
+        read |= named
     if written:
         session = _sessions.get(conn)
         if session is None:

@@ -218,6 +218,7 @@ def test_a_hash_that_finds_no_idle_cpu_is_made_at_the_workers_priority(
         me = threading.get_native_id()
         return os.sched_getscheduler(me), os.getpriority(os.PRIO_PROCESS, me)
 
+    monkeypatch.setattr(passwords, "_overloaded_until", 0.0)  # (put back afterwards)
     me = threading.get_native_id()
     mine = (os.sched_getscheduler(me), os.getpriority(os.PRIO_PROCESS, me))
     app = Flask("overload")
@@ -243,7 +244,6 @@ def test_a_hash_that_finds_no_idle_cpu_is_made_at_the_workers_priority(
             for proc in busy:
                 proc.terminate()
                 proc.join()
-            monkeypatch.setattr(passwords, "_overloaded_until", 0.0)
 
 
 # Run as an ordinary user (the deployment's): once lowered, a thread cannot raise its
