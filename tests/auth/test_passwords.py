@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -197,7 +198,9 @@ def test_hashes_run_at_a_lower_cpu_priority() -> None:
         assert passwords.at_hashing_priority(priority) == (policy, mine)
 
 
-def _spin(seconds: float) -> None:
+def _spin(seconds: float, started: Any = None) -> None:
+    if started is not None:
+        started.release()
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         pass
@@ -226,13 +229,17 @@ def test_a_hash_that_finds_no_idle_cpu_is_made_at_the_workers_priority(
     with app.app_context():
         passwords.at_hashing_priority(lambda: None)  # the lowered thread exists
         assert passwords.at_hashing_priority(priority_after_work)[0] == os.SCHED_IDLE  # idle CPU
+        fork = multiprocessing.get_context("fork")
+        started = fork.Semaphore(0)
         busy = [
-            multiprocessing.get_context("fork").Process(target=_spin, args=(8.0,))
-            for _ in range(passwords.cores() + 1)
+            fork.Process(target=_spin, args=(8.0, started)) for _ in range(passwords.cores() + 1)
         ]
         for proc in busy:
             proc.start()
         try:
+            # every spinner running (forking takes a while on a loaded machine), then a
+            # moment for the scheduler to see them
+            assert all(started.acquire(timeout=30) for _ in busy)
             time.sleep(0.2)
             started = time.monotonic()
             assert passwords.at_hashing_priority(priority_after_work) == mine
