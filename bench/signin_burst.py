@@ -8,7 +8,7 @@ role, so row-level security applies; passwords hashed at the production argon2
 parameters), serves it with gunicorn and deploy/gunicorn.conf.py, and for each
 password-hashing gate — hashes at a time on the machine
 (`PORTAL_PASSWORD_HASH_CONCURRENCY`; a large number is the same as no gate) / sign-ins
-waiting per worker (`…_QUEUE`) / the hashing threads' niceness (`…_NICE`, 0: none; `idle`:
+waiting per worker (`…_QUEUE`) / the hashing helpers' niceness (`…_NICE`, 0: none; `idle`:
 SCHED_IDLE, the default) — and each gunicorn shape (workers × threads), `--repeat` times:
 
 1. quiet: `--readers` signed-in users load their district home page in a loop;
@@ -328,7 +328,7 @@ def main() -> None:
         "--gates",
         default="1/1/idle,64/64/0",
         help="hashing gates to compare: hashes at a time on the machine/sign-ins waiting per "
-        "worker/niceness of the hashing threads or idle (SCHED_IDLE) (64/64/0: as good as "
+        "worker/niceness of the hashing helpers or idle (SCHED_IDLE) (64/64/0: as good as "
         "none; idle if left out)",
     )
     ap.add_argument("--workers", type=int, default=2)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from portal.config import load_config
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    # Imported here, not above: importing a light module of the package (a password
+    # helper process imports `portal.kernel.lowered`) must not load Flask.
+    from flask import Flask
+
+    from portal.config import load_config
+
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(app.instance_path, overrides))
 

@@ -51,7 +51,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         or _env("RATELIMIT_STORAGE_URI", "memory://"),
         # Password hashing (portal.auth.passwords): hashes at a time on the machine (empty:
         # cores − 1, at least 1), threads per worker busy with one (hashing or waiting), the wait,
-        # the hashing threads' niceness (0: none) and SCHED_IDLE (1: on), the Retry-After of a
+        # the hashing helpers' niceness (0: none) and SCHED_IDLE (1: on), the Retry-After of a
         # refusal (that to twice that, seconds), the directory of the shared slot files, how
         # long a lowered hash may find no idle CPU before it is made at the worker's priority.
         "PASSWORD_HASH_CONCURRENCY": _env("PASSWORD_HASH_CONCURRENCY", ""),

@@ -21,20 +21,21 @@ morning rush) could take every core from other users' page views. Three brakes:
   short: a sign-in that finds it full is answered at once with 503 and `Retry-After`
   ("many people are signing in; try again in a moment"), before any database work,
   instead of taking the threads that other users' page views need. (0: never wait.)
-- The hash itself runs in a thread of each worker kept for hashing, at the machine's
-  lowest CPU priority: `SCHED_IDLE` (`PASSWORD_HASH_SCHED_IDLE`, default on, Linux), else
-  `PASSWORD_HASH_NICE` (default 19) nice steps below the worker; 0 and off: the worker's
-  own priority. The thread is made low once and stays low: an unprivileged process may
-  lower a thread's priority but never raise it again (RLIMIT_NICE is 0 by default, and
-  leaving SCHED_IDLE needs the same right), so a request thread must not be lowered for
-  the hash and put back. argon2-cffi releases the GIL while hashing, so the worker's
-  request threads run Python meanwhile. A hash then only uses time the page views leave;
-  the argon2 parameters, the security setting, are unchanged: a sign-in waits a little
-  longer under load, it costs no less. When the page views leave no idle time at all (an
-  overload: the lowered hash not done after `PASSWORD_HASH_IDLE_SECONDS`, default
-  0.25 s, some seven hashes' time), it would wait as long as the overload lasts and
-  nobody could sign in; it is then made in the request's own thread at the worker's
-  priority, still within the machine-wide slot, and so are the process's hashes of the
+- The hash itself runs in a helper process of each worker (`portal.kernel.lowered`) at
+  the machine's lowest CPU priority: `SCHED_IDLE` (`PASSWORD_HASH_SCHED_IDLE`, default
+  on, Linux), else `PASSWORD_HASH_NICE` (default 19) nice steps below the worker; 0 and
+  off: the worker's own priority, in the request's thread. A process, not a thread of
+  the worker: a starved idle-priority thread holding or taking back the interpreter lock
+  would stall every thread of the worker. The helper is made low once and stays low (an
+  unprivileged process may lower a priority but never raise it again: RLIMIT_NICE is 0
+  by default, and leaving SCHED_IDLE needs the same right). A hash then only uses time
+  the page views leave; the argon2 parameters, the security setting, are unchanged: a
+  sign-in waits a little longer under load, it costs no less. When the page views leave
+  no idle time at all (an overload: the lowered hash not done after
+  `PASSWORD_HASH_IDLE_SECONDS`, default 0.25 s, some seven hashes' time), it would wait
+  as long as the overload lasts and nobody could sign in; it is then made in the
+  request's own thread at the worker's priority (argon2-cffi releases the GIL while
+  hashing), still within the machine-wide slot, and so are the process's hashes of the
   next `OVERLOAD_SECONDS` (10 s).
 
 A refusal says when to come back (`Retry-After`, `PASSWORD_HASH_RETRY_AFTER` to twice
@@ -46,7 +47,7 @@ by itself, with what the user typed still in it.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
+import concurrent.futures.process
 import fcntl
 import os
 import random
@@ -63,6 +64,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
+from portal.kernel import lowered
 from portal.kernel.rules import RuleError
 
 T = TypeVar("T")
@@ -88,14 +90,12 @@ DEFAULT_NICE = 19
 DEFAULT_SCHED_IDLE = True
 DEFAULT_RETRY_AFTER = 2  # seconds; a refusal says 2–4
 DEFAULT_IDLE_SECONDS = 0.25  # a lowered hash not done by then found no idle CPU
-OVERLOAD_SECONDS = 10.0  # after such a hash, the next ones skip the lowered thread
+OVERLOAD_SECONDS = 10.0  # after such a hash, the next ones skip the lowered helper
 SLOT_FILE = "password-hash-slot-{}.lock"
 _POLL_SECONDS = (0.001, 0.005)  # first and longest pause between looks at a busy slot
 
 _gate_lock = threading.Lock()
 _in_flight = 0  # threads of this process hashing or waiting for a slot
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
-_pool_key: tuple[int, int, bool] | None = None  # (process id, niceness, idle) of the pool
 _overloaded_until = 0.0  # (monotonic) till then, hashes are made at the worker's priority
 
 
@@ -235,45 +235,23 @@ def hashing_slot() -> Iterator[None]:
         slots.close()
 
 
-def _lower_priority(nice: int, idle: bool) -> None:
-    """Runs once in each hashing thread, which keeps it for life: Linux gives every thread
-    its own nice value and policy (this one's `nice` steps below the process's, then
-    SCHED_IDLE when asked and allowed; lowering needs no privilege, raising back does)."""
-    me = threading.get_native_id()
-    if nice > 0:
-        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + nice))
-    if idle and hasattr(os, "SCHED_IDLE"):
-        # A seccomp or container policy may forbid it: the nice value stays.
-        with contextlib.suppress(OSError):
-            os.sched_setscheduler(me, os.SCHED_IDLE, os.sched_param(0))
+def at_hashing_priority(work: Callable[..., T], *args: object) -> T:
+    """`work(*args)` at the hashing priority: in a lowered helper process, or right here.
 
-
-def at_hashing_priority(work: Callable[[], T]) -> T:
-    """`work` at the hashing priority: in a lowered thread of this process, or right here."""
-    global _pool, _pool_key, _overloaded_until
+    `work` and `args` must be picklable (see `portal.kernel.lowered`: a lowered *thread*
+    would stall the whole worker through the interpreter lock)."""
+    global _overloaded_until
     nice = int(_setting("PASSWORD_HASH_NICE", DEFAULT_NICE))
     idle = bool(_setting("PASSWORD_HASH_SCHED_IDLE", DEFAULT_SCHED_IDLE))
     if (nice <= 0 and not idle) or not sys.platform.startswith("linux"):
-        return work()
-    key = (os.getpid(), nice, idle)
-    if _pool_key != key:  # first use, a new priority, or a forked child (threads don't fork)
-        with _gate_lock:
-            if _pool_key != key:
-                if _pool is not None and _pool_key and _pool_key[0] == key[0]:
-                    _pool.shutdown(wait=False)  # the priority changed: its threads go idle
-                _pool = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=cores(),
-                    thread_name_prefix="password-hash",
-                    initializer=_lower_priority,
-                    initargs=(nice, idle),
-                )
-                _pool_key = key
-    assert _pool is not None
+        return work(*args)
     if time.monotonic() < _overloaded_until:
-        return work()
-    lowered = _pool.submit(work)
+        return work(*args)
     try:
-        return lowered.result(timeout=_setting("PASSWORD_HASH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS))
+        lowered_work = lowered.helpers(nice, idle, cores()).submit(work, *args)
+        return lowered_work.result(
+            timeout=_setting("PASSWORD_HASH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS)
+        )
     except concurrent.futures.TimeoutError:
         # The page views take every core (an overload, not a morning rush): at the lowest
         # priority the hash would wait for as long as the overload lasts, and nobody could
@@ -281,28 +259,28 @@ def at_hashing_priority(work: Callable[[], T]) -> T:
         # slot (at most `concurrency()` hashes compete with the page views), and so are
         # this process's next ones for a while; the lowered copy, if it started, ends on
         # idle time only.
-        lowered.cancel()
+        lowered_work.cancel()
         _overloaded_until = time.monotonic() + OVERLOAD_SECONDS
-        return work()
+        return work(*args)
+    except concurrent.futures.process.BrokenProcessPool:
+        lowered.discard()  # a helper died (killed for memory?): new ones next time
+        return work(*args)
 
 
-def _gated(work: Callable[[], T]) -> T:
+def _gated(work: Callable[..., T], *args: object) -> T:
     with hashing_slot():
-        return at_hashing_priority(work)
+        return at_hashing_priority(work, *args)
 
 
 def hash_password(password: str) -> str:
-    return _gated(lambda: _hasher.hash(password))
+    return _gated(_hasher.hash, password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    def check() -> bool:
-        try:
-            return _hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    return _gated(check)
+    try:
+        return _gated(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def needs_rehash(password_hash: str) -> bool:
