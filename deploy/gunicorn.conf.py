@@ -13,7 +13,7 @@ from the environment, which is how tests and the load test run it:
 | PORTAL_ACCESS_LOG | - (stdout, i.e. the journal) | access log file; `/dev/null` to drop |
 | PORTAL_ERROR_LOG | - | error log file |
 | PORTAL_TIMEOUT | 60 | seconds before a stuck worker is restarted |
-| PORTAL_MAX_REQUESTS | 2000 | recycle a worker after this many requests (± jitter) |
+| PORTAL_MAX_REQUESTS | 20000 | recycle a worker after this many requests (± 10 % jitter; see below) |
 | PORTAL_FORWARDED_ALLOW_IPS | 127.0.0.1 | proxies whose X-Forwarded-Proto gunicorn trusts (the client address is the app's: PORTAL_TRUSTED_PROXIES) |
 | PORTAL_CONTROL_SOCKET | `$RUNTIME_DIRECTORY` (systemd), else `$XDG_RUNTIME_DIR`, else `instance/`, + `/gunicorn-<bind>.ctl` | this instance's `gunicornc` socket |
 
@@ -41,7 +41,13 @@ timeout = int(os.environ.get("PORTAL_TIMEOUT", 60))
 graceful_timeout = 30
 keepalive = 5
 backlog = 2048
-max_requests = int(os.environ.get("PORTAL_MAX_REQUESTS", 2000))
+# Recycling bounds a slow leak; it is not free: a new worker loads the whole app (about
+# 2 s of CPU) and starts with cold caches. At 2000, under a saturating load (200 users on
+# 2 cores, some 21 requests a second per worker) every worker was replaced every ~95 s,
+# start-ups took 14 % of the workers' profile samples, and the read-only mix served
+# 90.9 req/s against 108–111 at 20000 (docs/performance.md, tenth session). A worker
+# held 190–200 MB after ~3,000 requests.
+max_requests = int(os.environ.get("PORTAL_MAX_REQUESTS", 20000))
 max_requests_jitter = max_requests // 10
 # Heartbeat files on tmpfs: a slow disk must not make the arbiter kill healthy workers.
 _shm = "/dev/shm"  # noqa: S108 - gunicorn heartbeat files, not user data
