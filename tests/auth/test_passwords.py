@@ -325,7 +325,7 @@ def test_a_helper_that_dies_is_replaced() -> None:
 
 
 # Run as an ordinary user (the deployment's): once lowered, a thread cannot raise its
-# priority again — which is why the hashing threads are kept low for life instead of a
+# priority again — which is why the hashing helpers are kept low for life instead of a
 # request thread being lowered for the hash and put back.
 UNPRIVILEGED = """
 import os, resource, threading
