@@ -32,11 +32,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from portal.audit import trail
-    from portal.db import configure_sqlite
+    from portal.db import configure_postgresql, configure_sqlite
     from portal.tenancy import scope
 
     with app.app_context():
         configure_sqlite(db.engine)
+        configure_postgresql(db.engine)
         session_class = type(db.session())
     from portal.db import listen_once, refuse_immutable_changes
 

@@ -26,7 +26,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     config: dict = {
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: portal.db.configure_postgresql checks a pooled connection at
+        # checkout without a round trip.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "UPLOAD_DIR": _env("UPLOAD_DIR") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": int(_env("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "AUDIT_KEY": _env("AUDIT_KEY"),

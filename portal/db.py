@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import select
 import time
 import uuid
 from typing import Any
@@ -161,6 +162,43 @@ def configure_sqlite(engine: sa.Engine) -> None:
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def configure_postgresql(engine: sa.Engine) -> None:
+    """PostgreSQL: a pooled connection the server has closed is replaced at checkout.
+
+    SQLAlchemy's `pool_pre_ping` spends a round trip (`SELECT 1`) on every checkout, one
+    per request. A server that goes away (restart, `pg_terminate_backend`, an idle
+    timeout) first sends its goodbye and closes the socket, so an idle connection with
+    nothing to read is still there: only when the socket has something to read, or the
+    driver already knows the connection is broken, is the real ping sent (a notice or a
+    notification on a live connection passes it). A connection found dead invalidates the
+    whole pool, as a failed pre-ping does, and the checkout takes a new one.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy import event
+
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkout")
+    def _replace_if_gone(dbapi_conn, record, proxy):  # type: ignore[no-untyped-def]
+        if not peer_still_there(dbapi_conn, dialect):
+            raise sa.exc.InvalidatePoolError("the database closed this pooled connection")
+
+
+def peer_still_there(dbapi_conn: Any, dialect: sa.Dialect) -> bool:
+    """Whether an idle psycopg connection is still open at the server (see above)."""
+    if dbapi_conn.closed or dbapi_conn.broken:
+        return False
+    poller = select.poll()
+    poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLPRI)
+    if not poller.poll(0):  # nothing arrived since the last answer: no goodbye either
+        return True
+    try:
+        return bool(dialect.do_ping(dbapi_conn))
+    except dialect.loaded_dbapi.Error:
+        return False
 
 
 def listen_once(target: object, name: str, fn: object) -> None:
