@@ -261,8 +261,8 @@ def make_app(app_url: str, owner_url: str):  # type: ignore[no-untyped-def]
             "SECRET_KEY": "fault-drill",
             "AUDIT_KEY": "fault-drill-audit-key",
             "RATELIMIT_ENABLED": False,
-            # The production engine options (portal/config.py: pool_pre_ping) stay as
-            # they are: the drill checks that the app recovers by itself with them.
+            # The production engine set-up (portal.db.configure_postgresql: the pool's
+            # checkout check) stays as it is: the drill checks the app recovers with it.
         }
     )
 
