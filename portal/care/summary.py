@@ -101,10 +101,12 @@ def report_lines(cov: Coverage, period: Any) -> list[str]:
 
 
 def coverage(as_of: dt.date | None = None) -> Coverage:
-    """The figures as the dashboard shows them (`coverage_cached`), so the agenda and the
+    """The figures as the dashboard shows them (`queries.coverage`), so the agenda and the
     prep pack carry the dashboard's numbers, kept a few seconds per reader's scope and
-    day (`kernel.memo`): the prep pack's own recorded export writes only the audit trail,
-    which these figures do not read. Read only: shared."""
+    day (`kernel.memo`). Not through `coverage_cached`: its key, the district's audit
+    chain head, is a read of the trail, so the memo would drop the figures at every
+    audited write — the prep pack's own recorded export, each progress entry — although
+    they read only care and register tables. Read only: shared."""
     current = scope.current()
     key = ("care_coverage", current.user_id, current.role, current.department_id, as_of)
-    return memo.remembered(key, lambda: queries.coverage_cached(as_of), current.tenant_id)
+    return memo.remembered(key, lambda: queries.coverage(as_of), current.tenant_id)

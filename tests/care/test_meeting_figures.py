@@ -130,3 +130,20 @@ def test_health_report_draft_carries_the_dashboards_care_figures(fresh_app, logi
     assert f"节日走访完成 {kpi['festival_n']}" in section
     assert f"体检完成 {kpi['checkup_n']} 人" in section
     assert re.search(r"以来走访联系 \d+ 次（其中节日慰问 \d+ 次），体检 \d+ 人次", section)
+
+
+def test_a_second_prep_pack_export_reuses_the_care_figures(fresh_app, login_as) -> None:  # type: ignore[no-untyped-def]
+    """The export records an audit event (a write of the trail only): the care figures,
+    which read no trail, are kept for the next export (`care.summary.coverage`)."""
+    from tests.conftest import statements
+
+    b = login_as("zhangdian-lead", fresh_app)
+    url = f"/t/zhangdian/meetings/{_meeting_ids(b, 'zhangdian')[0]}/export/prep-pack.docx"
+    with statements(fresh_app) as first:
+        assert b.get(url).status_code == 200
+    with statements(fresh_app) as second:
+        assert b.get(url).status_code == 200
+    households_read = re.compile(r"FROM (care_village_figures|households)\b")
+    assert any(households_read.search(s) for s in first), first  # computed once …
+    assert not any(households_read.search(s) for s in second), second  # … then kept
+    assert any("audit_events" in s for s in second)  # the export was recorded
