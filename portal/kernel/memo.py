@@ -67,6 +67,17 @@ _WORD = re.compile(r"[a-z_][a-z0-9_]*")
 _TABLES_OF: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
 
+# engine → its database named once (hashing a `URL` renders it as a string every time)
+_databases: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()
+
+
+def _database_of(engine: sa.Engine) -> str:
+    name = _databases.get(engine)
+    if name is None:
+        name = _databases[engine] = engine.url.render_as_string(hide_password=True)
+    return name
+
+
 def read_by_every_answer(*tables: str) -> None:
     """Tables a request reads before any answer is computed (the signed-in user, the
     district, its departments, the reader's scope), so that no computation's statements
@@ -120,7 +131,7 @@ def remembered(
     one district). `every_write`: any write in the district drops the answer, whatever
     its computation read (an answer filled in later)."""
     global _size
-    key = (db.engine.url, *key)
+    key = (_database_of(db.engine), *key)
     now = time.monotonic()
     outer = _reading.get()
     bucket = _kept.get(tenant_id)
