@@ -1,15 +1,20 @@
 """gunicorn settings, sized by cores.
 
 The portal is a synchronous Flask app whose requests mostly wait on PostgreSQL, so we
-run `2 × cores + 1` worker processes (CPU-bound Python work is spread over all cores)
-with a few threads each (overlap the database waits). Every setting can be overridden
-from the environment, which is how tests and the load test run it:
+run `cores + 1` worker processes (CPU-bound Python work is spread over all cores) with
+4 threads each (overlap the database waits). Fewer processes than gunicorn's usual
+`2 × cores + 1`, with more threads: each worker keeps its own short-lived answers
+(`portal.kernel.memo`: menus, badges, home panels, per user, 10 s), and the fewer the
+processes, the more often a user's next page lands where they are kept. Measured at 400
+users, read-only, 2 cores: 5 × 2 served 178 req/s, 3 × 4 231, 2 × 6 220
+(docs/performance.md, eleventh session). Every setting can be overridden from the
+environment, which is how tests and the load test run it:
 
 | variable | default | meaning |
 |---|---|---|
 | PORTAL_BIND | 127.0.0.1:8000 | listen address (nginx proxies to it); `--bind` wins |
-| PORTAL_WORKERS | 2 × cores + 1 | worker processes |
-| PORTAL_THREADS | 2 | threads per worker (gthread) |
+| PORTAL_WORKERS | cores + 1 | worker processes |
+| PORTAL_THREADS | 4 | threads per worker (gthread) |
 | PORTAL_ACCESS_LOG | - (stdout, i.e. the journal) | access log file; `/dev/null` to drop |
 | PORTAL_ERROR_LOG | - | error log file |
 | PORTAL_TIMEOUT | 60 | seconds before a stuck worker is restarted |
@@ -34,8 +39,8 @@ import re
 _cores = multiprocessing.cpu_count()
 
 bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("PORTAL_WORKERS", _cores * 2 + 1))
-threads = int(os.environ.get("PORTAL_THREADS", 2))
+workers = int(os.environ.get("PORTAL_WORKERS", _cores + 1))
+threads = int(os.environ.get("PORTAL_THREADS", 4))
 worker_class = "gthread"
 timeout = int(os.environ.get("PORTAL_TIMEOUT", 60))
 graceful_timeout = 30
