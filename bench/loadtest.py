@@ -50,9 +50,7 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=60)
     ap.add_argument("--spawn-rate", type=float, default=10)
     ap.add_argument("--seconds", type=int, default=60)
-    ap.add_argument(
-        "--workers", type=int, default=None, help="default: deploy config (cores + 1)"
-    )
+    ap.add_argument("--workers", type=int, default=None, help="default: deploy config (cores + 1)")
     ap.add_argument(
         "--floor",
         action="store_true",
