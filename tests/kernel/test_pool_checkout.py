@@ -7,6 +7,8 @@ goodbye and closes the socket first, so a connection with nothing to read is sti
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -64,13 +66,15 @@ def test_a_connection_the_server_closed_is_replaced(owner_url, engine, monkeypat
     killer = sa.create_engine(owner_url)
     with killer.connect() as conn:
         assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({first})").scalar_one()
-        for _ in range(50):  # until the backend has gone
+        for _ in range(100):  # until the backend has gone (5 s at most)
             gone = conn.exec_driver_sql(
                 f"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = {first}"
             ).scalar_one()
             if gone:
                 break
+            time.sleep(0.05)
     killer.dispose()
+    time.sleep(0.2)  # its goodbye reaches the socket
     pings = _pings(engine, monkeypatch)
     # The first use after the termination works, on a new backend.
     assert _backend_pid(engine) != first
@@ -82,9 +86,12 @@ def test_a_notification_on_a_live_connection_does_not_drop_it(engine, monkeypatc
         first = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
         conn.exec_driver_sql("LISTEN portal_pool_check")
         conn.commit()
-    with sa.create_engine(engine.url).connect() as other:
+    other_engine = sa.create_engine(engine.url)
+    with other_engine.connect() as other:
         other.exec_driver_sql("NOTIFY portal_pool_check")
         other.commit()
+    other_engine.dispose()
+    time.sleep(0.2)  # the notification reaches the idle connection's socket
     pings = _pings(engine, monkeypatch)
     assert _backend_pid(engine) == first  # readable, pinged, kept
     assert len(pings) == 1
