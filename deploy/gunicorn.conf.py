@@ -89,6 +89,21 @@ control_socket_mode = 0o600
 preload_app = False
 
 
+def _share_memo_stamps() -> None:
+    """The table of stamps the workers share (`portal.kernel.memo`): made here, in the
+    master, so that every worker, respawned ones too, inherits the descriptor named in
+    PORTAL_MEMO_FD; a write one worker commits then drops the others' kept answers at
+    once. Where memfd is missing each worker keeps its own stamps."""
+    if "PORTAL_MEMO_FD" in os.environ or not hasattr(os, "memfd_create"):
+        return
+    fd = os.memfd_create("portal-memo-stamps", 0)  # no CLOEXEC: workers are forked
+    os.ftruncate(fd, 1 << 19)  # memo._SLOTS stamps of 8 bytes
+    os.environ["PORTAL_MEMO_FD"] = str(fd)
+
+
+_share_memo_stamps()
+
+
 def post_worker_init(worker: object) -> None:
     """The worker has loaded the app: move start-up objects (models, templates, catalogs)
     out of the garbage collector's sight, so its full passes during requests stay short."""

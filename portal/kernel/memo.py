@@ -1,5 +1,5 @@
-"""Short-lived, process-local answers to read-mostly questions asked on every page (the
-menu's items and counts, a half-year's policy notice).
+"""Short-lived answers to read-mostly questions asked on every page (the menu's items and
+counts, a half-year's policy notice), kept in each worker process.
 
 An answer is kept for `SECONDS` under its key, in the bucket of the district it
 describes, with the tables it read: those its computation's statements name (seen on
@@ -20,8 +20,19 @@ What was written is seen on the connection too: a write statement (ORM flush, bu
 Core) is taken as the scope's district (`take_write_district_from`); with none in scope
 every district's answers that read its table go, except in a flush, whose rows are
 noted under their own districts (a sign-in writes its user with no district in scope).
-Platform-wide answers (bucket None) go with any write of a table they read. A write
-handled by another worker process shows within `SECONDS`.
+Platform-wide answers (bucket None) go with any write of a table they read.
+
+A write handled by another worker process of the same server shows at once too: the
+workers share a table of stamps, one per (district, table) hashed into `_SLOTS` slots (a
+memfd the gunicorn master makes, deploy/gunicorn.conf.py, named by `PORTAL_MEMO_FD`). A
+commit puts a fresh random stamp in the slots of what it wrote; a kept answer remembers
+the stamps of the slots it depends on and is used only while they are unchanged (two
+pairs sharing a slot only drop an answer early). Without a shared table (tests, the
+CLI) the stamps are the process's own. What no worker of the server wrote — the CLI,
+another server, psql — and what changes with time alone (a due date passing) shows
+within `SECONDS`. (Before the stamps another worker's write showed only then. A longer
+window gave no more throughput at 400 users, 184–187 req/s with 60 s against 154–193
+with 10 s: most answers are already kept, docs/performance.md.)
 
 Keys must name everything else the answer depends on (user, scope, language …; the
 database is added here, since one process may serve several: tests, tools); answers
@@ -33,9 +44,13 @@ read: `every_write=True` lets any write in its district drop it.
 from __future__ import annotations
 
 import contextvars
+import mmap
+import os
 import re
+import struct
 import time
 import weakref
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -49,8 +64,9 @@ _MAX = 20_000
 _EVERY = "every district"  # a write whose district is not known
 ANY = "*"  # a table not known: a write of it drops every answer, an answer reading it goes with every write
 _ANY = frozenset({ANY})
-# tenant → key → (kept at, answer, tables it read)
-_kept: dict[Any, dict[tuple[Any, ...], tuple[float, Any, frozenset[str]]]] = {}
+# tenant → key → (kept at, answer, tables it read, slots it depends on, their stamps)
+_Kept = tuple[float, Any, frozenset[str], tuple[int, ...], tuple[int, ...]]
+_kept: dict[Any, dict[tuple[Any, ...], _Kept]] = {}
 _size = 0
 # Forgets so far, per bucket and in all: an answer computed while its bucket was
 # forgotten (a write committed by another thread meanwhile) may predate that write, so
@@ -78,6 +94,77 @@ def _database_of(engine: sa.Engine) -> str:
     return name
 
 
+# The stamps the server's worker processes share (see the module's docstring).
+_SLOTS = 1 << 16  # 512 KiB: pairs of 300 districts × 40 tables seldom share a slot
+_STAMP = struct.Struct("=Q")
+_MEMFD_NAME = "portal-memo-stamps"  # as deploy/gunicorn.conf.py names it
+_WROTE = "any table"  # slot (district, _WROTE): stamped first by every write in the district
+
+
+def _shared_stamps() -> mmap.mmap | None:
+    """The stamp table the gunicorn master made and named in PORTAL_MEMO_FD (None: not
+    run under it, or that descriptor is not the table here: a helper process spawned
+    without it, whose descriptor of the same number is another file)."""
+    raw = os.environ.get("PORTAL_MEMO_FD", "")
+    if not raw.isdigit():
+        return None
+    fd = int(raw)
+    size = _SLOTS * _STAMP.size
+    try:
+        if not os.readlink(f"/proc/self/fd/{fd}").startswith(f"/memfd:{_MEMFD_NAME}"):
+            return None
+        if os.fstat(fd).st_size < size:
+            return None
+        return mmap.mmap(fd, size)
+    except (OSError, ValueError):
+        return None
+
+
+_stamps: mmap.mmap = _shared_stamps() or mmap.mmap(-1, _SLOTS * _STAMP.size)
+_offsets: dict[tuple[Any, str], int] = {}
+
+
+def _offset(tenant_id: Any, table: str) -> int:
+    """Where the stamp of (district, table) sits (a hash every process computes alike)."""
+    offset = _offsets.get((tenant_id, table))
+    if offset is None:
+        if len(_offsets) >= 1 << 16:
+            _offsets.clear()
+        slot = zlib.crc32(f"{tenant_id}\x1f{table}".encode()) % _SLOTS
+        offset = _offsets[(tenant_id, table)] = slot * _STAMP.size
+    return offset
+
+
+def _read_stamps(offsets: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(_STAMP.unpack_from(_stamps, o)[0] for o in offsets)
+
+
+def _guard(tenant_id: Any) -> tuple[int, ...]:
+    """The slots stamped first by any write an answer of this bucket may depend on."""
+    return (_offset(tenant_id, _WROTE), _offset(_EVERY, _WROTE))
+
+
+def _depends_on(tenant_id: Any, read: frozenset[str]) -> tuple[int, ...]:
+    """The slots an answer of this bucket that read `read` depends on: its tables and a
+    table not known, written in its district or in no known district (and any write at
+    all for an answer reading `ANY`)."""
+    tables = {*read, ANY, *((_WROTE,) if ANY in read else ())}
+    return tuple(sorted({_offset(d, t) for d in (tenant_id, _EVERY) for t in tables}))
+
+
+def _stamp(writes: Mapping[Any, Iterable[str]]) -> None:
+    """A fresh stamp in the slots of what a commit wrote (the platform-wide bucket's too),
+    each district's `_WROTE` slot first: an answer whose computation a write overtook
+    then sees its guard move (`remembered`) or its stamps change."""
+    fresh = _STAMP.pack(int.from_bytes(os.urandom(8), "little"))
+    for tenant_id, tables in writes.items():
+        districts = (tenant_id,) if tenant_id is None else (tenant_id, None)
+        for table in (_WROTE, *tables):
+            for district in districts:
+                offset = _offset(district, table)
+                _stamps[offset : offset + _STAMP.size] = fresh
+
+
 def read_by_every_answer(*tables: str) -> None:
     """Tables a request reads before any answer is computed (the signed-in user, the
     district, its departments, the reader's scope), so that no computation's statements
@@ -98,6 +185,8 @@ def forget(writes: Mapping[Any, Iterable[str]] | None = None) -> None:
     district not known) the answers of that district and the platform-wide ones that
     read one of those tables."""
     global _size, _forgot_all
+    if writes is not None:
+        _stamp(writes)  # the other workers' answers
     if writes is None:
         _forgot_all += 1
         _kept.clear()
@@ -112,7 +201,7 @@ def forget(writes: Mapping[Any, Iterable[str]] | None = None) -> None:
             if not bucket:
                 continue
             # (a copy: another thread may add to the bucket meanwhile)
-            gone = [key for key, (_, _, read) in list(bucket.items()) if _touches(read, tables)]
+            gone = [key for key, kept in list(bucket.items()) if _touches(kept[2], tables)]
             for key in gone:
                 _size -= bucket.pop(key, None) is not None
         if tenant_id == _EVERY:
@@ -136,11 +225,13 @@ def remembered(
     outer = _reading.get()
     bucket = _kept.get(tenant_id)
     kept = bucket.get(key) if bucket is not None else None
-    if kept is not None and now - kept[0] < SECONDS:
+    if kept is not None and now - kept[0] < SECONDS and _read_stamps(kept[3]) == kept[4]:
         for reading in outer:  # an answer built on this one reads what it read
             reading |= kept[2]
         return kept[1]
     generation = _generation(tenant_id)
+    guard = _guard(tenant_id)
+    guarded = _read_stamps(guard)
     read: set[str] = set(_ANY) if every_write else set()
     token = _reading.set((*outer, read))
     try:
@@ -150,12 +241,17 @@ def remembered(
     read |= _every_answer_reads
     for reading in outer:
         reading |= read
-    if value is not None and _generation(tenant_id) == generation:
-        if _size >= _MAX:
-            forget()
-        bucket = _kept.setdefault(tenant_id, {})
-        _size += key not in bucket
-        bucket[key] = (now, value, frozenset(read))
+    if value is None or _generation(tenant_id) != generation:
+        return value
+    depends_on = _depends_on(tenant_id, frozenset(read))
+    stamps = _read_stamps(depends_on)  # read before the guard: see `_stamp`
+    if _read_stamps(guard) != guarded:  # another worker wrote meanwhile
+        return value
+    if _size >= _MAX:
+        forget()
+    bucket = _kept.setdefault(tenant_id, {})
+    _size += key not in bucket
+    bucket[key] = (now, value, frozenset(read), depends_on, stamps)
     return value
 
 
