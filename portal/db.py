@@ -12,6 +12,8 @@ import os
 import select
 import time
 import uuid
+import weakref
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import sqlalchemy as sa
@@ -199,6 +201,34 @@ def peer_still_there(dbapi_conn: Any, dialect: sa.Dialect) -> bool:
         return bool(dialect.do_ping(dbapi_conn))
     except dialect.loaded_dbapi.Error:
         return False
+
+
+# statement → what was derived from it → the derived statement (`derived`)
+_derived: weakref.WeakKeyDictionary[Any, dict[Hashable, Any]] = weakref.WeakKeyDictionary()
+_DERIVED_PER_STATEMENT = 64
+
+
+def derived(statement: Any, how: Hashable, derive: Callable[[Any], Any]) -> Any:
+    """`derive(statement)`, made once per statement object and `how` (a page's LIMIT, a
+    scope's loader criteria) and handed back while the statement lives.
+
+    SQLAlchemy works out a statement's cache key on every run of a new statement object,
+    walking the whole statement (for a duty list with its scope's criteria, about a
+    tenth of the page's CPU); it keeps the key on the object. A statement a module builds
+    once and runs again thus keeps its key only if what each run adds to it is built
+    once too. Statements built per request just pass through (and go with it)."""
+    try:
+        per_statement = _derived.get(statement)
+        if per_statement is None:
+            per_statement = _derived.setdefault(statement, {})
+    except TypeError:  # not weakly referenceable: nothing kept
+        return derive(statement)
+    made = per_statement.get(how)
+    if made is None:
+        if len(per_statement) >= _DERIVED_PER_STATEMENT:  # the oldest goes
+            per_statement.pop(next(iter(per_statement)), None)
+        made = per_statement[how] = derive(statement)
+    return made
 
 
 def listen_once(target: object, name: str, fn: object) -> None:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
 from portal.auth.models import User
+from portal.db import derived
 from portal.duties.models import Duty, DutyReviewRecord, DutyStatus, EvidenceFile, ProgressEntry
 from portal.duties.rules import OPEN, SIGNED
 from portal.extensions import db
@@ -148,11 +149,15 @@ def _duty_query(
     return stmt
 
 
+def _page(stmt: sa.Select, limit: int, offset: int) -> sa.Select:
+    return derived(stmt, ("page", limit, offset), lambda s: s.limit(limit).offset(offset))
+
+
 def rows(stmt: sa.Select, limit: int, offset: int = 0) -> list[DutyRow]:
     """At most `limit` rows of a `duty_query`."""
     return [
         DutyRow(duty=d, entries=int(n), families=int(f), amount=decimal.Decimal(a), last_work=w)
-        for d, n, f, a, w in db.session.execute(stmt.limit(limit).offset(offset)).unique().all()
+        for d, n, f, a, w in db.session.execute(_page(stmt, limit, offset)).unique().all()
     ]
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.util import LoaderCriteriaOption
 from sqlalchemy.sql.cache_key import NO_CACHE, anon_map
 
-from portal.db import DepartmentOwned, TenantOwned, TenantScopedGlobal, listen_once
+from portal.db import DepartmentOwned, TenantOwned, TenantScopedGlobal, derived, listen_once
 from portal.kernel import memo
 
 
@@ -229,9 +229,8 @@ def _add_criteria(state: ORMExecuteState) -> None:
         return
     # Only roles some row-scoped model narrows per user key the cache by user.
     user_id = scope.user_id if scope.role in _user_scoped_roles() else None
-    state.statement = state.statement.options(
-        *_criteria(scope.tenant_id, scope.department_id, user_id, scope.role)
-    )
+    criteria = _criteria(scope.tenant_id, scope.department_id, user_id, scope.role)
+    state.statement = derived(state.statement, criteria, lambda s: s.options(*criteria))
 
 
 def _stamp_new_rows(session: Session, flush_context: object, instances: object) -> None:
