@@ -67,8 +67,13 @@ def init_login(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.session_protection = "strong"
 
-    # Made once: a loader option built per request costs its cache key walk every time.
-    no_department = (sa_orm.lazyload(User.department),)
+    # Made once: a statement built per request costs its cache key walk every time
+    # (SQLAlchemy keeps the key on the statement object; `Session.get` builds a new one).
+    user_by_id = (
+        sa.select(User)
+        .options(sa_orm.lazyload(User.department))
+        .where(User.id == sa.bindparam("user_id"))
+    )
 
     @login_manager.user_loader
     def load_user(user_key: str) -> User | None:
@@ -79,7 +84,8 @@ def init_login(app: Flask) -> None:
             # The department is loaded once the district is in scope (portal.web): loaded
             # here, before it, row-level security hides the row on PostgreSQL and the join
             # reads every district's departments.
-            user = db.session.get(User, uuid.UUID(raw_id), options=no_department)
+            user_id = uuid.UUID(raw_id)
+            user = db.session.execute(user_by_id, {"user_id": user_id}).scalar_one_or_none()
         except (ValueError, TypeError):
             return None
         if user is None or str(user.session_version) != version or not user.active:
