@@ -183,15 +183,14 @@ def _touches(read: frozenset[str], written: Iterable[str]) -> bool:
 def forget(writes: Mapping[Any, Iterable[str]] | None = None) -> None:
     """Drop every answer (None), or for each district → tables written (`_EVERY`: a
     district not known) the answers of that district and the platform-wide ones that
-    read one of those tables."""
+    read one of those tables — here, and through the stamps in the other workers."""
     global _size, _forgot_all
-    if writes is not None:
-        _stamp(writes)  # the other workers' answers
     if writes is None:
         _forgot_all += 1
         _kept.clear()
         _size = 0
         return
+    _stamp(writes)
     for tenant_id, tables in writes.items():
         tables = frozenset(tables)
         buckets = list(_kept) if tenant_id == _EVERY else (tenant_id, None)
