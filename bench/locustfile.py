@@ -68,6 +68,15 @@ MEETING_LINK = re.compile(r'/t/[a-z0-9-]+/meetings/([0-9a-f-]{36})"')
 SIGN_IN_ATTEMPTS = 40  # as many as the sign-in page's script (portal/static/signin.js)
 SIGN_INS: dict = {"ok": 0, "failed": 0, "retries_after_503": 0, "ms": [], "all_in_s": None}
 STARTED = time.perf_counter()
+# Every answer as (wall-clock end, ms, failed) when BENCH_TIMELINE names a file: run side by
+# side (`loadtest.py --against-floor`), the portal's and the floor's answers are counted over
+# the same seconds of the same machine, whichever one's sign-ins ended first.
+TIMELINE: list[tuple[float, float, bool]] = []
+
+
+@events.request.add_listener
+def _on_answer(response_time, exception, **kw) -> None:  # type: ignore[no-untyped-def]
+    TIMELINE.append((time.time(), response_time, exception is not None))
 
 
 @events.test_stop.add_listener
@@ -84,9 +93,13 @@ def _write_sign_ins(environment, **kw) -> None:  # type: ignore[no-untyped-def]
                     "p50_ms": ms[len(ms) // 2] if ms else None,
                     "p95_ms": ms[int(len(ms) * 0.95)] if ms else None,
                     "all_signed_in_after_s": SIGN_INS["all_in_s"],
+                    "all_signed_in_at": SIGN_INS.get("all_in_at"),
                 }
             )
         )
+    timeline = os.environ.get("BENCH_TIMELINE")
+    if timeline:
+        Path(timeline).write_text(json.dumps(TIMELINE))
 
 
 class Worker(FastHttpUser):
@@ -142,6 +155,7 @@ class Worker(FastHttpUser):
         wanted = getattr(runner, "target_user_count", None) or 0
         if SIGN_INS["ok"] + SIGN_INS["failed"] == wanted and SIGN_INS["all_in_s"] is None:
             SIGN_INS["all_in_s"] = round(time.perf_counter() - STARTED, 1)
+            SIGN_INS["all_in_at"] = time.time()
             if os.environ.get("BENCH_STORM", "") != "1":
                 runner.stats.reset_all()
 
