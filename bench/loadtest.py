@@ -35,7 +35,6 @@ sys.path.insert(0, str(ROOT))
 from bench.dbsetup import free_port, migrate, portal_env, start_gunicorn, wait_until_up  # noqa: E402
 from bench.run import BENCH_PII_KEY  # noqa: E402 - the benchmark databases' fixed key
 
-os.environ.setdefault("PORTAL_PII_KEY", BENCH_PII_KEY)
 PG = os.environ.get("PORTAL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TICKS = os.sysconf("SC_CLK_TCK")
 TAIL_S = 5  # the last seconds of a side-by-side window are left out: locust is stopping
@@ -358,6 +357,7 @@ def main() -> None:
         "user has signed in, and covers the steady state after it)",
     )
     args = ap.parse_args()
+    os.environ.setdefault("PORTAL_PII_KEY", BENCH_PII_KEY)
     if args.against_floor and args.storm:
         ap.error("--against-floor compares the steady state: leave out --storm")
     env, groups = prepare(args)
