@@ -60,13 +60,9 @@ def cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) of a gunicorn master and all its workers, the exited
     ones included (their time is in the master's cutime/cstime once reaped)."""
 
-    def stat(p: str) -> list[str]:
-        text = Path(f"/proc/{p}/stat").read_text()
-        return text[text.rindex(")") + 2 :].split()  # fields from 3 (state) on
-
     total = 0
     try:
-        own = stat(str(pid))
+        own = _stat(pid)
         total += sum(int(v) for v in own[11:15])  # utime stime cutime cstime
     except OSError:
         return 0.0
@@ -74,12 +70,61 @@ def cpu_seconds(pid: int) -> float:
         if not entry.name.isdigit():
             continue
         try:
-            fields = stat(entry.name)
+            fields = _stat(entry.name)
         except OSError:
             continue
         if int(fields[1]) == pid:  # a live worker: its own time
             total += int(fields[11]) + int(fields[12])
     return total / TICKS
+
+
+class DatabaseCpu:
+    """CPU seconds of the PostgreSQL backends serving each database user, summed per user
+    from each backend's own time (`/proc`): the portal connects as `portal_app`, its floor
+    as the owner, so each side's database work is told apart. Backends that come and go
+    between samples lose at most a second's time each (the pools keep theirs)."""
+
+    def __init__(self, database: str) -> None:
+        import sqlalchemy as sa
+
+        self.database = database
+        self.engine = sa.create_engine(PG, poolclass=sa.pool.NullPool)
+        self.conn = self.engine.connect()
+        self.seen: dict[int, float] = {}
+        self.total: dict[str, float] = {}
+
+    def sample(self) -> dict[str, float]:
+        """Every database user's CPU seconds so far."""
+        import sqlalchemy as sa
+
+        rows = self.conn.execute(
+            sa.text("SELECT pid, usename FROM pg_stat_activity WHERE datname = :db"),
+            {"db": self.database},
+        ).all()
+        self.conn.rollback()
+        for pid, user in rows:
+            try:
+                now = _own_cpu(pid)
+            except OSError:
+                continue
+            self.total[user] = self.total.get(user, 0.0) + now - self.seen.get(pid, 0.0)
+            self.seen[pid] = now
+        return dict(self.total)
+
+    def close(self) -> None:
+        self.conn.close()
+        self.engine.dispose()
+
+
+def _stat(pid: str | int) -> list[str]:
+    """The fields of /proc/<pid>/stat from the third (state) on."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _own_cpu(pid: int) -> float:
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 @dataclass
@@ -95,6 +140,12 @@ class Side:
     server: Any = None
     locust: Any = None
     cpu: list[tuple[float, float]] = field(default_factory=list)
+    db_cpu: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def db_user(self) -> str:
+        """Who this side connects to the database as (`DatabaseCpu`)."""
+        return "postgres" if self.floor else "portal_app"
 
     @property
     def name(self) -> str:
@@ -149,15 +200,19 @@ class Side:
             cmd, cwd=ROOT, env=lenv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
 
-    def sample_cpu(self) -> None:
-        self.cpu.append((time.time(), cpu_seconds(self.server.pid)))
+    def sample_cpu(self, database: dict[str, float]) -> None:
+        now = time.time()
+        self.cpu.append((now, cpu_seconds(self.server.pid)))
+        self.db_cpu.append((now, database.get(self.db_user, 0.0)))
 
-    def cpu_between(self, start: float, end: float) -> float:
-        """The server's CPU seconds between two wall-clock moments (linear between samples)."""
+    def cpu_between(self, start: float, end: float, samples: list | None = None) -> float:
+        """The server's (or `samples`') CPU seconds between two wall-clock moments, linear
+        between samples."""
+        samples = self.cpu if samples is None else samples
 
         def at(t: float) -> float:
-            before = max((s for s in self.cpu if s[0] <= t), default=self.cpu[0])
-            after = min((s for s in self.cpu if s[0] >= t), default=self.cpu[-1])
+            before = max((s for s in samples if s[0] <= t), default=samples[0])
+            after = min((s for s in samples if s[0] >= t), default=samples[-1])
             if after[0] == before[0]:
                 return before[1]
             return before[1] + (after[1] - before[1]) * (t - before[0]) / (after[0] - before[0])
@@ -222,6 +277,7 @@ class Side:
         inside = [(ms, failed) for t, ms, failed in timeline if start <= t < end]
         ms = sorted(m for m, _ in inside)
         cpu = self.cpu_between(start, end)
+        db_cpu = self.cpu_between(start, end, self.db_cpu) if self.db_cpu else 0.0
         return {
             "requests": len(inside),
             "failures": sum(1 for _, failed in inside if failed),
@@ -230,6 +286,10 @@ class Side:
             "p95_ms": round(ms[int(len(ms) * 0.95)]) if ms else None,
             "server_cpu_s": round(cpu, 1),
             "cpu_ms_per_request": round(1000 * cpu / len(inside), 2) if inside else None,
+            "database_cpu_s": round(db_cpu, 1),
+            "with_database_cpu_ms_per_request": round(1000 * (cpu + db_cpu) / len(inside), 2)
+            if inside
+            else None,
         }
 
 
@@ -262,34 +322,38 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
 
 def run(args: argparse.Namespace, sides: list[Side]) -> list[tuple[Side, dict[str, Any]]]:
     """Starts every side's server, then all their locusts at once; samples the servers'
-    CPU each second until every locust has stopped."""
+    and their database backends' CPU each second until every locust has stopped."""
+    database = DatabaseCpu(args.db)
     try:
         for side in sides:
             side.start_server()
         load_before = os.getloadavg()
         for side in sides:
-            side.sample_cpu()
+            side.sample_cpu(database.sample())
             side.start_locust()
         done = threading.Event()
 
         def sampler() -> None:
             while not done.wait(1.0):
+                seen = database.sample()
                 for side in sides:
-                    side.sample_cpu()
+                    side.sample_cpu(seen)
 
         thread = threading.Thread(target=sampler, daemon=True)
         thread.start()
         outputs = [side.locust.communicate() for side in sides]
         done.set()
         thread.join()
+        seen = database.sample()
         for side in sides:
-            side.sample_cpu()
+            side.sample_cpu(seen)
         load_after = os.getloadavg()
         return [
             (side, side.result(load_before, load_after, out, err))
             for side, (out, err) in zip(sides, outputs, strict=True)
         ]
     finally:
+        database.close()
         for side in sides:
             side.stop()
 
@@ -317,12 +381,15 @@ def side_by_side(args: argparse.Namespace, ran: list[tuple[Side, dict[str, Any]]
         "portal": portal,
         "floor": floor,
         "throughput_ratio": round(portal["rps"] / floor["rps"], 3) if floor["rps"] else None,
-        "cpu_per_request_ratio": round(
-            portal["cpu_ms_per_request"] / floor["cpu_ms_per_request"], 3
-        )
-        if portal["cpu_ms_per_request"] and floor["cpu_ms_per_request"]
-        else None,
+        "cpu_per_request_ratio": _ratio(portal, floor, "cpu_ms_per_request"),
+        "with_database_cpu_per_request_ratio": _ratio(
+            portal, floor, "with_database_cpu_ms_per_request"
+        ),
     }
+
+
+def _ratio(portal: dict[str, Any], floor: dict[str, Any], name: str) -> float | None:
+    return round(portal[name] / floor[name], 3) if portal[name] and floor[name] else None
 
 
 def main() -> None:

@@ -39,6 +39,7 @@ def test_window_starts_when_the_later_side_has_signed_in_and_ends_before_the_fir
     floor = _side(results, True, [(float(t), 50.0, t == 60) for t in range(120)])
     portal.cpu = [(0.0, 0.0), (100.0, 100.0)]  # one CPU second per second
     floor.cpu = [(0.0, 0.0), (120.0, 60.0)]  # half of one
+    portal.db_cpu = [(0.0, 0.0), (100.0, 50.0)]  # its database backends: half a second a second
     ran = [
         (portal, {"mix": "read-only", "sign_ins": {"all_signed_in_at": 40.0}}),
         (floor, {"mix": "read-only", "sign_ins": {"all_signed_in_at": 10.0}}),
@@ -52,6 +53,9 @@ def test_window_starts_when_the_later_side_has_signed_in_and_ends_before_the_fir
     assert compared["portal"]["server_cpu_s"] == 54.0
     assert compared["floor"]["server_cpu_s"] == 27.0
     assert compared["cpu_per_request_ratio"] == 2.0
+    assert compared["portal"]["database_cpu_s"] == 27.0
+    assert compared["portal"]["with_database_cpu_ms_per_request"] == 1500.0
+    assert compared["with_database_cpu_per_request_ratio"] == 3.0
     assert compared["portal"]["p95_ms"] == 100 and compared["floor"]["p95_ms"] == 50
 
 
