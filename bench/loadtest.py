@@ -358,8 +358,9 @@ def run(args: argparse.Namespace, sides: list[Side]) -> list[tuple[Side, dict[st
             side.stop()
 
 
-def side_by_side(args: argparse.Namespace, ran: list[tuple[Side, dict[str, Any]]]) -> dict:
-    """The portal against its floor over one common window of the same seconds."""
+def common_window(ran: list[tuple[Side, dict[str, Any]]]) -> tuple[float, float]:
+    """From when the last side had signed in all its users to `TAIL_S` before the first
+    side's last answer (one side alone: its own steady state)."""
     starts = [(r.get("sign_ins") or {}).get("all_signed_in_at") for _, r in ran]
     if any(s is None for s in starts):
         raise SystemExit("not every user signed in within the run: no common window")
@@ -370,6 +371,12 @@ def side_by_side(args: argparse.Namespace, ran: list[tuple[Side, dict[str, Any]]
     start, end = max(starts), min(ends) - TAIL_S
     if end - start < 30:
         raise SystemExit(f"the common window is {end - start:.0f} s: run longer (--seconds)")
+    return start, end
+
+
+def side_by_side(args: argparse.Namespace, ran: list[tuple[Side, dict[str, Any]]]) -> dict:
+    """The portal against its floor over one common window of the same seconds."""
+    start, end = common_window(ran)
     window = {side.name: side.in_window(start, end) for side, _ in ran}
     portal, floor = window["portal"], window["floor"]
     return {
@@ -432,6 +439,10 @@ def main() -> None:
     targets = [False, True] if args.against_floor else [args.floor]
     ran = run(args, [Side(floor, args, env, groups, stamp) for floor in targets])
     mix = "-read-only" if args.read_only else ""
+    if not args.against_floor and not args.storm:
+        side, result = ran[0]
+        start, end = common_window(ran)
+        result["steady_state"] = {"window_s": round(end - start, 1), **side.in_window(start, end)}
     for side, result in ran:
         tail = f"-{side.name}" if args.against_floor else ""
         (RESULTS / f"loadtest-{stamp}{tail}.json").write_text(json.dumps(result, indent=1))
@@ -442,6 +453,8 @@ def main() -> None:
         print(result["locust_output"])
         print(json.dumps(result["aggregated"]))
         print(json.dumps(result.get("sign_ins")))
+        if "steady_state" in result:
+            print(json.dumps(result["steady_state"]))
     if args.against_floor:
         compared = side_by_side(args, ran)
         (RESULTS / f"loadtest-{stamp}-against-floor.json").write_text(

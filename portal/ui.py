@@ -107,7 +107,7 @@ def register_home_panel(panel: HomePanel) -> None:
 def home_panels(exclude: tuple[str, ...] = ()) -> list[Markup]:
     """The panels the user may see, rendered.
 
-    Each panel's HTML is kept a few seconds (`portal.kernel.memo`) under the request's
+    Each panel's HTML is kept up to a minute (`portal.kernel.memo`) under the request's
     scope (district, department, user), language and session (a panel may hold a form
     with the session's CSRF token): the panels of a lead's home ran 11 of its 16
     statements on every visit. Any write in the district drops them."""
@@ -178,7 +178,7 @@ def _remembered(kind: str, extra: Any, compute: Callable[[], Any]) -> Any:
 
 
 def _badge_values(endpoints: list[str]) -> dict[str, int | None]:
-    """Every badge of the menu in one statement, once per request (and kept a few seconds).
+    """Every badge of the menu in one statement, once per request (and kept up to a minute).
 
     A badge function answers None (no badge for this user), a number, or a count
     `Select`; the selects of all items run together as scalar subqueries of one SELECT
@@ -413,7 +413,7 @@ def kept_html(key: Any, caller: Callable[[], str]) -> Markup:
 
 
 def kept_user_html(key: Any, caller: Callable[[], str]) -> Markup:
-    """`{% call kept_user_html(key) %}…{% endcall %}`: the block's HTML kept a few seconds
+    """`{% call kept_user_html(key) %}…{% endcall %}`: the block's HTML kept up to a minute
     (`portal.kernel.memo`, like the menu's items) for the signed-in user, session version,
     scope and language; `key` names everything else it shows. Any write in the district
     drops it. None draws it every time. The shell's menu, user menu and top bar cost

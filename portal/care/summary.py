@@ -102,7 +102,7 @@ def report_lines(cov: Coverage, period: Any) -> list[str]:
 
 def coverage(as_of: dt.date | None = None) -> Coverage:
     """The figures as the dashboard shows them (`queries.coverage`), so the agenda and the
-    prep pack carry the dashboard's numbers, kept a few seconds per reader's scope and
+    prep pack carry the dashboard's numbers, kept up to a minute per reader's scope and
     day (`kernel.memo`). Not through `coverage_cached`: its key, the district's audit
     chain head, is a read of the trail, so the memo would drop the figures at every
     audited write — the prep pack's own recorded export, each progress entry — although

@@ -194,7 +194,7 @@ def index() -> Any:
 
 def _evidence_figures(duty: Duty | queries.ShownDuty) -> list[dict[str, Any]]:
     """The live figures the domains above duties give for this duty (counts only, the same
-    for every reader), kept a few seconds: each page view asked them again."""
+    for every reader), kept up to a minute: each page view asked them again."""
 
     def ask() -> tuple[dict[str, Any], ...]:
         answers = signals.responses(signals.duty_evidence.send(duty))
@@ -209,7 +209,7 @@ def _evidence_figures(duty: Duty | queries.ShownDuty) -> list[dict[str, Any]]:
 
 
 def _policy_notice(period: Period) -> str | None:
-    """The half-year's policy notice, kept a few seconds (asked on every list view)."""
+    """The half-year's policy notice, kept up to a minute (asked on every list view)."""
     # the notice is a sentence in the reader's language
     tenant_id = scope.current().tenant_id
     key = ("policy_notice", tenant_id, period.code, str(get_locale()))

@@ -30,9 +30,11 @@ the stamps of the slots it depends on and is used only while they are unchanged 
 pairs sharing a slot only drop an answer early). Without a shared table (tests, the
 CLI) the stamps are the process's own. What no worker of the server wrote — the CLI,
 another server, psql — and what changes with time alone (a due date passing) shows
-within `SECONDS`. (Before the stamps another worker's write showed only then. A longer
-window gave no more throughput at 400 users, 184–187 req/s with 60 s against 154–193
-with 10 s: most answers are already kept, docs/performance.md.)
+within `SECONDS` (`PORTAL_MEMO_SECONDS`, default 60). (Before the stamps another
+worker's write showed only then, and the window was 10 s. With the stamps the window
+only bounds those outside changes, and 60 s recomputes a third as often: 10,100 answers
+against 32,021 in the same 150 s of 200 users, and 11.2–12.2 ms of CPU per request
+against 14.9–15.2; docs/performance.md.)
 
 Keys must name everything else the answer depends on (user, scope, language …; the
 database is added here, since one process may serve several: tests, tools); answers
@@ -59,7 +61,18 @@ from sqlalchemy.orm import Session
 
 from portal.extensions import db
 
-SECONDS = 10.0
+
+def _seconds(raw: str | None, default: float = 60.0) -> float:
+    """The window from `PORTAL_MEMO_SECONDS` (a number of seconds ≥ 0; anything else: the
+    default, so a typo never stops the server)."""
+    try:
+        value = float(raw) if raw is not None else default
+    except ValueError:
+        return default
+    return value if 0 <= value < 86_400 else default
+
+
+SECONDS = _seconds(os.environ.get("PORTAL_MEMO_SECONDS"))
 _MAX = 20_000
 _EVERY = "every district"  # a write whose district is not known
 ANY = "*"  # a table not known: a write of it drops every answer, an answer reading it goes with every write

@@ -182,7 +182,7 @@ def set_department_active(tenant: Tenant, department_id: Any, active: bool) -> D
 
 def own_department(user: Any) -> dict[str, str] | None:
     """An officer's department as plain values (`name`, `kind_code`; None for other
-    roles), kept a few seconds by `portal.kernel.memo`: the user menu names it on every
+    roles), kept up to a minute by `portal.kernel.memo`: the user menu names it on every
     page, and the register and benefits open only to some kinds of department (the menu
     and the views ask here, so they share one look-up).
 

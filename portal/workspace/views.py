@@ -150,7 +150,7 @@ def home() -> Any:
 
 
 def _overview_context() -> dict[str, Any]:
-    """The district's department names, kept a few seconds (`portal.kernel.memo`)."""
+    """The district's department names, kept up to a minute (`portal.kernel.memo`)."""
     import sqlalchemy as sa
 
     from portal.extensions import db
