@@ -108,3 +108,5 @@ class LoginAttempt(Base):
 
 # The signed-in user, loaded before any kept answer is computed (`kernel.memo`).
 memo.read_by_every_answer(User.__tablename__)
+# ... but no kept answer shows when the user last signed in (set by every sign-in).
+memo.shown_by_no_answer(User.__tablename__, "last_login_at")

@@ -254,3 +254,31 @@ def test_a_write_drops_only_the_answers_that_read_a_table_it_wrote(fresh_app) ->
             db.session.commit()
         # the district: read by every answer
         assert ask_all() == ["filled", "messages", "outer", "plain", "trail"]
+
+
+def test_a_sign_in_leaves_the_districts_kept_answers_but_other_user_changes_drop_them(
+    fresh_app, login_as
+) -> None:  # type: ignore[no-untyped-def]
+    """A sign-in sets only the user's last sign-in time, which no kept answer shows: it
+    must not make everyone else in the district compute their menus afresh (a morning
+    rush of sign-ins did). Any other change of a user still counts as a write."""
+    import sqlalchemy as sa
+
+    from portal.auth.models import User
+    from portal.extensions import db
+    from portal.tenancy import scope
+
+    memo.forget()
+    officer = login_as("kaifeng-civil-affairs", fresh_app)
+    assert _badge_statements(fresh_app, officer) == 1
+    assert _badge_statements(fresh_app, officer) == 0  # kept
+
+    login_as("kaifeng-lead", fresh_app)  # the district's lead signs in
+    assert _badge_statements(fresh_app, officer) == 0  # still kept
+
+    with fresh_app.app_context():
+        lead = db.session.execute(sa.select(User).filter_by(username="kaifeng-lead")).scalar_one()
+        with scope.tenant_scope(lead.tenant_id):
+            lead.display_name = lead.display_name + "（测试）"
+            db.session.commit()
+    assert _badge_statements(fresh_app, officer) == 1  # a shown column: counted again
