@@ -369,10 +369,11 @@ def _watch_connection(session: Session, _transaction: object, connection: sa.Con
 @sa.event.listens_for(Session, "after_flush")
 def _note_flush(session: Session, _flush_context: object) -> None:
     """Each flushed row under its own district (a statement is taken as the scope's)."""
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    dirty = session.dirty  # (a new set at each access: asked once, not once per row)
+    for obj in (*session.new, *dirty, *session.deleted):
         state = sa.inspect(obj)
         tables = [t.name for t in state.mapper.tables]
-        if obj in session.dirty and all(_quiet_update(t, state.committed_state) for t in tables):
+        if obj in dirty and all(_quiet_update(t, state.committed_state) for t in tables):
             continue  # only columns no answer shows (`shown_by_no_answer`)
         note_write(session, getattr(obj, "tenant_id", None), tables)
 
