@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +57,26 @@ def route_groups(app_url: str) -> list[str]:
     return groups
 
 
+def _stat(pid: str | int) -> list[str]:
+    """The fields of /proc/<pid>/stat from the third (state) on."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _own_ticks(fields: list[str]) -> int:
+    """A process's own CPU time (utime + stime), in clock ticks."""
+    return int(fields[11]) + int(fields[12])
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) of a gunicorn master and all its workers, the exited
     ones included (their time is in the master's cutime/cstime once reaped)."""
 
-    total = 0
     try:
         own = _stat(pid)
-        total += sum(int(v) for v in own[11:15])  # utime stime cutime cstime
     except OSError:
         return 0.0
+    total = _own_ticks(own) + int(own[13]) + int(own[14])  # + cutime cstime
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -74,7 +85,7 @@ def cpu_seconds(pid: int) -> float:
         except OSError:
             continue
         if int(fields[1]) == pid:  # a live worker: its own time
-            total += int(fields[11]) + int(fields[12])
+            total += _own_ticks(fields)
     return total / TICKS
 
 
@@ -104,7 +115,7 @@ class DatabaseCpu:
         self.conn.rollback()
         for pid, user in rows:
             try:
-                now = _own_cpu(pid)
+                now = _own_ticks(_stat(pid)) / TICKS
             except OSError:
                 continue
             self.total[user] = self.total.get(user, 0.0) + now - self.seen.get(pid, 0.0)
@@ -114,17 +125,6 @@ class DatabaseCpu:
     def close(self) -> None:
         self.conn.close()
         self.engine.dispose()
-
-
-def _stat(pid: str | int) -> list[str]:
-    """The fields of /proc/<pid>/stat from the third (state) on."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    return text[text.rindex(")") + 2 :].split()
-
-
-def _own_cpu(pid: int) -> float:
-    fields = _stat(pid)
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 @dataclass
@@ -158,6 +158,11 @@ class Side:
     @property
     def prefix(self) -> Path:
         return RESULTS / f"locust-{self.stamp}-{self.name}"
+
+    @cached_property
+    def timeline(self) -> list[tuple[float, float, bool]]:
+        """Every answer locust saw: (wall-clock end, ms, failed); read once, after the run."""
+        return json.loads(Path(f"{self.prefix}_timeline.json").read_text())
 
     def start_server(self) -> None:
         log = (RESULTS / f"loadtest-gunicorn-{self.name}.log").open("w")
@@ -273,8 +278,7 @@ class Side:
 
     def in_window(self, start: float, end: float) -> dict[str, Any]:
         """Answers, failures, throughput, p50/p95 and CPU per answer in [start, end)."""
-        timeline = json.loads(Path(f"{self.prefix}_timeline.json").read_text())
-        inside = [(ms, failed) for t, ms, failed in timeline if start <= t < end]
+        inside = [(ms, failed) for t, ms, failed in self.timeline if start <= t < end]
         ms = sorted(m for m, _ in inside)
         cpu = self.cpu_between(start, end)
         db_cpu = self.cpu_between(start, end, self.db_cpu) if self.db_cpu else 0.0
@@ -358,19 +362,21 @@ def run(args: argparse.Namespace, sides: list[Side]) -> list[tuple[Side, dict[st
             side.stop()
 
 
+class NoWindow(SystemExit):
+    """No steady state to compare: ends a side-by-side run; a single server's run records
+    why and keeps its result."""
+
+
 def common_window(ran: list[tuple[Side, dict[str, Any]]]) -> tuple[float, float]:
     """From when the last side had signed in all its users to `TAIL_S` before the first
     side's last answer (one side alone: its own steady state)."""
     starts = [(r.get("sign_ins") or {}).get("all_signed_in_at") for _, r in ran]
     if any(s is None for s in starts):
-        raise SystemExit("not every user signed in within the run: no common window")
-    ends = [
-        max(t for t, _, _ in json.loads(Path(f"{s.prefix}_timeline.json").read_text()))
-        for s, _ in ran
-    ]
+        raise NoWindow("not every user signed in within the run: no common window")
+    ends = [max(t for t, _, _ in side.timeline) for side, _ in ran]
     start, end = max(starts), min(ends) - TAIL_S
     if end - start < 30:
-        raise SystemExit(f"the common window is {end - start:.0f} s: run longer (--seconds)")
+        raise NoWindow(f"the common window is {end - start:.0f} s: run longer (--seconds)")
     return start, end
 
 
@@ -441,8 +447,13 @@ def main() -> None:
     mix = "-read-only" if args.read_only else ""
     if not args.against_floor and not args.storm:
         side, result = ran[0]
-        start, end = common_window(ran)
-        result["steady_state"] = {"window_s": round(end - start, 1), **side.in_window(start, end)}
+        try:
+            start, end = common_window(ran)
+        except NoWindow as none:
+            result["steady_state"] = {"none": str(none)}
+        else:
+            steady = side.in_window(start, end)
+            result["steady_state"] = {"window_s": round(end - start, 1), **steady}
     for side, result in ran:
         tail = f"-{side.name}" if args.against_floor else ""
         (RESULTS / f"loadtest-{stamp}{tail}.json").write_text(json.dumps(result, indent=1))
